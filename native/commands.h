@@ -1,0 +1,22 @@
+// The CLI subcommands; each parses its own arguments and returns the process exit code.
+#ifndef GGUFEMBED_NATIVE_COMMANDS_H_
+#define GGUFEMBED_NATIVE_COMMANDS_H_
+
+#include "status.h"
+
+namespace ggufembed {
+
+// Exit codes: 0 success, 1 the work failed (bad model file, I/O), 2 bad command line.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Prints "ggufembed COMMAND: MESSAGE" to stderr and returns the exit code for `status`.
+int ReportError(const char* command, const Status& status);
+
+int RunInfo(int argc, char** argv);
+int RunSynth(int argc, char** argv);
+int RunTensor(int argc, char** argv);
+
+}  // namespace ggufembed
+
+#endif  // GGUFEMBED_NATIVE_COMMANDS_H_

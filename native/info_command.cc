@@ -1,0 +1,40 @@
+// `ggufembed info`: metadata and tensor table of a GGUF file, like gguf-dump.
+#include <cstdio>
+
+#include "args.h"
+#include "commands.h"
+#include "gguf.h"
+#include "gguf_info.h"
+
+namespace ggufembed {
+
+int RunInfo(int argc, char** argv) {
+  bool json = false, full = false;
+  std::vector<std::string> files;
+  ArgParser args("info MODEL.gguf [--json] [--full-arrays]",
+                 "Prints the GGUF header, every metadata key with its type and value (arrays\n"
+                 "summarized by their first 8 elements) and the tensor table: name, type, shape\n"
+                 "(ne order, ne[0] contiguous), offset in the data section and size in bytes.");
+  args.Flag("json", nullptr, &json, "print one JSON object instead of a table");
+  args.Flag("full-arrays", nullptr, &full, "print arrays in full (e.g. the whole vocabulary)");
+  args.Positionals(&files, "MODEL.gguf");
+  if (Status s = args.Parse(argc, argv, 2); !s.ok()) return ReportError("info", s);
+  if (args.help_requested()) {
+    std::fputs(args.Help().c_str(), stdout);
+    return 0;
+  }
+  if (files.size() != 1) {
+    return ReportError("info", Status(StatusCode::kInvalidArgument,
+                                      "expected exactly one model file (see --help)"));
+  }
+  Result<GgufFile> file = GgufFile::Open(files[0]);
+  if (!file.ok()) return ReportError("info", file.status());
+  InfoOptions options;
+  if (full) options.max_array_items = 0;
+  const std::string out = json ? FormatInfoJson(*file, options) + "\n"
+                               : FormatInfoText(*file, options);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace ggufembed

@@ -1,0 +1,57 @@
+// ggufembed: the command-line front end (dispatches to one subcommand).
+#include <cstdio>
+#include <cstring>
+
+#include "commands.h"
+#include "simd_target.h"
+
+namespace ggufembed {
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int argc, char** argv);
+  const char* summary;
+};
+
+constexpr Command kCommands[] = {
+    {"info", RunInfo, "print a GGUF file's metadata and tensor table (text or --json)"},
+    {"tensor", RunTensor, "print one dequantized row of a tensor as JSON"},
+    {"synth", RunSynth, "write a synthetic gemma-embedding model with random weights"},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out, "usage: ggufembed COMMAND [options]   (ggufembed COMMAND --help for details)\n\n"
+                    "commands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n  --version  print the version and the SIMD target in use\n");
+}
+
+}  // namespace
+
+int ReportError(const char* command, const Status& status) {
+  std::fprintf(stderr, "ggufembed %s: %s\n", command, status.message().c_str());
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+}  // namespace ggufembed
+
+int main(int argc, char** argv) {
+  using namespace ggufembed;
+  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") ||
+      !std::strcmp(argv[1], "-h")) {
+    PrintUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? kExitUsage : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("ggufembed %s (SIMD target %s; supported: %s)\n", GGUFEMBED_VERSION,
+                SimdTargetName(), SupportedSimdTargets().c_str());
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (!std::strcmp(argv[1], c.name)) return c.run(argc, argv);
+  }
+  std::fprintf(stderr, "ggufembed: unknown command '%s'\n\n", argv[1]);
+  PrintUsage(stderr);
+  return kExitUsage;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# README command 2: set up, build the native, sanitizer and WebAssembly targets, and run every test
+# (Catch2 through CTest natively, under ASan+UBSan and in wasm; node --test for the CLI, the wasm
+# module and the llama.cpp peers). Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+t0=$SECONDS
+declare -a timings
+phase() {  # phase NAME COMMAND...: runs and records how long it took
+  local name=$1 start=$SECONDS
+  shift
+  echo "=== $name"
+  "$@"
+  timings+=("$(printf '%-28s %4d s' "$name" $((SECONDS - start)))")
+}
+
+phase "setup" bash scripts/setup.sh
+
+phase "native build" bash -c "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_BUILD_TESTS=ON >/dev/null && cmake --build build"
+phase "native tests" ctest --test-dir build -j "$jobs" --output-on-failure
+
+phase "sanitizer build" bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON >/dev/null && cmake --build build-asan"
+phase "sanitizer tests" ctest --test-dir build-asan -j "$jobs" --output-on-failure
+
+# CMAKE_CROSSCOMPILING_EMULATOR: emcmake's default adds a flag Node 20 rejects.
+phase "wasm build" bash -c "emcmake cmake -S . -B build-wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node) -DGGUFEMBED_NATIVE_CLI=$root/build/ggufembed >/dev/null \
+  && cmake --build build-wasm"
+phase "wasm tests" ctest --test-dir build-wasm -j "$jobs" --output-on-failure
+
+echo
+echo "=== all tests passed"
+printf '%s\n' "${timings[@]}"
+printf '%-28s %4d s\n' "total" $((SECONDS - t0))

@@ -1,0 +1,45 @@
+// Test helpers for Node tests: running the native CLI and decoding GGUF bytes independently of the
+// engine (header counts, f16, Q8_0 rows), so tests compare against values computed here.
+import { spawnSync } from "node:child_process";
+
+/** Runs the native CLI; returns {status, stdout, stderr}. */
+export function runCli(args, options = {}) {
+  const cli = process.env.GGUFEMBED_CLI;
+  if (!cli) throw new Error("GGUFEMBED_CLI is not set (the path of the native ggufembed binary)");
+  const r = spawnSync(cli, args, { encoding: "utf8", maxBuffer: 1 << 28, ...options });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** IEEE half -> number. */
+export function f16ToNumber(h) {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** The tensor and key/value counts from a GGUF header. */
+export function headerCounts(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    magic: view.getUint32(0, true),
+    version: view.getUint32(4, true),
+    nTensors: Number(view.getBigInt64(8, true)),
+    nKv: Number(view.getBigInt64(16, true)),
+  };
+}
+
+/** Row `row` of a Q8_0 tensor of row length `n` starting at `start`: q * d per 32-value block. */
+export function dequantizeQ8_0Row(bytes, start, n, row) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rowBytes = (n / 32) * 34;
+  const out = [];
+  for (let b = 0; b < n / 32; b++) {
+    const at = start + row * rowBytes + b * 34;
+    const d = f16ToNumber(view.getUint16(at, true));
+    for (let j = 0; j < 32; j++) out.push(Math.fround(view.getInt8(at + 2 + j) * d));
+  }
+  return out;
+}
