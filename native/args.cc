@@ -2,8 +2,11 @@
 #include "args.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cinttypes>
 #include <cstdlib>
+
+#include "commands.h"
 
 namespace ggufembed {
 
@@ -108,6 +111,16 @@ Status ArgParser::Parse(int argc, char** argv, int first) {
     *spec->integer = v;
   }
   return OkStatus();
+}
+
+int ArgParser::ParseOrExit(int argc, char** argv, const char* command) {
+  const Status status = Parse(argc, argv, 2);
+  if (!status.ok()) return ReportError(command, status);
+  if (help_requested_) {
+    std::fputs(Help().c_str(), stdout);
+    return 0;
+  }
+  return -1;
 }
 
 std::string ArgParser::Help() const {

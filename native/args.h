@@ -32,6 +32,10 @@ class ArgParser {
   bool help_requested() const { return help_requested_; }
   std::string Help() const;
 
+  // Parses the arguments of subcommand `command` (argv[2..]). Returns -1 when the command should
+  // go on; otherwise the exit code after printing --help (0) or the usage error (2).
+  int ParseOrExit(int argc, char** argv, const char* command);
+
  private:
   struct Spec {
     std::string name, short_name, metavar, help;

@@ -18,11 +18,7 @@ int RunInfo(int argc, char** argv) {
   args.Flag("json", nullptr, &json, "print one JSON object instead of a table");
   args.Flag("full-arrays", nullptr, &full, "print arrays in full (e.g. the whole vocabulary)");
   args.Positionals(&files, "MODEL.gguf");
-  if (Status s = args.Parse(argc, argv, 2); !s.ok()) return ReportError("info", s);
-  if (args.help_requested()) {
-    std::fputs(args.Help().c_str(), stdout);
-    return 0;
-  }
+  if (const int exit = args.ParseOrExit(argc, argv, "info"); exit >= 0) return exit;
   if (files.size() != 1) {
     return ReportError("info", Status(StatusCode::kInvalidArgument,
                                       "expected exactly one model file (see --help)"));

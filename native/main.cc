@@ -15,6 +15,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"embed", RunEmbed, "embed texts (arguments or stdin lines) as JSON, JSONL, raw or a similarity table"},
+    {"tokenize", RunTokenize, "print a text's token ids"},
     {"info", RunInfo, "print a GGUF file's metadata and tensor table (text or --json)"},
     {"tensor", RunTensor, "print one dequantized row of a tensor as JSON"},
     {"synth", RunSynth, "write a synthetic gemma-embedding model with random weights"},
@@ -23,7 +25,7 @@ constexpr Command kCommands[] = {
 void PrintUsage(FILE* out) {
   std::fprintf(out, "usage: ggufembed COMMAND [options]   (ggufembed COMMAND --help for details)\n\n"
                     "commands:\n");
-  for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+  for (const Command& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
   std::fprintf(out, "\n  --version  print the version and the SIMD target in use\n");
 }
 

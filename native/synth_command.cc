@@ -23,11 +23,7 @@ int RunSynth(int argc, char** argv) {
   args.Flag("no-dense", nullptr, &no_dense, "leave out the dense_2/dense_3 projections");
   args.Option("seed", "s", &seed, "N", "random seed (default 1)", 0, INT64_MAX);
   args.Option("output", "o", &output, "FILE", "where to write the model (required)");
-  if (Status s = args.Parse(argc, argv, 2); !s.ok()) return ReportError("synth", s);
-  if (args.help_requested()) {
-    std::fputs(args.Help().c_str(), stdout);
-    return 0;
-  }
+  if (const int exit = args.ParseOrExit(argc, argv, "synth"); exit >= 0) return exit;
   if (output.empty()) {
     return ReportError("synth", Status(StatusCode::kInvalidArgument, "missing -o FILE"));
   }

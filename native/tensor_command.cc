@@ -17,11 +17,7 @@ int RunTensor(int argc, char** argv) {
                  "JSON array with 9 significant digits.");
   args.Option("row", "r", &row, "N", "row index (default 0)", 0, INT64_MAX);
   args.Positionals(&positionals, "MODEL.gguf TENSOR_NAME");
-  if (Status s = args.Parse(argc, argv, 2); !s.ok()) return ReportError("tensor", s);
-  if (args.help_requested()) {
-    std::fputs(args.Help().c_str(), stdout);
-    return 0;
-  }
+  if (const int exit = args.ParseOrExit(argc, argv, "tensor"); exit >= 0) return exit;
   if (positionals.size() != 2) {
     return ReportError("tensor", Status(StatusCode::kInvalidArgument,
                                         "expected a model file and a tensor name (see --help)"));

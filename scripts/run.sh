@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # README command 1: set up, build the native CLI, generate the default demo model (a synthetic
-# EmbeddingGemma-300M, Q8_0, random weights) and print its metadata and tensor table.
+# EmbeddingGemma-300M, Q8_0, random weights), show its metadata summary, then embed a few
+# sentences with a task prompt and print their cosine-similarity matrix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh --native
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_BUILD_TESTS=OFF >/dev/null
-cmake --build build --target ggufembed
+cmake -S . -B build-cli -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_BUILD_TESTS=OFF >/dev/null
+cmake --build build-cli --target ggufembed
 model=models/embeddinggemma-300m-synthetic-q8_0.gguf
 if [[ ! -f $model ]]; then
   mkdir -p models
-  ./build/ggufembed synth --preset 300m --wtype q8_0 -o "$model"
+  ./build-cli/ggufembed synth --preset 300m --wtype q8_0 -o "$model"
 fi
-./build/ggufembed info "$model"
+./build-cli/ggufembed info "$model" | sed -n '1,2p;/tensors:/p'
+echo
+echo "Embedding with $model (random weights: the similarities show the engine working, not meaning):"
+./build-cli/ggufembed embed -m "$model" --prompt sentence-similarity --format similarity \
+  "The cat sleeps on the sofa." \
+  "A kitten naps on the couch." \
+  "Stock markets fell sharply today." \
+  "Investors sold shares as prices dropped." \
+  "The cat sleeps on the sofa."

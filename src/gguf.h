@@ -100,6 +100,8 @@ class GgufFile {
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return bytes_->size(); }
   const FileBytes& bytes() const { return *bytes_; }
+  // For objects that keep views into the file (tokenizer pieces, weights) alive on their own.
+  const std::shared_ptr<const FileBytes>& shared_bytes() const { return bytes_; }
 
   const std::vector<GgufKv>& kvs() const { return kvs_; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }

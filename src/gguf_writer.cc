@@ -13,16 +13,20 @@ namespace {
 
 constexpr uint32_t kVersion = 3;
 
+void AppendBytes(std::vector<uint8_t>& out, const void* data, size_t n) {
+  const size_t at = out.size();
+  out.resize(at + n);
+  if (n > 0) std::memcpy(out.data() + at, data, n);
+}
+
 template <typename T>
 void Append(std::vector<uint8_t>& out, T v) {
-  uint8_t bytes[sizeof(T)];
-  std::memcpy(bytes, &v, sizeof(T));
-  out.insert(out.end(), bytes, bytes + sizeof(T));
+  AppendBytes(out, &v, sizeof(T));
 }
 
 void AppendString(std::vector<uint8_t>& out, const std::string& s) {
   Append<uint64_t>(out, s.size());
-  out.insert(out.end(), s.begin(), s.end());
+  AppendBytes(out, s.data(), s.size());
 }
 
 template <typename T>
@@ -85,8 +89,29 @@ void GgufWriter::SetArray(const std::string& key, GgufType element_type, uint64_
   Append<uint32_t>(out, static_cast<uint32_t>(GgufType::kArray));
   Append<uint32_t>(out, static_cast<uint32_t>(element_type));
   Append<uint64_t>(out, count);
-  const uint8_t* bytes = static_cast<const uint8_t*>(data);
-  out.insert(out.end(), bytes, bytes + count * GgufTypeSize(element_type));
+  AppendBytes(out, data, count * GgufTypeSize(element_type));
+  SetRaw(key, std::move(out));
+}
+
+void GgufWriter::SetValue(const std::string& key, const GgufValue& value) {
+  std::vector<uint8_t> out;
+  Append<uint32_t>(out, static_cast<uint32_t>(value.type));
+  if (value.is_array()) {
+    Append<uint32_t>(out, static_cast<uint32_t>(value.element_type));
+    Append<uint64_t>(out, value.count);
+  }
+  // The payload's extent: strings carry their length, other elements have fixed sizes.
+  uint64_t bytes = 0;
+  if (value.element_type == GgufType::kString) {
+    for (uint64_t i = 0; i < value.count; ++i) {
+      uint64_t len;
+      std::memcpy(&len, value.data + bytes, sizeof(len));
+      bytes += 8 + len;
+    }
+  } else {
+    bytes = value.count * GgufTypeSize(value.element_type);
+  }
+  AppendBytes(out, value.data, bytes);
   SetRaw(key, std::move(out));
 }
 
@@ -161,7 +186,7 @@ std::vector<uint8_t> GgufWriter::Header() const {
   Append<int64_t>(out, static_cast<int64_t>(kvs_.size()));
   for (const Kv& kv : kvs_) {
     AppendString(out, kv.key);
-    out.insert(out.end(), kv.value.begin(), kv.value.end());
+    AppendBytes(out, kv.value.data(), kv.value.size());
   }
   uint64_t offset = 0;
   for (const Tensor& t : tensors_) {
@@ -211,7 +236,7 @@ Status GgufWriter::WriteFile(const std::string& path) const {
 Result<std::vector<uint8_t>> GgufWriter::WriteToBuffer() const {
   std::vector<uint8_t> out;
   GGUFEMBED_RETURN_IF_ERROR(Emit([&](const uint8_t* p, uint64_t n) -> Status {
-    out.insert(out.end(), p, p + n);
+    AppendBytes(out, p, n);
     return OkStatus();
   }));
   return out;

@@ -40,6 +40,9 @@ class GgufWriter {
   void SetArray(const std::string& key, GgufType element_type, uint64_t count,
                 const void* data);
 
+  // Copies a value read from another GGUF file (any type, arrays included).
+  void SetValue(const std::string& key, const GgufValue& value);
+
   // Alignment of the data section and of every tensor (a power of two); also written as
   // `general.alignment` when it is not the default 32.
   void set_alignment(uint32_t alignment);

@@ -49,6 +49,70 @@ const char* ggufembed_gguf_info_json(ggufembed_gguf* gguf, uint32_t max_array_it
 int32_t ggufembed_gguf_dequantize_row(ggufembed_gguf* gguf, const char* name, int32_t row,
                                       float* out, int32_t capacity);
 
+/* ------------------------------------------------------------------ embedding models */
+
+/* Pooling overrides for `ggufembed_options.pooling`. */
+enum {
+  GGUFEMBED_POOLING_FILE = -1, /* the model file's own (mean for EmbeddingGemma) */
+  GGUFEMBED_POOLING_NONE = 0,
+  GGUFEMBED_POOLING_MEAN = 1,
+  GGUFEMBED_POOLING_CLS = 2,
+  GGUFEMBED_POOLING_LAST = 3
+};
+
+typedef struct ggufembed_model ggufembed_model;
+
+/* Loads an embedding model from a file (memory-mapped natively). NULL on error. */
+ggufembed_model* ggufembed_model_load_file(const char* path);
+/* Loads a model from `size` bytes at `data` (from `ggufembed_alloc`); ownership passes to the
+   model, also on failure. `name` is how errors refer to it. NULL on error. */
+ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const char* name);
+void ggufembed_model_free(ggufembed_model* model);
+
+/* {"architecture","name","dim","context_length","vocab_size","pooling","has_dense",
+    "prompts":[...],"warnings":[...]}; valid until the next call on this model. */
+const char* ggufembed_model_info_json(ggufembed_model* model);
+
+/* Options of `ggufembed_embed`; initialize with `ggufembed_options_init`. Strings may be NULL. */
+typedef struct ggufembed_options {
+  const char* prompt;      /* task prompt name: query, document, ... */
+  const char* title;       /* document title (with prompt "document") */
+  const char* prompt_text; /* a custom prefix instead of a named prompt */
+  int32_t dim;             /* Matryoshka size; 0 keeps the full vector */
+  int32_t normalize;       /* 1: L2-normalize (default) */
+  int32_t truncate;        /* 1: cut inputs longer than the context instead of failing */
+  int32_t parse_special;   /* 1: text like "<eos>" becomes that token (default) */
+  int32_t pooling;         /* GGUFEMBED_POOLING_* */
+} ggufembed_options;
+
+void ggufembed_options_init(ggufembed_options* options);
+
+typedef struct ggufembed_result ggufembed_result;
+
+/* Embeds `n_texts` UTF-8 texts; `lengths` gives their byte lengths, or is NULL for
+   NUL-terminated texts. `options` may be NULL for the defaults. NULL on error (the message names
+   the text's index). Each text is embedded on its own. */
+ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
+                                  const int32_t* lengths, int32_t n_texts,
+                                  const ggufembed_options* options);
+int32_t ggufembed_result_count(const ggufembed_result* result);
+/* For result `i`: `rows` vectors (1, or the token count with pooling none) of `dim` floats. */
+int32_t ggufembed_result_rows(const ggufembed_result* result, int32_t i);
+int32_t ggufembed_result_dim(const ggufembed_result* result, int32_t i);
+const float* ggufembed_result_values(const ggufembed_result* result, int32_t i);
+/* Tokens embedded; tokens before truncation; 1 if the text was truncated. */
+int32_t ggufembed_result_tokens(const ggufembed_result* result, int32_t i);
+int32_t ggufembed_result_input_tokens(const ggufembed_result* result, int32_t i);
+int32_t ggufembed_result_truncated(const ggufembed_result* result, int32_t i);
+void ggufembed_result_free(ggufembed_result* result);
+
+/* Token ids of `length` bytes of UTF-8 `text` (BOS/EOS with `add_special`, special-token text
+   parsed with `parse_special`). Writes at most `capacity` ids to `out` and returns how many there
+   are (call again with a larger buffer if that is more than `capacity`); -1 on error. */
+int32_t ggufembed_tokenize(ggufembed_model* model, const char* text, int32_t length,
+                           int32_t add_special, int32_t parse_special, int32_t* out,
+                           int32_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

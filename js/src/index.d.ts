@@ -66,3 +66,94 @@ export interface ModuleOptions {
 
 /** Parses GGUF bytes (copied into the WebAssembly heap). Throws `GgufembedError` on bad input. */
 export function openGguf(source: GgufSource, options?: GgufOpenOptions & ModuleOptions): Promise<GgufFile>;
+
+/** EmbeddingGemma task prompts, prepended as plain text. */
+export type PromptName =
+  | "query"
+  | "document"
+  | "question-answering"
+  | "fact-checking"
+  | "classification"
+  | "clustering"
+  | "sentence-similarity"
+  | "code-retrieval";
+
+export type Pooling = "mean" | "cls" | "last" | "none";
+
+export interface EmbedOptions {
+  /** Task prompt to prepend (EmbeddingGemma's model card prompts). Default: none (raw text). */
+  prompt?: PromptName;
+  /** Title for the "document" prompt ("none" when absent). */
+  title?: string;
+  /** A custom prefix instead of a named prompt. */
+  promptText?: string;
+  /** Matryoshka size: keep the first `dim` components (512, 256, 128 or any size up to the full one). */
+  dim?: number;
+  /** L2-normalize (after truncation to `dim`). Default true. */
+  normalize?: boolean;
+  /** Cut inputs longer than the context instead of throwing `input_too_long`. Default false. */
+  truncate?: boolean;
+  /** Text like "<eos>" becomes that special token. Default true. */
+  parseSpecial?: boolean;
+  /** Overrides the file's pooling. */
+  pooling?: Pooling;
+}
+
+export interface Embedding {
+  /** `rows` × `dim` values (one row unless pooling is "none"). */
+  vector: Float32Array;
+  rows: number;
+  dim: number;
+  /** Tokens embedded, BOS/EOS and prompt included. */
+  tokens: number;
+  /** Tokens before truncation. */
+  inputTokens: number;
+  truncated: boolean;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  name: string;
+  /** Full output size. */
+  dim: number;
+  /** Longest input, in tokens. */
+  contextLength: number;
+  vocabSize: number;
+  /** The file's pooling. */
+  pooling: Pooling;
+  /** The sentence-transformers dense projections are present. */
+  hasDense: boolean;
+  prompts: readonly PromptName[];
+  /** Notes about the file (e.g. missing dense projections), also printed once at load. */
+  warnings: readonly string[];
+}
+
+export interface Embedder {
+  readonly info: ModelInfo;
+  embed(text: string, options?: EmbedOptions): Promise<Embedding>;
+  /** Each text on its own: results equal one-at-a-time `embed` calls. */
+  embedBatch(texts: string[], options?: EmbedOptions): Promise<Embedding[]>;
+  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Int32Array;
+  dispose(): void;
+}
+
+export interface LoadOptions extends ModuleOptions {
+  /** How error messages refer to the model (default: the path, URL or file name). */
+  name?: string;
+  /** Called as bytes arrive (`total` is undefined when unknown). */
+  onProgress?: (progress: { loaded: number; total?: number }) => void;
+  /** Do not print the model's notes with console.warn. */
+  quiet?: boolean;
+}
+
+/**
+ * Loads a gemma-embedding GGUF: a file path (Node), a URL (fetched, or read when file:), a Blob or
+ * File, or the bytes. Throws `GgufembedError` for unreadable, malformed or unsupported models.
+ */
+export function loadEmbedder(
+  source: string | URL | Blob | ArrayBuffer | ArrayBufferView,
+  options?: LoadOptions,
+): Promise<Embedder>;
+
+/** Cosine similarity of two equal-length vectors. */
+export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

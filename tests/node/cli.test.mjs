@@ -71,7 +71,7 @@ test("bad files exit with 1 and name the file and the problem", () => {
 });
 
 test("every subcommand has --help", () => {
-  for (const command of ["info", "tensor", "synth"]) {
+  for (const command of ["embed", "tokenize", "info", "tensor", "synth"]) {
     const r = runCli([command, "--help"]);
     assert.equal(r.status, 0);
     assert.match(r.stdout, new RegExp(`^usage: ggufembed ${command} `));
@@ -79,7 +79,7 @@ test("every subcommand has --help", () => {
   }
   const r = runCli(["--help"]);
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /info .*\n.*tensor .*\n.*synth /);
+  assert.match(r.stdout, /embed .*\n.*tokenize .*\n.*info .*\n.*tensor .*\n.*synth /);
 });
 
 test("info --json agrees with the header decoded in JavaScript", () => {
@@ -123,4 +123,140 @@ test("info text starts with the header line", () => {
   assert.ok(r.stdout.startsWith(`${tiny}: GGUF v3, ${size} bytes, alignment 32, tensor data at offset `));
   assert.match(r.stdout, /\n37 key\/value pairs:\n/);
   assert.match(r.stdout, /\n95 tensors:\n/);
+});
+
+// ------------------------------------------------------------------ embed and tokenize
+
+function norm(v) {
+  return Math.hypot(...v);
+}
+
+test("embed prints JSON with one normalized vector per text", () => {
+  const r = runCli(["embed", "-m", tiny, "first text", "second text"]);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.model, tiny);
+  assert.equal(out.dim, 128);
+  assert.equal(out.normalized, true);
+  assert.equal(out.data.length, 2);
+  for (const [i, d] of out.data.entries()) {
+    assert.equal(d.index, i);
+    assert.equal(d.truncated, false);
+    assert.equal(d.embedding.length, 128);
+    assert.ok(Math.abs(norm(d.embedding) - 1) < 1e-6);
+  }
+  // The token count is what tokenize reports for the same text.
+  const ids = JSON.parse(runCli(["tokenize", "-m", tiny, "first text"]).stdout);
+  assert.equal(out.data[0].tokens, ids.length);
+});
+
+test("embed reads one text per line from stdin and streams JSONL", () => {
+  const r = runCli(["embed", "-m", tiny, "-f", "jsonl"], { input: "alpha\r\nbeta\n\ngamma" });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.index), [0, 1, 2, 3]);
+  // CR is stripped; the empty line is the empty text (BOS + EOS).
+  const alpha = JSON.parse(runCli(["embed", "-m", tiny, "-f", "jsonl", "alpha"]).stdout);
+  assert.deepEqual(lines[0].embedding, alpha.embedding);
+  assert.equal(lines[2].tokens, 2);
+  const none = runCli(["embed", "-m", tiny], { input: "" });
+  assert.equal(none.status, 2);
+  assert.equal(none.stderr, "ggufembed embed: no TEXT arguments and nothing on standard input\n");
+});
+
+test("embed formats: raw, json+ and the similarity table agree", () => {
+  const texts = ["cats sleep a lot", "cats nap often", "stock prices fell"];
+  const plus = JSON.parse(runCli(["embed", "-m", tiny, "-f", "json+", ...texts]).stdout);
+  const raw = runCli(["embed", "-m", tiny, "-f", "raw", ...texts]).stdout.trim().split("\n")
+    .map((l) => l.split(" ").map(Number));
+  assert.equal(raw.length, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(raw[i].map(Math.fround), plus.data[i].embedding.map(Math.fround));
+  }
+  // Cosine similarity of normalized vectors is their dot product.
+  for (let a = 0; a < 3; a++) {
+    for (let b = 0; b < 3; b++) {
+      const dot = plus.data[a].embedding.reduce((s, x, i) => s + x * plus.data[b].embedding[i], 0);
+      assert.ok(Math.abs(plus.similarity[a][b] - dot) < 1e-5);
+    }
+  }
+  const table = runCli(["embed", "-m", tiny, "-f", "similarity", ...texts]).stdout.split("\n");
+  assert.equal(table[0], "cosine similarity:");
+  assert.match(table[1], /^cats sleep a lot\s+1\.000 /);
+  assert.equal(Number(table[1].trim().split(/\s+/).at(-1)), Number(plus.similarity[0][2].toFixed(3)));
+});
+
+test("embed options: dim, no-normalize, prompts, pooling", () => {
+  const text = "what is a fox";
+  const raw = JSON.parse(runCli(["embed", "-m", tiny, "--no-normalize", "-f", "jsonl", text]).stdout).embedding;
+  const cut = JSON.parse(runCli(["embed", "-m", tiny, "--dim", "32", "-f", "jsonl", text]).stdout).embedding;
+  assert.equal(cut.length, 32);
+  const head = raw.slice(0, 32);
+  const n = norm(head);
+  head.forEach((x, i) => assert.ok(Math.abs(cut[i] - x / n) < 1e-6));
+  const prompted = JSON.parse(runCli(["embed", "-m", tiny, "-p", "query", "-f", "jsonl", text]).stdout);
+  const spelled = JSON.parse(runCli(["embed", "-m", tiny, "-f", "jsonl", `task: search result | query: ${text}`]).stdout);
+  assert.deepEqual(prompted, spelled);
+  const tokens = JSON.parse(runCli(["embed", "-m", tiny, "--pooling", "none", "-f", "jsonl", text]).stdout);
+  assert.equal(tokens.embedding.length, tokens.tokens);
+  assert.equal(tokens.embedding[0].length, 128);
+});
+
+test("embed errors name the text, the limit and the option", () => {
+  const long = "zq".repeat(1100);  // 2202 tokens in the tiny vocabulary
+  let r = runCli(["embed", "-m", tiny, "ok", long]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, "ggufembed embed: text 2: the text is 2202 tokens long, more than the " +
+    "model's context of 2048 tokens (use truncation to embed its beginning)\n");
+  r = runCli(["embed", "-m", tiny, "-f", "jsonl"], { input: `ok\n${long}\n` });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^ggufembed embed: line 2: the text is 2202 tokens long/);
+  r = runCli(["embed", "-m", tiny, "--truncate", "-f", "jsonl", long]);
+  assert.equal(r.status, 0);
+  const cut = JSON.parse(r.stdout);
+  assert.deepEqual([cut.tokens, cut.truncated, cut.input_tokens], [2048, true, 2202]);
+  const cases = [
+    [["embed", "ok"], /^ggufembed embed: missing -m MODEL\.gguf\n$/],
+    [["embed", "-m", tiny, "--dim", "129", "x"],
+     /^ggufembed embed: dim 129 is outside the model's output size \(1 to 128, or 0 for all\)\n$/],
+    [["embed", "-m", tiny, "-p", "search", "x"], /^ggufembed embed: unknown prompt 'search' \(known: query, /],
+    [["embed", "-m", tiny, "--pooling", "max", "x"],
+     /^ggufembed embed: pooling 'max' is not one of mean, cls, last, none\n$/],
+    [["embed", "-m", tiny, "-f", "xml", "x"],
+     /^ggufembed embed: --format 'xml' is not one of json, json\+, jsonl, raw, similarity\n$/],
+  ];
+  for (const [args, pattern] of cases) {
+    r = runCli(args);
+    assert.equal(r.status, 2, args.join(" "));
+    assert.match(r.stderr, pattern);
+  }
+  // Invalid UTF-8 can only arrive as bytes: through stdin.
+  r = runCli(["embed", "-m", tiny, "-f", "jsonl"], { input: Buffer.from([0x6f, 0x6b, 0x0a, 0x62, 0xff, 0x0a]) });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, "ggufembed embed: line 2: text is not valid UTF-8 at byte 1 (0xFF)\n");
+});
+
+test("embed with a model without dense layers notes it once on stderr", () => {
+  const plain = join(dir, "tiny-nodense.gguf");
+  assert.equal(runCli(["synth", "--no-dense", "-o", plain]).status, 0);
+  const r = runCli(["embed", "-m", plain, "a", "b"]);
+  assert.equal(r.status, 0);
+  assert.equal(r.stderr.split("\n").filter((l) => l.includes("no dense_2/dense_3")).length, 1);
+  assert.equal(runCli(["embed", "-q", "-m", plain, "a"]).stderr, "");
+});
+
+test("tokenize prints ids, pieces, and honours --no-special", () => {
+  const ids = JSON.parse(runCli(["tokenize", "-m", tiny, "a<eos>b"]).stdout);
+  assert.equal(ids[0], 2);
+  assert.equal(ids.at(-1), 1);
+  assert.equal(ids.filter((x) => x === 1).length, 2);  // the text's <eos> and the final one
+  const plain = JSON.parse(runCli(["tokenize", "-m", tiny, "--no-special", "a<eos>b"]).stdout);
+  assert.ok(!plain.includes(1) && !plain.includes(2));
+  const pieces = JSON.parse(runCli(["tokenize", "-m", tiny, "--pieces", "hello"]).stdout);
+  assert.deepEqual(pieces.map((p) => p.id), JSON.parse(runCli(["tokenize", "-m", tiny, "hello"]).stdout));
+  assert.equal(pieces[0].piece, "<bos>");
+  assert.equal(pieces.slice(1, -1).map((p) => p.piece).join(""), "hello");
+  const r = runCli(["tokenize", "-m", tiny]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "ggufembed tokenize: expected exactly one TEXT (quote it)\n");
 });

@@ -1,0 +1,260 @@
+// The Embedder's behaviour: batches equal single calls, prompts, Matryoshka, normalization,
+// pooling choices, dense layers, long inputs, empty and invalid text.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "activation_quant.h"
+#include "embedder.h"
+#include "gguf.h"
+#include "model_util.h"
+#include "model_weights.h"
+#include "prompts.h"
+#include "reference_forward.h"
+
+namespace ggufembed {
+namespace {
+
+const Embedder& Tiny() {
+  static Embedder* e = [] {
+    Result<std::unique_ptr<Embedder>> r = Embedder::Load(testing::SynthModelPath("tiny"));
+    REQUIRE(r.ok());
+    return std::move(r).value().release();
+  }();
+  return *e;
+}
+
+std::vector<Embedding> Embed(const Embedder& e, const std::vector<std::string>& texts,
+                             const EmbedOptions& options = {}) {
+  Result<std::vector<Embedding>> r = e.Embed(texts, options);
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+double Norm(const std::vector<float>& v) {
+  double s = 0;
+  for (float f : v) s += double(f) * f;
+  return std::sqrt(s);
+}
+
+const std::vector<std::string> kTexts = {
+    "The quick brown fox jumps over the lazy dog.", "hello", "", "Мир\ttabs\n\nnewlines  spaces",
+    "<code>x = 1</code> and <eos> inside", "A somewhat longer sentence that spans more than "
+    "sixteen tokens, so that the sliding window of the tiny model matters for it."};
+
+TEST_CASE("a batch equals one text at a time, bit for bit", "[embedder]") {
+  const std::vector<Embedding> batch = Embed(Tiny(), kTexts);
+  REQUIRE(batch.size() == kTexts.size());
+  for (size_t i = 0; i < kTexts.size(); ++i) {
+    const std::vector<Embedding> one = Embed(Tiny(), {kTexts[i]});
+    INFO(kTexts[i]);
+    CHECK(one[0].values == batch[i].values);
+    CHECK(one[0].n_tokens == batch[i].n_tokens);
+  }
+  // And in another order.
+  const std::vector<Embedding> reversed = Embed(Tiny(), {kTexts[5], kTexts[0]});
+  CHECK(reversed[0].values == batch[5].values);
+  CHECK(reversed[1].values == batch[0].values);
+}
+
+TEST_CASE("vectors are normalized unless asked not to be", "[embedder]") {
+  const Embedding e = Embed(Tiny(), {kTexts[0]})[0];
+  CHECK(e.rows == 1);
+  CHECK(e.dim == 128);
+  CHECK(e.values.size() == 128);
+  CHECK(Norm(e.values) == Approx(1.0).epsilon(1e-6));
+  EmbedOptions raw;
+  raw.normalize = false;
+  const Embedding r = Embed(Tiny(), {kTexts[0]}, raw)[0];
+  CHECK(Norm(r.values) > 1.5);  // mean-pooled, dense-projected states are not unit length
+  for (int i = 0; i < 128; ++i) CHECK(e.values[i] == Approx(r.values[i] / Norm(r.values)).margin(1e-7));
+}
+
+TEST_CASE("Matryoshka: the first dim components, renormalized", "[embedder]") {
+  EmbedOptions raw;
+  raw.normalize = false;
+  const Embedding full = Embed(Tiny(), {kTexts[0]}, raw)[0];
+  for (int dim : {64, 32, 1, 128}) {
+    EmbedOptions o;
+    o.dim = dim;
+    const Embedding e = Embed(Tiny(), {kTexts[0]}, o)[0];
+    REQUIRE(e.dim == dim);
+    REQUIRE(e.values.size() == size_t(dim));
+    std::vector<float> head(full.values.begin(), full.values.begin() + dim);
+    const double n = Norm(head);
+    for (int i = 0; i < dim; ++i) CHECK(e.values[i] == Approx(head[i] / n).margin(1e-7));
+    o.normalize = false;
+    const Embedding cut = Embed(Tiny(), {kTexts[0]}, o)[0];
+    CHECK(cut.values == head);
+  }
+  EmbedOptions too_big;
+  too_big.dim = 129;
+  Result<std::vector<Embedding>> r = Tiny().Embed({"x"}, too_big);
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  CHECK(r.status().message() == "dim 129 is outside the model's output size (1 to 128, or 0 for all)");
+}
+
+TEST_CASE("task prompts are prepended as plain text", "[embedder]") {
+  CHECK(*PromptPrefix("query", "") == "task: search result | query: ");
+  CHECK(*PromptPrefix("document", "") == "title: none | text: ");
+  CHECK(*PromptPrefix("document", "Cats") == "title: Cats | text: ");
+  CHECK(*PromptPrefix("question-answering", "") == "task: question answering | query: ");
+  CHECK(*PromptPrefix("fact-checking", "") == "task: fact checking | query: ");
+  CHECK(*PromptPrefix("classification", "") == "task: classification | query: ");
+  CHECK(*PromptPrefix("clustering", "") == "task: clustering | query: ");
+  CHECK(*PromptPrefix("sentence-similarity", "") == "task: sentence similarity | query: ");
+  CHECK(*PromptPrefix("code-retrieval", "") == "task: code retrieval | query: ");
+  CHECK(PromptNames().size() == 8);
+  const std::string text = "what is a fox?";
+  EmbedOptions query;
+  query.prompt = "query";
+  const Embedding with_prompt = Embed(Tiny(), {text}, query)[0];
+  const Embedding spelled = Embed(Tiny(), {"task: search result | query: " + text})[0];
+  CHECK(with_prompt.values == spelled.values);
+  CHECK(with_prompt.n_tokens == spelled.n_tokens);
+  EmbedOptions doc;
+  doc.prompt = "document";
+  doc.title = "Foxes";
+  CHECK(Embed(Tiny(), {text}, doc)[0].values ==
+        Embed(Tiny(), {"title: Foxes | text: " + text})[0].values);
+  EmbedOptions custom;
+  custom.prompt_text = "passage: ";
+  CHECK(Embed(Tiny(), {text}, custom)[0].values == Embed(Tiny(), {"passage: " + text})[0].values);
+
+  EmbedOptions bad;
+  bad.prompt = "search";
+  CHECK(Tiny().Embed({text}, bad).status().message() ==
+        "unknown prompt 'search' (known: query, document, question-answering, fact-checking, "
+        "classification, clustering, sentence-similarity, code-retrieval)");
+  bad.prompt = "query";
+  bad.title = "T";
+  CHECK(Tiny().Embed({text}, bad).status().message() ==
+        "a title applies to the document prompt only, not to 'query'");
+  bad.title = "";
+  bad.prompt_text = "x";
+  CHECK(Tiny().Embed({text}, bad).status().message() ==
+        "give a prompt name or a prompt text, not both");
+}
+
+TEST_CASE("pooling can be overridden", "[embedder]") {
+  EmbedOptions none;
+  none.pooling = Pooling::kNone;
+  const Embedding all = Embed(Tiny(), {kTexts[0]}, none)[0];
+  REQUIRE(all.rows == all.n_tokens);
+  REQUIRE(all.values.size() == size_t(all.rows) * 128);
+  for (int r = 0; r < all.rows; ++r) {
+    std::vector<float> row(all.values.begin() + r * 128, all.values.begin() + (r + 1) * 128);
+    CHECK(Norm(row) == Approx(1.0).epsilon(1e-6));
+  }
+  // Dense layers act on each row, so CLS and LAST equal the first and last per-token rows.
+  EmbedOptions cls;
+  cls.pooling = Pooling::kCls;
+  const Embedding first = Embed(Tiny(), {kTexts[0]}, cls)[0];
+  CHECK(first.values == std::vector<float>(all.values.begin(), all.values.begin() + 128));
+  EmbedOptions last;
+  last.pooling = Pooling::kLast;
+  const Embedding end = Embed(Tiny(), {kTexts[0]}, last)[0];
+  CHECK(end.values == std::vector<float>(all.values.end() - 128, all.values.end()));
+}
+
+TEST_CASE("the dense projections follow pooling", "[embedder]") {
+  Result<std::unique_ptr<Embedder>> plain =
+      Embedder::Load(testing::SynthModelPath("tiny", GgmlType::kQ8_0, false));
+  REQUIRE(plain.ok());
+  EmbedOptions raw;
+  raw.normalize = false;
+  // Same seed: identical tensors except the dense ones, so the no-dense vector is the pooled
+  // state that the dense model projects.
+  const std::vector<float> pooled = Embed(**plain, {kTexts[0]}, raw)[0].values;
+  const std::vector<float> projected = Embed(Tiny(), {kTexts[0]}, raw)[0].values;
+  Result<GgufFile> file = GgufFile::Open(testing::SynthModelPath("tiny"));
+  REQUIRE(file.ok());
+  // dense_3 · dense_2 · pooled in double, each input rounded through Q8_0 as ggml does.
+  auto apply = [&](const char* name, std::vector<float> x) {
+    const GgufTensorInfo* t = file->FindTensor(name);
+    RoundThroughActivationType(GgmlType::kQ8_0, x.data(), static_cast<int64_t>(x.size()));
+    std::vector<float> y(static_cast<size_t>(t->ne[1])), row(static_cast<size_t>(t->ne[0]));
+    for (int64_t r = 0; r < t->ne[1]; ++r) {
+      REQUIRE(DequantizeTensorRow(*t, r, row.data()).ok());
+      double dot = 0;
+      for (size_t c = 0; c < row.size(); ++c) dot += double(row[c]) * x[c];
+      y[size_t(r)] = static_cast<float>(dot);
+    }
+    return y;
+  };
+  const std::vector<float> expect = apply("dense_3.weight", apply("dense_2.weight", pooled));
+  REQUIRE(expect.size() == projected.size());
+  for (size_t i = 0; i < expect.size(); ++i) CHECK(projected[i] == Approx(expect[i]).margin(2e-5));
+}
+
+TEST_CASE("the sliding window matters only past its reach", "[embedder]") {
+  Result<GgufFile> file = GgufFile::Open(testing::SynthModelPath("tiny"));
+  REQUIRE(file.ok());
+  ModelConfig c = std::move(ModelConfig::FromGguf(*file)).value();
+  const ModelWeights w = std::move(ModelWeights::FromGguf(*file, c)).value();
+  ModelConfig wide = c;
+  wide.n_swa = 1 << 20;  // every layer global in effect
+  for (int T : {9, 10, 40}) {
+    std::vector<int32_t> tokens(T);
+    for (int t = 0; t < T; ++t) tokens[t] = 300 + 7 * t;
+    std::vector<float> a(size_t(T) * 128), b(size_t(T) * 128);
+    ReferenceForward(c, w, tokens.data(), T, a.data());
+    ReferenceForward(wide, w, tokens.data(), T, b.data());
+    INFO(T << " tokens, window " << c.n_swa);
+    // |Δpos| <= 8 covers every pair of 9 tokens; from 10 tokens on some pairs are masked.
+    CHECK((a == b) == (T <= 9));
+  }
+}
+
+TEST_CASE("texts longer than the context fail or are truncated", "[embedder]") {
+  // The tiny vocabulary spells "zq" letter by letter: two tokens each, 2 + 2·1100 > 2048.
+  std::string long_text;
+  for (int i = 0; i < 1100; ++i) long_text += "zq";
+  Result<std::vector<int32_t>> ids = Tiny().Tokenize(long_text, true, true);
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 2202);
+  Result<std::vector<Embedding>> r = Tiny().Embed({long_text}, {});
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == StatusCode::kInputTooLong);
+  CHECK(r.status().message() ==
+        "the text is 2202 tokens long, more than the model's context of 2048 tokens (use "
+        "truncation to embed its beginning)");
+  Result<std::vector<Embedding>> in_batch = Tiny().Embed({"fine", long_text}, {});
+  CHECK(in_batch.status().message().rfind("text 1: the text is 2202 tokens long", 0) == 0);
+  EmbedOptions cut;
+  cut.truncate = true;
+  const Embedding e = Embed(Tiny(), {long_text}, cut)[0];
+  CHECK(e.truncated);
+  CHECK(e.n_tokens == 2048);
+  CHECK(e.n_input_tokens == 2202);
+  // Only the first 2046 text tokens count: a different tail gives the same vector.
+  const Embedding other = Embed(Tiny(), {long_text + "some other ending"}, cut)[0];
+  CHECK(other.values == e.values);
+  CHECK(!Embed(Tiny(), {"short"}, cut)[0].truncated);
+}
+
+TEST_CASE("empty and invalid texts", "[embedder]") {
+  const Embedding empty = Embed(Tiny(), {""})[0];
+  CHECK(empty.n_tokens == 2);  // BOS and EOS
+  CHECK(Norm(empty.values) == Approx(1.0).epsilon(1e-6));
+  Result<std::vector<Embedding>> bad = Tiny().Embed({"ok", "bad \xFF byte"}, {});
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().code() == StatusCode::kInvalidArgument);
+  CHECK(bad.status().message() == "text 1: text is not valid UTF-8 at byte 4 (0xFF)");
+}
+
+TEST_CASE("special-token text is parsed unless switched off", "[embedder]") {
+  Result<std::vector<int32_t>> parsed = Tiny().Tokenize("a<eos>b", true, true);
+  Result<std::vector<int32_t>> plain = Tiny().Tokenize("a<eos>b", true, false);
+  REQUIRE(parsed.ok());
+  REQUIRE(plain.ok());
+  CHECK(std::count(parsed->begin(), parsed->end(), 1) == 2);  // the text's and the final EOS
+  CHECK(std::count(plain->begin(), plain->end(), 1) == 1);
+  EmbedOptions o;
+  o.parse_special = false;
+  CHECK(Embed(Tiny(), {"a<eos>b"}, o)[0].n_tokens == static_cast<int>(plain->size()));
+  CHECK(Embed(Tiny(), {"a<eos>b"})[0].n_tokens == static_cast<int>(parsed->size()));
+}
+
+}  // namespace
+}  // namespace ggufembed

@@ -1,0 +1,142 @@
+// The npm package (the engine in WebAssembly) embeds like the native build: cosine >= 0.99999 on
+// the tiny model for the whole corpus, the same token ids, options and errors as exceptions.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+
+import { GgufembedError, cosineSimilarity, loadEmbedder } from "../../js/dist/index.js";
+import { SHORT_TEXTS } from "../node/corpus.mjs";
+import { runCli } from "../node/gguf_util.mjs";
+
+const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-embed-"));
+const tiny = join(dir, "tiny.gguf");
+const plain = join(dir, "tiny-nodense.gguf");
+assert.equal(runCli(["synth", "--preset", "tiny", "-o", tiny]).status, 0);
+assert.equal(runCli(["synth", "--preset", "tiny", "--no-dense", "-o", plain]).status, 0);
+
+const LONG = "Embedding models map text to vectors. ".repeat(40);
+const TEXTS = [...SHORT_TEXTS, LONG];
+
+function nativeEmbed(texts, args = []) {
+  const r = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", ...args, "--", ...texts]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+}
+
+test("wasm vectors match native ones (cosine >= 0.99999) with the same token counts", async () => {
+  const embedder = await loadEmbedder(tiny);
+  try {
+    const native = nativeEmbed(TEXTS);
+    const wasm = await embedder.embedBatch(TEXTS);
+    let min = 1;
+    for (let i = 0; i < TEXTS.length; i++) {
+      assert.equal(wasm[i].tokens, native[i].tokens, JSON.stringify(TEXTS[i]));
+      assert.equal(wasm[i].vector.length, 128);
+      const c = cosineSimilarity(wasm[i].vector, native[i].embedding);
+      min = Math.min(min, c);
+      assert.ok(c >= 0.99999, `cosine ${c} for ${JSON.stringify(TEXTS[i])}`);
+      const ids = JSON.parse(runCli(["tokenize", "-m", tiny, "--", TEXTS[i]]).stdout);
+      assert.deepEqual(Array.from(embedder.tokenize(TEXTS[i])), ids);
+    }
+    console.log(`# wasm vs native: ${TEXTS.length} texts, minimum cosine ${min.toFixed(7)}`);
+  } finally {
+    embedder.dispose();
+  }
+});
+
+test("info, and loading from bytes, a file URL or a path give the same model", async () => {
+  const fromPath = await loadEmbedder(tiny);
+  assert.deepEqual({ ...fromPath.info, prompts: [...fromPath.info.prompts], warnings: [...fromPath.info.warnings] }, {
+    architecture: "gemma-embedding",
+    name: "Synthetic EmbeddingGemma tiny",
+    dim: 128,
+    contextLength: 2048,
+    vocabSize: 4096,
+    pooling: "mean",
+    hasDense: true,
+    prompts: ["query", "document", "question-answering", "fact-checking", "classification",
+              "clustering", "sentence-similarity", "code-retrieval"],
+    warnings: [],
+  });
+  const progress = [];
+  const fromBytes = await loadEmbedder(readFileSync(tiny), { onProgress: (p) => progress.push(p) });
+  const fromUrl = await loadEmbedder(pathToFileURL(tiny));
+  const a = (await fromPath.embed("same text")).vector;
+  assert.deepEqual((await fromBytes.embed("same text")).vector, a);
+  assert.deepEqual((await fromUrl.embed("same text")).vector, a);
+  const size = readFileSync(tiny).length;
+  assert.deepEqual(progress.at(-1), { loaded: size, total: size });
+  for (const e of [fromPath, fromBytes, fromUrl]) e.dispose();
+});
+
+test("options: batches, dim, normalize, prompts, pooling", async () => {
+  const e = await loadEmbedder(tiny);
+  try {
+    const batch = await e.embedBatch(["one", "two", "three"]);
+    for (const [i, t] of ["one", "two", "three"].entries()) {
+      assert.deepEqual(batch[i].vector, (await e.embed(t)).vector);
+    }
+    const raw = (await e.embed("a fox", { normalize: false })).vector;
+    const cut = (await e.embed("a fox", { dim: 32 })).vector;
+    assert.equal(cut.length, 32);
+    const n = Math.hypot(...raw.slice(0, 32));
+    cut.forEach((x, i) => assert.ok(Math.abs(x - raw[i] / n) < 1e-6));
+    assert.deepEqual((await e.embed("a fox", { prompt: "document", title: "Foxes" })).vector,
+                     (await e.embed("title: Foxes | text: a fox")).vector);
+    const tokens = await e.embed("a fox", { pooling: "none" });
+    assert.equal(tokens.rows, tokens.tokens);
+    assert.equal(tokens.vector.length, tokens.rows * 128);
+    const native = nativeEmbed(["a fox"], ["--dim", "32", "-p", "query"])[0];
+    assert.ok(cosineSimilarity((await e.embed("a fox", { dim: 32, prompt: "query" })).vector,
+                               native.embedding) >= 0.99999);
+  } finally {
+    e.dispose();
+  }
+});
+
+test("errors are GgufembedError exceptions and the instance stays usable", async () => {
+  const e = await loadEmbedder(tiny);
+  const long = "zq".repeat(1100);
+  await assert.rejects(e.embed(long), (err) => err instanceof GgufembedError &&
+    err.code === "input_too_long" &&
+    err.message === "the text is 2202 tokens long, more than the model's context of 2048 tokens " +
+      "(use truncation to embed its beginning)");
+  const cut = await e.embed(long, { truncate: true });
+  assert.deepEqual([cut.tokens, cut.inputTokens, cut.truncated], [2048, 2202, true]);
+  await assert.rejects(e.embedBatch(["ok", long]), (err) => /^text 1: the text is 2202 tokens/.test(err.message));
+  await assert.rejects(e.embed("x", { dims: 64 }), (err) => err.code === "invalid_argument" &&
+    err.message.startsWith("unknown option 'dims'"));
+  await assert.rejects(e.embed("x", { dim: 500 }), (err) => err.code === "invalid_argument" &&
+    err.message === "dim 500 is outside the model's output size (1 to 128, or 0 for all)");
+  await assert.rejects(e.embed("x", { pooling: "max" }), (err) => err.code === "invalid_argument");
+  await assert.rejects(e.embed("x", { prompt: "nope" }), (err) => err.code === "invalid_argument");
+  await assert.rejects(e.embedBatch("not an array"), (err) => err.code === "invalid_argument");
+  await assert.rejects(loadEmbedder(new Uint8Array(100)), (err) => err.code === "invalid_file");
+  await assert.rejects(loadEmbedder(join(dir, "missing.gguf")), (err) => err.code === "io_error");
+  await assert.rejects(loadEmbedder(readFileSync(tiny).subarray(0, 50000), { name: "cut.gguf" }),
+    (err) => err.code === "invalid_file" && err.message.startsWith("cut.gguf: offset "));
+  // Still usable after all of that.
+  assert.equal((await e.embed("still works")).vector.length, 128);
+  e.dispose();
+  await assert.rejects(e.embed("x"), (err) => err.code === "invalid_argument");
+});
+
+test("a model without dense layers warns once unless quiet", async () => {
+  const warnings = [];
+  const original = console.warn;
+  console.warn = (m) => warnings.push(m);
+  try {
+    const e = await loadEmbedder(plain);
+    assert.equal(e.info.hasDense, false);
+    assert.equal(e.info.warnings.length, 1);
+    (await loadEmbedder(plain, { quiet: true })).dispose();
+    e.dispose();
+  } finally {
+    console.warn = original;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /^ggufembed: .*no dense_2\/dense_3 projections/);
+});
