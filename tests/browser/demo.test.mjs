@@ -1,7 +1,7 @@
 // The browser demo in headless Chromium (Debian's, driven by playwright-core): it loads a model
 // by URL and from a file input, embeds the default texts, and matches the native CLI.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
@@ -13,6 +13,7 @@ import { runCli } from "../node/gguf_util.mjs";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-browser-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const model = join(dir, "tiny.gguf");
 assert.equal(runCli(["synth", "--preset", "tiny", "-o", model]).status, 0);
 

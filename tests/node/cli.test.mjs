@@ -1,7 +1,7 @@
 // The native CLI: exit codes, messages on stderr, --help for every subcommand, and `info`/`tensor`
 // output checked against a GGUF decoded independently in JavaScript.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { dequantizeQ8_0Row, headerCounts, runCli } from "./gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-cli-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const tiny = join(dir, "tiny.gguf");
 
 test("synth writes a model", () => {

@@ -1,7 +1,7 @@
 // The npm package (the engine in WebAssembly) embeds like the native build: cosine >= 0.99999 on
 // the tiny model for the whole corpus, the same token ids, options and errors as exceptions.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -12,6 +12,7 @@ import { SHORT_TEXTS } from "../node/corpus.mjs";
 import { runCli } from "../node/gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-embed-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const tiny = join(dir, "tiny.gguf");
 const plain = join(dir, "tiny-nodense.gguf");
 assert.equal(runCli(["synth", "--preset", "tiny", "-o", tiny]).status, 0);

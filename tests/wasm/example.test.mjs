@@ -1,7 +1,7 @@
 // The Node example runs against the package and ranks the documents.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import { runCli } from "../node/gguf_util.mjs";
 
 test("examples/node/embed.mjs", () => {
-  const model = join(mkdtempSync(join(tmpdir(), "ggufembed-example-")), "tiny.gguf");
+  const dir = mkdtempSync(join(tmpdir(), "ggufembed-example-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const model = join(dir, "tiny.gguf");
   assert.equal(runCli(["synth", "-o", model]).status, 0);
   const script = fileURLToPath(new URL("../../examples/node/embed.mjs", import.meta.url));
   const r = spawnSync(process.execPath, [script, model], { encoding: "utf8" });

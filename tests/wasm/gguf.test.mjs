@@ -1,7 +1,7 @@
 // The engine compiled to WebAssembly reads GGUF bytes from a buffer exactly like the native build:
 // same metadata and tensor table, same dequantized rows; bad input throws and the instance lives on.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -10,6 +10,7 @@ import { GgufembedError, openGguf } from "../../js/dist/index.js";
 import { runCli } from "../node/gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const tiny = join(dir, "tiny.gguf");
 const made = runCli(["synth", "--preset", "tiny", "-o", tiny]);
 assert.equal(made.status, 0, made.stderr);
