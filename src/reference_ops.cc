@@ -14,12 +14,6 @@
 namespace ggufembed {
 namespace {
 
-// The reduction tree every 8-lane sum ends with: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)),
-// what adding a 256-bit vector's halves and then its pairs does.
-float ReduceLanes(const float acc[8]) {
-  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-}
-
 // Eight interleaved partial sums (element i into sum i mod 8) added pairwise: a fixed order that
 // 8-lane SIMD code can reproduce exactly.
 float Dot(const float* a, const float* b, int64_t n) {
@@ -29,7 +23,7 @@ float Dot(const float* a, const float* b, int64_t n) {
     for (int j = 0; j < 8; ++j) acc[j] = acc[j] + a[i + j] * b[i + j];
   }
   for (int j = 0; i < n; ++i, ++j) acc[j] = acc[j] + a[i] * b[i];
-  return ReduceLanes(acc);
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
 float LoadF16(const uint8_t* p) {
@@ -38,11 +32,7 @@ float LoadF16(const uint8_t* p) {
   return F16ToF32(h);
 }
 
-// Products with weights in 32-value integer blocks against Q8_0 (Q8_1) activations, in 8 lanes:
-// lane l of block b is the exact integer sum of the products of values 4l..4l+3, converted to f32,
-// times the block's d_w·d_x; each lane sums its blocks in order (multiply, then add: no FMA). This
-// is the structure of x86's VPMADDUBSW/VPMADDWD (or VPDPBUSD) on 32 bytes, which every SIMD target
-// reproduces exactly. Q4_1/Q5_1 add m_w·s_x per block into a ninth sum, added last.
+// Products with weights in 32-value integer blocks against Q8_0/Q8_1 activations.
 void MatMulInt8Blocks(const Matrix& w, const float* x, int n_tokens, float* y) {
   const int64_t k = w.cols, nb = k / 32;
   std::vector<BlockQ8_0> xq(static_cast<size_t>(n_tokens * nb));
@@ -65,21 +55,16 @@ void MatMulInt8Blocks(const Matrix& w, const float* x, int n_tokens, float* y) {
       UnpackBlock32(w.type, w.Row(n) + b * block_bytes, &q[32 * b], &dw[b], &mw[b]);
     }
     for (int t = 0; t < n_tokens; ++t) {
-      float acc[8] = {}, min_sum = 0.0f;
+      float acc = 0.0f;
       for (int64_t b = 0; b < nb; ++b) {
         const BlockQ8_0& blk = xq[t * nb + b];
-        const int8_t* qw = &q[32 * b];
-        // Products summed in pairs, then pairs of pairs (the shape compilers vectorize).
-        int32_t pairs[16], p[8];
-        for (int j = 0; j < 16; ++j) {
-          pairs[j] = int32_t{qw[2 * j]} * blk.qs[2 * j] + int32_t{qw[2 * j + 1]} * blk.qs[2 * j + 1];
-        }
-        for (int l = 0; l < 8; ++l) p[l] = pairs[2 * l] + pairs[2 * l + 1];
-        const float scale = dw[b] * F16ToF32(blk.d);
-        for (int l = 0; l < 8; ++l) acc[l] = acc[l] + scale * static_cast<float>(p[l]);
-        if (has_min) min_sum = min_sum + mw[b] * xs[t * nb + b];
+        int32_t isum = 0;
+        for (int j = 0; j < 32; ++j) isum += int32_t{q[32 * b + j]} * blk.qs[j];
+        float term = (dw[b] * F16ToF32(blk.d)) * static_cast<float>(isum);
+        if (has_min) term = term + mw[b] * xs[t * nb + b];
+        acc = acc + term;
       }
-      y[t * w.rows + n] = has_min ? ReduceLanes(acc) + min_sum : ReduceLanes(acc);
+      y[t * w.rows + n] = acc;
     }
   }
 }

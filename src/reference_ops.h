@@ -18,15 +18,11 @@ bool HasInt8Blocks(GgmlType weight_type);
 void UnpackBlock32(GgmlType type, const uint8_t* block, int8_t q[32], float* d, float* m);
 
 // y[t] = W · x[t] for each of `n_tokens` rows; x: [n_tokens × w.cols], y: [n_tokens × w.rows].
-// The activations are rounded as ggml rounds them for the weight type, and every sum has a fixed
-// order made of 8 lanes, so SIMD kernels reproduce it bit for bit:
-//  - int8-block types: x is quantized to Q8_0 blocks; lane l of block b is the exact integer sum
-//    of products of values 4l..4l+3, times d_w·d_x in f32; each lane sums the blocks in order
-//    (multiply, then add), and the lanes are reduced ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)).
-//    Q4_1/Q5_1 add Σ m_w·s_x last.
-//  - other types: x is rounded through the activation type (f16 for f16 weights, Q8_K for
-//    K-quants); element i of the dequantized row times x goes into lane i mod 8, lanes reduced
-//    the same way.
+// As ggml computes it: for the int8-block types x is quantized to Q8_0 (Q8_1) blocks, each
+// block's integer dot product is exact, and the blocks are summed in order as
+// acc = acc + (d_w·d_x)·isum [+ m_w·s_x]. For other types x is rounded through the activation type
+// (f16 for f16 weights, Q8_K for K-quants) and multiplied by the dequantized weights, summed over
+// 8 interleaved partial sums (element i into sum i mod 8) combined pairwise.
 void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y);
 
 // out = x · (1/sqrt(mean(x²) + eps)) · weight for `n` values, ggml's RMS norm followed by the
