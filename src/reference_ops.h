@@ -18,11 +18,15 @@ bool HasInt8Blocks(GgmlType weight_type);
 void UnpackBlock32(GgmlType type, const uint8_t* block, int8_t q[32], float* d, float* m);
 
 // y[t] = W · x[t] for each of `n_tokens` rows; x: [n_tokens × w.cols], y: [n_tokens × w.rows].
-// As ggml computes it: for the int8-block types x is quantized to Q8_0 (Q8_1) blocks, each
-// block's integer dot product is exact, and the blocks are summed in order as
-// acc = acc + (d_w·d_x)·isum [+ m_w·s_x]. For other types x is rounded through the activation type
-// (f16 for f16 weights, Q8_K for K-quants) and multiplied by the dequantized weights, summed over
-// 8 interleaved partial sums (element i into sum i mod 8) combined pairwise.
+// The activations are rounded as ggml rounds them for the weight type, and every f32 sum has a
+// fixed order, so SIMD kernels reproduce it bit for bit:
+//  - int8-block types: x is quantized to Q8_0 blocks; each block's integer dot product isum is
+//    exact (so any SIMD grouping gives it), and the blocks are summed in order as
+//    acc = acc + (d_w·d_x)·isum, each operation rounded on its own (no FMA); Q4_1/Q5_1 add
+//    m_w·s_x to the block's term first.
+//  - other types: x is rounded through the activation type (f16 for f16 weights, Q8_K for
+//    K-quants); element i of the dequantized row times x goes into partial sum i mod 8, and the
+//    sums are combined ((s0+s4)+(s2+s6))+((s1+s5)+(s3+s7)), the order of a 256-bit reduction.
 void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y);
 
 // out = x · (1/sqrt(mean(x²) + eps)) · weight for `n` values, ggml's RMS norm followed by the
