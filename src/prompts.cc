@@ -33,6 +33,12 @@ const std::vector<std::string>& PromptNames() {
 }
 
 Result<std::string> PromptPrefix(std::string_view name, std::string_view title) {
+  std::string out;
+  GGUFEMBED_RETURN_IF_ERROR(AppendPromptPrefix(name, title, &out));
+  return out;
+}
+
+Status AppendPromptPrefix(std::string_view name, std::string_view title, std::string* out) {
   for (const auto& [prompt_name, prefix] : Prompts()) {
     if (name != prompt_name) continue;
     if (name != "document") {
@@ -40,9 +46,11 @@ Result<std::string> PromptPrefix(std::string_view name, std::string_view title) 
         return Error(StatusCode::kInvalidArgument,
                      "a title applies to the document prompt only, not to '%s'", prompt_name.c_str());
       }
-      return prefix;
+      out->append(prefix);
+      return OkStatus();
     }
-    return "title: " + std::string(title.empty() ? "none" : title) + " | text: ";
+    out->append("title: ").append(title.empty() ? "none" : title).append(" | text: ");
+    return OkStatus();
   }
   std::string names;
   for (const std::string& n : PromptNames()) names += (names.empty() ? "" : ", ") + n;

@@ -18,6 +18,8 @@ const std::vector<std::string>& PromptNames();
 // text: " for document ("none" when `title` is empty), "task: {task} | query: " for the others.
 // An unknown name, or a title with a prompt other than document, is kInvalidArgument.
 Result<std::string> PromptPrefix(std::string_view name, std::string_view title);
+// The same, appended to `out` (no allocation when it has room).
+Status AppendPromptPrefix(std::string_view name, std::string_view title, std::string* out);
 
 }  // namespace ggufembed
 

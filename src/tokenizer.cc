@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <queue>
-#include <unordered_map>
 
 #include "utf8.h"
 
@@ -20,19 +18,7 @@ constexpr int32_t kTypeUserDefined = 4;
 
 const std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581, SentencePiece's visible space
 
-// A run of input bytes in the merge list; `n == 0` once merged into its left neighbour.
-struct Symbol {
-  int prev, next;
-  const char* text;
-  size_t n;
-};
-
-// A candidate merge of two adjacent symbols.
-struct Bigram {
-  int left, right;
-  float score;
-  size_t size;
-};
+using Bigram = TokenizerScratch::Bigram;
 
 // Highest score first; on equal scores the leftmost pair first (llama.cpp's comparator).
 struct BigramOrder {
@@ -145,21 +131,22 @@ int32_t Tokenizer::Find(std::string_view piece) const {
   }
 }
 
-std::vector<Tokenizer::Fragment> Tokenizer::Partition(std::string_view text,
-                                                      bool parse_special) const {
-  std::vector<Fragment> fragments;
+void Tokenizer::Partition(std::string_view text, bool parse_special,
+                          TokenizerScratch& scratch) const {
+  std::vector<TokenizerScratch::Fragment>& fragments = scratch.fragments;
+  std::vector<TokenizerScratch::Fragment>& next = scratch.next_fragments;
+  fragments.clear();
   if (!text.empty()) fragments.push_back({-1, 0, text.size()});
   // Cheap filter: a special token can only occur if its first byte does.
   bool present[256] = {};
   for (char c : text) present[static_cast<uint8_t>(c)] = true;
-  std::vector<Fragment> next;
   for (int32_t id : special_ids_) {
     const int32_t type = types_[id];
     if (!parse_special && (type == kTypeControl || type == kTypeUnknown)) continue;
     const std::string_view special = pieces_[id];
     if (!present[static_cast<uint8_t>(special[0])]) continue;
     next.clear();
-    for (const Fragment& f : fragments) {
+    for (const TokenizerScratch::Fragment& f : fragments) {
       if (f.token >= 0) {
         next.push_back(f);
         continue;
@@ -178,12 +165,13 @@ std::vector<Tokenizer::Fragment> Tokenizer::Partition(std::string_view text,
     }
     fragments.swap(next);
   }
-  return fragments;
 }
 
-Status Tokenizer::EncodeRaw(std::string_view text, std::vector<int32_t>& out) const {
+Status Tokenizer::EncodeRaw(std::string_view text, TokenizerScratch& scratch,
+                            std::vector<int32_t>& out) const {
   // One symbol per UTF-8 character, its length taken from the lead byte (clipped at the end).
-  std::vector<Symbol> symbols;
+  std::vector<TokenizerScratch::Symbol>& symbols = scratch.symbols;
+  symbols.clear();
   for (size_t offset = 0; offset < text.size();) {
     const size_t n = std::min(Utf8CharLength(static_cast<uint8_t>(text[offset])),
                               text.size() - offset);
@@ -193,25 +181,25 @@ Status Tokenizer::EncodeRaw(std::string_view text, std::vector<int32_t>& out) co
     offset += n;
   }
 
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-  // Records how each merged text was formed, for resegmentation (the last merge wins, as in
-  // llama.cpp, and refers to symbols by index even if they grew afterwards).
-  std::unordered_map<std::string_view, std::pair<int, int>> merges;
+  // A max-heap with llama.cpp's priority_queue order (push_heap/pop_heap are what it uses).
+  std::vector<Bigram>& queue = scratch.queue;
+  queue.clear();
   auto try_add = [&](int left, int right) {
     if (left == -1 || right == -1) return;
     const std::string_view merged(symbols[left].text, symbols[left].n + symbols[right].n);
     const int32_t id = Find(merged);
     if (id < 0) return;
-    queue.push({left, right, scores_[id], merged.size()});
-    merges[merged] = {left, right};
+    queue.push_back({left, right, scores_[id], merged.size()});
+    std::push_heap(queue.begin(), queue.end(), BigramOrder());
   };
   for (size_t i = 1; i < symbols.size(); ++i) try_add(static_cast<int>(i) - 1, static_cast<int>(i));
 
   while (!queue.empty()) {
-    const Bigram b = queue.top();
-    queue.pop();
-    Symbol& left = symbols[b.left];
-    Symbol& right = symbols[b.right];
+    std::pop_heap(queue.begin(), queue.end(), BigramOrder());
+    const Bigram b = queue.back();
+    queue.pop_back();
+    TokenizerScratch::Symbol& left = symbols[b.left];
+    TokenizerScratch::Symbol& right = symbols[b.right];
     if (left.n == 0 || right.n == 0 || left.n + right.n != b.size) continue;  // stale
     left.n += right.n;
     right.n = 0;
@@ -221,50 +209,50 @@ Status Tokenizer::EncodeRaw(std::string_view text, std::vector<int32_t>& out) co
     try_add(b.left, left.next);
   }
 
-  Status status;
-  // Emits a symbol's token, or the tokens of the two symbols it was merged from, or its bytes.
-  auto resegment = [&](auto& self, const Symbol& symbol) -> void {
-    const std::string_view piece(symbol.text, symbol.n);
+  // Each final symbol is a token, or its bytes. llama.cpp's resegmentation would also split a
+  // symbol into the two it was merged from, but only pieces of the vocabulary are ever merged,
+  // so a symbol missing from the vocabulary is always a single character: byte fallback.
+  for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[i].next) {
+    const std::string_view piece(symbols[i].text, symbols[i].n);
     if (const int32_t id = Find(piece); id >= 0) {
       out.push_back(id);
-      return;
+      continue;
     }
-    const auto it = merges.find(piece);
-    if (it == merges.end()) {
-      for (char c : piece) {
-        const int32_t id = byte_ids_[static_cast<uint8_t>(c)];
-        if (id < 0) {
-          status = Error(StatusCode::kUnsupported,
-                         "the vocabulary has no token for byte 0x%02X (no <0x%02X> piece)",
-                         static_cast<uint8_t>(c), static_cast<uint8_t>(c));
-          return;
-        }
-        out.push_back(id);
+    for (char c : piece) {
+      const int32_t id = byte_ids_[static_cast<uint8_t>(c)];
+      if (id < 0) {
+        return Error(StatusCode::kUnsupported,
+                     "the vocabulary has no token for byte 0x%02X (no <0x%02X> piece)",
+                     static_cast<uint8_t>(c), static_cast<uint8_t>(c));
       }
-      return;
+      out.push_back(id);
     }
-    self(self, symbols[it->second.first]);
-    self(self, symbols[it->second.second]);
-  };
-  for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[i].next) {
-    resegment(resegment, symbols[i]);
   }
-  return status;
+  return OkStatus();
 }
 
 Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_special,
                                               bool parse_special) const {
+  TokenizerScratch scratch;
+  std::vector<int32_t> out;
+  GGUFEMBED_RETURN_IF_ERROR(EncodeInto(text, add_special, parse_special, scratch, &out));
+  return out;
+}
+
+Status Tokenizer::EncodeInto(std::string_view text, bool add_special, bool parse_special,
+                             TokenizerScratch& scratch, std::vector<int32_t>* out) const {
   if (const size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
     return Error(StatusCode::kInvalidArgument, "text is not valid UTF-8 at byte %zu (0x%02X)",
                  bad, static_cast<uint8_t>(text[bad]));
   }
-  std::vector<int32_t> out;
-  if (add_special && add_bos_) out.push_back(bos_id_);
+  out->clear();
+  if (add_special && add_bos_) out->push_back(bos_id_);
   bool previous_special = true;  // a space prefix also applies to the first fragment
-  std::string escaped;
-  for (const Fragment& f : Partition(text, parse_special)) {
+  std::string& escaped = scratch.escaped;
+  Partition(text, parse_special, scratch);
+  for (const TokenizerScratch::Fragment& f : scratch.fragments) {
     if (f.token >= 0) {
-      out.push_back(f.token);
+      out->push_back(f.token);
       previous_special = true;
       continue;
     }
@@ -277,11 +265,11 @@ Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_s
         escaped += c;
       }
     }
-    GGUFEMBED_RETURN_IF_ERROR(EncodeRaw(escaped, out));
+    GGUFEMBED_RETURN_IF_ERROR(EncodeRaw(escaped, scratch, *out));
     previous_special = false;
   }
-  if (add_special && add_eos_) out.push_back(eos_id_);
-  return out;
+  if (add_special && add_eos_) out->push_back(eos_id_);
+  return OkStatus();
 }
 
 }  // namespace ggufembed

@@ -13,6 +13,32 @@
 
 namespace ggufembed {
 
+// Working memory of Tokenizer::EncodeInto, reused across calls so that encoding a text no longer
+// than an earlier one allocates nothing. Callers only keep it; its contents are the tokenizer's.
+struct TokenizerScratch {
+  // One raw-text range or one special token, in text order.
+  struct Fragment {
+    int32_t token;  // -1 for raw text
+    size_t offset, length;
+  };
+  // A run of input bytes in the merge list; `n == 0` once merged into its left neighbour.
+  struct Symbol {
+    int prev, next;
+    const char* text;
+    size_t n;
+  };
+  // A candidate merge of two adjacent symbols.
+  struct Bigram {
+    int left, right;
+    float score;
+    size_t size;
+  };
+  std::vector<Fragment> fragments, next_fragments;
+  std::vector<Symbol> symbols;
+  std::vector<Bigram> queue;  // a heap, highest score on top
+  std::string escaped;
+};
+
 class Tokenizer {
  public:
   // Reads `tokenizer.ggml.*` from `file`. Piece texts stay views into the file's bytes (kept
@@ -30,6 +56,9 @@ class Tokenizer {
   // tokens for it instead).
   Result<std::vector<int32_t>> Encode(std::string_view text, bool add_special,
                                       bool parse_special) const;
+  // The same into `out` (replacing its contents), with reusable working memory.
+  Status EncodeInto(std::string_view text, bool add_special, bool parse_special,
+                    TokenizerScratch& scratch, std::vector<int32_t>* out) const;
 
   int32_t n_vocab() const { return static_cast<int32_t>(pieces_.size()); }
   std::string_view Piece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
@@ -39,13 +68,11 @@ class Tokenizer {
   bool add_eos() const { return add_eos_; }
 
  private:
-  // One raw-text range or one special token, in text order.
-  struct Fragment {
-    int32_t token;  // -1 for raw text
-    size_t offset, length;
-  };
-  std::vector<Fragment> Partition(std::string_view text, bool parse_special) const;
-  Status EncodeRaw(std::string_view text, std::vector<int32_t>& out) const;
+  // Splits `text` into scratch.fragments.
+  void Partition(std::string_view text, bool parse_special, TokenizerScratch& scratch) const;
+  // Appends the tokens of one raw fragment (spaces already escaped) to `out`.
+  Status EncodeRaw(std::string_view text, TokenizerScratch& scratch,
+                   std::vector<int32_t>& out) const;
   int32_t Find(std::string_view piece) const;
 
   std::shared_ptr<const FileBytes> bytes_;  // keeps `pieces_` valid
