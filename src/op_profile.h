@@ -1,0 +1,42 @@
+// Time spent per kind of operation in forward passes (ggufembed bench prints it).
+#ifndef GGUFEMBED_SRC_OP_PROFILE_H_
+#define GGUFEMBED_SRC_OP_PROFILE_H_
+
+#include <chrono>
+
+namespace ggufembed {
+
+enum class Op : int { kMatMul, kAttention, kNormRope, kGeGLU, kPoolDense, kOther, kCount };
+inline constexpr int kOpCount = static_cast<int>(Op::kCount);
+
+// "matmul", "attention", "norms+rope", "geglu", "pooling+dense", "other".
+const char* OpName(Op op);
+
+struct OpProfile {
+  double seconds[kOpCount] = {};
+};
+
+// Adds the time from construction to destruction to `profile` (when not null) under `op`.
+class ProfileScope {
+ public:
+  ProfileScope(OpProfile* profile, Op op) : profile_(profile), op_(op) {
+    if (profile_) start_ = std::chrono::steady_clock::now();
+  }
+  ~ProfileScope() {
+    if (profile_) {
+      profile_->seconds[static_cast<int>(op_)] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    }
+  }
+  ProfileScope(const ProfileScope&) = delete;
+  ProfileScope& operator=(const ProfileScope&) = delete;
+
+ private:
+  OpProfile* profile_;
+  Op op_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace ggufembed
+
+#endif  // GGUFEMBED_SRC_OP_PROFILE_H_

@@ -1,0 +1,418 @@
+// Every SIMD kernel against the scalar reference (reference_ops.h, math_f32.h), on every target
+// compiled into this build that this CPU runs (Highway's per-target test pattern), and each
+// hand-tuned x86 int8 kernel beside the portable one. The kernels promise the reference's bits,
+// so the comparisons are exact. Sizes are chosen not to be multiples of the vector widths, and
+// inputs are misaligned on purpose.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "activation_quant.h"
+#include "fp16.h"
+#include "gelu.h"
+#include "math_f32.h"
+#include "matmul.h"
+#include "reference_ops.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels_test.cc"
+#include "hwy/foreach_target.h"  // must come before highway.h
+#include "hwy/highway.h"
+
+#include "attention-inl.h"
+#include "matmul-inl.h"
+#include "norm_rope-inl.h"
+#include "vec_math-inl.h"
+
+#ifndef GGUFEMBED_TESTS_KERNELS_TEST_HELPERS_
+#define GGUFEMBED_TESTS_KERNELS_TEST_HELPERS_
+namespace ggufembed::kernels_test {
+
+inline std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+inline uint32_t Bits(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, 4);
+  return b;
+}
+
+// Same bits (NaNs of any payload count as equal).
+inline bool SameBits(float a, float b) {
+  return Bits(a) == Bits(b) || (std::isnan(a) && std::isnan(b));
+}
+
+// Index of the first element whose bits differ, or -1.
+inline long FirstDifference(const float* a, const float* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!SameBits(a[i], b[i])) return static_cast<long>(i);
+  }
+  return -1;
+}
+
+// Weight rows of `type` with random contents and sane scales (as in reference_ops_test), placed
+// `offset` bytes into their buffer so that rows are misaligned.
+struct RandomMatrix {
+  std::vector<uint8_t> bytes;
+  Matrix m;
+  RandomMatrix(GgmlType type, int rows, int cols, uint32_t seed, size_t offset) {
+    std::mt19937 rng(seed);
+    const GgmlTypeInfo& info = GetGgmlType(type);
+    const uint64_t row_bytes = RowBytes(type, cols);
+    bytes.resize(offset + row_bytes * rows);
+    uint8_t* data = bytes.data() + offset;
+    for (uint64_t i = 0; i < row_bytes * rows; ++i) data[i] = static_cast<uint8_t>(rng());
+    const uint16_t small = F32ToF16(0.01f), tiny = F32ToF16(0.001f);
+    if (type == GgmlType::kF32) {
+      for (int i = 0; i < rows * cols; ++i) {
+        const float v = std::ldexp(float(int(rng() % 2000) - 1000), -9);
+        std::memcpy(data + 4 * i, &v, 4);
+      }
+    } else if (type == GgmlType::kF16 || type == GgmlType::kBF16) {
+      for (int i = 0; i < rows * cols; ++i) {
+        const float v = std::ldexp(float(int(rng() % 200) - 100), -7);
+        const uint16_t h = type == GgmlType::kF16 ? F32ToF16(v) : F32ToBf16(v);
+        std::memcpy(data + 2 * i, &h, 2);
+      }
+    } else {
+      for (uint64_t off = 0; off < row_bytes * rows; off += info.type_size) {
+        uint8_t* blk = data + off;
+        if (type == GgmlType::kQ6_K) {
+          std::memcpy(blk + 208, &small, 2);  // d at the end
+          continue;
+        }
+        std::memcpy(blk, &small, 2);  // d first
+        if (type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1 || type == GgmlType::kQ4_K ||
+            type == GgmlType::kQ5_K) {
+          std::memcpy(blk + 2, &tiny, 2);  // m or dmin
+        }
+      }
+      if (type == GgmlType::kQ8_0) {
+        // ggml never writes -128, but a file may: put some in to check the kernels handle it.
+        for (uint64_t off = 0; off < row_bytes * rows; off += 34 * 7) data[off + 2 + off % 32] = 0x80;
+      }
+    }
+    m = Matrix{"w", type, data, rows, cols, row_bytes};
+  }
+};
+
+// One attention shape.
+struct AttentionShape {
+  int T, n_head, n_head_kv, head_dim, head_dim_v, half_window;
+};
+
+}  // namespace ggufembed::kernels_test
+#endif  // GGUFEMBED_TESTS_KERNELS_TEST_HELPERS_
+
+HWY_BEFORE_NAMESPACE();
+namespace ggufembed {
+namespace HWY_NAMESPACE {
+namespace kt = kernels_test;
+
+// Values that exercise every branch of the scalar functions: edges, subnormals, infinities.
+std::vector<float> SpecialValues() {
+  std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 88.0f, 88.5f, -87.0f, -87.5f,
+                          -100.0f, 1e-30f, -1e-30f, 65504.0f, 65520.0f, 70000.0f, 6e-8f, 3e-8f,
+                          2.9e-8f, 1e-5f, 9.999f, 10.0f, -10.0f, -9.99f, 10.01f,
+                          std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN()};
+  for (float x : kt::Random(3000, 1, 20.0f)) v.push_back(x);
+  for (float x : kt::Random(1000, 2, 1e-4f)) v.push_back(x);
+  while (v.size() % 64) v.push_back(0.25f);
+  return v;
+}
+
+void TestElementwise() {
+  const hn::ScalableTag<float> df;
+  const size_t L = hn::Lanes(df);
+  const std::vector<float> x = SpecialValues();
+  const float* table = GeluTable();
+  std::vector<float> got(L);
+  for (size_t i = 0; i + L <= x.size(); i += L) {
+    const auto v = hn::LoadU(df, x.data() + i);
+    hn::StoreU(ExpVec(df, v), df, got.data());
+    for (size_t l = 0; l < L; ++l) {
+      INFO("exp(" << x[i + l] << ")");
+      if (std::isnan(x[i + l])) continue;  // ExpF32 leaves NaN unspecified
+      REQUIRE(kt::SameBits(got[l], ExpF32(x[i + l])));
+    }
+    hn::StoreU(RoundToF16(df, v), df, got.data());
+    for (size_t l = 0; l < L; ++l) {
+      INFO("round to f16 (" << x[i + l] << ")");
+      REQUIRE(kt::SameBits(got[l], F16ToF32(F32ToF16(x[i + l]))));
+    }
+    hn::StoreU(GeluF16Vec(df, v, table), df, got.data());
+    for (size_t l = 0; l < L; ++l) {
+      INFO("gelu(" << x[i + l] << ")");
+      REQUIRE(kt::SameBits(got[l], GeluF16(x[i + l])));
+    }
+  }
+}
+
+void TestDot8() {
+  // The reference's Dot is reached through MatMulReference on f32 weights; here directly: a
+  // double-checked sum order (lanes i mod 8, then the fixed tree) on odd lengths and offsets.
+  for (size_t n : {1, 7, 8, 9, 31, 256, 259}) {
+    const std::vector<float> a = kt::Random(n + 3, 3), b = kt::Random(n + 3, 4);
+    for (size_t off : {0, 1, 3}) {
+      float acc[8] = {};
+      size_t i = 0;
+      for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; ++j) acc[j] = acc[j] + a[off + i + j] * b[off + i + j];
+      }
+      for (int j = 0; i < n; ++i, ++j) acc[j] = acc[j] + a[off + i] * b[off + i];
+      const float want = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+      INFO("n " << n << " offset " << off);
+      REQUIRE(kt::SameBits(Dot8(a.data() + off, b.data() + off, n), want));
+    }
+  }
+}
+
+void TestRmsNormRope() {
+  for (int n : {20, 64, 256, 259}) {
+    const int rows = 11;
+    const std::vector<float> x = kt::Random(size_t(rows) * n + 1, 5, 3.0f);
+    const std::vector<float> w = kt::Random(n, 6);
+    std::vector<float> got(size_t(rows) * n + 1), want(got.size());
+    RmsNormRows(x.data() + 1, w.data(), rows, n, n, 1e-6f, got.data() + 1);
+    for (int r = 0; r < rows; ++r) {
+      RmsNormReference(x.data() + 1 + size_t(r) * n, w.data(), n, 1e-6f, want.data() + 1 + size_t(r) * n);
+    }
+    INFO("RMS norm, n " << n);
+    REQUIRE(kt::FirstDifference(got.data(), want.data(), got.size()) == -1);
+  }
+  for (int head_dim : {20, 32, 256}) {
+    const int T = 9, heads = 3, n_rot = head_dim, half = n_rot / 2;
+    std::vector<float> x = kt::Random(size_t(T) * heads * head_dim + 1, 7, 2.0f), want = x;
+    std::vector<float> cos_table(size_t(T) * half), sin_table(size_t(T) * half);
+    for (int t = 0; t < T; ++t) RopeCosSin(10000.0f, n_rot, t, &cos_table[t * half], &sin_table[t * half]);
+    RopeRows(x.data() + 1, T, heads, head_dim, n_rot, cos_table.data(), sin_table.data());
+    for (int t = 0; t < T; ++t) {
+      for (int h = 0; h < heads; ++h) {
+        RopeNeoxReference(want.data() + 1 + (size_t(t) * heads + h) * head_dim, n_rot, t, 10000.0f);
+      }
+    }
+    INFO("RoPE, head_dim " << head_dim);
+    REQUIRE(kt::FirstDifference(x.data(), want.data(), x.size()) == -1);
+  }
+}
+
+// The int8 kernels this target has: the portable one and the hand-tuned one, if any.
+std::vector<Int8Kernel> Int8Kernels() {
+  std::vector<Int8Kernel> kernels = {Int8Kernel::kPortable};
+  if (NativeInt8Kernel() != Int8Kernel::kPortable) kernels.push_back(NativeInt8Kernel());
+  return kernels;
+}
+
+// A MatMulInput with its own buffers, for `T` tokens of `cols` values.
+struct Input {
+  std::vector<uint8_t> storage;
+  MatMulInput in{};
+  Input(int T, int cols, Int8Kernel kernel) {
+    storage.resize(MatMulInputBytes(T, cols) + 4 * 64);
+    const int P = PaddedTokens(T);
+    const size_t blocks = size_t(cols / 32) * P;
+    uint8_t* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t{63});
+    auto take = [&](size_t bytes) {
+      uint8_t* at = p;
+      p += (bytes + 63) & ~size_t{63};
+      return at;
+    };
+    in.n_tokens = T;
+    in.cols = cols;
+    in.layout = LayoutOf(kernel);
+    in.q = take(2 * size_t(cols) * P);
+    in.d = reinterpret_cast<float*>(take(blocks * 4));
+    in.s = reinterpret_cast<float*>(take(blocks * 4));
+    in.bias = reinterpret_cast<int32_t*>(take(blocks * 4));
+    in.xt = reinterpret_cast<float*>(take(size_t(cols) * P * 4));
+  }
+};
+
+void TestQuantizeToInput() {
+  for (Int8Kernel kernel : Int8Kernels()) {
+    for (int T : {1, 3, 13, 33, 70}) {
+      const int cols = 96, nb = cols / 32;
+      const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 8, 2.0f);
+      Input input(T, cols, kernel);
+      input.in.n_tokens = T;
+      PrepareMatMulInput(GgmlType::kQ8_0, x.data() + 1, &input.in);
+      const int P = input.in.padded_tokens;
+      REQUIRE(P >= T);
+      REQUIRE(P % kTokenPadding == 0);
+      std::vector<BlockQ8_0> want(static_cast<size_t>(nb));
+      for (int t = 0; t < P; ++t) {
+        if (t < T) QuantizeActivationsQ8_0(x.data() + 1 + size_t(t) * cols, want.data(), cols);
+        for (int b = 0; b < nb; ++b) {
+          INFO("kernel " << int(kernel) << " T " << T << " token " << t << " block " << b);
+          int sum = 0;
+          for (int j = 0; j < 32; ++j) {
+            const int expected = t < T ? want[b].qs[j] : 0;
+            sum += expected;
+            int got;
+            if (input.in.layout == Int8Layout::kS8Quads) {
+              got = static_cast<const int8_t*>(input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
+            } else {
+              got = static_cast<const int16_t*>(input.in.q)[((size_t(b) * 16 + j / 2) * P + t) * 2 + j % 2];
+            }
+            REQUIRE(got == expected);
+          }
+          const size_t at = size_t(b) * P + t;
+          REQUIRE(kt::SameBits(input.in.d[at], t < T ? F16ToF32(want[b].d) : 0.0f));
+          REQUIRE(input.in.bias[at] == -128 * sum);
+          REQUIRE(kt::SameBits(input.in.s[at], t < T ? F16ToF32(F32ToF16(input.in.d[at] * float(sum))) : 0.0f));
+        }
+      }
+    }
+  }
+}
+
+void TestMatMul() {
+  const GgmlType types[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
+                            GgmlType::kQ5_1, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32,
+                            GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+  for (GgmlType type : types) {
+    const bool k_quant = GetGgmlType(type).block_size == 256;
+    const bool int8 = HasInt8Blocks(type);
+    const int cols = k_quant ? 512 : int8 ? 96 : 37;
+    for (Int8Kernel kernel : int8 ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
+      for (int rows : {1, 5, 13}) {
+        const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3);
+        for (int T : {1, 7, 33, 70}) {
+          INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " tokens " << T);
+          const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
+          std::vector<float> want(size_t(T) * rows);
+          MatMulReference(w.m, x.data() + 1, T, want.data());
+          Input input(T, cols, kernel);
+          PrepareMatMulInput(type, x.data() + 1, &input.in);
+          std::vector<uint8_t> scratch(MatMulScratchBytes(cols) + 64);
+          uint8_t* aligned = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+          const size_t ldy = rows + 3;  // a strided output, as when writing into a wider buffer
+          std::vector<float> got(size_t(T) * ldy, -1.0f);
+          MatMul(w.m, input.in, aligned, got.data(), ldy, kernel);
+          for (int t = 0; t < T; ++t) {
+            INFO("token " << t);
+            REQUIRE(kt::FirstDifference(&got[t * ldy], &want[size_t(t) * rows], rows) == -1);
+            for (size_t n = rows; n < ldy; ++n) REQUIRE(got[t * ldy + n] == -1.0f);  // untouched
+          }
+          if (rows == 13 && (T == 7 || T == 70)) {  // GeGLU with a second matrix as up
+            const kt::RandomMatrix up(type, rows, cols, 99, 2);
+            std::vector<float> want_up(size_t(T) * rows);
+            MatMulReference(up.m, x.data() + 1, T, want_up.data());
+            std::vector<float> g(size_t(T) * ldy, -1.0f);
+            MatMulGeGLU(w.m, up.m, input.in, aligned, g.data(), ldy, kernel);
+            for (int t = 0; t < T; ++t) {
+              for (int n = 0; n < rows; ++n) {
+                INFO("GeGLU token " << t << " row " << n);
+                const size_t at = size_t(t) * rows + n;
+                REQUIRE(kt::SameBits(g[t * ldy + n], GeluF16(want[at]) * want_up[at]));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void TestAttention(const kt::AttentionShape& s) {
+  const int q_dim = s.n_head * s.head_dim, kv_dim = s.n_head_kv * s.head_dim;
+  const int v_dim = s.n_head_kv * s.head_dim_v, o_dim = s.n_head * s.head_dim_v;
+  const std::vector<float> q = kt::Random(size_t(s.T) * q_dim + 1, 20, 0.4f);
+  const std::vector<float> k = kt::Random(size_t(s.T) * kv_dim + 1, 21, 1.5f);
+  const std::vector<float> v = kt::Random(size_t(s.T) * v_dim + 1, 22, 1.0f);
+  std::vector<float> want(size_t(s.T) * o_dim), got(size_t(s.T) * o_dim + 1);
+  AttentionReference(q.data() + 1, k.data() + 1, v.data() + 1, s.T, s.n_head, s.n_head_kv,
+                     s.head_dim, s.head_dim_v, s.half_window, want.data());
+  std::vector<float> scratch(AttentionScratchFloats(s.T, s.n_head, s.n_head_kv, s.head_dim, s.head_dim_v) + 16);
+  float* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+  Attention(q.data() + 1, k.data() + 1, v.data() + 1, s.T, s.n_head, s.n_head_kv, s.head_dim,
+            s.head_dim_v, s.half_window, aligned, got.data() + 1);
+  INFO("attention T " << s.T << " heads " << s.n_head << "/" << s.n_head_kv << " dims "
+                      << s.head_dim << "/" << s.head_dim_v << " window " << s.half_window);
+  REQUIRE(kt::FirstDifference(got.data() + 1, want.data(), want.size()) == -1);
+}
+
+void TestAttentionShapes() {
+  const kt::AttentionShape shapes[] = {
+      {1, 2, 1, 32, 32, -1},     // one token
+      {5, 3, 1, 32, 32, 2},      // GQA, window narrower than the input, f16 sums
+      {63, 3, 1, 32, 32, -1},    // the last length with f16 sums
+      {64, 3, 1, 32, 32, -1},    // the first with f32 sums
+      {70, 2, 2, 20, 24, 8},     // head_dim not a multiple of 16 (f16 sums) nor of 8
+      {30, 4, 2, 48, 48, 8},     // the tiny preset: whole vectors, not whole runs of them
+      {80, 2, 1, 40, 56, -1},    // f32 sums; runs, single vectors and a scalar tail
+      {100, 3, 1, 64, 64, 16},   // f32 sums, windowed
+      {77, 4, 2, 256, 256, -1},  // EmbeddingGemma's head size
+  };
+  for (const kt::AttentionShape& s : shapes) TestAttention(s);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ggufembed
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace ggufembed {
+namespace {
+
+HWY_EXPORT(TestElementwise);
+HWY_EXPORT(TestDot8);
+HWY_EXPORT(TestRmsNormRope);
+HWY_EXPORT(TestQuantizeToInput);
+HWY_EXPORT(TestMatMul);
+HWY_EXPORT(TestAttentionShapes);
+
+// Runs `test` once for each SIMD target compiled in and supported here (WebAssembly has one).
+template <class Test>
+void ForEachTarget(Test&& test) {
+#if defined(__EMSCRIPTEN__)
+  test();
+#else
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    INFO("SIMD target " << hwy::TargetName(target));
+    test();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+#endif
+}
+
+TEST_CASE("SIMD exp, f16 rounding and GELU equal the scalar functions", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestElementwise)(); });
+}
+
+TEST_CASE("SIMD dot product keeps the reference's summation order", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestDot8)(); });
+}
+
+TEST_CASE("SIMD RMS norm and RoPE equal the reference", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestRmsNormRope)(); });
+}
+
+TEST_CASE("activation quantization into the kernels' layouts", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestQuantizeToInput)(); });
+}
+
+TEST_CASE("matrix products and GeGLU equal the reference for every weight type", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMul)(); });
+}
+
+TEST_CASE("fused attention equals the reference", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestAttentionShapes)(); });
+}
+
+}  // namespace
+}  // namespace ggufembed
+#endif  // HWY_ONCE
