@@ -11,6 +11,7 @@
 
 #include "file_bytes.h"
 #include "model_config.h"
+#include "op_profile.h"
 #include "status.h"
 
 namespace ggufembed {
@@ -33,15 +34,22 @@ struct EmbedOptions {
   bool parse_special = true;
   // Overrides the file's pooling type.
   std::optional<Pooling> pooling;
+  // Runs the plain scalar reference instead of the SIMD forward pass (the same bits, many times
+  // slower): for checking results.
+  bool reference = false;
 };
 
-struct Embedding {
-  std::vector<float> values;  // rows × dim, row-major
-  int rows = 0;               // 1, or the number of tokens when pooling is none
+// What an embedding is, apart from its values.
+struct EmbeddingInfo {
+  int rows = 0;            // 1, or the number of tokens when pooling is none
   int dim = 0;
-  int n_tokens = 0;           // tokens embedded, BOS/EOS and prompt included
-  int n_input_tokens = 0;     // tokens before truncation
+  int n_tokens = 0;        // tokens embedded, BOS/EOS and prompt included
+  int n_input_tokens = 0;  // tokens before truncation
   bool truncated = false;
+};
+
+struct Embedding : EmbeddingInfo {
+  std::vector<float> values;  // rows × dim, row-major
 };
 
 struct ModelInfo {
@@ -68,6 +76,13 @@ class Embedder {
   Result<std::vector<Embedding>> Embed(const std::vector<std::string>& texts,
                                        const EmbedOptions& options) const;
 
+  // Embeds one text into `out`, which has room for `capacity` floats (rows × dim are written;
+  // pooling none needs a row per token), and describes the result in `info`. Once this embedder
+  // has embedded a text at least as long, the call allocates no memory. With `profile`, the time
+  // of each forward-pass operation is added to it. Safe to call from several threads at once.
+  Status EmbedInto(std::string_view text, const EmbedOptions& options, float* out,
+                   size_t capacity, EmbeddingInfo* info, OpProfile* profile = nullptr) const;
+
   // Token ids of `text` (`add_special`: BOS/EOS per the file's flags; `parse_special`: see
   // EmbedOptions).
   Result<std::vector<int32_t>> Tokenize(std::string_view text, bool add_special,
@@ -76,14 +91,20 @@ class Embedder {
   std::string_view TokenPiece(int32_t id) const;
 
   const ModelInfo& info() const;
+  // The hyperparameters the forward pass runs with.
+  const ModelConfig& config() const;
+  // Bytes of the model file.
+  uint64_t file_size() const;
   // Things worth telling the user once, e.g. a file without its dense projections.
   const std::vector<std::string>& warnings() const;
 
  private:
   struct Impl;
   explicit Embedder(std::unique_ptr<Impl> impl);
-  Result<Embedding> EmbedOne(const std::string& text, const EmbedOptions& options,
-                             const std::string& prefix, Pooling pooling, int dim) const;
+  struct Workspace;
+  Status CheckOptions(const EmbedOptions& options) const;
+  Status Run(std::string_view text, const EmbedOptions& options, Workspace& ws,
+             EmbeddingInfo* info, OpProfile* profile) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -2,9 +2,11 @@
 // pooling choices, dense layers, long inputs, empty and invalid text.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 
 #include "activation_quant.h"
 #include "embedder.h"
+#include "forward.h"
 #include "gguf.h"
 #include "model_util.h"
 #include "model_weights.h"
@@ -254,6 +256,70 @@ TEST_CASE("special-token text is parsed unless switched off", "[embedder]") {
   o.parse_special = false;
   CHECK(Embed(Tiny(), {"a<eos>b"}, o)[0].n_tokens == static_cast<int>(plain->size()));
   CHECK(Embed(Tiny(), {"a<eos>b"})[0].n_tokens == static_cast<int>(parsed->size()));
+}
+
+}  // namespace
+}  // namespace ggufembed
+
+namespace ggufembed {
+namespace {
+
+// The SIMD forward pass against the scalar reference, whole model, every row (pooling none), on
+// each target this CPU runs: the same bits. Texts of the tiny model's char-level vocabulary cover
+// both attention regimes (under 64 tokens: f16 sums; 64 and more: f32) and its sliding window.
+TEST_CASE("the SIMD forward pass equals the reference on every target", "[embedder]") {
+  const std::string long_text =
+      "Sliding windows, rotary positions and grouped queries: a text long enough that the tiny "
+      "model sees more than sixty-four tokens, so attention sums in f32.";
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kF16}) {
+    Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny", type));
+    REQUIRE(e.ok());
+    EmbedOptions reference, fast;
+    reference.reference = true;
+    reference.pooling = fast.pooling = Pooling::kNone;
+    const std::vector<std::string> texts = {kTexts[0], kTexts[3], long_text};
+    const std::vector<Embedding> want = Embed(**e, texts, reference);
+    REQUIRE(want[2].n_tokens >= 64);
+#if defined(__EMSCRIPTEN__)
+    const std::vector<std::string> targets = {"best"};
+#else
+    const std::vector<std::string> targets = {"best", "avx512vnni", "avx512", "avx2", "scalar"};
+#endif
+    int ran = 0;
+    for (const std::string& target : targets) {
+      const Status s = SetForwardTarget(target);
+      if (s.code() == StatusCode::kUnsupported) continue;  // not this CPU's
+      REQUIRE(s.ok());
+      ++ran;
+      const std::vector<Embedding> got = Embed(**e, texts, fast);
+      for (size_t i = 0; i < texts.size(); ++i) {
+        INFO("target " << target << " (" << ForwardTargetName() << "), text " << i);
+        REQUIRE(got[i].values.size() == want[i].values.size());
+        REQUIRE(std::memcmp(got[i].values.data(), want[i].values.data(),
+                            want[i].values.size() * sizeof(float)) == 0);
+      }
+    }
+    REQUIRE(SetForwardTarget("best").ok());
+#if !defined(__EMSCRIPTEN__)
+    REQUIRE(ran >= 3);  // best, avx2 and scalar at least: CI machines have AVX2
+#endif
+  }
+}
+
+TEST_CASE("forcing a SIMD target: names and errors", "[embedder]") {
+  const Status bad = SetForwardTarget("sse9");
+  REQUIRE(bad.code() == StatusCode::kInvalidArgument);
+  REQUIRE(bad.message() == "SIMD target 'sse9' is not one of best, avx512vnni, avx512, avx2, scalar");
+#if !defined(__EMSCRIPTEN__)
+  REQUIRE(SetForwardTarget("scalar").ok());
+  REQUIRE(std::string(ForwardTargetName()) == "SCALAR");
+  REQUIRE(SetForwardTarget("avx2").ok());
+  REQUIRE(std::string(ForwardTargetName()) == "AVX2");
+#else
+  REQUIRE(SetForwardTarget("avx2").code() == StatusCode::kUnsupported);
+  REQUIRE(std::string(ForwardTargetName()) == "WASM");
+#endif
+  REQUIRE(SetForwardTarget("best").ok());
 }
 
 }  // namespace

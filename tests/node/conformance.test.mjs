@@ -71,3 +71,28 @@ test(`matches llama.cpp on ${basename(modelPath ?? "(GGUFEMBED_MODEL unset)")}`,
     await llama.dispose();
   }
 });
+
+// The SIMD forward pass promises the scalar reference's bits on every target (kernels_test checks
+// each kernel; this checks the whole model, pooling none, so every token's row is compared). The
+// reference is slow, so a few texts: short ones (f16 attention sums) and one of 70+ tokens (f32).
+test(`the SIMD forward pass equals the reference on every target: ${basename(modelPath ?? "")}`, () => {
+  const texts = [SHORT_TEXTS[0], SHORT_TEXTS[19], proseOfTokens(80, (s) => {
+    const r = runCli(["tokenize", "-m", modelPath, "--", s]);
+    return JSON.parse(r.stdout).length;
+  })];
+  const args = ["embed", "-q", "-m", modelPath, "--pooling", "none", "-f", "raw", "--", ...texts];
+  const reference = runCli([...args.slice(0, 2), "--reference", ...args.slice(2)]);
+  assert.equal(reference.status, 0, reference.stderr);
+  const version = runCli(["--version"]).stdout;
+  const supported = version.match(/supported: ([A-Z0-9_ ]+)\)/)[1].split(" ");
+  const targets = { avx512vnni: "AVX3_DL", avx512: "AVX3", avx2: "AVX2", scalar: "SCALAR" };
+  let ran = 0;
+  for (const [name, hwy] of Object.entries(targets)) {
+    if (!supported.includes(hwy)) continue;  // not this CPU's (CI runs on one that has AVX2)
+    const fast = runCli(args, { env: { ...process.env, GGUFEMBED_TARGET: name } });
+    assert.equal(fast.status, 0, fast.stderr);
+    assert.ok(fast.stdout === reference.stdout, `target ${name}: vectors differ from the reference`);
+    ran++;
+  }
+  assert.ok(supported.includes("AVX2") && supported.includes("SCALAR") && ran >= 2);
+});

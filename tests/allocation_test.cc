@@ -1,0 +1,87 @@
+// The hot path allocates nothing: after a first call has sized the workspace, EmbedInto of a text
+// no longer than it makes no heap allocation (counted by replacing the global operator new).
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "embedder.h"
+#include "model_util.h"
+
+namespace {
+
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+void* CountedAlloc(std::size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return CountedAlloc(size); }
+void* operator new[](std::size_t size) { return CountedAlloc(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace ggufembed {
+namespace {
+
+// Allocations made while `f` runs.
+template <class F>
+long AllocationsDuring(F&& f) {
+  g_allocations = 0;
+  g_counting = true;
+  f();
+  g_counting = false;
+  return g_allocations;
+}
+
+TEST_CASE("a second embedding allocates nothing", "[allocation]") {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kF16}) {
+    Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny", type));
+    REQUIRE(e.ok());
+    const std::string longer =
+        "A first text, longer than the next ones, sizes every buffer of the forward pass: "
+        "tokenizer scratch, arena, rope tables and the pooled rows (and more than 64 tokens).";
+    const std::vector<std::string> texts = {"The quick brown fox jumps over the lazy dog.",
+                                            "Short", longer, "Über 64 tokens? Not this one. ✓"};
+    EmbedOptions options;
+    options.prompt = "query";  // the prompt's prefix is assembled without allocating too
+    std::vector<float> out((*e)->info().dim);
+    EmbeddingInfo info;
+    REQUIRE((*e)->EmbedInto(longer, options, out.data(), out.size(), &info).ok());
+    for (const std::string& text : texts) {
+      INFO(text);
+      Status status;
+      const long allocations = AllocationsDuring(
+          [&] { status = (*e)->EmbedInto(text, options, out.data(), out.size(), &info); });
+      REQUIRE(status.ok());
+      REQUIRE(info.n_tokens > 2);
+      REQUIRE(allocations == 0);
+    }
+    // The counter does count: a longer text than any before grows the workspace.
+    const std::string longest = longer + " " + longer;
+    Status status;
+    REQUIRE(AllocationsDuring([&] {
+              status = (*e)->EmbedInto(longest, options, out.data(), out.size(), &info);
+            }) > 0);
+    REQUIRE(status.ok());
+  }
+}
+
+}  // namespace
+}  // namespace ggufembed
