@@ -13,6 +13,7 @@ constexpr int kExitUsage = 2;
 // Prints "ggufembed COMMAND: MESSAGE" to stderr and returns the exit code for `status`.
 int ReportError(const char* command, const Status& status);
 
+int RunBench(int argc, char** argv);
 int RunEmbed(int argc, char** argv);
 int RunInfo(int argc, char** argv);
 int RunSynth(int argc, char** argv);

@@ -111,6 +111,7 @@ int RunEmbed(int argc, char** argv) {
   std::string model, prompt, title, prompt_text, format_name = "json", pooling_name;
   int64_t dim = 0;
   bool no_normalize = false, truncate = false, no_parse_special = false, quiet = false;
+  bool reference = false;
   std::vector<std::string> texts;
   std::string prompts;
   for (const std::string& n : PromptNames()) prompts += (prompts.empty() ? "" : ", ") + n;
@@ -132,6 +133,8 @@ int RunEmbed(int argc, char** argv) {
             "treat special-token text like <eos> as plain text");
   args.Option("format", "f", &format_name, "F",
               "json (default), json+ (with a cosine-similarity matrix), jsonl, raw, similarity");
+  args.Flag("reference", nullptr, &reference,
+            "run the scalar reference forward pass (the same vectors, many times slower)");
   args.Flag("quiet", "q", &quiet, "do not print notes about the model");
   args.Positionals(&texts, "TEXT");
   if (const int exit = args.ParseOrExit(argc, argv, "embed"); exit >= 0) return exit;
@@ -148,6 +151,7 @@ int RunEmbed(int argc, char** argv) {
   options.normalize = !no_normalize;
   options.truncate = truncate;
   options.parse_special = !no_parse_special;
+  options.reference = reference;
   if (!pooling_name.empty()) {
     Result<Pooling> pooling = ParsePooling(pooling_name);
     if (!pooling.ok()) return ReportError("embed", pooling.status());

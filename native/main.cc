@@ -1,8 +1,10 @@
 // ggufembed: the command-line front end (dispatches to one subcommand).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "commands.h"
+#include "forward.h"
 #include "simd_target.h"
 
 namespace ggufembed {
@@ -16,6 +18,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"embed", RunEmbed, "embed texts (arguments or stdin lines) as JSON, JSONL, raw or a similarity table"},
+    {"bench", RunBench, "time the single-thread forward pass, with a per-operation profile"},
     {"tokenize", RunTokenize, "print a text's token ids"},
     {"info", RunInfo, "print a GGUF file's metadata and tensor table (text or --json)"},
     {"tensor", RunTensor, "print one dequantized row of a tensor as JSON"},
@@ -26,7 +29,10 @@ void PrintUsage(FILE* out) {
   std::fprintf(out, "usage: ggufembed COMMAND [options]   (ggufembed COMMAND --help for details)\n\n"
                     "commands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
-  std::fprintf(out, "\n  --version  print the version and the SIMD target in use\n");
+  std::fprintf(out, "\n  --version  print the version and the SIMD target in use\n"
+                    "\nenvironment:\n"
+                    "  GGUFEMBED_TARGET  best (default), avx512vnni, avx512, avx2 or scalar: the SIMD\n"
+                    "                    code the forward pass runs (results are the same bits)\n");
 }
 
 }  // namespace
@@ -44,6 +50,12 @@ int main(int argc, char** argv) {
       !std::strcmp(argv[1], "-h")) {
     PrintUsage(argc < 2 ? stderr : stdout);
     return argc < 2 ? kExitUsage : 0;
+  }
+  if (const char* target = std::getenv("GGUFEMBED_TARGET"); target && *target) {
+    if (Status s = SetForwardTarget(target); !s.ok()) {
+      std::fprintf(stderr, "ggufembed: GGUFEMBED_TARGET: %s\n", s.message().c_str());
+      return kExitUsage;
+    }
   }
   if (!std::strcmp(argv[1], "--version")) {
     std::printf("ggufembed %s (SIMD target %s; supported: %s)\n", GGUFEMBED_VERSION,

@@ -41,6 +41,11 @@ test("usage errors exit with 2 and say why on stderr", () => {
     [["tensor", tiny, "nope.weight"], /^ggufembed tensor: .*tiny\.gguf: no tensor named 'nope\.weight'\n$/],
     [["tensor", tiny, "token_embd.weight", "--row", "-1"],
      /^ggufembed tensor: option '--row' is -1, must be between 0 and/],
+    [["bench", "-m", tiny, "--runs", "0"],
+     /^ggufembed bench: option '--runs' is 0, must be between 1 and 1000\n$/],
+    [["bench", "-m", tiny, "--target", "sse2"],
+     /^ggufembed bench: SIMD target 'sse2' is not one of best, avx512vnni, avx512, avx2, scalar\n$/],
+    [["bench", tiny], /^ggufembed bench: missing -m MODEL/],
   ];
   for (const [args, pattern] of cases) {
     const r = runCli(args);
@@ -72,7 +77,7 @@ test("bad files exit with 1 and name the file and the problem", () => {
 });
 
 test("every subcommand has --help", () => {
-  for (const command of ["embed", "tokenize", "info", "tensor", "synth"]) {
+  for (const command of ["embed", "bench", "tokenize", "info", "tensor", "synth"]) {
     const r = runCli([command, "--help"]);
     assert.equal(r.status, 0);
     assert.match(r.stdout, new RegExp(`^usage: ggufembed ${command} `));
@@ -80,7 +85,30 @@ test("every subcommand has --help", () => {
   }
   const r = runCli(["--help"]);
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /embed .*\n.*tokenize .*\n.*info .*\n.*tensor .*\n.*synth /);
+  assert.match(r.stdout, /embed .*\n.*bench .*\n.*tokenize .*\n.*info .*\n.*tensor .*\n.*synth /);
+});
+
+test("bench --json times the default texts and accounts for every operation", () => {
+  const r = runCli(["bench", "-m", tiny, "--runs", "2", "--long-tokens", "40", "--json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.runs, 2);
+  assert.deepEqual(report.texts.map((t) => t.label), ["short", "long"]);
+  const [short, long] = report.texts;
+  // Token counts agree with `tokenize` on the same texts.
+  for (const t of report.texts) {
+    const ids = JSON.parse(runCli(["tokenize", "-m", tiny, t.text]).stdout);
+    assert.equal(t.tokens, ids.length, t.label);
+  }
+  assert.equal(long.tokens, 40);
+  assert.ok(short.tokens < long.tokens);
+  for (const t of report.texts) {
+    assert.ok(t.min_ms > 0 && t.min_ms <= t.median_ms, t.label);
+    assert.deepEqual(Object.keys(t.profile_ms),
+                     ["matmul", "attention", "norms+rope", "geglu", "pooling+dense", "other"]);
+    for (const ms of Object.values(t.profile_ms)) assert.ok(ms >= 0 && Number.isFinite(ms));
+  }
+  assert.ok(report.load_ms > 0 && report.peak_rss_mb > 0);
 });
 
 test("info --json agrees with the header decoded in JavaScript", () => {
