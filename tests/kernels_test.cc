@@ -262,7 +262,9 @@ void TestQuantizeToInput() {
             if (input.in.layout == Int8Layout::kS8Quads) {
               got = static_cast<const int8_t*>(input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
             } else {
-              got = static_cast<const int16_t*>(input.in.q)[((size_t(b) * 16 + j / 2) * P + t) * 2 + j % 2];
+              // [block][group of L tokens][pair][L tokens][2 values]
+              const size_t L = Int8Lanes(), group = size_t(t) / L;
+              got = static_cast<const int16_t*>(input.in.q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
             }
             REQUIRE(got == expected);
           }
