@@ -117,6 +117,7 @@ struct TextResult {
   std::string label, text;
   int tokens = 0;
   double first_ms = 0, median_ms = 0, min_ms = 0, gmacs = 0;
+  std::vector<double> times_ms;  // the timed runs, in order
   OpProfile profile;  // summed over the timed runs
 };
 
@@ -197,6 +198,7 @@ int RunBench(int argc, char** argv) {
       if (i == 0) r.first_ms = *ms;
       if (i >= warmup) times.push_back(*ms);
     }
+    r.times_ms = times;
     std::sort(times.begin(), times.end());
     r.median_ms = times.size() % 2 ? times[times.size() / 2]
                                    : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
@@ -232,7 +234,11 @@ int RunBench(int argc, char** argv) {
         o += StrFormat("%s\"%s\":%.3f", op ? "," : "", OpName(static_cast<Op>(op)),
                        1e3 * r.profile.seconds[op] / runs);
       }
-      o += "}}";
+      o += "},\"times_ms\":[";
+      for (size_t j = 0; j < r.times_ms.size(); ++j) {
+        o += StrFormat("%s%.3f", j ? "," : "", r.times_ms[j]);
+      }
+      o += "]}";
     }
     o += "]}\n";
     std::fputs(o.c_str(), stdout);
