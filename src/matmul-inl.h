@@ -45,6 +45,18 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Weight rows per tile.
 inline constexpr int kTileRows = 4;
 
+// Tokens per vector of the portable int8 kernel (its int32 lanes).
+HWY_INLINE size_t Int8Lanes() { return hn::Lanes(hn::ScalableTag<int32_t>()); }
+
+// Where value j (0..31) of block b of token t sits in the kI16Pairs layout:
+// [block][group of L = Int8Lanes() tokens][pair][L tokens][2 values]. A tile's token vectors for
+// one block are then at fixed distances from each other, so the kernel addresses them with
+// constant offsets from one pointer per block.
+HWY_INLINE size_t I16PairsIndex(int b, int t, int j, int P) {
+  const size_t L = Int8Lanes();
+  return ((size_t(b) * P + t / L * L) * 16 + size_t(j / 2) * L + t % L) * 2 + j % 2;
+}
+
 // ------------------------------------------------------------------------ activation preparation
 
 // Quantizes one token's block of 32 values to Q8_0 exactly as QuantizeActivationsQ8_0:
@@ -94,10 +106,11 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
         uint8_t* base = static_cast<uint8_t*>(in->q) + (size_t(b) * 8 * P + t) * 4;
         for (int g = 0; g < 8; ++g) std::memcpy(base + size_t(g) * P * 4, q + 4 * g, 4);
       } else {
-        int16_t* base = static_cast<int16_t*>(in->q) + (size_t(b) * 16 * P + t) * 2;
+        int16_t* base = static_cast<int16_t*>(in->q) + I16PairsIndex(b, t, 0, P);
+        const size_t L = Int8Lanes();
         for (int p = 0; p < 16; ++p) {
-          base[size_t(p) * P * 2] = q[2 * p];
-          base[size_t(p) * P * 2 + 1] = q[2 * p + 1];
+          base[p * L * 2] = q[2 * p];
+          base[p * L * 2 + 1] = q[2 * p + 1];
         }
       }
     }
@@ -241,8 +254,6 @@ HWY_INLINE VF AccumulateBlock(DF df, VF acc, VI isum, float dw, const float* HWY
 // ------------------------------------------------------------------------ portable int8 kernel
 
 // Lanes (tokens) per vector of the int8 kernels on this target.
-HWY_INLINE size_t Int8Lanes() { return hn::Lanes(hn::ScalableTag<int32_t>()); }
-
 // out[r][v·L + l] = row r · token (t0 + v·L + l), for V vectors of L tokens, from the kI16Pairs
 // layout: per pair of values, each lane multiplies its token's two int16 values by the row's two
 // (i32x4.dot_i16x8_s in WebAssembly, VPMADDWD on x86).
@@ -260,7 +271,7 @@ HWY_NOINLINE void Int8TilePortable(const Int8Tile& w, const MatMulInput& in, int
       for (int b = 0; b < nb; ++b) {
         int32_t isum = 0;
         for (int p = 0; p < 16; ++p) {
-          const int16_t* xp = x16 + ((size_t(b) * 16 + p) * P + t) * 2;
+          const int16_t* xp = x16 + I16PairsIndex(b, t, 2 * p, P);
           isum += int32_t{w.w16[r][32 * b + 2 * p]} * xp[0] +
                   int32_t{w.w16[r][32 * b + 2 * p + 1]} * xp[1];
         }
@@ -286,10 +297,10 @@ HWY_NOINLINE void Int8TilePortable(const Int8Tile& w, const MatMulInput& in, int
     for (int r = 0; r < kTileRows; ++r) {
       for (int v = 0; v < V; ++v) isum[r][v] = odd[r][v] = hn::Zero(d32);
     }
+    const int16_t* xb = x16 + I16PairsIndex(b, t0, 0, P);  // t0 is a multiple of L
     for (int p = 0; p < 16; ++p) {
-      const int16_t* xp = x16 + ((size_t(b) * 16 + p) * P + t0) * 2;
       hn::Vec<decltype(d16)> xv[V];
-      for (int v = 0; v < V; ++v) xv[v] = hn::Load(d16, xp + v * 2 * L);
+      for (int v = 0; v < V; ++v) xv[v] = hn::Load(d16, xb + (v * 16 + p) * 2 * L);
       for (int r = 0; r < kTileRows; ++r) {
         int32_t pair;
         std::memcpy(&pair, w.w16[r] + 32 * b + 2 * p, 4);

@@ -23,7 +23,8 @@ inline int PaddedTokens(int n_tokens) {
 // token's block sum in its own lane (no horizontal reductions).
 enum class Int8Layout {
   kS8Quads,   // [block][group of 4][token][4 values] int8: x86 (VPMADDUBSW, VPDPBUSD)
-  kI16Pairs,  // [block][pair][token][2 values] int16: portable SIMD (i32x4.dot_i16x8_s)
+  kI16Pairs,  // [block][token group][pair][token][2 values] int16: portable SIMD
+              // (i32x4.dot_i16x8_s); groups are a vector's tokens (I16PairsIndex)
 };
 
 // Activations in the form weights of some type multiply them (ggml's vec_dot type), for P padded
