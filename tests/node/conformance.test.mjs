@@ -7,21 +7,11 @@ import { basename, join } from "node:path";
 import { test } from "node:test";
 
 import { LONG_TOKEN_TARGETS, SHORT_TEXTS, proseOfTokens } from "./corpus.mjs";
-import { runCli } from "./gguf_util.mjs";
+import { cosine, runCli } from "./gguf_util.mjs";
 import { openLlamaCppModel } from "./llama_cpp.mjs";
 
 const MIN_COSINE = 0.9995;
 const modelPath = process.env.GGUFEMBED_MODEL;
-
-function cosine(a, b) {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 function label(text) {
   const s = JSON.stringify(text);

@@ -43,3 +43,14 @@ export function dequantizeQ8_0Row(bytes, start, n, row) {
   }
   return out;
 }
+
+/** Cosine of two equal-length vectors (computed here, independently of the engine). */
+export function cosine(a, b) {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}

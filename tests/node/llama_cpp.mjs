@@ -1,23 +1,37 @@
 // llama.cpp as a reference peer, through node-llama-cpp's prebuilt binaries: offline, CPU only.
-import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD ??= "true";
 process.env.NODE_LLAMA_CPP_GPU ??= "false";
 
-let llamaPromise;
-/** The llama.cpp instance (loaded once): no GPU, never builds from source, quiet logs. */
-export function loadLlama() {
-  llamaPromise ??= getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
-  return llamaPromise;
+const llamas = new Map();  // package directory ("" = the project's own) -> Promise of the instance
+
+/**
+ * The llama.cpp instance (loaded once per package): no GPU, never builds from source, quiet logs.
+ * `packageDir` is a directory whose node_modules holds another copy of node-llama-cpp and its
+ * binaries (the benchmark's single-CPU-variant copies); by default the project's own.
+ */
+export function loadLlama(packageDir = "") {
+  if (!llamas.has(packageDir)) {
+    const entry = packageDir
+      ? pathToFileURL(join(packageDir, "node_modules", "node-llama-cpp", "dist", "index.js")).href
+      : "node-llama-cpp";
+    llamas.set(packageDir, import(entry).then(({ getLlama, LlamaLogLevel }) =>
+      getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error })));
+  }
+  return llamas.get(packageDir);
 }
 
 /**
  * Opens `modelPath` in llama.cpp with a single-threaded embedding context whose batch holds a
  * whole 2048-token input (the model is non-causal: one sequence must fit in one ubatch).
- * Returns {embed(text) -> Float32Array (raw pooled vector), tokenize(text) -> ids, dispose()}.
+ * Returns {embed(text) -> Float32Array (raw pooled vector), tokenize(text) -> ids (no BOS/EOS),
+ * inputLength(text) -> tokens embedded (BOS/EOS included), llama, dispose()}.
  */
-export async function openLlamaCppModel(modelPath, { threads = 1, contextSize = 2048 } = {}) {
-  const llama = await loadLlama();
+export async function openLlamaCppModel(modelPath,
+                                        { threads = 1, contextSize = 2048, packageDir = "" } = {}) {
+  const llama = await loadLlama(packageDir);
   const model = await llama.loadModel({ modelPath });
   const context = await model.createEmbeddingContext({
     threads, contextSize, batchSize: contextSize,
@@ -29,6 +43,10 @@ export async function openLlamaCppModel(modelPath, { threads = 1, contextSize = 
     tokenize(text) {
       return Array.from(model.tokenize(text, true));
     },
+    inputLength(text) {
+      return context.calculateInputLength(text);
+    },
+    llama,
     async dispose() {
       await context.dispose();
       await model.dispose();

@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+// The speed benchmark: our engine (native best target, native AVX2, wasm under Node) side by side
+// with llama.cpp (node-llama-cpp: its default CPU variant and its AVX2-only `haswell` variant) and
+// wllama (llama.cpp in wasm), all single-threaded, on the same GGUF and the same texts.
+//
+//   node bench/bench.mjs [--model M.gguf] [--rounds 3] [--runs 5] [--warmup 1]
+//                        [--runtimes ours,ours-avx2,llama.cpp,llama.cpp-haswell,ours-wasm,wllama]
+//                        [--cli build/ggufembed] [--out results.json]
+//
+// Each runtime runs in its own process (load time and peak RSS are its own). Rounds go through
+// all runtimes in turn, so a noisy minute on this shared machine hits them alike; a text's time
+// is the median of all its timed runs over all rounds. Prints a Markdown table and the ratios.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+import { cosine } from "../tests/node/gguf_util.mjs";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const PEERS = join(ROOT, "bench", "peers");
+const DEFAULT_MODEL = join(ROOT, "models", "embeddinggemma-300m-synthetic-q8_0.gguf");
+
+function die(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+function parseCli() {
+  const all = ["ours", "ours-avx2", "llama.cpp", "llama.cpp-haswell", "ours-wasm", "wllama"];
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        model: { type: "string", default: DEFAULT_MODEL },
+        rounds: { type: "string", default: "3" },
+        runs: { type: "string", default: "5" },
+        warmup: { type: "string", default: "1" },
+        runtimes: { type: "string", default: all.join(",") },
+        cli: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    die(e.message);
+  }
+  if (values.help) {
+    process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8")
+        .split("\n").slice(1, 12).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+    process.exit(0);
+  }
+  const int = (name, min) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min) die(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  const runtimes = values.runtimes.split(",").filter(Boolean);
+  for (const r of runtimes) if (!all.includes(r)) die(`unknown runtime '${r}' (one of ${all.join(", ")})`);
+  const cli = values.cli ?? [join(ROOT, "build", "ggufembed"), join(ROOT, "build-cli", "ggufembed")]
+      .find((p) => existsSync(p));
+  if (!cli || !existsSync(cli)) die("no ggufembed binary: build it first (or pass --cli PATH)");
+  return { ...values, cli, runtimes, rounds: int("rounds", 1), runs: int("runs", 1),
+           warmup: int("warmup", 0) };
+}
+
+// Runs a command and returns its stdout; a failure ends the benchmark with the command's stderr.
+function run(command, args) {
+  const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 28, cwd: ROOT });
+  if (r.status !== 0) {
+    die(`${[command, ...args].join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  }
+  return r.stdout;
+}
+
+// The JSON object on the last line of a command's stdout.
+function runJson(command, args) {
+  const lines = run(command, args).trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+// A copy of node-llama-cpp whose binaries hold one CPU variant, so that llama.cpp must use it
+// (it otherwise loads the best variant for this CPU). Lives under build/, inside the project, so
+// node-llama-cpp's own dependencies still resolve from the project's node_modules.
+function nodeLlamaCppWithVariant(variant) {
+  const dir = join(ROOT, "build", `nlc-${variant}`);
+  const bins = join(dir, "node_modules", "@node-llama-cpp", "linux-x64", "bins", "linux-x64");
+  if (existsSync(join(bins, `libggml-cpu-${variant}.so`))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  for (const pkg of ["node-llama-cpp", "@node-llama-cpp/linux-x64"]) {
+    cpSync(join(ROOT, "node_modules", pkg), join(dir, "node_modules", pkg), { recursive: true });
+  }
+  const found = readdirSync(bins).filter((f) => /^libggml-cpu-.*\.so$/.test(f));
+  if (!found.includes(`libggml-cpu-${variant}.so`)) die(`node-llama-cpp has no '${variant}' CPU variant`);
+  for (const f of found) if (f !== `libggml-cpu-${variant}.so`) rmSync(join(bins, f));
+  return dir;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function gitCommit() {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" });
+  const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"],
+                          { cwd: ROOT, encoding: "utf8" });
+  return head.status === 0 ? head.stdout.trim() + (dirty.stdout.trim() ? " (modified)" : "") : "unknown";
+}
+
+function main() {
+  const opts = parseCli();
+  if (!existsSync(opts.model)) {
+    if (resolve(opts.model) !== DEFAULT_MODEL) die(`${opts.model}: no such file`);
+    mkdirSync(dirname(DEFAULT_MODEL), { recursive: true });
+    run(opts.cli, ["synth", "--preset", "300m", "--wtype", "q8_0", "-o", DEFAULT_MODEL]);
+  }
+  // The texts: ggufembed's built-in short sentence and ~500-token passage.
+  const defaults = runJson(opts.cli, ["bench", "-m", opts.model, "--json", "--runs", "1", "--warmup", "0"]);
+  const labels = defaults.texts.map((t) => t.label);
+  const texts = defaults.texts.map((t) => t.text);
+  const work = join(tmpdir(), `ggufembed-bench-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+  const textsFile = join(work, "texts.json");
+  writeFileSync(textsFile, JSON.stringify(texts));
+
+  const timing = ["--runs", String(opts.runs), "--warmup", String(opts.warmup)];
+  const peer = (script, ...extra) => () =>
+    runJson(process.execPath, [join(PEERS, script), "--model", opts.model, "--texts", textsFile,
+                               ...timing, ...extra]);
+  const ours = (target) => () => {
+    const r = runJson(opts.cli, ["bench", "-m", opts.model, "--json", "--target", target, ...timing,
+                                 ...texts]);
+    return { ...r, texts: r.texts.map((t) => ({ tokens: t.tokens, times_ms: t.times_ms,
+                                                 profile_ms: t.profile_ms })) };
+  };
+  const RUNTIMES = {
+    "ours": { label: "ggufembed native", detail: "best", run: ours("best") },
+    "ours-avx2": { label: "ggufembed native", detail: "forced", run: ours("avx2") },
+    "llama.cpp": { label: "llama.cpp (node-llama-cpp)", detail: "default",
+                   run: peer("llama_cpp_runner.mjs") },
+    "llama.cpp-haswell": {
+      label: "llama.cpp (node-llama-cpp)", detail: "haswell",
+      run: () => peer("llama_cpp_runner.mjs", "--package-dir", nodeLlamaCppWithVariant("haswell"))(),
+    },
+    "ours-wasm": { label: "ggufembed wasm (Node)", detail: "SIMD128", run: peer("ggufembed_wasm_runner.mjs") },
+    "wllama": { label: "wllama (Node)", detail: "compat, 1 thread", run: peer("wllama_runner.mjs") },
+  };
+
+  const loadBefore = loadavg();
+  const results = Object.fromEntries(opts.runtimes.map((r) => [r, { rounds: [] }]));
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const name of opts.runtimes) {
+      process.stderr.write(`bench: round ${round}/${opts.rounds}: ${name} ` +
+                           `(load average ${loadavg()[0].toFixed(2)})\n`);
+      results[name].rounds.push(RUNTIMES[name].run());
+    }
+  }
+  const loadAfter = loadavg();
+
+  // Our native vectors, for the agreement column (the wasm and peer runners return theirs).
+  const native = runJson(opts.cli, ["embed", "-m", opts.model, "--no-normalize", "-q", ...texts]);
+  const vectors = { ours: native.data.map((d) => d.embedding) };
+  vectors["ours-avx2"] = vectors.ours;  // bit-identical on every target (tested)
+
+  const rows = {};
+  for (const name of opts.runtimes) {
+    const rounds = results[name].rounds;
+    const last = rounds[rounds.length - 1];
+    vectors[name] ??= last.texts.map((t) => t.vector);
+    rows[name] = {
+      ...RUNTIMES[name], version: last.version, target: last.target, cpu_features: last.cpu_features,
+      load_ms: median(rounds.map((r) => r.load_ms)),
+      peak_rss_mb: median(rounds.map((r) => r.peak_rss_mb)),
+      texts: labels.map((label, i) => ({
+        label,
+        tokens: last.texts[i].tokens,
+        median_ms: median(rounds.flatMap((r) => r.texts[i].times_ms)),
+        round_medians_ms: rounds.map((r) => median(r.texts[i].times_ms)),
+        profile_ms: last.texts[i].profile_ms,
+      })),
+    };
+  }
+  const reference = vectors["llama.cpp"] ?? vectors["llama.cpp-haswell"];
+  for (const name of opts.runtimes) {
+    if (reference) rows[name].cosine = labels.map((_, i) => cosine(vectors[name][i], reference[i]));
+  }
+
+  // The report.
+  const fileMb = defaults.file_mb;
+  const out = [];
+  out.push(`Model ${opts.model.startsWith(ROOT) ? opts.model.slice(ROOT.length + 1) : opts.model} ` +
+           `(${fileMb} MB); commit ${gitCommit()}; ${cpus()[0]?.model ?? "unknown CPU"}, ` +
+           `${cpus().length} cores; Node ${process.versions.node}`);
+  out.push(`${opts.rounds} rounds × (${opts.warmup} warm-up + ${opts.runs} timed runs) per text; ` +
+           `load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ` +
+           `${loadAfter.map((x) => x.toFixed(2)).join(" ")} after`);
+  out.push("");
+  const head = ["runtime", "variant", ...labels.map((l, i) => `${l} (${rows[opts.runtimes[0]].texts[i].tokens} tok) ms`),
+                "load ms", "peak RSS MB", ...(reference ? ["cosine vs llama.cpp"] : [])];
+  out.push(`| ${head.join(" | ")} |`);
+  out.push(`|${head.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
+  for (const name of opts.runtimes) {
+    const row = rows[name];
+    // What the runtime ran on: our chosen SIMD target, or llama.cpp's widest reported ISA.
+    const isa = row.target ?? ["AVX512_VNNI", "AVX512", "AVX2"].find((f) => row.cpu_features?.includes(f));
+    const detail = isa ? `${row.detail}: ${isa}` : row.detail;
+    out.push(`| ${[row.label, detail, ...row.texts.map((t) => t.median_ms.toFixed(1)),
+                   row.load_ms.toFixed(0), row.peak_rss_mb.toFixed(0),
+                   ...(reference ? [row.cosine.map((c) => c.toFixed(5)).join(" / ")] : [])].join(" | ")} |`);
+  }
+  out.push("");
+  const ratio = (a, b, what, target) => {
+    if (!rows[a] || !rows[b]) return;
+    const r = labels.map((l, i) => `${l} ${(rows[a].texts[i].median_ms / rows[b].texts[i].median_ms).toFixed(2)}×`);
+    out.push(`- ${what}: ${r.join(", ")} (target ${target})`);
+  };
+  ratio("ours", "llama.cpp", "ggufembed best / llama.cpp default, time", "≤ 1.0");
+  ratio("ours-avx2", "llama.cpp-haswell", "ggufembed AVX2 / llama.cpp haswell, time", "≤ 0.8");
+  ratio("wllama", "ours-wasm", "wllama / ggufembed wasm, time (speed-up)", "≥ 8");
+  if (rows.ours) {
+    out.push(`- ggufembed native peak RSS − file size: ${(rows.ours.peak_rss_mb - fileMb).toFixed(0)} MB ` +
+             `(target ≤ 100); load ${rows.ours.load_ms.toFixed(1)} ms (target ≤ 100)`);
+  }
+  process.stdout.write(out.join("\n") + "\n");
+
+  if (opts.out) {
+    writeFileSync(opts.out, JSON.stringify({
+      model: opts.model, file_mb: fileMb, commit: gitCommit(), date: new Date().toISOString(),
+      loadavg_before: loadBefore, loadavg_after: loadAfter, rounds: opts.rounds, runs: opts.runs,
+      warmup: opts.warmup, texts, runtimes: rows,
+    }, null, 1) + "\n");
+  }
+}
+
+main();
