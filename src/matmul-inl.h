@@ -379,6 +379,120 @@ HWY_NOINLINE void Int8TileAvx2(const Int8Tile& w, const MatMulInput& in, int t0,
   }
 }
 
+// ---------------------------------------------------- AVX2, rows in lanes (short inputs)
+// Lanes are weight rows instead of tokens: 8 rows of a group of 4 values per vector, each token's
+// 4 values broadcast. The arithmetic per output is Int8TileAvx2's, but no lane is wasted on
+// padding tokens (13 tokens fill 16 token lanes: 10% faster on a 13-token input) and a tile of 8
+// rows reads the activations once where Int8TileAvx2 reads them per 4 rows (7% faster products on
+// 500 tokens). The AVX2 path for Q8_0 weights; the other int8 types keep Int8TileAvx2.
+inline constexpr int kRowLanes = 8;
+
+// Scratch bytes of one prepared tile of kRowLanes rows of `cols` values.
+inline size_t RowLanesTileBytes(int cols) {
+  return 2 * size_t(kRowLanes) * cols + size_t(cols / 32) * kRowLanes * sizeof(float) + 64;
+}
+
+// kRowLanes rows of Q8_0 weights, transposed by groups of 4 values.
+struct RowLanesTile {
+  int rows;
+  const int8_t* w;   // [nb][8 groups][8 rows][4]: the values
+  const uint8_t* a;  // the same layout: |w| (|−128| is 128 as unsigned: exact)
+  const float* dw;   // [nb][8 rows] block scales
+};
+
+// Rows [n0, n0 + rows) of Q8_0 matrix `m` (rows past the end repeat the last one).
+HWY_INLINE void PrepareRowLanesTile(const Matrix& m, int64_t n0, int rows, uint8_t* scratch,
+                                    RowLanesTile* tile) {
+  const int nb = static_cast<int>(m.cols / 32);
+  int8_t* w = reinterpret_cast<int8_t*>(scratch);
+  uint8_t* a = scratch + size_t(kRowLanes) * m.cols;
+  float* dw = reinterpret_cast<float*>(a + size_t(kRowLanes) * m.cols);
+  const uint8_t* row[kRowLanes];
+  for (int r = 0; r < kRowLanes; ++r) row[r] = m.Row(n0 + std::min(r, rows - 1));
+  for (int b = 0; b < nb; ++b) {
+    __m256i v[kRowLanes];  // row r's block: groups 0..3 in the low half, 4..7 in the high half
+    for (int r = 0; r < kRowLanes; ++r) {
+      uint16_t d16;
+      std::memcpy(&d16, row[r] + 34 * b, 2);
+      dw[b * kRowLanes + r] = F16ToF32(d16);
+      v[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[r] + 34 * b + 2));
+    }
+    // 8×8 transpose of 4-byte groups: rows pairwise, then quads, then the 128-bit halves.
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; ++i) {  // rows 4i..4i+3: u[4i + k] holds groups k (low) and k + 4
+      u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+      u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+      u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+      u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int k = 0; k < 4; ++k) {
+      const __m256i g_lo = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);  // group k
+      const __m256i g_hi = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);  // group k + 4
+      const size_t at_lo = (size_t(b) * 8 + k) * 32, at_hi = (size_t(b) * 8 + k + 4) * 32;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + at_lo), g_lo);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + at_hi), g_hi);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + at_lo), _mm256_abs_epi8(g_lo));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + at_hi), _mm256_abs_epi8(g_hi));
+    }
+  }
+  tile->rows = rows;
+  tile->w = w;
+  tile->a = a;
+  tile->dw = dw;
+}
+
+// out[n][r] = row r · token (t0 + n) for N tokens, from the kS8Quads layout: per group,
+// VPSIGNB moves the rows' signs onto the token's broadcast values, VPMADDUBSW and VPMADDWD as in
+// Int8TileAvx2; then the f32 epilogue of every int8 kernel, lanes being rows.
+template <int N>
+HWY_NOINLINE void RowLanesAvx2(const RowLanesTile& w, const MatMulInput& in, int t0,
+                               float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
+  const __m256i ones = _mm256_set1_epi16(1);
+  // The f32 sums live in `out` (the 16 vector registers hold the integer sums).
+  for (int n = 0; n < N; ++n) _mm256_storeu_ps(out + 8 * n, _mm256_setzero_ps());
+  for (int b = 0; b < nb; ++b) {
+    __m256i isum[N];
+    for (int n = 0; n < N; ++n) isum[n] = _mm256_setzero_si256();
+    for (int g = 0; g < 8; ++g) {
+      const size_t at = (size_t(b) * 8 + g) * 32;
+      const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.w + at));
+      const __m256i aw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.a + at));
+      const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
+      for (int n = 0; n < N; ++n) {
+        const __m256i pairs = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(Broadcast4(xg + 4 * n), wq));
+        isum[n] = _mm256_add_epi32(isum[n], _mm256_madd_epi16(pairs, ones));
+      }
+    }
+    const __m256 dw = _mm256_loadu_ps(w.dw + b * kRowLanes);
+    for (int n = 0; n < N; ++n) {
+      const __m256 dx = _mm256_set1_ps(in.d[size_t(b) * P + t0 + n]);
+      const __m256 term = _mm256_mul_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(isum[n]));
+      _mm256_storeu_ps(out + 8 * n, _mm256_add_ps(_mm256_loadu_ps(out + 8 * n), term));
+    }
+  }
+}
+
+// RowLanesAvx2 for n (1..8) tokens.
+HWY_INLINE void RunRowLanes(int n, const RowLanesTile& w, const MatMulInput& in, int t0,
+                            float* out) {
+  switch (n) {
+    case 1: return RowLanesAvx2<1>(w, in, t0, out);
+    case 2: return RowLanesAvx2<2>(w, in, t0, out);
+    case 3: return RowLanesAvx2<3>(w, in, t0, out);
+    case 4: return RowLanesAvx2<4>(w, in, t0, out);
+    case 5: return RowLanesAvx2<5>(w, in, t0, out);
+    case 6: return RowLanesAvx2<6>(w, in, t0, out);
+    case 7: return RowLanesAvx2<7>(w, in, t0, out);
+    default: return RowLanesAvx2<8>(w, in, t0, out);
+  }
+}
+
 #endif  // GGUFEMBED_X86_INT8
 
 #undef GGUFEMBED_VNNI_ATTR
@@ -537,10 +651,19 @@ inline size_t FloatTileScratchBytes(int cols) { return kTileRows * size_t(cols) 
 
 // ------------------------------------------------------------------------ drivers
 
-// Bytes of scratch MatMul and MatMulGeGLU need for `cols`-value rows (for the arena).
+// Bytes of one prepared weight tile of any kind, for `cols`-value rows.
+inline size_t MatMulTileBytes(int cols) {
+  size_t tile = std::max(Int8TileScratchBytes(cols), FloatTileScratchBytes(cols));
+#if GGUFEMBED_X86_INT8
+  tile = std::max(tile, RowLanesTileBytes(cols));
+#endif
+  return (tile + 63) / 64 * 64;
+}
+
+// Bytes of scratch MatMul and MatMulGeGLU need for `cols`-value rows (for the arena): two tiles
+// and their two outputs.
 inline uint64_t MatMulScratchBytes(int cols) {
-  const size_t tile = std::max(Int8TileScratchBytes(cols), FloatTileScratchBytes(cols));
-  return 2 * tile + 2 * sizeof(float) * kTileRows * 2 * 16 + 256;
+  return 2 * MatMulTileBytes(cols) + 2 * sizeof(float) * kTileRows * 2 * 16 + 256;
 }
 
 // Prepared weight rows of one tile, int8 or float.
@@ -641,13 +764,45 @@ HWY_INLINE void ForEachTile(const TileSource& source, const Matrix& w, const Mat
   }
 }
 
+#if GGUFEMBED_X86_INT8
+// Whether a product takes the rows-in-lanes path (Q8_0 weights, AVX2 kernel).
+HWY_INLINE bool UseRowLanes(const Matrix& w, Int8Kernel kernel) {
+  return kernel == Int8Kernel::kAvx2 && w.type == GgmlType::kQ8_0;
+}
+
+// For each tile of kRowLanes rows of `w` and run of up to 8 tokens of `in`, calls
+// epilogue(n0, rows, t0, n) with out [n][8] holding the products.
+template <class Epilogue>
+HWY_INLINE void ForEachRowLanesTile(const Matrix& w, const MatMulInput& in, uint8_t* scratch,
+                                    float* out, Epilogue&& epilogue) {
+  RowLanesTile tile;
+  for (int64_t n0 = 0; n0 < w.rows; n0 += kRowLanes) {
+    const int rows = static_cast<int>(std::min<int64_t>(kRowLanes, w.rows - n0));
+    PrepareRowLanesTile(w, n0, rows, scratch, &tile);
+    for (int t0 = 0; t0 < in.n_tokens; t0 += 8) {
+      const int n = std::min(8, in.n_tokens - t0);
+      RunRowLanes(n, tile, in, t0, out);
+      epilogue(n0, rows, t0, n);
+    }
+  }
+}
+#endif
+
 // y[t·ldy + n] = W·x[t] for every row n of `w` and token t of `in`, with the fastest kernel of
 // this target (or `kernel`).
 HWY_INLINE void MatMul(const Matrix& w, const MatMulInput& in, uint8_t* scratch, float* y,
                        size_t ldy, Int8Kernel kernel = NativeInt8Kernel()) {
+#if GGUFEMBED_X86_INT8
+  if (UseRowLanes(w, kernel)) {
+    float* out = reinterpret_cast<float*>(scratch + 2 * MatMulTileBytes(in.cols));  // [8][8]
+    ForEachRowLanesTile(w, in, scratch, out, [&](int64_t n0, int rows, int t0, int n) {
+      for (int l = 0; l < n; ++l) std::copy_n(out + 8 * l, rows, y + size_t(t0 + l) * ldy + n0);
+    });
+    return;
+  }
+#endif
   const TileSource source(w, kernel, scratch);
-  float* tile_out = reinterpret_cast<float*>(scratch + 2 * std::max(Int8TileScratchBytes(in.cols),
-                                                                    FloatTileScratchBytes(in.cols)));
+  float* tile_out = reinterpret_cast<float*>(scratch + 2 * MatMulTileBytes(in.cols));
   ForEachTile(source, w, in, tile_out,
               [&](int64_t n0, int rows, int t0, int tokens, const float* out, int stride) {
                 for (int r = 0; r < rows; ++r) {
@@ -661,15 +816,33 @@ HWY_INLINE void MatMul(const Matrix& w, const MatMulInput& in, uint8_t* scratch,
 HWY_INLINE void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulInput& in,
                             uint8_t* scratch, float* g, size_t ldg,
                             Int8Kernel kernel = NativeInt8Kernel()) {
-  const size_t tile_bytes = std::max(Int8TileScratchBytes(in.cols), FloatTileScratchBytes(in.cols));
+  const size_t tile_bytes = MatMulTileBytes(in.cols);
+  const hn::CappedTag<float, 8> df;
+  const float* table = GeluTable();
+#if GGUFEMBED_X86_INT8
+  if (UseRowLanes(gate, kernel) && UseRowLanes(up, kernel)) {
+    float* gate_out = reinterpret_cast<float*>(scratch + 2 * tile_bytes);  // [8][8]
+    float* up_out = gate_out + 64;                                         // [8][8]
+    RowLanesTile up_tile;
+    ForEachRowLanesTile(gate, in, scratch, gate_out, [&](int64_t n0, int rows, int t0, int n) {
+      if (t0 == 0) PrepareRowLanesTile(up, n0, rows, scratch + tile_bytes, &up_tile);
+      RunRowLanes(n, up_tile, in, t0, up_out);
+      for (int l = 0; l < n; ++l) {
+        float* gl = gate_out + 8 * l;
+        hn::StoreU(hn::Mul(GeluF16Vec(df, hn::LoadU(df, gl), table), hn::LoadU(df, up_out + 8 * l)),
+                   df, gl);
+        std::copy_n(gl, rows, g + size_t(t0 + l) * ldg + n0);
+      }
+    });
+    return;
+  }
+#endif
   const TileSource gate_source(gate, kernel, scratch);
   const TileSource up_source(up, kernel, scratch + tile_bytes);
   float* gate_out = reinterpret_cast<float*>(scratch + 2 * tile_bytes);
   float* up_out = gate_out + kTileRows * 2 * 16;
   const int L = gate_source.lanes(), T = in.n_tokens;
-  const hn::CappedTag<float, 8> df;
   const int lanes = static_cast<int>(hn::Lanes(df));  // divides every kernel's vector lanes
-  const float* table = GeluTable();
   WeightTile gate_tile, up_tile;
   for (int64_t n0 = 0; n0 < gate.rows; n0 += kTileRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kTileRows, gate.rows - n0));

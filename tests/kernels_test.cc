@@ -287,9 +287,9 @@ void TestMatMul() {
     const bool int8 = HasInt8Blocks(type);
     const int cols = k_quant ? 512 : int8 ? 96 : 37;
     for (Int8Kernel kernel : int8 ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
-      for (int rows : {1, 5, 13}) {
+      for (int rows : {1, 5, 13, 16}) {
         const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3);
-        for (int T : {1, 7, 33, 70}) {
+        for (int T : {1, 7, 13, 31, 33, 70}) {
           INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " tokens " << T);
           const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
           std::vector<float> want(size_t(T) * rows);
