@@ -685,7 +685,11 @@ HWY_INLINE void WidenHalfRow(bool f16, const uint8_t* row, float* HWY_RESTRICT o
     const auto bits = hn::PromoteTo(du, hn::LoadU(du16, h + i));
     hn::StoreU(f16 ? F16BitsToF32(df, bits) : hn::BitCast(df, hn::ShiftLeft<16>(bits)), df, out + i);
   }
-  for (; i < cols; ++i) out[i] = f16 ? F16ToF32(h[i]) : Bf16ToF32(h[i]);
+  for (; i < cols; ++i) {
+    uint16_t bits;  // rows need not be 2-byte aligned (tests place them anywhere)
+    std::memcpy(&bits, row + 2 * size_t(i), 2);
+    out[i] = f16 ? F16ToF32(bits) : Bf16ToF32(bits);
+  }
 }
 
 // A matrix's weights, tile by tile, for one kernel.
