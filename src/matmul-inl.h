@@ -4,9 +4,11 @@
 // MatMulReference on every target: block sums are exact integers, and every f32 operation is
 // the reference's, in the reference's order.
 //
-// Vector lanes are tokens: activations are stored transposed (matmul.h), a few weight values are
-// broadcast, and each lane accumulates one token's sum. A tile is R weight rows × V vectors of
-// tokens; weight rows are prepared once per tile of rows and reused for every tile of tokens.
+// Most kernels put tokens in the vector lanes: activations are stored transposed (matmul.h), a
+// few weight values are broadcast, and each lane accumulates one token's sum; a tile is R weight
+// rows × V vectors of tokens. The AVX2 Q8_0 kernel puts weight rows in the lanes instead (tiles
+// transposed when prepared) and broadcasts each token's values. Either way weight rows are
+// prepared once per tile of rows and reused for every run of tokens.
 
 #include <algorithm>
 #include <cstring>

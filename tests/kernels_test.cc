@@ -285,11 +285,13 @@ void TestMatMul() {
   for (GgmlType type : types) {
     const bool k_quant = GetGgmlType(type).block_size == 256;
     const bool int8 = HasInt8Blocks(type);
-    const int cols = k_quant ? 512 : int8 ? 96 : 37;
+    const int cols = k_quant ? 512 : int8 ? 160 : 37;
     for (Int8Kernel kernel : int8 ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
       for (int rows : {1, 5, 13, 16}) {
         const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3);
-        for (int T : {1, 7, 13, 31, 33, 70}) {
+        // Token counts give every run length of the rows-in-lanes kernels (1..8) and tails of the
+        // tokens-in-lanes ones.
+        for (int T : {1, 2, 3, 4, 7, 13, 31, 33, 70}) {
           INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " tokens " << T);
           const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
           std::vector<float> want(size_t(T) * rows);
@@ -306,7 +308,7 @@ void TestMatMul() {
             REQUIRE(kt::FirstDifference(&got[t * ldy], &want[size_t(t) * rows], rows) == -1);
             for (size_t n = rows; n < ldy; ++n) REQUIRE(got[t * ldy + n] == -1.0f);  // untouched
           }
-          if (rows == 13 && (T == 7 || T == 70)) {  // GeGLU with a second matrix as up
+          if (rows >= 13 && (T == 1 || T == 7 || T == 70)) {  // GeGLU, a second matrix as up
             const kt::RandomMatrix up(type, rows, cols, 99, 2);
             std::vector<float> want_up(size_t(T) * rows);
             MatMulReference(up.m, x.data() + 1, T, want_up.data());
