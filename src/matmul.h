@@ -18,9 +18,10 @@ inline int PaddedTokens(int n_tokens) {
   return (n_tokens + kTokenPadding - 1) / kTokenPadding * kTokenPadding;
 }
 
-// How int8 activations are laid out. Vector lanes are tokens in both, so a kernel multiplies a
-// few weight values, broadcast, by the same position of many tokens at once and gets each
-// token's block sum in its own lane (no horizontal reductions).
+// How int8 activations are laid out: transposed, so that a kernel with tokens in its vector lanes
+// multiplies a few weight values, broadcast, by the same position of many tokens at once and gets
+// each token's block sum in its own lane (no horizontal reductions). The AVX2 kernel with weight
+// rows in its lanes broadcasts one token's group of 4 values from kS8Quads instead.
 enum class Int8Layout {
   kS8Quads,   // [block][group of 4][token][4 values] int8: x86 (VPMADDUBSW, VPDPBUSD)
   kI16Pairs,  // [block][token group][pair][token][2 values] int16: portable SIMD
