@@ -67,8 +67,8 @@ function parseCli() {
 }
 
 // Runs a command and returns its stdout; a failure ends the benchmark with the command's stderr.
-function run(command, args) {
-  const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 28, cwd: ROOT });
+function run(command, args, env = process.env) {
+  const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 28, cwd: ROOT, env });
   if (r.status !== 0) {
     die(`${[command, ...args].join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   }
@@ -76,8 +76,8 @@ function run(command, args) {
 }
 
 // The JSON object on the last line of a command's stdout.
-function runJson(command, args) {
-  const lines = run(command, args).trim().split("\n");
+function runJson(command, args, env) {
+  const lines = run(command, args, env).trim().split("\n");
   return JSON.parse(lines[lines.length - 1]);
 }
 
@@ -161,10 +161,13 @@ function main() {
   }
   const loadAfter = loadavg();
 
-  // Our native vectors, for the agreement column (the wasm and peer runners return theirs).
-  const native = runJson(opts.cli, ["embed", "-m", opts.model, "--no-normalize", "-q", ...texts]);
-  const vectors = { ours: native.data.map((d) => d.embedding) };
-  vectors["ours-avx2"] = vectors.ours;  // bit-identical on every target (tested)
+  // Our native vectors on each target, for the agreement column (the other runners return theirs).
+  const nativeVectors = (target) =>
+    runJson(opts.cli, ["embed", "-m", opts.model, "--no-normalize", "-q", ...texts],
+            { ...process.env, GGUFEMBED_TARGET: target }).data.map((d) => d.embedding);
+  const vectors = {};
+  if (opts.runtimes.includes("ours")) vectors.ours = nativeVectors("best");
+  if (opts.runtimes.includes("ours-avx2")) vectors["ours-avx2"] = nativeVectors("avx2");
 
   const rows = {};
   for (const name of opts.runtimes) {
