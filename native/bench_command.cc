@@ -11,10 +11,10 @@
 
 #include "args.h"
 #include "commands.h"
-#include "embedder.h"
-#include "forward.h"
-#include "json.h"
-#include "pooling.h"
+#include "ggufembed/embedder.h"
+#include "models/gemma_embedding/forward.h"
+#include "util/json.h"
+#include "embed/head.h"
 
 namespace ggufembed {
 namespace {

@@ -2,7 +2,7 @@
 #ifndef GGUFEMBED_NATIVE_COMMANDS_H_
 #define GGUFEMBED_NATIVE_COMMANDS_H_
 
-#include "status.h"
+#include "ggufembed/status.h"
 
 namespace ggufembed {
 

@@ -10,9 +10,9 @@
 
 #include "args.h"
 #include "commands.h"
-#include "embedder.h"
-#include "json.h"
-#include "prompts.h"
+#include "ggufembed/embedder.h"
+#include "util/json.h"
+#include "text/prompts.h"
 
 namespace ggufembed {
 namespace {

@@ -3,8 +3,8 @@
 
 #include "args.h"
 #include "commands.h"
-#include "gguf.h"
-#include "gguf_info.h"
+#include "gguf/gguf.h"
+#include "gguf/gguf_info.h"
 
 namespace ggufembed {
 

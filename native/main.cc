@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "commands.h"
-#include "forward.h"
-#include "simd_target.h"
+#include "models/gemma_embedding/forward.h"
+#include "kernels/target.h"
 
 namespace ggufembed {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "args.h"
 #include "commands.h"
-#include "synth_model.h"
+#include "synth/synth_model.h"
 
 namespace ggufembed {
 

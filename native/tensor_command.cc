@@ -4,8 +4,8 @@
 
 #include "args.h"
 #include "commands.h"
-#include "gguf.h"
-#include "json.h"
+#include "gguf/gguf.h"
+#include "util/json.h"
 
 namespace ggufembed {
 

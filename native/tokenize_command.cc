@@ -3,8 +3,8 @@
 
 #include "args.h"
 #include "commands.h"
-#include "embedder.h"
-#include "json.h"
+#include "ggufembed/embedder.h"
+#include "util/json.h"
 
 namespace ggufembed {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "embedder.h"
+#include "ggufembed/embedder.h"
 #include "model_util.h"
 
 namespace {

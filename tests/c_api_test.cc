@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "embedder.h"
-#include "ggufembed_c.h"
+#include "ggufembed/embedder.h"
+#include "ggufembed/ggufembed_c.h"
 #include "model_util.h"
 
 namespace ggufembed {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "ggml_type.h"
+#include "gguf/ggml_type.h"
 
 namespace ggufembed {
 namespace {

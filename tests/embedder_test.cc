@@ -4,14 +4,14 @@
 #include <cmath>
 #include <cstring>
 
-#include "activation_quant.h"
-#include "embedder.h"
-#include "forward.h"
-#include "gguf.h"
+#include "kernels/activation_quant.h"
+#include "ggufembed/embedder.h"
+#include "models/gemma_embedding/forward.h"
+#include "gguf/gguf.h"
 #include "model_util.h"
-#include "model_weights.h"
-#include "prompts.h"
-#include "reference_forward.h"
+#include "models/gemma_embedding/weights.h"
+#include "text/prompts.h"
+#include "models/gemma_embedding/reference_forward.h"
 
 namespace ggufembed {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "fp16.h"
+#include "util/fp16.h"
 
 #if defined(__x86_64__) && !defined(__EMSCRIPTEN__)
 #include <immintrin.h>

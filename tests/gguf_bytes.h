@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "file_bytes.h"
-#include "gguf.h"
+#include "gguf/file_bytes.h"
+#include "gguf/gguf.h"
 
 namespace ggufembed::testing {
 

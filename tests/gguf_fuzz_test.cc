@@ -4,9 +4,9 @@
 #include <cstring>
 #include <random>
 
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "gguf_bytes.h"
-#include "synth_model.h"
+#include "synth/synth_model.h"
 #include "test_util.h"
 
 namespace ggufembed {

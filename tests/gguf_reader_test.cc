@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "gguf_bytes.h"
 #include "test_util.h"
 

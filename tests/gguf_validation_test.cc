@@ -2,7 +2,7 @@
 // the byte offset and the item.
 #include <catch2/catch.hpp>
 
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "gguf_bytes.h"
 
 namespace ggufembed {

@@ -2,9 +2,9 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "gguf_bytes.h"
-#include "gguf_writer.h"
+#include "synth/gguf_writer.h"
 #include "test_util.h"
 
 namespace ggufembed {

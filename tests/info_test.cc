@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "gguf_bytes.h"
-#include "gguf_info.h"
+#include "gguf/gguf_info.h"
 
 namespace ggufembed {
 namespace {

@@ -10,22 +10,22 @@
 #include <random>
 #include <vector>
 
-#include "activation_quant.h"
-#include "fp16.h"
-#include "gelu.h"
-#include "math_f32.h"
-#include "matmul.h"
-#include "reference_ops.h"
+#include "kernels/activation_quant.h"
+#include "util/fp16.h"
+#include "kernels/gelu.h"
+#include "kernels/math_f32.h"
+#include "kernels/matmul.h"
+#include "kernels/reference.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels_test.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
 
-#include "attention-inl.h"
-#include "matmul-inl.h"
-#include "norm_rope-inl.h"
-#include "vec_math-inl.h"
+#include "kernels/attention-inl.h"
+#include "kernels/matmul-inl.h"
+#include "kernels/norm_rope-inl.h"
+#include "kernels/vec_math-inl.h"
 
 #ifndef GGUFEMBED_TESTS_KERNELS_TEST_HELPERS_
 #define GGUFEMBED_TESTS_KERNELS_TEST_HELPERS_

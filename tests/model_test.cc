@@ -2,10 +2,10 @@
 // disagree with the gemma-embedding layout.
 #include <catch2/catch.hpp>
 
-#include "embedder.h"
-#include "model_config.h"
+#include "ggufembed/embedder.h"
+#include "models/gemma_embedding/config.h"
 #include "model_util.h"
-#include "model_weights.h"
+#include "models/gemma_embedding/weights.h"
 #include "test_util.h"
 
 namespace ggufembed {

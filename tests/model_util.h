@@ -5,9 +5,9 @@
 #include <functional>
 #include <string>
 
-#include "gguf.h"
-#include "gguf_writer.h"
-#include "synth_model.h"
+#include "gguf/gguf.h"
+#include "synth/gguf_writer.h"
+#include "synth/synth_model.h"
 
 namespace ggufembed::testing {
 

@@ -5,12 +5,12 @@
 #include <random>
 #include <vector>
 
-#include "activation_quant.h"
-#include "fp16.h"
-#include "pooling.h"
-#include "gelu.h"
-#include "math_f32.h"
-#include "reference_ops.h"
+#include "kernels/activation_quant.h"
+#include "util/fp16.h"
+#include "embed/head.h"
+#include "kernels/gelu.h"
+#include "kernels/math_f32.h"
+#include "kernels/reference.h"
 
 namespace ggufembed {
 namespace {

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <set>
 
-#include "gguf.h"
-#include "synth_model.h"
-#include "synth_vocab.h"
+#include "gguf/gguf.h"
+#include "synth/synth_model.h"
+#include "synth/synth_vocab.h"
 #include "test_util.h"
 
 namespace ggufembed {

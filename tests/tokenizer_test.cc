@@ -6,7 +6,7 @@
 
 #include "gguf_bytes.h"
 #include "test_util.h"
-#include "tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace ggufembed {
 namespace {

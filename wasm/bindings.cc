@@ -4,4 +4,4 @@
 // JS owns no C++ objects directly: it allocates buffers with `ggufembed_alloc`, passes pointers,
 // and reads `ggufembed_last_error_code/message` after a call returns NULL or -1, turning them into
 // a `GgufembedError`. No call aborts on bad input, so the instance stays usable after an error.
-#include "ggufembed_c.h"
+#include "ggufembed/ggufembed_c.h"

@@ -1,0 +1,294 @@
+// The C API: thin wrappers that turn Status errors into a thread-local last error.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ggufembed/embedder.h"
+#include "ggufembed/ggufembed_c.h"
+#include "gguf/gguf.h"
+#include "gguf/gguf_info.h"
+#include "util/json.h"
+#include "text/prompts.h"
+#include "ggufembed/status.h"
+
+using ggufembed::GgufFile;
+using ggufembed::Status;
+using ggufembed::StatusCode;
+
+struct ggufembed_gguf {
+  GgufFile file;
+  std::string json;  // storage for ggufembed_gguf_info_json
+};
+
+struct ggufembed_model {
+  std::unique_ptr<ggufembed::Embedder> embedder;
+  std::string json;  // storage for ggufembed_model_info_json
+};
+
+struct ggufembed_result {
+  std::vector<ggufembed::Embedding> embeddings;
+};
+
+namespace {
+
+thread_local int g_error_code = GGUFEMBED_OK;
+thread_local std::string g_error_message;
+
+void SetError(const Status& status) {
+  g_error_code = static_cast<int>(status.code());
+  g_error_message = status.message();
+}
+
+void ClearError() {
+  g_error_code = GGUFEMBED_OK;
+  g_error_message.clear();
+}
+
+ggufembed_model* WrapModel(ggufembed::Result<std::unique_ptr<ggufembed::Embedder>> embedder) {
+  if (!embedder.ok()) {
+    SetError(embedder.status());
+    return nullptr;
+  }
+  ClearError();
+  return new ggufembed_model{std::move(embedder).value(), std::string()};
+}
+
+ggufembed_gguf* Wrap(ggufembed::Result<GgufFile> file) {
+  if (!file.ok()) {
+    SetError(file.status());
+    return nullptr;
+  }
+  ClearError();
+  return new ggufembed_gguf{std::move(file).value(), std::string()};
+}
+
+}  // namespace
+
+extern "C" {
+
+int ggufembed_last_error_code(void) { return g_error_code; }
+const char* ggufembed_last_error_message(void) { return g_error_message.c_str(); }
+
+void* ggufembed_alloc(size_t size) { return std::malloc(size > 0 ? size : 1); }
+void ggufembed_free(void* ptr) { std::free(ptr); }
+
+ggufembed_gguf* ggufembed_gguf_open_file(const char* path) {
+  if (path == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "path is NULL"));
+    return nullptr;
+  }
+  return Wrap(GgufFile::Open(path));
+}
+
+ggufembed_gguf* ggufembed_gguf_open_buffer(uint8_t* data, size_t size, const char* name) {
+  if (data == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
+    return nullptr;
+  }
+  return Wrap(GgufFile::Parse(ggufembed::FileBytes::AdoptMalloced(data, size),
+                              name != nullptr ? name : "<buffer>"));
+}
+
+void ggufembed_gguf_close(ggufembed_gguf* gguf) { delete gguf; }
+
+const char* ggufembed_gguf_info_json(ggufembed_gguf* gguf, uint32_t max_array_items) {
+  if (gguf == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "GGUF handle is NULL"));
+    return nullptr;
+  }
+  ggufembed::InfoOptions options;
+  options.max_array_items = max_array_items;
+  gguf->json = ggufembed::FormatInfoJson(gguf->file, options);
+  ClearError();
+  return gguf->json.c_str();
+}
+
+int32_t ggufembed_gguf_dequantize_row(ggufembed_gguf* gguf, const char* name, int32_t row,
+                                      float* out, int32_t capacity) {
+  if (gguf == nullptr || name == nullptr || out == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "NULL argument"));
+    return -1;
+  }
+  const ggufembed::GgufTensorInfo* t = gguf->file.FindTensor(name);
+  if (t == nullptr) {
+    SetError(ggufembed::Error(StatusCode::kInvalidArgument, "%s: no tensor named '%s'",
+                              gguf->file.name().c_str(), name));
+    return -1;
+  }
+  if (capacity < t->ne[0]) {
+    SetError(ggufembed::Error(StatusCode::kInvalidArgument,
+                              "output holds %lld floats, the row has %lld",
+                              static_cast<long long>(capacity), static_cast<long long>(t->ne[0])));
+    return -1;
+  }
+  const Status status = ggufembed::DequantizeTensorRow(*t, row, out);
+  if (!status.ok()) {
+    SetError(status);
+    return -1;
+  }
+  ClearError();
+  return static_cast<int32_t>(t->ne[0]);
+}
+
+ggufembed_model* ggufembed_model_load_file(const char* path) {
+  if (path == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "path is NULL"));
+    return nullptr;
+  }
+  return WrapModel(ggufembed::Embedder::Load(path));
+}
+
+ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const char* name) {
+  if (data == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
+    return nullptr;
+  }
+  return WrapModel(ggufembed::Embedder::Load(ggufembed::FileBytes::AdoptMalloced(data, size),
+                                             name != nullptr ? name : "<buffer>"));
+}
+
+void ggufembed_model_free(ggufembed_model* model) { delete model; }
+
+const char* ggufembed_model_info_json(ggufembed_model* model) {
+  if (model == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "model handle is NULL"));
+    return nullptr;
+  }
+  const ggufembed::ModelInfo& info = model->embedder->info();
+  std::string& out = model->json;
+  out = "{\"architecture\":";
+  ggufembed::AppendJsonString(out, info.architecture);
+  out += ",\"name\":";
+  ggufembed::AppendJsonString(out, info.name);
+  out += ggufembed::StrFormat(
+      ",\"dim\":%d,\"context_length\":%d,\"vocab_size\":%d,\"pooling\":\"%s\",\"has_dense\":%s",
+      info.dim, info.context_length, info.n_vocab, ggufembed::PoolingName(info.pooling),
+      info.has_dense ? "true" : "false");
+  out += ",\"prompts\":[";
+  bool first = true;
+  for (const std::string& p : ggufembed::PromptNames()) {
+    if (!first) out += ",";
+    first = false;
+    ggufembed::AppendJsonString(out, p);
+  }
+  out += "],\"warnings\":[";
+  first = true;
+  for (const std::string& w : model->embedder->warnings()) {
+    if (!first) out += ",";
+    first = false;
+    ggufembed::AppendJsonString(out, w);
+  }
+  out += "]}";
+  ClearError();
+  return out.c_str();
+}
+
+void ggufembed_options_init(ggufembed_options* options) {
+  if (options == nullptr) return;
+  *options = ggufembed_options{nullptr, nullptr, nullptr, 0, 1, 0, 1, GGUFEMBED_POOLING_FILE};
+}
+
+ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
+                                  const int32_t* lengths, int32_t n_texts,
+                                  const ggufembed_options* options) {
+  if (model == nullptr || (texts == nullptr && n_texts > 0) || n_texts < 0) {
+    SetError(Status(StatusCode::kInvalidArgument, "NULL model or texts, or a negative count"));
+    return nullptr;
+  }
+  ggufembed_options defaults;
+  ggufembed_options_init(&defaults);
+  const ggufembed_options& o = options != nullptr ? *options : defaults;
+  ggufembed::EmbedOptions eo;
+  eo.prompt = o.prompt != nullptr ? o.prompt : "";
+  eo.title = o.title != nullptr ? o.title : "";
+  eo.prompt_text = o.prompt_text != nullptr ? o.prompt_text : "";
+  eo.dim = o.dim;
+  eo.normalize = o.normalize != 0;
+  eo.truncate = o.truncate != 0;
+  eo.parse_special = o.parse_special != 0;
+  if (o.pooling != GGUFEMBED_POOLING_FILE) {
+    if (o.pooling < GGUFEMBED_POOLING_NONE || o.pooling > GGUFEMBED_POOLING_LAST) {
+      SetError(ggufembed::Error(StatusCode::kInvalidArgument, "pooling %d is not one of -1..3",
+                                o.pooling));
+      return nullptr;
+    }
+    eo.pooling = static_cast<ggufembed::Pooling>(o.pooling);
+  }
+  std::vector<std::string> batch;
+  batch.reserve(static_cast<size_t>(n_texts));
+  for (int32_t i = 0; i < n_texts; ++i) {
+    if (texts[i] == nullptr || (lengths != nullptr && lengths[i] < 0)) {
+      SetError(ggufembed::Error(StatusCode::kInvalidArgument, "text %d is NULL or has a "
+                                "negative length", i));
+      return nullptr;
+    }
+    batch.emplace_back(texts[i], lengths != nullptr ? static_cast<size_t>(lengths[i])
+                                                    : std::strlen(texts[i]));
+  }
+  ggufembed::Result<std::vector<ggufembed::Embedding>> r = model->embedder->Embed(batch, eo);
+  if (!r.ok()) {
+    SetError(r.status());
+    return nullptr;
+  }
+  ClearError();
+  return new ggufembed_result{std::move(r).value()};
+}
+
+namespace {
+const ggufembed::Embedding* ResultAt(const ggufembed_result* r, int32_t i) {
+  if (r == nullptr || i < 0 || static_cast<size_t>(i) >= r->embeddings.size()) return nullptr;
+  return &r->embeddings[static_cast<size_t>(i)];
+}
+}  // namespace
+
+int32_t ggufembed_result_count(const ggufembed_result* r) {
+  return r != nullptr ? static_cast<int32_t>(r->embeddings.size()) : 0;
+}
+int32_t ggufembed_result_rows(const ggufembed_result* r, int32_t i) {
+  const ggufembed::Embedding* e = ResultAt(r, i);
+  return e != nullptr ? e->rows : 0;
+}
+int32_t ggufembed_result_dim(const ggufembed_result* r, int32_t i) {
+  const ggufembed::Embedding* e = ResultAt(r, i);
+  return e != nullptr ? e->dim : 0;
+}
+const float* ggufembed_result_values(const ggufembed_result* r, int32_t i) {
+  const ggufembed::Embedding* e = ResultAt(r, i);
+  return e != nullptr ? e->values.data() : nullptr;
+}
+int32_t ggufembed_result_tokens(const ggufembed_result* r, int32_t i) {
+  const ggufembed::Embedding* e = ResultAt(r, i);
+  return e != nullptr ? e->n_tokens : 0;
+}
+int32_t ggufembed_result_input_tokens(const ggufembed_result* r, int32_t i) {
+  const ggufembed::Embedding* e = ResultAt(r, i);
+  return e != nullptr ? e->n_input_tokens : 0;
+}
+int32_t ggufembed_result_truncated(const ggufembed_result* r, int32_t i) {
+  const ggufembed::Embedding* e = ResultAt(r, i);
+  return e != nullptr && e->truncated ? 1 : 0;
+}
+void ggufembed_result_free(ggufembed_result* r) { delete r; }
+
+int32_t ggufembed_tokenize(ggufembed_model* model, const char* text, int32_t length,
+                           int32_t add_special, int32_t parse_special, int32_t* out,
+                           int32_t capacity) {
+  if (model == nullptr || text == nullptr || length < 0 || (out == nullptr && capacity > 0)) {
+    SetError(Status(StatusCode::kInvalidArgument, "NULL argument or negative length"));
+    return -1;
+  }
+  ggufembed::Result<std::vector<int32_t>> ids = model->embedder->Tokenize(
+      std::string_view(text, static_cast<size_t>(length)), add_special != 0, parse_special != 0);
+  if (!ids.ok()) {
+    SetError(ids.status());
+    return -1;
+  }
+  const int32_t n = static_cast<int32_t>(ids->size());
+  for (int32_t i = 0; i < n && i < capacity; ++i) out[i] = (*ids)[static_cast<size_t>(i)];
+  ClearError();
+  return n;
+}
+
+}  // extern "C"

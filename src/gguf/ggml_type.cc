@@ -1,0 +1,300 @@
+// ggml type table and the scalar reference dequantizers (block layouts from ggml-common.h).
+#include "gguf/ggml_type.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "util/fp16.h"
+
+namespace ggufembed {
+namespace {
+
+constexpr uint32_t kQK = 32;    // elements per legacy block (Q4_0 ... Q8_1)
+constexpr uint32_t kQK_K = 256;  // elements per K-quant super-block
+
+// Indexed by type id; a null name marks an id that is not a ggml type.
+constexpr GgmlTypeInfo kTypes[] = {
+    {"F32", 1, 4, true},         // 0
+    {"F16", 1, 2, true},         // 1
+    {"Q4_0", 32, 18, true},      // 2
+    {"Q4_1", 32, 20, true},      // 3
+    {nullptr, 0, 0, false},      // 4 (Q4_2, removed)
+    {nullptr, 0, 0, false},      // 5 (Q4_3, removed)
+    {"Q5_0", 32, 22, true},      // 6
+    {"Q5_1", 32, 24, true},      // 7
+    {"Q8_0", 32, 34, true},      // 8
+    {"Q8_1", 32, 36, false},     // 9
+    {"Q2_K", 256, 84, false},    // 10
+    {"Q3_K", 256, 110, false},   // 11
+    {"Q4_K", 256, 144, true},    // 12
+    {"Q5_K", 256, 176, true},    // 13
+    {"Q6_K", 256, 210, true},    // 14
+    {"Q8_K", 256, 292, false},   // 15
+    {"IQ2_XXS", 256, 66, false},  // 16
+    {"IQ2_XS", 256, 74, false},  // 17
+    {"IQ3_XXS", 256, 98, false},  // 18
+    {"IQ1_S", 256, 50, false},   // 19
+    {"IQ4_NL", 32, 18, false},   // 20
+    {"IQ3_S", 256, 110, false},  // 21
+    {"IQ2_S", 256, 82, false},   // 22
+    {"IQ4_XS", 256, 136, false},  // 23
+    {"I8", 1, 1, false},         // 24
+    {"I16", 1, 2, false},        // 25
+    {"I32", 1, 4, false},        // 26
+    {"I64", 1, 8, false},        // 27
+    {"F64", 1, 8, false},        // 28
+    {"IQ1_M", 256, 56, false},   // 29
+    {"BF16", 1, 2, true},        // 30
+    {nullptr, 0, 0, false},      // 31 (Q4_0_4_4, removed)
+    {nullptr, 0, 0, false},      // 32 (Q4_0_4_8, removed)
+    {nullptr, 0, 0, false},      // 33 (Q4_0_8_8, removed)
+    {"TQ1_0", 256, 54, false},   // 34
+    {"TQ2_0", 256, 66, false},   // 35
+    {nullptr, 0, 0, false},      // 36 (IQ4_NL_4_4, removed)
+    {nullptr, 0, 0, false},      // 37 (IQ4_NL_4_8, removed)
+    {nullptr, 0, 0, false},      // 38 (IQ4_NL_8_8, removed)
+    {"MXFP4", 32, 17, false},    // 39
+    {"NVFP4", 64, 36, false},    // 40
+    {"Q1_0", 128, 18, false},    // 41
+    {"Q2_0", 64, 18, false},     // 42
+};
+constexpr uint32_t kTypeCount = sizeof(kTypes) / sizeof(kTypes[0]);
+
+uint16_t LoadU16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+float LoadF16(const uint8_t* p) { return F16ToF32(LoadU16(p)); }
+
+// Q4_0: `f16 d; u8 qs[16]`; low nibbles are elements 0..15, high nibbles 16..31; value (q-8)·d.
+void DequantizeQ4_0(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 18, y += kQK) {
+    const float d = LoadF16(src);
+    const uint8_t* qs = src + 2;
+    for (uint32_t j = 0; j < kQK / 2; ++j) {
+      y[j] = ((qs[j] & 0x0F) - 8) * d;
+      y[j + kQK / 2] = ((qs[j] >> 4) - 8) * d;
+    }
+  }
+}
+
+// Q4_1: `f16 d; f16 m; u8 qs[16]`; value q·d + m.
+void DequantizeQ4_1(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 20, y += kQK) {
+    const float d = LoadF16(src);
+    const float m = LoadF16(src + 2);
+    const uint8_t* qs = src + 4;
+    for (uint32_t j = 0; j < kQK / 2; ++j) {
+      y[j] = (qs[j] & 0x0F) * d + m;
+      y[j + kQK / 2] = (qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+// Q5_0: `f16 d; u8 qh[4]; u8 qs[16]`; bit j of the little-endian qh is the 5th bit of element j.
+void DequantizeQ5_0(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 22, y += kQK) {
+    const float d = LoadF16(src);
+    uint32_t qh;
+    std::memcpy(&qh, src + 2, sizeof(qh));
+    const uint8_t* qs = src + 6;
+    for (uint32_t j = 0; j < kQK / 2; ++j) {
+      const uint8_t xh0 = ((qh >> j) << 4) & 0x10;
+      const uint8_t xh1 = (qh >> (j + 12)) & 0x10;
+      const int32_t x0 = ((qs[j] & 0x0F) | xh0) - 16;
+      const int32_t x1 = ((qs[j] >> 4) | xh1) - 16;
+      y[j] = x0 * d;
+      y[j + kQK / 2] = x1 * d;
+    }
+  }
+}
+
+// Q5_1: `f16 d; f16 m; u8 qh[4]; u8 qs[16]`; value q·d + m with the unsigned 5-bit q.
+void DequantizeQ5_1(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 24, y += kQK) {
+    const float d = LoadF16(src);
+    const float m = LoadF16(src + 2);
+    uint32_t qh;
+    std::memcpy(&qh, src + 4, sizeof(qh));
+    const uint8_t* qs = src + 8;
+    for (uint32_t j = 0; j < kQK / 2; ++j) {
+      const uint8_t xh0 = ((qh >> j) << 4) & 0x10;
+      const uint8_t xh1 = (qh >> (j + 12)) & 0x10;
+      y[j] = ((qs[j] & 0x0F) | xh0) * d + m;
+      y[j + kQK / 2] = ((qs[j] >> 4) | xh1) * d + m;
+    }
+  }
+}
+
+// Q8_0: `f16 d; i8 qs[32]`; value q·d.
+void DequantizeQ8_0(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 34, y += kQK) {
+    const float d = LoadF16(src);
+    const int8_t* qs = reinterpret_cast<const int8_t*>(src + 2);
+    for (uint32_t j = 0; j < kQK; ++j) y[j] = qs[j] * d;
+  }
+}
+
+// The 6-bit scale and min of sub-block `j` (0..7) packed in the 12 `scales` bytes of Q4_K/Q5_K.
+void GetScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+// Q4_K: `f16 d; f16 dmin; u8 scales[12]; u8 qs[128]`; 8 sub-blocks of 32 with value d·sc·q − dmin·m.
+void DequantizeQ4_K(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 144) {
+    const float d = LoadF16(src);
+    const float min = LoadF16(src + 2);
+    const uint8_t* scales = src + 4;
+    const uint8_t* q = src + 16;
+    int is = 0;
+    uint8_t sc, m;
+    for (uint32_t j = 0; j < kQK_K; j += 64) {
+      GetScaleMinK4(is + 0, scales, &sc, &m);
+      const float d1 = d * sc;
+      const float m1 = min * m;
+      GetScaleMinK4(is + 1, scales, &sc, &m);
+      const float d2 = d * sc;
+      const float m2 = min * m;
+      for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
+      for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+      q += 32;
+      is += 2;
+    }
+  }
+}
+
+// Q5_K: Q4_K plus `u8 qh[32]` (between scales and qs) holding the 5th bits.
+void DequantizeQ5_K(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 176) {
+    const float d = LoadF16(src);
+    const float min = LoadF16(src + 2);
+    const uint8_t* scales = src + 4;
+    const uint8_t* qh = src + 16;
+    const uint8_t* ql = src + 48;
+    int is = 0;
+    uint8_t sc, m;
+    uint8_t u1 = 1, u2 = 2;
+    for (uint32_t j = 0; j < kQK_K; j += 64) {
+      GetScaleMinK4(is + 0, scales, &sc, &m);
+      const float d1 = d * sc;
+      const float m1 = min * m;
+      GetScaleMinK4(is + 1, scales, &sc, &m);
+      const float d2 = d * sc;
+      const float m2 = min * m;
+      for (int l = 0; l < 32; ++l) {
+        *y++ = d1 * ((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
+      }
+      for (int l = 0; l < 32; ++l) {
+        *y++ = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+      }
+      ql += 32;
+      is += 2;
+      u1 <<= 2;
+      u2 <<= 2;
+    }
+  }
+}
+
+// Q6_K: `u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d`; 16 sub-blocks of 16, value d·sc·(q − 32).
+void DequantizeQ6_K(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, src += 210) {
+    const float d = LoadF16(src + 208);
+    const uint8_t* ql = src;
+    const uint8_t* qh = src + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(src + 192);
+    for (uint32_t n = 0; n < kQK_K; n += 128) {
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        const int8_t q1 = static_cast<int8_t>((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        const int8_t q2 = static_cast<int8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int8_t q3 = static_cast<int8_t>((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int8_t q4 = static_cast<int8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        y[l + 0] = d * sc[is + 0] * q1;
+        y[l + 32] = d * sc[is + 2] * q2;
+        y[l + 64] = d * sc[is + 4] * q3;
+        y[l + 96] = d * sc[is + 6] * q4;
+      }
+      y += 128;
+      ql += 64;
+      qh += 32;
+      sc += 8;
+    }
+  }
+}
+
+}  // namespace
+
+void QuantizeRowQ8_0Ref(const float* x, uint8_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK, dst += 34) {
+    float amax = 0.0f;
+    for (uint32_t j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const uint16_t d16 = F32ToF16(d);
+    std::memcpy(dst, &d16, sizeof(d16));
+    for (uint32_t j = 0; j < kQK; ++j) {
+      dst[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::roundf(x[j] * id)));
+    }
+  }
+}
+
+const GgmlTypeInfo* FindGgmlType(uint32_t id) {
+  if (id >= kTypeCount || kTypes[id].name == nullptr) return nullptr;
+  return &kTypes[id];
+}
+
+const GgmlTypeInfo& GetGgmlType(GgmlType type) {
+  return kTypes[static_cast<uint32_t>(type)];
+}
+
+const char* GgmlTypeName(uint32_t id) {
+  const GgmlTypeInfo* info = FindGgmlType(id);
+  return info ? info->name : "unknown";
+}
+
+Status DequantizeRow(GgmlType type, const uint8_t* src, float* dst, int64_t n) {
+  const GgmlTypeInfo* info = FindGgmlType(static_cast<uint32_t>(type));
+  if (info == nullptr || !info->dequantizable) {
+    return Error(StatusCode::kUnsupported, "no dequantizer for tensor type %s",
+                 GgmlTypeName(static_cast<uint32_t>(type)));
+  }
+  if (n < 0 || n % info->block_size != 0) {
+    return Error(StatusCode::kInvalidArgument,
+                 "%lld elements is not a whole number of %s blocks of %u",
+                 static_cast<long long>(n), info->name, info->block_size);
+  }
+  const int64_t nb = n / info->block_size;
+  switch (type) {
+    case GgmlType::kF32:
+      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+      break;
+    case GgmlType::kF16:
+      for (int64_t i = 0; i < n; ++i) dst[i] = LoadF16(src + 2 * i);
+      break;
+    case GgmlType::kBF16:
+      for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(LoadU16(src + 2 * i));
+      break;
+    case GgmlType::kQ4_0: DequantizeQ4_0(src, dst, nb); break;
+    case GgmlType::kQ4_1: DequantizeQ4_1(src, dst, nb); break;
+    case GgmlType::kQ5_0: DequantizeQ5_0(src, dst, nb); break;
+    case GgmlType::kQ5_1: DequantizeQ5_1(src, dst, nb); break;
+    case GgmlType::kQ8_0: DequantizeQ8_0(src, dst, nb); break;
+    case GgmlType::kQ4_K: DequantizeQ4_K(src, dst, nb); break;
+    case GgmlType::kQ5_K: DequantizeQ5_K(src, dst, nb); break;
+    case GgmlType::kQ6_K: DequantizeQ6_K(src, dst, nb); break;
+    default:
+      return Error(StatusCode::kInternal, "dequantizer table out of sync for %s", info->name);
+  }
+  return OkStatus();
+}
+
+}  // namespace ggufembed

@@ -1,0 +1,218 @@
+// Scalar reference operations (see reference_ops.h). Loops are kept simple on purpose.
+#include "kernels/reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "kernels/activation_quant.h"
+#include "util/fp16.h"
+#include "kernels/math_f32.h"
+
+namespace ggufembed {
+namespace {
+
+// Eight interleaved partial sums (element i into sum i mod 8) added pairwise: a fixed order that
+// 8-lane SIMD code can reproduce exactly.
+float Dot(const float* a, const float* b, int64_t n) {
+  float acc[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] = acc[j] + a[i + j] * b[i + j];
+  }
+  for (int j = 0; i < n; ++i, ++j) acc[j] = acc[j] + a[i] * b[i];
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+float LoadF16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return F16ToF32(h);
+}
+
+// Products with weights in 32-value integer blocks against Q8_0/Q8_1 activations.
+void MatMulInt8Blocks(const Matrix& w, const float* x, int n_tokens, float* y) {
+  const int64_t k = w.cols, nb = k / 32;
+  std::vector<BlockQ8_0> xq(static_cast<size_t>(n_tokens * nb));
+  std::vector<float> xs(xq.size());  // Q8_1's s = d·Σq, rounded to f16 as ggml stores it
+  for (int t = 0; t < n_tokens; ++t) {
+    QuantizeActivationsQ8_0(x + t * k, &xq[t * nb], k);
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ8_0& blk = xq[t * nb + b];
+      int sum = 0;
+      for (int j = 0; j < 32; ++j) sum += blk.qs[j];
+      xs[t * nb + b] = F16ToF32(F32ToF16(F16ToF32(blk.d) * static_cast<float>(sum)));
+    }
+  }
+  const uint64_t block_bytes = GetGgmlType(w.type).type_size;
+  const bool has_min = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1;
+  std::vector<int8_t> q(static_cast<size_t>(k));  // one weight row as integers
+  std::vector<float> dw(static_cast<size_t>(nb)), mw(static_cast<size_t>(nb));
+  for (int64_t n = 0; n < w.rows; ++n) {
+    for (int64_t b = 0; b < nb; ++b) {
+      UnpackBlock32(w.type, w.Row(n) + b * block_bytes, &q[32 * b], &dw[b], &mw[b]);
+    }
+    for (int t = 0; t < n_tokens; ++t) {
+      float acc = 0.0f;
+      for (int64_t b = 0; b < nb; ++b) {
+        const BlockQ8_0& blk = xq[t * nb + b];
+        int32_t isum = 0;
+        for (int j = 0; j < 32; ++j) isum += int32_t{q[32 * b + j]} * blk.qs[j];
+        float term = (dw[b] * F16ToF32(blk.d)) * static_cast<float>(isum);
+        if (has_min) term = term + mw[b] * xs[t * nb + b];
+        acc = acc + term;
+      }
+      y[t * w.rows + n] = acc;
+    }
+  }
+}
+
+}  // namespace
+
+bool HasInt8Blocks(GgmlType type) {
+  switch (type) {
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1: return true;
+    default: return false;
+  }
+}
+
+void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, float* m) {
+  *m = 0.0f;
+  switch (type) {
+    case GgmlType::kQ8_0:
+      *d = LoadF16(b);
+      std::memcpy(q, b + 2, 32);
+      break;
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ4_1: {
+      const bool has_min = type == GgmlType::kQ4_1;
+      *d = LoadF16(b);
+      if (has_min) *m = LoadF16(b + 2);
+      const uint8_t* qs = b + (has_min ? 4 : 2);
+      const int offset = has_min ? 0 : 8;
+      for (int j = 0; j < 16; ++j) {
+        q[j] = static_cast<int8_t>((qs[j] & 0xF) - offset);
+        q[j + 16] = static_cast<int8_t>((qs[j] >> 4) - offset);
+      }
+      break;
+    }
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1: {
+      const bool has_min = type == GgmlType::kQ5_1;
+      *d = LoadF16(b);
+      if (has_min) *m = LoadF16(b + 2);
+      uint32_t qh;
+      std::memcpy(&qh, b + (has_min ? 4 : 2), 4);
+      const uint8_t* qs = b + (has_min ? 8 : 6);
+      const int offset = has_min ? 0 : 16;
+      for (int j = 0; j < 16; ++j) {
+        q[j] = static_cast<int8_t>(((qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - offset);
+        q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - offset);
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y) {
+  if (HasInt8Blocks(w.type)) {
+    MatMulInt8Blocks(w, x, n_tokens, y);
+    return;
+  }
+  const int64_t k = w.cols;
+  std::vector<float> xq(x, x + static_cast<size_t>(n_tokens) * k);
+  const GgmlType act = ActivationType(w.type);
+  for (int t = 0; t < n_tokens; ++t) RoundThroughActivationType(act, &xq[t * k], k);
+  std::vector<float> row(static_cast<size_t>(k));
+  for (int64_t n = 0; n < w.rows; ++n) {
+    (void)DequantizeRow(w.type, w.Row(n), row.data(), k);  // types were checked at load
+    for (int t = 0; t < n_tokens; ++t) y[t * w.rows + n] = Dot(row.data(), &xq[t * k], k);
+  }
+}
+
+void RmsNormReference(const float* x, const float* weight, int n, float eps, float* out) {
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / n);
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  for (int i = 0; i < n; ++i) out[i] = (x[i] * scale) * weight[i];
+}
+
+void RopeCosSin(float base, int n_rot, int pos, float* cos_out, float* sin_out) {
+  const float theta_scale =
+      static_cast<float>(std::pow(static_cast<double>(base), -2.0 / n_rot));
+  float theta = static_cast<float>(pos);
+  for (int i = 0; i < n_rot / 2; ++i) {
+    cos_out[i] = static_cast<float>(std::cos(static_cast<double>(theta)));
+    sin_out[i] = static_cast<float>(std::sin(static_cast<double>(theta)));
+    theta = theta * theta_scale;
+  }
+}
+
+void RopeNeoxReference(float* x, int n_rot, int pos, float base) {
+  const int half = n_rot / 2;
+  std::vector<float> c(static_cast<size_t>(half)), s(static_cast<size_t>(half));
+  RopeCosSin(base, n_rot, pos, c.data(), s.data());
+  for (int i = 0; i < half; ++i) {
+    const float x0 = x[i], x1 = x[i + half];
+    x[i] = x0 * c[i] - x1 * s[i];
+    x[i + half] = x0 * s[i] + x1 * c[i];
+  }
+}
+
+void AttentionReference(const float* q, const float* k, const float* v, int n_tokens, int n_head,
+                        int n_head_kv, int head_dim, int head_dim_v, int half_window, float* out) {
+  const int group = n_head / n_head_kv;
+  const int q_stride = n_head * head_dim, k_stride = n_head_kv * head_dim;
+  const int v_stride = n_head_kv * head_dim_v, o_stride = n_head * head_dim_v;
+  const bool f16_sum = AttentionAccumulatesInF16(n_tokens, head_dim);
+  auto round16 = [](float x) { return F16ToF32(F32ToF16(x)); };
+  // K and V are stored as f16 by llama.cpp's attention.
+  std::vector<float> k16(k, k + size_t(n_tokens) * k_stride);
+  std::vector<float> v16(v, v + size_t(n_tokens) * v_stride);
+  for (float& x : k16) x = round16(x);
+  for (float& x : v16) x = round16(x);
+  std::vector<float> qh(static_cast<size_t>(head_dim)), acc(static_cast<size_t>(head_dim_v));
+  for (int h = 0; h < n_head; ++h) {
+    const int kvh = h / group;
+    for (int t = 0; t < n_tokens; ++t) {
+      const float* qt = q + t * q_stride + h * head_dim;
+      for (int i = 0; i < head_dim; ++i) qh[i] = f16_sum ? round16(qt[i]) : qt[i];
+      float max = -INFINITY, sum = 0.0f;
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int u = 0; u < n_tokens; ++u) {
+        if (half_window >= 0 && std::abs(t - u) > half_window) continue;
+        const float s = Dot(qh.data(), &k16[u * k_stride + kvh * head_dim], head_dim);
+        // A new maximum rescales what was accumulated; otherwise the key gets weight e^(s-max).
+        float rescale = 1.0f, weight = 1.0f;
+        if (s > max) {
+          rescale = ExpF32(max - s);
+          max = s;
+        } else {
+          weight = ExpF32(s - max);
+        }
+        const float* vu = &v16[u * v_stride + kvh * head_dim_v];
+        for (int i = 0; i < head_dim_v; ++i) {
+          if (f16_sum) {
+            acc[i] = round16(round16(acc[i] * rescale) + vu[i] * weight);
+          } else {
+            acc[i] = acc[i] * rescale + vu[i] * weight;
+          }
+        }
+        sum = sum * rescale + weight;
+      }
+      float* ot = out + t * o_stride + h * head_dim_v;
+      const float inv = sum == 0.0f ? 0.0f : 1.0f / sum;
+      for (int i = 0; i < head_dim_v; ++i) ot[i] = acc[i] * inv;
+    }
+  }
+}
+
+}  // namespace ggufembed

@@ -1,0 +1,59 @@
+// ModelConfig: a gemma-embedding model's hyperparameters, read and checked from GGUF metadata.
+#ifndef GGUFEMBED_SRC_MODEL_CONFIG_H_
+#define GGUFEMBED_SRC_MODEL_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf.h"
+#include "ggufembed/status.h"
+
+namespace ggufembed {
+
+// llama.cpp's `pooling_type` values (RANK, a reranker head, is not supported).
+enum class Pooling : int { kNone = 0, kMean = 1, kCls = 2, kLast = 3 };
+
+// "none", "mean", "cls", "last".
+const char* PoolingName(Pooling pooling);
+// Parses a pooling name; kInvalidArgument names the accepted values.
+Result<Pooling> ParsePooling(std::string_view name);
+
+struct ModelConfig {
+  std::string architecture;  // "gemma-embedding"
+  std::string name;          // general.name, if any
+  int n_ctx_train;           // context_length: the longest input in tokens
+  int n_embd;                // embedding_length
+  int n_layer;               // block_count
+  int n_head;                // attention.head_count
+  int n_head_kv;             // attention.head_count_kv (GQA: n_head / n_head_kv query heads each)
+  int head_dim;              // attention.key_length
+  int head_dim_v;            // attention.value_length
+  int n_ff;                  // feed_forward_length
+  int n_rot;                 // rope.dimension_count (rotated dimensions per head, NEOX pairing)
+  int n_swa;                 // attention.sliding_window: sliding layers attend to |Δpos| <= n_swa/2
+  int swa_pattern;           // attention.sliding_window_pattern: layer il slides iff il % p < p - 1
+  float rms_eps;             // attention.layer_norm_rms_epsilon
+  float rope_base;           // rope.freq_base, for global layers
+  float rope_base_swa;       // rope.freq_base_swa, for sliding-window layers
+  Pooling pooling;           // pooling_type (mean when absent)
+  int dense_dim;             // dense_2 output width, 0 without the dense projections
+  int n_vocab;               // entries in tokenizer.ggml.tokens
+  std::vector<std::string> warnings;  // suspicious but loadable settings, said once at load
+
+  bool IsSlidingLayer(int il) const {
+    return swa_pattern == 0 || il % swa_pattern < swa_pattern - 1;
+  }
+  float RopeBase(int il) const { return IsSlidingLayer(il) ? rope_base_swa : rope_base; }
+  // The width of the final vector: n_embd (dense_3 maps back to it when present).
+  int output_dim() const { return n_embd; }
+
+  // Reads the hyperparameters for `general.architecture` = "gemma-embedding". Missing required
+  // keys, wrong types, impossible values (zero sizes, heads not dividing, odd rotary size) and
+  // other architectures are errors naming the key and the value.
+  static Result<ModelConfig> FromGguf(const GgufFile& file);
+};
+
+}  // namespace ggufembed
+
+#endif  // GGUFEMBED_SRC_MODEL_CONFIG_H_

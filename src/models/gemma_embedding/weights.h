@@ -1,0 +1,68 @@
+// ModelWeights: non-owning views of a gemma-embedding model's tensors in the mapped GGUF file.
+#ifndef GGUFEMBED_SRC_MODEL_WEIGHTS_H_
+#define GGUFEMBED_SRC_MODEL_WEIGHTS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "gguf/ggml_type.h"
+#include "gguf/gguf.h"
+#include "models/gemma_embedding/config.h"
+#include "ggufembed/status.h"
+
+namespace ggufembed {
+
+// A weight matrix of `rows` output features by `cols` input features, stored as ggml does: row r
+// is `cols` contiguous values (GGUF ne = [cols, rows]), quantized along the row.
+struct Matrix {
+  std::string_view name;
+  GgmlType type;
+  const uint8_t* data;
+  int64_t rows, cols;
+  uint64_t row_bytes;
+
+  const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+};
+
+// One transformer block. Shapes are [rows × cols] = [out × in]; norms are f32 vectors that
+// already include Gemma's +1.
+struct LayerWeights {
+  const float* attn_norm;            // [n_embd]
+  Matrix attn_q;                     // [n_head·head_dim × n_embd]
+  Matrix attn_k;                     // [n_head_kv·head_dim × n_embd]
+  Matrix attn_v;                     // [n_head_kv·head_dim_v × n_embd]
+  const float* attn_q_norm;          // [head_dim]
+  const float* attn_k_norm;          // [head_dim]
+  Matrix attn_output;                // [n_embd × n_head·head_dim_v]
+  const float* post_attention_norm;  // [n_embd]
+  const float* ffn_norm;             // [n_embd]
+  Matrix ffn_gate;                   // [n_ff × n_embd]
+  Matrix ffn_up;                     // [n_ff × n_embd]
+  Matrix ffn_down;                   // [n_embd × n_ff]
+  const float* post_ffw_norm;        // [n_embd]
+};
+
+struct ModelWeights {
+  Matrix token_embd;          // [n_vocab × n_embd]: row t is token t's embedding
+  std::vector<LayerWeights> layers;
+  const float* output_norm;   // [n_embd]
+  bool has_dense = false;
+  Matrix dense_2;             // [dense_dim × n_embd]
+  Matrix dense_3;             // [n_embd × dense_dim]
+
+  // Finds and checks every tensor `config` implies: presence, shape (an error names the tensor,
+  // its shape and the expected one) and type (matrices need a dequantizable type; norms F32, or
+  // F16/BF16 converted once to f32). Tensors the model does not use are errors too, except the
+  // tied `output.weight`: ignoring, say, a bias would silently give wrong vectors.
+  static Result<ModelWeights> FromGguf(const GgufFile& file, const ModelConfig& config);
+
+ private:
+  std::shared_ptr<const FileBytes> bytes_;                  // the views point into these bytes
+  std::vector<std::unique_ptr<float[]>> converted_norms_;  // F16/BF16 norms as f32
+};
+
+}  // namespace ggufembed
+
+#endif  // GGUFEMBED_SRC_MODEL_WEIGHTS_H_

@@ -1,0 +1,180 @@
+// Writes synthetic gemma-embedding models with the tensor and key layout of llama.cpp's converter.
+#include "synth/synth_model.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "util/fp16.h"
+#include "synth/gguf_writer.h"
+#include "synth/synth_vocab.h"
+
+namespace ggufembed {
+namespace {
+
+// SplitMix64: tiny, fast and good enough for random weights.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [-1, 1).
+  float Symmetric() { return static_cast<float>(Next() >> 40) * 0x1.0p-23f - 1.0f; }
+
+ private:
+  uint64_t state_;
+};
+
+// FNV-1a of the tensor name mixed with the seed: each tensor gets its own stream.
+uint64_t TensorSeed(uint64_t seed, const std::string& name) {
+  uint64_t h = 0xcbf29ce484222325ull ^ seed;
+  for (char c : name) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+// Fills a [in, out] matrix: `out` rows of `in` values, uniform with standard deviation `std`.
+GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double std) {
+  return [seed, type, in, std](uint8_t* dst, uint64_t n_bytes) {
+    Rng rng(seed);
+    const float scale = static_cast<float>(std * std::sqrt(3.0));  // uniform [-a, a]: std a/√3
+    const uint64_t row_bytes = RowBytes(type, static_cast<uint64_t>(in));
+    std::vector<float> row(static_cast<size_t>(in));
+    for (uint64_t off = 0; off < n_bytes; off += row_bytes) {
+      for (float& v : row) v = rng.Symmetric() * scale;
+      uint8_t* out = dst + off;
+      switch (type) {
+        case GgmlType::kQ8_0: QuantizeRowQ8_0Ref(row.data(), out, in); break;
+        case GgmlType::kF16:
+          for (int64_t i = 0; i < in; ++i) {
+            const uint16_t h = F32ToF16(row[i]);
+            std::memcpy(out + 2 * i, &h, 2);
+          }
+          break;
+        default: std::memcpy(out, row.data(), row_bytes); break;
+      }
+    }
+  };
+}
+
+// Norm weights near 1: Gemma stores 1 + w, and w is small in trained models.
+GgufWriter::FillFn NormFill(uint64_t seed) {
+  return [seed](uint8_t* dst, uint64_t n_bytes) {
+    Rng rng(seed);
+    for (uint64_t off = 0; off < n_bytes; off += 4) {
+      const float v = 1.0f + 0.05f * rng.Symmetric();
+      std::memcpy(dst + off, &v, 4);
+    }
+  };
+}
+
+uint32_t FileType(GgmlType t) {
+  switch (t) {
+    case GgmlType::kF32: return 0;
+    case GgmlType::kF16: return 1;
+    default: return 7;  // MOSTLY_Q8_0
+  }
+}
+
+}  // namespace
+
+Result<SynthShape> GetSynthShape(const std::string& preset) {
+  if (preset == "tiny") {
+    return SynthShape{"tiny", 128, 7, 4, 2, 48, 192, 2048, 16, 4096, 256, 1e6f, 1e4f, 1e-6f};
+  }
+  if (preset == "300m") {
+    return SynthShape{"300m", 768, 24, 3, 1, 256, 1152, 2048, 512, 262144, 3072, 1e6f, 1e4f, 1e-6f};
+  }
+  return Error(StatusCode::kInvalidArgument, "unknown preset '%s' (expected tiny or 300m)",
+               preset.c_str());
+}
+
+Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
+  GGUFEMBED_ASSIGN_OR_RETURN(const SynthShape s, GetSynthShape(options.preset));
+  const GgmlType wt = options.weight_type;
+  if (wt != GgmlType::kQ8_0 && wt != GgmlType::kF16 && wt != GgmlType::kF32) {
+    return Error(StatusCode::kInvalidArgument, "weight type %s is not one of q8_0, f16, f32",
+                 GetGgmlType(wt).name);
+  }
+  const std::string arch = "gemma-embedding";
+  const std::string p = arch + ".";
+  GgufWriter w;
+  w.SetString("general.architecture", arch);
+  w.SetString("general.type", "model");
+  w.SetString("general.name", "Synthetic EmbeddingGemma " + s.preset);
+  w.SetString("general.size_label", s.preset == "300m" ? "300M" : "tiny");
+  w.SetString("general.license", "synthetic-random-weights");
+  w.SetU32("general.file_type", FileType(wt));
+  w.SetU32("general.quantization_version", 2);
+  w.SetU32(p + "context_length", s.n_ctx);
+  w.SetU32(p + "embedding_length", s.n_embd);
+  w.SetU32(p + "block_count", s.n_layer);
+  w.SetU32(p + "feed_forward_length", s.n_ff);
+  w.SetU32(p + "attention.head_count", s.n_head);
+  w.SetU32(p + "attention.head_count_kv", s.n_head_kv);
+  w.SetU32(p + "attention.key_length", s.head_dim);
+  w.SetU32(p + "attention.value_length", s.head_dim);
+  w.SetF32(p + "attention.layer_norm_rms_epsilon", s.rms_eps);
+  w.SetU32(p + "attention.sliding_window", s.n_swa);
+  w.SetF32(p + "rope.freq_base", s.rope_base);
+  w.SetF32(p + "rope.freq_base_swa", s.rope_base_swa);
+  w.SetU32(p + "pooling_type", 1);  // MEAN
+  if (options.dense) {
+    w.SetU32(p + "dense_2_feat_in", s.n_embd);
+    w.SetU32(p + "dense_2_feat_out", s.dense_dim);
+    w.SetU32(p + "dense_3_feat_in", s.dense_dim);
+    w.SetU32(p + "dense_3_feat_out", s.n_embd);
+  }
+  SynthVocab vocab = MakeSynthVocab(s.n_vocab);
+  w.SetString("tokenizer.ggml.model", "llama");
+  w.SetString("tokenizer.ggml.pre", "default");
+  w.SetStringArray("tokenizer.ggml.tokens", vocab.tokens);
+  w.SetF32Array("tokenizer.ggml.scores", vocab.scores);
+  w.SetI32Array("tokenizer.ggml.token_type", vocab.types);
+  w.SetU32("tokenizer.ggml.bos_token_id", kSynthBosId);
+  w.SetU32("tokenizer.ggml.eos_token_id", kSynthEosId);
+  w.SetU32("tokenizer.ggml.unknown_token_id", kSynthUnkId);
+  w.SetU32("tokenizer.ggml.padding_token_id", kSynthPadId);
+  w.SetU32("tokenizer.ggml.mask_token_id", kSynthMaskId);
+  w.SetBool("tokenizer.ggml.add_bos_token", true);
+  w.SetBool("tokenizer.ggml.add_eos_token", true);
+  w.SetBool("tokenizer.ggml.add_space_prefix", false);
+
+  const uint64_t seed = options.seed;
+  const int64_t d = s.n_embd, q = int64_t{s.n_head} * s.head_dim;
+  const int64_t kv = int64_t{s.n_head_kv} * s.head_dim, ff = s.n_ff;
+  auto matrix = [&](const std::string& name, int64_t in, int64_t out, double std) {
+    w.AddTensor(name, wt, {in, out}, MatrixFill(TensorSeed(seed, name), wt, in, std));
+  };
+  auto norm = [&](const std::string& name, int64_t n) {
+    w.AddTensor(name, GgmlType::kF32, {n}, NormFill(TensorSeed(seed, name)));
+  };
+  matrix("token_embd.weight", d, s.n_vocab, 1.0 / std::sqrt(double(d)));
+  for (uint32_t il = 0; il < s.n_layer; ++il) {
+    const std::string b = "blk." + std::to_string(il) + ".";
+    norm(b + "attn_norm.weight", d);
+    matrix(b + "attn_q.weight", d, q, 1.0 / std::sqrt(double(d)));
+    matrix(b + "attn_k.weight", d, kv, 1.0 / std::sqrt(double(d)));
+    matrix(b + "attn_v.weight", d, kv, 1.0 / std::sqrt(double(d)));
+    norm(b + "attn_q_norm.weight", s.head_dim);
+    norm(b + "attn_k_norm.weight", s.head_dim);
+    matrix(b + "attn_output.weight", q, d, 1.0 / std::sqrt(double(q)));
+    norm(b + "post_attention_norm.weight", d);
+    norm(b + "ffn_norm.weight", d);
+    matrix(b + "ffn_gate.weight", d, ff, 1.0 / std::sqrt(double(d)));
+    matrix(b + "ffn_up.weight", d, ff, 1.0 / std::sqrt(double(d)));
+    matrix(b + "ffn_down.weight", ff, d, 1.0 / std::sqrt(double(ff)));
+    norm(b + "post_ffw_norm.weight", d);
+  }
+  norm("output_norm.weight", d);
+  if (options.dense) {
+    matrix("dense_2.weight", d, s.dense_dim, 1.0 / std::sqrt(double(d)));
+    matrix("dense_3.weight", s.dense_dim, d, 1.0 / std::sqrt(double(s.dense_dim)));
+  }
+  return w.WriteFile(path);
+}
+
+}  // namespace ggufembed

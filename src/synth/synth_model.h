@@ -1,0 +1,53 @@
+// Synthetic gemma-embedding GGUF models: real shapes, metadata and tokenizer layout, random weights.
+#ifndef GGUFEMBED_SRC_SYNTH_MODEL_H_
+#define GGUFEMBED_SRC_SYNTH_MODEL_H_
+
+#include <cstdint>
+#include <string>
+
+#include "gguf/ggml_type.h"
+#include "ggufembed/status.h"
+
+namespace ggufembed {
+
+// Hyperparameters of a synthetic model.
+struct SynthShape {
+  std::string preset;
+  uint32_t n_embd;
+  uint32_t n_layer;
+  uint32_t n_head;
+  uint32_t n_head_kv;
+  uint32_t head_dim;
+  uint32_t n_ff;
+  uint32_t n_ctx;
+  uint32_t n_swa;      // sliding window as stored (llama.cpp attends to |Δpos| <= n_swa/2)
+  uint32_t n_vocab;
+  uint32_t dense_dim;  // dense_2: n_embd -> dense_dim, dense_3: dense_dim -> n_embd
+  float rope_base;     // global layers
+  float rope_base_swa;  // sliding-window layers
+  float rms_eps;
+};
+
+struct SynthOptions {
+  std::string preset = "tiny";         // "tiny" or "300m"
+  GgmlType weight_type = GgmlType::kQ8_0;  // Q8_0, F16 or F32 for every matrix
+  bool dense = true;                   // write dense_2 / dense_3
+  uint64_t seed = 1;
+};
+
+// "tiny": 128-wide, 7 layers, 4 query heads sharing 2 KV heads of 48, ffn 192, window 16, vocab
+// 4096 — small, and deliberately unlike 300m (GQA groups, heads != n_embd, non-power-of-two
+// head_dim) so that nothing can hard-code the real model. "300m": EmbeddingGemma-300M exactly
+// (768, 24 layers, 3 heads, 1 KV head, head_dim 256, ffn 1152, context 2048, window 512, vocab
+// 262144, dense 768 -> 3072 -> 768).
+Result<SynthShape> GetSynthShape(const std::string& preset);
+
+// Writes the model to `path` the way llama.cpp's converter lays out EmbeddingGemma: every
+// metadata key, tensor names and shapes (ne = [in, out]), F32 norms stored with Gemma's +1
+// folded in (≈ 1 + 0.05·u), matrices uniform with std 1/sqrt(fan_in), token embeddings with std
+// 1/sqrt(n_embd). Weights depend only on the seed and the tensor name.
+Status WriteSynthModel(const SynthOptions& options, const std::string& path);
+
+}  // namespace ggufembed
+
+#endif  // GGUFEMBED_SRC_SYNTH_MODEL_H_
