@@ -12,9 +12,7 @@
 #include "args.h"
 #include "commands.h"
 #include "ggufembed/embedder.h"
-#include "models/gemma_embedding/forward.h"
 #include "util/json.h"
-#include "embed/head.h"
 
 namespace ggufembed {
 namespace {
@@ -83,26 +81,6 @@ Result<std::string> LongText(const Embedder& embedder, int max_tokens) {
   return best;
 }
 
-// Multiply-adds of one forward pass over `T` tokens: every matrix product (dense included) and
-// the attention scores and value sums over each query's window.
-double ForwardMultiplyAdds(const ModelConfig& c, int T, Pooling pooling) {
-  const double q_dim = double(c.n_head) * c.head_dim, kv_dim = double(c.n_head_kv) * c.head_dim;
-  const double v_dim = double(c.n_head_kv) * c.head_dim_v, o_dim = double(c.n_head) * c.head_dim_v;
-  const double per_token = c.n_embd * (q_dim + kv_dim + v_dim) + o_dim * c.n_embd +
-                           3.0 * c.n_embd * c.n_ff;
-  double total = 0;
-  for (int il = 0; il < c.n_layer; ++il) {
-    total += per_token * T;
-    const int half = c.IsSlidingLayer(il) ? c.n_swa / 2 : T;
-    for (int t = 0; t < T; ++t) {
-      const int keys = std::min(T - 1, t + half) - std::max(0, t - half) + 1;
-      total += double(keys) * c.n_head * (c.head_dim + c.head_dim_v);
-    }
-  }
-  if (c.dense_dim > 0) total += 2.0 * PooledRows(pooling, T) * c.n_embd * c.dense_dim;
-  return total;
-}
-
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -150,7 +128,7 @@ int RunBench(int argc, char** argv) {
     return ReportError("bench", Status(StatusCode::kInvalidArgument, "missing -m MODEL.gguf"));
   }
   if (target != "best") {
-    if (Status s = SetForwardTarget(target); !s.ok()) return ReportError("bench", s);
+    if (Status s = SetSimdTarget(target); !s.ok()) return ReportError("bench", s);
   }
 
   const auto load_start = std::chrono::steady_clock::now();
@@ -177,13 +155,13 @@ int RunBench(int argc, char** argv) {
 
   EmbedOptions options;
   options.truncate = false;
-  const ModelConfig& config = embedder.config();
+  const ModelInfo& model_info = embedder.info();
   std::vector<float> out;
   for (TextResult& r : results) {
     Result<std::vector<int32_t>> ids = embedder.Tokenize(r.text, true, true);
     if (!ids.ok()) return ReportError("bench", ids.status());
     r.tokens = static_cast<int>(ids->size());
-    out.resize(size_t(PooledRows(config.pooling, r.tokens)) * config.output_dim());
+    out.resize(size_t(model_info.pooling == Pooling::kNone ? r.tokens : 1) * model_info.dim);
     EmbeddingInfo info;
     auto embed = [&](OpProfile* profile) -> Result<double> {
       const auto start = std::chrono::steady_clock::now();
@@ -208,7 +186,7 @@ int RunBench(int argc, char** argv) {
     for (double ms : times) timed += ms / 1e3;
     for (double seconds : r.profile.seconds) profiled += seconds;
     r.profile.seconds[static_cast<int>(Op::kOther)] += std::max(0.0, timed - profiled);
-    r.gmacs = ForwardMultiplyAdds(config, r.tokens, config.pooling) / (r.median_ms * 1e6);
+    r.gmacs = embedder.MultiplyAdds(r.tokens, model_info.pooling) / (r.median_ms * 1e6);
   }
   const double peak_rss_mb = PeakRssMb();
   const double file_mb = embedder.file_size() / 1e6;
@@ -218,7 +196,7 @@ int RunBench(int argc, char** argv) {
     AppendJsonString(o, model);
     o += StrFormat(",\"file_mb\":%.1f,\"target\":\"%s\",\"load_ms\":%.2f,\"rss_after_load_mb\":%.1f,"
                    "\"peak_rss_mb\":%.1f,\"runs\":%lld,\"texts\":[",
-                   file_mb, ForwardTargetName(), load_ms, rss_after_load_mb, peak_rss_mb,
+                   file_mb, SimdTargetName(), load_ms, rss_after_load_mb, peak_rss_mb,
                    static_cast<long long>(runs));
     for (size_t i = 0; i < results.size(); ++i) {
       const TextResult& r = results[i];
@@ -245,7 +223,7 @@ int RunBench(int argc, char** argv) {
     return 0;
   }
   std::printf("model %s (%.1f MB), SIMD target %s, 1 thread\n", model.c_str(), file_mb,
-              ForwardTargetName());
+              SimdTargetName());
   std::printf("load %.1f ms; peak RSS %.1f MB (%.1f MB after load)\n\n", load_ms, peak_rss_mb,
               rss_after_load_mb);
   std::printf("%-6s %6s %10s %9s %9s %9s %8s   time per operation (ms, mean of runs)\n", "text",

@@ -4,8 +4,7 @@
 #include <cstring>
 
 #include "commands.h"
-#include "models/gemma_embedding/forward.h"
-#include "kernels/target.h"
+#include "ggufembed/embedder.h"
 
 namespace ggufembed {
 namespace {
@@ -52,7 +51,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? kExitUsage : 0;
   }
   if (const char* target = std::getenv("GGUFEMBED_TARGET"); target && *target) {
-    if (Status s = SetForwardTarget(target); !s.ok()) {
+    if (Status s = SetSimdTarget(target); !s.ok()) {
       std::fprintf(stderr, "ggufembed: GGUFEMBED_TARGET: %s\n", s.message().c_str());
       return kExitUsage;
     }

@@ -6,12 +6,11 @@
 
 #include "kernels/activation_quant.h"
 #include "ggufembed/embedder.h"
-#include "models/gemma_embedding/forward.h"
+#include "models/gemma_embedding/model.h"
 #include "gguf/gguf.h"
 #include "model_util.h"
 #include "models/gemma_embedding/weights.h"
 #include "text/prompts.h"
-#include "models/gemma_embedding/reference_forward.h"
 
 namespace ggufembed {
 namespace {
@@ -192,16 +191,16 @@ TEST_CASE("the dense projections follow pooling", "[embedder]") {
 TEST_CASE("the sliding window matters only past its reach", "[embedder]") {
   Result<GgufFile> file = GgufFile::Open(testing::SynthModelPath("tiny"));
   REQUIRE(file.ok());
-  ModelConfig c = std::move(ModelConfig::FromGguf(*file)).value();
-  const ModelWeights w = std::move(ModelWeights::FromGguf(*file, c)).value();
-  ModelConfig wide = c;
+  gemma_embedding::Config c = std::move(gemma_embedding::Config::FromGguf(*file)).value();
+  const gemma_embedding::Weights w = std::move(gemma_embedding::Weights::FromGguf(*file, c)).value();
+  gemma_embedding::Config wide = c;
   wide.n_swa = 1 << 20;  // every layer global in effect
   for (int T : {9, 10, 40}) {
     std::vector<int32_t> tokens(T);
     for (int t = 0; t < T; ++t) tokens[t] = 300 + 7 * t;
     std::vector<float> a(size_t(T) * 128), b(size_t(T) * 128);
-    ReferenceForward(c, w, tokens.data(), T, a.data());
-    ReferenceForward(wide, w, tokens.data(), T, b.data());
+    gemma_embedding::ForwardReference(c, w, tokens.data(), T, a.data());
+    gemma_embedding::ForwardReference(wide, w, tokens.data(), T, b.data());
     INFO(T << " tokens, window " << c.n_swa);
     // |Δpos| <= 8 covers every pair of 9 tokens; from 10 tokens on some pairs are masked.
     CHECK((a == b) == (T <= 9));
@@ -287,19 +286,19 @@ TEST_CASE("the SIMD forward pass equals the reference on every target", "[embedd
 #endif
     int ran = 0;
     for (const std::string& target : targets) {
-      const Status s = SetForwardTarget(target);
+      const Status s = SetSimdTarget(target);
       if (s.code() == StatusCode::kUnsupported) continue;  // not this CPU's
       REQUIRE(s.ok());
       ++ran;
       const std::vector<Embedding> got = Embed(**e, texts, fast);
       for (size_t i = 0; i < texts.size(); ++i) {
-        INFO("target " << target << " (" << ForwardTargetName() << "), text " << i);
+        INFO("target " << target << " (" << SimdTargetName() << "), text " << i);
         REQUIRE(got[i].values.size() == want[i].values.size());
         REQUIRE(std::memcmp(got[i].values.data(), want[i].values.data(),
                             want[i].values.size() * sizeof(float)) == 0);
       }
     }
-    REQUIRE(SetForwardTarget("best").ok());
+    REQUIRE(SetSimdTarget("best").ok());
 #if !defined(__EMSCRIPTEN__)
     REQUIRE(ran >= 3);  // best, avx2 and scalar at least: CI machines have AVX2
 #endif
@@ -307,19 +306,19 @@ TEST_CASE("the SIMD forward pass equals the reference on every target", "[embedd
 }
 
 TEST_CASE("forcing a SIMD target: names and errors", "[embedder]") {
-  const Status bad = SetForwardTarget("sse9");
+  const Status bad = SetSimdTarget("sse9");
   REQUIRE(bad.code() == StatusCode::kInvalidArgument);
   REQUIRE(bad.message() == "SIMD target 'sse9' is not one of best, avx512vnni, avx512, avx2, scalar");
 #if !defined(__EMSCRIPTEN__)
-  REQUIRE(SetForwardTarget("scalar").ok());
-  REQUIRE(std::string(ForwardTargetName()) == "SCALAR");
-  REQUIRE(SetForwardTarget("avx2").ok());
-  REQUIRE(std::string(ForwardTargetName()) == "AVX2");
+  REQUIRE(SetSimdTarget("scalar").ok());
+  REQUIRE(std::string(SimdTargetName()) == "SCALAR");
+  REQUIRE(SetSimdTarget("avx2").ok());
+  REQUIRE(std::string(SimdTargetName()) == "AVX2");
 #else
-  REQUIRE(SetForwardTarget("avx2").code() == StatusCode::kUnsupported);
-  REQUIRE(std::string(ForwardTargetName()) == "WASM");
+  REQUIRE(SetSimdTarget("avx2").code() == StatusCode::kUnsupported);
+  REQUIRE(std::string(SimdTargetName()) == "WASM");
 #endif
-  REQUIRE(SetForwardTarget("best").ok());
+  REQUIRE(SetSimdTarget("best").ok());
 }
 
 }  // namespace

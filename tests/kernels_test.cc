@@ -1,4 +1,4 @@
-// Every SIMD kernel against the scalar reference (reference_ops.h, math_f32.h), on every target
+// Every SIMD kernel against the scalar reference (kernels/reference.h, numerics.h), on every target
 // compiled into this build that this CPU runs (Highway's per-target test pattern), and each
 // hand-tuned x86 int8 kernel beside the portable one. The kernels promise the reference's bits,
 // so the comparisons are exact. Sizes are chosen not to be multiples of the vector widths, and
@@ -13,7 +13,7 @@
 #include "kernels/activation_quant.h"
 #include "util/fp16.h"
 #include "kernels/gelu.h"
-#include "kernels/math_f32.h"
+#include "kernels/numerics.h"
 #include "kernels/matmul.h"
 #include "kernels/reference.h"
 
@@ -213,28 +213,16 @@ std::vector<Int8Kernel> Int8Kernels() {
   return kernels;
 }
 
-// A MatMulInput with its own buffers, for `T` tokens of `cols` values.
+// A MatMulInput with its own buffers, for `T` tokens of `cols` values, carved as the forward
+// pass carves them.
 struct Input {
-  std::vector<uint8_t> storage;
+  Arena arena;
   MatMulInput in{};
   Input(int T, int cols, Int8Kernel kernel) {
-    storage.resize(MatMulInputBytes(T, cols) + 4 * 64);
-    const int P = PaddedTokens(T);
-    const size_t blocks = size_t(cols / 32) * P;
-    uint8_t* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t{63});
-    auto take = [&](size_t bytes) {
-      uint8_t* at = p;
-      p += (bytes + 63) & ~size_t{63};
-      return at;
-    };
+    REQUIRE(arena.Carve([&](Arena& a) { CarveMatMulInput(a, T, cols, LayoutOf(kernel), &in); })
+                .ok());
     in.n_tokens = T;
     in.cols = cols;
-    in.layout = LayoutOf(kernel);
-    in.q = take(2 * size_t(cols) * P);
-    in.d = reinterpret_cast<float*>(take(blocks * 4));
-    in.s = reinterpret_cast<float*>(take(blocks * 4));
-    in.bias = reinterpret_cast<int32_t*>(take(blocks * 4));
-    in.xt = reinterpret_cast<float*>(take(size_t(cols) * P * 4));
   }
 };
 
@@ -298,8 +286,9 @@ void TestMatMul() {
           MatMulReference(w.m, x.data() + 1, T, want.data());
           Input input(T, cols, kernel);
           PrepareMatMulInput(type, x.data() + 1, &input.in);
-          std::vector<uint8_t> scratch(MatMulScratchBytes(cols) + 64);
-          uint8_t* aligned = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+          Arena scratch_arena;
+          MatMulScratch aligned;
+          REQUIRE(scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, cols, &aligned); }).ok());
           const size_t ldy = rows + 3;  // a strided output, as when writing into a wider buffer
           std::vector<float> got(size_t(T) * ldy, -1.0f);
           MatMul(w.m, input.in, aligned, got.data(), ldy, kernel);
@@ -337,10 +326,13 @@ void TestAttention(const kt::AttentionShape& s) {
   std::vector<float> want(size_t(s.T) * o_dim), got(size_t(s.T) * o_dim + 1);
   AttentionReference(q.data() + 1, k.data() + 1, v.data() + 1, s.T, s.n_head, s.n_head_kv,
                      s.head_dim, s.head_dim_v, s.half_window, want.data());
-  std::vector<float> scratch(AttentionScratchFloats(s.T, s.n_head, s.n_head_kv, s.head_dim, s.head_dim_v) + 16);
-  float* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+  Arena arena;
+  AttentionScratch scratch;
+  REQUIRE(arena.Carve([&](Arena& a) {
+    CarveAttentionScratch(a, s.T, s.head_dim, s.head_dim_v, &scratch);
+  }).ok());
   Attention(q.data() + 1, k.data() + 1, v.data() + 1, s.T, s.n_head, s.n_head_kv, s.head_dim,
-            s.head_dim_v, s.half_window, aligned, got.data() + 1);
+            s.head_dim_v, s.half_window, scratch, got.data() + 1);
   INFO("attention T " << s.T << " heads " << s.n_head << "/" << s.n_head_kv << " dims "
                       << s.head_dim << "/" << s.head_dim_v << " window " << s.half_window);
   REQUIRE(kt::FirstDifference(got.data() + 1, want.data(), want.size()) == -1);

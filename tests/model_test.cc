@@ -22,9 +22,9 @@ GgufFile Tiny() {
 
 // Loads config and weights; returns the first error's message ("" if both load).
 std::string LoadError(const GgufFile& f) {
-  Result<ModelConfig> c = ModelConfig::FromGguf(f);
+  Result<gemma_embedding::Config> c = gemma_embedding::Config::FromGguf(f);
   if (!c.ok()) return c.status().message();
-  Result<ModelWeights> w = ModelWeights::FromGguf(f, *c);
+  Result<gemma_embedding::Weights> w = gemma_embedding::Weights::FromGguf(f, *c);
   return w.ok() ? "" : w.status().message();
 }
 
@@ -36,7 +36,7 @@ std::string Relative(const std::string& message, const std::string& dir) {
 }
 
 TEST_CASE("hyperparameters of the tiny and 300m presets", "[model]") {
-  Result<ModelConfig> c = ModelConfig::FromGguf(Tiny());
+  Result<gemma_embedding::Config> c = gemma_embedding::Config::FromGguf(Tiny());
   REQUIRE(c.ok());
   CHECK(c->n_embd == 128);
   CHECK(c->n_layer == 7);
@@ -60,7 +60,7 @@ TEST_CASE("hyperparameters of the tiny and 300m presets", "[model]") {
   CHECK(c->RopeBase(6) == 1e4f);
   Result<GgufFile> big = GgufFile::Open(testing::SynthModelPath("300m"));
   REQUIRE(big.ok());
-  Result<ModelConfig> b = ModelConfig::FromGguf(*big);
+  Result<gemma_embedding::Config> b = gemma_embedding::Config::FromGguf(*big);
   REQUIRE(b.ok());
   CHECK(b->n_embd == 768);
   CHECK(b->n_layer == 24);
@@ -74,7 +74,7 @@ TEST_CASE("hyperparameters of the tiny and 300m presets", "[model]") {
   int global = 0;
   for (int il = 0; il < 24; ++il) global += !b->IsSlidingLayer(il);
   CHECK(global == 4);  // layers 5, 11, 17, 23
-  CHECK(ModelWeights::FromGguf(*big, *b).ok());
+  CHECK(gemma_embedding::Weights::FromGguf(*big, *b).ok());
 }
 
 TEST_CASE("optional keys take llama.cpp's defaults", "[model]") {
@@ -90,7 +90,7 @@ TEST_CASE("optional keys take llama.cpp's defaults", "[model]") {
   };
   Result<GgufFile> f = RewriteModel(tiny, r, "defaults.gguf");
   REQUIRE(f.ok());
-  Result<ModelConfig> c = ModelConfig::FromGguf(*f);
+  Result<gemma_embedding::Config> c = gemma_embedding::Config::FromGguf(*f);
   REQUIRE(c.ok());
   CHECK(c->n_head_kv == 4);    // = head_count
   CHECK(c->head_dim == 32);    // = n_embd / n_head

@@ -9,7 +9,7 @@
 #include "util/fp16.h"
 #include "embed/head.h"
 #include "kernels/gelu.h"
-#include "kernels/math_f32.h"
+#include "kernels/numerics.h"
 #include "kernels/reference.h"
 
 namespace ggufembed {

@@ -1,6 +1,6 @@
-// Embedder: the public C++ API — load a gemma-embedding GGUF, turn texts into vectors.
-#ifndef GGUFEMBED_SRC_EMBEDDER_H_
-#define GGUFEMBED_SRC_EMBEDDER_H_
+// Embedder: the public C++ API — load an embedding GGUF, turn texts into vectors.
+#ifndef GGUFEMBED_EMBEDDER_H_
+#define GGUFEMBED_EMBEDDER_H_
 
 #include <cstdint>
 #include <memory>
@@ -9,10 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gguf/file_bytes.h"
-#include "models/gemma_embedding/config.h"
-#include "util/profile.h"
 #include "ggufembed/status.h"
+#include "ggufembed/types.h"
 
 namespace ggufembed {
 
@@ -59,17 +57,26 @@ struct ModelInfo {
   int context_length;  // longest input, in tokens
   int n_vocab;
   Pooling pooling;     // the file's pooling type
-  bool has_dense;      // dense_2/dense_3 present: sentence-transformers output
+  bool has_dense;      // projections after pooling (dense_2/dense_3): sentence-transformers output
 };
+
+namespace internal {
+struct EmbedderAccess;  // the engine's own ways to build an Embedder (e.g. from adopted bytes)
+}  // namespace internal
 
 class Embedder {
  public:
   // Loads a model from a file (memory-mapped natively; weights are views into the mapping).
   static Result<std::unique_ptr<Embedder>> Load(const std::string& path);
-  // Loads a model from bytes in memory (the WebAssembly path); `name` is used in messages.
-  static Result<std::unique_ptr<Embedder>> Load(std::shared_ptr<const FileBytes> bytes,
-                                                std::string name);
+  // Loads a model from `size` bytes at `data`, which are not copied: they must stay valid and
+  // unchanged while the embedder lives. `name` is how messages refer to the model.
+  static Result<std::unique_ptr<Embedder>> LoadFromMemory(const void* data, size_t size,
+                                                          std::string name);
   ~Embedder();
+
+  // Checks options against this model (dimension, prompt name, prompt and title together)
+  // without embedding anything.
+  Status CheckOptions(const EmbedOptions& options) const;
 
   // Embeds each text on its own (results never depend on the other texts). Fails on the first
   // text that cannot be embedded, naming its index; a bad option fails before any work.
@@ -91,23 +98,38 @@ class Embedder {
   std::string_view TokenPiece(int32_t id) const;
 
   const ModelInfo& info() const;
-  // The hyperparameters the forward pass runs with.
-  const ModelConfig& config() const;
+  // Multiply-adds of one forward pass over `n_tokens` tokens, output head included (for GMAC/s).
+  double MultiplyAdds(int n_tokens, Pooling pooling) const;
   // Bytes of the model file.
   uint64_t file_size() const;
   // Things worth telling the user once, e.g. a file without its dense projections.
   const std::vector<std::string>& warnings() const;
 
  private:
+  friend struct internal::EmbedderAccess;
   struct Impl;
-  explicit Embedder(std::unique_ptr<Impl> impl);
   struct Workspace;
-  Status CheckOptions(const EmbedOptions& options) const;
-  Status Run(std::string_view text, const EmbedOptions& options, Workspace& ws,
-             EmbeddingInfo* info, OpProfile* profile) const;
+  struct Call;
+  explicit Embedder(std::unique_ptr<Impl> impl);
+  Result<Call> Prepare(const EmbedOptions& options, Workspace& ws) const;
+  Status Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* info,
+             OpProfile* profile) const;
   std::unique_ptr<Impl> impl_;
 };
 
+// The SIMD target forward passes run on, as runtime dispatch picks it on this CPU: "AVX3_DL"
+// (AVX-512 with VNNI), "AVX3", "AVX2", "SCALAR", or "WASM" (SIMD128) in WebAssembly.
+const char* SimdTargetName();
+
+// Space-separated names of the targets compiled into this build that this CPU supports.
+std::string SupportedSimdTargets();
+
+// Restricts the targets runtime dispatch may choose, process-wide, for every embedder: "best"
+// (default), "avx512vnni", "avx512", "avx2" or "scalar". Every target gives the same vectors;
+// this is for measuring and testing. kInvalidArgument for another name; kUnsupported when this
+// CPU or build lacks it (in WebAssembly only "best" exists). Not safe while another thread embeds.
+Status SetSimdTarget(std::string_view name);
+
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_EMBEDDER_H_
+#endif  // GGUFEMBED_EMBEDDER_H_

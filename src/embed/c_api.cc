@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "embed/embedder_access.h"
 #include "ggufembed/embedder.h"
 #include "ggufembed/ggufembed_c.h"
 #include "gguf/gguf.h"
@@ -145,7 +146,8 @@ ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const c
     SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
     return nullptr;
   }
-  return WrapModel(ggufembed::Embedder::Load(ggufembed::FileBytes::AdoptMalloced(data, size),
+  return WrapModel(ggufembed::internal::EmbedderAccess::Load(
+      ggufembed::FileBytes::AdoptMalloced(data, size),
                                              name != nullptr ? name : "<buffer>"));
 }
 

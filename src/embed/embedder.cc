@@ -1,40 +1,44 @@
-// Embedder: tokenize (with the task prompt), run the forward pass, pool, project, normalize.
-#include "ggufembed/embedder.h"
-
+// Embedder: options resolved once per call, then per text: prompt + text → tokens (with the
+// long-input policy) → the architecture's forward pass → the output head.
 #include <algorithm>
 #include <mutex>
 
-#include "models/gemma_embedding/forward.h"
-#include "gguf/gguf.h"
-#include "models/gemma_embedding/weights.h"
+#include "embed/embedder_access.h"
 #include "embed/head.h"
+#include "ggufembed/embedder.h"
+#include "gguf/gguf.h"
+#include "models/model.h"
 #include "text/prompts.h"
-#include "models/gemma_embedding/reference_forward.h"
-#include "kernels/reference.h"
 #include "text/tokenizer.h"
 
 namespace ggufembed {
 
 // The memory of one call: kept between calls so that steady use allocates nothing.
 struct Embedder::Workspace {
-  std::string text;              // prompt + text
+  std::string prefix;  // the call's task prompt
+  std::string text;    // prompt + text
   TokenizerScratch tokenizer;
   std::vector<int32_t> tokens;
   ForwardWorkspace forward;
-  std::vector<float> pooled;     // [rows × n_embd], then [rows × dim] at the front
+  std::vector<float> hidden;  // [T × n_embd]
+  HeadWorkspace head;
+  std::vector<float> result;  // [rows × dim]
+};
+
+// The options of one call, checked and resolved once for all its texts.
+struct Embedder::Call {
+  std::string_view prefix;  // the task prompt's text, in the workspace
+  HeadOptions head;
+  bool truncate;
+  bool parse_special;
 };
 
 struct Embedder::Impl {
-  Impl(GgufFile f, ModelConfig c, ModelWeights w, Tokenizer t, ModelInfo i)
-      : file(std::move(f)),
-        config(std::move(c)),
-        weights(std::move(w)),
-        tokenizer(std::move(t)),
-        info(std::move(i)) {}
+  Impl(GgufFile f, std::unique_ptr<Model> m, Tokenizer t, ModelInfo i)
+      : file(std::move(f)), model(std::move(m)), tokenizer(std::move(t)), info(std::move(i)) {}
 
   GgufFile file;
-  ModelConfig config;
-  ModelWeights weights;
+  std::unique_ptr<Model> model;
   Tokenizer tokenizer;
   ModelInfo info;
   // Workspaces not in use: each call takes one (creating it only when none is free), so
@@ -63,26 +67,36 @@ Embedder::~Embedder() = default;
 
 Result<std::unique_ptr<Embedder>> Embedder::Load(const std::string& path) {
   GGUFEMBED_ASSIGN_OR_RETURN(std::shared_ptr<const FileBytes> bytes, FileBytes::Map(path));
-  return Load(std::move(bytes), path);
+  return internal::EmbedderAccess::Load(std::move(bytes), path);
 }
 
-Result<std::unique_ptr<Embedder>> Embedder::Load(std::shared_ptr<const FileBytes> bytes,
-                                                 std::string name) {
+Result<std::unique_ptr<Embedder>> Embedder::LoadFromMemory(const void* data, size_t size,
+                                                           std::string name) {
+  return internal::EmbedderAccess::Load(FileBytes::Borrow(data, size), std::move(name));
+}
+
+Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
+    std::shared_ptr<const FileBytes> bytes, std::string name) {
   GGUFEMBED_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Parse(std::move(bytes), std::move(name)));
-  GGUFEMBED_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::FromGguf(file));
-  GGUFEMBED_ASSIGN_OR_RETURN(ModelWeights weights, ModelWeights::FromGguf(file, config));
+  GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::FromGguf(file));
-  ModelInfo info{config.architecture, config.name,    config.output_dim(), config.n_ctx_train,
-                 config.n_vocab,      config.pooling, weights.has_dense};
-  return std::unique_ptr<Embedder>(new Embedder(
-      std::make_unique<Impl>(std::move(file), std::move(config), std::move(weights),
-                             std::move(tokenizer), std::move(info))));
+  const ModelHead& h = model->head();
+  ModelInfo info{h.architecture, h.name,    h.output_dim,           h.n_ctx,
+                 h.n_vocab,      h.pooling, !h.projections.empty()};
+  return std::unique_ptr<Embedder>(new Embedder(std::make_unique<Embedder::Impl>(
+      std::move(file), std::move(model), std::move(tokenizer), std::move(info))));
 }
 
 const ModelInfo& Embedder::info() const { return impl_->info; }
-const ModelConfig& Embedder::config() const { return impl_->config; }
 uint64_t Embedder::file_size() const { return impl_->file.shared_bytes()->size(); }
-const std::vector<std::string>& Embedder::warnings() const { return impl_->config.warnings; }
+const std::vector<std::string>& Embedder::warnings() const {
+  return impl_->model->head().warnings;
+}
+
+double Embedder::MultiplyAdds(int n_tokens, Pooling pooling) const {
+  return impl_->model->MultiplyAdds(n_tokens) +
+         HeadMultiplyAdds(impl_->model->head(), PooledRows(pooling, n_tokens));
+}
 
 Result<std::vector<int32_t>> Embedder::Tokenize(std::string_view text, bool add_special,
                                                 bool parse_special) const {
@@ -91,8 +105,8 @@ Result<std::vector<int32_t>> Embedder::Tokenize(std::string_view text, bool add_
 
 std::string_view Embedder::TokenPiece(int32_t id) const { return impl_->tokenizer.Piece(id); }
 
-Status Embedder::CheckOptions(const EmbedOptions& options) const {
-  const int full_dim = impl_->config.output_dim();
+Result<Embedder::Call> Embedder::Prepare(const EmbedOptions& options, Workspace& ws) const {
+  const int full_dim = impl_->model->head().output_dim;
   if (options.dim < 0 || options.dim > full_dim) {
     return Error(StatusCode::kInvalidArgument,
                  "dim %d is outside the model's output size (1 to %d, or 0 for all)",
@@ -104,29 +118,47 @@ Status Embedder::CheckOptions(const EmbedOptions& options) const {
   if (options.prompt.empty() && !options.title.empty()) {
     return Error(StatusCode::kInvalidArgument, "a title needs the document prompt");
   }
-  return OkStatus();
+  Call call;
+  ws.prefix.clear();  // assembled in place: no allocation once warm
+  if (!options.prompt.empty()) {
+    GGUFEMBED_RETURN_IF_ERROR(AppendPromptPrefix(options.prompt, options.title, &ws.prefix));
+  } else {
+    ws.prefix.append(options.prompt_text);
+  }
+  call.prefix = ws.prefix;
+  call.head.pooling = options.pooling.value_or(impl_->model->head().pooling);
+  call.head.dim = options.dim > 0 ? options.dim : full_dim;
+  call.head.normalize = options.normalize;
+  call.head.reference = options.reference;
+  call.truncate = options.truncate;
+  call.parse_special = options.parse_special;
+  return call;
+}
+
+Status Embedder::CheckOptions(const EmbedOptions& options) const {
+  std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
+  Status status = Prepare(options, *ws).status();
+  impl_->ReleaseWorkspace(std::move(ws));
+  return status;
 }
 
 Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
                                                const EmbedOptions& options) const {
-  GGUFEMBED_RETURN_IF_ERROR(CheckOptions(options));
-  if (!options.prompt.empty()) {  // an unknown prompt fails before any work
-    GGUFEMBED_RETURN_IF_ERROR(PromptPrefix(options.prompt, options.title).status());
-  }
   std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
+  Result<Call> call = Prepare(options, *ws);
+  Status status = call.status();
   std::vector<Embedding> out;
-  out.reserve(texts.size());
-  Status status;
+  if (status.ok()) out.reserve(texts.size());
   for (size_t i = 0; i < texts.size() && status.ok(); ++i) {
     Embedding e;
-    status = Run(texts[i], options, *ws, &e, nullptr);
+    status = Run(texts[i], *call, *ws, &e, nullptr);
     if (!status.ok()) {
       if (texts.size() > 1) {
         status = Status(status.code(), StrFormat("text %zu: %s", i, status.message().c_str()));
       }
       break;
     }
-    e.values.assign(ws->pooled.begin(), ws->pooled.begin() + size_t(e.rows) * e.dim);
+    e.values.assign(ws->result.begin(), ws->result.begin() + size_t(e.rows) * e.dim);
     out.push_back(std::move(e));
   }
   impl_->ReleaseWorkspace(std::move(ws));
@@ -136,10 +168,10 @@ Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& t
 
 Status Embedder::EmbedInto(std::string_view text, const EmbedOptions& options, float* out,
                            size_t capacity, EmbeddingInfo* info, OpProfile* profile) const {
-  GGUFEMBED_RETURN_IF_ERROR(CheckOptions(options));
   std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
+  Result<Call> call = Prepare(options, *ws);
   EmbeddingInfo result;
-  Status status = Run(text, options, *ws, &result, profile);
+  Status status = call.ok() ? Run(text, *call, *ws, &result, profile) : call.status();
   const size_t n = size_t(result.rows) * result.dim;
   if (status.ok() && n > capacity) {
     status = Error(StatusCode::kInvalidArgument,
@@ -147,40 +179,35 @@ Status Embedder::EmbedInto(std::string_view text, const EmbedOptions& options, f
                    capacity, result.rows, result.dim, n);
   }
   if (status.ok()) {
-    std::copy_n(ws->pooled.data(), n, out);
+    std::copy_n(ws->result.data(), n, out);
     *info = result;
   }
   impl_->ReleaseWorkspace(std::move(ws));
   return status;
 }
 
-Status Embedder::Run(std::string_view text, const EmbedOptions& options, Workspace& ws,
-                     EmbeddingInfo* e, OpProfile* profile) const {
-  const ModelConfig& c = impl_->config;
-  const ModelWeights& w = impl_->weights;
+Status Embedder::Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* e,
+                     OpProfile* profile) const {
+  const Model& model = *impl_->model;
+  const ModelHead& head = model.head();
   const Tokenizer& tokenizer = impl_->tokenizer;
-  ws.text.clear();
-  if (!options.prompt.empty()) {
-    GGUFEMBED_RETURN_IF_ERROR(AppendPromptPrefix(options.prompt, options.title, &ws.text));
-  } else {
-    ws.text.append(options.prompt_text);
-  }
+  ws.text.assign(call.prefix);
   ws.text.append(text);
   std::vector<int32_t>& tokens = ws.tokens;
   GGUFEMBED_RETURN_IF_ERROR(
-      tokenizer.EncodeInto(ws.text, true, options.parse_special, ws.tokenizer, &tokens));
+      tokenizer.EncodeInto(ws.text, true, call.parse_special, ws.tokenizer, &tokens));
   e->n_input_tokens = static_cast<int>(tokens.size());
-  if (e->n_input_tokens > c.n_ctx_train) {
-    if (!options.truncate) {
+  if (e->n_input_tokens > head.n_ctx) {
+    if (!call.truncate) {
       return Error(StatusCode::kInputTooLong,
                    "the text is %d tokens long, more than the model's context of %d tokens (use "
                    "truncation to embed its beginning)",
-                   e->n_input_tokens, c.n_ctx_train);
+                   e->n_input_tokens, head.n_ctx);
     }
     // Keep the beginning and end the sequence with EOS again, as a tokenizer that truncates
     // before adding special tokens would.
     const bool eos = tokenizer.add_eos() && tokens.back() == tokenizer.eos_id();
-    tokens.resize(static_cast<size_t>(c.n_ctx_train));
+    tokens.resize(static_cast<size_t>(head.n_ctx));
     if (eos) tokens.back() = tokenizer.eos_id();
     e->truncated = true;
   }
@@ -190,33 +217,18 @@ Status Embedder::Run(std::string_view text, const EmbedOptions& options, Workspa
     return Error(StatusCode::kInvalidArgument,
                  "the text has no tokens (the file adds neither BOS nor EOS)");
   }
+  e->rows = PooledRows(call.head.pooling, T);
+  e->dim = call.head.dim;
 
-  const Pooling pooling = options.pooling.value_or(c.pooling);
-  const int dim = options.dim > 0 ? options.dim : c.output_dim();
-  e->rows = PooledRows(pooling, T);
-  e->dim = dim;
-  std::vector<float>& pooled = ws.pooled;  // [rows × n_embd]
-  if (pooled.size() < size_t(e->rows) * c.n_embd) pooled.resize(size_t(e->rows) * c.n_embd);
-  if (options.reference) {
-    std::vector<float> hidden(size_t(T) * c.n_embd);  // [T × n_embd]
-    ReferenceForward(c, w, tokens.data(), T, hidden.data());
-    Pool(pooling, hidden.data(), T, c.n_embd, pooled.data());
-    if (w.has_dense) {  // sentence-transformers Dense layers: n_embd -> dense_dim -> n_embd
-      std::vector<float> wide(size_t(e->rows) * c.dense_dim);  // [rows × dense_dim]
-      MatMulReference(w.dense_2, pooled.data(), e->rows, wide.data());
-      MatMulReference(w.dense_3, wide.data(), e->rows, pooled.data());
-    }
+  ws.hidden.resize(std::max(ws.hidden.size(), size_t(T) * head.n_embd));  // [T × n_embd]
+  if (call.head.reference) {
+    model.ForwardReference(tokens.data(), T, ws.hidden.data());
   } else {
     GGUFEMBED_RETURN_IF_ERROR(
-        ForwardPooled(c, w, tokens.data(), T, pooling, ws.forward, pooled.data(), profile));
+        model.Forward(tokens.data(), T, ws.forward, ws.hidden.data(), profile));
   }
-  // Matryoshka: the first `dim` values of each row, moved to the front ([rows × dim]).
-  for (int r = 0; r < e->rows; ++r) {
-    float* row = &pooled[size_t(r) * dim];
-    std::copy_n(&pooled[size_t(r) * c.n_embd], dim, row);  // dim <= n_embd: never overtakes
-    if (options.normalize) NormalizeL2(row, dim);
-  }
-  return OkStatus();
+  ws.result.resize(std::max(ws.result.size(), size_t(e->rows) * e->dim));
+  return RunHead(head, ws.hidden.data(), T, call.head, ws.head, ws.result.data(), profile);
 }
 
 }  // namespace ggufembed

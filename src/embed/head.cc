@@ -1,8 +1,13 @@
-// Pooling and normalization of the final hidden states.
+// The output head: pooling, projections, Matryoshka cut, normalization (see head.h).
 #include "embed/head.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+
+#include "kernels/matmul.h"
+#include "kernels/reference.h"
+#include "util/profile.h"
 
 namespace ggufembed {
 
@@ -31,6 +36,40 @@ void NormalizeL2(float* x, int n) {
   const double norm = std::sqrt(sum);
   const float scale = norm > 0.0 ? static_cast<float>(1.0 / norm) : 0.0f;
   for (int i = 0; i < n; ++i) x[i] *= scale;
+}
+
+Status RunHead(const ModelHead& head, const float* hidden, int n_tokens,
+               const HeadOptions& options, HeadWorkspace& ws, float* out, OpProfile* profile) {
+  ProfileScope p(profile, Op::kPoolDense);
+  const int rows = PooledRows(options.pooling, n_tokens);
+  std::vector<float>* x = &ws.rows[0];  // [rows × width]
+  std::vector<float>* y = &ws.rows[1];
+  x->resize(std::max(x->size(), size_t(rows) * head.n_embd));
+  Pool(options.pooling, hidden, n_tokens, head.n_embd, x->data());
+  int width = head.n_embd;
+  for (const Matrix& m : head.projections) {
+    y->resize(std::max(y->size(), size_t(rows) * m.rows));
+    if (options.reference) {
+      MatMulReference(m, x->data(), rows, y->data());
+    } else {
+      GGUFEMBED_RETURN_IF_ERROR(MatMulRows(m, x->data(), rows, y->data(), ws.matmul));
+    }
+    std::swap(x, y);
+    width = static_cast<int>(m.rows);
+  }
+  // Matryoshka: the first `dim` values of each row.
+  for (int r = 0; r < rows; ++r) {
+    float* row = out + size_t(r) * options.dim;
+    std::copy_n(x->data() + size_t(r) * width, options.dim, row);
+    if (options.normalize) NormalizeL2(row, options.dim);
+  }
+  return OkStatus();
+}
+
+double HeadMultiplyAdds(const ModelHead& head, int rows) {
+  double total = 0;
+  for (const Matrix& m : head.projections) total += double(rows) * m.rows * m.cols;
+  return total;
 }
 
 }  // namespace ggufembed

@@ -1,8 +1,14 @@
-// The output head after the transformer: pooling over tokens and L2 normalization.
-#ifndef GGUFEMBED_SRC_POOLING_H_
-#define GGUFEMBED_SRC_POOLING_H_
+// The output head, one for every architecture and for both the SIMD and reference paths:
+// pooling over tokens → projections → Matryoshka cut → L2 normalization.
+#ifndef GGUFEMBED_EMBED_HEAD_H_
+#define GGUFEMBED_EMBED_HEAD_H_
 
-#include "models/gemma_embedding/config.h"
+#include <vector>
+
+#include "ggufembed/status.h"
+#include "ggufembed/types.h"
+#include "models/model.h"
+#include "util/arena.h"
 
 namespace ggufembed {
 
@@ -20,6 +26,27 @@ void Pool(Pooling pooling, const float* hidden, int n_tokens, int n, float* out)
 // a zero vector stays zero.
 void NormalizeL2(float* x, int n);
 
+struct HeadOptions {
+  Pooling pooling;
+  int dim;         // Matryoshka size, 1..head.output_dim
+  bool normalize;  // L2
+  bool reference;  // projections on the scalar reference instead of the SIMD kernels
+};
+
+// The memory of the head, kept between calls (no allocation once warm).
+struct HeadWorkspace {
+  std::vector<float> rows[2];  // pooled rows, then each projection's output in turn
+  Arena matmul;
+};
+
+// Turns hidden states [n_tokens × head.n_embd] into [PooledRows × options.dim] in `out`.
+Status RunHead(const ModelHead& head, const float* hidden, int n_tokens,
+               const HeadOptions& options, HeadWorkspace& workspace, float* out,
+               OpProfile* profile);
+
+// Multiply-adds of the projections for `rows` pooled rows.
+double HeadMultiplyAdds(const ModelHead& head, int rows);
+
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_POOLING_H_
+#endif  // GGUFEMBED_EMBED_HEAD_H_

@@ -16,6 +16,7 @@
 namespace ggufembed {
 
 FileBytes::~FileBytes() {
+  if (kind_ == Kind::kBorrowed) return;
   if (kind_ == Kind::kMalloced) {
     std::free(const_cast<uint8_t*>(data_));
 #if !defined(__EMSCRIPTEN__)
@@ -29,6 +30,11 @@ std::shared_ptr<const FileBytes> FileBytes::AdoptMalloced(uint8_t* data,
                                                           size_t size) {
   return std::shared_ptr<const FileBytes>(
       new FileBytes(data, size, Kind::kMalloced));
+}
+
+std::shared_ptr<const FileBytes> FileBytes::Borrow(const void* data, size_t size) {
+  return std::shared_ptr<const FileBytes>(
+      new FileBytes(static_cast<const uint8_t*>(data), size, Kind::kBorrowed));
 }
 
 std::shared_ptr<const FileBytes> FileBytes::Copy(const void* data,

@@ -17,6 +17,8 @@ class FileBytes {
   static Result<std::shared_ptr<const FileBytes>> Map(const std::string& path);
   // Takes ownership of a buffer from `malloc` (the wasm bindings hand over the model this way).
   static std::shared_ptr<const FileBytes> AdoptMalloced(uint8_t* data, size_t size);
+  // Refers to bytes the caller keeps valid and unchanged for the lifetime of every user.
+  static std::shared_ptr<const FileBytes> Borrow(const void* data, size_t size);
   // Copies `size` bytes (tests, small files).
   static std::shared_ptr<const FileBytes> Copy(const void* data, size_t size);
 
@@ -28,7 +30,7 @@ class FileBytes {
   size_t size() const { return size_; }
 
  private:
-  enum class Kind { kMapped, kMalloced };
+  enum class Kind { kMapped, kMalloced, kBorrowed };
   FileBytes(const uint8_t* data, size_t size, Kind kind)
       : data_(data), size_(size), kind_(kind) {}
 

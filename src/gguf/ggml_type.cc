@@ -68,72 +68,16 @@ uint16_t LoadU16(const uint8_t* p) {
 
 float LoadF16(const uint8_t* p) { return F16ToF32(LoadU16(p)); }
 
-// Q4_0: `f16 d; u8 qs[16]`; low nibbles are elements 0..15, high nibbles 16..31; value (q-8)·d.
-void DequantizeQ4_0(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 18, y += kQK) {
-    const float d = LoadF16(src);
-    const uint8_t* qs = src + 2;
-    for (uint32_t j = 0; j < kQK / 2; ++j) {
-      y[j] = ((qs[j] & 0x0F) - 8) * d;
-      y[j + kQK / 2] = ((qs[j] >> 4) - 8) * d;
-    }
-  }
-}
-
-// Q4_1: `f16 d; f16 m; u8 qs[16]`; value q·d + m.
-void DequantizeQ4_1(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 20, y += kQK) {
-    const float d = LoadF16(src);
-    const float m = LoadF16(src + 2);
-    const uint8_t* qs = src + 4;
-    for (uint32_t j = 0; j < kQK / 2; ++j) {
-      y[j] = (qs[j] & 0x0F) * d + m;
-      y[j + kQK / 2] = (qs[j] >> 4) * d + m;
-    }
-  }
-}
-
-// Q5_0: `f16 d; u8 qh[4]; u8 qs[16]`; bit j of the little-endian qh is the 5th bit of element j.
-void DequantizeQ5_0(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 22, y += kQK) {
-    const float d = LoadF16(src);
-    uint32_t qh;
-    std::memcpy(&qh, src + 2, sizeof(qh));
-    const uint8_t* qs = src + 6;
-    for (uint32_t j = 0; j < kQK / 2; ++j) {
-      const uint8_t xh0 = ((qh >> j) << 4) & 0x10;
-      const uint8_t xh1 = (qh >> (j + 12)) & 0x10;
-      const int32_t x0 = ((qs[j] & 0x0F) | xh0) - 16;
-      const int32_t x1 = ((qs[j] >> 4) | xh1) - 16;
-      y[j] = x0 * d;
-      y[j + kQK / 2] = x1 * d;
-    }
-  }
-}
-
-// Q5_1: `f16 d; f16 m; u8 qh[4]; u8 qs[16]`; value q·d + m with the unsigned 5-bit q.
-void DequantizeQ5_1(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 24, y += kQK) {
-    const float d = LoadF16(src);
-    const float m = LoadF16(src + 2);
-    uint32_t qh;
-    std::memcpy(&qh, src + 4, sizeof(qh));
-    const uint8_t* qs = src + 8;
-    for (uint32_t j = 0; j < kQK / 2; ++j) {
-      const uint8_t xh0 = ((qh >> j) << 4) & 0x10;
-      const uint8_t xh1 = (qh >> (j + 12)) & 0x10;
-      y[j] = ((qs[j] & 0x0F) | xh0) * d + m;
-      y[j + kQK / 2] = ((qs[j] >> 4) | xh1) * d + m;
-    }
-  }
-}
-
-// Q8_0: `f16 d; i8 qs[32]`; value q·d.
-void DequantizeQ8_0(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 34, y += kQK) {
-    const float d = LoadF16(src);
-    const int8_t* qs = reinterpret_cast<const int8_t*>(src + 2);
-    for (uint32_t j = 0; j < kQK; ++j) y[j] = qs[j] * d;
+// Blocks of 32 small integers: value q·d, plus m for Q4_1/Q5_1 (no +0 otherwise, which would
+// turn −0 into +0).
+void DequantizeInt8Blocks(GgmlType type, const uint8_t* src, float* y, int64_t nb) {
+  const uint32_t block_bytes = GetGgmlType(type).type_size;
+  const bool has_min = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1;
+  int8_t q[kQK];
+  for (int64_t i = 0; i < nb; ++i, src += block_bytes, y += kQK) {
+    float d, m;
+    UnpackBlock32(type, src, q, &d, &m);
+    for (uint32_t j = 0; j < kQK; ++j) y[j] = has_min ? q[j] * d + m : q[j] * d;
   }
 }
 
@@ -247,6 +191,56 @@ void QuantizeRowQ8_0Ref(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+bool HasInt8Blocks(GgmlType type) {
+  switch (type) {
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1: return true;
+    default: return false;
+  }
+}
+
+void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, float* m) {
+  *m = 0.0f;
+  switch (type) {
+    case GgmlType::kQ8_0:
+      *d = LoadF16(b);
+      std::memcpy(q, b + 2, 32);
+      break;
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ4_1: {
+      const bool has_min = type == GgmlType::kQ4_1;
+      *d = LoadF16(b);
+      if (has_min) *m = LoadF16(b + 2);
+      const uint8_t* qs = b + (has_min ? 4 : 2);
+      const int offset = has_min ? 0 : 8;
+      for (int j = 0; j < 16; ++j) {
+        q[j] = static_cast<int8_t>((qs[j] & 0xF) - offset);
+        q[j + 16] = static_cast<int8_t>((qs[j] >> 4) - offset);
+      }
+      break;
+    }
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1: {
+      const bool has_min = type == GgmlType::kQ5_1;
+      *d = LoadF16(b);
+      if (has_min) *m = LoadF16(b + 2);
+      uint32_t qh;
+      std::memcpy(&qh, b + (has_min ? 4 : 2), 4);
+      const uint8_t* qs = b + (has_min ? 8 : 6);
+      const int offset = has_min ? 0 : 16;
+      for (int j = 0; j < 16; ++j) {
+        q[j] = static_cast<int8_t>(((qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - offset);
+        q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - offset);
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
 const GgmlTypeInfo* FindGgmlType(uint32_t id) {
   if (id >= kTypeCount || kTypes[id].name == nullptr) return nullptr;
   return &kTypes[id];
@@ -283,11 +277,11 @@ Status DequantizeRow(GgmlType type, const uint8_t* src, float* dst, int64_t n) {
     case GgmlType::kBF16:
       for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(LoadU16(src + 2 * i));
       break;
-    case GgmlType::kQ4_0: DequantizeQ4_0(src, dst, nb); break;
-    case GgmlType::kQ4_1: DequantizeQ4_1(src, dst, nb); break;
-    case GgmlType::kQ5_0: DequantizeQ5_0(src, dst, nb); break;
-    case GgmlType::kQ5_1: DequantizeQ5_1(src, dst, nb); break;
-    case GgmlType::kQ8_0: DequantizeQ8_0(src, dst, nb); break;
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
+    case GgmlType::kQ8_0: DequantizeInt8Blocks(type, src, dst, nb); break;
     case GgmlType::kQ4_K: DequantizeQ4_K(src, dst, nb); break;
     case GgmlType::kQ5_K: DequantizeQ5_K(src, dst, nb); break;
     case GgmlType::kQ6_K: DequantizeQ6_K(src, dst, nb); break;

@@ -70,6 +70,21 @@ inline uint64_t RowBytes(GgmlType type, uint64_t n) {
   return n / info.block_size * info.type_size;
 }
 
+// Q8_0 blocks: an f16 scale, then 32 int8 values (kernels read the values in place).
+inline constexpr int kQ8_0BlockBytes = 34;
+inline constexpr int kQ8_0ValuesOffset = 2;
+
+// True for the types whose rows are blocks of 32 small integers times a scale (Q8_0, Q4_0, Q5_0,
+// and with a minimum Q4_1, Q5_1): their products run on int8 activation blocks in ggml.
+bool HasInt8Blocks(GgmlType type);
+
+// One 32-value block of such a type as integers: value j is d·q[j] (+ m for Q4_1/Q5_1; m = 0
+// for the others). The one decoder of these layouts: dequantization and the kernels use it.
+//  Q8_0 `f16 d; i8 qs[32]`; Q4_0 `f16 d; u8 qs[16]` (low nibbles 0..15, high 16..31, minus 8);
+//  Q4_1 `f16 d; f16 m; u8 qs[16]`; Q5_0 `f16 d; u8 qh[4]; u8 qs[16]` (bit j of the little-endian
+//  qh is the 5th bit of value j, minus 16); Q5_1 `f16 d; f16 m; u8 qh[4]; u8 qs[16]`.
+void UnpackBlock32(GgmlType type, const uint8_t* block, int8_t q[32], float* d, float* m);
+
 // Dequantizes `n` elements (a multiple of the block size) of `type` at `src` into `dst` with
 // ggml's reference formulas (ggml-quants.c `dequantize_row_*`), bit for bit. Returns kUnsupported
 // for types without a dequantizer and kInvalidArgument when `n` is not a whole number of blocks.

@@ -8,8 +8,12 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/math_f32.h"
-#include "kernels/reference.h"
+#include "kernels/numerics.h"
+#include "util/arena.h"
+#include "util/check.h"
+#include "kernels/numerics.h"
+#include "util/arena.h"
+#include "util/check.h"
 
 #if defined(GGUFEMBED_SRC_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef GGUFEMBED_SRC_ATTENTION_INL_H_
@@ -39,12 +43,32 @@ inline size_t AttentionKeyStride(int n_tokens) {
   return (size_t(n_tokens) + 3 * L - 1) / (2 * L) * (2 * L);
 }
 
-// Floats of scratch Attention needs.
-inline size_t AttentionScratchFloats(int n_tokens, int n_head, int n_head_kv, int head_dim,
-                                     int head_dim_v) {
-  const size_t keys = AttentionKeyStride(n_tokens);
-  return size_t(head_dim) * keys + size_t(n_tokens) * head_dim_v + 4 * kQueries * keys +
-         size_t(kQueries) * head_dim + keys / 4 + 64;
+// The scratch of Attention for one KV head at a time.
+struct AttentionScratch {
+  size_t keys;      // AttentionKeyStride(T)
+  float* kt;        // [head_dim × keys] K as f16, transposed
+  float* v16;       // [T × head_dim_v] V as f16
+  float* scores;    // [kQueries × keys]
+  float* running_max;  // [kQueries × keys]
+  float* rescale;   // [kQueries × keys]
+  float* weight;    // [kQueries × keys]
+  float* q16;       // [kQueries × head_dim] Q as f16
+  uint8_t* plain;   // [keys] keys every query of a block weighs without rescaling
+};
+
+// Takes Attention's scratch for up to `max_tokens` tokens from `arena` (inside a Carve plan).
+inline void CarveAttentionScratch(Arena& arena, int max_tokens, int head_dim, int head_dim_v,
+                                  AttentionScratch* s) {
+  const size_t keys = AttentionKeyStride(max_tokens);
+  s->keys = keys;
+  s->kt = arena.Alloc<float>(size_t(head_dim) * keys);
+  s->v16 = arena.Alloc<float>(size_t(max_tokens) * head_dim_v);
+  s->scores = arena.Alloc<float>(kQueries * keys);
+  s->running_max = arena.Alloc<float>(kQueries * keys);
+  s->rescale = arena.Alloc<float>(kQueries * keys);
+  s->weight = arena.Alloc<float>(kQueries * keys);
+  s->q16 = arena.Alloc<float>(size_t(kQueries) * head_dim);
+  s->plain = arena.Alloc<uint8_t>(keys);
 }
 
 // `x` rounded to f16, in place, n values.
@@ -206,21 +230,23 @@ HWY_NOINLINE void AccumulateValues(const float* v16, int head_dim_v, int u_lo, i
 // and v [T × n_head_kv·head_dim_v]; see AttentionReference for the exact semantics.
 HWY_INLINE void Attention(const float* q, const float* k, const float* v, int T, int n_head,
                           int n_head_kv, int head_dim, int head_dim_v, int half_window,
-                          float* scratch, float* out) {
+                          const AttentionScratch& scratch, float* out) {
   const hn::ScalableTag<float> df;
   const int L = static_cast<int>(hn::Lanes(df));
   const int group = n_head / n_head_kv;
   const size_t q_stride = size_t(n_head) * head_dim, o_stride = size_t(n_head) * head_dim_v;
   const bool f16_sum = AttentionAccumulatesInF16(T, head_dim);
+  // The key stride of this T: a scratch carved for more tokens is used in part.
   const size_t keys = AttentionKeyStride(T);
-  float* kt = scratch;                              // [head_dim × keys] K as f16, transposed
-  float* v16 = kt + size_t(head_dim) * keys;        // [T × head_dim_v] V as f16
-  float* scores = v16 + size_t(T) * head_dim_v;     // [kQueries × keys]
-  float* running_max = scores + kQueries * keys;    // [kQueries × keys]
-  float* rescale = running_max + kQueries * keys;   // [kQueries × keys]
-  float* weight = rescale + kQueries * keys;        // [kQueries × keys]
-  float* q16 = weight + kQueries * keys;            // [kQueries × head_dim] Q as f16
-  uint8_t* plain = reinterpret_cast<uint8_t*>(q16 + size_t(kQueries) * head_dim);  // [keys]
+  GGUFEMBED_DCHECK(keys <= scratch.keys);
+  float* kt = scratch.kt;
+  float* v16 = scratch.v16;
+  float* scores = scratch.scores;
+  float* running_max = scratch.running_max;
+  float* rescale = scratch.rescale;
+  float* weight = scratch.weight;
+  float* q16 = scratch.q16;
+  uint8_t* plain = scratch.plain;
   auto window = [&](int t, int* lo, int* hi) {
     *lo = half_window >= 0 ? std::max(0, t - half_window) : 0;
     *hi = half_window >= 0 ? std::min(T - 1, t + half_window) : T - 1;

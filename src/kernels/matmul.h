@@ -1,18 +1,29 @@
-// Activations prepared for the matrix-product kernels (matmul-inl.h): layouts shared by the
-// forward pass, the kernels and their tests.
-#ifndef GGUFEMBED_SRC_MATMUL_H_
-#define GGUFEMBED_SRC_MATMUL_H_
+// The shapes the matrix-product kernels (matmul-inl.h) share with their callers and tests: tile
+// sizes, the layouts of prepared activations, and how their buffers are carved from an arena.
+#ifndef GGUFEMBED_KERNELS_MATMUL_H_
+#define GGUFEMBED_KERNELS_MATMUL_H_
 
 #include <cstddef>
 #include <cstdint>
 
+#include "ggufembed/status.h"
 #include "gguf/ggml_type.h"
+#include "kernels/matrix.h"
+#include "util/arena.h"
 
 namespace ggufembed {
 
-// Tokens are padded to a multiple of this, so kernels whose vector lanes are tokens (up to 16
-// per vector, two vectors per tile) never read past the prepared activations.
-inline constexpr int kTokenPadding = 32;
+// Weight rows per tile of the tokens-in-lanes kernels.
+inline constexpr int kTileRows = 4;
+// Tokens per vector of the widest kernel (AVX-512: 16 int32 or f32 lanes); a tile holds two.
+inline constexpr int kMaxTokenLanes = 16;
+inline constexpr int kTileTokens = 2 * kMaxTokenLanes;
+// Floats of one tile's results, [kTileRows][kTileTokens].
+inline constexpr size_t kTileOutputFloats = size_t(kTileRows) * kTileTokens;
+
+// Tokens are padded to a whole tile, so kernels whose vector lanes are tokens never read past
+// the prepared activations.
+inline constexpr int kTokenPadding = kTileTokens;
 
 inline int PaddedTokens(int n_tokens) {
   return (n_tokens + kTokenPadding - 1) / kTokenPadding * kTokenPadding;
@@ -47,12 +58,23 @@ struct MatMulInput {
   float* xt;      // [cols][P]
 };
 
-// Bytes the buffers of a MatMulInput for `n_tokens` × `cols` need, padding included.
-inline uint64_t MatMulInputBytes(int n_tokens, int cols) {
-  const uint64_t p = PaddedTokens(n_tokens), blocks = uint64_t(cols / 32) * p;
-  return uint64_t(cols) * p * sizeof(float) + 2 * uint64_t(cols) * p + 3 * blocks * 4 + 4 * 64;
+// Takes the buffers of a MatMulInput for up to `max_tokens` tokens of up to `max_cols` values in
+// `layout` from `arena` (inside an Arena::Carve plan).
+inline void CarveMatMulInput(Arena& arena, int max_tokens, int max_cols, Int8Layout layout,
+                             MatMulInput* in) {
+  const size_t P = PaddedTokens(max_tokens), blocks = size_t(max_cols / 32) * P;
+  in->layout = layout;
+  in->q = arena.Alloc<int16_t>(size_t(max_cols) * P);  // room for either layout
+  in->d = arena.Alloc<float>(blocks);
+  in->s = arena.Alloc<float>(blocks);
+  in->bias = arena.Alloc<int32_t>(blocks);
+  in->xt = arena.Alloc<float>(size_t(max_cols) * P);
 }
+
+// y [n_tokens × w.rows] = x [n_tokens × w.cols] times wᵀ on the best SIMD target, with its
+// buffers from `arena`: MatMulReference's bits. For code outside the per-target forward passes.
+Status MatMulRows(const Matrix& w, const float* x, int n_tokens, float* y, Arena& arena);
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_MATMUL_H_
+#endif  // GGUFEMBED_KERNELS_MATMUL_H_

@@ -1,9 +1,9 @@
 // Row-wise kernels of the forward pass: RMS norm, NEOX RoPE, residual adds and scaling.
-// Bit-identical to the reference (reference_ops.cc) on every target.
+// Bit-identical to the reference (kernels/reference.cc) on every target.
 
 #include <cstddef>
 
-#include "kernels/reference.h"
+#include "kernels/numerics.h"
 
 #if defined(GGUFEMBED_SRC_NORM_ROPE_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef GGUFEMBED_SRC_NORM_ROPE_INL_H_

@@ -1,4 +1,4 @@
-// Scalar reference operations (see reference_ops.h). Loops are kept simple on purpose.
+// Scalar reference operations (see kernels/reference.h). Loops are kept simple on purpose.
 #include "kernels/reference.h"
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 
 #include "kernels/activation_quant.h"
 #include "util/fp16.h"
-#include "kernels/math_f32.h"
+#include "kernels/numerics.h"
 
 namespace ggufembed {
 namespace {
@@ -24,12 +24,6 @@ float Dot(const float* a, const float* b, int64_t n) {
   }
   for (int j = 0; i < n; ++i, ++j) acc[j] = acc[j] + a[i] * b[i];
   return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-}
-
-float LoadF16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return F16ToF32(h);
 }
 
 // Products with weights in 32-value integer blocks against Q8_0/Q8_1 activations.
@@ -70,56 +64,6 @@ void MatMulInt8Blocks(const Matrix& w, const float* x, int n_tokens, float* y) {
 }
 
 }  // namespace
-
-bool HasInt8Blocks(GgmlType type) {
-  switch (type) {
-    case GgmlType::kQ8_0:
-    case GgmlType::kQ4_0:
-    case GgmlType::kQ5_0:
-    case GgmlType::kQ4_1:
-    case GgmlType::kQ5_1: return true;
-    default: return false;
-  }
-}
-
-void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, float* m) {
-  *m = 0.0f;
-  switch (type) {
-    case GgmlType::kQ8_0:
-      *d = LoadF16(b);
-      std::memcpy(q, b + 2, 32);
-      break;
-    case GgmlType::kQ4_0:
-    case GgmlType::kQ4_1: {
-      const bool has_min = type == GgmlType::kQ4_1;
-      *d = LoadF16(b);
-      if (has_min) *m = LoadF16(b + 2);
-      const uint8_t* qs = b + (has_min ? 4 : 2);
-      const int offset = has_min ? 0 : 8;
-      for (int j = 0; j < 16; ++j) {
-        q[j] = static_cast<int8_t>((qs[j] & 0xF) - offset);
-        q[j + 16] = static_cast<int8_t>((qs[j] >> 4) - offset);
-      }
-      break;
-    }
-    case GgmlType::kQ5_0:
-    case GgmlType::kQ5_1: {
-      const bool has_min = type == GgmlType::kQ5_1;
-      *d = LoadF16(b);
-      if (has_min) *m = LoadF16(b + 2);
-      uint32_t qh;
-      std::memcpy(&qh, b + (has_min ? 4 : 2), 4);
-      const uint8_t* qs = b + (has_min ? 8 : 6);
-      const int offset = has_min ? 0 : 16;
-      for (int j = 0; j < 16; ++j) {
-        q[j] = static_cast<int8_t>(((qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - offset);
-        q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - offset);
-      }
-      break;
-    }
-    default: break;
-  }
-}
 
 void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y) {
   if (HasInt8Blocks(w.type)) {

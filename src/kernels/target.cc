@@ -1,4 +1,6 @@
-// Reports the Highway target chosen by dynamic dispatch (compiled once per target).
+// The SIMD target of the kernels: which one runtime dispatch picks, and forcing one
+// (GGUFEMBED_TARGET, bench --target, tests) through Highway's DisableTargets. Compiled once per
+// target; natively AVX-512 VNNI, AVX-512, AVX2 and scalar, in WebAssembly SIMD128 alone.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/target.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
@@ -15,7 +17,7 @@ const char* TargetNameImpl() { return hwy::TargetName(HWY_TARGET); }
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
-#include "kernels/target.h"
+#include "ggufembed/embedder.h"
 
 namespace ggufembed {
 
@@ -32,6 +34,43 @@ std::string SupportedSimdTargets() {
     out += hwy::TargetName(bits & -bits);
   }
   return out;
+}
+
+Status SetSimdTarget(std::string_view name) {
+  int64_t wanted;
+  if (name == "best") {
+    wanted = 0;
+  } else if (name == "avx512vnni") {
+    wanted = HWY_AVX3_DL;
+  } else if (name == "avx512") {
+    wanted = HWY_AVX3;
+  } else if (name == "avx2") {
+    wanted = HWY_AVX2;
+  } else if (name == "scalar") {
+    wanted = HWY_SCALAR | HWY_EMU128;
+  } else {
+    return Error(StatusCode::kInvalidArgument,
+                 "SIMD target '%.*s' is not one of best, avx512vnni, avx512, avx2, scalar",
+                 static_cast<int>(name.size()), name.data());
+  }
+#if defined(__EMSCRIPTEN__)
+  if (wanted != 0) {
+    return Error(StatusCode::kUnsupported,
+                 "SIMD target '%.*s' does not exist in WebAssembly (only best: SIMD128)",
+                 static_cast<int>(name.size()), name.data());
+  }
+  return OkStatus();
+#else
+  hwy::DisableTargets(0);  // back to what the CPU supports
+  if (wanted != 0 && (hwy::SupportedTargets() & HWY_TARGETS & wanted) == 0) {
+    return Error(StatusCode::kUnsupported,
+                 "SIMD target '%.*s' is not available on this CPU or not compiled in",
+                 static_cast<int>(name.size()), name.data());
+  }
+  // Everything else off: dispatch then picks `wanted` (scalar stays as Highway's fallback).
+  if (wanted != 0) hwy::DisableTargets(~wanted);
+  return OkStatus();
+#endif
 }
 
 }  // namespace ggufembed

@@ -1,4 +1,4 @@
-// SIMD versions of the deterministic scalar math (math_f32.h, fp16.h, reference_ops.cc): the same
+// SIMD versions of the deterministic scalar math (numerics.h, fp16.h, kernels/reference.cc): the same
 // IEEE operations in the same order, lane by lane, so results are identical on every target.
 
 // Per-target include guard (Highway's pattern for -inl.h files shared by several targets).
@@ -11,14 +11,14 @@
 
 #include "kernels/gelu.h"
 #include "hwy/highway.h"
-#include "kernels/math_f32.h"
+#include "kernels/numerics.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ggufembed {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// ExpF32 on each lane (see math_f32.h for the algorithm and constants).
+// ExpF32 on each lane (see numerics.h for the algorithm and constants).
 template <class DF, class VF = hn::Vec<DF>>
 HWY_INLINE VF ExpVec(DF df, VF x) {
   const hn::RebindToSigned<DF> di;

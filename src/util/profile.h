@@ -1,20 +1,12 @@
-// Time spent per kind of operation in forward passes (ggufembed bench prints it).
-#ifndef GGUFEMBED_SRC_OP_PROFILE_H_
-#define GGUFEMBED_SRC_OP_PROFILE_H_
+// ProfileScope: adds the time a block takes to an OpProfile (ggufembed bench prints it).
+#ifndef GGUFEMBED_UTIL_PROFILE_H_
+#define GGUFEMBED_UTIL_PROFILE_H_
 
 #include <chrono>
 
+#include "ggufembed/types.h"
+
 namespace ggufembed {
-
-enum class Op : int { kMatMul, kAttention, kNormRope, kGeGLU, kPoolDense, kOther, kCount };
-inline constexpr int kOpCount = static_cast<int>(Op::kCount);
-
-// "matmul", "attention", "norms+rope", "geglu", "pooling+dense", "other".
-const char* OpName(Op op);
-
-struct OpProfile {
-  double seconds[kOpCount] = {};
-};
 
 // Adds the time from construction to destruction to `profile` (when not null) under `op`.
 class ProfileScope {
@@ -39,4 +31,4 @@ class ProfileScope {
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_OP_PROFILE_H_
+#endif  // GGUFEMBED_UTIL_PROFILE_H_

@@ -5,79 +5,12 @@
 #include <cinttypes>
 #include <cmath>
 
-namespace ggufembed {
-namespace {
+#include "models/hparams.h"
 
-constexpr int kMaxSize = 1 << 24;  // any dimension or count above this is a corrupt file
+namespace ggufembed::gemma_embedding {
 
-// An integer key that may also be a per-layer array whose entries are all equal.
-Result<int> GetSize(const GgufFile& f, const std::string& key, int min, int max, bool required,
-                    int fallback) {
-  const GgufKv* kv = f.FindKv(key);
-  if (kv == nullptr) {
-    if (required) {
-      return Error(StatusCode::kInvalidFile, "%s: required key '%s' is missing", f.name().c_str(),
-                   key.c_str());
-    }
-    return fallback;
-  }
-  int64_t value;
-  if (kv->value.is_array() && IsGgufIntegerType(kv->value.element_type) && kv->value.count > 0) {
-    value = kv->value.Element(0).AsInt();
-    for (uint64_t i = 1; i < kv->value.count; ++i) {
-      if (kv->value.Element(i).AsInt() != value) {
-        return Error(StatusCode::kUnsupported,
-                     "%s: key '%s' differs between layers; per-layer values are not supported",
-                     f.name().c_str(), key.c_str());
-      }
-    }
-  } else {
-    GGUFEMBED_ASSIGN_OR_RETURN(value, f.GetInt(key));
-  }
-  if (value < min || value > max) {
-    return Error(StatusCode::kInvalidFile, "%s: key '%s' is %" PRId64 ", expected %d to %d",
-                 f.name().c_str(), key.c_str(), value, min, max);
-  }
-  return static_cast<int>(value);
-}
-
-Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool required,
-                               double fallback) {
-  double v;
-  if (required) {
-    GGUFEMBED_ASSIGN_OR_RETURN(v, f.GetFloat(key));
-  } else {
-    GGUFEMBED_ASSIGN_OR_RETURN(v, f.GetFloatOr(key, fallback));
-  }
-  if (!(v > 0.0) || !std::isfinite(v)) {
-    return Error(StatusCode::kInvalidFile, "%s: key '%s' is %g, expected a positive number",
-                 f.name().c_str(), key.c_str(), v);
-  }
-  return static_cast<float>(v);
-}
-
-}  // namespace
-
-const char* PoolingName(Pooling pooling) {
-  switch (pooling) {
-    case Pooling::kNone: return "none";
-    case Pooling::kMean: return "mean";
-    case Pooling::kCls: return "cls";
-    case Pooling::kLast: return "last";
-  }
-  return "none";
-}
-
-Result<Pooling> ParsePooling(std::string_view name) {
-  for (Pooling p : {Pooling::kNone, Pooling::kMean, Pooling::kCls, Pooling::kLast}) {
-    if (name == PoolingName(p)) return p;
-  }
-  return Error(StatusCode::kInvalidArgument, "pooling '%.*s' is not one of mean, cls, last, none",
-               static_cast<int>(name.size()), name.data());
-}
-
-Result<ModelConfig> ModelConfig::FromGguf(const GgufFile& f) {
-  ModelConfig c;
+Result<Config> Config::FromGguf(const GgufFile& f) {
+  Config c;
   GGUFEMBED_ASSIGN_OR_RETURN(std::string_view arch, f.GetString("general.architecture"));
   c.architecture = std::string(arch);
   if (c.architecture != "gemma-embedding") {
@@ -184,4 +117,4 @@ Result<ModelConfig> ModelConfig::FromGguf(const GgufFile& f) {
   return c;
 }
 
-}  // namespace ggufembed
+}  // namespace ggufembed::gemma_embedding

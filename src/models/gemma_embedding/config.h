@@ -1,4 +1,4 @@
-// ModelConfig: a gemma-embedding model's hyperparameters, read and checked from GGUF metadata.
+// Config: a gemma-embedding model's hyperparameters, read and checked from GGUF metadata.
 #ifndef GGUFEMBED_SRC_MODEL_CONFIG_H_
 #define GGUFEMBED_SRC_MODEL_CONFIG_H_
 
@@ -8,18 +8,11 @@
 
 #include "gguf/gguf.h"
 #include "ggufembed/status.h"
+#include "ggufembed/types.h"
 
-namespace ggufembed {
+namespace ggufembed::gemma_embedding {
 
-// llama.cpp's `pooling_type` values (RANK, a reranker head, is not supported).
-enum class Pooling : int { kNone = 0, kMean = 1, kCls = 2, kLast = 3 };
-
-// "none", "mean", "cls", "last".
-const char* PoolingName(Pooling pooling);
-// Parses a pooling name; kInvalidArgument names the accepted values.
-Result<Pooling> ParsePooling(std::string_view name);
-
-struct ModelConfig {
+struct Config {
   std::string architecture;  // "gemma-embedding"
   std::string name;          // general.name, if any
   int n_ctx_train;           // context_length: the longest input in tokens
@@ -51,9 +44,9 @@ struct ModelConfig {
   // Reads the hyperparameters for `general.architecture` = "gemma-embedding". Missing required
   // keys, wrong types, impossible values (zero sizes, heads not dividing, odd rotary size) and
   // other architectures are errors naming the key and the value.
-  static Result<ModelConfig> FromGguf(const GgufFile& file);
+  static Result<Config> FromGguf(const GgufFile& file);
 };
 
-}  // namespace ggufembed
+}  // namespace ggufembed::gemma_embedding
 
 #endif  // GGUFEMBED_SRC_MODEL_CONFIG_H_

@@ -1,16 +1,13 @@
 // The gemma-embedding forward pass on SIMD kernels, layer by layer as llama.cpp's
-// src/models/gemma-embedding.cpp computes it. This file is compiled once per SIMD target
-// (Highway's foreach_target); ForwardPooled dispatches to the best one once per call.
-#include "models/gemma_embedding/forward.h"
-
-#include <algorithm>
+// src/models/gemma-embedding.cpp computes it, to the final-normed hidden states. Compiled once
+// per SIMD target (Highway's foreach_target); Model::Forward dispatches to the best one per call.
+// Bit-identical to reference_forward.cc on every target.
 #include <cmath>
-#include <cstring>
 
 #include "kernels/gelu.h"
-#include "embed/head.h"
-#include "kernels/reference.h"
-#include "kernels/target.h"
+#include "models/gemma_embedding/model.h"
+#include "util/check.h"
+#include "util/profile.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "models/gemma_embedding/forward.cc"
@@ -23,75 +20,56 @@
 #include "kernels/vec_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
-namespace ggufembed {
+namespace ggufembed::gemma_embedding {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+using namespace ::ggufembed::HWY_NAMESPACE;  // the kernels
 
-// Makes the workspace's RoPE tables cover positions [0, T) (computed once, kept across calls).
-void EnsureRopeTables(const ModelConfig& c, int T, ForwardWorkspace& ws) {
-  if (ws.rope_positions >= T) return;
-  const int half = c.n_rot / 2;
-  const float bases[2] = {c.rope_base, c.rope_base_swa};
-  for (int i = 0; i < 2; ++i) {
-    ws.rope_cos[i].resize(size_t(T) * half);
-    ws.rope_sin[i].resize(size_t(T) * half);
-    for (int t = ws.rope_positions; t < T; ++t) {
-      RopeCosSin(bases[i], c.n_rot, t, &ws.rope_cos[i][size_t(t) * half],
-                 &ws.rope_sin[i][size_t(t) * half]);
-    }
+// Every buffer of one pass over T tokens, carved from the workspace's arena.
+struct Buffers {
+  float* x;    // [T × n_embd] residual stream
+  float* h;    // [T × n_embd] normed sub-block input
+  float* o;    // [T × n_embd] sub-block output
+  float* q;    // [T × n_head·head_dim] queries
+  float* k;    // [T × n_head_kv·head_dim] keys
+  float* v;    // [T × n_head_kv·head_dim_v] values
+  float* att;  // [T × n_head·head_dim_v] attention output, heads concatenated
+  float* gg;   // [T × n_ff] GELU(gate) · up
+  float* up;   // [T × n_ff] up, only when gate and up differ in type (no fused GeGLU)
+  MatMulInput in;           // a product's prepared input, tokens padded
+  MatMulScratch scratch;    // a product's weight tiles
+  AttentionScratch attention;
+
+  void Carve(Arena& a, const Config& c, const Weights& w, int T) {
+    const int d = c.n_embd, ff = c.n_ff;
+    const int q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
+    const int v_dim = c.n_head_kv * c.head_dim_v, o_dim = c.n_head * c.head_dim_v;
+    const int widest = std::max({d, o_dim, ff});  // of any product's input
+    bool mixed_ffn = false;
+    for (const LayerWeights& l : w.layers) mixed_ffn |= l.ffn_gate.type != l.ffn_up.type;
+    x = a.Alloc<float>(size_t(T) * d);
+    h = a.Alloc<float>(size_t(T) * d);
+    o = a.Alloc<float>(size_t(T) * d);
+    q = a.Alloc<float>(size_t(T) * q_dim);
+    k = a.Alloc<float>(size_t(T) * kv_dim);
+    v = a.Alloc<float>(size_t(T) * v_dim);
+    att = a.Alloc<float>(size_t(T) * o_dim);
+    gg = a.Alloc<float>(size_t(T) * ff);
+    up = mixed_ffn ? a.Alloc<float>(size_t(T) * ff) : nullptr;
+    CarveMatMulInput(a, T, widest, LayoutOf(NativeInt8Kernel()), &in);
+    CarveMatMulScratch(a, widest, &scratch);
+    CarveAttentionScratch(a, T, c.head_dim, c.head_dim_v, &attention);
   }
-  ws.rope_positions = T;
-}
+};
 
-Status ForwardPooledImpl(const ModelConfig& c, const ModelWeights& w, const int32_t* tokens,
-                         int T, Pooling pooling, ForwardWorkspace& ws, float* out,
-                         OpProfile* profile) {
+Status ForwardImpl(const Config& c, const Weights& w, const int32_t* tokens, int T,
+                   ForwardWorkspace& ws, float* hidden, OpProfile* profile) {
   const int d = c.n_embd, ff = c.n_ff;
-  const int q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
-  const int v_dim = c.n_head_kv * c.head_dim_v, o_dim = c.n_head * c.head_dim_v;
-  const int rows = PooledRows(pooling, T);
-  const int widest = std::max({d, o_dim, ff, c.dense_dim});
-  const size_t attention_floats =
-      AttentionScratchFloats(T, c.n_head, c.n_head_kv, c.head_dim, c.head_dim_v);
-  // Files whose gate and up matrices have different types need the up products on their own.
-  bool mixed_ffn = false;
-  for (const LayerWeights& l : w.layers) mixed_ffn |= l.ffn_gate.type != l.ffn_up.type;
-  const size_t up_floats = mixed_ffn ? size_t(T) * ff : 0;
-
-  // Every buffer of this pass, from one arena sized here.
-  const int P = PaddedTokens(T);
-  const size_t in_blocks = size_t(widest / 32) * P;
-  const size_t bytes = 3 * Arena::Bytes<float>(size_t(T) * d) + Arena::Bytes<float>(size_t(T) * q_dim) +
-                       Arena::Bytes<float>(size_t(T) * kv_dim) + Arena::Bytes<float>(size_t(T) * v_dim) +
-                       Arena::Bytes<float>(size_t(T) * o_dim) + Arena::Bytes<float>(size_t(T) * ff) +
-                       Arena::Bytes<int16_t>(size_t(widest) * P) + 2 * Arena::Bytes<float>(in_blocks) +
-                       Arena::Bytes<int32_t>(in_blocks) + Arena::Bytes<float>(size_t(widest) * P) +
-                       Arena::Bytes<uint8_t>(MatMulScratchBytes(widest)) +
-                       Arena::Bytes<float>(attention_floats) +
-                       2 * Arena::Bytes<float>(size_t(rows) * std::max(d, c.dense_dim)) +
-                       Arena::Bytes<float>(up_floats);
-  GGUFEMBED_RETURN_IF_ERROR(ws.arena.Reset(bytes));
-  Arena& arena = ws.arena;
-  float* x = arena.Alloc<float>(size_t(T) * d);       // [T × n_embd] residual stream
-  float* h = arena.Alloc<float>(size_t(T) * d);       // [T × n_embd] normed sub-block input
-  float* o = arena.Alloc<float>(size_t(T) * d);       // [T × n_embd] sub-block output
-  float* q = arena.Alloc<float>(size_t(T) * q_dim);   // [T × n_head·head_dim] queries
-  float* k = arena.Alloc<float>(size_t(T) * kv_dim);  // [T × n_head_kv·head_dim] keys
-  float* v = arena.Alloc<float>(size_t(T) * v_dim);   // [T × n_head_kv·head_dim_v] values
-  float* att = arena.Alloc<float>(size_t(T) * o_dim);  // [T × n_head·head_dim_v] heads concatenated
-  float* gg = arena.Alloc<float>(size_t(T) * ff);     // [T × n_ff] GeLU(gate) · up
-  MatMulInput in{};  // a matrix product's prepared input, tokens padded to P
-  in.layout = LayoutOf(NativeInt8Kernel());
-  in.q = arena.Alloc<int16_t>(size_t(widest) * P);
-  in.d = arena.Alloc<float>(in_blocks);
-  in.s = arena.Alloc<float>(in_blocks);
-  in.bias = arena.Alloc<int32_t>(in_blocks);
-  in.xt = arena.Alloc<float>(size_t(widest) * P);
-  uint8_t* scratch = arena.Alloc<uint8_t>(MatMulScratchBytes(widest));
-  float* attention_scratch = arena.Alloc<float>(attention_floats);
-  float* pooled = arena.Alloc<float>(size_t(rows) * d);          // [rows × n_embd]
-  float* wide = arena.Alloc<float>(size_t(rows) * std::max(d, c.dense_dim));  // [rows × dense_dim]
-  float* up = arena.Alloc<float>(up_floats);          // [T × n_ff] when gate and up differ in type
+  const int q_dim = c.n_head * c.head_dim, o_dim = c.n_head * c.head_dim_v;
+  Buffers b;
+  GGUFEMBED_RETURN_IF_ERROR(ws.arena.Carve([&](Arena& a) { b.Carve(a, c, w, T); }));
+  MatMulInput& in = b.in;
+  float *x = b.x, *h = b.h, *o = b.o, *q = b.q, *k = b.k, *v = b.v, *att = b.att, *gg = b.gg;
 
   // Prepares `src` [n × cols] for products with `weights` (quantized or rounded as ggml does).
   auto prepare = [&](const Matrix& weights, const float* src, int n, int cols) {
@@ -100,12 +78,11 @@ Status ForwardPooledImpl(const ModelConfig& c, const ModelWeights& w, const int3
     in.cols = cols;
     PrepareMatMulInput(weights.type, src, &in);
   };
-  // dst [n × weights.rows] = the prepared input times weightsᵀ.
-  auto matmul = [&](const Matrix& weights, float* dst, Op op = Op::kMatMul) {
-    ProfileScope p(profile, op);
-    MatMul(weights, in, scratch, dst, static_cast<size_t>(weights.rows));
+  // dst [T × weights.rows] = the prepared input times weightsᵀ.
+  auto matmul = [&](const Matrix& weights, float* dst) {
+    ProfileScope p(profile, Op::kMatMul);
+    MatMul(weights, in, b.scratch, dst, static_cast<size_t>(weights.rows));
   };
-
   // The sub-block output `o` normed with `norm` and added to the residual stream.
   auto post_norm_residual = [&](const float* norm) {
     ProfileScope p(profile, Op::kNormRope);
@@ -113,20 +90,22 @@ Status ForwardPooledImpl(const ModelConfig& c, const ModelWeights& w, const int3
     AddInPlace(x, o, size_t(T) * d);
   };
 
+  RopeTables::Table rope[2];  // [global, sliding]
   {
     ProfileScope p(profile, Op::kOther);
-    EnsureRopeTables(c, T, ws);
+    rope[0] = ws.rope.Get(c.rope_base, c.n_rot, T);
+    rope[1] = ws.rope.Get(c.rope_base_swa, c.n_rot, T);
     // Token embeddings, scaled by sqrt(n_embd).
-    const float embd_scale = std::sqrt(static_cast<float>(d));
     for (int t = 0; t < T; ++t) {
-      (void)DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), x + size_t(t) * d, d);
+      GGUFEMBED_DCHECK_OK(  // the type was checked at load
+          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), x + size_t(t) * d, d));
     }
-    ScaleInPlace(x, embd_scale, size_t(T) * d);
+    ScaleInPlace(x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
   }
   const float q_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   for (int il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = w.layers[il];
-    const int table = c.IsSlidingLayer(il) ? 1 : 0;
+    const RopeTables::Table& r = rope[c.IsSlidingLayer(il) ? 1 : 0];
     const int half_window = c.IsSlidingLayer(il) ? c.n_swa / 2 : -1;
 
     // Attention: pre-norm, projections, per-head Q/K norms, RoPE, scaled softmax attention.
@@ -144,16 +123,14 @@ Status ForwardPooledImpl(const ModelConfig& c, const ModelWeights& w, const int3
       ProfileScope p(profile, Op::kNormRope);
       RmsNormRows(q, l.attn_q_norm, T * c.n_head, c.head_dim, c.head_dim, c.rms_eps, q);
       RmsNormRows(k, l.attn_k_norm, T * c.n_head_kv, c.head_dim, c.head_dim, c.rms_eps, k);
-      RopeRows(q, T, c.n_head, c.head_dim, c.n_rot, ws.rope_cos[table].data(),
-               ws.rope_sin[table].data());
-      RopeRows(k, T, c.n_head_kv, c.head_dim, c.n_rot, ws.rope_cos[table].data(),
-               ws.rope_sin[table].data());
+      RopeRows(q, T, c.n_head, c.head_dim, c.n_rot, r.cos, r.sin);
+      RopeRows(k, T, c.n_head_kv, c.head_dim, c.n_rot, r.cos, r.sin);
       ScaleInPlace(q, q_scale, size_t(T) * q_dim);
     }
     {
       ProfileScope p(profile, Op::kAttention);
       Attention(q, k, v, T, c.n_head, c.n_head_kv, c.head_dim, c.head_dim_v, half_window,
-                attention_scratch, att);
+                b.attention, att);
     }
     prepare(l.attn_output, att, T, o_dim);
     matmul(l.attn_output, o);
@@ -168,101 +145,37 @@ Status ForwardPooledImpl(const ModelConfig& c, const ModelWeights& w, const int3
     if (l.ffn_up.type != l.ffn_gate.type) {  // no shared input: two plain products
       matmul(l.ffn_gate, gg);
       prepare(l.ffn_up, h, T, d);
-      matmul(l.ffn_up, up);
+      matmul(l.ffn_up, b.up);
       ProfileScope p(profile, Op::kGeGLU);
-      for (size_t i = 0; i < size_t(T) * ff; ++i) gg[i] = GeluF16(gg[i]) * up[i];
+      for (size_t i = 0; i < size_t(T) * ff; ++i) gg[i] = GeluF16(gg[i]) * b.up[i];
     } else {
       ProfileScope p(profile, Op::kGeGLU);
-      MatMulGeGLU(l.ffn_gate, l.ffn_up, in, scratch, gg, static_cast<size_t>(ff));
+      MatMulGeGLU(l.ffn_gate, l.ffn_up, in, b.scratch, gg, static_cast<size_t>(ff));
     }
     prepare(l.ffn_down, gg, T, ff);
     matmul(l.ffn_down, o);
     post_norm_residual(l.post_ffw_norm);
   }
 
-  {
-    ProfileScope p(profile, Op::kPoolDense);
-    RmsNormRows(x, w.output_norm, T, d, d, c.rms_eps, h);
-    Pool(pooling, h, T, d, pooled);
-  }
-  if (w.has_dense) {  // sentence-transformers Dense layers: n_embd -> dense_dim -> n_embd
-    prepare(w.dense_2, pooled, rows, d);
-    matmul(w.dense_2, wide, Op::kPoolDense);
-    prepare(w.dense_3, wide, rows, c.dense_dim);
-    matmul(w.dense_3, pooled, Op::kPoolDense);
-  }
-  std::memcpy(out, pooled, sizeof(float) * size_t(rows) * d);
+  ProfileScope p(profile, Op::kPoolDense);
+  RmsNormRows(x, w.output_norm, T, d, d, c.rms_eps, hidden);
   return OkStatus();
 }
 
 }  // namespace HWY_NAMESPACE
-}  // namespace ggufembed
+}  // namespace ggufembed::gemma_embedding
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
-namespace ggufembed {
+namespace ggufembed::gemma_embedding {
 
-HWY_EXPORT(ForwardPooledImpl);
+HWY_EXPORT(ForwardImpl);
 
-const char* OpName(Op op) {
-  switch (op) {
-    case Op::kMatMul: return "matmul";
-    case Op::kAttention: return "attention";
-    case Op::kNormRope: return "norms+rope";
-    case Op::kGeGLU: return "geglu";
-    case Op::kPoolDense: return "pooling+dense";
-    case Op::kOther: return "other";
-    case Op::kCount: break;
-  }
-  return "?";
+Status Forward(const Config& config, const Weights& weights, const int32_t* tokens, int n_tokens,
+               ForwardWorkspace& workspace, float* hidden, OpProfile* profile) {
+  return HWY_DYNAMIC_DISPATCH(ForwardImpl)(config, weights, tokens, n_tokens, workspace, hidden,
+                                           profile);
 }
 
-Status ForwardPooled(const ModelConfig& config, const ModelWeights& weights,
-                     const int32_t* tokens, int n_tokens, Pooling pooling,
-                     ForwardWorkspace& workspace, float* out, OpProfile* profile) {
-  return HWY_DYNAMIC_DISPATCH(ForwardPooledImpl)(config, weights, tokens, n_tokens, pooling,
-                                                 workspace, out, profile);
-}
-
-const char* ForwardTargetName() { return SimdTargetName(); }
-
-Status SetForwardTarget(std::string_view name) {
-  int64_t wanted;
-  if (name == "best") {
-    wanted = 0;
-  } else if (name == "avx512vnni") {
-    wanted = HWY_AVX3_DL;
-  } else if (name == "avx512") {
-    wanted = HWY_AVX3;
-  } else if (name == "avx2") {
-    wanted = HWY_AVX2;
-  } else if (name == "scalar") {
-    wanted = HWY_SCALAR | HWY_EMU128;
-  } else {
-    return Error(StatusCode::kInvalidArgument,
-                 "SIMD target '%.*s' is not one of best, avx512vnni, avx512, avx2, scalar",
-                 static_cast<int>(name.size()), name.data());
-  }
-#if defined(__EMSCRIPTEN__)
-  if (wanted != 0) {
-    return Error(StatusCode::kUnsupported,
-                 "SIMD target '%.*s' does not exist in WebAssembly (only best: SIMD128)",
-                 static_cast<int>(name.size()), name.data());
-  }
-  return OkStatus();
-#else
-  hwy::SetSupportedTargetsForTest(0);  // back to what the CPU supports
-  const int64_t supported = hwy::SupportedTargets() & HWY_TARGETS;
-  if (wanted != 0 && (supported & wanted) == 0) {
-    return Error(StatusCode::kUnsupported,
-                 "SIMD target '%.*s' is not available on this CPU or not compiled in",
-                 static_cast<int>(name.size()), name.data());
-  }
-  hwy::SetSupportedTargetsForTest(wanted != 0 ? (supported & wanted) : 0);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-  return OkStatus();
-#endif
-}
-
-}  // namespace ggufembed
+}  // namespace ggufembed::gemma_embedding
 #endif  // HWY_ONCE

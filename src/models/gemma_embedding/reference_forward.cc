@@ -1,16 +1,17 @@
-// gemma-embedding, layer by layer, as llama.cpp's src/models/gemma-embedding.cpp computes it.
-#include "models/gemma_embedding/reference_forward.h"
-
+// gemma-embedding in plain f32 scalar code, layer by layer, as llama.cpp's
+// src/models/gemma-embedding.cpp computes it: the oracle the SIMD forward pass is tested against.
 #include <cmath>
 #include <vector>
 
 #include "kernels/gelu.h"
 #include "kernels/reference.h"
+#include "models/gemma_embedding/model.h"
+#include "util/check.h"
 
-namespace ggufembed {
+namespace ggufembed::gemma_embedding {
 
-void ReferenceForward(const ModelConfig& c, const ModelWeights& w, const int32_t* tokens,
-                      int n_tokens, float* hidden) {
+void ForwardReference(const Config& c, const Weights& w, const int32_t* tokens, int n_tokens,
+                      float* hidden) {
   const int T = n_tokens, d = c.n_embd;
   const int q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
   const int v_dim = c.n_head_kv * c.head_dim_v, o_dim = c.n_head * c.head_dim_v;
@@ -28,7 +29,7 @@ void ReferenceForward(const ModelConfig& c, const ModelWeights& w, const int32_t
   // Token embeddings, scaled by sqrt(n_embd) (f32, as llama.cpp's ggml_scale).
   const float embd_scale = std::sqrt(static_cast<float>(d));
   for (int t = 0; t < T; ++t) {
-    (void)DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), &x[t * d], d);
+    GGUFEMBED_DCHECK_OK(DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), &x[t * d], d));
     for (int i = 0; i < d; ++i) x[t * d + i] *= embd_scale;
   }
 
@@ -78,4 +79,4 @@ void ReferenceForward(const ModelConfig& c, const ModelWeights& w, const int32_t
   for (int t = 0; t < T; ++t) RmsNormReference(&x[t * d], w.output_norm, d, c.rms_eps, &hidden[t * d]);
 }
 
-}  // namespace ggufembed
+}  // namespace ggufembed::gemma_embedding

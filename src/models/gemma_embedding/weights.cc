@@ -1,92 +1,16 @@
 // Binds and checks the gemma-embedding tensors named by llama.cpp's converter.
 #include "models/gemma_embedding/weights.h"
 
-#include <cinttypes>
-#include <set>
 #include <string>
 
-namespace ggufembed {
-namespace {
+#include "models/tensor_binder.h"
 
-std::string ShapeText(const int64_t* ne, int n) {
-  std::string s = "[";
-  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-  return s + "]";
-}
+namespace ggufembed::gemma_embedding {
 
-// Looks up tensors by name and records which ones were used.
-class Binder {
- public:
-  Binder(const GgufFile& file, std::vector<std::unique_ptr<float[]>>* converted)
-      : file_(file), converted_(converted) {}
-
-  Result<const GgufTensorInfo*> Find(const std::string& name, std::vector<int64_t> ne) {
-    const GgufTensorInfo* t = file_.FindTensor(name);
-    if (t == nullptr) {
-      return Error(StatusCode::kInvalidFile, "%s: tensor '%s' is missing", file_.name().c_str(),
-                   name.c_str());
-    }
-    bool same = t->n_dims == ne.size();
-    for (size_t i = 0; same && i < ne.size(); ++i) same = t->ne[i] == ne[i];
-    if (!same) {
-      return Error(StatusCode::kInvalidFile, "%s: tensor '%s' has shape %s, expected %s",
-                   file_.name().c_str(), name.c_str(),
-                   ShapeText(t->ne, static_cast<int>(t->n_dims)).c_str(),
-                   ShapeText(ne.data(), static_cast<int>(ne.size())).c_str());
-    }
-    used_.insert(t->name);
-    return t;
-  }
-
-  // ne = [cols, rows] as in the file.
-  Result<Matrix> BindMatrix(const std::string& name, int64_t cols, int64_t rows) {
-    GGUFEMBED_ASSIGN_OR_RETURN(const GgufTensorInfo* t, Find(name, {cols, rows}));
-    if (!GetGgmlType(t->type).dequantizable) {
-      return Error(StatusCode::kUnsupported,
-                   "%s: tensor '%s' has type %s, which is not supported (supported: F32, F16, "
-                   "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)",
-                   file_.name().c_str(), name.c_str(), GetGgmlType(t->type).name);
-    }
-    return Matrix{t->name, t->type, t->data, rows, cols, t->row_bytes()};
-  }
-
-  Result<const float*> BindNorm(const std::string& name, int64_t n) {
-    GGUFEMBED_ASSIGN_OR_RETURN(const GgufTensorInfo* t, Find(name, {n}));
-    if (t->type == GgmlType::kF32) return reinterpret_cast<const float*>(t->data);
-    if (t->type != GgmlType::kF16 && t->type != GgmlType::kBF16) {
-      return Error(StatusCode::kUnsupported,
-                   "%s: norm tensor '%s' has type %s (supported: F32, F16, BF16)",
-                   file_.name().c_str(), name.c_str(), GetGgmlType(t->type).name);
-    }
-    converted_->push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
-    GGUFEMBED_RETURN_IF_ERROR(DequantizeRow(t->type, t->data, converted_->back().get(), n));
-    return converted_->back().get();
-  }
-
-  // The first tensor in the file that nothing bound, other than the tied output head.
-  Status CheckAllUsed() const {
-    for (const GgufTensorInfo& t : file_.tensors()) {
-      if (used_.count(t.name) || t.name == "output.weight") continue;
-      return Error(StatusCode::kUnsupported,
-                   "%s: tensor '%.*s' is not part of a gemma-embedding model; refusing to "
-                   "ignore it",
-                   file_.name().c_str(), static_cast<int>(t.name.size()), t.name.data());
-    }
-    return OkStatus();
-  }
-
- private:
-  const GgufFile& file_;
-  std::vector<std::unique_ptr<float[]>>* converted_;
-  std::set<std::string_view> used_;
-};
-
-}  // namespace
-
-Result<ModelWeights> ModelWeights::FromGguf(const GgufFile& file, const ModelConfig& c) {
-  ModelWeights w;
+Result<Weights> Weights::FromGguf(const GgufFile& file, const Config& c) {
+  Weights w;
   w.bytes_ = file.shared_bytes();
-  Binder b(file, &w.converted_norms_);
+  TensorBinder b(file, &w.converted_norms_);
   const int64_t d = c.n_embd, q = int64_t{c.n_head} * c.head_dim;
   const int64_t k = int64_t{c.n_head_kv} * c.head_dim, v = int64_t{c.n_head_kv} * c.head_dim_v;
   const int64_t o = int64_t{c.n_head} * c.head_dim_v;
@@ -116,8 +40,9 @@ Result<ModelWeights> ModelWeights::FromGguf(const GgufFile& file, const ModelCon
     GGUFEMBED_ASSIGN_OR_RETURN(w.dense_2, b.BindMatrix("dense_2.weight", d, c.dense_dim));
     GGUFEMBED_ASSIGN_OR_RETURN(w.dense_3, b.BindMatrix("dense_3.weight", c.dense_dim, d));
   }
-  GGUFEMBED_RETURN_IF_ERROR(b.CheckAllUsed());
+  // The converter may write the tied output head (token_embd) for the LM; embeddings never use it.
+  GGUFEMBED_RETURN_IF_ERROR(b.CheckAllUsed(c.architecture, {"output.weight"}));
   return w;
 }
 
-}  // namespace ggufembed
+}  // namespace ggufembed::gemma_embedding

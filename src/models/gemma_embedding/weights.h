@@ -1,4 +1,4 @@
-// ModelWeights: non-owning views of a gemma-embedding model's tensors in the mapped GGUF file.
+// Weights: non-owning views of a gemma-embedding model's tensors in the mapped GGUF file.
 #ifndef GGUFEMBED_SRC_MODEL_WEIGHTS_H_
 #define GGUFEMBED_SRC_MODEL_WEIGHTS_H_
 
@@ -8,23 +8,12 @@
 #include <vector>
 
 #include "gguf/ggml_type.h"
+#include "kernels/matrix.h"
 #include "gguf/gguf.h"
 #include "models/gemma_embedding/config.h"
 #include "ggufembed/status.h"
 
-namespace ggufembed {
-
-// A weight matrix of `rows` output features by `cols` input features, stored as ggml does: row r
-// is `cols` contiguous values (GGUF ne = [cols, rows]), quantized along the row.
-struct Matrix {
-  std::string_view name;
-  GgmlType type;
-  const uint8_t* data;
-  int64_t rows, cols;
-  uint64_t row_bytes;
-
-  const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
-};
+namespace ggufembed::gemma_embedding {
 
 // One transformer block. Shapes are [rows × cols] = [out × in]; norms are f32 vectors that
 // already include Gemma's +1.
@@ -44,7 +33,7 @@ struct LayerWeights {
   const float* post_ffw_norm;        // [n_embd]
 };
 
-struct ModelWeights {
+struct Weights {
   Matrix token_embd;          // [n_vocab × n_embd]: row t is token t's embedding
   std::vector<LayerWeights> layers;
   const float* output_norm;   // [n_embd]
@@ -56,13 +45,13 @@ struct ModelWeights {
   // its shape and the expected one) and type (matrices need a dequantizable type; norms F32, or
   // F16/BF16 converted once to f32). Tensors the model does not use are errors too, except the
   // tied `output.weight`: ignoring, say, a bias would silently give wrong vectors.
-  static Result<ModelWeights> FromGguf(const GgufFile& file, const ModelConfig& config);
+  static Result<Weights> FromGguf(const GgufFile& file, const Config& config);
 
  private:
   std::shared_ptr<const FileBytes> bytes_;                  // the views point into these bytes
   std::vector<std::unique_ptr<float[]>> converted_norms_;  // F16/BF16 norms as f32
 };
 
-}  // namespace ggufembed
+}  // namespace ggufembed::gemma_embedding
 
 #endif  // GGUFEMBED_SRC_MODEL_WEIGHTS_H_

@@ -1,0 +1,209 @@
+// Int8 weight tiles and the portable int8 kernel: kTileRows weight rows unpacked to int8 blocks
+// (and widened to int16 for the portable kernel), multiplied by V vectors of tokens from the
+// kI16Pairs layout with i32x4.dot_i16x8_s (WebAssembly) or VPMADDWD (x86). Exact block sums, then
+// the f32 step of numerics.h ("Matrix products, int8 blocks").
+
+#include <algorithm>
+#include <cstring>
+
+#include "gguf/ggml_type.h"
+#include "kernels/matmul.h"
+#include "kernels/matrix.h"
+#include "util/fp16.h"
+
+// Per-target include guard.
+#if defined(GGUFEMBED_KERNELS_INT8_TILE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_KERNELS_INT8_TILE_INL_H_
+#undef GGUFEMBED_KERNELS_INT8_TILE_INL_H_
+#else
+#define GGUFEMBED_KERNELS_INT8_TILE_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/matmul_input-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ggufembed {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// ------------------------------------------------------------------------ int8 weight tiles
+
+// Up to kTileRows weight rows in the form the int8 kernels read; rows past `rows` repeat the
+// last one (their results are discarded).
+struct Int8Tile {
+  int rows;
+  const int8_t* q[kTileRows];   // row r, block b at q[r] + b·stride: 32 int8 values
+  size_t stride;
+  const uint8_t* u[kTileRows];  // x86: row r as unsigned bytes [nb × 32] (|w| or w + 128)
+  const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
+  const float* dw;              // [nb][kTileRows] block scales
+  const float* mins;            // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
+};
+
+// Which unsigned form of the weights an x86 kernel wants.
+enum class UnsignedWeights { kNone, kAbs, kPlus128 };
+
+// Scratch bytes one Int8Tile of `cols`-value rows takes.
+inline size_t Int8TileScratchBytes(int cols) {
+  const size_t nb = cols / 32;
+  // Block scales and minimums, then (aligned) per row: int8 values, unsigned values, int16 values.
+  return kTileRows * (nb * 2 * sizeof(float) + size_t(cols) * 4) + Arena::kAlignment;
+}
+
+// Fills `tile` with rows [n0, n0 + rows) of `w`, using `scratch` (Int8TileScratchBytes).
+HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedWeights uform,
+                                bool widen, uint8_t* scratch, Int8Tile* tile) {
+  const int cols = static_cast<int>(w.cols), nb = cols / 32;
+  float* dw = reinterpret_cast<float*>(scratch);
+  float* mins = dw + size_t(nb) * kTileRows;
+  uint8_t* next = reinterpret_cast<uint8_t*>(mins + size_t(nb) * kTileRows);
+  constexpr uintptr_t kAlign = Arena::kAlignment;
+  next = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(next) + kAlign - 1) & ~(kAlign - 1));
+  tile->rows = rows;
+  tile->dw = dw;
+  const bool has_min = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1;
+  tile->mins = has_min ? mins : nullptr;
+  const uint64_t block_bytes = GetGgmlType(w.type).type_size;
+  for (int r = 0; r < kTileRows; ++r) {
+    const uint8_t* row = w.Row(n0 + std::min(r, rows - 1));
+    if (w.type == GgmlType::kQ8_0) {  // read in place
+      tile->q[r] = reinterpret_cast<const int8_t*>(row + kQ8_0ValuesOffset);
+      tile->stride = kQ8_0BlockBytes;
+      for (int b = 0; b < nb; ++b) {
+        uint16_t d16;
+        std::memcpy(&d16, row + kQ8_0BlockBytes * b, 2);
+        dw[b * kTileRows + r] = F16ToF32(d16);
+      }
+    } else {  // unpack into scratch (exact: the values fit in int8)
+      int8_t* q = reinterpret_cast<int8_t*>(next);
+      next += cols;
+      for (int b = 0; b < nb; ++b) {
+        UnpackBlock32(w.type, row + b * block_bytes, q + 32 * b, &dw[b * kTileRows + r],
+                      &mins[b * kTileRows + r]);
+      }
+      tile->q[r] = q;
+      tile->stride = 32;
+    }
+    if (uform != UnsignedWeights::kNone) {
+      const hn::CappedTag<int8_t, 32> d8;
+      const hn::RebindToUnsigned<decltype(d8)> du8;
+      uint8_t* u = next;
+      next += cols;
+      for (int b = 0; b < nb; ++b) {
+        const int8_t* qb = tile->q[r] + b * tile->stride;
+        for (size_t j = 0; j < 32; j += hn::Lanes(d8)) {
+          const auto q = hn::LoadU(d8, qb + j);
+          // |-128| wraps to -128, which is 128 as unsigned: still exact.
+          const auto uq = uform == UnsignedWeights::kAbs ? hn::BitCast(du8, hn::Abs(q))
+                                                         : hn::Xor(hn::BitCast(du8, q), hn::Set(du8, 0x80));
+          hn::StoreU(uq, du8, u + 32 * b + j);
+        }
+      }
+      tile->u[r] = u;
+    }
+    if (widen) {
+      const hn::CappedTag<int16_t, 16> d16;
+      const hn::Rebind<int8_t, decltype(d16)> d8;
+      int16_t* w16 = reinterpret_cast<int16_t*>(next);
+      next += 2 * size_t(cols);
+      for (int b = 0; b < nb; ++b) {
+        const int8_t* qb = tile->q[r] + b * tile->stride;
+        for (size_t j = 0; j < 32; j += hn::Lanes(d16)) {
+          hn::StoreU(hn::PromoteTo(d16, hn::LoadU(d8, qb + j)), d16, w16 + 32 * b + j);
+        }
+      }
+      tile->w16[r] = w16;
+    }
+  }
+}
+
+// The f32 part shared by every int8 kernel: acc += (dw·d_x)·isum (+ min·s_x), lane by lane, for
+// one row and one vector of tokens: the reference's operations in its order.
+template <class DF, class VF = hn::Vec<DF>, class VI = hn::Vec<hn::RebindToSigned<DF>>>
+HWY_INLINE VF AccumulateBlock(DF df, VF acc, VI isum, float dw, const float* HWY_RESTRICT dx,
+                              const float* mins_b, const float* HWY_RESTRICT sx) {
+  VF term = hn::Mul(hn::Mul(hn::Set(df, dw), hn::LoadU(df, dx)), hn::ConvertTo(df, isum));
+  if (mins_b) term = hn::Add(term, hn::Mul(hn::Set(df, *mins_b), hn::LoadU(df, sx)));
+  return hn::Add(acc, term);
+}
+
+// ------------------------------------------------------------------------ portable int8 kernel
+
+// Lanes (tokens) per vector of the int8 kernels on this target.
+// out[r][v·L + l] = row r · token (t0 + v·L + l), for V vectors of L tokens, from the kI16Pairs
+// layout: per pair of values, each lane multiplies its token's two int16 values by the row's two
+// (i32x4.dot_i16x8_s in WebAssembly, VPMADDWD on x86).
+template <int V>
+HWY_NOINLINE void Int8TilePortable(const Int8Tile& w, const MatMulInput& in, int t0,
+                                   float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const int16_t* x16 = static_cast<const int16_t*>(in.q);
+#if HWY_TARGET == HWY_SCALAR
+  // One lane: plain loops over the same layout.
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int v = 0; v < V; ++v) {
+      const int t = t0 + v;
+      float acc = 0.0f;
+      for (int b = 0; b < nb; ++b) {
+        int32_t isum = 0;
+        for (int p = 0; p < 16; ++p) {
+          const int16_t* xp = x16 + I16PairsIndex(b, t, 2 * p, P);
+          isum += int32_t{w.w16[r][32 * b + 2 * p]} * xp[0] +
+                  int32_t{w.w16[r][32 * b + 2 * p + 1]} * xp[1];
+        }
+        const size_t at = size_t(b) * P + t;
+        float term = (w.dw[b * kTileRows + r] * in.d[at]) * static_cast<float>(isum);
+        if (w.mins) term = term + w.mins[b * kTileRows + r] * in.s[at];
+        acc = acc + term;
+      }
+      out[r * V + v] = acc;
+    }
+  }
+#else
+  const hn::ScalableTag<int32_t> d32;
+  const hn::Repartition<int16_t, decltype(d32)> d16;
+  const hn::Rebind<float, decltype(d32)> df;
+  using VI = hn::Vec<decltype(d32)>;
+  const size_t L = hn::Lanes(d32);
+  // The f32 sums live in `out`, so the vector registers (16 in WebAssembly engines on x86) hold
+  // the integer sums.
+  for (size_t i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + i * L);
+  for (int b = 0; b < nb; ++b) {
+    VI isum[kTileRows][V], odd[kTileRows][V];
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) isum[r][v] = odd[r][v] = hn::Zero(d32);
+    }
+    const int16_t* xb = x16 + I16PairsIndex(b, t0, 0, P);  // t0 is a multiple of L
+    for (int p = 0; p < 16; ++p) {
+      hn::Vec<decltype(d16)> xv[V];
+      for (int v = 0; v < V; ++v) xv[v] = hn::Load(d16, xb + (v * 16 + p) * 2 * L);
+      for (int r = 0; r < kTileRows; ++r) {
+        int32_t pair;
+        std::memcpy(&pair, w.w16[r] + 32 * b + 2 * p, 4);
+        const auto wv = hn::BitCast(d16, hn::Set(d32, pair));
+        for (int v = 0; v < V; ++v) {
+          isum[r][v] = hn::ReorderWidenMulAccumulate(d32, xv[v], wv, isum[r][v], odd[r][v]);
+        }
+      }
+    }
+    const float* dx = in.d + size_t(b) * P + t0;
+    const float* sx = in.s + size_t(b) * P + t0;
+    for (int r = 0; r < kTileRows; ++r) {
+      const float* mins_b = w.mins ? &w.mins[b * kTileRows + r] : nullptr;
+      for (int v = 0; v < V; ++v) {
+        float* acc = out + (r * V + v) * L;
+        hn::StoreU(AccumulateBlock(df, hn::LoadU(df, acc), hn::Add(isum[r][v], odd[r][v]),
+                                   w.dw[b * kTileRows + r], dx + v * L, mins_b, sx + v * L),
+                   df, acc);
+      }
+    }
+  }
+#endif
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ggufembed
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard

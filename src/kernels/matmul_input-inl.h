@@ -1,0 +1,140 @@
+// Activations prepared for the matrix-product kernels: quantized to Q8_0 blocks in the int8
+// kernels' layouts, or rounded through the activation type and transposed for the float kernel
+// (matmul.h describes the layouts).
+
+#include <algorithm>
+#include <cstring>
+
+#include "gguf/ggml_type.h"
+#include "kernels/activation_quant.h"
+#include "kernels/matmul.h"
+#include "util/fp16.h"
+
+// Per-target include guard.
+#if defined(GGUFEMBED_KERNELS_MATMUL_INPUT_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_KERNELS_MATMUL_INPUT_INL_H_
+#undef GGUFEMBED_KERNELS_MATMUL_INPUT_INL_H_
+#else
+#define GGUFEMBED_KERNELS_MATMUL_INPUT_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/vec_math-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ggufembed {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Tokens per vector of the portable int8 kernel (its int32 lanes).
+HWY_INLINE size_t Int8Lanes() { return hn::Lanes(hn::ScalableTag<int32_t>()); }
+
+// Where value j (0..31) of block b of token t sits in the kI16Pairs layout:
+// [block][group of L = Int8Lanes() tokens][pair][L tokens][2 values]. A tile's token vectors for
+// one block are then at fixed distances from each other, so the kernel addresses them with
+// constant offsets from one pointer per block.
+HWY_INLINE size_t I16PairsIndex(int b, int t, int j, int P) {
+  const size_t L = Int8Lanes();
+  return ((size_t(b) * P + t / L * L) * 16 + size_t(j / 2) * L + t % L) * 2 + j % 2;
+}
+
+// ------------------------------------------------------------------------ activation preparation
+
+// Quantizes one token's block of 32 values to Q8_0 exactly as QuantizeActivationsQ8_0:
+// d = max|x|/127 as f16, q = round-half-even(x · 127/max|x|). Returns d; q gets the values and
+// *sum their sum.
+HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT q, int* sum) {
+  const hn::CappedTag<float, 8> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<int16_t, decltype(df)> d16;
+  const hn::Rebind<int8_t, decltype(df)> d8;
+  const size_t n = hn::Lanes(df);
+  auto vmax = hn::Zero(df);
+  for (size_t i = 0; i < 32; i += n) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(df, x + i)));
+  const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+  auto vsum = hn::Zero(di);
+  for (size_t i = 0; i < 32; i += n) {
+    const auto qi = hn::ConvertTo(di, hn::Round(hn::Mul(hn::LoadU(df, x + i), hn::Set(df, id))));
+    hn::StoreU(hn::DemoteTo(d8, hn::DemoteTo(d16, qi)), d8, q + i);
+    vsum = hn::Add(vsum, qi);
+  }
+  *sum = static_cast<int>(hn::GetLane(hn::SumOfLanes(di, vsum)));
+  return F16ToF32(F32ToF16(amax / 127.0f));
+}
+
+// Quantizes x [T × cols] into `in` (layout, n_tokens and cols set; buffers sized by
+// MatMulInputBytes).
+HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
+  const int nb = in->cols / 32, T = in->n_tokens, P = in->padded_tokens;
+  const size_t plane = size_t(nb) * P;
+  std::memset(in->d, 0, plane * sizeof(float));
+  std::memset(in->s, 0, plane * sizeof(float));
+  std::memset(in->bias, 0, plane * sizeof(int32_t));
+  if (T < P) {  // padding tokens are zeros
+    std::memset(in->q, 0, size_t(in->cols) * P * (in->layout == Int8Layout::kI16Pairs ? 2 : 1));
+  }
+  HWY_ALIGN int8_t q[32];
+  for (int t = 0; t < T; ++t) {
+    for (int b = 0; b < nb; ++b) {
+      int sum;
+      const float d = QuantizeBlock(x + size_t(t) * in->cols + 32 * b, q, &sum);
+      const size_t at = size_t(b) * P + t;
+      in->d[at] = d;
+      in->s[at] = F16ToF32(F32ToF16(d * static_cast<float>(sum)));
+      in->bias[at] = -128 * sum;
+      if (in->layout == Int8Layout::kS8Quads) {
+        uint8_t* base = static_cast<uint8_t*>(in->q) + (size_t(b) * 8 * P + t) * 4;
+        for (int g = 0; g < 8; ++g) std::memcpy(base + size_t(g) * P * 4, q + 4 * g, 4);
+      } else {
+        int16_t* base = static_cast<int16_t*>(in->q) + I16PairsIndex(b, t, 0, P);
+        const size_t L = Int8Lanes();
+        for (int p = 0; p < 16; ++p) {
+          base[p * L * 2] = q[2 * p];
+          base[p * L * 2 + 1] = q[2 * p + 1];
+        }
+      }
+    }
+  }
+}
+
+// Prepares x [n_tokens × cols] for products with weights of `weight_type`: quantized (int8
+// types) or rounded and transposed (the rest). `in` has its buffers, n_tokens, cols and, for
+// int8 types, layout set.
+HWY_INLINE void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
+  in->type = ActivationType(weight_type);
+  in->padded_tokens = PaddedTokens(in->n_tokens);
+  if (HasInt8Blocks(weight_type)) {
+    QuantizeToInput(x, in);
+    return;
+  }
+  const int T = in->n_tokens, P = in->padded_tokens, cols = in->cols;
+  std::memset(in->xt, 0, sizeof(float) * size_t(cols) * P);
+  for (int t = 0; t < T; ++t) {
+    for (int i = 0; i < cols; ++i) in->xt[size_t(i) * P + t] = x[size_t(t) * cols + i];
+  }
+  if (in->type == GgmlType::kF16) {
+    const hn::ScalableTag<float> df;
+    const size_t n = size_t(cols) * P, lanes = hn::Lanes(df);
+    for (size_t i = 0; i < n; i += lanes) {  // P is a multiple of the lanes
+      hn::Store(RoundToF16(df, hn::Load(df, in->xt + i)), df, in->xt + i);
+    }
+  } else if (in->type != GgmlType::kF32) {
+    // bf16 and Q8_K round whole rows of a token: do it before transposing.
+    HWY_ALIGN float row[4096];
+    for (int t = 0; t < T; ++t) {
+      for (int c0 = 0; c0 < cols; c0 += 4096) {
+        const int n = std::min(4096, cols - c0);
+        for (int i = 0; i < n; ++i) row[i] = x[size_t(t) * cols + c0 + i];
+        RoundThroughActivationType(in->type, row, n);
+        for (int i = 0; i < n; ++i) in->xt[size_t(c0 + i) * P + t] = row[i];
+      }
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ggufembed
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard

@@ -1,0 +1,82 @@
+// The numeric contract of the engine: deterministic f32 math, and the order of every sum, written
+// once here. The scalar reference (reference.h) follows it, every SIMD kernel repeats it lane by
+// lane, and so every target — AVX-512, AVX2, scalar, WebAssembly — gives the same bits.
+//
+// Why: quantized models amplify last-bit differences (an activation one ulp away can round to
+// another int8 value), so results that feed the model are defined by their exact sequence of IEEE
+// operations, not by a C library or a compiler's choice. Multiplies and adds stay separate (no
+// FMA: WebAssembly SIMD has none, and the build passes -ffp-contract=off), except where a product
+// is exact (f16/bf16 times f16/bf16-rounded values), where fusing cannot change the result.
+//
+// Summation orders:
+//  1. Matrix products, int8 blocks (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 weights): activations are
+//     quantized to Q8_0 blocks; each block's integer dot product isum is exact (so any SIMD
+//     grouping gives it); blocks are summed in order, acc = acc + (d_w·d_x)·isum, each operation
+//     rounded on its own; Q4_1/Q5_1 add m_w·s_x (s_x = d_x·Σq rounded to f16) to the block's term
+//     first.
+//  2. Matrix products, float weights (f32, f16, bf16, K-quants), and every other dot product
+//     (attention scores): activations rounded through the weight's activation type; element i
+//     goes into partial sum i mod 8, each partial summed in order, and the partials combined as
+//     ((s0+s4)+(s2+s6))+((s1+s5)+(s3+s7)), the order of a 256-bit reduction.
+//  3. RMS norm: squares (f32) summed in order in double; L2 normalization the same.
+//  4. Softmax attention: an online softmax over keys in order (numbers below); independent
+//     queries and value lanes may be reordered, the operations of one output may not.
+//  5. Mean pooling: Σ_t h_t·(1/T) in token order.
+#ifndef GGUFEMBED_KERNELS_NUMERICS_H_
+#define GGUFEMBED_KERNELS_NUMERICS_H_
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace ggufembed {
+
+// Constants of ExpF32 (Cephes `expf`): e^x = 2^n · e^r with n = round(x·log2 e) and
+// r = x − n·ln2 split into two parts so that n·kLn2Hi is exact, then a degree-5 polynomial on
+// |r| <= ln2/2 (relative error about 1e-7, like expf).
+inline constexpr float kExpLog2e = 1.44269504088896341f;
+inline constexpr float kExpLn2Hi = 0.693359375f;
+inline constexpr float kExpLn2Lo = -2.12194440e-4f;
+inline constexpr float kExpP0 = 1.9875691500e-4f;
+inline constexpr float kExpP1 = 1.3981999507e-3f;
+inline constexpr float kExpP2 = 8.3334519073e-3f;
+inline constexpr float kExpP3 = 4.1665795894e-2f;
+inline constexpr float kExpP4 = 1.6666665459e-1f;
+inline constexpr float kExpP5 = 5.0000001201e-1f;
+// Below this the result would be subnormal; ExpF32 returns 0 (softmax weights that small vanish).
+inline constexpr float kExpMin = -87.0f;
+inline constexpr float kExpMax = 88.0f;
+
+// e^x for finite x in [kExpMin, kExpMax]; 0 below, +inf above.
+inline float ExpF32(float x) {
+  if (x < kExpMin) return 0.0f;
+  if (x > kExpMax) return INFINITY;
+  const float n = std::nearbyint(x * kExpLog2e);  // ties to even
+  float r = x - n * kExpLn2Hi;
+  r = r - n * kExpLn2Lo;
+  float p = kExpP0;
+  p = p * r + kExpP1;
+  p = p * r + kExpP2;
+  p = p * r + kExpP3;
+  p = p * r + kExpP4;
+  p = p * r + kExpP5;
+  const float r2 = r * r;
+  p = p * r2 + r;
+  p = p + 1.0f;
+  // Multiply by 2^n through the exponent bits (n is in [-126, 127] here).
+  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return p * scale;
+}
+
+}  // namespace ggufembed
+
+// True when llama.cpp's CPU flash attention keeps the running output sum in f16 for this shape:
+// its per-row "one chunk" kernel, used below 64 query rows or when head_dim is not a multiple of
+// 16; the tiled kernel accumulates in f32.
+inline bool AttentionAccumulatesInF16(int n_tokens, int head_dim) {
+  return n_tokens < 64 || head_dim % 16 != 0;
+}
+
+#endif  // GGUFEMBED_KERNELS_NUMERICS_H_

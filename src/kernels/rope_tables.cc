@@ -1,0 +1,29 @@
+// RopeTables: filled with the reference's RopeCosSin, so the fast path rotates by the same values.
+#include "kernels/rope_tables.h"
+
+#include "kernels/reference.h"
+
+namespace ggufembed {
+
+RopeTables::Table RopeTables::Get(float base, int n_rot, int n_positions) {
+  Entry* e = nullptr;
+  for (Entry& entry : entries_) {
+    if (entry.base == base && entry.n_rot == n_rot) e = &entry;
+  }
+  if (e == nullptr) {
+    entries_.push_back(Entry{base, n_rot});
+    e = &entries_.back();
+  }
+  if (e->positions < n_positions) {
+    const size_t half = static_cast<size_t>(n_rot / 2);
+    e->cos.resize(size_t(n_positions) * half);
+    e->sin.resize(size_t(n_positions) * half);
+    for (int t = e->positions; t < n_positions; ++t) {
+      RopeCosSin(base, n_rot, t, &e->cos[size_t(t) * half], &e->sin[size_t(t) * half]);
+    }
+    e->positions = n_positions;
+  }
+  return Table{e->cos.data(), e->sin.data()};
+}
+
+}  // namespace ggufembed

@@ -1,0 +1,27 @@
+// Hyperparameters from GGUF metadata, checked: every error names the file, the key and the value.
+#ifndef GGUFEMBED_MODELS_HPARAMS_H_
+#define GGUFEMBED_MODELS_HPARAMS_H_
+
+#include <string>
+
+#include "ggufembed/status.h"
+#include "gguf/gguf.h"
+
+namespace ggufembed {
+
+// Any dimension or count above this is a corrupt file.
+inline constexpr int kMaxSize = 1 << 24;
+
+// An integer key in [min, max] that may also be a per-layer array whose entries are all equal
+// (per-layer values that differ are kUnsupported). A missing key is an error when `required`,
+// else `fallback`.
+Result<int> GetSize(const GgufFile& f, const std::string& key, int min, int max, bool required,
+                    int fallback);
+
+// A positive, finite float key (or `fallback` when it is missing and not `required`).
+Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool required,
+                               double fallback);
+
+}  // namespace ggufembed
+
+#endif  // GGUFEMBED_MODELS_HPARAMS_H_

@@ -1,0 +1,67 @@
+// The registry of architectures: the built-in ones, one line each, and those added at run time.
+#include <deque>
+#include <mutex>
+
+#include "models/gemma_embedding/model.h"
+#include "models/model.h"
+
+namespace ggufembed {
+namespace {
+
+// A deque: entries never move, so FindArchitecture's pointers stay valid as others are added.
+std::deque<Architecture>& Registry() {
+  static std::deque<Architecture> registry = {
+      gemma_embedding::kArchitecture,
+  };
+  return registry;
+}
+
+std::mutex& RegistryMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace
+
+const Architecture* FindArchitecture(std::string_view name) {
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  for (const Architecture& a : Registry()) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::string ArchitectureNames() {
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  std::string names;
+  for (const Architecture& a : Registry()) {
+    if (!names.empty()) names += ", ";
+    names += a.name;
+  }
+  return names;
+}
+
+Status RegisterArchitecture(const Architecture& architecture) {
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  for (const Architecture& a : Registry()) {
+    if (a.name == architecture.name) {
+      return Error(StatusCode::kInvalidArgument, "architecture '%.*s' is already registered",
+                   static_cast<int>(a.name.size()), a.name.data());
+    }
+  }
+  Registry().push_back(architecture);
+  return OkStatus();
+}
+
+Result<std::unique_ptr<Model>> LoadModel(const GgufFile& file) {
+  GGUFEMBED_ASSIGN_OR_RETURN(std::string_view name, file.GetString("general.architecture"));
+  const Architecture* architecture = FindArchitecture(name);
+  if (architecture == nullptr) {
+    return Error(StatusCode::kUnsupported, "%s: architecture '%.*s' is not supported (supported: %s)",
+                 file.name().c_str(), static_cast<int>(name.size()), name.data(),
+                 ArchitectureNames().c_str());
+  }
+  return architecture->load(file);
+}
+
+}  // namespace ggufembed

@@ -1,0 +1,74 @@
+// TensorBinder (see tensor_binder.h).
+#include "models/tensor_binder.h"
+
+#include <algorithm>
+
+namespace ggufembed {
+namespace {
+
+std::string ShapeText(const int64_t* ne, int n) {
+  std::string s = "[";
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+Result<const GgufTensorInfo*> TensorBinder::Find(const std::string& name, std::vector<int64_t> ne) {
+  const GgufTensorInfo* t = file_.FindTensor(name);
+  if (t == nullptr) {
+    return Error(StatusCode::kInvalidFile, "%s: tensor '%s' is missing", file_.name().c_str(),
+                 name.c_str());
+  }
+  bool same = t->n_dims == ne.size();
+  for (size_t i = 0; same && i < ne.size(); ++i) same = t->ne[i] == ne[i];
+  if (!same) {
+    return Error(StatusCode::kInvalidFile, "%s: tensor '%s' has shape %s, expected %s",
+                 file_.name().c_str(), name.c_str(),
+                 ShapeText(t->ne, static_cast<int>(t->n_dims)).c_str(),
+                 ShapeText(ne.data(), static_cast<int>(ne.size())).c_str());
+  }
+  used_.insert(t->name);
+  return t;
+}
+
+Result<Matrix> TensorBinder::BindMatrix(const std::string& name, int64_t cols, int64_t rows) {
+  GGUFEMBED_ASSIGN_OR_RETURN(const GgufTensorInfo* t, Find(name, {cols, rows}));
+  if (!GetGgmlType(t->type).dequantizable) {
+    return Error(StatusCode::kUnsupported,
+                 "%s: tensor '%s' has type %s, which is not supported (supported: F32, F16, "
+                 "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)",
+                 file_.name().c_str(), name.c_str(), GetGgmlType(t->type).name);
+  }
+  return Matrix{t->name, t->type, t->data, rows, cols, t->row_bytes()};
+}
+
+Result<const float*> TensorBinder::BindNorm(const std::string& name, int64_t n) {
+  GGUFEMBED_ASSIGN_OR_RETURN(const GgufTensorInfo* t, Find(name, {n}));
+  if (t->type == GgmlType::kF32) return reinterpret_cast<const float*>(t->data);
+  if (t->type != GgmlType::kF16 && t->type != GgmlType::kBF16) {
+    return Error(StatusCode::kUnsupported,
+                 "%s: norm tensor '%s' has type %s (supported: F32, F16, BF16)",
+                 file_.name().c_str(), name.c_str(), GetGgmlType(t->type).name);
+  }
+  converted_->push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
+  GGUFEMBED_RETURN_IF_ERROR(DequantizeRow(t->type, t->data, converted_->back().get(), n));
+  return converted_->back().get();
+}
+
+Status TensorBinder::CheckAllUsed(std::string_view architecture,
+                                const std::vector<std::string_view>& ignored) const {
+  for (const GgufTensorInfo& t : file_.tensors()) {
+    if (used_.count(t.name) ||
+        std::find(ignored.begin(), ignored.end(), t.name) != ignored.end()) {
+      continue;
+    }
+    return Error(StatusCode::kUnsupported,
+                 "%s: tensor '%.*s' is not part of a %.*s model; refusing to ignore it",
+                 file_.name().c_str(), static_cast<int>(t.name.size()), t.name.data(),
+                 static_cast<int>(architecture.size()), architecture.data());
+  }
+  return OkStatus();
+}
+
+}  // namespace ggufembed
