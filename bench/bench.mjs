@@ -110,6 +110,70 @@ function gitCommit() {
   return head.status === 0 ? head.stdout.trim() + (dirty.stdout.trim() ? " (modified)" : "") : "unknown";
 }
 
+// Per runtime: medians over every timed run of every round, the round medians, the last round's
+// profile; `vectors` gets each runtime's vectors.
+function summarize(opts, results, labels, vectors, RUNTIMES) {
+  const rows = {};
+  for (const name of opts.runtimes) {
+    const rounds = results[name].rounds;
+    const last = rounds[rounds.length - 1];
+    vectors[name] ??= last.texts.map((t) => t.vector);
+    rows[name] = {
+      ...RUNTIMES[name], version: last.version, target: last.target, cpu_features: last.cpu_features,
+      load_ms: median(rounds.map((r) => r.load_ms)),
+      peak_rss_mb: median(rounds.map((r) => r.peak_rss_mb)),
+      texts: labels.map((label, i) => ({
+        label,
+        tokens: last.texts[i].tokens,
+        median_ms: median(rounds.flatMap((r) => r.texts[i].times_ms)),
+        round_medians_ms: rounds.map((r) => median(r.texts[i].times_ms)),
+        profile_ms: last.texts[i].profile_ms,
+      })),
+    };
+  }
+  return rows;
+}
+
+// The report: what ran where, a markdown table of medians, and the ratios the issues set
+// targets for.
+function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter) {
+  const out = [];
+  out.push(`Model ${opts.model.startsWith(ROOT) ? opts.model.slice(ROOT.length + 1) : opts.model} ` +
+           `(${fileMb} MB); commit ${gitCommit()}; ${cpus()[0]?.model ?? "unknown CPU"}, ` +
+           `${cpus().length} cores; Node ${process.versions.node}`);
+  out.push(`${opts.rounds} rounds × (${opts.warmup} warm-up + ${opts.runs} timed runs) per text; ` +
+           `load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ` +
+           `${loadAfter.map((x) => x.toFixed(2)).join(" ")} after`);
+  out.push("");
+  const head = ["runtime", "variant", ...labels.map((l, i) => `${l} (${rows[opts.runtimes[0]].texts[i].tokens} tok) ms`),
+                "load ms", "peak RSS MB", ...(reference ? ["cosine vs llama.cpp"] : [])];
+  out.push(`| ${head.join(" | ")} |`);
+  out.push(`|${head.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
+  for (const name of opts.runtimes) {
+    const row = rows[name];
+    // What the runtime ran on: our chosen SIMD target, or llama.cpp's widest reported ISA.
+    const isa = row.target ?? ["AVX512_VNNI", "AVX512", "AVX2"].find((f) => row.cpu_features?.includes(f));
+    const detail = isa ? `${row.detail}: ${isa}` : row.detail;
+    out.push(`| ${[row.label, detail, ...row.texts.map((t) => t.median_ms.toFixed(1)),
+                   row.load_ms.toFixed(0), row.peak_rss_mb.toFixed(0),
+                   ...(reference ? [row.cosine.map((c) => c.toFixed(5)).join(" / ")] : [])].join(" | ")} |`);
+  }
+  out.push("");
+  const ratio = (a, b, what, target) => {
+    if (!rows[a] || !rows[b]) return;
+    const r = labels.map((l, i) => `${l} ${(rows[a].texts[i].median_ms / rows[b].texts[i].median_ms).toFixed(2)}×`);
+    out.push(`- ${what}: ${r.join(", ")} (target ${target})`);
+  };
+  ratio("ours", "llama.cpp", "ggufembed best / llama.cpp default, time", "≤ 1.0");
+  ratio("ours-avx2", "llama.cpp-haswell", "ggufembed AVX2 / llama.cpp haswell, time", "≤ 0.8");
+  ratio("wllama", "ours-wasm", "wllama / ggufembed wasm, time (speed-up)", "≥ 8");
+  if (rows.ours) {
+    out.push(`- ggufembed native: peak RSS ${rows.ours.peak_rss_mb.toFixed(0)} MB for the ${fileMb.toFixed(0)} MB ` +
+             `file (target ≤ file + 100 MB); load ${rows.ours.load_ms.toFixed(1)} ms (target ≤ 100)`);
+  }
+  return out;
+}
+
 function main() {
   const opts = parseCli();
   if (!existsSync(opts.model)) {
@@ -169,65 +233,14 @@ function main() {
   if (opts.runtimes.includes("ours")) vectors.ours = nativeVectors("best");
   if (opts.runtimes.includes("ours-avx2")) vectors["ours-avx2"] = nativeVectors("avx2");
 
-  const rows = {};
-  for (const name of opts.runtimes) {
-    const rounds = results[name].rounds;
-    const last = rounds[rounds.length - 1];
-    vectors[name] ??= last.texts.map((t) => t.vector);
-    rows[name] = {
-      ...RUNTIMES[name], version: last.version, target: last.target, cpu_features: last.cpu_features,
-      load_ms: median(rounds.map((r) => r.load_ms)),
-      peak_rss_mb: median(rounds.map((r) => r.peak_rss_mb)),
-      texts: labels.map((label, i) => ({
-        label,
-        tokens: last.texts[i].tokens,
-        median_ms: median(rounds.flatMap((r) => r.texts[i].times_ms)),
-        round_medians_ms: rounds.map((r) => median(r.texts[i].times_ms)),
-        profile_ms: last.texts[i].profile_ms,
-      })),
-    };
-  }
+  const rows = summarize(opts, results, labels, vectors, RUNTIMES);
   const reference = vectors["llama.cpp"] ?? vectors["llama.cpp-haswell"];
   for (const name of opts.runtimes) {
     if (reference) rows[name].cosine = labels.map((_, i) => cosine(vectors[name][i], reference[i]));
   }
 
-  // The report.
+  const out = report(opts, rows, labels, reference, defaults.file_mb, loadBefore, loadAfter);
   const fileMb = defaults.file_mb;
-  const out = [];
-  out.push(`Model ${opts.model.startsWith(ROOT) ? opts.model.slice(ROOT.length + 1) : opts.model} ` +
-           `(${fileMb} MB); commit ${gitCommit()}; ${cpus()[0]?.model ?? "unknown CPU"}, ` +
-           `${cpus().length} cores; Node ${process.versions.node}`);
-  out.push(`${opts.rounds} rounds × (${opts.warmup} warm-up + ${opts.runs} timed runs) per text; ` +
-           `load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ` +
-           `${loadAfter.map((x) => x.toFixed(2)).join(" ")} after`);
-  out.push("");
-  const head = ["runtime", "variant", ...labels.map((l, i) => `${l} (${rows[opts.runtimes[0]].texts[i].tokens} tok) ms`),
-                "load ms", "peak RSS MB", ...(reference ? ["cosine vs llama.cpp"] : [])];
-  out.push(`| ${head.join(" | ")} |`);
-  out.push(`|${head.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
-  for (const name of opts.runtimes) {
-    const row = rows[name];
-    // What the runtime ran on: our chosen SIMD target, or llama.cpp's widest reported ISA.
-    const isa = row.target ?? ["AVX512_VNNI", "AVX512", "AVX2"].find((f) => row.cpu_features?.includes(f));
-    const detail = isa ? `${row.detail}: ${isa}` : row.detail;
-    out.push(`| ${[row.label, detail, ...row.texts.map((t) => t.median_ms.toFixed(1)),
-                   row.load_ms.toFixed(0), row.peak_rss_mb.toFixed(0),
-                   ...(reference ? [row.cosine.map((c) => c.toFixed(5)).join(" / ")] : [])].join(" | ")} |`);
-  }
-  out.push("");
-  const ratio = (a, b, what, target) => {
-    if (!rows[a] || !rows[b]) return;
-    const r = labels.map((l, i) => `${l} ${(rows[a].texts[i].median_ms / rows[b].texts[i].median_ms).toFixed(2)}×`);
-    out.push(`- ${what}: ${r.join(", ")} (target ${target})`);
-  };
-  ratio("ours", "llama.cpp", "ggufembed best / llama.cpp default, time", "≤ 1.0");
-  ratio("ours-avx2", "llama.cpp-haswell", "ggufembed AVX2 / llama.cpp haswell, time", "≤ 0.8");
-  ratio("wllama", "ours-wasm", "wllama / ggufembed wasm, time (speed-up)", "≥ 8");
-  if (rows.ours) {
-    out.push(`- ggufembed native: peak RSS ${rows.ours.peak_rss_mb.toFixed(0)} MB for the ${fileMb.toFixed(0)} MB ` +
-             `file (target ≤ file + 100 MB); load ${rows.ours.load_ms.toFixed(1)} ms (target ≤ 100)`);
-  }
   process.stdout.write(out.join("\n") + "\n");
 
   if (opts.out) {

@@ -99,6 +99,72 @@ struct TextResult {
   OpProfile profile;  // summed over the timed runs
 };
 
+// Times `warmup` + `runs` calls on r.text and fills r's figures.
+Status TimeText(const Embedder& embedder, int64_t warmup, int64_t runs, TextResult& r) {
+  const ModelInfo& model_info = embedder.info();
+  GGUFEMBED_ASSIGN_OR_RETURN(std::vector<int32_t> ids, embedder.Tokenize(r.text, true, true));
+  r.tokens = static_cast<int>(ids.size());
+  std::vector<float> out(size_t(model_info.pooling == Pooling::kNone ? r.tokens : 1) *
+                         model_info.dim);
+  EmbedOptions options;
+  EmbeddingInfo info;
+  std::vector<double> times;
+  for (int64_t i = 0; i < warmup + runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    GGUFEMBED_RETURN_IF_ERROR(embedder.EmbedInto(r.text, options, out.data(), out.size(), &info,
+                                                 i >= warmup ? &r.profile : nullptr));
+    const double ms = 1e3 * Seconds(start);
+    if (i == 0) r.first_ms = ms;
+    if (i >= warmup) times.push_back(ms);
+  }
+  r.times_ms = times;
+  std::sort(times.begin(), times.end());
+  r.median_ms = times.size() % 2 ? times[times.size() / 2]
+                                 : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
+  r.min_ms = times.front();
+  // What the forward pass does not time itself (tokenizing, workspace set-up) counts as other.
+  double timed = 0, profiled = 0;
+  for (double ms : times) timed += ms / 1e3;
+  for (double seconds : r.profile.seconds) profiled += seconds;
+  r.profile.seconds[static_cast<int>(Op::kOther)] += std::max(0.0, timed - profiled);
+  r.gmacs = embedder.MultiplyAdds(r.tokens, model_info.pooling) / (r.median_ms * 1e6);
+  return OkStatus();
+}
+
+// The --json output: the run's figures and every text's.
+std::string ResultsJson(const std::string& model, double file_mb, double load_ms,
+                        double rss_after_load_mb, double peak_rss_mb, int64_t runs,
+                        const std::vector<TextResult>& results) {
+  std::string o = "{\"model\":";
+  AppendJsonString(o, model);
+  o += StrFormat(",\"file_mb\":%.1f,\"target\":\"%s\",\"load_ms\":%.2f,\"rss_after_load_mb\":%.1f,"
+                 "\"peak_rss_mb\":%.1f,\"runs\":%lld,\"texts\":[",
+                 file_mb, SimdTargetName(), load_ms, rss_after_load_mb, peak_rss_mb,
+                 static_cast<long long>(runs));
+  for (size_t i = 0; i < results.size(); ++i) {
+    const TextResult& r = results[i];
+    o += i ? ",{\"label\":" : "{\"label\":";
+    AppendJsonString(o, r.label);
+    o += ",\"text\":";
+    AppendJsonString(o, r.text);
+    o += StrFormat(",\"tokens\":%d,\"first_ms\":%.3f,\"median_ms\":%.3f,\"min_ms\":%.3f,"
+                   "\"tokens_per_s\":%.1f,\"gmac_per_s\":%.2f,\"profile_ms\":{",
+                   r.tokens, r.first_ms, r.median_ms, r.min_ms, 1e3 * r.tokens / r.median_ms,
+                   r.gmacs);
+    for (int op = 0; op < kOpCount; ++op) {
+      o += StrFormat("%s\"%s\":%.3f", op ? "," : "", OpName(static_cast<Op>(op)),
+                     1e3 * r.profile.seconds[op] / runs);
+    }
+    o += "},\"times_ms\":[";
+    for (size_t j = 0; j < r.times_ms.size(); ++j) {
+      o += StrFormat("%s%.3f", j ? "," : "", r.times_ms[j]);
+    }
+    o += "]}";
+  }
+  o += "]}\n";
+  return o;
+}
+
 }  // namespace
 
 int RunBench(int argc, char** argv) {
@@ -153,72 +219,15 @@ int RunBench(int argc, char** argv) {
     for (size_t i = 0; i < texts.size(); ++i) add_text(StrFormat("text%zu", i + 1), texts[i]);
   }
 
-  EmbedOptions options;
-  options.truncate = false;
-  const ModelInfo& model_info = embedder.info();
-  std::vector<float> out;
   for (TextResult& r : results) {
-    Result<std::vector<int32_t>> ids = embedder.Tokenize(r.text, true, true);
-    if (!ids.ok()) return ReportError("bench", ids.status());
-    r.tokens = static_cast<int>(ids->size());
-    out.resize(size_t(model_info.pooling == Pooling::kNone ? r.tokens : 1) * model_info.dim);
-    EmbeddingInfo info;
-    auto embed = [&](OpProfile* profile) -> Result<double> {
-      const auto start = std::chrono::steady_clock::now();
-      GGUFEMBED_RETURN_IF_ERROR(
-          embedder.EmbedInto(r.text, options, out.data(), out.size(), &info, profile));
-      return 1e3 * Seconds(start);
-    };
-    std::vector<double> times;
-    for (int64_t i = 0; i < warmup + runs; ++i) {
-      Result<double> ms = embed(i >= warmup ? &r.profile : nullptr);
-      if (!ms.ok()) return ReportError("bench", ms.status());
-      if (i == 0) r.first_ms = *ms;
-      if (i >= warmup) times.push_back(*ms);
-    }
-    r.times_ms = times;
-    std::sort(times.begin(), times.end());
-    r.median_ms = times.size() % 2 ? times[times.size() / 2]
-                                   : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
-    r.min_ms = times.front();
-    // What the forward pass does not time itself (tokenizing, workspace set-up) counts as other.
-    double timed = 0, profiled = 0;
-    for (double ms : times) timed += ms / 1e3;
-    for (double seconds : r.profile.seconds) profiled += seconds;
-    r.profile.seconds[static_cast<int>(Op::kOther)] += std::max(0.0, timed - profiled);
-    r.gmacs = embedder.MultiplyAdds(r.tokens, model_info.pooling) / (r.median_ms * 1e6);
+    if (Status st = TimeText(embedder, warmup, runs, r); !st.ok()) return ReportError("bench", st);
   }
   const double peak_rss_mb = PeakRssMb();
   const double file_mb = embedder.file_size() / 1e6;
 
   if (json) {
-    std::string o = "{\"model\":";
-    AppendJsonString(o, model);
-    o += StrFormat(",\"file_mb\":%.1f,\"target\":\"%s\",\"load_ms\":%.2f,\"rss_after_load_mb\":%.1f,"
-                   "\"peak_rss_mb\":%.1f,\"runs\":%lld,\"texts\":[",
-                   file_mb, SimdTargetName(), load_ms, rss_after_load_mb, peak_rss_mb,
-                   static_cast<long long>(runs));
-    for (size_t i = 0; i < results.size(); ++i) {
-      const TextResult& r = results[i];
-      o += i ? ",{\"label\":" : "{\"label\":";
-      AppendJsonString(o, r.label);
-      o += ",\"text\":";
-      AppendJsonString(o, r.text);
-      o += StrFormat(",\"tokens\":%d,\"first_ms\":%.3f,\"median_ms\":%.3f,\"min_ms\":%.3f,"
-                     "\"tokens_per_s\":%.1f,\"gmac_per_s\":%.2f,\"profile_ms\":{",
-                     r.tokens, r.first_ms, r.median_ms, r.min_ms, 1e3 * r.tokens / r.median_ms,
-                     r.gmacs);
-      for (int op = 0; op < kOpCount; ++op) {
-        o += StrFormat("%s\"%s\":%.3f", op ? "," : "", OpName(static_cast<Op>(op)),
-                       1e3 * r.profile.seconds[op] / runs);
-      }
-      o += "},\"times_ms\":[";
-      for (size_t j = 0; j < r.times_ms.size(); ++j) {
-        o += StrFormat("%s%.3f", j ? "," : "", r.times_ms[j]);
-      }
-      o += "]}";
-    }
-    o += "]}\n";
+    const std::string o = ResultsJson(model, file_mb, load_ms, rss_after_load_mb, peak_rss_mb,
+                                      runs, results);
     std::fputs(o.c_str(), stdout);
     return 0;
   }

@@ -105,14 +105,117 @@ std::string Label(const std::string& text) {
   return label;
 }
 
-}  // namespace
+// The output of the json, json+ and similarity formats, which need every result.
+std::string Summary(Format format, const std::string& model, const std::vector<std::string>& texts,
+                    const std::vector<Embedding>& results, bool normalized) {
+  // Similarity of the first row of each result (the pooled vector).
+  const size_t n = results.size();
+  std::vector<float> sim(n * n);
+  for (size_t a = 0; a < n; ++a) {
+    for (size_t b = 0; b < n; ++b) {
+      sim[a * n + b] = Cosine(results[a].values.data(), results[b].values.data(), results[a].dim);
+    }
+  }
+  std::string out;
+  if (format == Format::kSimilarity) {
+    out += "cosine similarity:\n";
+    for (size_t a = 0; a < n; ++a) {
+      out += StrFormat("%-28s", Label(texts[a]).c_str());
+      for (size_t b = 0; b < n; ++b) out += StrFormat(" %6.3f", sim[a * n + b]);
+      out += '\n';
+    }
+  } else {
+    out = "{\"model\":";
+    AppendJsonString(out, model);
+    out += StrFormat(",\"dim\":%d,\"normalized\":%s,\"data\":[", results.front().dim,
+                     normalized ? "true" : "false");
+    for (size_t i = 0; i < n; ++i) out += (i ? "," : "") + ResultJson(i, results[i]);
+    out += "]";
+    if (format == Format::kJsonPlus) {
+      out += ",\"similarity\":[";
+      for (size_t a = 0; a < n; ++a) {
+        AppendVector(out += (a ? "," : ""), &sim[a * n], static_cast<int>(n));
+      }
+      out += "]";
+    }
+    out += "}\n";
+  }
+  return out;
+}
 
-int RunEmbed(int argc, char** argv) {
-  std::string model, prompt, title, prompt_text, format_name = "json", pooling_name;
+// One result in the jsonl or raw format, written as soon as it is ready.
+std::string StreamedResult(Format format, size_t index, const Embedding& e) {
+  if (format == Format::kJsonl) return ResultJson(index, e) + "\n";
+  std::string lines;
+  for (int row = 0; row < e.rows; ++row) {
+    for (int j = 0; j < e.dim; ++j) {
+      lines += StrFormat(j ? " %.9g" : "%.9g", e.values[size_t(row) * e.dim + j]);
+    }
+    lines += '\n';
+  }
+  return lines;
+}
+
+// The lines of `in`, without their line ends (CRLF files included).
+std::vector<std::string> ReadLines(std::istream& in) {
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+// The command line of `embed`.
+struct EmbedFlags {
+  std::string model, prompt, title, prompt_text, format = "json", pooling;
   int64_t dim = 0;
   bool no_normalize = false, truncate = false, no_parse_special = false, quiet = false;
   bool reference = false;
   std::vector<std::string> texts;
+};
+
+void DeclareFlags(ArgParser& args, EmbedFlags* f) {
+  args.Option("model", "m", &f->model, "FILE", "the GGUF model (required)");
+  args.Option("prompt", "p", &f->prompt, "NAME", "prepend EmbeddingGemma's prompt for this task");
+  args.Option("title", nullptr, &f->title, "TEXT", "document title for --prompt document");
+  args.Option("prompt-text", nullptr, &f->prompt_text, "TEXT", "prepend this text instead");
+  args.Option("dim", "d", &f->dim, "N", "keep the first N components (Matryoshka)", 0, 1 << 24);
+  args.Flag("no-normalize", nullptr, &f->no_normalize, "do not L2-normalize");
+  args.Flag("truncate", nullptr, &f->truncate,
+            "cut texts longer than the context instead of failing");
+  args.Option("pooling", nullptr, &f->pooling, "P",
+              "mean, cls, last or none (default: the file's)");
+  args.Flag("no-parse-special", nullptr, &f->no_parse_special,
+            "treat special-token text like <eos> as plain text");
+  args.Option("format", "f", &f->format, "F",
+              "json (default), json+ (with a cosine-similarity matrix), jsonl, raw, similarity");
+  args.Flag("reference", nullptr, &f->reference,
+            "run the scalar reference forward pass (the same vectors, many times slower)");
+  args.Flag("quiet", "q", &f->quiet, "do not print notes about the model");
+  args.Positionals(&f->texts, "TEXT");
+}
+
+Result<EmbedOptions> ToOptions(const EmbedFlags& f) {
+  EmbedOptions options;
+  options.prompt = f.prompt;
+  options.title = f.title;
+  options.prompt_text = f.prompt_text;
+  options.dim = static_cast<int>(f.dim);
+  options.normalize = !f.no_normalize;
+  options.truncate = f.truncate;
+  options.parse_special = !f.no_parse_special;
+  options.reference = f.reference;
+  if (!f.pooling.empty()) {
+    GGUFEMBED_ASSIGN_OR_RETURN(options.pooling, ParsePooling(f.pooling));
+  }
+  return options;
+}
+
+}  // namespace
+
+int RunEmbed(int argc, char** argv) {
+  EmbedFlags flags;
   std::string prompts;
   for (const std::string& n : PromptNames()) prompts += (prompts.empty() ? "" : ", ") + n;
   ArgParser args(
@@ -121,48 +224,21 @@ int RunEmbed(int argc, char** argv) {
       "pooled as the file says (mean for EmbeddingGemma), projected by the dense layers when\n"
       "present, cut to --dim and L2-normalized. Texts that spell special tokens (<eos>) get\n"
       "those tokens. Task prompts: " + prompts + ".");
-  args.Option("model", "m", &model, "FILE", "the GGUF model (required)");
-  args.Option("prompt", "p", &prompt, "NAME", "prepend EmbeddingGemma's prompt for this task");
-  args.Option("title", nullptr, &title, "TEXT", "document title for --prompt document");
-  args.Option("prompt-text", nullptr, &prompt_text, "TEXT", "prepend this text instead");
-  args.Option("dim", "d", &dim, "N", "keep the first N components (Matryoshka)", 0, 1 << 24);
-  args.Flag("no-normalize", nullptr, &no_normalize, "do not L2-normalize");
-  args.Flag("truncate", nullptr, &truncate, "cut texts longer than the context instead of failing");
-  args.Option("pooling", nullptr, &pooling_name, "P", "mean, cls, last or none (default: the file's)");
-  args.Flag("no-parse-special", nullptr, &no_parse_special,
-            "treat special-token text like <eos> as plain text");
-  args.Option("format", "f", &format_name, "F",
-              "json (default), json+ (with a cosine-similarity matrix), jsonl, raw, similarity");
-  args.Flag("reference", nullptr, &reference,
-            "run the scalar reference forward pass (the same vectors, many times slower)");
-  args.Flag("quiet", "q", &quiet, "do not print notes about the model");
-  args.Positionals(&texts, "TEXT");
+  DeclareFlags(args, &flags);
   if (const int exit = args.ParseOrExit(argc, argv, "embed"); exit >= 0) return exit;
-  if (model.empty()) {
+  if (flags.model.empty()) {
     return ReportError("embed", Status(StatusCode::kInvalidArgument, "missing -m MODEL.gguf"));
   }
-  Result<Format> format = ParseFormat(format_name);
+  Result<Format> format = ParseFormat(flags.format);
   if (!format.ok()) return ReportError("embed", format.status());
-  EmbedOptions options;
-  options.prompt = prompt;
-  options.title = title;
-  options.prompt_text = prompt_text;
-  options.dim = static_cast<int>(dim);
-  options.normalize = !no_normalize;
-  options.truncate = truncate;
-  options.parse_special = !no_parse_special;
-  options.reference = reference;
-  if (!pooling_name.empty()) {
-    Result<Pooling> pooling = ParsePooling(pooling_name);
-    if (!pooling.ok()) return ReportError("embed", pooling.status());
-    options.pooling = *pooling;
-  }
+  Result<EmbedOptions> parsed = ToOptions(flags);
+  if (!parsed.ok()) return ReportError("embed", parsed.status());
+  const EmbedOptions& options = *parsed;
+  const std::string& model = flags.model;
+  std::vector<std::string>& texts = flags.texts;
   const bool from_stdin = texts.empty();
   if (from_stdin) {
-    for (std::string line; std::getline(std::cin, line);) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF files
-      texts.push_back(std::move(line));
-    }
+    texts = ReadLines(std::cin);
     if (texts.empty()) {
       return ReportError("embed", Status(StatusCode::kInvalidArgument,
                                          "no TEXT arguments and nothing on standard input"));
@@ -171,14 +247,14 @@ int RunEmbed(int argc, char** argv) {
 
   Result<std::unique_ptr<Embedder>> embedder = Embedder::Load(model);
   if (!embedder.ok()) return ReportError("embed", embedder.status());
-  if (!quiet) {
+  if (!flags.quiet) {
     for (const std::string& w : (*embedder)->warnings()) {
       std::fprintf(stderr, "ggufembed embed: note: %s\n", w.c_str());
     }
   }
   // Check the options once, before any output.
-  if (Result<std::vector<Embedding>> check = (*embedder)->Embed({}, options); !check.ok()) {
-    return ReportError("embed", check.status());
+  if (Status check = (*embedder)->CheckOptions(options); !check.ok()) {
+    return ReportError("embed", check);
   }
 
   Progress progress(texts.size(), texts.size() > 1 && isatty(STDERR_FILENO));
@@ -193,18 +269,9 @@ int RunEmbed(int argc, char** argv) {
       return kExitFailure;
     }
     Embedding& e = r->front();
-    if (*format == Format::kJsonl) {
-      std::string line = ResultJson(i, e) + "\n";
-      std::fwrite(line.data(), 1, line.size(), stdout);
-    } else if (*format == Format::kRaw) {
-      std::string lines;
-      for (int row = 0; row < e.rows; ++row) {
-        for (int j = 0; j < e.dim; ++j) {
-          lines += StrFormat(j ? " %.9g" : "%.9g", e.values[size_t(row) * e.dim + j]);
-        }
-        lines += '\n';
-      }
-      std::fwrite(lines.data(), 1, lines.size(), stdout);
+    if (*format == Format::kJsonl || *format == Format::kRaw) {
+      const std::string out = StreamedResult(*format, i, e);
+      std::fwrite(out.data(), 1, out.size(), stdout);
     } else {
       results.push_back(std::move(e));
     }
@@ -212,38 +279,8 @@ int RunEmbed(int argc, char** argv) {
   }
   if (*format == Format::kJsonl || *format == Format::kRaw) return 0;
 
-  // Similarity of the first row of each result (the pooled vector).
-  const size_t n = results.size();
-  std::vector<float> sim(n * n);
-  for (size_t a = 0; a < n; ++a) {
-    for (size_t b = 0; b < n; ++b) {
-      sim[a * n + b] = Cosine(results[a].values.data(), results[b].values.data(), results[a].dim);
-    }
-  }
-  std::string out;
-  if (*format == Format::kSimilarity) {
-    out += "cosine similarity:\n";
-    for (size_t a = 0; a < n; ++a) {
-      out += StrFormat("%-28s", Label(texts[a]).c_str());
-      for (size_t b = 0; b < n; ++b) out += StrFormat(" %6.3f", sim[a * n + b]);
-      out += '\n';
-    }
-  } else {
-    out = "{\"model\":";
-    AppendJsonString(out, model);
-    out += StrFormat(",\"dim\":%d,\"normalized\":%s,\"data\":[", results.front().dim,
-                     options.normalize ? "true" : "false");
-    for (size_t i = 0; i < n; ++i) out += (i ? "," : "") + ResultJson(i, results[i]);
-    out += "]";
-    if (*format == Format::kJsonPlus) {
-      out += ",\"similarity\":[";
-      for (size_t a = 0; a < n; ++a) {
-        AppendVector(out += (a ? "," : ""), &sim[a * n], static_cast<int>(n));
-      }
-      out += "]";
-    }
-    out += "}\n";
-  }
+  const std::string out =
+      Summary(*format, model, texts, results, options.normalize);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

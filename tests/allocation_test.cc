@@ -9,6 +9,7 @@
 
 #include "ggufembed/embedder.h"
 #include "model_util.h"
+#include "util/arena.h"
 
 namespace {
 
@@ -48,6 +49,35 @@ long AllocationsDuring(F&& f) {
   f();
   g_counting = false;
   return g_allocations;
+}
+
+TEST_CASE("an arena plan is counted, then handed out from the same calls", "[allocation]") {
+  Arena arena;
+  float* a = nullptr;
+  int16_t* b = nullptr;
+  uint8_t* c = nullptr;
+  auto plan = [&](size_t n) {
+    return [&, n](Arena& x) {
+      a = x.Alloc<float>(n);
+      b = x.Alloc<int16_t>(3);
+      c = x.Alloc<uint8_t>(n + 1);
+    };
+  };
+  REQUIRE(arena.Carve(plan(100)).ok());
+  // Three aligned buffers: 400 bytes, then 6 at the next 64, then 101 at the next 64.
+  CHECK(arena.used() == 512 + 101);
+  CHECK(arena.capacity() == arena.used());
+  for (const void* p : {static_cast<const void*>(a), static_cast<const void*>(b),
+                        static_cast<const void*>(c)}) {
+    CHECK(reinterpret_cast<uintptr_t>(p) % Arena::kAlignment == 0);
+  }
+  CHECK(reinterpret_cast<uint8_t*>(b) - reinterpret_cast<uint8_t*>(a) == 448);
+  CHECK(c - reinterpret_cast<uint8_t*>(b) == 64);
+  // A plan of the same or a smaller size reuses the block; a larger one grows it.
+  CHECK(AllocationsDuring([&] { REQUIRE(arena.Carve(plan(100)).ok()); }) == 0);
+  CHECK(AllocationsDuring([&] { REQUIRE(arena.Carve(plan(10)).ok()); }) == 0);
+  CHECK(AllocationsDuring([&] { REQUIRE(arena.Carve(plan(1000)).ok()); }) == 1);
+  CHECK(arena.capacity() >= arena.used());
 }
 
 TEST_CASE("a second embedding allocates nothing", "[allocation]") {

@@ -1,6 +1,6 @@
 // Status and Result<T>: how every fallible engine function reports an error (no exceptions, no aborts).
-#ifndef GGUFEMBED_SRC_STATUS_H_
-#define GGUFEMBED_SRC_STATUS_H_
+#ifndef GGUFEMBED_STATUS_H_
+#define GGUFEMBED_STATUS_H_
 
 #include <cstdarg>
 #include <string>
@@ -94,4 +94,4 @@ class [[nodiscard]] Result {
   if (!tmp.ok()) return tmp.status();                   \
   lhs = std::move(tmp).value()
 
-#endif  // GGUFEMBED_SRC_STATUS_H_
+#endif  // GGUFEMBED_STATUS_H_

@@ -1,6 +1,6 @@
 // FileBytes: the read-only bytes of a model file, memory-mapped natively or held in a heap buffer.
-#ifndef GGUFEMBED_SRC_FILE_BYTES_H_
-#define GGUFEMBED_SRC_FILE_BYTES_H_
+#ifndef GGUFEMBED_GGUF_FILE_BYTES_H_
+#define GGUFEMBED_GGUF_FILE_BYTES_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -41,4 +41,4 @@ class FileBytes {
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_FILE_BYTES_H_
+#endif  // GGUFEMBED_GGUF_FILE_BYTES_H_

@@ -1,6 +1,6 @@
 // The ggml tensor type table (ids, block sizes, byte sizes) and scalar row dequantization to f32.
-#ifndef GGUFEMBED_SRC_GGML_TYPE_H_
-#define GGUFEMBED_SRC_GGML_TYPE_H_
+#ifndef GGUFEMBED_GGUF_GGML_TYPE_H_
+#define GGUFEMBED_GGUF_GGML_TYPE_H_
 
 #include <cstdint>
 
@@ -97,4 +97,4 @@ void QuantizeRowQ8_0Ref(const float* x, uint8_t* dst, int64_t n);
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_GGML_TYPE_H_
+#endif  // GGUFEMBED_GGUF_GGML_TYPE_H_

@@ -1,6 +1,8 @@
 // GGUF parsing and validation: every count, length and offset is checked before it is trusted.
 #include "gguf/gguf.h"
 
+#include "gguf/reader.h"
+
 #include <cinttypes>
 #include <cstring>
 #include <limits>
@@ -13,172 +15,6 @@ constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;          // empty key, type, smallest value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims 0, type, offset
-
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-// Quotes at most 64 bytes of a file string for an error message.
-std::string Quote(std::string_view s) {
-  constexpr size_t kMax = 64;
-  std::string out = "'";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
-// Reads the header sequentially, turning every problem into a Status that names the file, the
-// offset and the item being read (`item_`, e.g. "key 'general.name'" or "tensor 3 'x.weight'").
-class Reader {
- public:
-  Reader(const uint8_t* data, uint64_t size, const std::string& file)
-      : data_(data), size_(size), file_(file) {}
-
-  uint64_t pos() const { return pos_; }
-  uint64_t remaining() const { return size_ - pos_; }
-  const uint8_t* at(uint64_t offset) const { return data_ + offset; }
-  void set_item(std::string item) { item_ = std::move(item); }
-
-  // An invalid-file error "FILE: offset N: ITEM: MESSAGE".
-  Status Fail(uint64_t offset, const char* format, ...)
-      __attribute__((format(printf, 3, 4))) {
-    va_list args;
-    va_start(args, format);
-    std::string message = StrFormatV(format, args);
-    va_end(args);
-    return Error(StatusCode::kInvalidFile, "%s: offset %" PRIu64 ": %s%s%s",
-                 file_.c_str(), offset, item_.c_str(),
-                 item_.empty() ? "" : ": ", message.c_str());
-  }
-
-  // Fails unless `n` more bytes exist; `what` says what they are.
-  Status Need(uint64_t n, const char* what) {
-    if (n > remaining()) {
-      return Fail(pos_,
-                  "%s needs %" PRIu64 " bytes but the file ends %" PRIu64
-                  " bytes later (file size %" PRIu64 ")",
-                  what, n, remaining(), size_);
-    }
-    return OkStatus();
-  }
-
-  template <typename T>
-  Status Read(T* out, const char* what) {
-    GGUFEMBED_RETURN_IF_ERROR(Need(sizeof(T), what));
-    *out = Load<T>(data_ + pos_);
-    pos_ += sizeof(T);
-    return OkStatus();
-  }
-
-  // A u64 length then that many bytes.
-  Status ReadString(std::string_view* out, const char* what) {
-    const uint64_t start = pos_;
-    uint64_t len;
-    GGUFEMBED_RETURN_IF_ERROR(Read(&len, what));
-    if (len > remaining()) {
-      const uint64_t left = remaining();
-      pos_ = start;
-      return Fail(start,
-                  "%s length %" PRIu64 " runs past the end of the file (%" PRIu64
-                  " bytes left)",
-                  what, len, left);
-    }
-    *out = std::string_view(reinterpret_cast<const char*>(data_ + pos_),
-                            static_cast<size_t>(len));
-    pos_ += len;
-    return OkStatus();
-  }
-
-  Status Skip(uint64_t n, const char* what) {
-    GGUFEMBED_RETURN_IF_ERROR(Need(n, what));
-    pos_ += n;
-    return OkStatus();
-  }
-
- private:
-  const uint8_t* data_;
-  uint64_t size_;
-  uint64_t pos_ = 0;
-  const std::string& file_;
-  std::string item_;
-};
-
-bool IsKnownType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kF64); }
-
-// Reads the payload of a value of type `type` (not an array), checking bools are 0 or 1.
-Status ReadScalarPayload(Reader& r, GgufType type, const char* what) {
-  if (type == GgufType::kString) {
-    std::string_view s;
-    return r.ReadString(&s, what);
-  }
-  const size_t size = GgufTypeSize(type);
-  const uint64_t start = r.pos();
-  GGUFEMBED_RETURN_IF_ERROR(r.Skip(size, what));
-  if (type == GgufType::kBool && *r.at(start) > 1) {
-    return r.Fail(start, "bool value %u is neither 0 nor 1", *r.at(start));
-  }
-  return OkStatus();
-}
-
-Status ReadValue(Reader& r, GgufValue* v) {
-  uint32_t type;
-  const uint64_t type_offset = r.pos();
-  GGUFEMBED_RETURN_IF_ERROR(r.Read(&type, "value type"));
-  if (!IsKnownType(type)) {
-    return r.Fail(type_offset, "unknown value type %u", type);
-  }
-  v->type = static_cast<GgufType>(type);
-  if (v->type != GgufType::kArray) {
-    v->element_type = v->type;
-    v->count = 1;
-    v->offset = r.pos();
-    v->data = r.at(r.pos());
-    return ReadScalarPayload(r, v->type, "value");
-  }
-  uint32_t elem;
-  const uint64_t elem_offset = r.pos();
-  GGUFEMBED_RETURN_IF_ERROR(r.Read(&elem, "array element type"));
-  if (!IsKnownType(elem)) {
-    return r.Fail(elem_offset, "unknown array element type %u", elem);
-  }
-  if (static_cast<GgufType>(elem) == GgufType::kArray) {
-    return r.Fail(elem_offset, "nested arrays are not supported");
-  }
-  v->element_type = static_cast<GgufType>(elem);
-  uint64_t count;
-  const uint64_t count_offset = r.pos();
-  GGUFEMBED_RETURN_IF_ERROR(r.Read(&count, "array length"));
-  // Every element takes at least its fixed size (8 bytes of length for strings).
-  const uint64_t min_elem = v->element_type == GgufType::kString
-                                ? 8
-                                : GgufTypeSize(v->element_type);
-  if (count > r.remaining() / min_elem) {
-    return r.Fail(count_offset,
-                  "array of %" PRIu64 " %s elements cannot fit in the %" PRIu64
-                  " bytes left in the file",
-                  count, GgufTypeName(v->element_type), r.remaining());
-  }
-  v->count = count;
-  v->offset = r.pos();
-  v->data = r.at(r.pos());
-  if (v->element_type == GgufType::kString) {
-    for (uint64_t i = 0; i < count; ++i) {
-      std::string_view s;
-      GGUFEMBED_RETURN_IF_ERROR(r.ReadString(&s, "array string"));
-    }
-  } else if (v->element_type == GgufType::kBool) {
-    for (uint64_t i = 0; i < count; ++i) {
-      GGUFEMBED_RETURN_IF_ERROR(ReadScalarPayload(r, GgufType::kBool, "array bool"));
-    }
-  } else {
-    GGUFEMBED_RETURN_IF_ERROR(r.Skip(count * min_elem, "array data"));
-  }
-  return OkStatus();
-}
 
 // a * b, or false on u64 overflow.
 bool MulOverflows(uint64_t a, uint64_t b, uint64_t* out) {
@@ -289,42 +125,52 @@ Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes,
   GgufFile file;
   file.bytes_ = std::move(bytes);
   file.name_ = std::move(name);
-  const uint64_t size = file.bytes_->size();
-  Reader r(file.bytes_->data(), size, file.name_);
+  GgufReader r(file.bytes_->data(), file.bytes_->size(), file.name_);
+  int64_t n_tensors, n_kv;
+  GGUFEMBED_RETURN_IF_ERROR(file.ParseHeader(r, &n_tensors, &n_kv));
+  GGUFEMBED_RETURN_IF_ERROR(file.ParseKvs(r, n_kv));
+  GGUFEMBED_RETURN_IF_ERROR(file.ParseAlignment(r));
+  GGUFEMBED_RETURN_IF_ERROR(file.ParseTensorInfos(r, n_tensors));
+  GGUFEMBED_RETURN_IF_ERROR(file.LocateTensorData(r));
+  return file;
+}
 
-  // Header.
+// Magic, version and the two counts, each count checked against the bytes that could hold it.
+Status GgufFile::ParseHeader(GgufReader& r, int64_t* n_tensors_out, int64_t* n_kv_out) {
+  const uint64_t size = bytes_->size();
   if (size < 4) {
     return Error(StatusCode::kInvalidFile,
                  "%s: not a GGUF file: it is %" PRIu64 " bytes long",
-                 file.name_.c_str(), size);
+                 name_.c_str(), size);
   }
   uint32_t magic;
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&magic, "magic"));
   if (magic != kMagic) {
-    const uint8_t* m = file.bytes_->data();
+    const uint8_t* m = bytes_->data();
     auto printable = [](uint8_t c) { return c >= 32 && c < 127 ? c : '.'; };
     return Error(StatusCode::kInvalidFile,
                  "%s: not a GGUF file: offset 0: magic is '%c%c%c%c' "
                  "(0x%02x%02x%02x%02x), expected 'GGUF'",
-                 file.name_.c_str(), printable(m[0]), printable(m[1]),
+                 name_.c_str(), printable(m[0]), printable(m[1]),
                  printable(m[2]), printable(m[3]), m[0], m[1], m[2], m[3]);
   }
   r.set_item("header");
-  GGUFEMBED_RETURN_IF_ERROR(r.Read(&file.version_, "version"));
-  if (file.version_ == 1) {
+  GGUFEMBED_RETURN_IF_ERROR(r.Read(&version_, "version"));
+  if (version_ == 1) {
     return r.Fail(4, "GGUF version 1 is obsolete (32-bit lengths); convert the "
                      "model again with a current llama.cpp");
   }
-  if ((file.version_ & 0xFFFF) == 0 && file.version_ != 0) {
+  if ((version_ & 0xFFFF) == 0 && version_ != 0) {
     return r.Fail(4, "version field 0x%08x looks byte-swapped: big-endian GGUF "
                      "files are not supported",
-                  file.version_);
+                  version_);
   }
-  if (file.version_ < 2 || file.version_ > 3) {
+  if (version_ < 2 || version_ > 3) {
     return r.Fail(4, "unsupported GGUF version %u (supported: 2 and 3)",
-                  file.version_);
+                  version_);
   }
-  int64_t n_tensors, n_kv;
+  int64_t& n_tensors = *n_tensors_out;
+  int64_t& n_kv = *n_kv_out;
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&n_tensors, "tensor count"));
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&n_kv, "key/value count"));
   if (n_tensors < 0 ||
@@ -338,28 +184,34 @@ Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes,
                       "-byte file",
                   n_kv, size);
   }
+  return OkStatus();
+}
 
-  // Key/value pairs.
-  file.kvs_.reserve(static_cast<size_t>(n_kv));
-  file.kv_index_.reserve(static_cast<size_t>(n_kv));
+// The key/value pairs, in file order; a duplicate key is an error.
+Status GgufFile::ParseKvs(GgufReader& r, int64_t n_kv) {
+  kvs_.reserve(static_cast<size_t>(n_kv));
+  kv_index_.reserve(static_cast<size_t>(n_kv));
   for (int64_t i = 0; i < n_kv; ++i) {
     GgufKv kv;
     kv.offset = r.pos();
     r.set_item(StrFormat("key/value %" PRId64 " of %" PRId64, i + 1, n_kv));
     GGUFEMBED_RETURN_IF_ERROR(r.ReadString(&kv.key, "key"));
     r.set_item("key " + Quote(kv.key));
-    GGUFEMBED_RETURN_IF_ERROR(ReadValue(r, &kv.value));
-    const auto [it, inserted] = file.kv_index_.emplace(kv.key, file.kvs_.size());
+    GGUFEMBED_RETURN_IF_ERROR(ReadGgufValue(r, &kv.value));
+    const auto [it, inserted] = kv_index_.emplace(kv.key, kvs_.size());
     if (!inserted) {
       return r.Fail(kv.offset, "duplicate key (first defined at offset %" PRIu64 ")",
-                    file.kvs_[it->second].offset);
+                    kvs_[it->second].offset);
     }
-    file.kvs_.push_back(kv);
+    kvs_.push_back(kv);
   }
+  return OkStatus();
+}
 
-  // Alignment.
-  file.alignment_ = kDefaultAlignment;
-  if (const GgufKv* kv = file.FindKv("general.alignment")) {
+// general.alignment: a positive power of two, 32 when absent.
+Status GgufFile::ParseAlignment(GgufReader& r) {
+  alignment_ = kDefaultAlignment;
+  if (const GgufKv* kv = FindKv("general.alignment")) {
     r.set_item("key 'general.alignment'");
     if (kv->value.is_array() || !IsGgufIntegerType(kv->value.type)) {
       return r.Fail(kv->offset, "has type %s, expected an integer",
@@ -371,18 +223,21 @@ Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes,
                                       " is not a positive power of two",
                     a);
     }
-    file.alignment_ = static_cast<uint64_t>(a);
+    alignment_ = static_cast<uint64_t>(a);
   }
+  return OkStatus();
+}
 
-  // Tensor infos.
+// The tensor infos: name, dimensions (positive, no overflow), type, aligned offset.
+Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
   if (static_cast<uint64_t>(n_tensors) > r.remaining() / kMinTensorInfoBytes) {
     r.set_item("header");
     return r.Fail(8, "tensor count %" PRId64 " cannot fit in the %" PRIu64
                      " bytes left after the metadata",
                   n_tensors, r.remaining());
   }
-  file.tensors_.reserve(static_cast<size_t>(n_tensors));
-  file.tensor_index_.reserve(static_cast<size_t>(n_tensors));
+  tensors_.reserve(static_cast<size_t>(n_tensors));
+  tensor_index_.reserve(static_cast<size_t>(n_tensors));
   for (int64_t i = 0; i < n_tensors; ++i) {
     GgufTensorInfo t{};
     t.info_offset = r.pos();
@@ -429,38 +284,43 @@ Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes,
     t.n_bytes = n_elements / type->block_size * type->type_size;
     const uint64_t offset_offset = r.pos();
     GGUFEMBED_RETURN_IF_ERROR(r.Read(&t.offset, "tensor data offset"));
-    if (t.offset % file.alignment_ != 0) {
+    if (t.offset % alignment_ != 0) {
       return r.Fail(offset_offset,
                     "data offset %" PRIu64 " is not a multiple of the alignment %" PRIu64,
-                    t.offset, file.alignment_);
+                    t.offset, alignment_);
     }
-    const auto [it, inserted] = file.tensor_index_.emplace(t.name, file.tensors_.size());
+    const auto [it, inserted] = tensor_index_.emplace(t.name, tensors_.size());
     if (!inserted) {
       return r.Fail(t.info_offset, "duplicate tensor name (first defined at offset %" PRIu64 ")",
-                    file.tensors_[it->second].info_offset);
+                    tensors_[it->second].info_offset);
     }
-    file.tensors_.push_back(t);
+    tensors_.push_back(t);
   }
+  return OkStatus();
+}
 
-  // Data section: starts at the next multiple of the alignment.
+// The data section starts at the next multiple of the alignment; every tensor lies inside the
+// file.
+Status GgufFile::LocateTensorData(GgufReader& r) {
+  const uint64_t size = bytes_->size();
   const uint64_t end_of_infos = r.pos();
-  file.data_offset_ = (end_of_infos + file.alignment_ - 1) / file.alignment_ * file.alignment_;
-  if (file.data_offset_ < end_of_infos) {  // wrapped around
+  data_offset_ = (end_of_infos + alignment_ - 1) / alignment_ * alignment_;
+  if (data_offset_ < end_of_infos) {  // wrapped around
     r.set_item("header");
     return r.Fail(end_of_infos, "data section offset overflows");
   }
-  for (GgufTensorInfo& t : file.tensors_) {
+  for (GgufTensorInfo& t : tensors_) {
     r.set_item("tensor " + Quote(t.name));
-    const uint64_t start = file.data_offset_ + t.offset;
-    if (start < file.data_offset_ || start > size || t.n_bytes > size - start) {
+    const uint64_t start = data_offset_ + t.offset;
+    if (start < data_offset_ || start > size || t.n_bytes > size - start) {
       return r.Fail(t.info_offset,
                     "data [%" PRIu64 ", +%" PRIu64 ") lies outside the file (%" PRIu64
                     " bytes, data section at %" PRIu64 ")",
-                    start, t.n_bytes, size, file.data_offset_);
+                    start, t.n_bytes, size, data_offset_);
     }
-    t.data = file.bytes_->data() + start;
+    t.data = bytes_->data() + start;
   }
-  return file;
+  return OkStatus();
 }
 
 const GgufKv* GgufFile::FindKv(std::string_view key) const {

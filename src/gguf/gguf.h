@@ -5,8 +5,8 @@
 // Every length and count is checked against the bytes that remain before it is used, so a corrupt
 // or truncated file yields an error naming the file, the item and the byte offset, never a crash
 // or a huge allocation. Keys, strings and tensor data are views into the file's bytes.
-#ifndef GGUFEMBED_SRC_GGUF_H_
-#define GGUFEMBED_SRC_GGUF_H_
+#ifndef GGUFEMBED_GGUF_GGUF_H_
+#define GGUFEMBED_GGUF_GGUF_H_
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +20,8 @@
 #include "ggufembed/status.h"
 
 namespace ggufembed {
+
+class GgufReader;
 
 // Metadata value types (gguf.h `enum gguf_type`).
 enum class GgufType : uint32_t {
@@ -132,6 +134,12 @@ class GgufFile {
 
  private:
   GgufFile() = default;
+  // The steps of Parse, in file order.
+  Status ParseHeader(GgufReader& r, int64_t* n_tensors, int64_t* n_kv);
+  Status ParseKvs(GgufReader& r, int64_t n_kv);
+  Status ParseAlignment(GgufReader& r);
+  Status ParseTensorInfos(GgufReader& r, int64_t n_tensors);
+  Status LocateTensorData(GgufReader& r);
   Status TypeError(const GgufKv& kv, const char* expected) const;
   Result<const GgufKv*> Require(std::string_view key) const;
   Result<const GgufKv*> RequireArray(std::string_view key) const;
@@ -153,4 +161,4 @@ Status DequantizeTensorRow(const GgufTensorInfo& tensor, int64_t row, float* out
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_GGUF_H_
+#endif  // GGUFEMBED_GGUF_GGUF_H_

@@ -1,6 +1,6 @@
 // Human-readable and JSON dumps of a GGUF file's header, metadata and tensor table (like gguf-dump).
-#ifndef GGUFEMBED_SRC_GGUF_INFO_H_
-#define GGUFEMBED_SRC_GGUF_INFO_H_
+#ifndef GGUFEMBED_GGUF_GGUF_INFO_H_
+#define GGUFEMBED_GGUF_GGUF_INFO_H_
 
 #include <cstdint>
 #include <string>
@@ -28,4 +28,4 @@ std::string FormatInfoJson(const GgufFile& file, const InfoOptions& options = {}
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_GGUF_INFO_H_
+#endif  // GGUFEMBED_GGUF_GGUF_INFO_H_

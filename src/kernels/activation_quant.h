@@ -1,7 +1,7 @@
 // How ggml's x86 CPU backend converts activations before multiplying them by weights: the
 // "vec_dot type" of each weight type and its quantizers, so our results round the same way.
-#ifndef GGUFEMBED_SRC_ACTIVATION_QUANT_H_
-#define GGUFEMBED_SRC_ACTIVATION_QUANT_H_
+#ifndef GGUFEMBED_KERNELS_ACTIVATION_QUANT_H_
+#define GGUFEMBED_KERNELS_ACTIVATION_QUANT_H_
 
 #include <cstdint>
 
@@ -34,4 +34,4 @@ void RoundThroughActivationType(GgmlType type, float* x, int64_t n);
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_ACTIVATION_QUANT_H_
+#endif  // GGUFEMBED_KERNELS_ACTIVATION_QUANT_H_

@@ -15,11 +15,11 @@
 #include "util/arena.h"
 #include "util/check.h"
 
-#if defined(GGUFEMBED_SRC_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef GGUFEMBED_SRC_ATTENTION_INL_H_
-#undef GGUFEMBED_SRC_ATTENTION_INL_H_
+#if defined(GGUFEMBED_KERNELS_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_KERNELS_ATTENTION_INL_H_
+#undef GGUFEMBED_KERNELS_ATTENTION_INL_H_
 #else
-#define GGUFEMBED_SRC_ATTENTION_INL_H_
+#define GGUFEMBED_KERNELS_ATTENTION_INL_H_
 #endif
 
 #include "hwy/highway.h"

@@ -1,6 +1,6 @@
 // The float kernel, for weights that are not int8 blocks (f32, f16, bf16, K-quants): rows
 // dequantized to f32 (f16/bf16 widened a vector at a time), tokens in the lanes, the reference's
-// eight interleaved partial sums (numerics.h, "Matrix products, float weights").
+// eight interleaved partial sums (numerics.h, order 2).
 
 #include <cstring>
 
@@ -27,8 +27,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 // ------------------------------------------------------------------------ float kernel
 
 // out[r][v·L + l] = row r · token (t0 + v·L + l) for f32 rows (dequantized weights) against
-// `xt`, the reference's Dot for each lane: element i goes into partial sum i mod 8 (each chain
-// summed in order), then ((s0+s4)+(s2+s6))+((s1+s5)+(s3+s7)). With kFma, a·b + c is one fused
+// `xt`, the reference's Dot for each lane (numerics.h, order 2). With kFma, a·b + c is one fused
 // operation: only for weight types whose products with their activations are exact in f32
 // (f16, bf16), where fusing cannot change the result.
 template <int V, bool kFma>

@@ -1,6 +1,6 @@
 // GELU as llama.cpp's CPU backend evaluates it in GeGLU: through a table indexed by f16 bits.
-#ifndef GGUFEMBED_SRC_GELU_H_
-#define GGUFEMBED_SRC_GELU_H_
+#ifndef GGUFEMBED_KERNELS_GELU_H_
+#define GGUFEMBED_KERNELS_GELU_H_
 
 #include <cstdint>
 
@@ -27,4 +27,4 @@ inline float GeluF16(float x) {
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_GELU_H_
+#endif  // GGUFEMBED_KERNELS_GELU_H_

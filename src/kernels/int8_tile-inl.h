@@ -1,7 +1,7 @@
 // Int8 weight tiles and the portable int8 kernel: kTileRows weight rows unpacked to int8 blocks
 // (and widened to int16 for the portable kernel), multiplied by V vectors of tokens from the
 // kI16Pairs layout with i32x4.dot_i16x8_s (WebAssembly) or VPMADDWD (x86). Exact block sums, then
-// the f32 step of numerics.h ("Matrix products, int8 blocks").
+// the f32 steps of numerics.h, order 1.
 
 #include <algorithm>
 #include <cstring>

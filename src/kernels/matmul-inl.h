@@ -16,6 +16,7 @@
 #include "kernels/gelu.h"
 #include "kernels/matmul.h"
 #include "kernels/matrix.h"
+#include "util/check.h"
 
 // Per-target include guard.
 #if defined(GGUFEMBED_KERNELS_MATMUL_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -138,7 +139,7 @@ class TileSource {
       } else if (w_.type == GgmlType::kF16 || w_.type == GgmlType::kBF16) {
         WidenHalfRow(w_.type == GgmlType::kF16, w_.Row(n0 + r), f + size_t(r) * cols, cols);
       } else {
-        (void)DequantizeRow(w_.type, w_.Row(n0 + r), f + size_t(r) * cols, cols);
+        GGUFEMBED_DCHECK_OK(DequantizeRow(w_.type, w_.Row(n0 + r), f + size_t(r) * cols, cols));
       }
       tile->rows[r] = f + size_t(std::min(r, rows - 1)) * cols;
     }

@@ -5,11 +5,11 @@
 
 #include "kernels/numerics.h"
 
-#if defined(GGUFEMBED_SRC_NORM_ROPE_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef GGUFEMBED_SRC_NORM_ROPE_INL_H_
-#undef GGUFEMBED_SRC_NORM_ROPE_INL_H_
+#if defined(GGUFEMBED_KERNELS_NORM_ROPE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_KERNELS_NORM_ROPE_INL_H_
+#undef GGUFEMBED_KERNELS_NORM_ROPE_INL_H_
 #else
-#define GGUFEMBED_SRC_NORM_ROPE_INL_H_
+#define GGUFEMBED_KERNELS_NORM_ROPE_INL_H_
 #endif
 
 #include "hwy/highway.h"

@@ -1,5 +1,6 @@
 // Scalar reference operations (see kernels/reference.h). Loops are kept simple on purpose.
 #include "kernels/reference.h"
+#include "util/check.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +15,7 @@
 namespace ggufembed {
 namespace {
 
-// Eight interleaved partial sums (element i into sum i mod 8) added pairwise: a fixed order that
+// numerics.h, order 2: eight interleaved partial sums added pairwise, a fixed order that
 // 8-lane SIMD code can reproduce exactly.
 float Dot(const float* a, const float* b, int64_t n) {
   float acc[8] = {};
@@ -76,7 +77,7 @@ void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y) {
   for (int t = 0; t < n_tokens; ++t) RoundThroughActivationType(act, &xq[t * k], k);
   std::vector<float> row(static_cast<size_t>(k));
   for (int64_t n = 0; n < w.rows; ++n) {
-    (void)DequantizeRow(w.type, w.Row(n), row.data(), k);  // types were checked at load
+    GGUFEMBED_DCHECK_OK(DequantizeRow(w.type, w.Row(n), row.data(), k));  // checked at load
     for (int t = 0; t < n_tokens; ++t) y[t * w.rows + n] = Dot(row.data(), &xq[t * k], k);
   }
 }

@@ -1,8 +1,8 @@
 // Plain scalar implementations of the model's operations: the definition of what the fast kernels
 // compute and their test oracle. Rounding follows ggml where it matters for matching llama.cpp,
 // and every result is the same bits on every target (see numerics.h).
-#ifndef GGUFEMBED_SRC_REFERENCE_OPS_H_
-#define GGUFEMBED_SRC_REFERENCE_OPS_H_
+#ifndef GGUFEMBED_KERNELS_REFERENCE_H_
+#define GGUFEMBED_KERNELS_REFERENCE_H_
 
 #include <cstdint>
 
@@ -42,4 +42,4 @@ void AttentionReference(const float* q, const float* k, const float* v, int n_to
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_REFERENCE_OPS_H_
+#endif  // GGUFEMBED_KERNELS_REFERENCE_H_

@@ -2,11 +2,11 @@
 // IEEE operations in the same order, lane by lane, so results are identical on every target.
 
 // Per-target include guard (Highway's pattern for -inl.h files shared by several targets).
-#if defined(GGUFEMBED_SRC_VEC_MATH_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef GGUFEMBED_SRC_VEC_MATH_INL_H_
-#undef GGUFEMBED_SRC_VEC_MATH_INL_H_
+#if defined(GGUFEMBED_KERNELS_VEC_MATH_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_KERNELS_VEC_MATH_INL_H_
+#undef GGUFEMBED_KERNELS_VEC_MATH_INL_H_
 #else
-#define GGUFEMBED_SRC_VEC_MATH_INL_H_
+#define GGUFEMBED_KERNELS_VEC_MATH_INL_H_
 #endif
 
 #include "kernels/gelu.h"
@@ -120,7 +120,7 @@ HWY_INLINE void MulAddLanes8(const float* HWY_RESTRICT a, const float* HWY_RESTR
   }
 }
 
-// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)): the reference's reduction tree.
+// The reference's reduction of the 8 partial sums (numerics.h, order 2).
 HWY_INLINE float ReduceLanes8(const Lanes8& l) {
   HWY_ALIGN float lanes[8];
   const D8 d;

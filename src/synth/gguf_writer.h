@@ -1,6 +1,6 @@
 // GgufWriter: builds GGUF v3 files (metadata, tensor infos, aligned data) that llama.cpp reads.
-#ifndef GGUFEMBED_SRC_GGUF_WRITER_H_
-#define GGUFEMBED_SRC_GGUF_WRITER_H_
+#ifndef GGUFEMBED_SYNTH_GGUF_WRITER_H_
+#define GGUFEMBED_SYNTH_GGUF_WRITER_H_
 
 #include <cstdint>
 #include <functional>
@@ -85,4 +85,4 @@ class GgufWriter {
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_GGUF_WRITER_H_
+#endif  // GGUFEMBED_SYNTH_GGUF_WRITER_H_

@@ -1,6 +1,6 @@
 // Synthetic gemma-embedding GGUF models: real shapes, metadata and tokenizer layout, random weights.
-#ifndef GGUFEMBED_SRC_SYNTH_MODEL_H_
-#define GGUFEMBED_SRC_SYNTH_MODEL_H_
+#ifndef GGUFEMBED_SYNTH_SYNTH_MODEL_H_
+#define GGUFEMBED_SYNTH_SYNTH_MODEL_H_
 
 #include <cstdint>
 #include <string>
@@ -50,4 +50,4 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path);
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_SYNTH_MODEL_H_
+#endif  // GGUFEMBED_SYNTH_SYNTH_MODEL_H_

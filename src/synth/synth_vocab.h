@@ -1,6 +1,6 @@
 // A synthetic SentencePiece vocabulary in Gemma's GGUF layout, for models with random weights.
-#ifndef GGUFEMBED_SRC_SYNTH_VOCAB_H_
-#define GGUFEMBED_SRC_SYNTH_VOCAB_H_
+#ifndef GGUFEMBED_SYNTH_SYNTH_VOCAB_H_
+#define GGUFEMBED_SYNTH_SYNTH_VOCAB_H_
 
 #include <cstdint>
 #include <string>
@@ -41,4 +41,4 @@ SynthVocab MakeSynthVocab(uint32_t n_vocab);
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_SYNTH_VOCAB_H_
+#endif  // GGUFEMBED_SYNTH_SYNTH_VOCAB_H_

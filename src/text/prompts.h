@@ -1,6 +1,6 @@
 // EmbeddingGemma's task prompts: the plain-text prefixes its model card prescribes.
-#ifndef GGUFEMBED_SRC_PROMPTS_H_
-#define GGUFEMBED_SRC_PROMPTS_H_
+#ifndef GGUFEMBED_TEXT_PROMPTS_H_
+#define GGUFEMBED_TEXT_PROMPTS_H_
 
 #include <string>
 #include <string_view>
@@ -23,4 +23,4 @@ Status AppendPromptPrefix(std::string_view name, std::string_view title, std::st
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_PROMPTS_H_
+#endif  // GGUFEMBED_TEXT_PROMPTS_H_

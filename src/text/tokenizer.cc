@@ -84,44 +84,52 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(t.add_space_prefix_,
                              file.GetBoolOr("tokenizer.ggml.add_space_prefix", true));
 
+  GGUFEMBED_RETURN_IF_ERROR(t.IndexPieces(file.name()));
+  return t;
+}
+
+// Builds the lookups over the pieces: the hash table (duplicates are an error), the special
+// tokens longest first, and the byte tokens.
+Status Tokenizer::IndexPieces(const std::string& file_name) {
+  const size_t n = pieces_.size();
   size_t slots = 1;
   while (slots < 2 * n) slots <<= 1;  // load factor <= 1/2
-  t.piece_slots_.assign(slots, -1);
-  t.slot_mask_ = slots - 1;
+  piece_slots_.assign(slots, -1);
+  slot_mask_ = slots - 1;
   for (size_t i = 0; i < n; ++i) {
-    if (t.pieces_[i].empty()) {  // llama.cpp renames empty pieces so they stay unique
-      t.renamed_.push_back(std::make_unique<std::string>("[EMPTY_" + std::to_string(i) + "]"));
-      t.pieces_[i] = *t.renamed_.back();
+    if (pieces_[i].empty()) {  // llama.cpp renames empty pieces so they stay unique
+      renamed_.push_back(std::make_unique<std::string>("[EMPTY_" + std::to_string(i) + "]"));
+      pieces_[i] = *renamed_.back();
     }
-    for (uint64_t slot = HashPiece(t.pieces_[i]) & t.slot_mask_;; slot = (slot + 1) & t.slot_mask_) {
-      const int32_t other = t.piece_slots_[slot];
+    for (uint64_t slot = HashPiece(pieces_[i]) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
+      const int32_t other = piece_slots_[slot];
       if (other < 0) {
-        t.piece_slots_[slot] = static_cast<int32_t>(i);
+        piece_slots_[slot] = static_cast<int32_t>(i);
         break;
       }
-      if (t.pieces_[other] == t.pieces_[i]) {
+      if (pieces_[other] == pieces_[i]) {
         return Error(StatusCode::kInvalidFile, "%s: tokens %d and %zu have the same text '%.*s'",
-                     file.name().c_str(), other, i, static_cast<int>(t.pieces_[i].size()),
-                     t.pieces_[i].data());
+                     file_name.c_str(), other, i, static_cast<int>(pieces_[i].size()),
+                     pieces_[i].data());
       }
     }
-    const int32_t type = t.types_[i];
+    const int32_t type = types_[i];
     if (type == kTypeControl || type == kTypeUserDefined || type == kTypeUnknown) {
-      t.special_ids_.push_back(static_cast<int32_t>(i));
+      special_ids_.push_back(static_cast<int32_t>(i));
     }
   }
   // Longest first; equal lengths by id, so the order is deterministic.
-  std::stable_sort(t.special_ids_.begin(), t.special_ids_.end(), [&](int32_t a, int32_t b) {
-    return t.pieces_[a].size() > t.pieces_[b].size();
+  std::stable_sort(special_ids_.begin(), special_ids_.end(), [&](int32_t a, int32_t b) {
+    return pieces_[a].size() > pieces_[b].size();
   });
   for (int c = 0; c < 256; ++c) {
     char hex[8];
     std::snprintf(hex, sizeof(hex), "<0x%02X>", c);
-    int32_t id = t.Find(hex);
-    if (id < 0) id = t.Find(std::string_view(reinterpret_cast<const char*>(&c), 1));
-    t.byte_ids_[c] = id;
+    int32_t id = Find(hex);
+    if (id < 0) id = Find(std::string_view(reinterpret_cast<const char*>(&c), 1));
+    byte_ids_[c] = id;
   }
-  return t;
+  return OkStatus();
 }
 
 int32_t Tokenizer::Find(std::string_view piece) const {

@@ -1,6 +1,6 @@
 // Tokenizer: SentencePiece (GGUF tokenizer model "llama") exactly as llama.cpp implements it.
-#ifndef GGUFEMBED_SRC_TOKENIZER_H_
-#define GGUFEMBED_SRC_TOKENIZER_H_
+#ifndef GGUFEMBED_TEXT_TOKENIZER_H_
+#define GGUFEMBED_TEXT_TOKENIZER_H_
 
 #include <cstdint>
 #include <memory>
@@ -68,6 +68,7 @@ class Tokenizer {
   bool add_eos() const { return add_eos_; }
 
  private:
+  Status IndexPieces(const std::string& file_name);
   // Splits `text` into scratch.fragments.
   void Partition(std::string_view text, bool parse_special, TokenizerScratch& scratch) const;
   // Appends the tokens of one raw fragment (spaces already escaped) to `out`.
@@ -92,4 +93,4 @@ class Tokenizer {
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_TOKENIZER_H_
+#endif  // GGUFEMBED_TEXT_TOKENIZER_H_

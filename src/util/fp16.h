@@ -1,6 +1,6 @@
 // Scalar IEEE half (f16) and bfloat16 conversions, bit-exact with ggml (round to nearest even).
-#ifndef GGUFEMBED_SRC_FP16_H_
-#define GGUFEMBED_SRC_FP16_H_
+#ifndef GGUFEMBED_UTIL_FP16_H_
+#define GGUFEMBED_UTIL_FP16_H_
 
 #include <cmath>
 #include <cstdint>
@@ -66,4 +66,4 @@ inline uint16_t F32ToBf16(float f) {
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_FP16_H_
+#endif  // GGUFEMBED_UTIL_FP16_H_

@@ -1,6 +1,6 @@
 // Minimal JSON output helpers: escaped strings and round-trippable numbers.
-#ifndef GGUFEMBED_SRC_JSON_H_
-#define GGUFEMBED_SRC_JSON_H_
+#ifndef GGUFEMBED_UTIL_JSON_H_
+#define GGUFEMBED_UTIL_JSON_H_
 
 #include <string>
 #include <string_view>
@@ -18,4 +18,4 @@ void AppendJsonDouble(std::string& out, double v);
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_JSON_H_
+#endif  // GGUFEMBED_UTIL_JSON_H_

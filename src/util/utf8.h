@@ -1,6 +1,6 @@
 // UTF-8 helpers: encoding a code point and measuring characters the way llama.cpp's tokenizer does.
-#ifndef GGUFEMBED_SRC_UTF8_H_
-#define GGUFEMBED_SRC_UTF8_H_
+#ifndef GGUFEMBED_UTIL_UTF8_H_
+#define GGUFEMBED_UTIL_UTF8_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -79,4 +79,4 @@ inline size_t FindInvalidUtf8(std::string_view s) {
 
 }  // namespace ggufembed
 
-#endif  // GGUFEMBED_SRC_UTF8_H_
+#endif  // GGUFEMBED_UTIL_UTF8_H_

@@ -9,19 +9,10 @@
 
 namespace ggufembed::gemma_embedding {
 
-Result<Config> Config::FromGguf(const GgufFile& f) {
-  Config c;
-  GGUFEMBED_ASSIGN_OR_RETURN(std::string_view arch, f.GetString("general.architecture"));
-  c.architecture = std::string(arch);
-  if (c.architecture != "gemma-embedding") {
-    return Error(StatusCode::kUnsupported,
-                 "%s: architecture '%s' is not supported (supported: gemma-embedding)",
-                 f.name().c_str(), c.architecture.c_str());
-  }
-  if (const GgufKv* kv = f.FindKv("general.name"); kv && kv->value.type == GgufType::kString) {
-    c.name = std::string(kv->value.AsString());
-  }
-  const std::string p = c.architecture + ".";
+namespace {
+
+// Sizes of the transformer: context, width, layers, heads.
+Status ReadShape(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_ASSIGN_OR_RETURN(c.n_ctx_train, GetSize(f, p + "context_length", 1, kMaxSize, true, 0));
   GGUFEMBED_ASSIGN_OR_RETURN(c.n_embd, GetSize(f, p + "embedding_length", 1, kMaxSize, true, 0));
   GGUFEMBED_ASSIGN_OR_RETURN(c.n_layer, GetSize(f, p + "block_count", 1, 4096, true, 0));
@@ -41,6 +32,11 @@ Result<Config> Config::FromGguf(const GgufFile& f) {
   if (c.head_dim < 1 || c.head_dim_v < 1) {
     return Error(StatusCode::kInvalidFile, "%s: heads of width 0", f.name().c_str());
   }
+  return OkStatus();
+}
+
+// Rotary embeddings, the sliding window and the norms' epsilon.
+Status ReadPositions(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_ASSIGN_OR_RETURN(c.n_rot, GetSize(f, p + "rope.dimension_count", 0, c.head_dim, false,
                                               c.head_dim));
   if (c.n_rot % 2 != 0) {
@@ -70,6 +66,11 @@ Result<Config> Config::FromGguf(const GgufFile& f) {
     return Error(StatusCode::kUnsupported, "%s: rope.scaling.factor %g is not supported",
                  f.name().c_str(), factor);
   }
+  return OkStatus();
+}
+
+// Pooling, the optional dense projections, the vocabulary size.
+Status ReadHead(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_ASSIGN_OR_RETURN(int pooling, GetSize(f, p + "pooling_type", 0, 4, false, 1));
   if (pooling == 4) {
     return Error(StatusCode::kUnsupported,
@@ -108,6 +109,27 @@ Result<Config> Config::FromGguf(const GgufFile& f) {
         "not the sentence-transformers embedding; convert the model with llama.cpp's "
         "--sentence-transformers-dense-modules to get them");
   }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<Config> Config::FromGguf(const GgufFile& f) {
+  Config c;
+  GGUFEMBED_ASSIGN_OR_RETURN(std::string_view arch, f.GetString("general.architecture"));
+  c.architecture = std::string(arch);
+  if (c.architecture != "gemma-embedding") {
+    return Error(StatusCode::kUnsupported,
+                 "%s: architecture '%s' is not supported (supported: gemma-embedding)",
+                 f.name().c_str(), c.architecture.c_str());
+  }
+  if (const GgufKv* kv = f.FindKv("general.name"); kv && kv->value.type == GgufType::kString) {
+    c.name = std::string(kv->value.AsString());
+  }
+  const std::string p = c.architecture + ".";
+  GGUFEMBED_RETURN_IF_ERROR(ReadShape(f, p, c));
+  GGUFEMBED_RETURN_IF_ERROR(ReadPositions(f, p, c));
+  GGUFEMBED_RETURN_IF_ERROR(ReadHead(f, p, c));
   if (c.n_swa == 257) {
     c.warnings.push_back(f.name() +
                          ": attention.sliding_window is 257; EmbeddingGemma uses 512 (files "

@@ -1,6 +1,6 @@
 // Config: a gemma-embedding model's hyperparameters, read and checked from GGUF metadata.
-#ifndef GGUFEMBED_SRC_MODEL_CONFIG_H_
-#define GGUFEMBED_SRC_MODEL_CONFIG_H_
+#ifndef GGUFEMBED_MODELS_GEMMA_EMBEDDING_CONFIG_H_
+#define GGUFEMBED_MODELS_GEMMA_EMBEDDING_CONFIG_H_
 
 #include <cstdint>
 #include <string>
@@ -49,4 +49,4 @@ struct Config {
 
 }  // namespace ggufembed::gemma_embedding
 
-#endif  // GGUFEMBED_SRC_MODEL_CONFIG_H_
+#endif  // GGUFEMBED_MODELS_GEMMA_EMBEDDING_CONFIG_H_

@@ -62,103 +62,117 @@ struct Buffers {
   }
 };
 
+// One pass over T tokens: the model, its buffers, and the steps every block uses.
+struct Pass {
+  const Config& c;
+  const Weights& w;
+  int T;
+  Buffers b;
+  OpProfile* profile;
+
+  // Prepares `src` [T × cols] for products with `weights` (quantized or rounded as ggml does).
+  void Prepare(const Matrix& weights, const float* src, int cols) {
+    ProfileScope p(profile, Op::kMatMul);
+    b.in.n_tokens = T;
+    b.in.cols = cols;
+    PrepareMatMulInput(weights.type, src, &b.in);
+  }
+  // dst [T × weights.rows] = the prepared input times weightsᵀ.
+  void Product(const Matrix& weights, float* dst) {
+    ProfileScope p(profile, Op::kMatMul);
+    MatMul(weights, b.in, b.scratch, dst, static_cast<size_t>(weights.rows));
+  }
+  // x [T × n_embd] normed into h.
+  void Norm(const float* x, const float* weight, float* h) {
+    ProfileScope p(profile, Op::kNormRope);
+    RmsNormRows(x, weight, T, c.n_embd, c.n_embd, c.rms_eps, h);
+  }
+  // The sub-block output `o` normed with `norm` and added to the residual stream.
+  void PostNormResidual(const float* norm) {
+    ProfileScope p(profile, Op::kNormRope);
+    RmsNormRows(b.o, norm, T, c.n_embd, c.n_embd, c.rms_eps, b.o);
+    AddInPlace(b.x, b.o, size_t(T) * c.n_embd);
+  }
+};
+
+// Attention: pre-norm, projections, per-head Q/K norms, RoPE, scaled softmax attention over the
+// layer's window, output projection, post-norm, residual.
+void AttentionBlock(Pass& p, const LayerWeights& l, const RopeTables::Table& rope,
+                    int half_window) {
+  const Config& c = p.c;
+  Buffers& b = p.b;
+  const int T = p.T;
+  p.Norm(b.x, l.attn_norm, b.h);
+  p.Prepare(l.attn_q, b.h, c.n_embd);
+  p.Product(l.attn_q, b.q);
+  if (l.attn_k.type != l.attn_q.type) p.Prepare(l.attn_k, b.h, c.n_embd);
+  p.Product(l.attn_k, b.k);
+  if (l.attn_v.type != l.attn_k.type) p.Prepare(l.attn_v, b.h, c.n_embd);
+  p.Product(l.attn_v, b.v);
+  {
+    ProfileScope scope(p.profile, Op::kNormRope);
+    RmsNormRows(b.q, l.attn_q_norm, T * c.n_head, c.head_dim, c.head_dim, c.rms_eps, b.q);
+    RmsNormRows(b.k, l.attn_k_norm, T * c.n_head_kv, c.head_dim, c.head_dim, c.rms_eps, b.k);
+    RopeRows(b.q, T, c.n_head, c.head_dim, c.n_rot, rope.cos, rope.sin);
+    RopeRows(b.k, T, c.n_head_kv, c.head_dim, c.n_rot, rope.cos, rope.sin);
+    const float q_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    ScaleInPlace(b.q, q_scale, size_t(T) * c.n_head * c.head_dim);
+  }
+  {
+    ProfileScope scope(p.profile, Op::kAttention);
+    Attention(b.q, b.k, b.v, T, c.n_head, c.n_head_kv, c.head_dim, c.head_dim_v, half_window,
+              b.attention, b.att);
+  }
+  p.Prepare(l.attn_output, b.att, c.n_head * c.head_dim_v);
+  p.Product(l.attn_output, b.o);
+  p.PostNormResidual(l.post_attention_norm);
+}
+
+// Feed-forward: pre-norm, GeGLU (GELU on the gate times up), down, post-norm, residual.
+void FeedForwardBlock(Pass& p, const LayerWeights& l) {
+  const int ff = p.c.n_ff;
+  Buffers& b = p.b;
+  p.Norm(b.x, l.ffn_norm, b.h);
+  p.Prepare(l.ffn_gate, b.h, p.c.n_embd);
+  if (l.ffn_up.type != l.ffn_gate.type) {  // no shared input: two plain products
+    p.Product(l.ffn_gate, b.gg);
+    p.Prepare(l.ffn_up, b.h, p.c.n_embd);
+    p.Product(l.ffn_up, b.up);
+    ProfileScope scope(p.profile, Op::kGeGLU);
+    for (size_t i = 0; i < size_t(p.T) * ff; ++i) b.gg[i] = GeluF16(b.gg[i]) * b.up[i];
+  } else {
+    ProfileScope scope(p.profile, Op::kGeGLU);
+    MatMulGeGLU(l.ffn_gate, l.ffn_up, b.in, b.scratch, b.gg, static_cast<size_t>(ff));
+  }
+  p.Prepare(l.ffn_down, b.gg, ff);
+  p.Product(l.ffn_down, b.o);
+  p.PostNormResidual(l.post_ffw_norm);
+}
+
 Status ForwardImpl(const Config& c, const Weights& w, const int32_t* tokens, int T,
                    ForwardWorkspace& ws, float* hidden, OpProfile* profile) {
-  const int d = c.n_embd, ff = c.n_ff;
-  const int q_dim = c.n_head * c.head_dim, o_dim = c.n_head * c.head_dim_v;
-  Buffers b;
-  GGUFEMBED_RETURN_IF_ERROR(ws.arena.Carve([&](Arena& a) { b.Carve(a, c, w, T); }));
-  MatMulInput& in = b.in;
-  float *x = b.x, *h = b.h, *o = b.o, *q = b.q, *k = b.k, *v = b.v, *att = b.att, *gg = b.gg;
-
-  // Prepares `src` [n × cols] for products with `weights` (quantized or rounded as ggml does).
-  auto prepare = [&](const Matrix& weights, const float* src, int n, int cols) {
-    ProfileScope p(profile, Op::kMatMul);
-    in.n_tokens = n;
-    in.cols = cols;
-    PrepareMatMulInput(weights.type, src, &in);
-  };
-  // dst [T × weights.rows] = the prepared input times weightsᵀ.
-  auto matmul = [&](const Matrix& weights, float* dst) {
-    ProfileScope p(profile, Op::kMatMul);
-    MatMul(weights, in, b.scratch, dst, static_cast<size_t>(weights.rows));
-  };
-  // The sub-block output `o` normed with `norm` and added to the residual stream.
-  auto post_norm_residual = [&](const float* norm) {
-    ProfileScope p(profile, Op::kNormRope);
-    RmsNormRows(o, norm, T, d, d, c.rms_eps, o);
-    AddInPlace(x, o, size_t(T) * d);
-  };
-
+  Pass p{c, w, T, {}, profile};
+  GGUFEMBED_RETURN_IF_ERROR(ws.arena.Carve([&](Arena& a) { p.b.Carve(a, c, w, T); }));
+  const int d = c.n_embd;
   RopeTables::Table rope[2];  // [global, sliding]
   {
-    ProfileScope p(profile, Op::kOther);
+    ProfileScope scope(profile, Op::kOther);
     rope[0] = ws.rope.Get(c.rope_base, c.n_rot, T);
     rope[1] = ws.rope.Get(c.rope_base_swa, c.n_rot, T);
     // Token embeddings, scaled by sqrt(n_embd).
     for (int t = 0; t < T; ++t) {
       GGUFEMBED_DCHECK_OK(  // the type was checked at load
-          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), x + size_t(t) * d, d));
+          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), p.b.x + size_t(t) * d, d));
     }
-    ScaleInPlace(x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
+    ScaleInPlace(p.b.x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
   }
-  const float q_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   for (int il = 0; il < c.n_layer; ++il) {
-    const LayerWeights& l = w.layers[il];
-    const RopeTables::Table& r = rope[c.IsSlidingLayer(il) ? 1 : 0];
-    const int half_window = c.IsSlidingLayer(il) ? c.n_swa / 2 : -1;
-
-    // Attention: pre-norm, projections, per-head Q/K norms, RoPE, scaled softmax attention.
-    {
-      ProfileScope p(profile, Op::kNormRope);
-      RmsNormRows(x, l.attn_norm, T, d, d, c.rms_eps, h);
-    }
-    prepare(l.attn_q, h, T, d);
-    matmul(l.attn_q, q);
-    if (l.attn_k.type != l.attn_q.type) prepare(l.attn_k, h, T, d);
-    matmul(l.attn_k, k);
-    if (l.attn_v.type != l.attn_k.type) prepare(l.attn_v, h, T, d);
-    matmul(l.attn_v, v);
-    {
-      ProfileScope p(profile, Op::kNormRope);
-      RmsNormRows(q, l.attn_q_norm, T * c.n_head, c.head_dim, c.head_dim, c.rms_eps, q);
-      RmsNormRows(k, l.attn_k_norm, T * c.n_head_kv, c.head_dim, c.head_dim, c.rms_eps, k);
-      RopeRows(q, T, c.n_head, c.head_dim, c.n_rot, r.cos, r.sin);
-      RopeRows(k, T, c.n_head_kv, c.head_dim, c.n_rot, r.cos, r.sin);
-      ScaleInPlace(q, q_scale, size_t(T) * q_dim);
-    }
-    {
-      ProfileScope p(profile, Op::kAttention);
-      Attention(q, k, v, T, c.n_head, c.n_head_kv, c.head_dim, c.head_dim_v, half_window,
-                b.attention, att);
-    }
-    prepare(l.attn_output, att, T, o_dim);
-    matmul(l.attn_output, o);
-    post_norm_residual(l.post_attention_norm);
-
-    // Feed-forward: pre-norm, GeGLU (GELU on the gate times up), down, post-norm, residual.
-    {
-      ProfileScope p(profile, Op::kNormRope);
-      RmsNormRows(x, l.ffn_norm, T, d, d, c.rms_eps, h);
-    }
-    prepare(l.ffn_gate, h, T, d);
-    if (l.ffn_up.type != l.ffn_gate.type) {  // no shared input: two plain products
-      matmul(l.ffn_gate, gg);
-      prepare(l.ffn_up, h, T, d);
-      matmul(l.ffn_up, b.up);
-      ProfileScope p(profile, Op::kGeGLU);
-      for (size_t i = 0; i < size_t(T) * ff; ++i) gg[i] = GeluF16(gg[i]) * b.up[i];
-    } else {
-      ProfileScope p(profile, Op::kGeGLU);
-      MatMulGeGLU(l.ffn_gate, l.ffn_up, in, b.scratch, gg, static_cast<size_t>(ff));
-    }
-    prepare(l.ffn_down, gg, T, ff);
-    matmul(l.ffn_down, o);
-    post_norm_residual(l.post_ffw_norm);
+    const bool sliding = c.IsSlidingLayer(il);
+    AttentionBlock(p, w.layers[il], rope[sliding ? 1 : 0], sliding ? c.n_swa / 2 : -1);
+    FeedForwardBlock(p, w.layers[il]);
   }
-
-  ProfileScope p(profile, Op::kPoolDense);
-  RmsNormRows(x, w.output_norm, T, d, d, c.rms_eps, hidden);
+  ProfileScope scope(profile, Op::kPoolDense);
+  RmsNormRows(p.b.x, w.output_norm, T, d, d, c.rms_eps, hidden);
   return OkStatus();
 }
 

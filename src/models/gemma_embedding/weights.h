@@ -1,6 +1,6 @@
 // Weights: non-owning views of a gemma-embedding model's tensors in the mapped GGUF file.
-#ifndef GGUFEMBED_SRC_MODEL_WEIGHTS_H_
-#define GGUFEMBED_SRC_MODEL_WEIGHTS_H_
+#ifndef GGUFEMBED_MODELS_GEMMA_EMBEDDING_WEIGHTS_H_
+#define GGUFEMBED_MODELS_GEMMA_EMBEDDING_WEIGHTS_H_
 
 #include <cstdint>
 #include <memory>
@@ -54,4 +54,4 @@ struct Weights {
 
 }  // namespace ggufembed::gemma_embedding
 
-#endif  // GGUFEMBED_SRC_MODEL_WEIGHTS_H_
+#endif  // GGUFEMBED_MODELS_GEMMA_EMBEDDING_WEIGHTS_H_
