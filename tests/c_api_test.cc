@@ -1,6 +1,10 @@
 // The C API over the Embedder: the same vectors, the last-error protocol, tokenization buffers.
 #include <catch2/catch.hpp>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "ggufembed/embedder.h"
 #include "ggufembed/ggufembed_c.h"
@@ -90,6 +94,63 @@ TEST_CASE("C API errors set the last error and return NULL or -1", "[c_api]") {
   CHECK(ggufembed_last_error_code() == GGUFEMBED_OK);
   ggufembed_result_free(r);
   ggufembed_model_free(model);
+}
+
+
+TEST_CASE("C API reports the options struct's layout", "[c_api]") {
+  std::vector<int32_t> layout(17, -1);
+  REQUIRE(ggufembed_options_layout(layout.data(), 17) == 17);
+  const std::vector<int32_t> expect = {
+      static_cast<int32_t>(sizeof(ggufembed_options)),
+      static_cast<int32_t>(offsetof(ggufembed_options, prompt)), sizeof(void*),
+      static_cast<int32_t>(offsetof(ggufembed_options, title)), sizeof(void*),
+      static_cast<int32_t>(offsetof(ggufembed_options, prompt_text)), sizeof(void*),
+      static_cast<int32_t>(offsetof(ggufembed_options, dim)), 4,
+      static_cast<int32_t>(offsetof(ggufembed_options, normalize)), 4,
+      static_cast<int32_t>(offsetof(ggufembed_options, truncate)), 4,
+      static_cast<int32_t>(offsetof(ggufembed_options, parse_special)), 4,
+      static_cast<int32_t>(offsetof(ggufembed_options, pooling)), 4};
+  CHECK(layout == expect);
+  // The values, spelled out: js/src/layout.js writes the wasm32 struct at these offsets.
+  if (sizeof(void*) == 4) {
+    CHECK(layout == std::vector<int32_t>{32, 0, 4, 4, 4, 8, 4, 12, 4, 16, 4, 20, 4, 24, 4, 28, 4});
+  } else {
+    CHECK(layout == std::vector<int32_t>{48, 0, 8, 8, 8, 16, 8, 24, 4, 28, 4, 32, 4, 36, 4, 40, 4});
+  }
+  // A short buffer gets the first values; the count is returned either way.
+  std::vector<int32_t> head(3, -1);
+  CHECK(ggufembed_options_layout(head.data(), 2) == 17);
+  CHECK(head == std::vector<int32_t>{layout[0], layout[1], -1});
+  CHECK(ggufembed_options_layout(nullptr, 0) == 17);
+}
+
+TEST_CASE("C API buffers: a size above the limit is refused, realloc keeps the contents",
+          "[c_api]") {
+  const size_t limit = ggufembed_max_buffer_size();
+  if (sizeof(void*) == 4) {
+    // wasm32: 4 GiB less one 64 KiB page (emscripten's heap maximum) less 256 MiB.
+    CHECK(limit == size_t{4026466304u});
+  } else {
+    CHECK(limit == static_cast<size_t>(PTRDIFF_MAX));
+  }
+  CHECK(ggufembed_alloc(limit + 1) == nullptr);
+  CHECK(ggufembed_last_error_code() == GGUFEMBED_OUT_OF_MEMORY);
+  CHECK(std::string(ggufembed_last_error_message()) ==
+        "cannot allocate " + std::to_string(limit + 1) + " bytes: more than the " +
+            std::to_string(limit) + " bytes one buffer can take");
+
+  auto* p = static_cast<uint8_t*>(ggufembed_alloc(1000));
+  REQUIRE(p != nullptr);
+  CHECK(ggufembed_last_error_code() == GGUFEMBED_OK);
+  for (int i = 0; i < 1000; ++i) p[i] = static_cast<uint8_t>(i * 7);
+  CHECK(ggufembed_realloc(p, limit + 1) == nullptr);  // refused: p stays valid
+  CHECK(ggufembed_last_error_code() == GGUFEMBED_OUT_OF_MEMORY);
+  auto* q = static_cast<uint8_t*>(ggufembed_realloc(p, 1 << 20));
+  REQUIRE(q != nullptr);
+  bool same = true;
+  for (int i = 0; i < 1000; ++i) same = same && q[i] == static_cast<uint8_t>(i * 7);
+  CHECK(same);
+  ggufembed_free(q);
 }
 
 }  // namespace

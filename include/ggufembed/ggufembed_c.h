@@ -26,8 +26,20 @@ enum {
 int ggufembed_last_error_code(void);
 const char* ggufembed_last_error_message(void);
 
-/* Memory for buffers handed to the API (the wasm side fills model bytes in place). */
+/* The largest buffer `ggufembed_alloc` and `ggufembed_realloc` accept: in WebAssembly the heap's
+   maximum size (emscripten_get_heap_max(): 4 GiB less one page, from -sMAXIMUM_MEMORY=4GB) less
+   256 MiB kept for the engine; natively PTRDIFF_MAX. */
+size_t ggufembed_max_buffer_size(void);
+
+/* Memory for buffers handed to the API (the wasm side fills model bytes in place). NULL, with
+   GGUFEMBED_OUT_OF_MEMORY as the last error, when `size` is above `ggufembed_max_buffer_size()`
+   or the memory is not there. In wasm32 `size_t` is 32 bits: JavaScript callers must check a
+   size against the limit as a JS number first, since a larger one would arrive here wrapped
+   modulo 2^32 (js/src/index.js does, in heapAlloc). */
 void* ggufembed_alloc(size_t size);
+/* Resizes a buffer from `ggufembed_alloc` like realloc: the contents up to the smaller size are
+   kept; on failure it returns NULL and the old buffer stays valid. */
+void* ggufembed_realloc(void* ptr, size_t size);
 void ggufembed_free(void* ptr);
 
 /* A parsed GGUF file. */
@@ -86,6 +98,13 @@ typedef struct ggufembed_options {
 } ggufembed_options;
 
 void ggufembed_options_init(ggufembed_options* options);
+
+/* The layout of `ggufembed_options` for bindings that write the struct into memory themselves
+   (js/src/layout.js, checked against this by the tests and when the module loads): writes up to
+   `capacity` values to `out` — sizeof(ggufembed_options), then the offset and size in bytes of
+   each field in declaration order (prompt, title, prompt_text, dim, normalize, truncate,
+   parse_special, pooling) — and returns how many there are (17). */
+int32_t ggufembed_options_layout(int32_t* out, int32_t capacity);
 
 typedef struct ggufembed_result ggufembed_result;
 

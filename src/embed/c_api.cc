@@ -1,4 +1,6 @@
 // The C API: thin wrappers that turn Status errors into a thread-local last error.
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -13,6 +15,11 @@
 #include "util/json.h"
 #include "text/prompts.h"
 #include "ggufembed/status.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/heap.h>
+#include <malloc.h>
+#endif
 
 using ggufembed::GgufFile;
 using ggufembed::Status;
@@ -72,7 +79,67 @@ extern "C" {
 int ggufembed_last_error_code(void) { return g_error_code; }
 const char* ggufembed_last_error_message(void) { return g_error_message.c_str(); }
 
-void* ggufembed_alloc(size_t size) { return std::malloc(size > 0 ? size : 1); }
+size_t ggufembed_max_buffer_size(void) {
+#ifdef __EMSCRIPTEN__
+  // The largest heap the module may grow to (-sMAXIMUM_MEMORY, capped by emscripten one page
+  // short of 4 GiB), less room for the engine's own allocations: the vocabulary, the
+  // forward pass's arena, results, and the other buffers of a load.
+  constexpr size_t kEngineHeadroom = size_t{256} << 20;
+  const size_t heap_max = emscripten_get_heap_max();
+  return heap_max > kEngineHeadroom ? heap_max - kEngineHeadroom : 0;
+#else
+  return static_cast<size_t>(PTRDIFF_MAX);
+#endif
+}
+
+namespace {
+bool CheckBufferSize(size_t size) {
+  const size_t limit = ggufembed_max_buffer_size();
+  if (size <= limit) return true;
+  SetError(ggufembed::Error(StatusCode::kOutOfMemory,
+                            "cannot allocate %zu bytes: more than the %zu bytes one buffer can take",
+                            size, limit));
+  return false;
+}
+}  // namespace
+
+void* ggufembed_alloc(size_t size) {
+  if (!CheckBufferSize(size)) return nullptr;
+  void* ptr = std::malloc(size > 0 ? size : 1);
+  if (ptr == nullptr) {
+    SetError(ggufembed::Error(StatusCode::kOutOfMemory, "cannot allocate %zu bytes", size));
+    return nullptr;
+  }
+  ClearError();
+  return ptr;
+}
+
+void* ggufembed_realloc(void* ptr, size_t size) {
+  if (!CheckBufferSize(size)) return nullptr;
+#ifdef __EMSCRIPTEN__
+  // Emscripten's dlmalloc grows a block in place only when the free space at the top of the heap
+  // already holds the growth; otherwise it allocates a new block past the old one and copies, so
+  // a buffer grown step by step to N bytes would leave the heap (which never shrinks) at about
+  // 2.5 N. Allocating the missing bytes and freeing them first extends that free top, and the
+  // block that ends there (a model being streamed in, usually) then grows in place: a 333 MB
+  // buffer grown by 1.5x steps from 1 MiB leaves a heap of 1.1 N instead of 2.55 N. If the block
+  // is not at the top, nothing is lost: realloc moves it into that space.
+  const size_t old_size = ptr != nullptr ? malloc_usable_size(ptr) : 0;
+  if (ptr != nullptr && size > old_size) {
+    void* volatile spare = std::malloc(size - old_size);  // volatile: the pair is not elided
+    std::free(spare);
+  }
+#endif
+  void* grown = std::realloc(ptr, size > 0 ? size : 1);
+  if (grown == nullptr) {
+    SetError(ggufembed::Error(StatusCode::kOutOfMemory, "cannot grow a buffer to %zu bytes",
+                              size));
+    return nullptr;
+  }
+  ClearError();
+  return grown;
+}
+
 void ggufembed_free(void* ptr) { std::free(ptr); }
 
 ggufembed_gguf* ggufembed_gguf_open_file(const char* path) {
@@ -185,6 +252,22 @@ const char* ggufembed_model_info_json(ggufembed_model* model) {
   out += "]}";
   ClearError();
   return out.c_str();
+}
+
+int32_t ggufembed_options_layout(int32_t* out, int32_t capacity) {
+#define GGUFEMBED_FIELD(f) \
+  static_cast<int32_t>(offsetof(ggufembed_options, f)), \
+      static_cast<int32_t>(sizeof(ggufembed_options::f))
+  const int32_t layout[] = {
+      static_cast<int32_t>(sizeof(ggufembed_options)),
+      GGUFEMBED_FIELD(prompt),   GGUFEMBED_FIELD(title),         GGUFEMBED_FIELD(prompt_text),
+      GGUFEMBED_FIELD(dim),      GGUFEMBED_FIELD(normalize),     GGUFEMBED_FIELD(truncate),
+      GGUFEMBED_FIELD(parse_special), GGUFEMBED_FIELD(pooling),
+  };
+#undef GGUFEMBED_FIELD
+  const int32_t n = static_cast<int32_t>(sizeof(layout) / sizeof(layout[0]));
+  for (int32_t i = 0; i < n && i < capacity && out != nullptr; ++i) out[i] = layout[i];
+  return n;
 }
 
 void ggufembed_options_init(ggufembed_options* options) {
