@@ -147,13 +147,25 @@ export interface LoadOptions extends ModuleOptions {
 }
 
 /**
- * Loads a gemma-embedding GGUF: a file path (Node), a URL (fetched, or read when file:), a Blob or
- * File, or the bytes. Throws `GgufembedError` for unreadable, malformed or unsupported models.
+ * Where a model comes from: a file path (Node), a URL (fetched, or read when file: in Node), a Blob
+ * or File, a fetch Response, a stream of Uint8Array chunks, or the bytes.
  */
-export function loadEmbedder(
-  source: string | URL | Blob | ArrayBuffer | ArrayBufferView,
-  options?: LoadOptions,
-): Promise<Embedder>;
+export type ModelSource =
+  | string
+  | URL
+  | Blob
+  | Response
+  | ReadableStream<Uint8Array>
+  | ArrayBuffer
+  | ArrayBufferView;
+
+/**
+ * Loads a gemma-embedding GGUF into the WebAssembly heap, read straight into one buffer there.
+ * Throws `GgufembedError`: `out_of_memory` (before anything is read) for a model larger than the
+ * heap can take (about 3.75 GiB), `io_error` for unreadable sources, `invalid_file` or
+ * `unsupported` for malformed or unsupported models.
+ */
+export function loadEmbedder(source: ModelSource, options?: LoadOptions): Promise<Embedder>;
 
 /** Cosine similarity of two equal-length vectors. */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

@@ -1,5 +1,6 @@
 // ggufembed for Node.js and browsers: the WebAssembly engine behind a small promise-based API.
 import createGgufembedModule from "./ggufembed.mjs";
+import { OPTIONS_LAYOUT, optionsLayoutMismatch, readOptionsLayout } from "./layout.js";
 
 // Indexed by the C API's error codes (src/ggufembed_c.h).
 const ERROR_CODES = [
@@ -39,10 +40,16 @@ async function loadWasmBinary(wasm) {
 }
 
 // One module instance per process for the default wasm file; explicit `wasm` options get their own.
+// A module whose ggufembed_options struct is laid out unlike layout.js (a mismatched .wasm) is
+// refused before any call could write options into the wrong fields.
 let defaultModule;
 function getModule(options = {}) {
-  const instantiate = async () =>
-    createGgufembedModule({ wasmBinary: await loadWasmBinary(options.wasm) });
+  const instantiate = async () => {
+    const mod = await createGgufembedModule({ wasmBinary: await loadWasmBinary(options.wasm) });
+    const mismatch = optionsLayoutMismatch(readOptionsLayout(mod), OPTIONS_LAYOUT);
+    if (mismatch) throw new GgufembedError("internal", `the wasm module does not match index.js: ${mismatch}`);
+    return mod;
+  };
   if (options.wasm !== undefined) return instantiate();
   defaultModule ??= instantiate();
   return defaultModule;
@@ -53,11 +60,66 @@ function lastError(mod) {
   return new GgufembedError(code, mod.UTF8ToString(mod._ggufembed_last_error_message()));
 }
 
+// ------------------------------------------------------------------------- heap allocations
+//
+// Sizes are JS numbers (exact up to 2^53) until checked here against the module's limit for one
+// buffer; only then do they become a wasm32 size_t, which would silently wrap anything of 4 GiB
+// or more modulo 2^32 (a 4 GiB + 1 MiB file would get a 1 MiB buffer). Every allocation and
+// every size handed to the C API goes through checkBufferSize.
+
+const maxBufferSizes = new WeakMap();
+/** The largest buffer the module allocates (`ggufembed_max_buffer_size`: 4 GiB less one page and 256 MiB). */
+function maxBufferSize(mod) {
+  let limit = maxBufferSizes.get(mod);
+  if (limit === undefined) {
+    limit = mod._ggufembed_max_buffer_size() >>> 0;
+    maxBufferSizes.set(mod, limit);
+  }
+  return limit;
+}
+
+const gib = (n) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+
+// `what` names the buffer in messages, e.g. "m.gguf: the file".
+function checkBufferSize(mod, size, what) {
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new GgufembedError("invalid_argument", `${what}: ${size} is not a valid size in bytes`);
+  }
+  const limit = maxBufferSize(mod);
+  if (size > limit) {
+    throw new GgufembedError("out_of_memory",
+      `${what} is ${size} bytes (${gib(size)}), more than the ${limit} bytes (${gib(limit)}) ` +
+      "that fit in the WebAssembly heap (wasm32: at most 4 GiB, less room for the engine)");
+  }
+}
+
+// A heap buffer of `size` bytes; a GgufembedError (out_of_memory) when it cannot be had.
+function heapAlloc(mod, size, what) {
+  checkBufferSize(mod, size, what);
+  const ptr = mod._ggufembed_alloc(size) >>> 0;  // pointers above 2 GiB are negative i32
+  if (ptr === 0) throw new GgufembedError("out_of_memory", `${what}: ${lastError(mod).message}`);
+  return ptr;
+}
+
+// Resizes a heap buffer; on failure `ptr` stays valid (and the caller's to free).
+function heapRealloc(mod, ptr, size, what) {
+  checkBufferSize(mod, size, what);
+  const grown = mod._ggufembed_realloc(ptr, size) >>> 0;
+  if (grown === 0) throw new GgufembedError("out_of_memory", `${what}: ${lastError(mod).message}`);
+  return grown;
+}
+
+// An int32 argument of the C API: anything else would be truncated by the wasm call.
+function checkInt32(value, what) {
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value > 2 ** 31 - 1) {
+    throw new GgufembedError("invalid_argument", `${what} must be a 32-bit integer, got ${value}`);
+  }
+}
+
 // Calls `fn(ptr)` with `text` as a NUL-terminated UTF-8 string in the wasm heap.
 function withCString(mod, text, fn) {
   const size = mod.lengthBytesUTF8(text) + 1;
-  const ptr = mod._ggufembed_alloc(size) >>> 0;
-  if (ptr === 0) throw new GgufembedError("out_of_memory", `cannot allocate ${size} bytes`);
+  const ptr = heapAlloc(mod, size, "a string");
   try {
     mod.stringToUTF8(text, ptr, size);
     return fn(ptr);
@@ -66,13 +128,20 @@ function withCString(mod, text, fn) {
   }
 }
 
-// Copies bytes into a fresh heap buffer; the caller passes ownership on to the engine.
-function copyIn(mod, bytes) {
-  const ptr = mod._ggufembed_alloc(bytes.length) >>> 0;  // pointers above 2 GiB are negative i32
-  if (ptr === 0) {
-    throw new GgufembedError(
-      "out_of_memory", `cannot allocate ${bytes.length} bytes in the WebAssembly heap`);
+// Hands a heap buffer of model bytes to `load(ptr, size, namePtr)`, which takes ownership of it
+// (also when it fails); the buffer is freed here if the call cannot be made.
+function adoptBuffer(mod, ptr, size, name, load) {
+  try {
+    return withCString(mod, name, (namePtr) => load(ptr, size, namePtr));
+  } catch (e) {
+    mod._ggufembed_free(ptr);  // withCString failed before `load` was called
+    throw e;
   }
+}
+
+// Copies bytes into a fresh heap buffer; the caller passes ownership on to the engine.
+function copyIn(mod, bytes, what) {
+  const ptr = heapAlloc(mod, bytes.length, what);
   mod.HEAPU8.set(bytes, ptr);
   return ptr;
 }
@@ -102,7 +171,12 @@ class Gguf {
   }
 
   info({ maxArrayItems = 8 } = {}) {
-    const json = this.#mod._ggufembed_gguf_info_json(this.#live(), maxArrayItems >>> 0) >>> 0;
+    const handle = this.#live();
+    if (!Number.isInteger(maxArrayItems) || maxArrayItems < 0 || maxArrayItems > 2 ** 32 - 1) {
+      throw new GgufembedError("invalid_argument",
+        `maxArrayItems must be an integer from 0 to 2^32-1, got ${maxArrayItems}`);
+    }
+    const json = this.#mod._ggufembed_gguf_info_json(handle, maxArrayItems) >>> 0;
     if (json === 0) throw lastError(this.#mod);
     return JSON.parse(this.#mod.UTF8ToString(json));
   }
@@ -113,9 +187,10 @@ class Gguf {
     if (length === undefined) {
       throw new GgufembedError("invalid_argument", `no tensor named '${name}'`);
     }
+    checkInt32(row, "row");
+    checkInt32(length, `the row length of '${name}'`);
     const mod = this.#mod;
-    const out = mod._ggufembed_alloc(length * 4) >>> 0;
-    if (out === 0) throw new GgufembedError("out_of_memory", `cannot allocate ${length} floats`);
+    const out = heapAlloc(mod, length * 4, `a row of '${name}'`);
     try {
       const n = withCString(mod, name, (namePtr) =>
         mod._ggufembed_gguf_dequantize_row(handle, namePtr, row, out, length));
@@ -136,9 +211,9 @@ class Gguf {
 export async function openGguf(source, options = {}) {
   const bytes = asBytes(source);
   const mod = await getModule(options);
-  const ptr = copyIn(mod, bytes);
-  const handle = withCString(mod, options.name ?? "model.gguf", (namePtr) =>
-    mod._ggufembed_gguf_open_buffer(ptr, bytes.length, namePtr));
+  const name = options.name ?? "model.gguf";
+  const ptr = copyIn(mod, bytes, `${name}: the file`);
+  const handle = adoptBuffer(mod, ptr, bytes.length, name, mod._ggufembed_gguf_open_buffer);
   if (handle === 0) throw lastError(mod);
   return new Gguf(mod, handle);
 }
@@ -146,56 +221,63 @@ export async function openGguf(source, options = {}) {
 // ---------------------------------------------------------------------------------- embeddings
 
 const POOLING = { none: 0, mean: 1, cls: 2, last: 3 };
-const EMBED_OPTIONS = new Set(
-  ["prompt", "title", "promptText", "dim", "normalize", "truncate", "parseSpecial", "pooling"]);
+const EMBED_OPTIONS = new Set(OPTIONS_LAYOUT.fields.map((f) => f.option));
 
-// Reads `source` straight into a heap buffer (no second full copy for files and streams).
-// Returns {ptr, size}; the caller hands `ptr` to the engine, which frees it.
-async function loadIntoHeap(mod, source, onProgress) {
+// Reads `source` straight into one heap buffer: no second full copy of the model exists at any
+// time for files, Blobs, streams and fetched URLs. Returns {ptr, size}; the caller hands `ptr` to
+// the engine, which frees it. Sizes are checked against the heap's limit before anything is
+// allocated or read (see checkBufferSize).
+async function loadIntoHeap(mod, source, name, onProgress) {
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     const bytes = asBytes(source);
-    const ptr = copyIn(mod, bytes);
+    const ptr = copyIn(mod, bytes, `${name}: the model`);
     onProgress?.({ loaded: bytes.length, total: bytes.length });
     return { ptr, size: bytes.length };
   }
   if (typeof source === "string" && isNode && !/^[a-z][a-z0-9+.-]*:/i.test(source)) {
-    return readFileIntoHeap(mod, source, onProgress);
+    return readFileIntoHeap(mod, source, name, onProgress);
   }
   if (source instanceof URL && source.protocol === "file:" && isNode) {
-    return readFileIntoHeap(mod, source, onProgress);
+    return readFileIntoHeap(mod, source, name, onProgress);
   }
   if (typeof Blob !== "undefined" && source instanceof Blob) {
-    return readStreamIntoHeap(mod, source.stream(), source.size, onProgress);
+    return readStreamIntoHeap(mod, source.stream(), source.size, name, onProgress);
+  }
+  if (typeof Response !== "undefined" && source instanceof Response) {
+    return readResponseIntoHeap(mod, source, name, onProgress);
+  }
+  if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
+    return readStreamIntoHeap(mod, source, undefined, name, onProgress);
   }
   if (typeof source === "string" || source instanceof URL) {
-    const response = await fetch(source);
-    if (!response.ok) {
-      throw new GgufembedError("io_error", `cannot fetch ${source}: HTTP ${response.status}`);
+    let response;
+    try {
+      response = await fetch(source);
+    } catch (e) {
+      throw new GgufembedError("io_error", `cannot fetch ${name}: ${e.message}`);
     }
-    const total = Number(response.headers.get("content-length")) || undefined;
-    return readStreamIntoHeap(mod, response.body, total, onProgress);
+    return readResponseIntoHeap(mod, response, name, onProgress);
   }
   throw new GgufembedError("invalid_argument",
-    "expected a path, URL, Blob, ArrayBuffer or typed array of GGUF bytes");
+    "expected a path, URL, Blob, Response, ReadableStream, ArrayBuffer or typed array of GGUF bytes");
 }
 
-async function readFileIntoHeap(mod, path, onProgress) {
+async function readFileIntoHeap(mod, path, name, onProgress) {
   const { open } = await import("node:fs/promises");
   let handle;
   try {
     handle = await open(path, "r");
   } catch (e) {
-    throw new GgufembedError("io_error", `${path}: cannot open: ${e.message}`);
+    throw new GgufembedError("io_error", `${name}: cannot open: ${e.message}`);
   }
   try {
     const size = (await handle.stat()).size;
-    const ptr = mod._ggufembed_alloc(size) >>> 0;
-    if (ptr === 0) throw new GgufembedError("out_of_memory", `${path}: cannot allocate ${size} bytes`);
+    const ptr = heapAlloc(mod, size, `${name}: the file`);
     try {
       for (let done = 0; done < size;) {
         const n = Math.min(size - done, 1 << 24);
         const { bytesRead } = await handle.read(mod.HEAPU8, ptr + done, n, done);
-        if (bytesRead === 0) throw new GgufembedError("io_error", `${path}: file shrank while reading`);
+        if (bytesRead === 0) throw new GgufembedError("io_error", `${name}: file shrank while reading`);
         done += bytesRead;
         onProgress?.({ loaded: done, total: size });
       }
@@ -209,22 +291,74 @@ async function readFileIntoHeap(mod, path, onProgress) {
   }
 }
 
-async function readStreamIntoHeap(mod, stream, total, onProgress) {
-  const chunks = [];
+async function readResponseIntoHeap(mod, response, name, onProgress) {
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    throw new GgufembedError("io_error", `cannot fetch ${name}: HTTP ${response.status}`);
+  }
+  // Content-Length is the body's size unless the body is content-encoded (then it is the
+  // compressed size, and fetch hands out the decoded bytes): only then is it used.
+  const length = response.headers.get("content-length");
+  const encoding = response.headers.get("content-encoding");
+  const total = length !== null && /^\s*\d+\s*$/.test(length) &&
+                (encoding === null || encoding.trim().toLowerCase() === "identity")
+    ? Number(length) : undefined;
+  if (response.body === null) return readStreamIntoHeap(mod, null, 0, name, onProgress);
+  return readStreamIntoHeap(mod, response.body, total, name, onProgress);
+}
+
+// First buffer for a stream of unknown size.
+const STREAM_INITIAL_BYTES = 1 << 20;
+
+// Copies a stream's chunks into one heap buffer as they arrive; no chunk is kept.
+//
+// With a known size (`total`: Blob.size, Content-Length) the buffer is allocated once, after the
+// size is checked and before anything is read. With an unknown size (or a stream that delivers
+// more than `total`) the choice is realloc-style growth: when a chunk does not fit, the buffer
+// grows with ggufembed_realloc to 1.5 times its size (or what the chunk needs, up to the limit),
+// and at the end it shrinks to the bytes received. The model is never also held in JavaScript.
+// ggufembed_realloc extends the free top of the heap first, so the buffer, which is the heap's
+// last block while a model streams in, grows in place without a copy (a buffer grown to N bytes
+// leaves a heap of about 1.1 N, where plain realloc copies and leaves about 2.5 N); if something
+// else was allocated after it meanwhile, it is moved once. The factor 1.5 keeps the steps few
+// (about 20 from 1 MiB to 3 GiB) and over-allocates by at most a half until the final shrink.
+async function readStreamIntoHeap(mod, stream, total, name, onProgress) {
+  const what = `${name}: the model`;
+  const reader = stream?.getReader();
+  let ptr = 0;
   let loaded = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk);
-    loaded += chunk.length;
-    onProgress?.({ loaded, total });
+  try {
+    let capacity = total ?? STREAM_INITIAL_BYTES;
+    ptr = heapAlloc(mod, capacity, what);
+    for (;;) {
+      let chunk;
+      try {
+        const { done, value } = reader ? await reader.read() : { done: true };
+        if (done) break;
+        chunk = value;
+      } catch (e) {
+        throw new GgufembedError("io_error", `${name}: read failed: ${e.message}`);
+      }
+      if (!(chunk instanceof Uint8Array)) {
+        throw new GgufembedError("invalid_argument", `${name}: the stream gave a chunk that is not a Uint8Array`);
+      }
+      const needed = loaded + chunk.length;
+      if (needed > capacity) {
+        checkBufferSize(mod, needed, `${what} (so far)`);
+        capacity = Math.min(maxBufferSize(mod), Math.max(needed, Math.floor(capacity * 1.5)));
+        ptr = heapRealloc(mod, ptr, capacity, what);
+      }
+      mod.HEAPU8.set(chunk, ptr + loaded);
+      loaded = needed;
+      onProgress?.({ loaded, total });
+    }
+    if (loaded < capacity) ptr = heapRealloc(mod, ptr, loaded, what);  // shrinks in place
+    return { ptr, size: loaded };
+  } catch (e) {
+    if (ptr !== 0) mod._ggufembed_free(ptr);
+    await reader?.cancel().catch(() => {});
+    throw e;
   }
-  const ptr = mod._ggufembed_alloc(loaded) >>> 0;
-  if (ptr === 0) throw new GgufembedError("out_of_memory", `cannot allocate ${loaded} bytes`);
-  let at = ptr;
-  for (const chunk of chunks) {
-    mod.HEAPU8.set(chunk, at);
-    at += chunk.length;
-  }
-  return { ptr, size: loaded };
 }
 
 // Allocations for one call, freed together.
@@ -232,14 +366,13 @@ class Scratch {
   #mod;
   #ptrs = [];
   constructor(mod) { this.#mod = mod; }
-  alloc(size) {
-    const ptr = this.#mod._ggufembed_alloc(size) >>> 0;
-    if (ptr === 0) throw new GgufembedError("out_of_memory", `cannot allocate ${size} bytes`);
+  alloc(size, what = "a buffer") {
+    const ptr = heapAlloc(this.#mod, size, what);
     this.#ptrs.push(ptr);
     return ptr;
   }
   bytes(data) {
-    const ptr = this.alloc(data.length + 1);
+    const ptr = this.alloc(data.length + 1, "a text");
     this.#mod.HEAPU8.set(data, ptr);
     this.#mod.HEAPU8[ptr + data.length] = 0;
     return ptr;
@@ -255,12 +388,25 @@ function checkEmbedOptions(options) {
         `unknown option '${key}' (known: ${[...EMBED_OPTIONS].join(", ")})`);
     }
   }
-  if (options.pooling !== undefined && !(options.pooling in POOLING)) {
+  if (options.pooling != null && !Object.hasOwn(POOLING, options.pooling)) {
     throw new GgufembedError("invalid_argument",
       `pooling '${options.pooling}' is not one of ${Object.keys(POOLING).join(", ")}`);
   }
-  if (options.dim !== undefined && !Number.isInteger(options.dim)) {
-    throw new GgufembedError("invalid_argument", `dim must be an integer, got ${options.dim}`);
+  if (options.dim != null) checkInt32(options.dim, "dim");
+}
+
+// Writes the options that are set into an initialized ggufembed_options at `opts`, by the one
+// table of its fields (layout.js); the others keep ggufembed_options_init's defaults.
+function writeOptions(mod, scratch, opts, options) {
+  for (const { option, offset, kind } of OPTIONS_LAYOUT.fields) {
+    const value = options[option];
+    if (value == null) continue;
+    const at = (opts + offset) >>> 2;
+    if (kind === "string") mod.HEAPU32[at] = scratch.string(value);
+    else if (kind === "int") mod.HEAP32[at] = value;
+    else if (kind === "bool") mod.HEAP32[at] = value ? 1 : 0;
+    else if (kind === "pooling") mod.HEAP32[at] = POOLING[value];
+    else throw new GgufembedError("internal", `option ${option} has an unknown kind ${kind}`);
   }
 }
 
@@ -309,28 +455,21 @@ class Embedder {
     let result = 0;
     try {
       const n = texts.length;
-      const textPtrs = scratch.alloc(4 * Math.max(n, 1));
-      const lengths = scratch.alloc(4 * Math.max(n, 1));
+      const textPtrs = scratch.alloc(4 * Math.max(n, 1), "the text pointers");
+      const lengths = scratch.alloc(4 * Math.max(n, 1), "the text lengths");
       const encoder = new TextEncoder();
       for (let i = 0; i < n; i++) {
         if (typeof texts[i] !== "string") {
           throw new GgufembedError("invalid_argument", `text ${i} is not a string`);
         }
         const bytes = encoder.encode(texts[i]);
+        checkInt32(bytes.length, `the length of text ${i}`);
         mod.HEAPU32[(textPtrs >>> 2) + i] = scratch.bytes(bytes);
         mod.HEAP32[(lengths >>> 2) + i] = bytes.length;
       }
-      const opts = scratch.alloc(32);
+      const opts = scratch.alloc(OPTIONS_LAYOUT.size, "the options");
       mod._ggufembed_options_init(opts);
-      const o = opts >>> 2;
-      if (options.prompt != null) mod.HEAPU32[o + 0] = scratch.string(options.prompt);
-      if (options.title != null) mod.HEAPU32[o + 1] = scratch.string(options.title);
-      if (options.promptText != null) mod.HEAPU32[o + 2] = scratch.string(options.promptText);
-      if (options.dim != null) mod.HEAP32[o + 3] = options.dim;
-      if (options.normalize != null) mod.HEAP32[o + 4] = options.normalize ? 1 : 0;
-      if (options.truncate != null) mod.HEAP32[o + 5] = options.truncate ? 1 : 0;
-      if (options.parseSpecial != null) mod.HEAP32[o + 6] = options.parseSpecial ? 1 : 0;
-      if (options.pooling != null) mod.HEAP32[o + 7] = POOLING[options.pooling];
+      writeOptions(mod, scratch, opts, options);
       result = mod._ggufembed_embed(model, textPtrs, lengths, n, opts) >>> 0;
       if (result === 0) throw lastError(mod);
       const out = [];
@@ -364,7 +503,7 @@ class Embedder {
       const textPtr = scratch.bytes(bytes);
       let capacity = bytes.length + 8;
       for (;;) {
-        const out = scratch.alloc(4 * capacity);
+        const out = scratch.alloc(4 * capacity, "the token ids");
         const n = mod._ggufembed_tokenize(model, textPtr, bytes.length, addSpecial ? 1 : 0,
                                           parseSpecial ? 1 : 0, out, capacity);
         if (n < 0) throw lastError(mod);
@@ -384,7 +523,8 @@ class Embedder {
 }
 
 /**
- * Loads an embedding model: a file path (Node), a URL (fetched), a Blob/File, or GGUF bytes.
+ * Loads an embedding model: a file path (Node), a URL (fetched), a Blob/File, a fetch Response,
+ * a ReadableStream of Uint8Array chunks, or GGUF bytes.
  * Options: `wasm` (the module's bytes or URL), `name` (for messages), `onProgress({loaded,
  * total})`, `quiet` (no console warning for notes such as missing dense layers).
  */
@@ -393,10 +533,11 @@ export async function loadEmbedder(source, options = {}) {
   const name = options.name ?? (typeof source === "string" ? source
                               : source instanceof URL ? source.href
                               : typeof File !== "undefined" && source instanceof File ? source.name
+                              : typeof Response !== "undefined" && source instanceof Response &&
+                                source.url ? source.url
                               : "model.gguf");
-  const { ptr, size } = await loadIntoHeap(mod, source, options.onProgress);
-  const model = withCString(mod, name, (namePtr) =>
-    mod._ggufembed_model_load_buffer(ptr, size, namePtr));
+  const { ptr, size } = await loadIntoHeap(mod, source, name, options.onProgress);
+  const model = adoptBuffer(mod, ptr, size, name, mod._ggufembed_model_load_buffer);
   if (model === 0) throw lastError(mod);
   const embedder = new Embedder(mod, model);
   if (!options.quiet) for (const w of embedder.info.warnings) console.warn(`ggufembed: ${w}`);

@@ -112,7 +112,10 @@ test("errors are GgufembedError exceptions and the instance stays usable", async
     err.message.startsWith("unknown option 'dims'"));
   await assert.rejects(e.embed("x", { dim: 500 }), (err) => err.code === "invalid_argument" &&
     err.message === "dim 500 is outside the model's output size (1 to 128, or 0 for all)");
+  await assert.rejects(e.embed("x", { dim: 2 ** 32 + 64 }), (err) => err.code === "invalid_argument" &&
+    err.message === "dim must be a 32-bit integer, got 4294967360");  // not wrapped to 64
   await assert.rejects(e.embed("x", { pooling: "max" }), (err) => err.code === "invalid_argument");
+  await assert.rejects(e.embed("x", { pooling: "toString" }), (err) => err.code === "invalid_argument");
   await assert.rejects(e.embed("x", { prompt: "nope" }), (err) => err.code === "invalid_argument");
   await assert.rejects(e.embedBatch("not an array"), (err) => err.code === "invalid_argument");
   await assert.rejects(loadEmbedder(new Uint8Array(100)), (err) => err.code === "invalid_file");

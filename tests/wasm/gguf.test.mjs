@@ -55,6 +55,10 @@ test("bad input throws GgufembedError and the instance stays usable", async () =
     (e) => e.code === "invalid_argument" &&
       e.message === "tensor 'token_embd.weight' has 4096 rows; row 4096 does not exist");
   assert.throws(() => gguf.dequantizeRow("nope"), (e) => e.code === "invalid_argument");
+  // Numbers the wasm call would wrap to an int32 (2^32 + 1 -> row 1) are refused.
+  assert.throws(() => gguf.dequantizeRow("token_embd.weight", 2 ** 32 + 1), (e) =>
+    e.code === "invalid_argument" && e.message === "row must be a 32-bit integer, got 4294967297");
+  assert.throws(() => gguf.info({ maxArrayItems: -1 }), (e) => e.code === "invalid_argument");
   assert.equal(gguf.dequantizeRow("token_embd.weight", 1).length, 128);
   gguf.close();
   assert.throws(() => gguf.info(), (e) => e.code === "invalid_argument");

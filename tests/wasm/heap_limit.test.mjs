@@ -1,0 +1,101 @@
+// A model larger than the WebAssembly heap can take is refused before anything is allocated or
+// read, and the models already loaded keep working. The regression: a file of 4 GiB + 1 MiB had
+// its size wrapped to 1 MiB by the wasm32 size_t of ggufembed_alloc, and reading it then wrote
+// 16 MiB chunks past that buffer, over the heap of every model in the process.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { GgufembedError, loadEmbedder } from "../../js/dist/index.js";
+import { runCli } from "../node/gguf_util.mjs";
+
+const HUGE = 4 * 2 ** 30 + 2 ** 20;  // 4296015872 bytes: 2^32 + 1 MiB
+// ggufembed_max_buffer_size() in wasm32: 4 GiB less one 64 KiB page less 256 MiB.
+const LIMIT = 2 ** 32 - 2 ** 16 - 2 ** 28;
+const TEXT = "The regression test embeds this sentence before and after.";
+
+const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-heap-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const tiny = join(dir, "tiny.gguf");
+assert.equal(runCli(["synth", "--preset", "tiny", "-o", tiny]).status, 0);
+const huge = join(dir, "huge.gguf");
+execFileSync("truncate", ["-s", String(HUGE), huge]);  // sparse: no disk space used
+assert.equal(statSync(huge).size, HUGE);
+
+const tooBig = (what, size) =>
+  `${what} is ${size} bytes (${(size / 2 ** 30).toFixed(2)} GiB), more than the ${LIMIT} bytes ` +
+  "(3.75 GiB) that fit in the WebAssembly heap (wasm32: at most 4 GiB, less room for the engine)";
+
+let first, expected;
+before(async () => {
+  first = await loadEmbedder(tiny);
+  expected = (await first.embed(TEXT)).vector;
+  assert.equal(expected.length, 128);
+});
+after(() => first?.dispose());
+
+async function assertFirstModelIntact() {
+  assert.deepEqual((await first.embed(TEXT)).vector, expected);
+  const again = await loadEmbedder(tiny);
+  assert.deepEqual((await again.embed(TEXT)).vector, expected);
+  again.dispose();
+}
+
+test("a 4 GiB + 1 MiB file is refused as out_of_memory; the loaded model embeds as before", async () => {
+  const progress = [];
+  await assert.rejects(loadEmbedder(huge, { onProgress: (p) => progress.push(p) }), (e) =>
+    e instanceof GgufembedError && e.code === "out_of_memory" &&
+    e.message === tooBig(`${huge}: the file`, HUGE));
+  assert.deepEqual(progress, []);  // nothing was read
+  await assertFirstModelIntact();
+});
+
+test("a Blob of that size is refused by its size, before it is read", async () => {
+  // Node 20's fs.openAsBlob reports sizes modulo 2^32, so the Blob announces its size itself.
+  let reads = 0;
+  class HugeBlob extends Blob {
+    get size() { return HUGE; }
+    stream() {
+      return new ReadableStream({ pull(c) { reads++; c.enqueue(new Uint8Array(1 << 16)); } });
+    }
+  }
+  const progress = [];
+  await assert.rejects(
+    loadEmbedder(new HugeBlob([]), { name: "huge.gguf", onProgress: (p) => progress.push(p) }),
+    (e) => e.code === "out_of_memory" && e.message === tooBig("huge.gguf: the model", HUGE));
+  assert.deepEqual(progress, []);
+  assert.ok(reads <= 1, `${reads} chunks made`);  // a stream may prepare one chunk ahead
+  await assertFirstModelIntact();
+});
+
+test("bytes one past the limit are refused, and a fetch by its Content-Length", { timeout: 20000 }, async () => {
+  // A typed array that is never touched stays virtual memory.
+  await assert.rejects(loadEmbedder(new Uint8Array(LIMIT + 1), { name: "big.gguf" }),
+    (e) => e.code === "out_of_memory" && e.message === tooBig("big.gguf: the model", LIMIT + 1));
+
+  // A server that announces 4 GiB + 1 MiB and sends a GGUF header, then nothing more.
+  let closed;
+  const connectionClosed = new Promise((ok) => { closed = ok; });
+  const server = createServer((req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(HUGE) });
+    res.write(Buffer.from("GGUF\x03\0\0\0"));
+    req.socket.on("close", closed);
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/huge.gguf`;
+    const progress = [];
+    await assert.rejects(loadEmbedder(url, { onProgress: (p) => progress.push(p) }),
+      (e) => e.code === "out_of_memory" && e.message === tooBig(`${url}: the model`, HUGE));
+    assert.deepEqual(progress, []);
+    await connectionClosed;  // the loader cancelled the body instead of reading on
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+  await assertFirstModelIntact();
+});
