@@ -23,10 +23,32 @@ export interface GgufOpenOptions {
   name?: string;
 }
 
+/** A metadata value: numbers (64-bit integers beyond 2^53 lose precision), bools, strings. */
+export type GgufValue = number | boolean | string | null;
+
+/** GGUF metadata type names of scalars (arrays are "arr"). */
+export type GgufScalarType =
+  | "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64" | "bool" | "str";
+
+/** A scalar metadata entry. */
+export interface GgufScalarEntry {
+  key: string;
+  type: GgufScalarType;
+  value: GgufValue;
+}
+
+/** An array metadata entry: `count` elements, of which `values` holds the first `maxArrayItems`. */
+export interface GgufArrayEntry {
+  key: string;
+  type: "arr";
+  /** Type name of the elements (arrays do not nest). */
+  elementType: GgufScalarType;
+  count: number;
+  values: GgufValue[];
+}
+
 /** One metadata entry: a scalar `value`, or an array summarized by its first `values`. */
-export type GgufMetadataEntry =
-  | { key: string; type: string; value: number | boolean | string | null }
-  | { key: string; type: "arr"; element_type: string; count: number; values: Array<number | boolean | string | null> };
+export type GgufMetadataEntry = GgufScalarEntry | GgufArrayEntry;
 
 export interface GgufTensorEntry {
   name: string;
@@ -39,12 +61,17 @@ export interface GgufTensorEntry {
   bytes: number;
 }
 
+/** The header, metadata and tensor table (the CLI's `info --json`, with camelCase names). */
 export interface GgufInfo {
+  /** The `name` given to openGguf. */
   file: string;
+  /** GGUF version (2 or 3). */
   version: number;
-  file_size: number;
+  fileSize: number;
+  /** Alignment of the tensor data (general.alignment, 32 by default). */
   alignment: number;
-  data_offset: number;
+  /** Byte offset of the data section in the file. */
+  dataOffset: number;
   metadata: GgufMetadataEntry[];
   tensors: GgufTensorEntry[];
 }

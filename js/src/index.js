@@ -154,6 +154,22 @@ function asBytes(source) {
   throw new GgufembedError("invalid_argument", "expected an ArrayBuffer or a typed array of GGUF bytes");
 }
 
+// The C side's info JSON (the CLI's `info --json`) with camelCase names, like the rest of the API.
+function ggufInfoFromJson(raw) {
+  return {
+    file: raw.file,
+    version: raw.version,
+    fileSize: raw.file_size,
+    alignment: raw.alignment,
+    dataOffset: raw.data_offset,
+    metadata: raw.metadata.map((m) => m.type === "arr"
+      ? { key: m.key, type: m.type, elementType: m.element_type, count: m.count, values: m.values }
+      : { key: m.key, type: m.type, value: m.value }),
+    tensors: raw.tensors.map((t) =>
+      ({ name: t.name, type: t.type, shape: t.shape, offset: t.offset, bytes: t.bytes })),
+  };
+}
+
 class Gguf {
   #mod;
   #handle;
@@ -178,7 +194,7 @@ class Gguf {
     }
     const json = this.#mod._ggufembed_gguf_info_json(handle, maxArrayItems) >>> 0;
     if (json === 0) throw lastError(this.#mod);
-    return JSON.parse(this.#mod.UTF8ToString(json));
+    return ggufInfoFromJson(JSON.parse(this.#mod.UTF8ToString(json)));
   }
 
   dequantizeRow(name, row = 0) {

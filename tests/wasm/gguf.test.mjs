@@ -16,13 +16,36 @@ const made = runCli(["synth", "--preset", "tiny", "-o", tiny]);
 assert.equal(made.status, 0, made.stderr);
 const bytes = readFileSync(tiny);
 
-test("metadata and tensor table equal the native info --json", async () => {
+// The CLI's snake_case JSON with every key renamed to camelCase (keys only, never values), the
+// names the JS API uses.
+function camelKeys(value) {
+  if (Array.isArray(value)) return value.map(camelKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) =>
+    [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), camelKeys(v)]));
+}
+
+test("metadata and tensor table equal the native info --json, in camelCase", async () => {
   const gguf = await openGguf(bytes, { name: tiny });
   try {
     const native = JSON.parse(runCli(["info", "--json", tiny]).stdout);
-    assert.deepEqual(gguf.info(), native);
+    const info = gguf.info();
+    assert.deepEqual(info, camelKeys(native));
     const nativeFull = JSON.parse(runCli(["info", "--json", "--full-arrays", tiny]).stdout);
-    assert.deepEqual(gguf.info({ maxArrayItems: 0 }), nativeFull);
+    assert.deepEqual(gguf.info({ maxArrayItems: 0 }), camelKeys(nativeFull));
+    // The renamed fields, with values computed here.
+    assert.equal(info.fileSize, bytes.length);
+    assert.equal(info.alignment, 32);
+    // The data section starts aligned and its last tensor ends within the file's last alignment.
+    const end = info.dataOffset + Math.max(...info.tensors.map((t) => t.offset + t.bytes));
+    assert.equal(info.dataOffset % 32, 0);
+    assert.ok(end <= bytes.length && bytes.length - end < 32, `${end} of ${bytes.length}`);
+    const tokens = info.metadata.find((m) => m.key === "tokenizer.ggml.tokens");
+    assert.deepEqual({ type: tokens.type, elementType: tokens.elementType, count: tokens.count,
+                       values: tokens.values.length }, { type: "arr", elementType: "str", count: 4096, values: 8 });
+    for (const entry of [info, ...info.metadata, ...info.tensors]) {
+      assert.ok(Object.keys(entry).every((k) => !k.includes("_")), Object.keys(entry).join());
+    }
   } finally {
     gguf.close();
   }
