@@ -9,17 +9,19 @@
 namespace ggufembed {
 
 int RunSynth(int argc, char** argv) {
-  std::string preset = "tiny", wtype = "q8_0", output;
+  std::string arch = "gemma-embedding", preset = "tiny", wtype = "q8_0", output;
   bool no_dense = false;
   int64_t seed = 1;
   ArgParser args(
-      "synth [--preset tiny|300m] [--wtype q8_0|f16|f32] [--no-dense] [--seed N] -o FILE",
-      "Writes a gemma-embedding GGUF with random weights, laid out exactly like llama.cpp's\n"
-      "converter writes EmbeddingGemma: all metadata keys, tensor names and shapes, F32 norms, a\n"
-      "SentencePiece vocabulary in Gemma's layout. '300m' has EmbeddingGemma-300M's real shapes;\n"
-      "'tiny' is small and shaped differently on purpose (GQA, head_dim 48) for tests.");
-  args.Option("preset", "p", &preset, "NAME", "tiny (default) or 300m");
-  args.Option("wtype", "t", &wtype, "TYPE", "matrix type: q8_0 (default), f16 or f32");
+      "synth [--arch A] [--preset P] [--wtype q8_0|f16|bf16|f32] [--no-dense] [--seed N] -o FILE",
+      "Writes an embedding GGUF with random weights, laid out exactly like llama.cpp's converter\n"
+      "writes EmbeddingGemma (--arch gemma-embedding: presets tiny, 300m; SentencePiece\n"
+      "vocabulary) or EmbeddingGemma 2 (--arch gemma-embedding2: presets tiny, 270m; gemma4 BPE\n"
+      "vocabulary with merges): all metadata keys, tensor names and shapes, F32 norms. 300m and\n"
+      "270m have the real models' shapes; tiny is small and shaped differently on purpose.");
+  args.Option("arch", "a", &arch, "A", "gemma-embedding (default) or gemma-embedding2");
+  args.Option("preset", "p", &preset, "NAME", "tiny (default), 300m or 270m");
+  args.Option("wtype", "t", &wtype, "TYPE", "matrix type: q8_0 (default), f16, bf16 or f32");
   args.Flag("no-dense", nullptr, &no_dense, "leave out the dense_2/dense_3 projections");
   args.Option("seed", "s", &seed, "N", "random seed (default 1)", 0, INT64_MAX);
   args.Option("output", "o", &output, "FILE", "where to write the model (required)");
@@ -28,6 +30,7 @@ int RunSynth(int argc, char** argv) {
     return ReportError("synth", Status(StatusCode::kInvalidArgument, "missing -o FILE"));
   }
   SynthOptions options;
+  options.arch = arch;
   options.preset = preset;
   options.dense = !no_dense;
   options.seed = static_cast<uint64_t>(seed);
@@ -35,11 +38,13 @@ int RunSynth(int argc, char** argv) {
     options.weight_type = GgmlType::kQ8_0;
   } else if (wtype == "f16") {
     options.weight_type = GgmlType::kF16;
+  } else if (wtype == "bf16") {
+    options.weight_type = GgmlType::kBF16;
   } else if (wtype == "f32") {
     options.weight_type = GgmlType::kF32;
   } else {
     return ReportError("synth", Error(StatusCode::kInvalidArgument,
-                                      "--wtype '%s' is not one of q8_0, f16, f32", wtype.c_str()));
+                                      "--wtype '%s' is not one of q8_0, f16, bf16, f32", wtype.c_str()));
   }
   const auto start = std::chrono::steady_clock::now();
   if (Status s = WriteSynthModel(options, output); !s.ok()) return ReportError("synth", s);

@@ -40,7 +40,19 @@ HWY_INLINE void ScaleInPlace(float* HWY_RESTRICT x, float s, size_t n) {
   for (; i < n; ++i) x[i] = x[i] * s;
 }
 
-// RmsNormReference on `rows` rows of n values `stride` apart (out may alias x). The reference
+// x *= y elementwise over n values.
+HWY_INLINE void MulInPlace(float* HWY_RESTRICT x, const float* HWY_RESTRICT y, size_t n) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    hn::StoreU(hn::Mul(hn::LoadU(df, x + i), hn::LoadU(df, y + i)), df, x + i);
+  }
+  for (; i < n; ++i) x[i] = x[i] * y[i];
+}
+
+// RmsNormReference on `rows` rows of n values `stride` apart (out may alias x; `weight` may be
+// null for a norm without one). The reference
 // sums each row's squares in order in double, a chain of dependent adds: eight rows at a time
 // keep eight chains in flight.
 HWY_INLINE void RmsNormRows(const float* x, const float* weight, int rows, int n, size_t stride,
@@ -64,6 +76,13 @@ HWY_INLINE void RmsNormRows(const float* x, const float* weight, int rows, int n
       float* o = out + (r0 + r) * stride;
       const auto vs = hn::Set(df, scale);
       int i = 0;
+      if (weight == nullptr) {
+        for (; i + static_cast<int>(lanes) <= n; i += static_cast<int>(lanes)) {
+          hn::StoreU(hn::Mul(hn::LoadU(df, xr + i), vs), df, o + i);
+        }
+        for (; i < n; ++i) o[i] = xr[i] * scale;
+        continue;
+      }
       for (; i + static_cast<int>(lanes) <= n; i += static_cast<int>(lanes)) {
         hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(df, xr + i), vs), hn::LoadU(df, weight + i)), df, o + i);
       }

@@ -87,7 +87,7 @@ void RmsNormReference(const float* x, const float* weight, int n, float eps, flo
   for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
   const float mean = static_cast<float>(sum / n);
   const float scale = 1.0f / std::sqrt(mean + eps);
-  for (int i = 0; i < n; ++i) out[i] = (x[i] * scale) * weight[i];
+  for (int i = 0; i < n; ++i) out[i] = weight ? (x[i] * scale) * weight[i] : x[i] * scale;
 }
 
 void RopeCosSin(float base, int n_rot, int pos, float* cos_out, float* sin_out) {

@@ -17,7 +17,8 @@ namespace ggufembed {
 void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y);
 
 // out = x · (1/sqrt(mean(x²) + eps)) · weight for `n` values, ggml's RMS norm followed by the
-// weight multiply (the squares, f32, are summed in order in double). `out` may alias `x`.
+// weight multiply (the squares, f32, are summed in order in double); a null `weight` is a norm
+// without one (x · scale). `out` may alias `x`.
 void RmsNormReference(const float* x, const float* weight, int n, float eps, float* out);
 
 // The rotation of position `pos` for each of the n_rot/2 NEOX pairs: angle θ_i = pos·s^i with

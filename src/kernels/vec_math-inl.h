@@ -120,6 +120,16 @@ HWY_INLINE void MulAddLanes8(const float* HWY_RESTRICT a, const float* HWY_RESTR
   }
 }
 
+// GeluF16 over n values in place (ggml_gelu on the CPU).
+HWY_INLINE void GeluInPlace(float* HWY_RESTRICT x, size_t n) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  const float* table = GeluTable();
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) hn::StoreU(GeluF16Vec(df, hn::LoadU(df, x + i), table), df, x + i);
+  for (; i < n; ++i) x[i] = GeluF16(x[i]);
+}
+
 // The reference's reduction of the 8 partial sums (numerics.h, order 2).
 HWY_INLINE float ReduceLanes8(const Lanes8& l) {
   HWY_ALIGN float lanes[8];

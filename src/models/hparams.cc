@@ -36,6 +36,37 @@ Result<int> GetSize(const GgufFile& f, const std::string& key, int min, int max,
   return static_cast<int>(value);
 }
 
+Result<std::vector<int>> GetPerLayer(const GgufFile& f, const std::string& key, int n_layer,
+                                     int min, int max, int fallback) {
+  std::vector<int> values(static_cast<size_t>(n_layer), fallback);
+  const GgufKv* kv = f.FindKv(key);
+  if (kv == nullptr) return values;
+  if (!kv->value.is_array()) {
+    GGUFEMBED_ASSIGN_OR_RETURN(const int v, GetSize(f, key, min, max, true, 0));
+    values.assign(values.size(), v);
+    return values;
+  }
+  const bool integers =
+      IsGgufIntegerType(kv->value.element_type) || kv->value.element_type == GgufType::kBool;
+  if (!integers || kv->value.count != static_cast<uint64_t>(n_layer)) {
+    return Error(StatusCode::kInvalidFile,
+                 "%s: key '%s' is an array of %" PRIu64 " %s, expected %d integers (one per layer)",
+                 f.name().c_str(), key.c_str(), kv->value.count,
+                 GgufTypeName(kv->value.element_type), n_layer);
+  }
+  for (int il = 0; il < n_layer; ++il) {
+    const GgufValue e = kv->value.Element(static_cast<uint64_t>(il));
+    const int64_t v = e.type == GgufType::kBool ? (e.AsBool() ? 1 : 0) : e.AsInt();
+    if (v < min || v > max) {
+      return Error(StatusCode::kInvalidFile,
+                   "%s: key '%s' is %" PRId64 " for layer %d, expected %d to %d", f.name().c_str(),
+                   key.c_str(), v, il, min, max);
+    }
+    values[static_cast<size_t>(il)] = static_cast<int>(v);
+  }
+  return values;
+}
+
 Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool required,
                                double fallback) {
   double v;

@@ -3,6 +3,7 @@
 #define GGUFEMBED_MODELS_HPARAMS_H_
 
 #include <string>
+#include <vector>
 
 #include "ggufembed/status.h"
 #include "gguf/gguf.h"
@@ -17,6 +18,11 @@ inline constexpr int kMaxSize = 1 << 24;
 // else `fallback`.
 Result<int> GetSize(const GgufFile& f, const std::string& key, int min, int max, bool required,
                     int fallback);
+
+// A per-layer integer: a scalar (the same for every layer) or an array of exactly `n_layer`
+// integers (bools count as 0/1), each in [min, max]; `fallback` for every layer when missing.
+Result<std::vector<int>> GetPerLayer(const GgufFile& f, const std::string& key, int n_layer,
+                                     int min, int max, int fallback);
 
 // A positive, finite float key (or `fallback` when it is missing and not `required`).
 Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool required,

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "models/gemma_embedding/model.h"
+#include "models/gemma_embedding2/model.h"
 #include "models/model.h"
 
 namespace ggufembed {
@@ -12,6 +13,7 @@ namespace {
 std::deque<Architecture>& Registry() {
   static std::deque<Architecture> registry = {
       gemma_embedding::kArchitecture,
+      gemma_embedding2::kArchitecture,
   };
   return registry;
 }

@@ -7,80 +7,10 @@
 
 #include "util/fp16.h"
 #include "synth/gguf_writer.h"
+#include "synth/synth_fill.h"
 #include "synth/synth_vocab.h"
 
 namespace ggufembed {
-namespace {
-
-// SplitMix64: tiny, fast and good enough for random weights.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [-1, 1).
-  float Symmetric() { return static_cast<float>(Next() >> 40) * 0x1.0p-23f - 1.0f; }
-
- private:
-  uint64_t state_;
-};
-
-// FNV-1a of the tensor name mixed with the seed: each tensor gets its own stream.
-uint64_t TensorSeed(uint64_t seed, const std::string& name) {
-  uint64_t h = 0xcbf29ce484222325ull ^ seed;
-  for (char c : name) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
-  return h;
-}
-
-// Fills a [in, out] matrix: `out` rows of `in` values, uniform with standard deviation `std`.
-GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double std) {
-  return [seed, type, in, std](uint8_t* dst, uint64_t n_bytes) {
-    Rng rng(seed);
-    const float scale = static_cast<float>(std * std::sqrt(3.0));  // uniform [-a, a]: std a/√3
-    const uint64_t row_bytes = RowBytes(type, static_cast<uint64_t>(in));
-    std::vector<float> row(static_cast<size_t>(in));
-    for (uint64_t off = 0; off < n_bytes; off += row_bytes) {
-      for (float& v : row) v = rng.Symmetric() * scale;
-      uint8_t* out = dst + off;
-      switch (type) {
-        case GgmlType::kQ8_0: QuantizeRowQ8_0Ref(row.data(), out, in); break;
-        case GgmlType::kF16:
-          for (int64_t i = 0; i < in; ++i) {
-            const uint16_t h = F32ToF16(row[i]);
-            std::memcpy(out + 2 * i, &h, 2);
-          }
-          break;
-        default: std::memcpy(out, row.data(), row_bytes); break;
-      }
-    }
-  };
-}
-
-// Norm weights near 1: Gemma stores 1 + w, and w is small in trained models.
-GgufWriter::FillFn NormFill(uint64_t seed) {
-  return [seed](uint8_t* dst, uint64_t n_bytes) {
-    Rng rng(seed);
-    for (uint64_t off = 0; off < n_bytes; off += 4) {
-      const float v = 1.0f + 0.05f * rng.Symmetric();
-      std::memcpy(dst + off, &v, 4);
-    }
-  };
-}
-
-uint32_t FileType(GgmlType t) {
-  switch (t) {
-    case GgmlType::kF32: return 0;
-    case GgmlType::kF16: return 1;
-    default: return 7;  // MOSTLY_Q8_0
-  }
-}
-
-}  // namespace
-
 Result<SynthShape> GetSynthShape(const std::string& preset) {
   if (preset == "tiny") {
     return SynthShape{"tiny", 128, 7, 4, 2, 48, 192, 2048, 16, 4096, 256, 1e6f, 1e4f, 1e-6f};
@@ -93,12 +23,19 @@ Result<SynthShape> GetSynthShape(const std::string& preset) {
 }
 
 Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
-  GGUFEMBED_ASSIGN_OR_RETURN(const SynthShape s, GetSynthShape(options.preset));
   const GgmlType wt = options.weight_type;
-  if (wt != GgmlType::kQ8_0 && wt != GgmlType::kF16 && wt != GgmlType::kF32) {
-    return Error(StatusCode::kInvalidArgument, "weight type %s is not one of q8_0, f16, f32",
+  if (wt != GgmlType::kQ8_0 && wt != GgmlType::kF16 && wt != GgmlType::kBF16 &&
+      wt != GgmlType::kF32) {
+    return Error(StatusCode::kInvalidArgument, "weight type %s is not one of q8_0, f16, bf16, f32",
                  GetGgmlType(wt).name);
   }
+  if (options.arch == "gemma-embedding2") return WriteSynthEmbedding2(options, path);
+  if (options.arch != "gemma-embedding") {
+    return Error(StatusCode::kInvalidArgument,
+                 "architecture '%s' is not one of gemma-embedding, gemma-embedding2",
+                 options.arch.c_str());
+  }
+  GGUFEMBED_ASSIGN_OR_RETURN(const SynthShape s, GetSynthShape(options.preset));
   const std::string arch = "gemma-embedding";
   const std::string p = arch + ".";
   GgufWriter w;
@@ -150,7 +87,7 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
     w.AddTensor(name, wt, {in, out}, MatrixFill(TensorSeed(seed, name), wt, in, std));
   };
   auto norm = [&](const std::string& name, int64_t n) {
-    w.AddTensor(name, GgmlType::kF32, {n}, NormFill(TensorSeed(seed, name)));
+    w.AddTensor(name, GgmlType::kF32, {n}, VectorFill(TensorSeed(seed, name), 1.0f, 0.05f));
   };
   matrix("token_embd.weight", d, s.n_vocab, 1.0 / std::sqrt(double(d)));
   for (uint32_t il = 0; il < s.n_layer; ++il) {

@@ -29,9 +29,10 @@ struct SynthShape {
 };
 
 struct SynthOptions {
-  std::string preset = "tiny";         // "tiny" or "300m"
-  GgmlType weight_type = GgmlType::kQ8_0;  // Q8_0, F16 or F32 for every matrix
-  bool dense = true;                   // write dense_2 / dense_3
+  std::string arch = "gemma-embedding";  // or "gemma-embedding2"
+  std::string preset = "tiny";         // gemma-embedding: "tiny" or "300m"; 2: "tiny" or "270m"
+  GgmlType weight_type = GgmlType::kQ8_0;  // Q8_0, F16, BF16 or F32 for every matrix
+  bool dense = true;                   // gemma-embedding: write dense_2 / dense_3
   uint64_t seed = 1;
 };
 
@@ -46,7 +47,14 @@ Result<SynthShape> GetSynthShape(const std::string& preset);
 // metadata key, tensor names and shapes (ne = [in, out]), F32 norms stored with Gemma's +1
 // folded in (≈ 1 + 0.05·u), matrices uniform with std 1/sqrt(fan_in), token embeddings with std
 // 1/sqrt(n_embd). Weights depend only on the seed and the tensor name.
+// gemma-embedding2 files go to WriteSynthEmbedding2.
 Status WriteSynthModel(const SynthOptions& options, const std::string& path);
+
+// A gemma-embedding2 model as llama.cpp's converter writes EmbeddingGemma 2's text tower
+// (synth_embedding2.cc): "tiny" (5 layers of 160, head sizes 40 and 64, partial rotation on
+// global layers, window ±8, vocab 4096) or "270m" (the real shapes), norms as stored (≈ 1, no +1),
+// layer output scales in [0.5, 1], a "gemma4" vocabulary with BPE merges.
+Status WriteSynthEmbedding2(const SynthOptions& options, const std::string& path);
 
 }  // namespace ggufembed
 

@@ -206,4 +206,27 @@ SynthVocab MakeSynthVocab(uint32_t n_vocab) {
   return b.Take();
 }
 
+std::vector<std::string> MakeSynthMerges(const SynthVocab& vocab) {
+  std::unordered_set<std::string_view> pieces(vocab.tokens.begin(), vocab.tokens.end());
+  std::vector<std::string> merges;
+  for (size_t id = 0; id < vocab.tokens.size(); ++id) {
+    const std::string& piece = vocab.tokens[id];
+    if (vocab.types[id] != kTokenNormal) continue;
+    // Split points at character boundaries, the last one first.
+    std::vector<size_t> cuts;
+    for (size_t i = 0; i < piece.size();) {
+      i += Utf8CharLength(static_cast<uint8_t>(piece[i]));
+      if (i < piece.size()) cuts.push_back(i);
+    }
+    for (auto it = cuts.rbegin(); it != cuts.rend(); ++it) {
+      const std::string_view left(piece.data(), *it), right(piece.data() + *it, piece.size() - *it);
+      if (pieces.count(left) && pieces.count(right)) {
+        merges.push_back(std::string(left) + " " + std::string(right));
+        break;
+      }
+    }
+  }
+  return merges;
+}
+
 }  // namespace ggufembed

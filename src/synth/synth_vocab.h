@@ -39,6 +39,10 @@ constexpr int32_t kSynthFirstByteId = 5;  // <0x00> .. <0xFF> are ids 5..260
 // scripts and emoji, then filler pieces. Deterministic.
 SynthVocab MakeSynthVocab(uint32_t n_vocab);
 
+// BPE merges ("left right", by rank) that build the NORMAL pieces of `vocab` in score order, each
+// from the pair of existing pieces with the longest left part: what a "gemma4" file carries.
+std::vector<std::string> MakeSynthMerges(const SynthVocab& vocab);
+
 }  // namespace ggufembed
 
 #endif  // GGUFEMBED_SYNTH_SYNTH_VOCAB_H_

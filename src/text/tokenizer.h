@@ -1,57 +1,60 @@
-// Tokenizer: SentencePiece (GGUF tokenizer model "llama") exactly as llama.cpp implements it.
+// Tokenizer: text to token ids exactly as llama.cpp does it, for the tokenizer models of
+// EmbeddingGemma files, chosen by `tokenizer.ggml.model` whatever the architecture:
+// "llama" (SentencePiece: bigram merges by score) and "gemma4" (BPE: merges by rank).
 #ifndef GGUFEMBED_TEXT_TOKENIZER_H_
 #define GGUFEMBED_TEXT_TOKENIZER_H_
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "gguf/gguf.h"
 #include "ggufembed/status.h"
+#include "gguf/gguf.h"
+#include "text/vocabulary.h"
 
 namespace ggufembed {
 
 // Working memory of Tokenizer::EncodeInto, reused across calls so that encoding a text no longer
 // than an earlier one allocates nothing. Callers only keep it; its contents are the tokenizer's.
 struct TokenizerScratch {
-  // One raw-text range or one special token, in text order.
-  struct Fragment {
-    int32_t token;  // -1 for raw text
-    size_t offset, length;
-  };
   // A run of input bytes in the merge list; `n == 0` once merged into its left neighbour.
   struct Symbol {
     int prev, next;
     const char* text;
     size_t n;
   };
-  // A candidate merge of two adjacent symbols.
+  // A candidate merge of two adjacent symbols: `priority` is the SentencePiece score (higher
+  // first) or the BPE rank (lower first).
   struct Bigram {
     int left, right;
     float score;
+    int32_t rank;
     size_t size;
   };
-  std::vector<Fragment> fragments, next_fragments;
+  std::vector<TextFragment> fragments, next_fragments;
   std::vector<Symbol> symbols;
-  std::vector<Bigram> queue;  // a heap, highest score on top
+  std::vector<Bigram> queue;  // a heap
   std::string escaped;
 };
 
 class Tokenizer {
  public:
-  // Reads `tokenizer.ggml.*` from `file`. Piece texts stay views into the file's bytes (kept
-  // alive by the tokenizer). Only tokenizer model "llama" (SentencePiece) is supported.
+  enum class Model { kSentencePiece, kGemma4Bpe };
+
+  // Reads `tokenizer.ggml.*` from `file` (an unknown tokenizer model is kUnsupported).
   static Result<Tokenizer> FromGguf(const GgufFile& file);
 
   // Token ids for `text`, as llama.cpp's `llama_tokenize(text, add_special, parse_special)`:
-  //  1. special tokens are split out of the text, longest text first; CONTROL and UNKNOWN ones
-  //     only when `parse_special`, USER_DEFINED ones always;
-  //  2. each remaining fragment gets a leading space if `add_space_prefix` and it follows a
-  //     special token (or starts the text), spaces become U+2581, and the score-ordered bigram
-  //     merge runs on it alone; pieces that are not tokens fall back to <0xXX> byte tokens;
-  //  3. BOS/EOS are added when `add_special` and the file's add_bos/add_eos flags say so.
+  //  1. special tokens are split out of the text (Vocabulary::Partition);
+  //  2. SentencePiece: each remaining fragment gets a leading space if `add_space_prefix` and it
+  //     follows a special token (or starts the text), spaces become U+2581, and the score-ordered
+  //     bigram merge runs on it; gemma4: spaces become U+2581, the fragment is split into runs of
+  //     newlines and runs of other characters, and the rank-ordered BPE merge runs on each run
+  //     (a newline run that is a token is taken whole); pieces that are not tokens fall back to
+  //     <0xXX> byte tokens;
+  //  3. BOS/EOS are added when `add_special` and the file's add_bos/add_eos flags say so (gemma4
+  //     always adds BOS).
   // Text that is not valid UTF-8 is an error naming the byte offset (llama.cpp would emit byte
   // tokens for it instead).
   Result<std::vector<int32_t>> Encode(std::string_view text, bool add_special,
@@ -60,34 +63,44 @@ class Tokenizer {
   Status EncodeInto(std::string_view text, bool add_special, bool parse_special,
                     TokenizerScratch& scratch, std::vector<int32_t>* out) const;
 
-  int32_t n_vocab() const { return static_cast<int32_t>(pieces_.size()); }
-  std::string_view Piece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
+  Model model() const { return model_; }
+  int32_t n_vocab() const { return vocab_.size(); }
+  std::string_view Piece(int32_t id) const { return vocab_.Piece(id); }
   int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }
+  size_t n_merges() const { return merges_.size(); }
 
  private:
-  Status IndexPieces(const std::string& file_name);
-  // Splits `text` into scratch.fragments.
-  void Partition(std::string_view text, bool parse_special, TokenizerScratch& scratch) const;
-  // Appends the tokens of one raw fragment (spaces already escaped) to `out`.
-  Status EncodeRaw(std::string_view text, TokenizerScratch& scratch,
-                   std::vector<int32_t>& out) const;
-  int32_t Find(std::string_view piece) const;
+  struct Merge {
+    std::string_view left, right;
+  };
 
-  std::shared_ptr<const FileBytes> bytes_;  // keeps `pieces_` valid
-  std::vector<std::unique_ptr<std::string>> renamed_;  // "[EMPTY_i]" names of empty pieces
-  std::vector<std::string_view> pieces_;
-  std::vector<float> scores_;
-  std::vector<int32_t> types_;
-  // Open-addressing hash table of piece ids (-1 = empty), indexed by a hash of the piece text:
-  // one allocation instead of a node per piece, so 262,144 pieces index in a few milliseconds.
-  std::vector<int32_t> piece_slots_;
-  uint64_t slot_mask_ = 0;
-  std::vector<int32_t> special_ids_;  // CONTROL, USER_DEFINED, UNKNOWN; longest text first
-  int32_t byte_ids_[256];             // <0xXX> (or the one-byte piece); -1 if neither exists
-  int32_t bos_id_ = 1, eos_id_ = 2;
+  Status ReadSpecialIds(const GgufFile& file);
+  Status LoadMerges(const GgufFile& file);  // bpe.cc
+  // The rank of merging `left` and `right`, or -1.
+  int32_t MergeRank(std::string_view left, std::string_view right) const;
+  // Appends the tokens of one fragment of raw text.
+  Status EncodeFragment(std::string_view text, bool first_or_after_special,
+                        TokenizerScratch& scratch, std::vector<int32_t>& out) const;
+  // SentencePiece: the score-ordered bigram merge of one escaped fragment (spm.cc).
+  void MergeByScore(std::string_view text, TokenizerScratch& scratch) const;
+  // BPE: the rank-ordered merge of one word (bpe.cc).
+  void MergeByRank(std::string_view word, TokenizerScratch& scratch) const;
+  // One symbol per UTF-8 character of `text` into scratch.symbols.
+  static void SplitCharacters(std::string_view text, TokenizerScratch& scratch);
+  // Appends the final symbols as tokens, falling back to byte tokens.
+  Status EmitSymbols(const TokenizerScratch& scratch, std::vector<int32_t>& out) const;
+
+  Model model_ = Model::kSentencePiece;
+  Vocabulary vocab_;
+  std::vector<float> scores_;  // SentencePiece
+  std::vector<Merge> merges_;  // BPE, by rank; views into the file
+  // Open-addressing table of merge ranks (-1 = empty), indexed by a hash of both texts.
+  std::vector<int32_t> merge_slots_;
+  uint64_t merge_mask_ = 0;
+  int32_t bos_id_ = -1, eos_id_ = -1;
   bool add_bos_ = true, add_eos_ = false, add_space_prefix_ = true;
 };
 

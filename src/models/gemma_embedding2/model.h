@@ -1,0 +1,28 @@
+// gemma-embedding2 (EmbeddingGemma 2, text tower): the architecture's entry in the registry and
+// its two forward passes (forward.cc on SIMD kernels, reference_forward.cc in plain scalar code).
+#ifndef GGUFEMBED_MODELS_GEMMA_EMBEDDING2_MODEL_H_
+#define GGUFEMBED_MODELS_GEMMA_EMBEDDING2_MODEL_H_
+
+#include <cstdint>
+
+#include "models/gemma_embedding2/config.h"
+#include "models/gemma_embedding2/weights.h"
+#include "models/model.h"
+
+namespace ggufembed::gemma_embedding2 {
+
+// general.architecture = "gemma-embedding2".
+extern const Architecture kArchitecture;
+
+// The per-token embeddings [n_tokens × n_embd_out] (final norm and `output` projection applied)
+// of tokens at positions 0..n_tokens-1, on the SIMD target chosen for this call.
+Status Forward(const Config& config, const Weights& weights, const int32_t* tokens, int n_tokens,
+               ForwardWorkspace& workspace, float* hidden, OpProfile* profile);
+
+// The same in plain scalar code (allocates on every call).
+void ForwardReference(const Config& config, const Weights& weights, const int32_t* tokens,
+                      int n_tokens, float* hidden);
+
+}  // namespace ggufembed::gemma_embedding2
+
+#endif  // GGUFEMBED_MODELS_GEMMA_EMBEDDING2_MODEL_H_

@@ -1,0 +1,141 @@
+// Writes synthetic gemma-embedding2 (EmbeddingGemma 2 text tower) models with the tensor and key
+// layout of llama.cpp's converter (conversion/gemma.py, EmbeddingGemma2Model): per-layer KV
+// heads and head sizes, a bool sliding-window pattern, per-layer inputs, an output projection,
+// norms as stored (no +1), and a "gemma4" BPE vocabulary with merges.
+#include <cmath>
+#include <vector>
+
+#include "synth/gguf_writer.h"
+#include "synth/synth_fill.h"
+#include "synth/synth_model.h"
+#include "synth/synth_vocab.h"
+
+namespace ggufembed {
+namespace {
+
+struct Shape2 {
+  uint32_t n_embd, n_layer, n_head, n_ff, n_per_layer, n_out, n_ctx, n_swa, n_vocab;
+  uint32_t swa_period;          // layer il slides iff il % period < period - 1
+  uint32_t kv_swa, kv_full;     // KV heads of sliding / global layers
+  uint32_t hd_swa, hd_full;     // head sizes
+  uint32_t rot_swa, rot_full;   // rotated dimensions
+  float rope_base, rope_base_swa, rms_eps;
+};
+
+Result<Shape2> GetShape2(const std::string& preset) {
+  // "tiny": small and unlike the real model: head sizes 40 (not a multiple of 16) and 64, a
+  // partial rotation on global layers, a per-layer input width unlike n_embd, a window of ±8.
+  if (preset == "tiny") {
+    return Shape2{160, 5, 4, 224, 64, 96, 1024, 16, 4096, 3, 2, 1, 40, 64, 40, 32,
+                  1e6f, 1e4f, 1e-6f};
+  }
+  // "270m": EmbeddingGemma 2's text tower (24 layers of 512, layers 5, 11, 17, 23 global with
+  // head size 512 and 1 KV head, the others head size 256 and 2 KV heads, window ±512).
+  if (preset == "270m") {
+    return Shape2{512, 24, 4, 2048, 512, 768, 8192, 1024, 262144, 6, 2, 1, 256, 512, 256, 512,
+                  1e6f, 1e4f, 1e-6f};
+  }
+  return Error(StatusCode::kInvalidArgument,
+               "unknown preset '%s' for gemma-embedding2 (expected tiny or 270m)", preset.c_str());
+}
+
+void WriteMetadata(const Shape2& s, const SynthOptions& o, GgufWriter& w) {
+  const std::string p = "gemma-embedding2.";
+  w.SetString("general.architecture", "gemma-embedding2");
+  w.SetString("general.type", "model");
+  w.SetString("general.name", "Synthetic EmbeddingGemma 2 " + o.preset);
+  w.SetString("general.license", "synthetic-random-weights");
+  w.SetU32("general.file_type", FileType(o.weight_type));
+  w.SetU32("general.quantization_version", 2);
+  w.SetU32(p + "context_length", s.n_ctx);
+  w.SetU32(p + "embedding_length", s.n_embd);
+  w.SetU32(p + "embedding_length_out", s.n_out);
+  w.SetU32(p + "embedding_length_per_layer_input", s.n_per_layer);
+  w.SetU32(p + "block_count", s.n_layer);
+  w.SetU32(p + "feed_forward_length", s.n_ff);
+  w.SetU32(p + "attention.head_count", s.n_head);
+  std::vector<int32_t> kv;
+  std::vector<uint8_t> sliding;  // GGUF bools, one byte each
+  for (uint32_t il = 0; il < s.n_layer; ++il) {
+    sliding.push_back(il % s.swa_period < s.swa_period - 1);
+    kv.push_back(static_cast<int32_t>(sliding.back() ? s.kv_swa : s.kv_full));
+  }
+  w.SetI32Array(p + "attention.head_count_kv", kv);
+  w.SetArray(p + "attention.sliding_window_pattern", GgufType::kBool, sliding.size(),
+             sliding.data());
+  w.SetU32(p + "attention.key_length", s.hd_full);
+  w.SetU32(p + "attention.value_length", s.hd_full);
+  w.SetU32(p + "attention.key_length_swa", s.hd_swa);
+  w.SetU32(p + "attention.value_length_swa", s.hd_swa);
+  w.SetU32(p + "rope.dimension_count", s.rot_full);
+  w.SetU32(p + "rope.dimension_count_swa", s.rot_swa);
+  w.SetF32(p + "rope.freq_base", s.rope_base);
+  w.SetF32(p + "rope.freq_base_swa", s.rope_base_swa);
+  w.SetF32(p + "attention.layer_norm_rms_epsilon", s.rms_eps);
+  w.SetU32(p + "attention.sliding_window", s.n_swa);
+  w.SetBool(p + "attention.causal", false);
+  w.SetU32(p + "attention.shared_kv_layers", 0);
+  w.SetU32(p + "pooling_type", 1);  // MEAN
+
+  const SynthVocab vocab = MakeSynthVocab(s.n_vocab);
+  w.SetString("tokenizer.ggml.model", "gemma4");
+  w.SetStringArray("tokenizer.ggml.tokens", vocab.tokens);
+  w.SetF32Array("tokenizer.ggml.scores", std::vector<float>(vocab.tokens.size(), -1000.0f));
+  w.SetI32Array("tokenizer.ggml.token_type", vocab.types);
+  w.SetStringArray("tokenizer.ggml.merges", MakeSynthMerges(vocab));
+  w.SetU32("tokenizer.ggml.bos_token_id", kSynthBosId);
+  w.SetU32("tokenizer.ggml.eos_token_id", kSynthEosId);
+  w.SetU32("tokenizer.ggml.unknown_token_id", kSynthUnkId);
+  w.SetU32("tokenizer.ggml.padding_token_id", kSynthPadId);
+  w.SetBool("tokenizer.ggml.add_bos_token", true);
+  w.SetBool("tokenizer.ggml.add_eos_token", true);
+  w.SetBool("tokenizer.ggml.add_space_prefix", false);
+}
+
+}  // namespace
+
+Status WriteSynthEmbedding2(const SynthOptions& o, const std::string& path) {
+  GGUFEMBED_ASSIGN_OR_RETURN(const Shape2 s, GetShape2(o.preset));
+  GgufWriter w;
+  WriteMetadata(s, o, w);
+  const GgmlType wt = o.weight_type;
+  auto matrix = [&](const std::string& name, int64_t in, int64_t out) {
+    w.AddTensor(name, wt, {in, out},
+                MatrixFill(TensorSeed(o.seed, name), wt, in, 1.0 / std::sqrt(double(in))));
+  };
+  auto vector = [&](const std::string& name, int64_t n, float center, float spread) {
+    w.AddTensor(name, GgmlType::kF32, {n}, VectorFill(TensorSeed(o.seed, name), center, spread));
+  };
+  const int64_t d = s.n_embd, pl = s.n_per_layer;
+  w.AddTensor("token_embd.weight", wt, {d, s.n_vocab},
+              MatrixFill(TensorSeed(o.seed, "token_embd.weight"), wt, d, 1.0 / std::sqrt(double(d))));
+  matrix("per_layer_model_proj.weight", d, pl * s.n_layer);
+  vector("per_layer_proj_norm.weight", pl, 1.0f, 0.05f);
+  for (uint32_t il = 0; il < s.n_layer; ++il) {
+    const bool swa = il % s.swa_period < s.swa_period - 1;
+    const int64_t hd = swa ? s.hd_swa : s.hd_full, kv = swa ? s.kv_swa : s.kv_full;
+    const std::string b = "blk." + std::to_string(il) + ".";
+    vector(b + "attn_norm.weight", d, 1.0f, 0.05f);
+    matrix(b + "attn_q.weight", d, s.n_head * hd);
+    matrix(b + "attn_k.weight", d, kv * hd);
+    matrix(b + "attn_v.weight", d, kv * hd);
+    vector(b + "attn_q_norm.weight", hd, 1.0f, 0.05f);
+    vector(b + "attn_k_norm.weight", hd, 1.0f, 0.05f);
+    matrix(b + "attn_output.weight", s.n_head * hd, d);
+    vector(b + "post_attention_norm.weight", d, 1.0f, 0.05f);
+    vector(b + "ffn_norm.weight", d, 1.0f, 0.05f);
+    matrix(b + "ffn_gate.weight", d, s.n_ff);
+    matrix(b + "ffn_up.weight", d, s.n_ff);
+    matrix(b + "ffn_down.weight", s.n_ff, d);
+    vector(b + "post_ffw_norm.weight", d, 1.0f, 0.05f);
+    matrix(b + "inp_gate.weight", d, pl);
+    matrix(b + "proj.weight", pl, d);
+    vector(b + "post_norm.weight", d, 1.0f, 0.05f);
+    vector(b + "layer_output_scale.weight", 1, 0.75f, 0.25f);
+  }
+  vector("output_norm.weight", d, 1.0f, 0.05f);
+  matrix("output.weight", d, s.n_out);
+  return w.WriteFile(path);
+}
+
+}  // namespace ggufembed

@@ -1,0 +1,63 @@
+// Random contents for synthetic tensors (see synth_fill.h).
+#include "synth/synth_fill.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "util/fp16.h"
+
+namespace ggufembed {
+
+// FNV-1a of the tensor name mixed with the seed: each tensor gets its own stream.
+uint64_t TensorSeed(uint64_t seed, const std::string& name) {
+  uint64_t h = 0xcbf29ce484222325ull ^ seed;
+  for (char c : name) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+// Fills a [in, out] matrix: `out` rows of `in` values, uniform with standard deviation `std`.
+GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double std) {
+  return [seed, type, in, std](uint8_t* dst, uint64_t n_bytes) {
+    Rng rng(seed);
+    const float scale = static_cast<float>(std * std::sqrt(3.0));  // uniform [-a, a]: std a/√3
+    const uint64_t row_bytes = RowBytes(type, static_cast<uint64_t>(in));
+    std::vector<float> row(static_cast<size_t>(in));
+    for (uint64_t off = 0; off < n_bytes; off += row_bytes) {
+      for (float& v : row) v = rng.Symmetric() * scale;
+      uint8_t* out = dst + off;
+      switch (type) {
+        case GgmlType::kQ8_0: QuantizeRowQ8_0Ref(row.data(), out, in); break;
+        case GgmlType::kF16:
+        case GgmlType::kBF16:
+          for (int64_t i = 0; i < in; ++i) {
+            const uint16_t h = type == GgmlType::kF16 ? F32ToF16(row[i]) : F32ToBf16(row[i]);
+            std::memcpy(out + 2 * i, &h, 2);
+          }
+          break;
+        default: std::memcpy(out, row.data(), row_bytes); break;
+      }
+    }
+  };
+}
+
+GgufWriter::FillFn VectorFill(uint64_t seed, float center, float spread) {
+  return [seed, center, spread](uint8_t* dst, uint64_t n_bytes) {
+    Rng rng(seed);
+    for (uint64_t off = 0; off < n_bytes; off += 4) {
+      const float v = center + spread * rng.Symmetric();
+      std::memcpy(dst + off, &v, 4);
+    }
+  };
+}
+
+uint32_t FileType(GgmlType t) {
+  switch (t) {
+    case GgmlType::kF32: return 0;
+    case GgmlType::kF16: return 1;
+    case GgmlType::kBF16: return 32;
+    default: return 7;  // MOSTLY_Q8_0
+  }
+}
+
+}  // namespace ggufembed

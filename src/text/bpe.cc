@@ -1,0 +1,112 @@
+// BPE merging for "gemma4" vocabularies as llama.cpp's `llm_tokenizer_bpe_session` does it:
+// merges from tokenizer.ggml.merges ("left right", rank = position), applied to adjacent
+// symbols lowest rank first, leftmost on ties, over UTF-8 characters (no byte-level alphabet).
+#include <algorithm>
+
+#include "text/tokenizer.h"
+
+namespace ggufembed {
+namespace {
+
+using Bigram = TokenizerScratch::Bigram;
+
+// Lowest rank first; on equal ranks the leftmost pair first (llm_bigram_bpe::comparator).
+struct RankOrder {
+  bool operator()(const Bigram& l, const Bigram& r) const {
+    return l.rank > r.rank || (l.rank == r.rank && l.left > r.left);
+  }
+};
+
+uint64_t HashPair(std::string_view left, std::string_view right) {
+  return HashText(left) ^ (HashText(right) * 0x9E3779B97F4A7C15ull);
+}
+
+}  // namespace
+
+Status Tokenizer::LoadMerges(const GgufFile& file) {
+  if (file.FindKv("tokenizer.ggml.merges") == nullptr) {
+    return Error(StatusCode::kInvalidFile,
+                 "%s: tokenizer model 'gemma4' needs tokenizer.ggml.merges, which is missing",
+                 file.name().c_str());
+  }
+  GGUFEMBED_ASSIGN_OR_RETURN(std::vector<std::string_view> lines,
+                             file.GetStringArray("tokenizer.ggml.merges"));
+  if (lines.size() > static_cast<size_t>(INT32_MAX) / 2) {
+    return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.merges has %zu entries",
+                 file.name().c_str(), lines.size());
+  }
+  merges_.clear();
+  merges_.reserve(lines.size());
+  size_t slots = 1;
+  while (slots < 2 * lines.size()) slots <<= 1;  // load factor <= 1/2
+  merge_slots_.assign(slots, -1);
+  merge_mask_ = slots - 1;
+  for (std::string_view line : lines) {
+    // llama.cpp splits at the first space after the first byte; a line without one is the
+    // pair ("", "").
+    const size_t space = line.size() > 1 ? line.find(' ', 1) : std::string_view::npos;
+    Merge m;
+    if (space != std::string_view::npos) m = {line.substr(0, space), line.substr(space + 1)};
+    const int32_t rank = static_cast<int32_t>(merges_.size());
+    merges_.push_back(m);
+    for (uint64_t slot = HashPair(m.left, m.right) & merge_mask_;;
+         slot = (slot + 1) & merge_mask_) {
+      const int32_t other = merge_slots_[slot];
+      if (other < 0) {
+        merge_slots_[slot] = rank;
+        break;
+      }
+      if (merges_[other].left == m.left && merges_[other].right == m.right) break;  // first wins
+    }
+  }
+  return OkStatus();
+}
+
+int32_t Tokenizer::MergeRank(std::string_view left, std::string_view right) const {
+  if (merge_slots_.empty()) return -1;
+  for (uint64_t slot = HashPair(left, right) & merge_mask_;; slot = (slot + 1) & merge_mask_) {
+    const int32_t rank = merge_slots_[slot];
+    if (rank < 0) return -1;
+    if (merges_[rank].left == left && merges_[rank].right == right) return rank;
+  }
+}
+
+void Tokenizer::MergeByRank(std::string_view word, TokenizerScratch& scratch) const {
+  std::vector<TokenizerScratch::Symbol>& symbols = scratch.symbols;
+  // A run of newlines that is itself a token is taken whole (llama.cpp's gemma4 rule).
+  if (word.find_first_not_of('\n') == std::string_view::npos && vocab_.Find(word) >= 0) {
+    symbols.assign(1, {-1, -1, word.data(), word.size()});
+    return;
+  }
+  SplitCharacters(word, scratch);
+  std::vector<Bigram>& queue = scratch.queue;
+  queue.clear();
+  auto try_add = [&](int left, int right) {
+    if (left == -1 || right == -1) return;
+    const int32_t rank = MergeRank(std::string_view(symbols[left].text, symbols[left].n),
+                                   std::string_view(symbols[right].text, symbols[right].n));
+    if (rank < 0) return;
+    queue.push_back({left, right, 0.0f, rank, symbols[left].n + symbols[right].n});
+    std::push_heap(queue.begin(), queue.end(), RankOrder());
+  };
+  for (size_t i = 1; i < symbols.size(); ++i) try_add(static_cast<int>(i) - 1, static_cast<int>(i));
+
+  while (!queue.empty()) {
+    std::pop_heap(queue.begin(), queue.end(), RankOrder());
+    const Bigram b = queue.back();
+    queue.pop_back();
+    TokenizerScratch::Symbol& left = symbols[b.left];
+    TokenizerScratch::Symbol& right = symbols[b.right];
+    // Stale when either side has merged since: left only grows by absorbing `right` (which
+    // then is empty), right only by absorbing its own neighbour (which changes the size).
+    if (left.n == 0 || right.n == 0 || left.n + right.n != b.size) continue;
+    left.n += right.n;
+    right.n = 0;
+    left.next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = b.left;
+    try_add(left.prev, b.left);
+    try_add(b.left, left.next);
+  }
+}
+
+}  // namespace ggufembed

@@ -1,0 +1,121 @@
+// Vocabulary (see vocabulary.h): the token list, its hash index, special and byte tokens.
+#include "text/vocabulary.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ggufembed {
+
+Result<Vocabulary> Vocabulary::FromGguf(const GgufFile& file) {
+  Vocabulary v;
+  v.bytes_ = file.shared_bytes();
+  GGUFEMBED_ASSIGN_OR_RETURN(v.pieces_, file.GetStringArray("tokenizer.ggml.tokens"));
+  const size_t n = v.pieces_.size();
+  if (n == 0 || n > static_cast<size_t>(INT32_MAX)) {
+    return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.tokens has %zu entries",
+                 file.name().c_str(), n);
+  }
+  if (file.FindKv("tokenizer.ggml.token_type") != nullptr) {
+    GGUFEMBED_ASSIGN_OR_RETURN(v.types_, file.GetInt32Array("tokenizer.ggml.token_type"));
+  } else {
+    v.types_.assign(n, kTokenNormal);
+  }
+  if (v.types_.size() != n) {
+    return Error(StatusCode::kInvalidFile, "%s: %zu tokens but %zu token types",
+                 file.name().c_str(), n, v.types_.size());
+  }
+  GGUFEMBED_RETURN_IF_ERROR(v.Index(file.name()));
+  return v;
+}
+
+Status Vocabulary::Index(const std::string& file_name) {
+  const size_t n = pieces_.size();
+  size_t slots = 1;
+  while (slots < 2 * n) slots <<= 1;  // load factor <= 1/2
+  slots_.assign(slots, -1);
+  slot_mask_ = slots - 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (pieces_[i].empty()) {  // llama.cpp renames empty pieces so they stay unique
+      renamed_.push_back(std::make_unique<std::string>("[EMPTY_" + std::to_string(i) + "]"));
+      pieces_[i] = *renamed_.back();
+    }
+    for (uint64_t slot = HashText(pieces_[i]) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
+      const int32_t other = slots_[slot];
+      if (other < 0) {
+        slots_[slot] = static_cast<int32_t>(i);
+        break;
+      }
+      if (pieces_[other] == pieces_[i]) {
+        return Error(StatusCode::kInvalidFile, "%s: tokens %d and %zu have the same text '%.*s'",
+                     file_name.c_str(), other, i, static_cast<int>(pieces_[i].size()),
+                     pieces_[i].data());
+      }
+    }
+    const int32_t type = types_[i];
+    if (type == kTokenControl || type == kTokenUserDefined || type == kTokenUnknown) {
+      special_ids_.push_back(static_cast<int32_t>(i));
+    }
+  }
+  // Longest first; equal lengths by id, so the order is deterministic.
+  std::stable_sort(special_ids_.begin(), special_ids_.end(), [&](int32_t a, int32_t b) {
+    return pieces_[a].size() > pieces_[b].size();
+  });
+  for (int c = 0; c < 256; ++c) {
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "<0x%02X>", c);
+    int32_t id = Find(hex);
+    if (id < 0) id = Find(std::string_view(reinterpret_cast<const char*>(&c), 1));
+    byte_ids_[c] = id;
+  }
+  return OkStatus();
+}
+
+int32_t Vocabulary::Find(std::string_view piece) const {
+  for (uint64_t slot = HashText(piece) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
+    const int32_t id = slots_[slot];
+    if (id < 0 || pieces_[id] == piece) return id;
+  }
+}
+
+void Vocabulary::MakeNormal(int32_t id) {
+  types_[static_cast<size_t>(id)] = kTokenNormal;
+  special_ids_.erase(std::remove(special_ids_.begin(), special_ids_.end(), id),
+                     special_ids_.end());
+}
+
+void Vocabulary::Partition(std::string_view text, bool parse_special,
+                           std::vector<TextFragment>& fragments,
+                           std::vector<TextFragment>& next) const {
+  fragments.clear();
+  if (!text.empty()) fragments.push_back({-1, 0, text.size()});
+  // Cheap filter: a special token can only occur if its first byte does.
+  bool present[256] = {};
+  for (char c : text) present[static_cast<uint8_t>(c)] = true;
+  for (int32_t id : special_ids_) {
+    const int32_t type = types_[id];
+    if (!parse_special && (type == kTokenControl || type == kTokenUnknown)) continue;
+    const std::string_view special = pieces_[id];
+    if (!present[static_cast<uint8_t>(special[0])]) continue;
+    next.clear();
+    for (const TextFragment& f : fragments) {
+      if (f.token >= 0) {
+        next.push_back(f);
+        continue;
+      }
+      // Split the raw range at each non-overlapping match, left to right.
+      size_t begin = f.offset;
+      const size_t end = f.offset + f.length;
+      while (true) {
+        const size_t match = text.substr(0, end).find(special, begin);
+        if (match == std::string_view::npos) break;
+        if (match > begin) next.push_back({-1, begin, match - begin});
+        next.push_back({id, 0, 0});
+        begin = match + special.size();
+      }
+      if (begin < end) next.push_back({-1, begin, end - begin});
+    }
+    fragments.swap(next);
+  }
+}
+
+}  // namespace ggufembed

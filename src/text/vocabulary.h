@@ -1,0 +1,76 @@
+// Vocabulary: a GGUF token list with its types and lookups, shared by every tokenizer model:
+// piece → id, the special tokens, the byte tokens, and the split of a text at special tokens.
+#ifndef GGUFEMBED_TEXT_VOCABULARY_H_
+#define GGUFEMBED_TEXT_VOCABULARY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ggufembed/status.h"
+#include "gguf/gguf.h"
+
+namespace ggufembed {
+
+// llama.cpp's token types (tokenizer.ggml.token_type).
+inline constexpr int32_t kTokenNormal = 1;
+inline constexpr int32_t kTokenUnknown = 2;
+inline constexpr int32_t kTokenControl = 3;
+inline constexpr int32_t kTokenUserDefined = 4;
+
+// One raw-text range or one special token of a text, in text order.
+struct TextFragment {
+  int32_t token;  // -1 for raw text
+  size_t offset, length;
+};
+
+// FNV-1a: short keys, good spread, no library dependence.
+inline uint64_t HashText(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  return h ^ (h >> 29);
+}
+
+class Vocabulary {
+ public:
+  // Reads tokenizer.ggml.tokens and token_type (NORMAL when absent). Piece texts stay views into
+  // the file's bytes, which the vocabulary keeps alive. Duplicate pieces are an error.
+  static Result<Vocabulary> FromGguf(const GgufFile& file);
+
+  int32_t size() const { return static_cast<int32_t>(pieces_.size()); }
+  std::string_view Piece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
+  int32_t Type(int32_t id) const { return types_[static_cast<size_t>(id)]; }
+  // The id of `piece`, or -1.
+  int32_t Find(std::string_view piece) const;
+  // The token of byte `b`: <0xXX>, or the one-byte piece; -1 if neither exists.
+  int32_t ByteToken(uint8_t b) const { return byte_ids_[b]; }
+
+  // Makes `id` a NORMAL token, no longer split out of texts as a special one.
+  void MakeNormal(int32_t id);
+
+  // Splits `text` into `fragments` at special tokens, longest text first (llama.cpp's
+  // tokenizer_st_partition): CONTROL and UNKNOWN ones only when `parse_special`, USER_DEFINED
+  // ones always. `next` is working memory.
+  void Partition(std::string_view text, bool parse_special, std::vector<TextFragment>& fragments,
+                 std::vector<TextFragment>& next) const;
+
+ private:
+  Status Index(const std::string& file_name);
+
+  std::shared_ptr<const FileBytes> bytes_;             // keeps `pieces_` valid
+  std::vector<std::unique_ptr<std::string>> renamed_;  // "[EMPTY_i]" names of empty pieces
+  std::vector<std::string_view> pieces_;
+  std::vector<int32_t> types_;
+  // Open-addressing hash table of piece ids (-1 = empty), indexed by HashText of the piece: one
+  // allocation instead of a node per piece, so 262,144 pieces index in a few milliseconds.
+  std::vector<int32_t> slots_;
+  uint64_t slot_mask_ = 0;
+  std::vector<int32_t> special_ids_;  // CONTROL, USER_DEFINED, UNKNOWN; longest text first
+  int32_t byte_ids_[256];
+};
+
+}  // namespace ggufembed
+
+#endif  // GGUFEMBED_TEXT_VOCABULARY_H_
