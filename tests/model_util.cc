@@ -8,12 +8,15 @@
 
 namespace ggufembed::testing {
 
-std::string SynthModelPath(const std::string& preset, GgmlType type, bool dense) {
+std::string SynthModelPath(const std::string& preset, GgmlType type, bool dense,
+                           const std::string& arch) {
   static std::map<std::string, std::string>* made = new std::map<std::string, std::string>;
-  const std::string name = preset + "-" + GetGgmlType(type).name + (dense ? "" : "-nodense");
+  const std::string name =
+      arch + "-" + preset + "-" + GetGgmlType(type).name + (dense ? "" : "-nodense");
   auto it = made->find(name);
   if (it != made->end()) return it->second;
   SynthOptions options;
+  options.arch = arch;
   options.preset = preset;
   options.weight_type = type;
   options.dense = dense;

@@ -13,7 +13,7 @@ namespace ggufembed::testing {
 
 // Writes a synthetic model (once per process and set of options) and returns its path.
 std::string SynthModelPath(const std::string& preset, GgmlType type = GgmlType::kQ8_0,
-                           bool dense = true);
+                           bool dense = true, const std::string& arch = "gemma-embedding");
 
 // Copies `src` into a new file, letting the caller drop keys or tensors and add its own.
 struct Rewrite {
