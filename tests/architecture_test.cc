@@ -143,5 +143,19 @@ TEST_CASE("a toy architecture registered at run time embeds through the seam", "
   CHECK(e.Embed({std::string(200, 'z')}, {}).status().code() == StatusCode::kInputTooLong);
 }
 
+TEST_CASE("an mmproj file (image, video or audio encoder) is refused as such", "[architecture]") {
+  Result<GgufFile> tiny = GgufFile::Open(testing::SynthModelPath("tiny"));
+  REQUIRE(tiny.ok());
+  testing::Rewrite r;
+  r.keep_kv = [](const GgufKv& kv) { return kv.key != "general.architecture"; };
+  r.add = [](GgufWriter& w) { w.SetString("general.architecture", "clip"); };
+  Result<GgufFile> mmproj = testing::RewriteModel(*tiny, r, "mmproj.gguf");
+  REQUIRE(mmproj.ok());
+  const Status s = Embedder::Load(std::string(mmproj->name())).status();
+  CHECK(s.code() == StatusCode::kUnsupported);
+  CHECK(s.message().find("multimodal projector (mmproj") != std::string::npos);
+  CHECK(s.message().find("text GGUF") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace ggufembed

@@ -44,11 +44,11 @@ Status RunHead(const ModelHead& head, const float* hidden, int n_tokens,
   const int rows = PooledRows(options.pooling, n_tokens);
   std::vector<float>* x = &ws.rows[0];  // [rows × width]
   std::vector<float>* y = &ws.rows[1];
-  x->resize(std::max(x->size(), size_t(rows) * head.n_embd));
+  x->resize(std::max<size_t>(x->size(), size_t(rows) * head.n_embd));
   Pool(options.pooling, hidden, n_tokens, head.n_embd, x->data());
   int width = head.n_embd;
   for (const Matrix& m : head.projections) {
-    y->resize(std::max(y->size(), size_t(rows) * m.rows));
+    y->resize(std::max<size_t>(y->size(), size_t(rows) * m.rows));
     if (options.reference) {
       MatMulReference(m, x->data(), rows, y->data());
     } else {
