@@ -182,7 +182,7 @@ TEST_CASE("f16 and f32 and no-dense variants", "[synth]") {
   CheckTensors(*f32, ExpectedTensors(128, 7, 192, 96, 48, 192, 4096, 0), GgmlType::kF32);
   options.weight_type = GgmlType::kQ4_0;
   CHECK(WriteSynthModel(options, testing::TempPath("q4.gguf")).message() ==
-        "weight type Q4_0 is not one of q8_0, f16, f32");
+        "weight type Q4_0 is not one of q8_0, f16, bf16, f32");
   CHECK(!GetSynthShape("1b").ok());
 }
 

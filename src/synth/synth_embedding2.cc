@@ -26,7 +26,7 @@ Result<Shape2> GetShape2(const std::string& preset) {
   // "tiny": small and unlike the real model: head sizes 40 (not a multiple of 16) and 64, a
   // partial rotation on global layers, a per-layer input width unlike n_embd, a window of ±8.
   if (preset == "tiny") {
-    return Shape2{160, 5, 4, 224, 64, 96, 1024, 16, 4096, 3, 2, 1, 40, 64, 40, 32,
+    return Shape2{160, 5, 4, 224, 64, 96, 4096, 16, 4096, 3, 2, 1, 40, 64, 40, 32,
                   1e6f, 1e4f, 1e-6f};
   }
   // "270m": EmbeddingGemma 2's text tower (24 layers of 512, layers 5, 11, 17, 23 global with
@@ -119,19 +119,25 @@ Status WriteSynthEmbedding2(const SynthOptions& o, const std::string& path) {
     matrix(b + "attn_q.weight", d, s.n_head * hd);
     matrix(b + "attn_k.weight", d, kv * hd);
     matrix(b + "attn_v.weight", d, kv * hd);
-    vector(b + "attn_q_norm.weight", hd, 1.0f, 0.05f);
-    vector(b + "attn_k_norm.weight", hd, 1.0f, 0.05f);
+    // Attention has scale 1 and RMS-normed Q and K: norm weights of hd^(-1/4) keep the scores'
+    // spread near 1, as training does, instead of a softmax so sharp that the network becomes
+    // chaotic (where one rounding difference changes the whole vector).
+    const float qk = static_cast<float>(std::pow(double(hd), -0.25));
+    vector(b + "attn_q_norm.weight", hd, qk, 0.05f * qk);
+    vector(b + "attn_k_norm.weight", hd, qk, 0.05f * qk);
     matrix(b + "attn_output.weight", s.n_head * hd, d);
-    vector(b + "post_attention_norm.weight", d, 1.0f, 0.05f);
+    // Post-norms of 0.25 and layer scales near 1 keep each layer's update small beside the
+    // residual stream, as in trained models: a deep random network stays stable.
+    vector(b + "post_attention_norm.weight", d, 0.25f, 0.01f);
     vector(b + "ffn_norm.weight", d, 1.0f, 0.05f);
     matrix(b + "ffn_gate.weight", d, s.n_ff);
     matrix(b + "ffn_up.weight", d, s.n_ff);
     matrix(b + "ffn_down.weight", s.n_ff, d);
-    vector(b + "post_ffw_norm.weight", d, 1.0f, 0.05f);
+    vector(b + "post_ffw_norm.weight", d, 0.25f, 0.01f);
     matrix(b + "inp_gate.weight", d, pl);
     matrix(b + "proj.weight", pl, d);
-    vector(b + "post_norm.weight", d, 1.0f, 0.05f);
-    vector(b + "layer_output_scale.weight", 1, 0.75f, 0.25f);
+    vector(b + "post_norm.weight", d, 0.25f, 0.01f);
+    vector(b + "layer_output_scale.weight", 1, 0.95f, 0.04f);
   }
   vector("output_norm.weight", d, 1.0f, 0.05f);
   matrix("output.weight", d, s.n_out);

@@ -52,8 +52,9 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path);
 
 // A gemma-embedding2 model as llama.cpp's converter writes EmbeddingGemma 2's text tower
 // (synth_embedding2.cc): "tiny" (5 layers of 160, head sizes 40 and 64, partial rotation on
-// global layers, window ±8, vocab 4096) or "270m" (the real shapes), norms as stored (≈ 1, no +1),
-// layer output scales in [0.5, 1], a "gemma4" vocabulary with BPE merges.
+// global layers, window ±8, vocab 4096) or "270m" (the real shapes); norms as stored (no +1):
+// pre-norms ≈ 1, post-norms ≈ 0.25, Q/K norms ≈ head_dim^(-1/4), layer output scales ≈ 0.95, so
+// that the random network is as stable as a trained one; a "gemma4" vocabulary with BPE merges.
 Status WriteSynthEmbedding2(const SynthOptions& options, const std::string& path);
 
 }  // namespace ggufembed
