@@ -2,8 +2,8 @@
 #include "args.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cinttypes>
+#include <cstdio>
 #include <cstdlib>
 
 #include "commands.h"
@@ -26,8 +26,8 @@ void ArgParser::Option(const char* name, const char* short_name, std::string* ou
   specs_.push_back(s);
 }
 
-void ArgParser::Option(const char* name, const char* short_name, int64_t* out,
-                       const char* metavar, const char* help, int64_t min, int64_t max) {
+void ArgParser::Option(const char* name, const char* short_name, int64_t* out, const char* metavar,
+                       const char* help, int64_t min, int64_t max) {
   Spec s{name, short_name ? short_name : "", metavar, help};
   s.integer = out;
   s.min = min;

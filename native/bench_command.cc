@@ -96,7 +96,7 @@ struct TextResult {
   int tokens = 0;
   double first_ms = 0, median_ms = 0, min_ms = 0, gmacs = 0;
   std::vector<double> times_ms;  // the timed runs, in order
-  OpProfile profile;  // summed over the timed runs
+  OpProfile profile;             // summed over the timed runs
 };
 
 // Times `warmup` + `runs` calls on r.text and fills r's figures.
@@ -137,20 +137,21 @@ std::string ResultsJson(const std::string& model, double file_mb, double load_ms
                         const std::vector<TextResult>& results) {
   std::string o = "{\"model\":";
   AppendJsonString(o, model);
-  o += StrFormat(",\"file_mb\":%.1f,\"target\":\"%s\",\"load_ms\":%.2f,\"rss_after_load_mb\":%.1f,"
-                 "\"peak_rss_mb\":%.1f,\"runs\":%lld,\"texts\":[",
-                 file_mb, SimdTargetName(), load_ms, rss_after_load_mb, peak_rss_mb,
-                 static_cast<long long>(runs));
+  o += StrFormat(
+      ",\"file_mb\":%.1f,\"target\":\"%s\",\"load_ms\":%.2f,\"rss_after_load_mb\":%.1f,"
+      "\"peak_rss_mb\":%.1f,\"runs\":%lld,\"texts\":[",
+      file_mb, SimdTargetName(), load_ms, rss_after_load_mb, peak_rss_mb,
+      static_cast<long long>(runs));
   for (size_t i = 0; i < results.size(); ++i) {
     const TextResult& r = results[i];
     o += i ? ",{\"label\":" : "{\"label\":";
     AppendJsonString(o, r.label);
     o += ",\"text\":";
     AppendJsonString(o, r.text);
-    o += StrFormat(",\"tokens\":%d,\"first_ms\":%.3f,\"median_ms\":%.3f,\"min_ms\":%.3f,"
-                   "\"tokens_per_s\":%.1f,\"gmac_per_s\":%.2f,\"profile_ms\":{",
-                   r.tokens, r.first_ms, r.median_ms, r.min_ms, 1e3 * r.tokens / r.median_ms,
-                   r.gmacs);
+    o += StrFormat(
+        ",\"tokens\":%d,\"first_ms\":%.3f,\"median_ms\":%.3f,\"min_ms\":%.3f,"
+        "\"tokens_per_s\":%.1f,\"gmac_per_s\":%.2f,\"profile_ms\":{",
+        r.tokens, r.first_ms, r.median_ms, r.min_ms, 1e3 * r.tokens / r.median_ms, r.gmacs);
     for (int op = 0; op < kOpCount; ++op) {
       o += StrFormat("%s\"%s\":%.3f", op ? "," : "", OpName(static_cast<Op>(op)),
                      1e3 * r.profile.seconds[op] / runs);
@@ -226,8 +227,8 @@ int RunBench(int argc, char** argv) {
   const double file_mb = embedder.file_size() / 1e6;
 
   if (json) {
-    const std::string o = ResultsJson(model, file_mb, load_ms, rss_after_load_mb, peak_rss_mb,
-                                      runs, results);
+    const std::string o =
+        ResultsJson(model, file_mb, load_ms, rss_after_load_mb, peak_rss_mb, runs, results);
     std::fputs(o.c_str(), stdout);
     return 0;
   }
@@ -238,8 +239,8 @@ int RunBench(int argc, char** argv) {
   std::printf("%-6s %6s %10s %9s %9s %9s %8s   time per operation (ms, mean of runs)\n", "text",
               "tokens", "median ms", "min ms", "first ms", "tokens/s", "GMAC/s");
   for (const TextResult& r : results) {
-    std::printf("%-6s %6d %10.2f %9.2f %9.2f %9.1f %8.1f  ", r.label.c_str(), r.tokens,
-                r.median_ms, r.min_ms, r.first_ms, 1e3 * r.tokens / r.median_ms, r.gmacs);
+    std::printf("%-6s %6d %10.2f %9.2f %9.2f %9.1f %8.1f  ", r.label.c_str(), r.tokens, r.median_ms,
+                r.min_ms, r.first_ms, 1e3 * r.tokens / r.median_ms, r.gmacs);
     for (int op = 0; op < kOpCount; ++op) {
       std::printf(" %s %.2f", OpName(static_cast<Op>(op)), 1e3 * r.profile.seconds[op] / runs);
     }

@@ -11,8 +11,8 @@
 #include "args.h"
 #include "commands.h"
 #include "ggufembed/embedder.h"
-#include "util/json.h"
 #include "text/prompts.h"
+#include "util/json.h"
 
 namespace ggufembed {
 namespace {
@@ -223,7 +223,8 @@ int RunEmbed(int argc, char** argv) {
       "Embeds each TEXT, or each line of standard input when no TEXT is given. Vectors are\n"
       "pooled as the file says (mean for EmbeddingGemma), projected by the dense layers when\n"
       "present, cut to --dim and L2-normalized. Texts that spell special tokens (<eos>) get\n"
-      "those tokens. Task prompts: " + prompts + ".");
+      "those tokens. Task prompts: " +
+          prompts + ".");
   DeclareFlags(args, &flags);
   if (const int exit = args.ParseOrExit(argc, argv, "embed"); exit >= 0) return exit;
   if (flags.model.empty()) {
@@ -279,8 +280,7 @@ int RunEmbed(int argc, char** argv) {
   }
   if (*format == Format::kJsonl || *format == Format::kRaw) return 0;
 
-  const std::string out =
-      Summary(*format, model, texts, results, options.normalize);
+  const std::string out = Summary(*format, model, texts, results, options.normalize);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

@@ -27,8 +27,8 @@ int RunInfo(int argc, char** argv) {
   if (!file.ok()) return ReportError("info", file.status());
   InfoOptions options;
   if (full) options.max_array_items = 0;
-  const std::string out = json ? FormatInfoJson(*file, options) + "\n"
-                               : FormatInfoText(*file, options);
+  const std::string out =
+      json ? FormatInfoJson(*file, options) + "\n" : FormatInfoText(*file, options);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

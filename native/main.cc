@@ -16,7 +16,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"embed", RunEmbed, "embed texts (arguments or stdin lines) as JSON, JSONL, raw or a similarity table"},
+    {"embed", RunEmbed,
+     "embed texts (arguments or stdin lines) as JSON, JSONL, raw or a similarity table"},
     {"bench", RunBench, "time the single-thread forward pass, with a per-operation profile"},
     {"tokenize", RunTokenize, "print a text's token ids"},
     {"info", RunInfo, "print a GGUF file's metadata and tensor table (text or --json)"},
@@ -25,13 +26,15 @@ constexpr Command kCommands[] = {
 };
 
 void PrintUsage(FILE* out) {
-  std::fprintf(out, "usage: ggufembed COMMAND [options]   (ggufembed COMMAND --help for details)\n\n"
-                    "commands:\n");
+  std::fprintf(out,
+               "usage: ggufembed COMMAND [options]   (ggufembed COMMAND --help for details)\n\n"
+               "commands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
-  std::fprintf(out, "\n  --version  print the version and the SIMD target in use\n"
-                    "\nenvironment:\n"
-                    "  GGUFEMBED_TARGET  best (default), avx512vnni, avx512, avx2 or scalar: the SIMD\n"
-                    "                    code the forward pass runs (results are the same bits)\n");
+  std::fprintf(out,
+               "\n  --version  print the version and the SIMD target in use\n"
+               "\nenvironment:\n"
+               "  GGUFEMBED_TARGET  best (default), avx512vnni, avx512, avx2 or scalar: the SIMD\n"
+               "                    code the forward pass runs (results are the same bits)\n");
 }
 
 }  // namespace

@@ -43,8 +43,9 @@ int RunSynth(int argc, char** argv) {
   } else if (wtype == "f32") {
     options.weight_type = GgmlType::kF32;
   } else {
-    return ReportError("synth", Error(StatusCode::kInvalidArgument,
-                                      "--wtype '%s' is not one of q8_0, f16, bf16, f32", wtype.c_str()));
+    return ReportError("synth",
+                       Error(StatusCode::kInvalidArgument,
+                             "--wtype '%s' is not one of q8_0, f16, bf16, f32", wtype.c_str()));
   }
   const auto start = std::chrono::steady_clock::now();
   if (Status s = WriteSynthModel(options, output); !s.ok()) return ReportError("synth", s);

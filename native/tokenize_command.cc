@@ -26,8 +26,8 @@ int RunTokenize(int argc, char** argv) {
     return ReportError("tokenize", Status(StatusCode::kInvalidArgument, "missing -m MODEL.gguf"));
   }
   if (texts.size() != 1) {
-    return ReportError("tokenize", Status(StatusCode::kInvalidArgument,
-                                          "expected exactly one TEXT (quote it)"));
+    return ReportError(
+        "tokenize", Status(StatusCode::kInvalidArgument, "expected exactly one TEXT (quote it)"));
   }
   Result<std::unique_ptr<Embedder>> embedder = Embedder::Load(model);
   if (!embedder.ok()) return ReportError("tokenize", embedder.status());

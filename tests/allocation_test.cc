@@ -1,7 +1,7 @@
 // The hot path allocates nothing: after a first call has sized the workspace, EmbedInto of a text
 // no longer than it makes no heap allocation (counted by replacing the global operator new).
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -67,8 +67,8 @@ TEST_CASE("an arena plan is counted, then handed out from the same calls", "[all
   // Three aligned buffers: 400 bytes, then 6 at the next 64, then 101 at the next 64.
   CHECK(arena.used() == 512 + 101);
   CHECK(arena.capacity() == arena.used());
-  for (const void* p : {static_cast<const void*>(a), static_cast<const void*>(b),
-                        static_cast<const void*>(c)}) {
+  for (const void* p :
+       {static_cast<const void*>(a), static_cast<const void*>(b), static_cast<const void*>(c)}) {
     CHECK(reinterpret_cast<uintptr_t>(p) % Arena::kAlignment == 0);
   }
   CHECK(reinterpret_cast<uint8_t*>(b) - reinterpret_cast<uint8_t*>(a) == 448);
@@ -87,8 +87,8 @@ TEST_CASE("a second embedding allocates nothing", "[allocation]") {
     const std::string longer =
         "A first text, longer than the next ones, sizes every buffer of the forward pass: "
         "tokenizer scratch, arena, rope tables and the pooled rows (and more than 64 tokens).";
-    const std::vector<std::string> texts = {"The quick brown fox jumps over the lazy dog.",
-                                            "Short", longer, "Über 64 tokens? Not this one. ✓"};
+    const std::vector<std::string> texts = {"The quick brown fox jumps over the lazy dog.", "Short",
+                                            longer, "Über 64 tokens? Not this one. ✓"};
     EmbedOptions options;
     options.prompt = "query";  // the prompt's prefix is assembled without allocating too
     std::vector<float> out((*e)->info().dim);

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
-#include "ggufembed/embedder.h"
 #include "gguf/gguf.h"
+#include "ggufembed/embedder.h"
 #include "model_util.h"
 #include "models/hparams.h"
 #include "models/model.h"

@@ -96,20 +96,27 @@ TEST_CASE("C API errors set the last error and return NULL or -1", "[c_api]") {
   ggufembed_model_free(model);
 }
 
-
 TEST_CASE("C API reports the options struct's layout", "[c_api]") {
   std::vector<int32_t> layout(17, -1);
   REQUIRE(ggufembed_options_layout(layout.data(), 17) == 17);
   const std::vector<int32_t> expect = {
       static_cast<int32_t>(sizeof(ggufembed_options)),
-      static_cast<int32_t>(offsetof(ggufembed_options, prompt)), sizeof(void*),
-      static_cast<int32_t>(offsetof(ggufembed_options, title)), sizeof(void*),
-      static_cast<int32_t>(offsetof(ggufembed_options, prompt_text)), sizeof(void*),
-      static_cast<int32_t>(offsetof(ggufembed_options, dim)), 4,
-      static_cast<int32_t>(offsetof(ggufembed_options, normalize)), 4,
-      static_cast<int32_t>(offsetof(ggufembed_options, truncate)), 4,
-      static_cast<int32_t>(offsetof(ggufembed_options, parse_special)), 4,
-      static_cast<int32_t>(offsetof(ggufembed_options, pooling)), 4};
+      static_cast<int32_t>(offsetof(ggufembed_options, prompt)),
+      sizeof(void*),
+      static_cast<int32_t>(offsetof(ggufembed_options, title)),
+      sizeof(void*),
+      static_cast<int32_t>(offsetof(ggufembed_options, prompt_text)),
+      sizeof(void*),
+      static_cast<int32_t>(offsetof(ggufembed_options, dim)),
+      4,
+      static_cast<int32_t>(offsetof(ggufembed_options, normalize)),
+      4,
+      static_cast<int32_t>(offsetof(ggufembed_options, truncate)),
+      4,
+      static_cast<int32_t>(offsetof(ggufembed_options, parse_special)),
+      4,
+      static_cast<int32_t>(offsetof(ggufembed_options, pooling)),
+      4};
   CHECK(layout == expect);
   // The values, spelled out: js/src/layout.js writes the wasm32 struct at these offsets.
   if (sizeof(void*) == 4) {

@@ -61,10 +61,10 @@ TEST_CASE("Q8_0: q * d", "[dequant]") {
   for (int j = 0; j < 32; ++j) b[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(j - 16));
   b[2 + 31] = static_cast<uint8_t>(-127);
   std::vector<float> y = Dequantize(GgmlType::kQ8_0, b, 32);
-  CHECK(y[0] == -8.0f);   // -16 * 0.5
+  CHECK(y[0] == -8.0f);  // -16 * 0.5
   CHECK(y[16] == 0.0f);
   CHECK(y[17] == 0.5f);
-  CHECK(y[30] == 7.0f);   // 14 * 0.5
+  CHECK(y[30] == 7.0f);    // 14 * 0.5
   CHECK(y[31] == -63.5f);  // -127 * 0.5
 }
 
@@ -87,15 +87,15 @@ TEST_CASE("Q4_1: q * d + m", "[dequant]") {
   PutU16(b, 2, 0xBC00);  // m = -1
   for (int j = 0; j < 16; ++j) b[4 + j] = static_cast<uint8_t>(j | (3 << 4));
   std::vector<float> y = Dequantize(GgmlType::kQ4_1, b, 32);
-  CHECK(y[0] == -1.0f);   // 0 * 0.5 - 1
-  CHECK(y[15] == 6.5f);   // 15 * 0.5 - 1
-  CHECK(y[16] == 0.5f);   // 3 * 0.5 - 1
+  CHECK(y[0] == -1.0f);  // 0 * 0.5 - 1
+  CHECK(y[15] == 6.5f);  // 15 * 0.5 - 1
+  CHECK(y[16] == 0.5f);  // 3 * 0.5 - 1
   CHECK(y[31] == 0.5f);
 }
 
 TEST_CASE("Q5_0: the fifth bit comes from qh", "[dequant]") {
   std::vector<uint8_t> b(22);
-  PutU16(b, 0, 0x3C00);  // d = 1
+  PutU16(b, 0, 0x3C00);             // d = 1
   const uint32_t qh = 0x80010005u;  // bits 0, 2, 16 and 31 set
   std::memcpy(&b[2], &qh, 4);
   for (int j = 0; j < 16; ++j) b[6 + j] = static_cast<uint8_t>(j | (1 << 4));
@@ -111,8 +111,8 @@ TEST_CASE("Q5_0: the fifth bit comes from qh", "[dequant]") {
 
 TEST_CASE("Q5_1: unsigned five-bit q * d + m", "[dequant]") {
   std::vector<uint8_t> b(24);
-  PutU16(b, 0, 0x3800);  // d = 0.5
-  PutU16(b, 2, 0x4000);  // m = 2
+  PutU16(b, 0, 0x3800);             // d = 0.5
+  PutU16(b, 2, 0x4000);             // m = 2
   const uint32_t qh = 0x00000003u;  // bits 0 and 1
   std::memcpy(&b[4], &qh, 4);
   for (int j = 0; j < 16; ++j) b[8 + j] = static_cast<uint8_t>(15 | (2 << 4));
@@ -127,9 +127,9 @@ TEST_CASE("Q5_1: unsigned five-bit q * d + m", "[dequant]") {
 // sub-block 4-7's scale), bytes 4-7 their mins (top 2 bits likewise), bytes 8-11 the low 4 bits of
 // sub-blocks 4-7's scale (low nibble) and min (high nibble).
 std::vector<uint8_t> KScales() {
-  return {1 | 0x40, 2, 3, 4,      // sc0 = 1 (sc4 gets +16), sc1..3 = 2, 3, 4
-          5 | 0x80, 6, 7, 8,      // m0 = 5 (m4 gets +32), m1..3 = 6, 7, 8
-          0x21, 0x43, 0x65, 0x87};  // sc4..7 = 1(+16), 3, 5, 7; m4..7 = 2(+32), 4, 6, 8
+  return {1 | 0x40, 2,    3,    4,      // sc0 = 1 (sc4 gets +16), sc1..3 = 2, 3, 4
+          5 | 0x80, 6,    7,    8,      // m0 = 5 (m4 gets +32), m1..3 = 6, 7, 8
+          0x21,     0x43, 0x65, 0x87};  // sc4..7 = 1(+16), 3, 5, 7; m4..7 = 2(+32), 4, 6, 8
 }
 
 TEST_CASE("Q4_K: d * sc * q - dmin * m over 8 sub-blocks", "[dequant]") {
@@ -159,27 +159,27 @@ TEST_CASE("Q5_K: Q4_K plus a fifth bit per pair of sub-blocks", "[dequant]") {
   for (int l = 0; l < 32; ++l) b[16 + l] = 0x81;   // qh: bit 0 (sub 0) and bit 7 (sub 7)
   for (int i = 0; i < 128; ++i) b[48 + i] = 0x21;  // qs
   std::vector<float> y = Dequantize(GgmlType::kQ5_K, b, 256);
-  CHECK(y[0] == 14.5f);    // sub 0: 1*(1+16) - 2.5
-  CHECK(y[32] == 1.0f);    // sub 1: 2*2 - 3
-  CHECK(y[128] == 0.0f);   // sub 4: 17*1 - 17
+  CHECK(y[0] == 14.5f);     // sub 0: 1*(1+16) - 2.5
+  CHECK(y[32] == 1.0f);     // sub 1: 2*2 - 3
+  CHECK(y[128] == 0.0f);    // sub 4: 17*1 - 17
   CHECK(y[255] == 122.0f);  // sub 7: 7*(2+16) - 4
 }
 
 TEST_CASE("Q6_K: d * sc * (q - 32) over 16 sub-blocks", "[dequant]") {
   std::vector<uint8_t> b(210);
-  for (int i = 0; i < 128; ++i) b[i] = 0x21;        // ql: low nibble 1, high nibble 2
+  for (int i = 0; i < 128; ++i) b[i] = 0x21;       // ql: low nibble 1, high nibble 2
   for (int i = 0; i < 64; ++i) b[128 + i] = 0xE4;  // qh: 2-bit fields 0, 1, 2, 3
   for (int i = 0; i < 16; ++i) b[192 + i] = static_cast<uint8_t>(static_cast<int8_t>(i - 8));
   PutU16(b, 208, 0x3400);  // d = 0.25
   // q1 = (1 | 0<<4) - 32 = -31, q2 = (1 | 1<<4) - 32 = -15, q3 = (2 | 2<<4) - 32 = 2,
   // q4 = (2 | 3<<4) - 32 = 18.
   std::vector<float> y = Dequantize(GgmlType::kQ6_K, b, 256);
-  CHECK(y[0] == 62.0f);     // 0.25 * sc[0]=-8 * -31
-  CHECK(y[40] == 22.5f);    // l=8, +32: 0.25 * sc[2]=-6 * -15
-  CHECK(y[80] == -1.5f);    // l=16, +64: 0.25 * sc[5]=-3 * 2
-  CHECK(y[127] == -4.5f);   // l=31, +96: 0.25 * sc[7]=-1 * 18
-  CHECK(y[128] == 0.0f);    // second half: sc[8] = 0
-  CHECK(y[255] == 31.5f);   // second half, l=31, +96: 0.25 * sc[15]=7 * 18
+  CHECK(y[0] == 62.0f);    // 0.25 * sc[0]=-8 * -31
+  CHECK(y[40] == 22.5f);   // l=8, +32: 0.25 * sc[2]=-6 * -15
+  CHECK(y[80] == -1.5f);   // l=16, +64: 0.25 * sc[5]=-3 * 2
+  CHECK(y[127] == -4.5f);  // l=31, +96: 0.25 * sc[7]=-1 * 18
+  CHECK(y[128] == 0.0f);   // second half: sc[8] = 0
+  CHECK(y[255] == 31.5f);  // second half, l=31, +96: 0.25 * sc[15]=7 * 18
 }
 
 TEST_CASE("types without a dequantizer and partial blocks are errors", "[dequant]") {

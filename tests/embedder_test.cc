@@ -1,14 +1,15 @@
 // The Embedder's behaviour: batches equal single calls, prompts, Matryoshka, normalization,
 // pooling choices, dense layers, long inputs, empty and invalid text.
+#include "ggufembed/embedder.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 
-#include "kernels/activation_quant.h"
-#include "ggufembed/embedder.h"
-#include "models/gemma_embedding/model.h"
 #include "gguf/gguf.h"
+#include "kernels/activation_quant.h"
 #include "model_util.h"
+#include "models/gemma_embedding/model.h"
 #include "models/gemma_embedding/weights.h"
 #include "text/prompts.h"
 
@@ -38,8 +39,12 @@ double Norm(const std::vector<float>& v) {
 }
 
 const std::vector<std::string> kTexts = {
-    "The quick brown fox jumps over the lazy dog.", "hello", "", "Мир\ttabs\n\nnewlines  spaces",
-    "<code>x = 1</code> and <eos> inside", "A somewhat longer sentence that spans more than "
+    "The quick brown fox jumps over the lazy dog.",
+    "hello",
+    "",
+    "Мир\ttabs\n\nnewlines  spaces",
+    "<code>x = 1</code> and <eos> inside",
+    "A somewhat longer sentence that spans more than "
     "sixteen tokens, so that the sliding window of the tiny model matters for it."};
 
 TEST_CASE("a batch equals one text at a time, bit for bit", "[embedder]") {
@@ -67,7 +72,8 @@ TEST_CASE("vectors are normalized unless asked not to be", "[embedder]") {
   raw.normalize = false;
   const Embedding r = Embed(Tiny(), {kTexts[0]}, raw)[0];
   CHECK(Norm(r.values) > 1.5);  // mean-pooled, dense-projected states are not unit length
-  for (int i = 0; i < 128; ++i) CHECK(e.values[i] == Approx(r.values[i] / Norm(r.values)).margin(1e-7));
+  for (int i = 0; i < 128; ++i)
+    CHECK(e.values[i] == Approx(r.values[i] / Norm(r.values)).margin(1e-7));
 }
 
 TEST_CASE("Matryoshka: the first dim components, renormalized", "[embedder]") {
@@ -92,7 +98,8 @@ TEST_CASE("Matryoshka: the first dim components, renormalized", "[embedder]") {
   Result<std::vector<Embedding>> r = Tiny().Embed({"x"}, too_big);
   REQUIRE(!r.ok());
   CHECK(r.status().code() == StatusCode::kInvalidArgument);
-  CHECK(r.status().message() == "dim 129 is outside the model's output size (1 to 128, or 0 for all)");
+  CHECK(r.status().message() ==
+        "dim 129 is outside the model's output size (1 to 128, or 0 for all)");
 }
 
 TEST_CASE("task prompts are prepended as plain text", "[embedder]") {
@@ -192,7 +199,8 @@ TEST_CASE("the sliding window matters only past its reach", "[embedder]") {
   Result<GgufFile> file = GgufFile::Open(testing::SynthModelPath("tiny"));
   REQUIRE(file.ok());
   gemma_embedding::Config c = std::move(gemma_embedding::Config::FromGguf(*file)).value();
-  const gemma_embedding::Weights w = std::move(gemma_embedding::Weights::FromGguf(*file, c)).value();
+  const gemma_embedding::Weights w =
+      std::move(gemma_embedding::Weights::FromGguf(*file, c)).value();
   gemma_embedding::Config wide = c;
   wide.n_swa = 1 << 20;  // every layer global in effect
   for (int T : {9, 10, 40}) {
@@ -308,7 +316,8 @@ TEST_CASE("the SIMD forward pass equals the reference on every target", "[embedd
 TEST_CASE("forcing a SIMD target: names and errors", "[embedder]") {
   const Status bad = SetSimdTarget("sse9");
   REQUIRE(bad.code() == StatusCode::kInvalidArgument);
-  REQUIRE(bad.message() == "SIMD target 'sse9' is not one of best, avx512vnni, avx512, avx2, scalar");
+  REQUIRE(bad.message() ==
+          "SIMD target 'sse9' is not one of best, avx512vnni, avx512, avx2, scalar");
 #if !defined(__EMSCRIPTEN__)
   REQUIRE(SetSimdTarget("scalar").ok());
   REQUIRE(std::string(SimdTargetName()) == "SCALAR");

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
-#include "ggufembed/embedder.h"
 #include "gguf/gguf.h"
+#include "ggufembed/embedder.h"
 #include "model_util.h"
 #include "models/gemma_embedding2/config.h"
 
@@ -71,7 +71,9 @@ TEST_CASE("gemma-embedding2: metadata and tensor errors name the key or tensor",
   // A per-layer array of the wrong length.
   testing::Rewrite r;
   r.keep_kv = [](const GgufKv& kv) { return kv.key != "gemma-embedding2.attention.head_count_kv"; };
-  r.add = [](GgufWriter& w) { w.SetI32Array("gemma-embedding2.attention.head_count_kv", {2, 2, 1}); };
+  r.add = [](GgufWriter& w) {
+    w.SetI32Array("gemma-embedding2.attention.head_count_kv", {2, 2, 1});
+  };
   Result<GgufFile> f = testing::RewriteModel(*tiny, r, "eg2-kv.gguf");
   REQUIRE(f.ok());
   s = Embedder::Load(std::string(f->name())).status();
@@ -146,7 +148,8 @@ class Graph {
       Layer(c, c.layers[il], b, x);
       // Per-layer input.
       const Vec gate = Tensor(b + "inp_gate.weight"), proj = Tensor(b + "proj.weight");
-      const Vec post = Tensor(b + "post_norm.weight"), scale = Tensor(b + "layer_output_scale.weight");
+      const Vec post = Tensor(b + "post_norm.weight"),
+                scale = Tensor(b + "layer_output_scale.weight");
       for (size_t t = 0; t < T; ++t) {
         Vec p = Mul(plp, x0[t], il * pl, pl);
         for (double& v : p) v /= std::sqrt(double(d));

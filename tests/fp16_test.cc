@@ -1,10 +1,10 @@
 // f16/bf16 conversions: hand-picked values, exhaustive round trips, and (natively on x86) the
 // hardware F16C conversion as an independent oracle for rounding.
+#include "util/fp16.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
-
-#include "util/fp16.h"
 
 #if defined(__x86_64__) && !defined(__EMSCRIPTEN__)
 #include <immintrin.h>
@@ -21,7 +21,7 @@ TEST_CASE("f16 known values", "[fp16]") {
   CHECK(F16ToF32(0x3C00) == 1.0f);
   CHECK(F16ToF32(0xC000) == -2.0f);
   CHECK(F16ToF32(0x7BFF) == 65504.0f);
-  CHECK(F16ToF32(0x0400) == std::ldexp(1.0f, -14));   // smallest normal
+  CHECK(F16ToF32(0x0400) == std::ldexp(1.0f, -14));     // smallest normal
   CHECK(F16ToF32(0x03FF) == std::ldexp(1023.0f, -24));  // largest subnormal
   CHECK(std::isinf(F16ToF32(0xFC00)));
   CHECK(std::isnan(F16ToF32(0x7E00)));
@@ -30,7 +30,7 @@ TEST_CASE("f16 known values", "[fp16]") {
   CHECK(F32ToF16(65504.0f) == 0x7BFF);
   CHECK(F32ToF16(65520.0f) == 0x7C00);  // halfway to the next binade rounds to inf
   CHECK(F32ToF16(65519.0f) == 0x7BFF);
-  CHECK(F32ToF16(1e-8f) == 0x0000);     // below half the smallest subnormal
+  CHECK(F32ToF16(1e-8f) == 0x0000);  // below half the smallest subnormal
   CHECK(F32ToF16(std::ldexp(1.0f, -24)) == 0x0001);
   CHECK(F32ToF16(std::ldexp(1.0f, -25)) == 0x0000);  // a tie rounds to even (0)
   CHECK(F32ToF16(std::ldexp(3.0f, -25)) == 0x0002);  // 1.5 ulp: tie to even (2)

@@ -16,8 +16,19 @@ namespace ggufembed::testing {
 
 // GGUF metadata type ids and ggml type ids, spelled out as the format defines them.
 enum : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kStr = 8,
-  kArr = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kStr = 8,
+  kArr = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 enum : uint32_t { kTypeF32 = 0, kTypeF16 = 1, kTypeQ8_0 = 8 };
 

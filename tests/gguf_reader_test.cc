@@ -132,14 +132,12 @@ TEST_CASE("typed accessors name the key and both types", "[gguf]") {
         "test.gguf: key 'u32' has type u32, expected a float");
   CHECK(f->GetString("arr.str").status().message() ==
         "test.gguf: key 'arr.str' has type str[], expected a string");
-  CHECK(f->GetBool("u8").status().message() ==
-        "test.gguf: key 'u8' has type u8, expected a bool");
+  CHECK(f->GetBool("u8").status().message() == "test.gguf: key 'u8' has type u8, expected a bool");
   CHECK(f->GetStringArray("arr.f32").status().message() ==
         "test.gguf: key 'arr.f32' has type f32[], expected a string array");
   CHECK(f->GetArray("str").status().message() ==
         "test.gguf: key 'str' has type str, expected an array");
-  CHECK(f->GetUint("missing").status().message() ==
-        "test.gguf: required key 'missing' is missing");
+  CHECK(f->GetUint("missing").status().message() == "test.gguf: required key 'missing' is missing");
   CHECK(f->GetUint("neg").status().message() ==
         "test.gguf: key 'neg' is -1, expected a non-negative integer");
   CHECK(f->GetInt("u64").status().message() ==
@@ -170,7 +168,8 @@ TEST_CASE("custom general.alignment moves the data section", "[gguf]") {
 }
 
 TEST_CASE("llama.cpp's SentencePiece vocabulary file", "[gguf]") {
-  Result<GgufFile> f = GgufFile::Open(testing::DataPath("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"));
+  Result<GgufFile> f =
+      GgufFile::Open(testing::DataPath("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"));
   REQUIRE(f.ok());
   CHECK(f->version() == 3);
   CHECK(f->tensors().empty());
@@ -201,7 +200,8 @@ TEST_CASE("llama.cpp's SentencePiece vocabulary file", "[gguf]") {
 }
 
 TEST_CASE("llama.cpp's WordPiece vocabulary file", "[gguf]") {
-  Result<GgufFile> f = GgufFile::Open(testing::DataPath("llama.cpp-vocab/ggml-vocab-bert-bge.gguf"));
+  Result<GgufFile> f =
+      GgufFile::Open(testing::DataPath("llama.cpp-vocab/ggml-vocab-bert-bge.gguf"));
   REQUIRE(f.ok());
   CHECK(*f->GetString("general.architecture") == "bert");
   Result<std::vector<std::string_view>> tokens = f->GetStringArray("tokenizer.ggml.tokens");

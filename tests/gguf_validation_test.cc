@@ -58,10 +58,12 @@ TEST_CASE("counts larger than the file could hold", "[gguf][invalid]") {
         "test.gguf: offset 8: header: tensor count 1000000000000 cannot fit in a 24-byte file");
   GgufBytes negative;
   negative.Header(3, -1, 0);
-  CHECK(ErrorOf(negative) == "test.gguf: offset 8: header: tensor count -1 cannot fit in a 24-byte file");
+  CHECK(ErrorOf(negative) ==
+        "test.gguf: offset 8: header: tensor count -1 cannot fit in a 24-byte file");
   GgufBytes kvs;
   kvs.Header(3, 0, 5).KvU32("a", 1);
-  CHECK(ErrorOf(kvs) == "test.gguf: offset 16: header: key/value count 5 cannot fit in a 41-byte file");
+  CHECK(ErrorOf(kvs) ==
+        "test.gguf: offset 16: header: key/value count 5 cannot fit in a 41-byte file");
 }
 
 TEST_CASE("string lengths past the end", "[gguf][invalid]") {
@@ -152,7 +154,8 @@ TEST_CASE("tensor dimensions", "[gguf][invalid]") {
   CHECK(ErrorOf(zero) == "test.gguf: offset 45: tensor 't': dimension 1 is 0, must be positive");
   GgufBytes negative;
   negative.Header(3, 1, 0).TensorInfo("t", {-4}, testing::kTypeF32, 0);
-  CHECK(ErrorOf(negative) == "test.gguf: offset 37: tensor 't': dimension 0 is -4, must be positive");
+  CHECK(ErrorOf(negative) ==
+        "test.gguf: offset 37: tensor 't': dimension 0 is -4, must be positive");
   GgufBytes overflow;
   overflow.Header(3, 1, 0).TensorInfo("t", {1ll << 40, 1ll << 40}, testing::kTypeF32, 0);
   CHECK(ErrorOf(overflow) ==

@@ -1,10 +1,11 @@
 // GgufWriter: exact bytes of a small file, round trips through the reader, and input validation.
+#include "synth/gguf_writer.h"
+
 #include <catch2/catch.hpp>
 #include <cstring>
 
 #include "gguf/gguf.h"
 #include "gguf_bytes.h"
-#include "synth/gguf_writer.h"
 #include "test_util.h"
 
 namespace ggufembed {

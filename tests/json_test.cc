@@ -1,5 +1,7 @@
 // ParseJson: every value kind, escapes, numbers, each error class with its byte offset, limits,
 // and a deterministic fuzz loop (mutated and truncated documents never crash).
+#include "util/json.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -8,8 +10,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "util/json.h"
 
 namespace ggufembed {
 namespace {
@@ -67,8 +67,12 @@ std::string ParseError(std::string_view text, size_t offset) {
 // Writes `v` back as compact JSON (integers exactly, other numbers with 17 digits).
 void Serialize(const JsonValue& v, std::string& out) {
   switch (v.kind()) {
-    case Kind::kNull: out += "null"; break;
-    case Kind::kBool: out += v.AsBool() ? "true" : "false"; break;
+    case Kind::kNull:
+      out += "null";
+      break;
+    case Kind::kBool:
+      out += v.AsBool() ? "true" : "false";
+      break;
     case Kind::kNumber:
       if (v.AsInt64()) {
         out += std::to_string(*v.AsInt64());
@@ -78,7 +82,9 @@ void Serialize(const JsonValue& v, std::string& out) {
         AppendJsonDouble(out, v.AsDouble());
       }
       break;
-    case Kind::kString: AppendJsonString(out, v.AsString()); break;
+    case Kind::kString:
+      AppendJsonString(out, v.AsString());
+      break;
     case Kind::kArray:
       out += '[';
       for (size_t i = 0; i < v.size(); ++i) {
@@ -198,8 +204,8 @@ TEST_CASE("numbers", "[json]") {
   // 2^53 + 1: exact as an integer, rounded as a double.
   CHECK(Parse("9007199254740993").AsInt64() == 9007199254740993);
   CHECK(Parse("9007199254740993").AsDouble() == 9007199254740992.0);
-  for (const char* big : {"9223372036854775808", "-9223372036854775809",
-                          "123456789012345678901234567890"}) {
+  for (const char* big :
+       {"9223372036854775808", "-9223372036854775809", "123456789012345678901234567890"}) {
     const JsonValue v = Parse(big);
     CHECK(v.IsIntegerLiteral());
     CHECK(v.AsInt64() == std::nullopt);
@@ -387,10 +393,18 @@ void Mutate(std::string& s, std::mt19937& rng) {
     case 0:
       if (at < s.size()) s[at] = byte;
       break;
-    case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), byte); break;
-    case 2: s.erase(at, pick(8) + 1); break;
-    case 3: s.insert(at, s.substr(at, pick(40) + 1)); break;
-    case 4: s.resize(at); break;
+    case 1:
+      s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), byte);
+      break;
+    case 2:
+      s.erase(at, pick(8) + 1);
+      break;
+    case 3:
+      s.insert(at, s.substr(at, pick(40) + 1));
+      break;
+    case 4:
+      s.resize(at);
+      break;
   }
 }
 

@@ -11,17 +11,16 @@
 #include <vector>
 
 #include "kernels/activation_quant.h"
-#include "util/fp16.h"
 #include "kernels/gelu.h"
-#include "kernels/numerics.h"
 #include "kernels/matmul.h"
+#include "kernels/numerics.h"
 #include "kernels/reference.h"
+#include "util/fp16.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels_test.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
-
 #include "kernels/attention-inl.h"
 #include "kernels/matmul-inl.h"
 #include "kernels/norm_rope-inl.h"
@@ -97,7 +96,8 @@ struct RandomMatrix {
       }
       if (type == GgmlType::kQ8_0) {
         // ggml never writes -128, but a file may: put some in to check the kernels handle it.
-        for (uint64_t off = 0; off < row_bytes * rows; off += 34 * 7) data[off + 2 + off % 32] = 0x80;
+        for (uint64_t off = 0; off < row_bytes * rows; off += 34 * 7)
+          data[off + 2 + off % 32] = 0x80;
       }
     }
     m = Matrix{"w", type, data, rows, cols, row_bytes};
@@ -119,9 +119,30 @@ namespace kt = kernels_test;
 
 // Values that exercise every branch of the scalar functions: edges, subnormals, infinities.
 std::vector<float> SpecialValues() {
-  std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 88.0f, 88.5f, -87.0f, -87.5f,
-                          -100.0f, 1e-30f, -1e-30f, 65504.0f, 65520.0f, 70000.0f, 6e-8f, 3e-8f,
-                          2.9e-8f, 1e-5f, 9.999f, 10.0f, -10.0f, -9.99f, 10.01f,
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          -1.0f,
+                          0.5f,
+                          88.0f,
+                          88.5f,
+                          -87.0f,
+                          -87.5f,
+                          -100.0f,
+                          1e-30f,
+                          -1e-30f,
+                          65504.0f,
+                          65520.0f,
+                          70000.0f,
+                          6e-8f,
+                          3e-8f,
+                          2.9e-8f,
+                          1e-5f,
+                          9.999f,
+                          10.0f,
+                          -10.0f,
+                          -9.99f,
+                          10.01f,
                           std::numeric_limits<float>::infinity(),
                           -std::numeric_limits<float>::infinity(),
                           std::numeric_limits<float>::quiet_NaN()};
@@ -170,7 +191,8 @@ void TestDot8() {
         for (int j = 0; j < 8; ++j) acc[j] = acc[j] + a[off + i + j] * b[off + i + j];
       }
       for (int j = 0; i < n; ++i, ++j) acc[j] = acc[j] + a[off + i] * b[off + i];
-      const float want = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+      const float want =
+          ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
       INFO("n " << n << " offset " << off);
       REQUIRE(kt::SameBits(Dot8(a.data() + off, b.data() + off, n), want));
     }
@@ -185,7 +207,8 @@ void TestRmsNormRope() {
     std::vector<float> got(size_t(rows) * n + 1), want(got.size());
     RmsNormRows(x.data() + 1, w.data(), rows, n, n, 1e-6f, got.data() + 1);
     for (int r = 0; r < rows; ++r) {
-      RmsNormReference(x.data() + 1 + size_t(r) * n, w.data(), n, 1e-6f, want.data() + 1 + size_t(r) * n);
+      RmsNormReference(x.data() + 1 + size_t(r) * n, w.data(), n, 1e-6f,
+                       want.data() + 1 + size_t(r) * n);
     }
     INFO("RMS norm, n " << n);
     REQUIRE(kt::FirstDifference(got.data(), want.data(), got.size()) == -1);
@@ -194,7 +217,8 @@ void TestRmsNormRope() {
     const int T = 9, heads = 3, n_rot = head_dim, half = n_rot / 2;
     std::vector<float> x = kt::Random(size_t(T) * heads * head_dim + 1, 7, 2.0f), want = x;
     std::vector<float> cos_table(size_t(T) * half), sin_table(size_t(T) * half);
-    for (int t = 0; t < T; ++t) RopeCosSin(10000.0f, n_rot, t, &cos_table[t * half], &sin_table[t * half]);
+    for (int t = 0; t < T; ++t)
+      RopeCosSin(10000.0f, n_rot, t, &cos_table[t * half], &sin_table[t * half]);
     RopeRows(x.data() + 1, T, heads, head_dim, n_rot, cos_table.data(), sin_table.data());
     for (int t = 0; t < T; ++t) {
       for (int h = 0; h < heads; ++h) {
@@ -219,8 +243,8 @@ struct Input {
   Arena arena;
   MatMulInput in{};
   Input(int T, int cols, Int8Kernel kernel) {
-    REQUIRE(arena.Carve([&](Arena& a) { CarveMatMulInput(a, T, cols, LayoutOf(kernel), &in); })
-                .ok());
+    REQUIRE(
+        arena.Carve([&](Arena& a) { CarveMatMulInput(a, T, cols, LayoutOf(kernel), &in); }).ok());
     in.n_tokens = T;
     in.cols = cols;
   }
@@ -248,18 +272,22 @@ void TestQuantizeToInput() {
             sum += expected;
             int got;
             if (input.in.layout == Int8Layout::kS8Quads) {
-              got = static_cast<const int8_t*>(input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
+              got = static_cast<const int8_t*>(
+                  input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
             } else {
               // [block][group of L tokens][pair][L tokens][2 values]
               const size_t L = Int8Lanes(), group = size_t(t) / L;
-              got = static_cast<const int16_t*>(input.in.q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
+              got = static_cast<const int16_t*>(
+                  input.in
+                      .q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
             }
             REQUIRE(got == expected);
           }
           const size_t at = size_t(b) * P + t;
           REQUIRE(kt::SameBits(input.in.d[at], t < T ? F16ToF32(want[b].d) : 0.0f));
           REQUIRE(input.in.bias[at] == -128 * sum);
-          REQUIRE(kt::SameBits(input.in.s[at], t < T ? F16ToF32(F32ToF16(input.in.d[at] * float(sum))) : 0.0f));
+          REQUIRE(kt::SameBits(input.in.s[at],
+                               t < T ? F16ToF32(F32ToF16(input.in.d[at] * float(sum))) : 0.0f));
         }
       }
     }
@@ -268,7 +296,7 @@ void TestQuantizeToInput() {
 
 void TestMatMul() {
   const GgmlType types[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
-                            GgmlType::kQ5_1, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF32,
+                            GgmlType::kQ5_1, GgmlType::kF16,  GgmlType::kBF16, GgmlType::kF32,
                             GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
   for (GgmlType type : types) {
     const bool k_quant = GetGgmlType(type).block_size == 256;
@@ -280,7 +308,8 @@ void TestMatMul() {
         // Token counts give every run length of the rows-in-lanes kernels (1..8) and tails of the
         // tokens-in-lanes ones.
         for (int T : {1, 2, 3, 4, 7, 13, 31, 33, 70}) {
-          INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " tokens " << T);
+          INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " tokens "
+                                      << T);
           const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
           std::vector<float> want(size_t(T) * rows);
           MatMulReference(w.m, x.data() + 1, T, want.data());
@@ -288,7 +317,8 @@ void TestMatMul() {
           PrepareMatMulInput(type, x.data() + 1, &input.in);
           Arena scratch_arena;
           MatMulScratch aligned;
-          REQUIRE(scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, cols, &aligned); }).ok());
+          REQUIRE(
+              scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, cols, &aligned); }).ok());
           const size_t ldy = rows + 3;  // a strided output, as when writing into a wider buffer
           std::vector<float> got(size_t(T) * ldy, -1.0f);
           MatMul(w.m, input.in, aligned, got.data(), ldy, kernel);
@@ -328,9 +358,11 @@ void TestAttention(const kt::AttentionShape& s) {
                      s.head_dim, s.head_dim_v, s.half_window, want.data());
   Arena arena;
   AttentionScratch scratch;
-  REQUIRE(arena.Carve([&](Arena& a) {
-    CarveAttentionScratch(a, s.T, s.head_dim, s.head_dim_v, &scratch);
-  }).ok());
+  REQUIRE(arena
+              .Carve([&](Arena& a) {
+                CarveAttentionScratch(a, s.T, s.head_dim, s.head_dim_v, &scratch);
+              })
+              .ok());
   Attention(q.data() + 1, k.data() + 1, v.data() + 1, s.T, s.n_head, s.n_head_kv, s.head_dim,
             s.head_dim_v, s.half_window, scratch, got.data() + 1);
   INFO("attention T " << s.T << " heads " << s.n_head << "/" << s.n_head_kv << " dims "

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "ggufembed/embedder.h"
-#include "models/gemma_embedding/config.h"
 #include "model_util.h"
+#include "models/gemma_embedding/config.h"
 #include "models/gemma_embedding/weights.h"
 #include "test_util.h"
 
@@ -85,15 +85,14 @@ TEST_CASE("optional keys take llama.cpp's defaults", "[model]") {
            Not(kv, "gemma-embedding.attention.key_length") &&
            Not(kv, "gemma-embedding.attention.value_length") &&
            Not(kv, "gemma-embedding.rope.freq_base") &&
-           Not(kv, "gemma-embedding.rope.freq_base_swa") &&
-           Not(kv, "gemma-embedding.pooling_type");
+           Not(kv, "gemma-embedding.rope.freq_base_swa") && Not(kv, "gemma-embedding.pooling_type");
   };
   Result<GgufFile> f = RewriteModel(tiny, r, "defaults.gguf");
   REQUIRE(f.ok());
   Result<gemma_embedding::Config> c = gemma_embedding::Config::FromGguf(*f);
   REQUIRE(c.ok());
-  CHECK(c->n_head_kv == 4);    // = head_count
-  CHECK(c->head_dim == 32);    // = n_embd / n_head
+  CHECK(c->n_head_kv == 4);  // = head_count
+  CHECK(c->head_dim == 32);  // = n_embd / n_head
   CHECK(c->rope_base == 1e4f);
   CHECK(c->pooling == Pooling::kMean);
   // Those defaults no longer fit the tensors, which is reported per tensor.
@@ -137,7 +136,9 @@ TEST_CASE("metadata errors name the key", "[model]") {
         "with.gguf: key 'gemma-embedding.embedding_length' is 0, expected 1 to 16777216");
   CHECK(with([](GgufWriter& w) { w.SetU32("gemma-embedding.pooling_type", 4); }) ==
         "with.gguf: pooling_type 4 (rank, a reranker head) is not supported");
-  CHECK(with([](GgufWriter& w) { w.SetF32("gemma-embedding.attention.layer_norm_rms_epsilon", -1); }) ==
+  CHECK(with([](GgufWriter& w) {
+          w.SetF32("gemma-embedding.attention.layer_norm_rms_epsilon", -1);
+        }) ==
         "with.gguf: key 'gemma-embedding.attention.layer_norm_rms_epsilon' is -1, expected a "
         "positive number");
   CHECK(with([](GgufWriter& w) { w.SetU32("gemma-embedding.rope.dimension_count", 47); }) ==
@@ -147,12 +148,15 @@ TEST_CASE("metadata errors name the key", "[model]") {
   CHECK(with([](GgufWriter& w) { w.SetU32("gemma-embedding.dense_2_feat_in", 64); }) ==
         "with.gguf: gemma-embedding.dense_2_feat_in is 64, expected 128");
   const std::vector<uint32_t> per_layer = {192, 192, 192, 192, 192, 192, 256};
-  CHECK(with([&](GgufWriter& w) { w.SetU32Array("gemma-embedding.feed_forward_length", per_layer); }) ==
+  CHECK(with([&](GgufWriter& w) {
+          w.SetU32Array("gemma-embedding.feed_forward_length", per_layer);
+        }) ==
         "with.gguf: key 'gemma-embedding.feed_forward_length' differs between layers; per-layer "
         "values are not supported");
   // Equal per-layer values are accepted.
   const std::vector<uint32_t> same(7, 192);
-  CHECK(with([&](GgufWriter& w) { w.SetU32Array("gemma-embedding.feed_forward_length", same); }) == "");
+  CHECK(with([&](GgufWriter& w) { w.SetU32Array("gemma-embedding.feed_forward_length", same); }) ==
+        "");
 }
 
 TEST_CASE("tensor errors name the tensor", "[model]") {
@@ -170,9 +174,11 @@ TEST_CASE("tensor errors name the tensor", "[model]") {
   Rewrite reshaped;  // same bytes, rows and columns swapped
   reshaped.keep_tensor = [](const GgufTensorInfo& t) { return t.name != "blk.1.attn_k.weight"; };
   reshaped.add = [&](GgufWriter& w) {
-    testing::CopyTensor(w, *tiny.FindTensor("blk.1.attn_k.weight"), "blk.1.attn_k.weight", {96, 128});
+    testing::CopyTensor(w, *tiny.FindTensor("blk.1.attn_k.weight"), "blk.1.attn_k.weight",
+                        {96, 128});
   };
-  CHECK(error(reshaped) == "t.gguf: tensor 'blk.1.attn_k.weight' has shape [96, 128], expected [128, 96]");
+  CHECK(error(reshaped) ==
+        "t.gguf: tensor 'blk.1.attn_k.weight' has shape [96, 128], expected [128, 96]");
 
   Rewrite extra;
   extra.add = [&](GgufWriter& w) {
@@ -200,7 +206,8 @@ TEST_CASE("tensor errors name the tensor", "[model]") {
   };
   // ne[0] = 256 is also the wrong shape; a Q2_K matrix of the right shape cannot exist (128 is
   // not a multiple of 256), so the shape is what is reported.
-  CHECK(error(q2k) == "t.gguf: tensor 'blk.2.ffn_gate.weight' has shape [256, 192], expected [128, 192]");
+  CHECK(error(q2k) ==
+        "t.gguf: tensor 'blk.2.ffn_gate.weight' has shape [256, 192], expected [128, 192]");
 
   Rewrite iq4;  // IQ4_NL has 32-element blocks, so a correctly shaped matrix exists
   iq4.keep_tensor = [](const GgufTensorInfo& t) { return t.name != "blk.2.ffn_gate.weight"; };

@@ -30,8 +30,7 @@ std::string SynthModelPath(const std::string& preset, GgmlType type, bool dense,
 void CopyTensor(GgufWriter& w, const GgufTensorInfo& t, const std::string& name,
                 std::vector<int64_t> ne) {
   const uint8_t* data = t.data;
-  w.AddTensor(name, t.type, ne,
-              [data](uint8_t* dst, uint64_t n) { std::memcpy(dst, data, n); });
+  w.AddTensor(name, t.type, ne, [data](uint8_t* dst, uint64_t n) { std::memcpy(dst, data, n); });
 }
 
 Result<GgufFile> RewriteModel(const GgufFile& src, const Rewrite& rewrite,

@@ -5,12 +5,12 @@
 #include <random>
 #include <vector>
 
-#include "kernels/activation_quant.h"
-#include "util/fp16.h"
 #include "embed/head.h"
+#include "kernels/activation_quant.h"
 #include "kernels/gelu.h"
 #include "kernels/numerics.h"
 #include "kernels/reference.h"
+#include "util/fp16.h"
 
 namespace ggufembed {
 namespace {
@@ -119,7 +119,8 @@ std::vector<double> NaiveAttention(std::vector<float> q, std::vector<float> k, s
   auto r16 = [](float x) { return F16ToF32(F32ToF16(x)); };
   for (float& x : k) x = r16(x);
   for (float& x : v) x = r16(x);
-  if (round_q) for (float& x : q) x = r16(x);
+  if (round_q)
+    for (float& x : q) x = r16(x);
   std::vector<double> out(size_t(T) * H * dh, 0.0);
   for (int h = 0; h < H; ++h) {
     const int g = h * Hkv / H;  // heads are grouped contiguously
@@ -131,7 +132,8 @@ std::vector<double> NaiveAttention(std::vector<float> q, std::vector<float> k, s
         s[u] = -1e300;
         if (!allowed) continue;
         double dot = 0;
-        for (int i = 0; i < dh; ++i) dot += double(q[(t * H + h) * dh + i]) * k[(u * Hkv + g) * dh + i];
+        for (int i = 0; i < dh; ++i)
+          dot += double(q[(t * H + h) * dh + i]) * k[(u * Hkv + g) * dh + i];
         s[u] = dot;
         max = std::max(max, dot);
       }
@@ -156,7 +158,8 @@ TEST_CASE("which attention shapes accumulate in f16", "[ops]") {
 
 TEST_CASE("attention with f32 accumulation: GQA grouping and the symmetric window", "[ops]") {
   const int T = 70, H = 4, Hkv = 2, dh = 16;  // 70 rows, head_dim 16: the f32 (tiled) case
-  std::vector<float> q = Random(T * H * dh, 5), k = Random(T * Hkv * dh, 6), v = Random(T * Hkv * dh, 7);
+  std::vector<float> q = Random(T * H * dh, 5), k = Random(T * Hkv * dh, 6),
+                     v = Random(T * Hkv * dh, 7);
   for (int window : {-1, 0, 3, 8, 100}) {
     INFO("half window " << window);
     std::vector<float> out(T * H * dh);
@@ -167,12 +170,14 @@ TEST_CASE("attention with f32 accumulation: GQA grouping and the symmetric windo
   // A window of 0: each query sees only itself, so the output is its own (f16) value vector.
   std::vector<float> out(T * H * dh);
   AttentionReference(q.data(), k.data(), v.data(), T, H, Hkv, dh, dh, 0, out.data());
-  CHECK(out[(5 * H + 3) * dh + 2] == F16ToF32(F32ToF16(v[(5 * Hkv + 1) * dh + 2])));  // head 3 reads KV head 1
+  CHECK(out[(5 * H + 3) * dh + 2] ==
+        F16ToF32(F32ToF16(v[(5 * Hkv + 1) * dh + 2])));  // head 3 reads KV head 1
 }
 
 TEST_CASE("attention with f16 accumulation for short inputs", "[ops]") {
   const int T = 23, H = 4, Hkv = 2, dh = 16;
-  std::vector<float> q = Random(T * H * dh, 5), k = Random(T * Hkv * dh, 6), v = Random(T * Hkv * dh, 7);
+  std::vector<float> q = Random(T * H * dh, 5), k = Random(T * Hkv * dh, 6),
+                     v = Random(T * Hkv * dh, 7);
   for (int window : {-1, 3}) {
     std::vector<float> out(T * H * dh);
     AttentionReference(q.data(), k.data(), v.data(), T, H, Hkv, dh, dh, window, out.data());
@@ -267,7 +272,8 @@ TEST_CASE("matrix product with ggml's activation rounding", "[ops]") {
         for (int j = 0; j < 32; ++j) {
           const float xv = x[t * cols + b * 32 + j];
           if (type == GgmlType::kQ8_0) {
-            xt[b * 32 + j] = std::nearbyint(xv * (127.0f / amax)) * F16ToF32(F32ToF16(amax / 127.0f));
+            xt[b * 32 + j] =
+                std::nearbyint(xv * (127.0f / amax)) * F16ToF32(F32ToF16(amax / 127.0f));
           } else if (type == GgmlType::kF16) {
             xt[b * 32 + j] = F16ToF32(F32ToF16(xv));
           } else {
@@ -292,9 +298,9 @@ TEST_CASE("matrix product with ggml's activation rounding", "[ops]") {
 TEST_CASE("matrix product for every supported weight type", "[ops]") {
   const int rows = 5, T = 3;
   std::mt19937 rng(11);
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1,
-                        GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                        GgmlType::kBF16}) {
+  for (GgmlType type :
+       {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kBF16}) {
     const GgmlTypeInfo& info = GetGgmlType(type);
     INFO(info.name);
     const int cols = 512;
@@ -305,7 +311,9 @@ TEST_CASE("matrix product for every supported weight type", "[ops]") {
     for (uint64_t off = 0; off < bytes.size(); off += info.type_size) {
       uint8_t* blk = &bytes[off];
       switch (type) {
-        case GgmlType::kQ6_K: std::memcpy(blk + 208, &small, 2); break;  // d at the end
+        case GgmlType::kQ6_K:
+          std::memcpy(blk + 208, &small, 2);
+          break;  // d at the end
         case GgmlType::kBF16: {
           const uint16_t v = F32ToBf16(std::ldexp(float(int(rng() % 200) - 100), -7));
           std::memcpy(blk, &v, 2);

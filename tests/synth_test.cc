@@ -23,9 +23,11 @@ Result<GgufFile> WriteAndOpen(const SynthOptions& options, const std::string& na
 
 // The shape a llama.cpp loader expects for each tensor of a gemma-embedding model, written out
 // from the converter's naming (spec §2.4) for the given hyperparameters.
-std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(
-    int64_t d, int64_t layers, int64_t q, int64_t kv, int64_t hd, int64_t ff, int64_t vocab,
-    int64_t dense) {
+std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(int64_t d, int64_t layers,
+                                                                          int64_t q, int64_t kv,
+                                                                          int64_t hd, int64_t ff,
+                                                                          int64_t vocab,
+                                                                          int64_t dense) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> t;
   t.push_back({"token_embd.weight", {d, vocab}});
   for (int64_t i = 0; i < layers; ++i) {
@@ -77,16 +79,16 @@ TEST_CASE("tiny preset: metadata with llama.cpp's key types", "[synth]") {
     return kv ? std::string(GgufTypeName(kv->value.type)) : std::string("missing");
   };
   CHECK(*f->GetString("general.architecture") == "gemma-embedding");
-  for (const char* key : {"context_length", "embedding_length", "block_count",
-                          "feed_forward_length", "attention.head_count",
-                          "attention.head_count_kv", "attention.key_length",
-                          "attention.value_length", "attention.sliding_window", "pooling_type",
-                          "dense_2_feat_in", "dense_2_feat_out", "dense_3_feat_in",
-                          "dense_3_feat_out"}) {
+  for (const char* key :
+       {"context_length", "embedding_length", "block_count", "feed_forward_length",
+        "attention.head_count", "attention.head_count_kv", "attention.key_length",
+        "attention.value_length", "attention.sliding_window", "pooling_type", "dense_2_feat_in",
+        "dense_2_feat_out", "dense_3_feat_in", "dense_3_feat_out"}) {
     INFO(key);
     CHECK(type_of(p + key) == "u32");
   }
-  for (const char* key : {"attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.freq_base_swa"}) {
+  for (const char* key :
+       {"attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.freq_base_swa"}) {
     CHECK(type_of(p + key) == "f32");
   }
   for (const char* key : {"add_bos_token", "add_eos_token", "add_space_prefix"}) {

@@ -18,12 +18,12 @@ const std::string kSp = "\xE2\x96\x81";  // ▁
 
 // id: piece (type)
 const std::vector<std::string> kPieces = {
-    "<pad>", "<eos>", "<bos>", "</s>", "<|tool_response>",  // 0..4 CONTROL
-    "a", "b", "c", "ab", "bc",                               // 5..9
-    "abc", kSp, kSp + "a", "\n", "\n\n",                      // 10..14
-    "<0xC3>", "<0xA9>", "aa", "aaaa", "<",                    // 15..19
-    "/", "s", ">", "x", "y",                                  // 20..24
-    "<user>",                                                 // 25 USER_DEFINED
+    "<pad>",  "<eos>",  "<bos>",   "</s>", "<|tool_response>",  // 0..4 CONTROL
+    "a",      "b",      "c",       "ab",   "bc",                // 5..9
+    "abc",    kSp,      kSp + "a", "\n",   "\n\n",              // 10..14
+    "<0xC3>", "<0xA9>", "aa",      "aaaa", "<",                 // 15..19
+    "/",      "s",      ">",       "x",    "y",                 // 20..24
+    "<user>",                                                   // 25 USER_DEFINED
 };
 
 std::string WriteVocab(const std::string& name, bool with_tool_response,
@@ -64,13 +64,13 @@ std::vector<int32_t> Ids(const Tokenizer& t, const std::string& text, bool speci
 }
 
 const std::vector<std::string> kMerges = {
-    "b c",             // rank 0
-    "a b",             // rank 1
-    "a a",             // rank 2
-    "aa aa",           // rank 3
-    kSp + " a",        // rank 4
-    "\n \n",           // rank 5
-    "ab c",            // rank 6: never reached from "abc" (b c merges first)
+    "b c",       // rank 0
+    "a b",       // rank 1
+    "a a",       // rank 2
+    "aa aa",     // rank 3
+    kSp + " a",  // rank 4
+    "\n \n",     // rank 5
+    "ab c",      // rank 6: never reached from "abc" (b c merges first)
 };
 
 TEST_CASE("gemma4: merges by rank, leftmost first on ties", "[tokenizer][bpe]") {
@@ -85,12 +85,12 @@ TEST_CASE("gemma4: merges by rank, leftmost first on ties", "[tokenizer][bpe]") 
 
 TEST_CASE("gemma4: spaces, newline runs and byte fallback", "[tokenizer][bpe]") {
   const Tokenizer t = Load(WriteVocab("bpe-runs.gguf", true, kMerges));
-  CHECK(Ids(t, " a") == std::vector<int32_t>{12});         // "▁a", no space prefix added
+  CHECK(Ids(t, " a") == std::vector<int32_t>{12});  // "▁a", no space prefix added
   CHECK(Ids(t, "a") == std::vector<int32_t>{5});
-  CHECK(Ids(t, "x a") == std::vector<int32_t>{23, 12});    // merges cross the escaped space
+  CHECK(Ids(t, "x a") == std::vector<int32_t>{23, 12});         // merges cross the escaped space
   CHECK(Ids(t, "x\n\ny") == std::vector<int32_t>{23, 14, 24});  // a newline run that is a token
   CHECK(Ids(t, "x\n\n\ny") == std::vector<int32_t>{23, 14, 13, 24});  // else merged by rank
-  CHECK(Ids(t, "\xC3\xA9") == std::vector<int32_t>{15, 16});  // é: <0xC3> <0xA9>
+  CHECK(Ids(t, "\xC3\xA9") == std::vector<int32_t>{15, 16});          // é: <0xC3> <0xA9>
   // BOS always (the file says add_bos false), EOS as the file says.
   CHECK(Ids(t, "a", true) == std::vector<int32_t>{2, 5, 1});
 }

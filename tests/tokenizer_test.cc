@@ -1,12 +1,13 @@
 // Tokenizer: llama.cpp's own SentencePiece test vectors, and hand-built vocabularies whose
 // expected tokenizations follow from the algorithm by hand.
+#include "text/tokenizer.h"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "gguf_bytes.h"
 #include "test_util.h"
-#include "text/tokenizer.h"
 
 namespace ggufembed {
 namespace {
@@ -61,8 +62,7 @@ struct Piece {
   int32_t type;
 };
 
-Result<GgufFile> VocabFile(const std::vector<Piece>& pieces, bool add_space_prefix,
-                           bool add_eos) {
+Result<GgufFile> VocabFile(const std::vector<Piece>& pieces, bool add_space_prefix, bool add_eos) {
   std::vector<Piece> all = pieces;
   for (int b = 0; b < 256; ++b) {
     char hex[8];
@@ -90,10 +90,10 @@ const std::string kSp = "\xE2\x96\x81";  // ▁
 // ids: 0 <unk>, 1 <s>, 2 </s>, 3 a, 4 b, 5 c, 6 ab, 7 bc, 8 ▁, 9 ▁a, 10 <ctl>, 11 <usr>,
 // 12 <usr><ctl> (longer special), 13 é; then bytes <0x00>.. at 14..269.
 std::vector<Piece> BasePieces(float ab_score, float bc_score) {
-  return {{"<unk>", 0, 2},       {"<s>", 0, 3},        {"</s>", 0, 3},      {"a", -1, 1},
-          {"b", -2, 1},          {"c", -3, 1},         {"ab", ab_score, 1}, {"bc", bc_score, 1},
-          {kSp, -4, 1},          {kSp + "a", -5, 1},   {"<ctl>", 0, 3},     {"<usr>", 0, 4},
-          {"<usr><ctl>", 0, 4},  {"\xC3\xA9", -6, 1}};
+  return {{"<unk>", 0, 2},      {"<s>", 0, 3},      {"</s>", 0, 3},      {"a", -1, 1},
+          {"b", -2, 1},         {"c", -3, 1},       {"ab", ab_score, 1}, {"bc", bc_score, 1},
+          {kSp, -4, 1},         {kSp + "a", -5, 1}, {"<ctl>", 0, 3},     {"<usr>", 0, 4},
+          {"<usr><ctl>", 0, 4}, {"\xC3\xA9", -6, 1}};
 }
 constexpr int32_t kByte0 = 14;
 
@@ -126,9 +126,9 @@ TEST_CASE("equal scores merge the leftmost pair first", "[tokenizer]") {
 TEST_CASE("spaces become the visible space piece but tabs and newlines do not", "[tokenizer]") {
   Result<GgufFile> f = VocabFile(BasePieces(-0.5f, -0.7f), false, false);
   Tokenizer t = std::move(Tokenizer::FromGguf(*f)).value();
-  CHECK(Encode(t, "a a") == std::vector<int32_t>{3, 9});            // a, ▁a
-  CHECK(Encode(t, " ") == std::vector<int32_t>{8});                 // ▁
-  CHECK(Encode(t, "\t") == std::vector<int32_t>{kByte0 + 0x09});    // no piece: byte fallback
+  CHECK(Encode(t, "a a") == std::vector<int32_t>{3, 9});          // a, ▁a
+  CHECK(Encode(t, " ") == std::vector<int32_t>{8});               // ▁
+  CHECK(Encode(t, "\t") == std::vector<int32_t>{kByte0 + 0x09});  // no piece: byte fallback
   CHECK(Encode(t, "a\na") == std::vector<int32_t>{3, kByte0 + 0x0A, 3});
 }
 
@@ -160,11 +160,10 @@ TEST_CASE("special tokens: user-defined always, control only when parsing, longe
   CHECK(Encode(t, "a<usr>bc", false, false) == std::vector<int32_t>{3, 11, 7});
 }
 
-TEST_CASE("add_space_prefix adds a space to the first fragment and after specials",
-          "[tokenizer]") {
+TEST_CASE("add_space_prefix adds a space to the first fragment and after specials", "[tokenizer]") {
   Result<GgufFile> f = VocabFile(BasePieces(-0.5f, -0.7f), true, false);
   Tokenizer t = std::move(Tokenizer::FromGguf(*f)).value();
-  CHECK(Encode(t, "a") == std::vector<int32_t>{9});                // ▁a
+  CHECK(Encode(t, "a") == std::vector<int32_t>{9});               // ▁a
   CHECK(Encode(t, "a<usr>a") == std::vector<int32_t>{9, 11, 9});  // ▁a <usr> ▁a
 }
 
@@ -185,9 +184,9 @@ TEST_CASE("invalid UTF-8 is an error naming the byte", "[tokenizer]") {
   Tokenizer t = std::move(Tokenizer::FromGguf(*f)).value();
   for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
            {"ab\xFF", "text is not valid UTF-8 at byte 2 (0xFF)"},
-           {"a\xC3", "text is not valid UTF-8 at byte 1 (0xC3)"},               // truncated
-           {"\xC0\xAF", "text is not valid UTF-8 at byte 0 (0xC0)"},            // overlong
-           {"x\xED\xA0\x80", "text is not valid UTF-8 at byte 1 (0xED)"},       // surrogate
+           {"a\xC3", "text is not valid UTF-8 at byte 1 (0xC3)"},                // truncated
+           {"\xC0\xAF", "text is not valid UTF-8 at byte 0 (0xC0)"},             // overlong
+           {"x\xED\xA0\x80", "text is not valid UTF-8 at byte 1 (0xED)"},        // surrogate
            {"\xF4\x90\x80\x80", "text is not valid UTF-8 at byte 0 (0xF4)"}}) {  // > U+10FFFF
     Result<std::vector<int32_t>> ids = t.Encode(text, true, true);
     REQUIRE(!ids.ok());
@@ -203,11 +202,13 @@ TEST_CASE("vocabulary errors", "[tokenizer]") {
   Result<Tokenizer> t = Tokenizer::FromGguf(*f);
   REQUIRE(!t.ok());
   CHECK(t.status().message() == "test.gguf: tokens 6 and 14 have the same text 'ab'");
-  Result<GgufFile> bert = GgufFile::Open(testing::DataPath("llama.cpp-vocab/ggml-vocab-bert-bge.gguf"));
+  Result<GgufFile> bert =
+      GgufFile::Open(testing::DataPath("llama.cpp-vocab/ggml-vocab-bert-bge.gguf"));
   Result<Tokenizer> wpm = Tokenizer::FromGguf(*bert);
   REQUIRE(!wpm.ok());
   CHECK(wpm.status().code() == StatusCode::kUnsupported);
-  CHECK(wpm.status().message().find("tokenizer model 'bert' is not supported") != std::string::npos);
+  CHECK(wpm.status().message().find("tokenizer model 'bert' is not supported") !=
+        std::string::npos);
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ int main(int argc, char** argv) {
   ggufembed::EmbedOptions document;
   document.prompt = "document";
   auto q = (*embedder)->Embed({"Which planet is known as the red planet?"}, query);
-  auto d = (*embedder)->Embed({"Mars is often called the red planet.",
-                               "The Pacific is the largest ocean on Earth."},
-                              document);
+  auto d = (*embedder)->Embed(
+      {"Mars is often called the red planet.", "The Pacific is the largest ocean on Earth."},
+      document);
   if (!q.ok() || !d.ok()) {
     std::fprintf(stderr, "%s\n", (q.ok() ? d.status() : q.status()).message().c_str());
     return 1;

@@ -39,7 +39,7 @@ struct EmbedOptions {
 
 // What an embedding is, apart from its values.
 struct EmbeddingInfo {
-  int rows = 0;            // 1, or the number of tokens when pooling is none
+  int rows = 0;  // 1, or the number of tokens when pooling is none
   int dim = 0;
   int n_tokens = 0;        // tokens embedded, BOS/EOS and prompt included
   int n_input_tokens = 0;  // tokens before truncation
@@ -56,8 +56,8 @@ struct ModelInfo {
   int dim;             // full output width
   int context_length;  // longest input, in tokens
   int n_vocab;
-  Pooling pooling;     // the file's pooling type
-  bool has_dense;      // projections after pooling (dense_2/dense_3): sentence-transformers output
+  Pooling pooling;  // the file's pooling type
+  bool has_dense;   // projections after pooling (dense_2/dense_3): sentence-transformers output
 };
 
 namespace internal {
@@ -87,8 +87,8 @@ class Embedder {
   // pooling none needs a row per token), and describes the result in `info`. Once this embedder
   // has embedded a text at least as long, the call allocates no memory. With `profile`, the time
   // of each forward-pass operation is added to it. Safe to call from several threads at once.
-  Status EmbedInto(std::string_view text, const EmbedOptions& options, float* out,
-                   size_t capacity, EmbeddingInfo* info, OpProfile* profile = nullptr) const;
+  Status EmbedInto(std::string_view text, const EmbedOptions& options, float* out, size_t capacity,
+                   EmbeddingInfo* info, OpProfile* profile = nullptr) const;
 
   // Token ids of `text` (`add_special`: BOS/EOS per the file's flags; `parse_special`: see
   // EmbedOptions).

@@ -1,4 +1,5 @@
-/* Plain C API of ggufembed: the interface the WebAssembly bindings export, usable from any C code. */
+/* Plain C API of ggufembed: the interface the WebAssembly bindings export, usable from any C code.
+ */
 #ifndef GGUFEMBED_SRC_GGUFEMBED_C_H_
 #define GGUFEMBED_SRC_GGUFEMBED_C_H_
 

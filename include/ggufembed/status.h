@@ -1,4 +1,5 @@
-// Status and Result<T>: how every fallible engine function reports an error (no exceptions, no aborts).
+// Status and Result<T>: how every fallible engine function reports an error (no exceptions, no
+// aborts).
 #ifndef GGUFEMBED_STATUS_H_
 #define GGUFEMBED_STATUS_H_
 
@@ -28,8 +29,7 @@ const char* StatusCodeName(StatusCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -43,19 +43,17 @@ class [[nodiscard]] Status {
 inline Status OkStatus() { return Status(); }
 
 // printf-style formatting into a std::string.
-std::string StrFormat(const char* format, ...)
-    __attribute__((format(printf, 1, 2)));
+std::string StrFormat(const char* format, ...) __attribute__((format(printf, 1, 2)));
 std::string StrFormatV(const char* format, va_list args);
 
 // Builds an error Status with a printf-style message.
-Status Error(StatusCode code, const char* format, ...)
-    __attribute__((format(printf, 2, 3)));
+Status Error(StatusCode code, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
 // Either a value or an error Status.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(state_); }
@@ -77,10 +75,10 @@ class [[nodiscard]] Result {
 }  // namespace ggufembed
 
 // Returns early from the enclosing function when `expr` (a Status) is an error.
-#define GGUFEMBED_RETURN_IF_ERROR(expr)               \
-  do {                                                \
-    ::ggufembed::Status _status = (expr);             \
-    if (!_status.ok()) return _status;                \
+#define GGUFEMBED_RETURN_IF_ERROR(expr)   \
+  do {                                    \
+    ::ggufembed::Status _status = (expr); \
+    if (!_status.ok()) return _status;    \
   } while (0)
 
 #define GGUFEMBED_CONCAT_INNER(a, b) a##b

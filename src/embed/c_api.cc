@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "embed/embedder_access.h"
-#include "ggufembed/embedder.h"
-#include "ggufembed/ggufembed_c.h"
 #include "gguf/gguf.h"
 #include "gguf/gguf_info.h"
-#include "util/json.h"
-#include "text/prompts.h"
+#include "ggufembed/embedder.h"
+#include "ggufembed/ggufembed_c.h"
 #include "ggufembed/status.h"
+#include "text/prompts.h"
+#include "util/json.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/heap.h>
@@ -96,9 +96,9 @@ namespace {
 bool CheckBufferSize(size_t size) {
   const size_t limit = ggufembed_max_buffer_size();
   if (size <= limit) return true;
-  SetError(ggufembed::Error(StatusCode::kOutOfMemory,
-                            "cannot allocate %zu bytes: more than the %zu bytes one buffer can take",
-                            size, limit));
+  SetError(ggufembed::Error(
+      StatusCode::kOutOfMemory,
+      "cannot allocate %zu bytes: more than the %zu bytes one buffer can take", size, limit));
   return false;
 }
 }  // namespace
@@ -132,8 +132,7 @@ void* ggufembed_realloc(void* ptr, size_t size) {
 #endif
   void* grown = std::realloc(ptr, size > 0 ? size : 1);
   if (grown == nullptr) {
-    SetError(ggufembed::Error(StatusCode::kOutOfMemory, "cannot grow a buffer to %zu bytes",
-                              size));
+    SetError(ggufembed::Error(StatusCode::kOutOfMemory, "cannot grow a buffer to %zu bytes", size));
     return nullptr;
   }
   ClearError();
@@ -214,8 +213,7 @@ ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const c
     return nullptr;
   }
   return WrapModel(ggufembed::internal::EmbedderAccess::Load(
-      ggufembed::FileBytes::AdoptMalloced(data, size),
-                                             name != nullptr ? name : "<buffer>"));
+      ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>"));
 }
 
 void ggufembed_model_free(ggufembed_model* model) { delete model; }
@@ -255,14 +253,19 @@ const char* ggufembed_model_info_json(ggufembed_model* model) {
 }
 
 int32_t ggufembed_options_layout(int32_t* out, int32_t capacity) {
-#define GGUFEMBED_FIELD(f) \
+#define GGUFEMBED_FIELD(f)                              \
   static_cast<int32_t>(offsetof(ggufembed_options, f)), \
       static_cast<int32_t>(sizeof(ggufembed_options::f))
   const int32_t layout[] = {
       static_cast<int32_t>(sizeof(ggufembed_options)),
-      GGUFEMBED_FIELD(prompt),   GGUFEMBED_FIELD(title),         GGUFEMBED_FIELD(prompt_text),
-      GGUFEMBED_FIELD(dim),      GGUFEMBED_FIELD(normalize),     GGUFEMBED_FIELD(truncate),
-      GGUFEMBED_FIELD(parse_special), GGUFEMBED_FIELD(pooling),
+      GGUFEMBED_FIELD(prompt),
+      GGUFEMBED_FIELD(title),
+      GGUFEMBED_FIELD(prompt_text),
+      GGUFEMBED_FIELD(dim),
+      GGUFEMBED_FIELD(normalize),
+      GGUFEMBED_FIELD(truncate),
+      GGUFEMBED_FIELD(parse_special),
+      GGUFEMBED_FIELD(pooling),
   };
 #undef GGUFEMBED_FIELD
   const int32_t n = static_cast<int32_t>(sizeof(layout) / sizeof(layout[0]));
@@ -305,12 +308,14 @@ ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* tex
   batch.reserve(static_cast<size_t>(n_texts));
   for (int32_t i = 0; i < n_texts; ++i) {
     if (texts[i] == nullptr || (lengths != nullptr && lengths[i] < 0)) {
-      SetError(ggufembed::Error(StatusCode::kInvalidArgument, "text %d is NULL or has a "
-                                "negative length", i));
+      SetError(ggufembed::Error(StatusCode::kInvalidArgument,
+                                "text %d is NULL or has a "
+                                "negative length",
+                                i));
       return nullptr;
     }
-    batch.emplace_back(texts[i], lengths != nullptr ? static_cast<size_t>(lengths[i])
-                                                    : std::strlen(texts[i]));
+    batch.emplace_back(
+        texts[i], lengths != nullptr ? static_cast<size_t>(lengths[i]) : std::strlen(texts[i]));
   }
   ggufembed::Result<std::vector<ggufembed::Embedding>> r = model->embedder->Embed(batch, eo);
   if (!r.ok()) {

@@ -1,11 +1,12 @@
 // Embedder: options resolved once per call, then per text: prompt + text → tokens (with the
 // long-input policy) → the architecture's forward pass → the output head.
+#include "ggufembed/embedder.h"
+
 #include <algorithm>
 #include <mutex>
 
 #include "embed/embedder_access.h"
 #include "embed/head.h"
-#include "ggufembed/embedder.h"
 #include "gguf/gguf.h"
 #include "models/model.h"
 #include "text/prompts.h"
@@ -81,7 +82,7 @@ Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
   GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::FromGguf(file));
   const ModelHead& h = model->head();
-  ModelInfo info{h.architecture, h.name,    h.output_dim,           h.n_ctx,
+  ModelInfo info{h.architecture, h.name,    h.output_dim,          h.n_ctx,
                  h.n_vocab,      h.pooling, !h.projections.empty()};
   return std::unique_ptr<Embedder>(new Embedder(std::make_unique<Embedder::Impl>(
       std::move(file), std::move(model), std::move(tokenizer), std::move(info))));
@@ -89,9 +90,7 @@ Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
 
 const ModelInfo& Embedder::info() const { return impl_->info; }
 uint64_t Embedder::file_size() const { return impl_->file.shared_bytes()->size(); }
-const std::vector<std::string>& Embedder::warnings() const {
-  return impl_->model->head().warnings;
-}
+const std::vector<std::string>& Embedder::warnings() const { return impl_->model->head().warnings; }
 
 double Embedder::MultiplyAdds(int n_tokens, Pooling pooling) const {
   return impl_->model->MultiplyAdds(n_tokens) +
@@ -109,8 +108,8 @@ Result<Embedder::Call> Embedder::Prepare(const EmbedOptions& options, Workspace&
   const int full_dim = impl_->model->head().output_dim;
   if (options.dim < 0 || options.dim > full_dim) {
     return Error(StatusCode::kInvalidArgument,
-                 "dim %d is outside the model's output size (1 to %d, or 0 for all)",
-                 options.dim, full_dim);
+                 "dim %d is outside the model's output size (1 to %d, or 0 for all)", options.dim,
+                 full_dim);
   }
   if (!options.prompt.empty() && !options.prompt_text.empty()) {
     return Error(StatusCode::kInvalidArgument, "give a prompt name or a prompt text, not both");

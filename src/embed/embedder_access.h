@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "ggufembed/embedder.h"
 #include "gguf/file_bytes.h"
+#include "ggufembed/embedder.h"
 
 namespace ggufembed::internal {
 

@@ -22,11 +22,15 @@ void Pool(Pooling pooling, const float* hidden, int n_tokens, int n, float* out)
       }
       break;
     }
-    case Pooling::kCls: std::memcpy(out, hidden, sizeof(float) * n); break;
+    case Pooling::kCls:
+      std::memcpy(out, hidden, sizeof(float) * n);
+      break;
     case Pooling::kLast:
       std::memcpy(out, hidden + size_t(n_tokens - 1) * n, sizeof(float) * n);
       break;
-    case Pooling::kNone: std::memcpy(out, hidden, sizeof(float) * n * size_t(n_tokens)); break;
+    case Pooling::kNone:
+      std::memcpy(out, hidden, sizeof(float) * n * size_t(n_tokens));
+      break;
   }
 }
 
@@ -38,8 +42,8 @@ void NormalizeL2(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] *= scale;
 }
 
-Status RunHead(const ModelHead& head, const float* hidden, int n_tokens,
-               const HeadOptions& options, HeadWorkspace& ws, float* out, OpProfile* profile) {
+Status RunHead(const ModelHead& head, const float* hidden, int n_tokens, const HeadOptions& options,
+               HeadWorkspace& ws, float* out, OpProfile* profile) {
   ProfileScope p(profile, Op::kPoolDense);
   const int rows = PooledRows(options.pooling, n_tokens);
   std::vector<float>* x = &ws.rows[0];  // [rows × width]

@@ -40,9 +40,8 @@ struct HeadWorkspace {
 };
 
 // Turns hidden states [n_tokens × head.n_embd] into [PooledRows × options.dim] in `out`.
-Status RunHead(const ModelHead& head, const float* hidden, int n_tokens,
-               const HeadOptions& options, HeadWorkspace& workspace, float* out,
-               OpProfile* profile);
+Status RunHead(const ModelHead& head, const float* hidden, int n_tokens, const HeadOptions& options,
+               HeadWorkspace& workspace, float* out, OpProfile* profile);
 
 // Multiply-adds of the projections for `rows` pooled rows.
 double HeadMultiplyAdds(const ModelHead& head, int rows);

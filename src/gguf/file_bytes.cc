@@ -26,10 +26,8 @@ FileBytes::~FileBytes() {
   }
 }
 
-std::shared_ptr<const FileBytes> FileBytes::AdoptMalloced(uint8_t* data,
-                                                          size_t size) {
-  return std::shared_ptr<const FileBytes>(
-      new FileBytes(data, size, Kind::kMalloced));
+std::shared_ptr<const FileBytes> FileBytes::AdoptMalloced(uint8_t* data, size_t size) {
+  return std::shared_ptr<const FileBytes>(new FileBytes(data, size, Kind::kMalloced));
 }
 
 std::shared_ptr<const FileBytes> FileBytes::Borrow(const void* data, size_t size) {
@@ -37,8 +35,7 @@ std::shared_ptr<const FileBytes> FileBytes::Borrow(const void* data, size_t size
       new FileBytes(static_cast<const uint8_t*>(data), size, Kind::kBorrowed));
 }
 
-std::shared_ptr<const FileBytes> FileBytes::Copy(const void* data,
-                                                 size_t size) {
+std::shared_ptr<const FileBytes> FileBytes::Copy(const void* data, size_t size) {
   uint8_t* copy = static_cast<uint8_t*>(std::malloc(size > 0 ? size : 1));
   if (size > 0) std::memcpy(copy, data, size);
   return AdoptMalloced(copy, size);
@@ -46,32 +43,29 @@ std::shared_ptr<const FileBytes> FileBytes::Copy(const void* data,
 
 #if !defined(__EMSCRIPTEN__)
 
-Result<std::shared_ptr<const FileBytes>> FileBytes::Map(
-    const std::string& path) {
+Result<std::shared_ptr<const FileBytes>> FileBytes::Map(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(),
-                 std::strerror(errno));
+    return Error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(), std::strerror(errno));
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     const int err = errno;
     close(fd);
-    return Error(StatusCode::kIoError, "%s: not a regular file%s%s",
-                 path.c_str(), err ? ": " : "", err ? std::strerror(err) : "");
+    return Error(StatusCode::kIoError, "%s: not a regular file%s%s", path.c_str(), err ? ": " : "",
+                 err ? std::strerror(err) : "");
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
     close(fd);
-    return std::shared_ptr<const FileBytes>(
-        new FileBytes(nullptr, 0, Kind::kMapped));
+    return std::shared_ptr<const FileBytes>(new FileBytes(nullptr, 0, Kind::kMapped));
   }
   void* addr = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   const int err = errno;
   close(fd);  // the mapping keeps the file open
   if (addr == MAP_FAILED) {
-    return Error(StatusCode::kIoError, "%s: cannot mmap %zu bytes: %s",
-                 path.c_str(), size, std::strerror(err));
+    return Error(StatusCode::kIoError, "%s: cannot mmap %zu bytes: %s", path.c_str(), size,
+                 std::strerror(err));
   }
   return std::shared_ptr<const FileBytes>(
       new FileBytes(static_cast<const uint8_t*>(addr), size, Kind::kMapped));
@@ -79,12 +73,10 @@ Result<std::shared_ptr<const FileBytes>> FileBytes::Map(
 
 #else  // __EMSCRIPTEN__
 
-Result<std::shared_ptr<const FileBytes>> FileBytes::Map(
-    const std::string& path) {
+Result<std::shared_ptr<const FileBytes>> FileBytes::Map(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
-    return Error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(),
-                 std::strerror(errno));
+    return Error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(), std::strerror(errno));
   }
   // 64-bit offsets: `long` is 32-bit on wasm32.
   if (fseeko(f, 0, SEEK_END) != 0) {
@@ -95,22 +87,20 @@ Result<std::shared_ptr<const FileBytes>> FileBytes::Map(
   fseeko(f, 0, SEEK_SET);
   if (end < 0 || static_cast<uint64_t>(end) > SIZE_MAX / 2) {
     std::fclose(f);
-    return Error(StatusCode::kOutOfMemory, "%s: %lld bytes do not fit in memory",
-                 path.c_str(), static_cast<long long>(end));
+    return Error(StatusCode::kOutOfMemory, "%s: %lld bytes do not fit in memory", path.c_str(),
+                 static_cast<long long>(end));
   }
   const size_t size = static_cast<size_t>(end);
   uint8_t* data = static_cast<uint8_t*>(std::malloc(size > 0 ? size : 1));
   if (data == nullptr) {
     std::fclose(f);
-    return Error(StatusCode::kOutOfMemory, "%s: cannot allocate %zu bytes",
-                 path.c_str(), size);
+    return Error(StatusCode::kOutOfMemory, "%s: cannot allocate %zu bytes", path.c_str(), size);
   }
   const size_t got = std::fread(data, 1, size, f);
   std::fclose(f);
   if (got != size) {
     std::free(data);
-    return Error(StatusCode::kIoError, "%s: read %zu of %zu bytes",
-                 path.c_str(), got, size);
+    return Error(StatusCode::kIoError, "%s: read %zu of %zu bytes", path.c_str(), got, size);
   }
   return AdoptMalloced(data, size);
 }

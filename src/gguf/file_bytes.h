@@ -31,8 +31,7 @@ class FileBytes {
 
  private:
   enum class Kind { kMapped, kMalloced, kBorrowed };
-  FileBytes(const uint8_t* data, size_t size, Kind kind)
-      : data_(data), size_(size), kind_(kind) {}
+  FileBytes(const uint8_t* data, size_t size, Kind kind) : data_(data), size_(size), kind_(kind) {}
 
   const uint8_t* data_;
   size_t size_;

@@ -9,54 +9,54 @@
 namespace ggufembed {
 namespace {
 
-constexpr uint32_t kQK = 32;    // elements per legacy block (Q4_0 ... Q8_1)
+constexpr uint32_t kQK = 32;     // elements per legacy block (Q4_0 ... Q8_1)
 constexpr uint32_t kQK_K = 256;  // elements per K-quant super-block
 
 // Indexed by type id; a null name marks an id that is not a ggml type.
 constexpr GgmlTypeInfo kTypes[] = {
-    {"F32", 1, 4, true},         // 0
-    {"F16", 1, 2, true},         // 1
-    {"Q4_0", 32, 18, true},      // 2
-    {"Q4_1", 32, 20, true},      // 3
-    {nullptr, 0, 0, false},      // 4 (Q4_2, removed)
-    {nullptr, 0, 0, false},      // 5 (Q4_3, removed)
-    {"Q5_0", 32, 22, true},      // 6
-    {"Q5_1", 32, 24, true},      // 7
-    {"Q8_0", 32, 34, true},      // 8
-    {"Q8_1", 32, 36, false},     // 9
-    {"Q2_K", 256, 84, false},    // 10
-    {"Q3_K", 256, 110, false},   // 11
-    {"Q4_K", 256, 144, true},    // 12
-    {"Q5_K", 256, 176, true},    // 13
-    {"Q6_K", 256, 210, true},    // 14
-    {"Q8_K", 256, 292, false},   // 15
+    {"F32", 1, 4, true},          // 0
+    {"F16", 1, 2, true},          // 1
+    {"Q4_0", 32, 18, true},       // 2
+    {"Q4_1", 32, 20, true},       // 3
+    {nullptr, 0, 0, false},       // 4 (Q4_2, removed)
+    {nullptr, 0, 0, false},       // 5 (Q4_3, removed)
+    {"Q5_0", 32, 22, true},       // 6
+    {"Q5_1", 32, 24, true},       // 7
+    {"Q8_0", 32, 34, true},       // 8
+    {"Q8_1", 32, 36, false},      // 9
+    {"Q2_K", 256, 84, false},     // 10
+    {"Q3_K", 256, 110, false},    // 11
+    {"Q4_K", 256, 144, true},     // 12
+    {"Q5_K", 256, 176, true},     // 13
+    {"Q6_K", 256, 210, true},     // 14
+    {"Q8_K", 256, 292, false},    // 15
     {"IQ2_XXS", 256, 66, false},  // 16
-    {"IQ2_XS", 256, 74, false},  // 17
+    {"IQ2_XS", 256, 74, false},   // 17
     {"IQ3_XXS", 256, 98, false},  // 18
-    {"IQ1_S", 256, 50, false},   // 19
-    {"IQ4_NL", 32, 18, false},   // 20
-    {"IQ3_S", 256, 110, false},  // 21
-    {"IQ2_S", 256, 82, false},   // 22
+    {"IQ1_S", 256, 50, false},    // 19
+    {"IQ4_NL", 32, 18, false},    // 20
+    {"IQ3_S", 256, 110, false},   // 21
+    {"IQ2_S", 256, 82, false},    // 22
     {"IQ4_XS", 256, 136, false},  // 23
-    {"I8", 1, 1, false},         // 24
-    {"I16", 1, 2, false},        // 25
-    {"I32", 1, 4, false},        // 26
-    {"I64", 1, 8, false},        // 27
-    {"F64", 1, 8, false},        // 28
-    {"IQ1_M", 256, 56, false},   // 29
-    {"BF16", 1, 2, true},        // 30
-    {nullptr, 0, 0, false},      // 31 (Q4_0_4_4, removed)
-    {nullptr, 0, 0, false},      // 32 (Q4_0_4_8, removed)
-    {nullptr, 0, 0, false},      // 33 (Q4_0_8_8, removed)
-    {"TQ1_0", 256, 54, false},   // 34
-    {"TQ2_0", 256, 66, false},   // 35
-    {nullptr, 0, 0, false},      // 36 (IQ4_NL_4_4, removed)
-    {nullptr, 0, 0, false},      // 37 (IQ4_NL_4_8, removed)
-    {nullptr, 0, 0, false},      // 38 (IQ4_NL_8_8, removed)
-    {"MXFP4", 32, 17, false},    // 39
-    {"NVFP4", 64, 36, false},    // 40
-    {"Q1_0", 128, 18, false},    // 41
-    {"Q2_0", 64, 18, false},     // 42
+    {"I8", 1, 1, false},          // 24
+    {"I16", 1, 2, false},         // 25
+    {"I32", 1, 4, false},         // 26
+    {"I64", 1, 8, false},         // 27
+    {"F64", 1, 8, false},         // 28
+    {"IQ1_M", 256, 56, false},    // 29
+    {"BF16", 1, 2, true},         // 30
+    {nullptr, 0, 0, false},       // 31 (Q4_0_4_4, removed)
+    {nullptr, 0, 0, false},       // 32 (Q4_0_4_8, removed)
+    {nullptr, 0, 0, false},       // 33 (Q4_0_8_8, removed)
+    {"TQ1_0", 256, 54, false},    // 34
+    {"TQ2_0", 256, 66, false},    // 35
+    {nullptr, 0, 0, false},       // 36 (IQ4_NL_4_4, removed)
+    {nullptr, 0, 0, false},       // 37 (IQ4_NL_4_8, removed)
+    {nullptr, 0, 0, false},       // 38 (IQ4_NL_8_8, removed)
+    {"MXFP4", 32, 17, false},     // 39
+    {"NVFP4", 64, 36, false},     // 40
+    {"Q1_0", 128, 18, false},     // 41
+    {"Q2_0", 64, 18, false},      // 42
 };
 constexpr uint32_t kTypeCount = sizeof(kTypes) / sizeof(kTypes[0]);
 
@@ -92,7 +92,8 @@ void GetScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
   }
 }
 
-// Q4_K: `f16 d; f16 dmin; u8 scales[12]; u8 qs[128]`; 8 sub-blocks of 32 with value d·sc·q − dmin·m.
+// Q4_K: `f16 d; f16 dmin; u8 scales[12]; u8 qs[128]`; 8 sub-blocks of 32 with value d·sc·q −
+// dmin·m.
 void DequantizeQ4_K(const uint8_t* src, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, src += 144) {
     const float d = LoadF16(src);
@@ -197,8 +198,10 @@ bool HasInt8Blocks(GgmlType type) {
     case GgmlType::kQ4_0:
     case GgmlType::kQ5_0:
     case GgmlType::kQ4_1:
-    case GgmlType::kQ5_1: return true;
-    default: return false;
+    case GgmlType::kQ5_1:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -237,7 +240,8 @@ void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, floa
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -246,9 +250,7 @@ const GgmlTypeInfo* FindGgmlType(uint32_t id) {
   return &kTypes[id];
 }
 
-const GgmlTypeInfo& GetGgmlType(GgmlType type) {
-  return kTypes[static_cast<uint32_t>(type)];
-}
+const GgmlTypeInfo& GetGgmlType(GgmlType type) { return kTypes[static_cast<uint32_t>(type)]; }
 
 const char* GgmlTypeName(uint32_t id) {
   const GgmlTypeInfo* info = FindGgmlType(id);
@@ -281,10 +283,18 @@ Status DequantizeRow(GgmlType type, const uint8_t* src, float* dst, int64_t n) {
     case GgmlType::kQ4_1:
     case GgmlType::kQ5_0:
     case GgmlType::kQ5_1:
-    case GgmlType::kQ8_0: DequantizeInt8Blocks(type, src, dst, nb); break;
-    case GgmlType::kQ4_K: DequantizeQ4_K(src, dst, nb); break;
-    case GgmlType::kQ5_K: DequantizeQ5_K(src, dst, nb); break;
-    case GgmlType::kQ6_K: DequantizeQ6_K(src, dst, nb); break;
+    case GgmlType::kQ8_0:
+      DequantizeInt8Blocks(type, src, dst, nb);
+      break;
+    case GgmlType::kQ4_K:
+      DequantizeQ4_K(src, dst, nb);
+      break;
+    case GgmlType::kQ5_K:
+      DequantizeQ5_K(src, dst, nb);
+      break;
+    case GgmlType::kQ6_K:
+      DequantizeQ6_K(src, dst, nb);
+      break;
     default:
       return Error(StatusCode::kInternal, "dequantizer table out of sync for %s", info->name);
   }

@@ -1,11 +1,11 @@
 // GGUF parsing and validation: every count, length and offset is checked before it is trusted.
 #include "gguf/gguf.h"
 
-#include "gguf/reader.h"
-
 #include <cinttypes>
 #include <cstring>
 #include <limits>
+
+#include "gguf/reader.h"
 
 namespace ggufembed {
 namespace {
@@ -13,7 +13,7 @@ namespace {
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;          // empty key, type, smallest value
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, type, smallest value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims 0, type, offset
 
 // a * b, or false on u64 overflow.
@@ -25,19 +25,32 @@ bool MulOverflows(uint64_t a, uint64_t b, uint64_t* out) {
 
 const char* GgufTypeName(GgufType type) {
   switch (type) {
-    case GgufType::kU8: return "u8";
-    case GgufType::kI8: return "i8";
-    case GgufType::kU16: return "u16";
-    case GgufType::kI16: return "i16";
-    case GgufType::kU32: return "u32";
-    case GgufType::kI32: return "i32";
-    case GgufType::kF32: return "f32";
-    case GgufType::kBool: return "bool";
-    case GgufType::kString: return "str";
-    case GgufType::kArray: return "arr";
-    case GgufType::kU64: return "u64";
-    case GgufType::kI64: return "i64";
-    case GgufType::kF64: return "f64";
+    case GgufType::kU8:
+      return "u8";
+    case GgufType::kI8:
+      return "i8";
+    case GgufType::kU16:
+      return "u16";
+    case GgufType::kI16:
+      return "i16";
+    case GgufType::kU32:
+      return "u32";
+    case GgufType::kI32:
+      return "i32";
+    case GgufType::kF32:
+      return "f32";
+    case GgufType::kBool:
+      return "bool";
+    case GgufType::kString:
+      return "str";
+    case GgufType::kArray:
+      return "arr";
+    case GgufType::kU64:
+      return "u64";
+    case GgufType::kI64:
+      return "i64";
+    case GgufType::kF64:
+      return "f64";
   }
   return "unknown";
 }
@@ -46,17 +59,22 @@ size_t GgufTypeSize(GgufType type) {
   switch (type) {
     case GgufType::kU8:
     case GgufType::kI8:
-    case GgufType::kBool: return 1;
+    case GgufType::kBool:
+      return 1;
     case GgufType::kU16:
-    case GgufType::kI16: return 2;
+    case GgufType::kI16:
+      return 2;
     case GgufType::kU32:
     case GgufType::kI32:
-    case GgufType::kF32: return 4;
+    case GgufType::kF32:
+      return 4;
     case GgufType::kU64:
     case GgufType::kI64:
-    case GgufType::kF64: return 8;
+    case GgufType::kF64:
+      return 8;
     case GgufType::kString:
-    case GgufType::kArray: return 0;
+    case GgufType::kArray:
+      return 0;
   }
   return 0;
 }
@@ -70,22 +88,33 @@ bool IsGgufIntegerType(GgufType type) {
     case GgufType::kU32:
     case GgufType::kI32:
     case GgufType::kU64:
-    case GgufType::kI64: return true;
-    default: return false;
+    case GgufType::kI64:
+      return true;
+    default:
+      return false;
   }
 }
 
 int64_t GgufValue::AsInt() const {
   switch (element_type) {
-    case GgufType::kU8: return Load<uint8_t>(data);
-    case GgufType::kI8: return Load<int8_t>(data);
-    case GgufType::kU16: return Load<uint16_t>(data);
-    case GgufType::kI16: return Load<int16_t>(data);
-    case GgufType::kU32: return Load<uint32_t>(data);
-    case GgufType::kI32: return Load<int32_t>(data);
-    case GgufType::kU64: return static_cast<int64_t>(Load<uint64_t>(data));
-    case GgufType::kI64: return Load<int64_t>(data);
-    default: return 0;
+    case GgufType::kU8:
+      return Load<uint8_t>(data);
+    case GgufType::kI8:
+      return Load<int8_t>(data);
+    case GgufType::kU16:
+      return Load<uint16_t>(data);
+    case GgufType::kI16:
+      return Load<int16_t>(data);
+    case GgufType::kU32:
+      return Load<uint32_t>(data);
+    case GgufType::kI32:
+      return Load<int32_t>(data);
+    case GgufType::kU64:
+      return static_cast<int64_t>(Load<uint64_t>(data));
+    case GgufType::kI64:
+      return Load<int64_t>(data);
+    default:
+      return 0;
   }
 }
 
@@ -104,24 +133,20 @@ bool GgufValue::AsBool() const { return Load<uint8_t>(data) != 0; }
 
 std::string_view GgufValue::AsString() const {
   const uint64_t len = Load<uint64_t>(data);
-  return std::string_view(reinterpret_cast<const char*>(data + 8),
-                          static_cast<size_t>(len));
+  return std::string_view(reinterpret_cast<const char*>(data + 8), static_cast<size_t>(len));
 }
 
 GgufValue GgufValue::Element(uint64_t i) const {
   const size_t size = GgufTypeSize(element_type);
-  return GgufValue{element_type, element_type, 1, data + i * size,
-                   offset + i * size};
+  return GgufValue{element_type, element_type, 1, data + i * size, offset + i * size};
 }
 
 Result<GgufFile> GgufFile::Open(const std::string& path) {
-  GGUFEMBED_ASSIGN_OR_RETURN(std::shared_ptr<const FileBytes> bytes,
-                             FileBytes::Map(path));
+  GGUFEMBED_ASSIGN_OR_RETURN(std::shared_ptr<const FileBytes> bytes, FileBytes::Map(path));
   return Parse(std::move(bytes), path);
 }
 
-Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes,
-                                 std::string name) {
+Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes, std::string name) {
   GgufFile file;
   file.bytes_ = std::move(bytes);
   file.name_ = std::move(name);
@@ -139,8 +164,7 @@ Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes,
 Status GgufFile::ParseHeader(GgufReader& r, int64_t* n_tensors_out, int64_t* n_kv_out) {
   const uint64_t size = bytes_->size();
   if (size < 4) {
-    return Error(StatusCode::kInvalidFile,
-                 "%s: not a GGUF file: it is %" PRIu64 " bytes long",
+    return Error(StatusCode::kInvalidFile, "%s: not a GGUF file: it is %" PRIu64 " bytes long",
                  name_.c_str(), size);
   }
   uint32_t magic;
@@ -151,38 +175,36 @@ Status GgufFile::ParseHeader(GgufReader& r, int64_t* n_tensors_out, int64_t* n_k
     return Error(StatusCode::kInvalidFile,
                  "%s: not a GGUF file: offset 0: magic is '%c%c%c%c' "
                  "(0x%02x%02x%02x%02x), expected 'GGUF'",
-                 name_.c_str(), printable(m[0]), printable(m[1]),
-                 printable(m[2]), printable(m[3]), m[0], m[1], m[2], m[3]);
+                 name_.c_str(), printable(m[0]), printable(m[1]), printable(m[2]), printable(m[3]),
+                 m[0], m[1], m[2], m[3]);
   }
   r.set_item("header");
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&version_, "version"));
   if (version_ == 1) {
-    return r.Fail(4, "GGUF version 1 is obsolete (32-bit lengths); convert the "
-                     "model again with a current llama.cpp");
+    return r.Fail(4,
+                  "GGUF version 1 is obsolete (32-bit lengths); convert the "
+                  "model again with a current llama.cpp");
   }
   if ((version_ & 0xFFFF) == 0 && version_ != 0) {
-    return r.Fail(4, "version field 0x%08x looks byte-swapped: big-endian GGUF "
-                     "files are not supported",
+    return r.Fail(4,
+                  "version field 0x%08x looks byte-swapped: big-endian GGUF "
+                  "files are not supported",
                   version_);
   }
   if (version_ < 2 || version_ > 3) {
-    return r.Fail(4, "unsupported GGUF version %u (supported: 2 and 3)",
-                  version_);
+    return r.Fail(4, "unsupported GGUF version %u (supported: 2 and 3)", version_);
   }
   int64_t& n_tensors = *n_tensors_out;
   int64_t& n_kv = *n_kv_out;
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&n_tensors, "tensor count"));
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&n_kv, "key/value count"));
-  if (n_tensors < 0 ||
-      static_cast<uint64_t>(n_tensors) > r.remaining() / kMinTensorInfoBytes) {
-    return r.Fail(8, "tensor count %" PRId64 " cannot fit in a %" PRIu64
-                     "-byte file",
-                  n_tensors, size);
+  if (n_tensors < 0 || static_cast<uint64_t>(n_tensors) > r.remaining() / kMinTensorInfoBytes) {
+    return r.Fail(8, "tensor count %" PRId64 " cannot fit in a %" PRIu64 "-byte file", n_tensors,
+                  size);
   }
   if (n_kv < 0 || static_cast<uint64_t>(n_kv) > r.remaining() / kMinKvBytes) {
-    return r.Fail(16, "key/value count %" PRId64 " cannot fit in a %" PRIu64
-                      "-byte file",
-                  n_kv, size);
+    return r.Fail(16, "key/value count %" PRId64 " cannot fit in a %" PRIu64 "-byte file", n_kv,
+                  size);
   }
   return OkStatus();
 }
@@ -214,14 +236,11 @@ Status GgufFile::ParseAlignment(GgufReader& r) {
   if (const GgufKv* kv = FindKv("general.alignment")) {
     r.set_item("key 'general.alignment'");
     if (kv->value.is_array() || !IsGgufIntegerType(kv->value.type)) {
-      return r.Fail(kv->offset, "has type %s, expected an integer",
-                    GgufTypeName(kv->value.type));
+      return r.Fail(kv->offset, "has type %s, expected an integer", GgufTypeName(kv->value.type));
     }
     const int64_t a = kv->value.AsInt();
     if (a <= 0 || (a & (a - 1)) != 0) {
-      return r.Fail(kv->value.offset, "alignment %" PRId64
-                                      " is not a positive power of two",
-                    a);
+      return r.Fail(kv->value.offset, "alignment %" PRId64 " is not a positive power of two", a);
     }
     alignment_ = static_cast<uint64_t>(a);
   }
@@ -232,9 +251,9 @@ Status GgufFile::ParseAlignment(GgufReader& r) {
 Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
   if (static_cast<uint64_t>(n_tensors) > r.remaining() / kMinTensorInfoBytes) {
     r.set_item("header");
-    return r.Fail(8, "tensor count %" PRId64 " cannot fit in the %" PRIu64
-                     " bytes left after the metadata",
-                  n_tensors, r.remaining());
+    return r.Fail(
+        8, "tensor count %" PRId64 " cannot fit in the %" PRIu64 " bytes left after the metadata",
+        n_tensors, r.remaining());
   }
   tensors_.reserve(static_cast<size_t>(n_tensors));
   tensor_index_.reserve(static_cast<size_t>(n_tensors));
@@ -247,8 +266,7 @@ Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
     const uint64_t dims_offset = r.pos();
     GGUFEMBED_RETURN_IF_ERROR(r.Read(&t.n_dims, "n_dims"));
     if (t.n_dims > kMaxDims) {
-      return r.Fail(dims_offset, "n_dims is %u, at most %u are supported",
-                    t.n_dims, kMaxDims);
+      return r.Fail(dims_offset, "n_dims is %u, at most %u are supported", t.n_dims, kMaxDims);
     }
     uint64_t n_elements = 1;
     for (uint32_t d = 0; d < kMaxDims; ++d) t.ne[d] = 1;
@@ -257,13 +275,12 @@ Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
       int64_t ne;
       GGUFEMBED_RETURN_IF_ERROR(r.Read(&ne, "dimension"));
       if (ne <= 0) {
-        return r.Fail(ne_offset, "dimension %u is %" PRId64 ", must be positive",
-                      d, ne);
+        return r.Fail(ne_offset, "dimension %u is %" PRId64 ", must be positive", d, ne);
       }
       if (MulOverflows(n_elements, static_cast<uint64_t>(ne), &n_elements) ||
           n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return r.Fail(ne_offset, "the element count overflows at dimension %u (%" PRId64 ")",
-                      d, ne);
+        return r.Fail(ne_offset, "the element count overflows at dimension %u (%" PRId64 ")", d,
+                      ne);
       }
       t.ne[d] = ne;
     }
@@ -276,8 +293,7 @@ Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
     }
     t.type = static_cast<GgmlType>(type_id);
     if (t.ne[0] % type->block_size != 0) {
-      return r.Fail(dims_offset,
-                    "ne[0] = %" PRId64 " is not a multiple of the %s block size %u",
+      return r.Fail(dims_offset, "ne[0] = %" PRId64 " is not a multiple of the %s block size %u",
                     t.ne[0], type->name, type->block_size);
     }
     // n_elements fits in int64, and type_size/block_size <= 9 bytes per element at most.
@@ -286,8 +302,8 @@ Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
     GGUFEMBED_RETURN_IF_ERROR(r.Read(&t.offset, "tensor data offset"));
     if (t.offset % alignment_ != 0) {
       return r.Fail(offset_offset,
-                    "data offset %" PRIu64 " is not a multiple of the alignment %" PRIu64,
-                    t.offset, alignment_);
+                    "data offset %" PRIu64 " is not a multiple of the alignment %" PRIu64, t.offset,
+                    alignment_);
     }
     const auto [it, inserted] = tensor_index_.emplace(t.name, tensors_.size());
     if (!inserted) {
@@ -339,16 +355,16 @@ Status GgufFile::TypeError(const GgufKv& kv, const char* expected) const {
                  name_.c_str(), static_cast<int>(kv.key.size()), kv.key.data(),
                  GgufTypeName(kv.value.element_type), expected);
   }
-  return Error(StatusCode::kInvalidFile, "%s: key '%.*s' has type %s, expected %s",
-               name_.c_str(), static_cast<int>(kv.key.size()), kv.key.data(),
-               GgufTypeName(kv.value.type), expected);
+  return Error(StatusCode::kInvalidFile, "%s: key '%.*s' has type %s, expected %s", name_.c_str(),
+               static_cast<int>(kv.key.size()), kv.key.data(), GgufTypeName(kv.value.type),
+               expected);
 }
 
 Result<const GgufKv*> GgufFile::Require(std::string_view key) const {
   const GgufKv* kv = FindKv(key);
   if (kv == nullptr) {
-    return Error(StatusCode::kInvalidFile, "%s: required key '%.*s' is missing",
-                 name_.c_str(), static_cast<int>(key.size()), key.data());
+    return Error(StatusCode::kInvalidFile, "%s: required key '%.*s' is missing", name_.c_str(),
+                 static_cast<int>(key.size()), key.data());
   }
   return kv;
 }
@@ -359,10 +375,9 @@ Result<uint64_t> GgufFile::GetUint(std::string_view key) const {
     return TypeError(*kv, "an integer");
   }
   if (kv->value.type != GgufType::kU64 && kv->value.AsInt() < 0) {
-    return Error(StatusCode::kInvalidFile, "%s: key '%.*s' is %" PRId64
-                 ", expected a non-negative integer",
-                 name_.c_str(), static_cast<int>(key.size()), key.data(),
-                 kv->value.AsInt());
+    return Error(StatusCode::kInvalidFile,
+                 "%s: key '%.*s' is %" PRId64 ", expected a non-negative integer", name_.c_str(),
+                 static_cast<int>(key.size()), key.data(), kv->value.AsInt());
   }
   return kv->value.AsUint();
 }
@@ -375,8 +390,7 @@ Result<int64_t> GgufFile::GetInt(std::string_view key) const {
   if (kv->value.type == GgufType::kU64 &&
       kv->value.AsUint() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return Error(StatusCode::kInvalidFile, "%s: key '%.*s' is %" PRIu64 ", too large",
-                 name_.c_str(), static_cast<int>(key.size()), key.data(),
-                 kv->value.AsUint());
+                 name_.c_str(), static_cast<int>(key.size()), key.data(), kv->value.AsUint());
   }
   return kv->value.AsInt();
 }
@@ -450,8 +464,8 @@ Result<std::vector<float>> GgufFile::GetFloatArray(std::string_view key) const {
   std::vector<float> out(static_cast<size_t>(kv->value.count));
   for (uint64_t i = 0; i < kv->value.count; ++i) {
     const GgufValue e = kv->value.Element(i);
-    out[i] = IsGgufIntegerType(t) ? static_cast<float>(e.AsInt())
-                                  : static_cast<float>(e.AsDouble());
+    out[i] =
+        IsGgufIntegerType(t) ? static_cast<float>(e.AsInt()) : static_cast<float>(e.AsDouble());
   }
   return out;
 }
@@ -468,7 +482,8 @@ Result<std::vector<int32_t>> GgufFile::GetInt32Array(std::string_view key) const
     if (big_u64 || v < std::numeric_limits<int32_t>::min() ||
         v > std::numeric_limits<int32_t>::max()) {
       return Error(StatusCode::kInvalidFile,
-                   "%s: key '%.*s' element %" PRIu64 " does not fit in 32 bits (offset %" PRIu64 ")",
+                   "%s: key '%.*s' element %" PRIu64 " does not fit in 32 bits (offset %" PRIu64
+                   ")",
                    name_.c_str(), static_cast<int>(key.size()), key.data(), i, e.offset);
     }
     out[i] = static_cast<int32_t>(v);

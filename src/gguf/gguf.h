@@ -57,7 +57,7 @@ struct GgufValue {
 
   bool is_array() const { return type == GgufType::kArray; }
   // Scalar readers; the caller has checked the type. Integers of any width widen.
-  int64_t AsInt() const;  // valid for every integer type except u64 > INT64_MAX
+  int64_t AsInt() const;    // valid for every integer type except u64 > INT64_MAX
   uint64_t AsUint() const;  // valid for non-negative integers
   double AsDouble() const;  // f32 or f64
   bool AsBool() const;
@@ -76,11 +76,11 @@ struct GgufTensorInfo {
   std::string_view name;
   GgmlType type;
   uint32_t n_dims;
-  int64_t ne[4];             // ne[0] is contiguous; unused dimensions are 1
-  uint64_t offset;           // relative to the data section
-  uint64_t n_bytes;          // without the alignment padding
-  uint64_t info_offset;      // file offset of this tensor info
-  const uint8_t* data;       // first byte of the tensor data in the file
+  int64_t ne[4];         // ne[0] is contiguous; unused dimensions are 1
+  uint64_t offset;       // relative to the data section
+  uint64_t n_bytes;      // without the alignment padding
+  uint64_t info_offset;  // file offset of this tensor info
+  const uint8_t* data;   // first byte of the tensor data in the file
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   // Number of rows of ne[0] elements.
@@ -93,8 +93,7 @@ class GgufFile {
   // Maps and parses the file at `path`.
   static Result<GgufFile> Open(const std::string& path);
   // Parses `bytes`; `name` is how errors refer to the file.
-  static Result<GgufFile> Parse(std::shared_ptr<const FileBytes> bytes,
-                                std::string name);
+  static Result<GgufFile> Parse(std::shared_ptr<const FileBytes> bytes, std::string name);
 
   const std::string& name() const { return name_; }
   uint32_t version() const { return version_; }
@@ -129,7 +128,7 @@ class GgufFile {
 
   // Whole arrays, decoded. Strings are views into the file.
   Result<std::vector<std::string_view>> GetStringArray(std::string_view key) const;
-  Result<std::vector<float>> GetFloatArray(std::string_view key) const;  // f32/f64/integers
+  Result<std::vector<float>> GetFloatArray(std::string_view key) const;    // f32/f64/integers
   Result<std::vector<int32_t>> GetInt32Array(std::string_view key) const;  // integers that fit
 
  private:

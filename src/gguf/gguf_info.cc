@@ -5,8 +5,8 @@
 #include <cinttypes>
 #include <cstring>
 
-#include "util/json.h"
 #include "ggufembed/status.h"
+#include "util/json.h"
 
 namespace ggufembed {
 namespace {
@@ -28,13 +28,19 @@ void AppendScalar(std::string& out, const GgufValue& v, bool json) {
         out += StrFormat("%.17g", v.AsDouble());
       }
       break;
-    case GgufType::kBool: out += v.AsBool() ? "true" : "false"; break;
+    case GgufType::kBool:
+      out += v.AsBool() ? "true" : "false";
+      break;
     case GgufType::kString:
       // Text output quotes with JSON escaping too, so control characters stay visible.
       AppendJsonString(out, v.AsString());
       break;
-    case GgufType::kU64: out += StrFormat("%" PRIu64, v.AsUint()); break;
-    default: out += StrFormat("%" PRId64, v.AsInt()); break;
+    case GgufType::kU64:
+      out += StrFormat("%" PRIu64, v.AsUint());
+      break;
+    default:
+      out += StrFormat("%" PRId64, v.AsInt());
+      break;
   }
 }
 
@@ -73,15 +79,13 @@ std::string ShapeText(const GgufTensorInfo& t) {
 std::string FormatInfoText(const GgufFile& file, const InfoOptions& options) {
   std::string out = StrFormat(
       "%s: GGUF v%u, %" PRIu64 " bytes, alignment %" PRIu64 ", tensor data at offset %" PRIu64 "\n",
-      file.name().c_str(), file.version(), file.file_size(), file.alignment(),
-      file.data_offset());
+      file.name().c_str(), file.version(), file.file_size(), file.alignment(), file.data_offset());
   out += StrFormat("%zu key/value pairs:\n", file.kvs().size());
   size_t i = 0;
   for (const GgufKv& kv : file.kvs()) {
     const GgufValue& v = kv.value;
-    const std::string type = v.is_array()
-                                 ? StrFormat("[%s]", GgufTypeName(v.element_type))
-                                 : std::string(GgufTypeName(v.type));
+    const std::string type = v.is_array() ? StrFormat("[%s]", GgufTypeName(v.element_type))
+                                          : std::string(GgufTypeName(v.type));
     out += StrFormat("%6zu: %-6s %8" PRIu64 " | %.*s = ", ++i, type.c_str(), v.count,
                      static_cast<int>(kv.key.size()), kv.key.data());
     if (v.is_array()) {

@@ -1,4 +1,5 @@
-// Human-readable and JSON dumps of a GGUF file's header, metadata and tensor table (like gguf-dump).
+// Human-readable and JSON dumps of a GGUF file's header, metadata and tensor table (like
+// gguf-dump).
 #ifndef GGUFEMBED_GGUF_GGUF_INFO_H_
 #define GGUFEMBED_GGUF_GGUF_INFO_H_
 

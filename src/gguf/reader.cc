@@ -52,9 +52,8 @@ Status ReadGgufValue(GgufReader& r, GgufValue* v) {
   const uint64_t count_offset = r.pos();
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&count, "array length"));
   // Every element takes at least its fixed size (8 bytes of length for strings).
-  const uint64_t min_elem = v->element_type == GgufType::kString
-                                ? 8
-                                : GgufTypeSize(v->element_type);
+  const uint64_t min_elem =
+      v->element_type == GgufType::kString ? 8 : GgufTypeSize(v->element_type);
   if (count > r.remaining() / min_elem) {
     return r.Fail(count_offset,
                   "array of %" PRIu64 " %s elements cannot fit in the %" PRIu64

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "ggufembed/status.h"
 #include "gguf/gguf.h"
+#include "ggufembed/status.h"
 
 namespace ggufembed {
 
@@ -45,15 +45,13 @@ class GgufReader {
   void set_item(std::string item) { item_ = std::move(item); }
 
   // An invalid-file error "FILE: offset N: ITEM: MESSAGE".
-  Status Fail(uint64_t offset, const char* format, ...)
-      __attribute__((format(printf, 3, 4))) {
+  Status Fail(uint64_t offset, const char* format, ...) __attribute__((format(printf, 3, 4))) {
     va_list args;
     va_start(args, format);
     std::string message = StrFormatV(format, args);
     va_end(args);
-    return Error(StatusCode::kInvalidFile, "%s: offset %" PRIu64 ": %s%s%s",
-                 file_.c_str(), offset, item_.c_str(),
-                 item_.empty() ? "" : ": ", message.c_str());
+    return Error(StatusCode::kInvalidFile, "%s: offset %" PRIu64 ": %s%s%s", file_.c_str(), offset,
+                 item_.c_str(), item_.empty() ? "" : ": ", message.c_str());
   }
 
   // Fails unless `n` more bytes exist; `what` says what they are.
@@ -84,12 +82,10 @@ class GgufReader {
       const uint64_t left = remaining();
       pos_ = start;
       return Fail(start,
-                  "%s length %" PRIu64 " runs past the end of the file (%" PRIu64
-                  " bytes left)",
+                  "%s length %" PRIu64 " runs past the end of the file (%" PRIu64 " bytes left)",
                   what, len, left);
     }
-    *out = std::string_view(reinterpret_cast<const char*>(data_ + pos_),
-                            static_cast<size_t>(len));
+    *out = std::string_view(reinterpret_cast<const char*>(data_ + pos_), static_cast<size_t>(len));
     pos_ += len;
     return OkStatus();
   }

@@ -13,15 +13,21 @@ GgmlType ActivationType(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
-    case GgmlType::kQ5_0: return GgmlType::kQ8_0;
+    case GgmlType::kQ5_0:
+      return GgmlType::kQ8_0;
     case GgmlType::kQ4_1:
-    case GgmlType::kQ5_1: return GgmlType::kQ8_1;
+    case GgmlType::kQ5_1:
+      return GgmlType::kQ8_1;
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
-    case GgmlType::kQ6_K: return GgmlType::kQ8_K;
-    case GgmlType::kF16: return GgmlType::kF16;
-    case GgmlType::kBF16: return GgmlType::kBF16;
-    default: return GgmlType::kF32;
+    case GgmlType::kQ6_K:
+      return GgmlType::kQ8_K;
+    case GgmlType::kF16:
+      return GgmlType::kF16;
+    case GgmlType::kBF16:
+      return GgmlType::kBF16;
+    default:
+      return GgmlType::kF32;
   }
 }
 
@@ -81,15 +87,20 @@ void RoundThroughQ8_K(float* x, int64_t n) {
 void RoundThroughActivationType(GgmlType type, float* x, int64_t n) {
   switch (type) {
     case GgmlType::kQ8_0:
-    case GgmlType::kQ8_1: RoundThroughQ8_0(x, n); break;
-    case GgmlType::kQ8_K: RoundThroughQ8_K(x, n); break;
+    case GgmlType::kQ8_1:
+      RoundThroughQ8_0(x, n);
+      break;
+    case GgmlType::kQ8_K:
+      RoundThroughQ8_K(x, n);
+      break;
     case GgmlType::kF16:
       for (int64_t i = 0; i < n; ++i) x[i] = F16ToF32(F32ToF16(x[i]));
       break;
     case GgmlType::kBF16:
       for (int64_t i = 0; i < n; ++i) x[i] = Bf16ToF32(F32ToBf16(x[i]));
       break;
-    default: break;
+    default:
+      break;
   }
 }
 

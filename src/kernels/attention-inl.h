@@ -11,9 +11,6 @@
 #include "kernels/numerics.h"
 #include "util/arena.h"
 #include "util/check.h"
-#include "kernels/numerics.h"
-#include "util/arena.h"
-#include "util/check.h"
 
 #if defined(GGUFEMBED_KERNELS_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef GGUFEMBED_KERNELS_ATTENTION_INL_H_
@@ -45,15 +42,15 @@ inline size_t AttentionKeyStride(int n_tokens) {
 
 // The scratch of Attention for one KV head at a time.
 struct AttentionScratch {
-  size_t keys;      // AttentionKeyStride(T)
-  float* kt;        // [head_dim × keys] K as f16, transposed
-  float* v16;       // [T × head_dim_v] V as f16
-  float* scores;    // [kQueries × keys]
+  size_t keys;         // AttentionKeyStride(T)
+  float* kt;           // [head_dim × keys] K as f16, transposed
+  float* v16;          // [T × head_dim_v] V as f16
+  float* scores;       // [kQueries × keys]
   float* running_max;  // [kQueries × keys]
-  float* rescale;   // [kQueries × keys]
-  float* weight;    // [kQueries × keys]
-  float* q16;       // [kQueries × head_dim] Q as f16
-  uint8_t* plain;   // [keys] keys every query of a block weighs without rescaling
+  float* rescale;      // [kQueries × keys]
+  float* weight;       // [kQueries × keys]
+  float* q16;          // [kQueries × head_dim] Q as f16
+  uint8_t* plain;      // [keys] keys every query of a block weighs without rescaling
 };
 
 // Takes Attention's scratch for up to `max_tokens` tokens from `arena` (inside a Carve plan).
@@ -83,8 +80,8 @@ HWY_INLINE void RoundRowToF16(float* x, size_t n) {
 // scores[q][u] for keys u in [u_begin, u_end) (u_begin a multiple of the lanes): the reference's
 // Dot of query q with key u, the keys' lanes side by side (kt: [head_dim][key_stride]).
 HWY_NOINLINE inline void Scores(const float* const* queries, int n_queries, const float* kt,
-                       size_t key_stride, int head_dim, int u_begin, int u_end, float* scores,
-                       size_t score_stride) {
+                                size_t key_stride, int head_dim, int u_begin, int u_end,
+                                float* scores, size_t score_stride) {
   const hn::ScalableTag<float> df;
   using VF = hn::Vec<decltype(df)>;
   const int L = static_cast<int>(hn::Lanes(df));
@@ -123,7 +120,7 @@ HWY_NOINLINE inline void Scores(const float* const* queries, int n_queries, cons
 // rescale e^(m − s), weight 1 and becomes the maximum; any other gets rescale 1, weight e^(s − m).
 // Returns the sum of the weights, accumulated the reference's way.
 HWY_NOINLINE inline float SoftmaxFactors(const float* scores, int lo, int hi, float* running_max,
-                                float* rescale, float* weight) {
+                                         float* rescale, float* weight) {
   float max = -INFINITY;
   for (int u = lo; u <= hi; ++u) {  // the maximum before each key
     running_max[u] = max;
@@ -180,7 +177,8 @@ HWY_NOINLINE void AccumulateValues(const float* v16, int head_dim_v, int u_lo, i
       if (HWY_LIKELY(plain[u])) {
         for (int i = 0; i < kQueries; ++i) {
           const VF w = hn::Set(df, weight[i * keys + u]);
-          for (int kk = 0; kk < n; ++kk) acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
+          for (int kk = 0; kk < n; ++kk)
+            acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
         }
         continue;
       }
@@ -191,7 +189,8 @@ HWY_NOINLINE void AccumulateValues(const float* v16, int head_dim_v, int u_lo, i
             for (int kk = 0; kk < n; ++kk) acc[i][kk] = round(hn::Mul(acc[i][kk], hn::Set(df, r)));
           }
           const VF w = hn::Set(df, weight[i * keys + u]);
-          for (int kk = 0; kk < n; ++kk) acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
+          for (int kk = 0; kk < n; ++kk)
+            acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
         }
       }
     }
@@ -296,9 +295,9 @@ HWY_INLINE void Attention(const float* q, const float* k, const float* v, int T,
         }
         plain[u] = p;
       }
-      (f16_sum ? AccumulateValues<true> : AccumulateValues<false>)(
-          v16, head_dim_v, u_lo, u_hi, lo, hi, rescale, weight, plain, keys, sum, nq, t_of, h_of,
-          o_stride, out);
+      (f16_sum ? AccumulateValues<true>
+               : AccumulateValues<false>)(v16, head_dim_v, u_lo, u_hi, lo, hi, rescale, weight,
+                                          plain, keys, sum, nq, t_of, h_of, o_stride, out);
     }
   }
 }

@@ -50,7 +50,8 @@ HWY_NOINLINE void FloatTile(const float* const* rows, const MatMulInput& in, int
       for (int r = 0; r < kTileRows; ++r) {
         const VF wv = hn::Set(df, rows[r][i]);
         for (int v = 0; v < V; ++v) {
-          acc[r][v] = kFma ? hn::MulAdd(wv, x[v], acc[r][v]) : hn::Add(acc[r][v], hn::Mul(wv, x[v]));
+          acc[r][v] =
+              kFma ? hn::MulAdd(wv, x[v], acc[r][v]) : hn::Add(acc[r][v], hn::Mul(wv, x[v]));
         }
       }
     }
@@ -88,7 +89,8 @@ HWY_INLINE void WidenHalfRow(bool f16, const uint8_t* row, float* HWY_RESTRICT o
   int i = 0;
   for (; i + L <= cols; i += L) {
     const auto bits = hn::PromoteTo(du, hn::LoadU(du16, h + i));
-    hn::StoreU(f16 ? F16BitsToF32(df, bits) : hn::BitCast(df, hn::ShiftLeft<16>(bits)), df, out + i);
+    hn::StoreU(f16 ? F16BitsToF32(df, bits) : hn::BitCast(df, hn::ShiftLeft<16>(bits)), df,
+               out + i);
   }
   for (; i < cols; ++i) {
     uint16_t bits;  // rows need not be 2-byte aligned (tests place them anywhere)

@@ -33,12 +33,12 @@ namespace hn = hwy::HWY_NAMESPACE;
 // last one (their results are discarded).
 struct Int8Tile {
   int rows;
-  const int8_t* q[kTileRows];   // row r, block b at q[r] + b·stride: 32 int8 values
+  const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values
   size_t stride;
-  const uint8_t* u[kTileRows];  // x86: row r as unsigned bytes [nb × 32] (|w| or w + 128)
+  const uint8_t* u[kTileRows];    // x86: row r as unsigned bytes [nb × 32] (|w| or w + 128)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
-  const float* dw;              // [nb][kTileRows] block scales
-  const float* mins;            // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
+  const float* dw;                // [nb][kTileRows] block scales
+  const float* mins;              // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
 };
 
 // Which unsigned form of the weights an x86 kernel wants.
@@ -59,7 +59,8 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
   float* mins = dw + size_t(nb) * kTileRows;
   uint8_t* next = reinterpret_cast<uint8_t*>(mins + size_t(nb) * kTileRows);
   constexpr uintptr_t kAlign = Arena::kAlignment;
-  next = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(next) + kAlign - 1) & ~(kAlign - 1));
+  next =
+      reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(next) + kAlign - 1) & ~(kAlign - 1));
   tile->rows = rows;
   tile->dw = dw;
   const bool has_min = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1;
@@ -95,8 +96,9 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
         for (size_t j = 0; j < 32; j += hn::Lanes(d8)) {
           const auto q = hn::LoadU(d8, qb + j);
           // |-128| wraps to -128, which is 128 as unsigned: still exact.
-          const auto uq = uform == UnsignedWeights::kAbs ? hn::BitCast(du8, hn::Abs(q))
-                                                         : hn::Xor(hn::BitCast(du8, q), hn::Set(du8, 0x80));
+          const auto uq = uform == UnsignedWeights::kAbs
+                              ? hn::BitCast(du8, hn::Abs(q))
+                              : hn::Xor(hn::BitCast(du8, q), hn::Set(du8, 0x80));
           hn::StoreU(uq, du8, u + 32 * b + j);
         }
       }

@@ -64,7 +64,8 @@ HWY_NOINLINE void Int8TileAvx2(const Int8Tile& w, const MatMulInput& in, int t0,
     for (int g = 0; g < 8; ++g) {
       const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
       __m256i x[V];
-      for (int v = 0; v < V; ++v) x[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xg + 32 * v));
+      for (int v = 0; v < V; ++v)
+        x[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xg + 32 * v));
       for (int r = 0; r < kTileRows; ++r) {
         const __m256i wq = Broadcast4(w.q[r] + b * w.stride + 4 * g);
         const __m256i aw = Broadcast4(w.u[r] + 32 * b + 4 * g);
@@ -124,7 +125,8 @@ HWY_INLINE void PrepareRowLanesTile(const Matrix& m, int64_t n0, int rows, uint8
       uint16_t d16;
       std::memcpy(&d16, row[r] + kQ8_0BlockBytes * b, 2);
       dw[b * kRowLanes + r] = F16ToF32(d16);
-      v[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[r] + kQ8_0BlockBytes * b + kQ8_0ValuesOffset));
+      v[r] = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(row[r] + kQ8_0BlockBytes * b + kQ8_0ValuesOffset));
     }
     // 8×8 transpose of 4-byte groups: rows pairwise, then quads, then the 128-bit halves.
     __m256i t[8], u[8];
@@ -174,7 +176,8 @@ HWY_NOINLINE void RowLanesAvx2(const RowLanesTile& w, const MatMulInput& in, int
       const __m256i aw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.a + at));
       const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
       for (int n = 0; n < N; ++n) {
-        const __m256i pairs = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(Broadcast4(xg + 4 * n), wq));
+        const __m256i pairs =
+            _mm256_maddubs_epi16(aw, _mm256_sign_epi8(Broadcast4(xg + 4 * n), wq));
         isum[n] = _mm256_add_epi32(isum[n], _mm256_madd_epi16(pairs, ones));
       }
     }
@@ -191,14 +194,22 @@ HWY_NOINLINE void RowLanesAvx2(const RowLanesTile& w, const MatMulInput& in, int
 HWY_INLINE void RunRowLanes(int n, const RowLanesTile& w, const MatMulInput& in, int t0,
                             float* out) {
   switch (n) {
-    case 1: return RowLanesAvx2<1>(w, in, t0, out);
-    case 2: return RowLanesAvx2<2>(w, in, t0, out);
-    case 3: return RowLanesAvx2<3>(w, in, t0, out);
-    case 4: return RowLanesAvx2<4>(w, in, t0, out);
-    case 5: return RowLanesAvx2<5>(w, in, t0, out);
-    case 6: return RowLanesAvx2<6>(w, in, t0, out);
-    case 7: return RowLanesAvx2<7>(w, in, t0, out);
-    default: return RowLanesAvx2<8>(w, in, t0, out);
+    case 1:
+      return RowLanesAvx2<1>(w, in, t0, out);
+    case 2:
+      return RowLanesAvx2<2>(w, in, t0, out);
+    case 3:
+      return RowLanesAvx2<3>(w, in, t0, out);
+    case 4:
+      return RowLanesAvx2<4>(w, in, t0, out);
+    case 5:
+      return RowLanesAvx2<5>(w, in, t0, out);
+    case 6:
+      return RowLanesAvx2<6>(w, in, t0, out);
+    case 7:
+      return RowLanesAvx2<7>(w, in, t0, out);
+    default:
+      return RowLanesAvx2<8>(w, in, t0, out);
   }
 }
 
@@ -207,17 +218,18 @@ HWY_INLINE void RunRowLanes(int n, const RowLanesTile& w, const MatMulInput& in,
 #undef GGUFEMBED_VNNI_ATTR
 #if HWY_TARGET == HWY_AVX3_DL
 // Highway's AVX3_DL target guarantees AVX512-VNNI but does not enable it for the compiler.
-#define GGUFEMBED_VNNI_ATTR                                                             \
-  __attribute__((target("avx2,fma,f16c,bmi2,avx512f,avx512vl,avx512dq,avx512bw," \
-                        "avx512vnni")))
+#define GGUFEMBED_VNNI_ATTR                                           \
+  __attribute__((                                                     \
+      target("avx2,fma,f16c,bmi2,avx512f,avx512vl,avx512dq,avx512bw," \
+             "avx512vnni")))
 
 // The AVX-512 VNNI kernel on the kS8Quads layout, 16 tokens per vector: one VPDPBUSD per group
 // of 4 values multiplies w + 128 (unsigned, the tile's u rows, UnsignedWeights::kPlus128) by x
 // and adds into each token's lane; starting the sum at −128·Σx (the input's bias) removes the
 // +128.
 template <int V>
-GGUFEMBED_VNNI_ATTR HWY_NOINLINE void Int8TileVnni(const Int8Tile& w, const MatMulInput& in,
-                                                    int t0, float* HWY_RESTRICT out) {
+GGUFEMBED_VNNI_ATTR HWY_NOINLINE void Int8TileVnni(const Int8Tile& w, const MatMulInput& in, int t0,
+                                                   float* HWY_RESTRICT out) {
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   __m512 acc[kTileRows][V];

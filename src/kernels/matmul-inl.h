@@ -59,9 +59,12 @@ inline Int8Layout LayoutOf(Int8Kernel kernel) {
 // Lanes (tokens) per vector of `kernel`.
 inline int KernelLanes(Int8Kernel kernel) {
   switch (kernel) {
-    case Int8Kernel::kAvx2: return 8;
-    case Int8Kernel::kVnni: return 16;
-    default: return static_cast<int>(Int8Lanes());
+    case Int8Kernel::kAvx2:
+      return 8;
+    case Int8Kernel::kVnni:
+      return 16;
+    default:
+      return static_cast<int>(Int8Lanes());
   }
 }
 
@@ -71,12 +74,15 @@ HWY_INLINE void RunInt8Tile(Int8Kernel kernel, const Int8Tile& w, const MatMulIn
                             float* out) {
   switch (kernel) {
 #if GGUFEMBED_X86_INT8
-    case Int8Kernel::kAvx2: return Int8TileAvx2<V>(w, in, t0, out);
+    case Int8Kernel::kAvx2:
+      return Int8TileAvx2<V>(w, in, t0, out);
 #endif
 #if HWY_TARGET == HWY_AVX3_DL
-    case Int8Kernel::kVnni: return Int8TileVnni<V>(w, in, t0, out);
+    case Int8Kernel::kVnni:
+      return Int8TileVnni<V>(w, in, t0, out);
 #endif
-    default: return Int8TilePortable<V>(w, in, t0, out);
+    default:
+      return Int8TilePortable<V>(w, in, t0, out);
   }
 }
 
@@ -231,7 +237,8 @@ HWY_INLINE void MatMul(const Matrix& w, const MatMulInput& in, const MatMulScrat
 #if GGUFEMBED_X86_INT8
   if (UseRowLanes(w, kernel)) {
     ForEachRowLanesTile(w, nullptr, in, s, [&](int64_t n0, int rows, int t0, int n) {
-      for (int l = 0; l < n; ++l) std::copy_n(s.out[0] + 8 * l, rows, y + size_t(t0 + l) * ldy + n0);
+      for (int l = 0; l < n; ++l)
+        std::copy_n(s.out[0] + 8 * l, rows, y + size_t(t0 + l) * ldy + n0);
     });
     return;
   }
@@ -257,16 +264,17 @@ HWY_INLINE void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulIn
   // GeluF16(gate)·up over `n` results, in place in the gate's results.
   auto geglu = [&](float* gate_out, const float* up_out, int n) {
     for (int l = 0; l < n; l += lanes) {
-      hn::StoreU(hn::Mul(GeluF16Vec(df, hn::LoadU(df, gate_out + l), table),
-                         hn::LoadU(df, up_out + l)),
-                 df, gate_out + l);
+      hn::StoreU(
+          hn::Mul(GeluF16Vec(df, hn::LoadU(df, gate_out + l), table), hn::LoadU(df, up_out + l)),
+          df, gate_out + l);
     }
   };
 #if GGUFEMBED_X86_INT8
   if (UseRowLanes(gate, kernel) && UseRowLanes(up, kernel)) {
     ForEachRowLanesTile(gate, &up, in, s, [&](int64_t n0, int rows, int t0, int n) {
       geglu(s.out[0], s.out[1], 8 * n);
-      for (int l = 0; l < n; ++l) std::copy_n(s.out[0] + 8 * l, rows, g + size_t(t0 + l) * ldg + n0);
+      for (int l = 0; l < n; ++l)
+        std::copy_n(s.out[0] + 8 * l, rows, g + size_t(t0 + l) * ldg + n0);
     });
     return;
   }

@@ -6,7 +6,6 @@
 #define HWY_TARGET_INCLUDE "kernels/matmul.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
-
 #include "kernels/matmul-inl.h"
 
 HWY_BEFORE_NAMESPACE();

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ggufembed/status.h"
 #include "gguf/ggml_type.h"
+#include "ggufembed/status.h"
 #include "kernels/matrix.h"
 #include "util/arena.h"
 

@@ -84,7 +84,8 @@ HWY_INLINE void RmsNormRows(const float* x, const float* weight, int rows, int n
         continue;
       }
       for (; i + static_cast<int>(lanes) <= n; i += static_cast<int>(lanes)) {
-        hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(df, xr + i), vs), hn::LoadU(df, weight + i)), df, o + i);
+        hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(df, xr + i), vs), hn::LoadU(df, weight + i)), df,
+                   o + i);
       }
       for (; i < n; ++i) o[i] = (xr[i] * scale) * weight[i];
     }

@@ -1,6 +1,5 @@
 // Scalar reference operations (see kernels/reference.h). Loops are kept simple on purpose.
 #include "kernels/reference.h"
-#include "util/check.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,8 +8,9 @@
 #include <vector>
 
 #include "kernels/activation_quant.h"
-#include "util/fp16.h"
 #include "kernels/numerics.h"
+#include "util/check.h"
+#include "util/fp16.h"
 
 namespace ggufembed {
 namespace {
@@ -91,8 +91,7 @@ void RmsNormReference(const float* x, const float* weight, int n, float eps, flo
 }
 
 void RopeCosSin(float base, int n_rot, int pos, float* cos_out, float* sin_out) {
-  const float theta_scale =
-      static_cast<float>(std::pow(static_cast<double>(base), -2.0 / n_rot));
+  const float theta_scale = static_cast<float>(std::pow(static_cast<double>(base), -2.0 / n_rot));
   float theta = static_cast<float>(pos);
   for (int i = 0; i < n_rot / 2; ++i) {
     cos_out[i] = static_cast<float>(std::cos(static_cast<double>(theta)));

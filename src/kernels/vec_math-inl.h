@@ -1,5 +1,5 @@
-// SIMD versions of the deterministic scalar math (numerics.h, fp16.h, kernels/reference.cc): the same
-// IEEE operations in the same order, lane by lane, so results are identical on every target.
+// SIMD versions of the deterministic scalar math (numerics.h, fp16.h, kernels/reference.cc): the
+// same IEEE operations in the same order, lane by lane, so results are identical on every target.
 
 // Per-target include guard (Highway's pattern for -inl.h files shared by several targets).
 #if defined(GGUFEMBED_KERNELS_VEC_MATH_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -9,8 +9,8 @@
 #define GGUFEMBED_KERNELS_VEC_MATH_INL_H_
 #endif
 
-#include "kernels/gelu.h"
 #include "hwy/highway.h"
+#include "kernels/gelu.h"
 #include "kernels/numerics.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -71,9 +71,9 @@ HWY_INLINE hn::Vec<DF> F16BitsToF32(DF df, hn::Vec<hn::RebindToUnsigned<DF>> h) 
   const auto normalized =
       hn::Mul(hn::BitCast(df, hn::Add(hn::ShiftRight<4>(two_w), hn::Set(du, 0xE0u << 23))),
               hn::Set(df, 0x1.0p-112f));
-  const auto denormalized = hn::Sub(
-      hn::BitCast(df, hn::Or(hn::ShiftRight<17>(two_w), hn::Set(du, 126u << 23))),
-      hn::Set(df, 0.5f));
+  const auto denormalized =
+      hn::Sub(hn::BitCast(df, hn::Or(hn::ShiftRight<17>(two_w), hn::Set(du, 126u << 23))),
+              hn::Set(df, 0.5f));
   const auto is_denormal = hn::VecFromMask(du, hn::Lt(two_w, hn::Set(du, 1u << 27)));
   const VU magnitude =
       hn::IfVecThenElse(is_denormal, hn::BitCast(du, denormalized), hn::BitCast(du, normalized));
@@ -126,7 +126,8 @@ HWY_INLINE void GeluInPlace(float* HWY_RESTRICT x, size_t n) {
   const size_t lanes = hn::Lanes(df);
   const float* table = GeluTable();
   size_t i = 0;
-  for (; i + lanes <= n; i += lanes) hn::StoreU(GeluF16Vec(df, hn::LoadU(df, x + i), table), df, x + i);
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(GeluF16Vec(df, hn::LoadU(df, x + i), table), df, x + i);
   for (; i < n; ++i) x[i] = GeluF16(x[i]);
 }
 
@@ -151,7 +152,8 @@ HWY_INLINE float Dot8(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, 
     for (size_t k = 0; k < Lanes8::kVecs; ++k) hn::Store(l.v[k], d, lanes + k * hn::Lanes(d));
     for (size_t j = 0; i < n; ++i, ++j) lanes[j] = lanes[j] + a[i] * b[i];
     for (size_t k = 0; k < 8; ++k) tail[k] = lanes[k];
-    return ((tail[0] + tail[4]) + (tail[2] + tail[6])) + ((tail[1] + tail[5]) + (tail[3] + tail[7]));
+    return ((tail[0] + tail[4]) + (tail[2] + tail[6])) +
+           ((tail[1] + tail[5]) + (tail[3] + tail[7]));
   }
   return ReduceLanes8(l);
 }

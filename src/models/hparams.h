@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "ggufembed/status.h"
 #include "gguf/gguf.h"
+#include "ggufembed/status.h"
 
 namespace ggufembed {
 

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "gguf/gguf.h"
 #include "ggufembed/status.h"
 #include "ggufembed/types.h"
-#include "gguf/gguf.h"
 #include "kernels/matrix.h"
 #include "kernels/rope_tables.h"
 #include "util/arena.h"
@@ -27,11 +27,11 @@ struct ModelHead {
   int n_ctx;                 // the longest input, in tokens
   int n_embd;                // width of the hidden states the forward pass writes
   int n_vocab;
-  Pooling pooling;           // the file's pooling type
+  Pooling pooling;  // the file's pooling type
   // Applied in order to each pooled row (sentence-transformers Dense layers without bias or
   // activation: dense_2, dense_3); their shapes chain from n_embd to output_dim.
   std::vector<Matrix> projections;
-  int output_dim;            // the width of the final vector
+  int output_dim;                     // the width of the final vector
   std::vector<std::string> warnings;  // suspicious but loadable settings, said once at load
 };
 

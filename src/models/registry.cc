@@ -59,15 +59,16 @@ Result<std::unique_ptr<Model>> LoadModel(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(std::string_view name, file.GetString("general.architecture"));
   const Architecture* architecture = FindArchitecture(name);
   if (name == "clip") {  // llama.cpp's converter writes image/audio encoders as "clip" mmproj files
-    return Error(StatusCode::kUnsupported,
-                 "%s: this is a multimodal projector (mmproj: image, video or audio encoder), not a "
-                 "text model; ggufembed embeds text: load the model's text GGUF instead",
-                 file.name().c_str());
+    return Error(
+        StatusCode::kUnsupported,
+        "%s: this is a multimodal projector (mmproj: image, video or audio encoder), not a "
+        "text model; ggufembed embeds text: load the model's text GGUF instead",
+        file.name().c_str());
   }
   if (architecture == nullptr) {
-    return Error(StatusCode::kUnsupported, "%s: architecture '%.*s' is not supported (supported: %s)",
-                 file.name().c_str(), static_cast<int>(name.size()), name.data(),
-                 ArchitectureNames().c_str());
+    return Error(StatusCode::kUnsupported,
+                 "%s: architecture '%.*s' is not supported (supported: %s)", file.name().c_str(),
+                 static_cast<int>(name.size()), name.data(), ArchitectureNames().c_str());
   }
   return architecture->load(file);
 }

@@ -57,10 +57,9 @@ Result<const float*> TensorBinder::BindNorm(const std::string& name, int64_t n) 
 }
 
 Status TensorBinder::CheckAllUsed(std::string_view architecture,
-                                const std::vector<std::string_view>& ignored) const {
+                                  const std::vector<std::string_view>& ignored) const {
   for (const GgufTensorInfo& t : file_.tensors()) {
-    if (used_.count(t.name) ||
-        std::find(ignored.begin(), ignored.end(), t.name) != ignored.end()) {
+    if (used_.count(t.name) || std::find(ignored.begin(), ignored.end(), t.name) != ignored.end()) {
       continue;
     }
     return Error(StatusCode::kUnsupported,

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ggufembed/status.h"
 #include "gguf/gguf.h"
+#include "ggufembed/status.h"
 #include "kernels/matrix.h"
 
 namespace ggufembed {

@@ -55,14 +55,28 @@ void GgufWriter::SetRaw(const std::string& key, std::vector<uint8_t> value) {
 
 void GgufWriter::SetU8(const std::string& key, uint8_t v) { SetRaw(key, Scalar(GgufType::kU8, v)); }
 void GgufWriter::SetI8(const std::string& key, int8_t v) { SetRaw(key, Scalar(GgufType::kI8, v)); }
-void GgufWriter::SetU16(const std::string& key, uint16_t v) { SetRaw(key, Scalar(GgufType::kU16, v)); }
-void GgufWriter::SetI16(const std::string& key, int16_t v) { SetRaw(key, Scalar(GgufType::kI16, v)); }
-void GgufWriter::SetU32(const std::string& key, uint32_t v) { SetRaw(key, Scalar(GgufType::kU32, v)); }
-void GgufWriter::SetI32(const std::string& key, int32_t v) { SetRaw(key, Scalar(GgufType::kI32, v)); }
-void GgufWriter::SetU64(const std::string& key, uint64_t v) { SetRaw(key, Scalar(GgufType::kU64, v)); }
-void GgufWriter::SetI64(const std::string& key, int64_t v) { SetRaw(key, Scalar(GgufType::kI64, v)); }
+void GgufWriter::SetU16(const std::string& key, uint16_t v) {
+  SetRaw(key, Scalar(GgufType::kU16, v));
+}
+void GgufWriter::SetI16(const std::string& key, int16_t v) {
+  SetRaw(key, Scalar(GgufType::kI16, v));
+}
+void GgufWriter::SetU32(const std::string& key, uint32_t v) {
+  SetRaw(key, Scalar(GgufType::kU32, v));
+}
+void GgufWriter::SetI32(const std::string& key, int32_t v) {
+  SetRaw(key, Scalar(GgufType::kI32, v));
+}
+void GgufWriter::SetU64(const std::string& key, uint64_t v) {
+  SetRaw(key, Scalar(GgufType::kU64, v));
+}
+void GgufWriter::SetI64(const std::string& key, int64_t v) {
+  SetRaw(key, Scalar(GgufType::kI64, v));
+}
 void GgufWriter::SetF32(const std::string& key, float v) { SetRaw(key, Scalar(GgufType::kF32, v)); }
-void GgufWriter::SetF64(const std::string& key, double v) { SetRaw(key, Scalar(GgufType::kF64, v)); }
+void GgufWriter::SetF64(const std::string& key, double v) {
+  SetRaw(key, Scalar(GgufType::kF64, v));
+}
 void GgufWriter::SetBool(const std::string& key, bool v) {
   SetRaw(key, Scalar<uint8_t>(GgufType::kBool, v ? 1 : 0));
 }

@@ -37,8 +37,7 @@ class GgufWriter {
   void SetI32Array(const std::string& key, const std::vector<int32_t>& v);
   void SetU32Array(const std::string& key, const std::vector<uint32_t>& v);
   // Any fixed-size element type from raw little-endian bytes (count × element size).
-  void SetArray(const std::string& key, GgufType element_type, uint64_t count,
-                const void* data);
+  void SetArray(const std::string& key, GgufType element_type, uint64_t count, const void* data);
 
   // Copies a value read from another GGUF file (any type, arrays included).
   void SetValue(const std::string& key, const GgufValue& value);
@@ -49,11 +48,11 @@ class GgufWriter {
 
   // Adds a tensor of shape `ne` (ne[0] contiguous, at most 4 dimensions) whose bytes `fill`
   // produces when the file is written.
-  void AddTensor(const std::string& name, GgmlType type,
-                 const std::vector<int64_t>& ne, FillFn fill);
+  void AddTensor(const std::string& name, GgmlType type, const std::vector<int64_t>& ne,
+                 FillFn fill);
   // Adds a tensor from bytes already in memory.
-  void AddTensor(const std::string& name, GgmlType type,
-                 const std::vector<int64_t>& ne, std::vector<uint8_t> data);
+  void AddTensor(const std::string& name, GgmlType type, const std::vector<int64_t>& ne,
+                 std::vector<uint8_t> data);
 
   // Writes the file. Validates shapes against types (kInvalidArgument) before writing.
   Status WriteFile(const std::string& path) const;

@@ -61,8 +61,8 @@ Result<JsonValue> Member(const Reporter& r, const JsonValue& parent, const std::
   const std::optional<JsonValue> v = parent.Find(key);
   if (!v) return r.Invalid(child_path, "missing");
   if (v->kind() != kind) {
-    return r.Invalid(child_path, std::string("expected ") + JsonValue::KindName(kind) +
-                                     ", found " + Describe(*v));
+    return r.Invalid(child_path, std::string("expected ") + JsonValue::KindName(kind) + ", found " +
+                                     Describe(*v));
   }
   return *v;
 }
@@ -71,8 +71,8 @@ Result<JsonValue> Member(const Reporter& r, const JsonValue& parent, const std::
 Result<int32_t> TokenId(const Reporter& r, const JsonValue& v, const std::string& path) {
   const std::optional<int64_t> id = v.AsInt64();
   if (!id || *id < 0 || *id >= INT32_MAX) {
-    return r.Invalid(path, "expected a token id (an integer from 0 to 2^31 - 2), found " +
-                               Describe(v));
+    return r.Invalid(path,
+                     "expected a token id (an integer from 0 to 2^31 - 2), found " + Describe(v));
   }
   return static_cast<int32_t>(*id);
 }
@@ -273,19 +273,17 @@ Status MergeParts(const Reporter& r, const JsonValue& merge, size_t i, std::stri
     right = merge[1].AsString();
     // GGUF keeps "left right": a space inside a part could not be split back.
     if (left.find(' ') != std::string_view::npos || right.find(' ') != std::string_view::npos) {
-      return r.Invalid(path(),
-                       "a merge part holds a space, which \"left right\" cannot express");
+      return r.Invalid(path(), "a merge part holds a space, which \"left right\" cannot express");
     }
   } else {
-    return r.Invalid(path(), "expected \"left right\" or [\"left\", \"right\"], found " +
-                                 Describe(merge));
+    return r.Invalid(path(),
+                     "expected \"left right\" or [\"left\", \"right\"], found " + Describe(merge));
   }
   if (left.empty() || right.empty()) return r.Invalid(path(), "a merge part is empty");
   return OkStatus();
 }
 
-Status ReadMerges(const Reporter& r, const JsonValue& merges, const PieceIndex& index,
-                  Tokens& t) {
+Status ReadMerges(const Reporter& r, const JsonValue& merges, const PieceIndex& index, Tokens& t) {
   t.merges.reserve(merges.size());
   t.merge_result.reserve(merges.size());
   std::string joined;

@@ -57,8 +57,7 @@ struct HfVocab {
 Result<HfVocab> ReadHfTokenizerJson(const std::string& path, HfVocabModel model);
 
 // The same from the text of a tokenizer.json; `name` prefixes the error messages.
-Result<HfVocab> HfVocabFromJson(std::string_view json, HfVocabModel model,
-                                const std::string& name);
+Result<HfVocab> HfVocabFromJson(std::string_view json, HfVocabModel model, const std::string& name);
 
 }  // namespace ggufembed
 

@@ -15,10 +15,10 @@ namespace {
 
 struct Shape2 {
   uint32_t n_embd, n_layer, n_head, n_ff, n_per_layer, n_out, n_ctx, n_swa, n_vocab;
-  uint32_t swa_period;          // layer il slides iff il % period < period - 1
-  uint32_t kv_swa, kv_full;     // KV heads of sliding / global layers
-  uint32_t hd_swa, hd_full;     // head sizes
-  uint32_t rot_swa, rot_full;   // rotated dimensions
+  uint32_t swa_period;         // layer il slides iff il % period < period - 1
+  uint32_t kv_swa, kv_full;    // KV heads of sliding / global layers
+  uint32_t hd_swa, hd_full;    // head sizes
+  uint32_t rot_swa, rot_full;  // rotated dimensions
   float rope_base, rope_base_swa, rms_eps;
 };
 
@@ -26,14 +26,14 @@ Result<Shape2> GetShape2(const std::string& preset) {
   // "tiny": small and unlike the real model: head sizes 40 (not a multiple of 16) and 64, a
   // partial rotation on global layers, a per-layer input width unlike n_embd, a window of ±8.
   if (preset == "tiny") {
-    return Shape2{160, 5, 4, 224, 64, 96, 4096, 16, 4096, 3, 2, 1, 40, 64, 40, 32,
-                  1e6f, 1e4f, 1e-6f};
+    return Shape2{160, 5, 4,  224, 64, 96, 4096, 16,   4096, 3,
+                  2,   1, 40, 64,  40, 32, 1e6f, 1e4f, 1e-6f};
   }
   // "270m": EmbeddingGemma 2's text tower (24 layers of 512, layers 5, 11, 17, 23 global with
   // head size 512 and 1 KV head, the others head size 256 and 2 KV heads, window ±512).
   if (preset == "270m") {
-    return Shape2{512, 24, 4, 2048, 512, 768, 8192, 1024, 262144, 6, 2, 1, 256, 512, 256, 512,
-                  1e6f, 1e4f, 1e-6f};
+    return Shape2{512, 24, 4,   2048, 512, 768, 8192, 1024, 262144, 6,
+                  2,   1,  256, 512,  256, 512, 1e6f, 1e4f, 1e-6f};
   }
   return Error(StatusCode::kInvalidArgument,
                "unknown preset '%s' for gemma-embedding2 (expected tiny or 270m)", preset.c_str());
@@ -107,8 +107,9 @@ Status WriteSynthEmbedding2(const SynthOptions& o, const std::string& path) {
     w.AddTensor(name, GgmlType::kF32, {n}, VectorFill(TensorSeed(o.seed, name), center, spread));
   };
   const int64_t d = s.n_embd, pl = s.n_per_layer;
-  w.AddTensor("token_embd.weight", wt, {d, s.n_vocab},
-              MatrixFill(TensorSeed(o.seed, "token_embd.weight"), wt, d, 1.0 / std::sqrt(double(d))));
+  w.AddTensor(
+      "token_embd.weight", wt, {d, s.n_vocab},
+      MatrixFill(TensorSeed(o.seed, "token_embd.weight"), wt, d, 1.0 / std::sqrt(double(d))));
   matrix("per_layer_model_proj.weight", d, pl * s.n_layer);
   vector("per_layer_proj_norm.weight", pl, 1.0f, 0.05f);
   for (uint32_t il = 0; il < s.n_layer; ++il) {

@@ -27,7 +27,9 @@ GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double s
       for (float& v : row) v = rng.Symmetric() * scale;
       uint8_t* out = dst + off;
       switch (type) {
-        case GgmlType::kQ8_0: QuantizeRowQ8_0Ref(row.data(), out, in); break;
+        case GgmlType::kQ8_0:
+          QuantizeRowQ8_0Ref(row.data(), out, in);
+          break;
         case GgmlType::kF16:
         case GgmlType::kBF16:
           for (int64_t i = 0; i < in; ++i) {
@@ -35,7 +37,9 @@ GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double s
             std::memcpy(out + 2 * i, &h, 2);
           }
           break;
-        default: std::memcpy(out, row.data(), row_bytes); break;
+        default:
+          std::memcpy(out, row.data(), row_bytes);
+          break;
       }
     }
   };
@@ -53,10 +57,14 @@ GgufWriter::FillFn VectorFill(uint64_t seed, float center, float spread) {
 
 uint32_t FileType(GgmlType t) {
   switch (t) {
-    case GgmlType::kF32: return 0;
-    case GgmlType::kF16: return 1;
-    case GgmlType::kBF16: return 32;
-    default: return 7;  // MOSTLY_Q8_0
+    case GgmlType::kF32:
+      return 0;
+    case GgmlType::kF16:
+      return 1;
+    case GgmlType::kBF16:
+      return 32;
+    default:
+      return 7;  // MOSTLY_Q8_0
   }
 }
 

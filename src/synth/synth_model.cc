@@ -5,10 +5,10 @@
 #include <cstring>
 #include <vector>
 
-#include "util/fp16.h"
 #include "synth/gguf_writer.h"
 #include "synth/synth_fill.h"
 #include "synth/synth_vocab.h"
+#include "util/fp16.h"
 
 namespace ggufembed {
 Result<SynthShape> GetSynthShape(const std::string& preset) {

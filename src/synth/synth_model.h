@@ -1,4 +1,5 @@
-// Synthetic gemma-embedding GGUF models: real shapes, metadata and tokenizer layout, random weights.
+// Synthetic gemma-embedding GGUF models: real shapes, metadata and tokenizer layout, random
+// weights.
 #ifndef GGUFEMBED_SYNTH_SYNTH_MODEL_H_
 #define GGUFEMBED_SYNTH_SYNTH_MODEL_H_
 
@@ -20,19 +21,19 @@ struct SynthShape {
   uint32_t head_dim;
   uint32_t n_ff;
   uint32_t n_ctx;
-  uint32_t n_swa;      // sliding window as stored (llama.cpp attends to |Δpos| <= n_swa/2)
+  uint32_t n_swa;  // sliding window as stored (llama.cpp attends to |Δpos| <= n_swa/2)
   uint32_t n_vocab;
-  uint32_t dense_dim;  // dense_2: n_embd -> dense_dim, dense_3: dense_dim -> n_embd
-  float rope_base;     // global layers
+  uint32_t dense_dim;   // dense_2: n_embd -> dense_dim, dense_3: dense_dim -> n_embd
+  float rope_base;      // global layers
   float rope_base_swa;  // sliding-window layers
   float rms_eps;
 };
 
 struct SynthOptions {
-  std::string arch = "gemma-embedding";  // or "gemma-embedding2"
-  std::string preset = "tiny";         // gemma-embedding: "tiny" or "300m"; 2: "tiny" or "270m"
+  std::string arch = "gemma-embedding";    // or "gemma-embedding2"
+  std::string preset = "tiny";             // gemma-embedding: "tiny" or "300m"; 2: "tiny" or "270m"
   GgmlType weight_type = GgmlType::kQ8_0;  // Q8_0, F16, BF16 or F32 for every matrix
-  bool dense = true;                   // gemma-embedding: write dense_2 / dense_3
+  bool dense = true;                       // gemma-embedding: write dense_2 / dense_3
   uint64_t seed = 1;
 };
 

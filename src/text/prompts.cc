@@ -44,7 +44,8 @@ Status AppendPromptPrefix(std::string_view name, std::string_view title, std::st
     if (name != "document") {
       if (!title.empty()) {
         return Error(StatusCode::kInvalidArgument,
-                     "a title applies to the document prompt only, not to '%s'", prompt_name.c_str());
+                     "a title applies to the document prompt only, not to '%s'",
+                     prompt_name.c_str());
       }
       out->append(prefix);
       return OkStatus();

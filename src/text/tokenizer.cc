@@ -36,8 +36,8 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
       t.scores_.assign(n, 0.0f);
     }
     if (t.scores_.size() != n) {
-      return Error(StatusCode::kInvalidFile, "%s: %zu tokens but %zu scores",
-                   file.name().c_str(), n, t.scores_.size());
+      return Error(StatusCode::kInvalidFile, "%s: %zu tokens but %zu scores", file.name().c_str(),
+                   n, t.scores_.size());
     }
   } else {
     GGUFEMBED_RETURN_IF_ERROR(t.LoadMerges(file));
@@ -85,7 +85,7 @@ Status Tokenizer::ReadSpecialIds(const GgufFile& file) {
 }
 
 Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_special,
-                                              bool parse_special) const {
+                                               bool parse_special) const {
   TokenizerScratch scratch;
   std::vector<int32_t> out;
   GGUFEMBED_RETURN_IF_ERROR(EncodeInto(text, add_special, parse_special, scratch, &out));
@@ -95,8 +95,8 @@ Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_s
 Status Tokenizer::EncodeInto(std::string_view text, bool add_special, bool parse_special,
                              TokenizerScratch& scratch, std::vector<int32_t>* out) const {
   if (const size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
-    return Error(StatusCode::kInvalidArgument, "text is not valid UTF-8 at byte %zu (0x%02X)",
-                 bad, static_cast<uint8_t>(text[bad]));
+    return Error(StatusCode::kInvalidArgument, "text is not valid UTF-8 at byte %zu (0x%02X)", bad,
+                 static_cast<uint8_t>(text[bad]));
   }
   out->clear();
   if (add_special && add_bos_) out->push_back(bos_id_);
@@ -150,11 +150,11 @@ void Tokenizer::SplitCharacters(std::string_view text, TokenizerScratch& scratch
   std::vector<TokenizerScratch::Symbol>& symbols = scratch.symbols;
   symbols.clear();
   for (size_t offset = 0; offset < text.size();) {
-    const size_t n = std::min(Utf8CharLength(static_cast<uint8_t>(text[offset])),
-                              text.size() - offset);
+    const size_t n =
+        std::min(Utf8CharLength(static_cast<uint8_t>(text[offset])), text.size() - offset);
     const int index = static_cast<int>(symbols.size());
-    symbols.push_back({index - 1, offset + n == text.size() ? -1 : index + 1,
-                       text.data() + offset, n});
+    symbols.push_back(
+        {index - 1, offset + n == text.size() ? -1 : index + 1, text.data() + offset, n});
     offset += n;
   }
 }

@@ -57,9 +57,8 @@ Status Vocabulary::Index(const std::string& file_name) {
     }
   }
   // Longest first; equal lengths by id, so the order is deterministic.
-  std::stable_sort(special_ids_.begin(), special_ids_.end(), [&](int32_t a, int32_t b) {
-    return pieces_[a].size() > pieces_[b].size();
-  });
+  std::stable_sort(special_ids_.begin(), special_ids_.end(),
+                   [&](int32_t a, int32_t b) { return pieces_[a].size() > pieces_[b].size(); });
   for (int c = 0; c < 256; ++c) {
     char hex[8];
     std::snprintf(hex, sizeof(hex), "<0x%02X>", c);
@@ -79,8 +78,7 @@ int32_t Vocabulary::Find(std::string_view piece) const {
 
 void Vocabulary::MakeNormal(int32_t id) {
   types_[static_cast<size_t>(id)] = kTokenNormal;
-  special_ids_.erase(std::remove(special_ids_.begin(), special_ids_.end(), id),
-                     special_ids_.end());
+  special_ids_.erase(std::remove(special_ids_.begin(), special_ids_.end(), id), special_ids_.end());
 }
 
 void Vocabulary::Partition(std::string_view text, bool parse_special,

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ggufembed/status.h"
 #include "gguf/gguf.h"
+#include "ggufembed/status.h"
 
 namespace ggufembed {
 

@@ -24,18 +24,18 @@ namespace ggufembed::internal {
 }  // namespace ggufembed::internal
 
 #if GGUFEMBED_DCHECK_IS_ON
-#define GGUFEMBED_DCHECK(condition)                                                   \
-  do {                                                                                \
+#define GGUFEMBED_DCHECK(condition)                                                            \
+  do {                                                                                         \
     if (!(condition)) ::ggufembed::internal::DcheckFailed(#condition, "", __FILE__, __LINE__); \
   } while (0)
 // For a Status that cannot be an error here (e.g. dequantizing a type checked at load).
-#define GGUFEMBED_DCHECK_OK(expr)                                                      \
-  do {                                                                                 \
-    const ::ggufembed::Status _dcheck_status = (expr);                                 \
-    if (!_dcheck_status.ok()) {                                                        \
+#define GGUFEMBED_DCHECK_OK(expr)                                                            \
+  do {                                                                                       \
+    const ::ggufembed::Status _dcheck_status = (expr);                                       \
+    if (!_dcheck_status.ok()) {                                                              \
       ::ggufembed::internal::DcheckFailed(#expr, _dcheck_status.message().c_str(), __FILE__, \
-                                          __LINE__);                                   \
-    }                                                                                  \
+                                          __LINE__);                                         \
+    }                                                                                        \
   } while (0)
 #else
 #define GGUFEMBED_DCHECK(condition) \

@@ -21,15 +21,16 @@ inline uint32_t BitsFromFloat(float f) {
 }
 
 // f16 -> f32, exact. Normal halves are rebiased by a multiply by 2^-112 (exact in f32); subnormal
-// halves are built as (1 + m·2^-23)·2^-1 − 0.5 (M. Dukhan's FP16 method, also ggml's portable path).
+// halves are built as (1 + m·2^-23)·2^-1 − 0.5 (M. Dukhan's FP16 method, also ggml's portable
+// path).
 inline float F16ToF32(uint16_t h) {
   const uint32_t w = static_cast<uint32_t>(h) << 16;
   const uint32_t sign = w & 0x80000000u;
   const uint32_t two_w = w + w;
   const float normalized = FloatFromBits((two_w >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
   const float denormalized = FloatFromBits((two_w >> 17) | (126u << 23)) - 0.5f;
-  const uint32_t magnitude = two_w < (1u << 27) ? BitsFromFloat(denormalized)
-                                                : BitsFromFloat(normalized);
+  const uint32_t magnitude =
+      two_w < (1u << 27) ? BitsFromFloat(denormalized) : BitsFromFloat(normalized);
   return FloatFromBits(sign | magnitude);
 }
 
@@ -48,14 +49,11 @@ inline uint16_t F32ToF16(float f) {
   const uint32_t exp_bits = (bits >> 13) & 0x00007C00u;
   const uint32_t mantissa_bits = bits & 0x00000FFFu;
   const uint32_t nonsign = exp_bits + mantissa_bits;
-  return static_cast<uint16_t>((sign >> 16) |
-                               (shl1_w > 0xFF000000u ? 0x7E00u : nonsign));
+  return static_cast<uint16_t>((sign >> 16) | (shl1_w > 0xFF000000u ? 0x7E00u : nonsign));
 }
 
 // bf16 is the top half of an f32.
-inline float Bf16ToF32(uint16_t h) {
-  return FloatFromBits(static_cast<uint32_t>(h) << 16);
-}
+inline float Bf16ToF32(uint16_t h) { return FloatFromBits(static_cast<uint32_t>(h) << 16); }
 
 // f32 -> bf16 rounding to nearest even; NaNs stay (quiet) NaNs, as in ggml.
 inline uint16_t F32ToBf16(float f) {

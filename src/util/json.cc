@@ -25,11 +25,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
     for (char ch : valid) {
       const unsigned char c = static_cast<unsigned char>(ch);
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20) {
             char buf[8];
@@ -280,12 +290,18 @@ class Parser {
     SkipWhitespace();
     if (p_ == end_) return Fail(p_, "expected a value, found the end of the text");
     switch (*p_) {
-      case '{': return ParseObject(depth);
-      case '[': return ParseArray(depth);
-      case '"': return ParseString();
-      case 't': return ParseLiteral("true", JsonValue::Kind::kBool, kTrue);
-      case 'f': return ParseLiteral("false", JsonValue::Kind::kBool, 0);
-      case 'n': return ParseLiteral("null", JsonValue::Kind::kNull, 0);
+      case '{':
+        return ParseObject(depth);
+      case '[':
+        return ParseArray(depth);
+      case '"':
+        return ParseString();
+      case 't':
+        return ParseLiteral("true", JsonValue::Kind::kBool, kTrue);
+      case 'f':
+        return ParseLiteral("false", JsonValue::Kind::kBool, 0);
+      case 'n':
+        return ParseLiteral("null", JsonValue::Kind::kNull, 0);
       default:
         if (*p_ == '-' || IsDigit(*p_)) return ParseNumber();
         return Fail(p_, "expected a value, found " + Found(p_));
@@ -509,8 +525,9 @@ class Parser {
       // A UTF-16 pair: the high surrogate must be followed by an escaped low one.
       const ptrdiff_t left = end_ - p_;
       if (left < 6 && IsEscapePrefix(std::string_view(p_, static_cast<size_t>(left)))) {
-        return Fail(end_, "expected a \\uDC00-\\uDFFF escape after a high surrogate, found the "
-                          "end of the text");
+        return Fail(end_,
+                    "expected a \\uDC00-\\uDFFF escape after a high surrogate, found the "
+                    "end of the text");
       }
       uint32_t low = 0;
       if (left >= 6 && p_[0] == '\\' && p_[1] == 'u') {
@@ -519,7 +536,8 @@ class Parser {
       }
       if (low < 0xDC00 || low > 0xDFFF) {
         return Fail(escape, StrFormat("lone high surrogate \\u%04X (not followed by a "
-                                      "\\uDC00-\\uDFFF escape)", unit));
+                                      "\\uDC00-\\uDFFF escape)",
+                                      unit));
       }
       unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
     }

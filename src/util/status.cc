@@ -7,14 +7,22 @@ namespace ggufembed {
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kInvalidFile: return "invalid_file";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kIoError: return "io_error";
-    case StatusCode::kInputTooLong: return "input_too_long";
-    case StatusCode::kOutOfMemory: return "out_of_memory";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kInvalidFile:
+      return "invalid_file";
+    case StatusCode::kUnsupported:
+      return "unsupported";
+    case StatusCode::kIoError:
+      return "io_error";
+    case StatusCode::kInputTooLong:
+      return "input_too_long";
+    case StatusCode::kOutOfMemory:
+      return "out_of_memory";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "internal";
 }

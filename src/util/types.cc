@@ -5,10 +5,14 @@ namespace ggufembed {
 
 const char* PoolingName(Pooling pooling) {
   switch (pooling) {
-    case Pooling::kNone: return "none";
-    case Pooling::kMean: return "mean";
-    case Pooling::kCls: return "cls";
-    case Pooling::kLast: return "last";
+    case Pooling::kNone:
+      return "none";
+    case Pooling::kMean:
+      return "mean";
+    case Pooling::kCls:
+      return "cls";
+    case Pooling::kLast:
+      return "last";
   }
   return "none";
 }
@@ -23,13 +27,20 @@ Result<Pooling> ParsePooling(std::string_view name) {
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kMatMul: return "matmul";
-    case Op::kAttention: return "attention";
-    case Op::kNormRope: return "norms+rope";
-    case Op::kGeGLU: return "geglu";
-    case Op::kPoolDense: return "pooling+dense";
-    case Op::kOther: return "other";
-    case Op::kCount: break;
+    case Op::kMatMul:
+      return "matmul";
+    case Op::kAttention:
+      return "attention";
+    case Op::kNormRope:
+      return "norms+rope";
+    case Op::kGeGLU:
+      return "geglu";
+    case Op::kPoolDense:
+      return "pooling+dense";
+    case Op::kOther:
+      return "other";
+    case Op::kCount:
+      break;
   }
   return "?";
 }

@@ -25,8 +25,8 @@ Status ReadShape(const GgufFile& f, const std::string& p, Config& c) {
                  "%s: attention.head_count %d is not a multiple of attention.head_count_kv %d",
                  f.name().c_str(), c.n_head, c.n_head_kv);
   }
-  GGUFEMBED_ASSIGN_OR_RETURN(c.head_dim, GetSize(f, p + "attention.key_length", 1, kMaxSize,
-                                                 false, c.n_embd / c.n_head));
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      c.head_dim, GetSize(f, p + "attention.key_length", 1, kMaxSize, false, c.n_embd / c.n_head));
   GGUFEMBED_ASSIGN_OR_RETURN(c.head_dim_v, GetSize(f, p + "attention.value_length", 1, kMaxSize,
                                                    false, c.n_embd / c.n_head));
   if (c.head_dim < 1 || c.head_dim_v < 1) {
@@ -37,16 +37,16 @@ Status ReadShape(const GgufFile& f, const std::string& p, Config& c) {
 
 // Rotary embeddings, the sliding window and the norms' epsilon.
 Status ReadPositions(const GgufFile& f, const std::string& p, Config& c) {
-  GGUFEMBED_ASSIGN_OR_RETURN(c.n_rot, GetSize(f, p + "rope.dimension_count", 0, c.head_dim, false,
-                                              c.head_dim));
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      c.n_rot, GetSize(f, p + "rope.dimension_count", 0, c.head_dim, false, c.head_dim));
   if (c.n_rot % 2 != 0) {
-    return Error(StatusCode::kInvalidFile, "%s: rope.dimension_count %d is odd",
-                 f.name().c_str(), c.n_rot);
+    return Error(StatusCode::kInvalidFile, "%s: rope.dimension_count %d is odd", f.name().c_str(),
+                 c.n_rot);
   }
-  GGUFEMBED_ASSIGN_OR_RETURN(c.n_swa, GetSize(f, p + "attention.sliding_window", 0, kMaxSize,
-                                              true, 0));
-  GGUFEMBED_ASSIGN_OR_RETURN(c.swa_pattern, GetSize(f, p + "attention.sliding_window_pattern", 0,
-                                                    4096, false, 6));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.n_swa,
+                             GetSize(f, p + "attention.sliding_window", 0, kMaxSize, true, 0));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.swa_pattern,
+                             GetSize(f, p + "attention.sliding_window_pattern", 0, 4096, false, 6));
   GGUFEMBED_ASSIGN_OR_RETURN(c.rms_eps,
                              GetPositiveFloat(f, p + "attention.layer_norm_rms_epsilon", true, 0));
   GGUFEMBED_ASSIGN_OR_RETURN(c.rope_base, GetPositiveFloat(f, p + "rope.freq_base", false, 1e4));

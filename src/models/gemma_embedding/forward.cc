@@ -13,7 +13,6 @@
 #define HWY_TARGET_INCLUDE "models/gemma_embedding/forward.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
-
 #include "kernels/attention-inl.h"
 #include "kernels/matmul-inl.h"
 #include "kernels/norm_rope-inl.h"
@@ -27,17 +26,17 @@ using namespace ::ggufembed::HWY_NAMESPACE;  // the kernels
 
 // Every buffer of one pass over T tokens, carved from the workspace's arena.
 struct Buffers {
-  float* x;    // [T × n_embd] residual stream
-  float* h;    // [T × n_embd] normed sub-block input
-  float* o;    // [T × n_embd] sub-block output
-  float* q;    // [T × n_head·head_dim] queries
-  float* k;    // [T × n_head_kv·head_dim] keys
-  float* v;    // [T × n_head_kv·head_dim_v] values
-  float* att;  // [T × n_head·head_dim_v] attention output, heads concatenated
-  float* gg;   // [T × n_ff] GELU(gate) · up
-  float* up;   // [T × n_ff] up, only when gate and up differ in type (no fused GeGLU)
-  MatMulInput in;           // a product's prepared input, tokens padded
-  MatMulScratch scratch;    // a product's weight tiles
+  float* x;               // [T × n_embd] residual stream
+  float* h;               // [T × n_embd] normed sub-block input
+  float* o;               // [T × n_embd] sub-block output
+  float* q;               // [T × n_head·head_dim] queries
+  float* k;               // [T × n_head_kv·head_dim] keys
+  float* v;               // [T × n_head_kv·head_dim_v] values
+  float* att;             // [T × n_head·head_dim_v] attention output, heads concatenated
+  float* gg;              // [T × n_ff] GELU(gate) · up
+  float* up;              // [T × n_ff] up, only when gate and up differ in type (no fused GeGLU)
+  MatMulInput in;         // a product's prepared input, tokens padded
+  MatMulScratch scratch;  // a product's weight tiles
   AttentionScratch attention;
 
   void Carve(Arena& a, const Config& c, const Weights& w, int T) {

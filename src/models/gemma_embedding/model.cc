@@ -50,9 +50,9 @@ class GemmaEmbedding final : public Model {
 Result<std::unique_ptr<Model>> Load(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(Config config, Config::FromGguf(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Weights weights, Weights::FromGguf(file, config));
-  ModelHead head{config.architecture, config.name, config.n_ctx_train, config.n_embd,
-                 config.n_vocab,      config.pooling, {},              config.n_embd,
-                 config.warnings};
+  ModelHead head{
+      config.architecture, config.name, config.n_ctx_train, config.n_embd,  config.n_vocab,
+      config.pooling,      {},          config.n_embd,      config.warnings};
   if (weights.has_dense) head.projections = {weights.dense_2, weights.dense_3};
   return std::unique_ptr<Model>(
       new GemmaEmbedding(std::move(head), std::move(config), std::move(weights)));

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "gguf/ggml_type.h"
-#include "kernels/matrix.h"
 #include "gguf/gguf.h"
-#include "models/gemma_embedding/config.h"
 #include "ggufembed/status.h"
+#include "kernels/matrix.h"
+#include "models/gemma_embedding/config.h"
 
 namespace ggufembed::gemma_embedding {
 
@@ -34,12 +34,12 @@ struct LayerWeights {
 };
 
 struct Weights {
-  Matrix token_embd;          // [n_vocab × n_embd]: row t is token t's embedding
+  Matrix token_embd;  // [n_vocab × n_embd]: row t is token t's embedding
   std::vector<LayerWeights> layers;
-  const float* output_norm;   // [n_embd]
+  const float* output_norm;  // [n_embd]
   bool has_dense = false;
-  Matrix dense_2;             // [dense_dim × n_embd]
-  Matrix dense_3;             // [n_embd × dense_dim]
+  Matrix dense_2;  // [dense_dim × n_embd]
+  Matrix dense_3;  // [n_embd × dense_dim]
 
   // Finds and checks every tensor `config` implies: presence, shape (an error names the tensor,
   // its shape and the expected one) and type (matrices need a dequantizable type; norms F32, or
@@ -48,7 +48,7 @@ struct Weights {
   static Result<Weights> FromGguf(const GgufFile& file, const Config& config);
 
  private:
-  std::shared_ptr<const FileBytes> bytes_;                  // the views point into these bytes
+  std::shared_ptr<const FileBytes> bytes_;                 // the views point into these bytes
   std::vector<std::unique_ptr<float[]>> converted_norms_;  // F16/BF16 norms as f32
 };
 

@@ -49,16 +49,16 @@ Status ReadLayers(const GgufFile& f, const std::string& p, Config& c) {
   const int fallback = c.n_embd / c.n_head;
   GGUFEMBED_ASSIGN_OR_RETURN(const int k_full,
                              GetSize(f, p + "attention.key_length", 1, kMaxSize, false, fallback));
-  GGUFEMBED_ASSIGN_OR_RETURN(const int v_full, GetSize(f, p + "attention.value_length", 1,
-                                                       kMaxSize, false, fallback));
-  GGUFEMBED_ASSIGN_OR_RETURN(const int k_swa, GetSize(f, p + "attention.key_length_swa", 1,
-                                                      kMaxSize, false, k_full));
-  GGUFEMBED_ASSIGN_OR_RETURN(const int v_swa, GetSize(f, p + "attention.value_length_swa", 1,
-                                                      kMaxSize, false, v_full));
-  GGUFEMBED_ASSIGN_OR_RETURN(const int rot_full, GetSize(f, p + "rope.dimension_count", 0,
-                                                         k_full, false, k_full));
-  GGUFEMBED_ASSIGN_OR_RETURN(const int rot_swa, GetSize(f, p + "rope.dimension_count_swa", 0,
-                                                        k_swa, false, std::min(rot_full, k_swa)));
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      const int v_full, GetSize(f, p + "attention.value_length", 1, kMaxSize, false, fallback));
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      const int k_swa, GetSize(f, p + "attention.key_length_swa", 1, kMaxSize, false, k_full));
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      const int v_swa, GetSize(f, p + "attention.value_length_swa", 1, kMaxSize, false, v_full));
+  GGUFEMBED_ASSIGN_OR_RETURN(const int rot_full,
+                             GetSize(f, p + "rope.dimension_count", 0, k_full, false, k_full));
+  GGUFEMBED_ASSIGN_OR_RETURN(const int rot_swa, GetSize(f, p + "rope.dimension_count_swa", 0, k_swa,
+                                                        false, std::min(rot_full, k_swa)));
   GGUFEMBED_ASSIGN_OR_RETURN(const float base_full,
                              GetPositiveFloat(f, p + "rope.freq_base", false, 1e4));
   GGUFEMBED_ASSIGN_OR_RETURN(const float base_swa,
@@ -130,7 +130,8 @@ int Config::max_q_dim() const {
 }
 int Config::max_kv_dim() const {
   int m = 0;
-  for (const LayerShape& l : layers) m = std::max(m, l.n_head_kv * std::max(l.head_dim, l.head_dim_v));
+  for (const LayerShape& l : layers)
+    m = std::max(m, l.n_head_kv * std::max(l.head_dim, l.head_dim_v));
   return m;
 }
 

@@ -7,20 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "gguf/gguf.h"
 #include "ggufembed/status.h"
 #include "ggufembed/types.h"
-#include "gguf/gguf.h"
 
 namespace ggufembed::gemma_embedding2 {
 
 // The attention shape of one layer.
 struct LayerShape {
-  bool sliding;      // attention.sliding_window_pattern: attends to |Δpos| <= n_swa/2
-  int n_head_kv;     // attention.head_count_kv[il]
-  int head_dim;      // attention.key_length(_swa)
-  int head_dim_v;    // attention.value_length(_swa)
-  int n_rot;         // rope.dimension_count(_swa): rotated dimensions per head, NEOX pairing
-  float rope_base;   // rope.freq_base(_swa)
+  bool sliding;     // attention.sliding_window_pattern: attends to |Δpos| <= n_swa/2
+  int n_head_kv;    // attention.head_count_kv[il]
+  int head_dim;     // attention.key_length(_swa)
+  int head_dim_v;   // attention.value_length(_swa)
+  int n_rot;        // rope.dimension_count(_swa): rotated dimensions per head, NEOX pairing
+  float rope_base;  // rope.freq_base(_swa)
 };
 
 struct Config {

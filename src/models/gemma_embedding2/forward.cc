@@ -13,7 +13,6 @@
 #define HWY_TARGET_INCLUDE "models/gemma_embedding2/forward.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
-
 #include "kernels/attention-inl.h"
 #include "kernels/matmul-inl.h"
 #include "kernels/norm_rope-inl.h"
@@ -28,18 +27,18 @@ using namespace ::ggufembed::HWY_NAMESPACE;  // the kernels
 // Every buffer of one pass over T tokens, carved from the workspace's arena; attention buffers
 // are sized for the widest layer.
 struct Buffers {
-  float* x;     // [T × n_embd] residual stream
-  float* x0;    // [T × n_embd] scaled token embeddings (for the per-layer inputs)
-  float* h;     // [T × n_embd] normed sub-block input
-  float* o;     // [T × n_embd] sub-block output
-  float* q;     // [T × n_head·hd] queries
-  float* k;     // [T × n_head_kv·hd] keys
-  float* v;     // [T × n_head_kv·hd_v] values
-  float* att;   // [T × n_head·hd_v] attention output, heads concatenated
-  float* gg;    // [T × n_ff] GELU(gate) · up
-  float* up;    // [T × n_ff] up, only when gate and up differ in type
-  float* p;     // [T × n_embd_per_layer] this layer's per-layer input
-  float* gate;  // [T × n_embd_per_layer] GELU(inp_gate · x) · p
+  float* x;           // [T × n_embd] residual stream
+  float* x0;          // [T × n_embd] scaled token embeddings (for the per-layer inputs)
+  float* h;           // [T × n_embd] normed sub-block input
+  float* o;           // [T × n_embd] sub-block output
+  float* q;           // [T × n_head·hd] queries
+  float* k;           // [T × n_head_kv·hd] keys
+  float* v;           // [T × n_head_kv·hd_v] values
+  float* att;         // [T × n_head·hd_v] attention output, heads concatenated
+  float* gg;          // [T × n_ff] GELU(gate) · up
+  float* up;          // [T × n_ff] up, only when gate and up differ in type
+  float* p;           // [T × n_embd_per_layer] this layer's per-layer input
+  float* gate;        // [T × n_embd_per_layer] GELU(inp_gate · x) · p
   MatMulInput in;     // a product's prepared input
   MatMulInput in_x0;  // x0 prepared once for every layer's rows of per_layer_model_proj
   MatMulScratch scratch;

@@ -51,9 +51,9 @@ class GemmaEmbedding2 final : public Model {
 Result<std::unique_ptr<Model>> Load(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(Config config, Config::FromGguf(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Weights weights, Weights::FromGguf(file, config));
-  ModelHead head{config.architecture, config.name,       config.n_ctx_train, config.n_embd_out,
-                 config.n_vocab,      config.pooling,    {},                 config.n_embd_out,
-                 config.warnings};
+  ModelHead head{
+      config.architecture, config.name, config.n_ctx_train, config.n_embd_out, config.n_vocab,
+      config.pooling,      {},          config.n_embd_out,  config.warnings};
   return std::unique_ptr<Model>(
       new GemmaEmbedding2(std::move(head), std::move(config), std::move(weights)));
 }

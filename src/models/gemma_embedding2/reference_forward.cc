@@ -77,7 +77,8 @@ void ForwardReference(const Config& c, const Weights& w, const int32_t* tokens, 
   // Token embeddings scaled by sqrt(n_embd) (f32, as ggml_scale); x0 feeds the per-layer inputs.
   const float embd_scale = std::sqrt(static_cast<float>(d));
   for (int t = 0; t < T; ++t) {
-    GGUFEMBED_DCHECK_OK(DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), &x[t * d], d));
+    GGUFEMBED_DCHECK_OK(
+        DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), &x[t * d], d));
     for (int i = 0; i < d; ++i) x[t * d + i] *= embd_scale;
   }
   x0 = x;

@@ -47,8 +47,7 @@ Result<Weights> Weights::FromGguf(const GgufFile& file, const Config& c) {
     GGUFEMBED_ASSIGN_OR_RETURN(l.inp_gate, b.BindMatrix(p + "inp_gate.weight", d, pl));
     GGUFEMBED_ASSIGN_OR_RETURN(l.proj, b.BindMatrix(p + "proj.weight", pl, d));
     GGUFEMBED_ASSIGN_OR_RETURN(l.post_norm, b.BindNorm(p + "post_norm.weight", d));
-    GGUFEMBED_ASSIGN_OR_RETURN(const float* scale,
-                               b.BindNorm(p + "layer_output_scale.weight", 1));
+    GGUFEMBED_ASSIGN_OR_RETURN(const float* scale, b.BindNorm(p + "layer_output_scale.weight", 1));
     l.output_scale = *scale;
   }
   GGUFEMBED_ASSIGN_OR_RETURN(w.output_norm, b.BindNorm("output_norm.weight", d));

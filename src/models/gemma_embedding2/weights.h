@@ -7,8 +7,8 @@
 #include <memory>
 #include <vector>
 
-#include "ggufembed/status.h"
 #include "gguf/gguf.h"
+#include "ggufembed/status.h"
 #include "kernels/matrix.h"
 #include "models/gemma_embedding2/config.h"
 
@@ -36,13 +36,13 @@ struct LayerWeights {
 };
 
 struct Weights {
-  Matrix token_embd;                  // [n_vocab × n_embd]
-  Matrix per_layer_model_proj;        // [n_layer·n_embd_per_layer × n_embd]: layer il's rows
-                                      // are il·n_embd_per_layer ... (il+1)·n_embd_per_layer - 1
-  const float* per_layer_proj_norm;   // [n_embd_per_layer], shared by every layer
+  Matrix token_embd;                 // [n_vocab × n_embd]
+  Matrix per_layer_model_proj;       // [n_layer·n_embd_per_layer × n_embd]: layer il's rows
+                                     // are il·n_embd_per_layer ... (il+1)·n_embd_per_layer - 1
+  const float* per_layer_proj_norm;  // [n_embd_per_layer], shared by every layer
   std::vector<LayerWeights> layers;
-  const float* output_norm;           // [n_embd]
-  Matrix output;                      // [n_embd_out × n_embd]
+  const float* output_norm;  // [n_embd]
+  Matrix output;             // [n_embd_out × n_embd]
 
   // Layer il's rows of per_layer_model_proj.
   Matrix PerLayerProj(int il, int n_embd_per_layer) const;
