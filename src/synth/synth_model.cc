@@ -22,23 +22,13 @@ Result<SynthShape> GetSynthShape(const std::string& preset) {
                preset.c_str());
 }
 
-Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
+namespace {
+
+// Every metadata key of an EmbeddingGemma file, and its SentencePiece vocabulary.
+void WriteMetadata(const SynthShape& s, const SynthOptions& options, GgufWriter& w) {
   const GgmlType wt = options.weight_type;
-  if (wt != GgmlType::kQ8_0 && wt != GgmlType::kF16 && wt != GgmlType::kBF16 &&
-      wt != GgmlType::kF32) {
-    return Error(StatusCode::kInvalidArgument, "weight type %s is not one of q8_0, f16, bf16, f32",
-                 GetGgmlType(wt).name);
-  }
-  if (options.arch == "gemma-embedding2") return WriteSynthEmbedding2(options, path);
-  if (options.arch != "gemma-embedding") {
-    return Error(StatusCode::kInvalidArgument,
-                 "architecture '%s' is not one of gemma-embedding, gemma-embedding2",
-                 options.arch.c_str());
-  }
-  GGUFEMBED_ASSIGN_OR_RETURN(const SynthShape s, GetSynthShape(options.preset));
   const std::string arch = "gemma-embedding";
   const std::string p = arch + ".";
-  GgufWriter w;
   w.SetString("general.architecture", arch);
   w.SetString("general.type", "model");
   w.SetString("general.name", "Synthetic EmbeddingGemma " + s.preset);
@@ -79,7 +69,25 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
   w.SetBool("tokenizer.ggml.add_bos_token", true);
   w.SetBool("tokenizer.ggml.add_eos_token", true);
   w.SetBool("tokenizer.ggml.add_space_prefix", false);
+}
+}  // namespace
 
+Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
+  const GgmlType wt = options.weight_type;
+  if (wt != GgmlType::kQ8_0 && wt != GgmlType::kF16 && wt != GgmlType::kBF16 &&
+      wt != GgmlType::kF32) {
+    return Error(StatusCode::kInvalidArgument, "weight type %s is not one of q8_0, f16, bf16, f32",
+                 GetGgmlType(wt).name);
+  }
+  if (options.arch == "gemma-embedding2") return WriteSynthEmbedding2(options, path);
+  if (options.arch != "gemma-embedding") {
+    return Error(StatusCode::kInvalidArgument,
+                 "architecture '%s' is not one of gemma-embedding, gemma-embedding2",
+                 options.arch.c_str());
+  }
+  GGUFEMBED_ASSIGN_OR_RETURN(const SynthShape s, GetSynthShape(options.preset));
+  GgufWriter w;
+  WriteMetadata(s, options, w);
   const uint64_t seed = options.seed;
   const int64_t d = s.n_embd, q = int64_t{s.n_head} * s.head_dim;
   const int64_t kv = int64_t{s.n_head_kv} * s.head_dim, ff = s.n_ff;
