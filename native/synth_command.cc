@@ -9,7 +9,7 @@
 namespace ggufembed {
 
 int RunSynth(int argc, char** argv) {
-  std::string arch = "gemma-embedding", preset = "tiny", wtype = "q8_0", output;
+  std::string arch = "gemma-embedding", preset = "tiny", wtype = "q8_0", output, tokenizer, vocab;
   bool no_dense = false;
   int64_t seed = 1;
   ArgParser args(
@@ -21,6 +21,10 @@ int RunSynth(int argc, char** argv) {
       "270m have the real models' shapes; tiny is small and shaped differently on purpose.");
   args.Option("arch", "a", &arch, "A", "gemma-embedding (default) or gemma-embedding2");
   args.Option("preset", "p", &preset, "NAME", "tiny (default), 300m or 270m");
+  args.Option("tokenizer", nullptr, &tokenizer, "T",
+              "llama (SentencePiece) or gemma4 (BPE); default: the architecture's");
+  args.Option("vocab", nullptr, &vocab, "FILE",
+              "a Hugging Face tokenizer.json to take the real vocabulary from");
   args.Option("wtype", "t", &wtype, "TYPE", "matrix type: q8_0 (default), f16, bf16 or f32");
   args.Flag("no-dense", nullptr, &no_dense, "leave out the dense_2/dense_3 projections");
   args.Option("seed", "s", &seed, "N", "random seed (default 1)", 0, INT64_MAX);
@@ -31,6 +35,8 @@ int RunSynth(int argc, char** argv) {
   }
   SynthOptions options;
   options.arch = arch;
+  options.tokenizer = tokenizer;
+  options.vocab_json = vocab;
   options.preset = preset;
   options.dense = !no_dense;
   options.seed = static_cast<uint64_t>(seed);

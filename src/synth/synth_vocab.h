@@ -6,22 +6,14 @@
 #include <string>
 #include <vector>
 
-namespace ggufembed {
+#include "text/vocabulary.h"
 
-// llama.cpp token types (`tokenizer.ggml.token_type`).
-enum TokenType : int32_t {
-  kTokenNormal = 1,
-  kTokenUnknown = 2,
-  kTokenControl = 3,
-  kTokenUserDefined = 4,
-  kTokenUnused = 5,
-  kTokenByte = 6,
-};
+namespace ggufembed {
 
 struct SynthVocab {
   std::vector<std::string> tokens;  // piece text; spaces in NORMAL pieces are U+2581 '▁'
   std::vector<float> scores;        // merge priority: higher merges first
-  std::vector<int32_t> types;       // TokenType
+  std::vector<int32_t> types;       // kToken* (text/vocabulary.h)
 };
 
 // Token ids fixed by the layout (those of Gemma for 0..4).

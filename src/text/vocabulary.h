@@ -19,6 +19,8 @@ inline constexpr int32_t kTokenNormal = 1;
 inline constexpr int32_t kTokenUnknown = 2;
 inline constexpr int32_t kTokenControl = 3;
 inline constexpr int32_t kTokenUserDefined = 4;
+inline constexpr int32_t kTokenUnused = 5;
+inline constexpr int32_t kTokenByte = 6;
 
 // One raw-text range or one special token of a text, in text order.
 struct TextFragment {
