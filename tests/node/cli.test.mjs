@@ -31,7 +31,7 @@ test("usage errors exit with 2 and say why on stderr", () => {
     [["info"], /^ggufembed info: expected exactly one model file \(see --help\)\n$/],
     [["info", "--bogus", tiny], /^ggufembed info: unknown option '--bogus' \(see --help\)\n$/],
     [["synth", "-o", join(dir, "x.gguf"), "--wtype", "q4_0"],
-     /^ggufembed synth: --wtype 'q4_0' is not one of q8_0, f16, f32\n$/],
+     /^ggufembed synth: --wtype 'q4_0' is not one of q8_0, f16, bf16, f32\n$/],
     [["synth", "--seed", "abc", "-o", join(dir, "x.gguf")],
      /^ggufembed synth: option '--seed' expects an integer, got 'abc'\n$/],
     [["synth"], /^ggufembed synth: missing -o FILE\n$/],
