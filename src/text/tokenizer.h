@@ -73,9 +73,18 @@ class Tokenizer {
   size_t n_merges() const { return merges_.size(); }
 
  private:
+  // One merge line "left right" in the file: where it starts in the merges array and the
+  // lengths of its two parts.
   struct Merge {
-    std::string_view left, right;
+    uint32_t offset;
+    uint16_t left_size, right_size;
   };
+  std::string_view Left(const Merge& m) const {
+    return {reinterpret_cast<const char*>(merges_base_ + m.offset), m.left_size};
+  }
+  std::string_view Right(const Merge& m) const {
+    return {reinterpret_cast<const char*>(merges_base_ + m.offset) + m.left_size + 1, m.right_size};
+  }
 
   Status ReadSpecialIds(const GgufFile& file);
   Status LoadMerges(const GgufFile& file);  // bpe.cc
@@ -95,8 +104,9 @@ class Tokenizer {
 
   Model model_ = Model::kSentencePiece;
   Vocabulary vocab_;
-  std::vector<float> scores_;  // SentencePiece
-  std::vector<Merge> merges_;  // BPE, by rank; views into the file
+  std::vector<float> scores_;             // SentencePiece
+  const uint8_t* merges_base_ = nullptr;  // BPE: tokenizer.ggml.merges in the mapped file
+  std::vector<Merge> merges_;             // by rank
   // Open-addressing table of merge ranks (-1 = empty), indexed by a hash of both texts.
   std::vector<int32_t> merge_slots_;
   uint64_t merge_mask_ = 0;
