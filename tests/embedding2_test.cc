@@ -81,6 +81,31 @@ TEST_CASE("gemma-embedding2: metadata and tensor errors name the key or tensor",
   CHECK(s.message().find("head_count_kv' is an array of 3") != std::string::npos);
 }
 
+TEST_CASE("a vector that is not finite is an error, never returned", "[embedding2]") {
+  // output_norm weights of 3e38 overflow f32 after the final norm: infinities, then NaNs.
+  Result<GgufFile> tiny = GgufFile::Open(Tiny2(GgmlType::kF32));
+  REQUIRE(tiny.ok());
+  testing::Rewrite r;
+  r.keep_tensor = [](const GgufTensorInfo& t) { return t.name != "output_norm.weight"; };
+  r.add = [](GgufWriter& w) {
+    std::vector<uint8_t> bytes(160 * 4);
+    const float huge = 3e38f;
+    for (size_t i = 0; i < 160; ++i) std::memcpy(&bytes[4 * i], &huge, 4);
+    w.AddTensor("output_norm.weight", GgmlType::kF32, {160}, std::move(bytes));
+  };
+  Result<GgufFile> f = testing::RewriteModel(*tiny, r, "eg2-overflow.gguf");
+  REQUIRE(f.ok());
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(std::string(f->name()));
+  REQUIRE(e.ok());
+  for (bool reference : {false, true}) {
+    EmbedOptions options;
+    options.reference = reference;
+    const Status s = (*e)->Embed({"hello"}, options).status();
+    CHECK(s.code() == StatusCode::kNotFinite);
+    CHECK(s.message().find("not finite") != std::string::npos);
+  }
+}
+
 // ---------------------------------------------------------------- an independent oracle
 
 using Vec = std::vector<double>;

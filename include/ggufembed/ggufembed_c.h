@@ -19,7 +19,8 @@ enum {
   GGUFEMBED_IO_ERROR = 4,
   GGUFEMBED_INPUT_TOO_LONG = 5,
   GGUFEMBED_OUT_OF_MEMORY = 6,
-  GGUFEMBED_INTERNAL = 7
+  GGUFEMBED_INTERNAL = 7,
+  GGUFEMBED_NOT_FINITE = 8
 };
 
 /* The code and message of the last failed call on this thread (GGUFEMBED_OK and "" after a

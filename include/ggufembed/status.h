@@ -20,6 +20,7 @@ enum class StatusCode : int {
   kInputTooLong = 5,     // more tokens than the model's context
   kOutOfMemory = 6,
   kInternal = 7,
+  kNotFinite = 8,  // the model computed NaN or infinity (e.g. f16 activations overflowed)
 };
 
 // Returns "invalid_argument", "invalid_file", ... (the names the JS package uses).

@@ -8,7 +8,8 @@ export type GgufembedErrorCode =
   | "io_error"
   | "input_too_long"
   | "out_of_memory"
-  | "internal";
+  | "internal"
+  | "not_finite";
 
 /** Every failure of the engine: a code and a message naming the file, item and offset or limit. */
 export class GgufembedError extends Error {

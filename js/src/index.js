@@ -12,6 +12,7 @@ const ERROR_CODES = [
   "input_too_long",
   "out_of_memory",
   "internal",
+  "not_finite",
 ];
 
 /** Every failure of the engine: `code` names the class, `message` the file, item and offset. */

@@ -61,6 +61,17 @@ Status RunHead(const ModelHead& head, const float* hidden, int n_tokens, const H
     std::swap(x, y);
     width = static_cast<int>(m.rows);
   }
+  // A NaN or infinity anywhere (overflowed activations, a broken file) is an error, never a
+  // vector: L2 normalization would hide an infinity as NaNs or zeros.
+  for (size_t i = 0; i < size_t(rows) * width; ++i) {
+    if (!std::isfinite((*x)[i])) {
+      return Error(StatusCode::kNotFinite,
+                   "the model computed a value that is not finite (%g at row %zu, column %zu): "
+                   "its activations overflowed (F16 files of EmbeddingGemma 2 can; try the BF16 "
+                   "or Q8_0 file)",
+                   (*x)[i], i / width, i % width);
+    }
+  }
   // Matryoshka: the first `dim` values of each row.
   for (int r = 0; r < rows; ++r) {
     float* row = out + size_t(r) * options.dim;

@@ -23,6 +23,8 @@ const char* StatusCodeName(StatusCode code) {
       return "out_of_memory";
     case StatusCode::kInternal:
       return "internal";
+    case StatusCode::kNotFinite:
+      return "not_finite";
   }
   return "internal";
 }
