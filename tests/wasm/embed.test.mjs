@@ -48,6 +48,28 @@ test("wasm vectors match native ones (cosine >= 0.99999) with the same token cou
   }
 });
 
+test("EmbeddingGemma 2 (gemma-embedding2, gemma4 tokenizer): the same bits as native", async () => {
+  const eg2 = join(dir, "eg2.gguf");
+  assert.equal(runCli(["synth", "--arch", "gemma-embedding2", "-o", eg2]).status, 0);
+  const embedder = await loadEmbedder(eg2);
+  try {
+    assert.equal(embedder.info.architecture, "gemma-embedding2");
+    assert.equal(embedder.info.dim, 96);
+    const texts = [...SHORT_TEXTS.slice(0, 12), LONG];
+    const r = runCli(["embed", "-q", "-m", eg2, "-f", "raw", "--", ...texts]);
+    assert.equal(r.status, 0, r.stderr);
+    const native = r.stdout.trim().split("\n").map((l) => Float32Array.from(l.split(" ").map(Number)));
+    const wasm = await embedder.embedBatch(texts);
+    for (let i = 0; i < texts.length; i++) {
+      assert.deepEqual(Array.from(wasm[i].vector), Array.from(native[i]), JSON.stringify(texts[i]));
+      const ids = JSON.parse(runCli(["tokenize", "-m", eg2, "--", texts[i]]).stdout);
+      assert.deepEqual(Array.from(embedder.tokenize(texts[i])), ids);
+    }
+  } finally {
+    embedder.dispose();
+  }
+});
+
 test("info, and loading from bytes, a file URL or a path give the same model", async () => {
   const fromPath = await loadEmbedder(tiny);
   assert.deepEqual({ ...fromPath.info, prompts: [...fromPath.info.prompts], warnings: [...fromPath.info.warnings] }, {
