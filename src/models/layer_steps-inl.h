@@ -1,0 +1,111 @@
+// LayerSteps: what every layer of the Gemma-style forward passes does on the kernels — products on
+// a prepared input, RMS norms, the post-normed residual add, and the GeGLU feed-forward block —
+// with the buffers they share, so that an architecture's forward.cc holds only what is its own.
+// Compiled per SIMD target inside the including forward.cc.
+
+#include <cmath>
+#include <cstddef>
+
+#include "ggufembed/types.h"
+#include "kernels/gelu.h"
+#include "kernels/matrix.h"
+#include "util/arena.h"
+#include "util/profile.h"
+
+// Per-target include guard.
+#if defined(GGUFEMBED_MODELS_LAYER_STEPS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_MODELS_LAYER_STEPS_INL_H_
+#undef GGUFEMBED_MODELS_LAYER_STEPS_INL_H_
+#else
+#define GGUFEMBED_MODELS_LAYER_STEPS_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/matmul-inl.h"
+#include "kernels/norm_rope-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ggufembed {
+namespace HWY_NAMESPACE {
+
+struct LayerSteps {
+  int T;               // tokens
+  int d;               // n_embd
+  float eps;           // RMS norm epsilon
+  OpProfile* profile;  // may be null
+  float* x;            // [T × n_embd] residual stream
+  float* h;            // [T × n_embd] normed sub-block input
+  float* o;            // [T × n_embd] sub-block output
+  float* gg;           // [T × n_ff] GELU(gate) · up
+  float* up;           // [T × n_ff] up, only when gate and up differ in type (no fused GeGLU)
+  MatMulInput in;      // a product's prepared input, tokens padded
+  MatMulScratch scratch;
+
+  // Takes the buffers for T tokens from `a` (inside a Carve plan); `widest` is the widest input
+  // of any product, `mixed_ffn` whether some layer's gate and up differ in type.
+  void Carve(Arena& a, int n_ff, int widest, bool mixed_ffn) {
+    x = a.Alloc<float>(size_t(T) * d);
+    h = a.Alloc<float>(size_t(T) * d);
+    o = a.Alloc<float>(size_t(T) * d);
+    gg = a.Alloc<float>(size_t(T) * n_ff);
+    up = mixed_ffn ? a.Alloc<float>(size_t(T) * n_ff) : nullptr;
+    CarveMatMulInput(a, T, widest, LayoutOf(NativeInt8Kernel()), &in);
+    CarveMatMulScratch(a, widest, &scratch);
+  }
+
+  // Prepares `src` [T × cols] into `into` for products with `weights` (quantized or rounded as
+  // ggml does).
+  void Prepare(const Matrix& weights, const float* src, int cols, MatMulInput& into) {
+    ProfileScope p(profile, Op::kMatMul);
+    into.n_tokens = T;
+    into.cols = cols;
+    PrepareMatMulInput(weights.type, src, &into);
+  }
+  void Prepare(const Matrix& weights, const float* src, int cols) {
+    Prepare(weights, src, cols, in);
+  }
+  // dst [T × weights.rows] = the prepared input `from` times weightsᵀ.
+  void Product(const Matrix& weights, float* dst, const MatMulInput& from) {
+    ProfileScope p(profile, Op::kMatMul);
+    MatMul(weights, from, scratch, dst, static_cast<size_t>(weights.rows));
+  }
+  void Product(const Matrix& weights, float* dst) { Product(weights, dst, in); }
+  // `rows` rows of n values of `src` normed into `dst` (may alias; `weight` null: no weight).
+  void Norm(const float* src, const float* weight, int rows, int n, float* dst) {
+    ProfileScope p(profile, Op::kNormRope);
+    RmsNormRows(src, weight, rows, n, n, eps, dst);
+  }
+  // The sub-block output `o` normed with `norm` and added to the residual stream.
+  void PostNormResidual(const float* norm) {
+    Norm(o, norm, T, d, o);
+    ProfileScope p(profile, Op::kNormRope);
+    AddInPlace(x, o, size_t(T) * d);
+  }
+  // Feed-forward: pre-norm, GeGLU (GELU on the gate times up, fused into the products when gate
+  // and up share a type), down, post-norm, residual.
+  void FeedForward(const float* pre_norm, const Matrix& gate, const Matrix& up_w,
+                   const Matrix& down, const float* post_norm) {
+    const int ff = static_cast<int>(gate.rows);
+    Norm(x, pre_norm, T, d, h);
+    Prepare(gate, h, d);
+    if (up_w.type != gate.type) {  // no shared input: two plain products
+      Product(gate, gg);
+      Prepare(up_w, h, d);
+      Product(up_w, up);
+      ProfileScope p(profile, Op::kGeGLU);
+      for (size_t i = 0; i < size_t(T) * ff; ++i) gg[i] = GeluF16(gg[i]) * up[i];
+    } else {
+      ProfileScope p(profile, Op::kGeGLU);
+      MatMulGeGLU(gate, up_w, in, scratch, gg, static_cast<size_t>(ff));
+    }
+    Prepare(down, gg, ff);
+    Product(down, o);
+    PostNormResidual(post_norm);
+  }
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ggufembed
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard
