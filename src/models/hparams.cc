@@ -82,4 +82,30 @@ Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool r
   return static_cast<float>(v);
 }
 
+Status CheckNoRopeScaling(const GgufFile& f, const std::string& p) {
+  if (const GgufKv* kv = f.FindKv(p + "rope.scaling.type")) {
+    const std::string_view type =
+        kv->value.type == GgufType::kString ? kv->value.AsString() : std::string_view("?");
+    if (type != "none" && type != "linear") {
+      return Error(StatusCode::kUnsupported, "%s: rope.scaling.type '%.*s' is not supported",
+                   f.name().c_str(), static_cast<int>(type.size()), type.data());
+    }
+  }
+  GGUFEMBED_ASSIGN_OR_RETURN(double factor, f.GetFloatOr(p + "rope.scaling.factor", 0.0));
+  if (factor != 0.0 && factor != 1.0) {
+    return Error(StatusCode::kUnsupported, "%s: rope.scaling.factor %g is not supported",
+                 f.name().c_str(), factor);
+  }
+  return OkStatus();
+}
+
+Result<Pooling> GetPooling(const GgufFile& f, const std::string& p) {
+  GGUFEMBED_ASSIGN_OR_RETURN(int pooling, GetSize(f, p + "pooling_type", 0, 4, false, 1));
+  if (pooling == 4) {
+    return Error(StatusCode::kUnsupported,
+                 "%s: pooling_type 4 (rank, a reranker head) is not supported", f.name().c_str());
+  }
+  return static_cast<Pooling>(pooling);
+}
+
 }  // namespace ggufembed

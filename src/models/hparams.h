@@ -7,6 +7,7 @@
 
 #include "gguf/gguf.h"
 #include "ggufembed/status.h"
+#include "ggufembed/types.h"
 
 namespace ggufembed {
 
@@ -23,6 +24,13 @@ Result<int> GetSize(const GgufFile& f, const std::string& key, int min, int max,
 // integers (bools count as 0/1), each in [min, max]; `fallback` for every layer when missing.
 Result<std::vector<int>> GetPerLayer(const GgufFile& f, const std::string& key, int n_layer,
                                      int min, int max, int fallback);
+
+// No RoPE scaling: `rope.scaling.type` absent, "none" or "linear" with `rope.scaling.factor` 0 or
+// 1 (both mean none in llama.cpp); anything else is kUnsupported. `p` is the "arch." prefix.
+Status CheckNoRopeScaling(const GgufFile& f, const std::string& p);
+
+// `pooling_type` (mean when absent); 4 (rank, a reranker head) is kUnsupported.
+Result<Pooling> GetPooling(const GgufFile& f, const std::string& p);
 
 // A positive, finite float key (or `fallback` when it is missing and not `required`).
 Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool required,

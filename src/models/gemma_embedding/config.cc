@@ -53,30 +53,13 @@ Status ReadPositions(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_ASSIGN_OR_RETURN(c.rope_base_swa,
                              GetPositiveFloat(f, p + "rope.freq_base_swa", false, 1e4));
   // RoPE scaling changes positions' frequencies; EmbeddingGemma has none.
-  if (const GgufKv* kv = f.FindKv(p + "rope.scaling.type")) {
-    const std::string_view type =
-        kv->value.type == GgufType::kString ? kv->value.AsString() : std::string_view("?");
-    if (type != "none") {
-      return Error(StatusCode::kUnsupported, "%s: rope.scaling.type '%.*s' is not supported",
-                   f.name().c_str(), static_cast<int>(type.size()), type.data());
-    }
-  }
-  GGUFEMBED_ASSIGN_OR_RETURN(double factor, f.GetFloatOr(p + "rope.scaling.factor", 0.0));
-  if (factor != 0.0 && factor != 1.0) {
-    return Error(StatusCode::kUnsupported, "%s: rope.scaling.factor %g is not supported",
-                 f.name().c_str(), factor);
-  }
+  GGUFEMBED_RETURN_IF_ERROR(CheckNoRopeScaling(f, p));
   return OkStatus();
 }
 
 // Pooling, the optional dense projections, the vocabulary size.
 Status ReadHead(const GgufFile& f, const std::string& p, Config& c) {
-  GGUFEMBED_ASSIGN_OR_RETURN(int pooling, GetSize(f, p + "pooling_type", 0, 4, false, 1));
-  if (pooling == 4) {
-    return Error(StatusCode::kUnsupported,
-                 "%s: pooling_type 4 (rank, a reranker head) is not supported", f.name().c_str());
-  }
-  c.pooling = static_cast<Pooling>(pooling);
+  GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p));
 
   const GgufTensorInfo* dense_2 = f.FindTensor("dense_2.weight");
   const GgufTensorInfo* dense_3 = f.FindTensor("dense_3.weight");

@@ -83,25 +83,8 @@ Status ReadLayers(const GgufFile& f, const std::string& p, Config& c) {
 
 // RoPE scaling, pooling and the vocabulary size.
 Status ReadRest(const GgufFile& f, const std::string& p, Config& c) {
-  if (const GgufKv* kv = f.FindKv(p + "rope.scaling.type")) {
-    const std::string_view type =
-        kv->value.type == GgufType::kString ? kv->value.AsString() : std::string_view("?");
-    if (type != "none" && type != "linear") {
-      return Error(StatusCode::kUnsupported, "%s: rope.scaling.type '%.*s' is not supported",
-                   f.name().c_str(), static_cast<int>(type.size()), type.data());
-    }
-  }
-  GGUFEMBED_ASSIGN_OR_RETURN(double factor, f.GetFloatOr(p + "rope.scaling.factor", 0.0));
-  if (factor != 0.0 && factor != 1.0) {
-    return Error(StatusCode::kUnsupported, "%s: rope.scaling.factor %g is not supported",
-                 f.name().c_str(), factor);
-  }
-  GGUFEMBED_ASSIGN_OR_RETURN(int pooling, GetSize(f, p + "pooling_type", 0, 4, false, 1));
-  if (pooling == 4) {
-    return Error(StatusCode::kUnsupported,
-                 "%s: pooling_type 4 (rank, a reranker head) is not supported", f.name().c_str());
-  }
-  c.pooling = static_cast<Pooling>(pooling);
+  GGUFEMBED_RETURN_IF_ERROR(CheckNoRopeScaling(f, p));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p));
   GGUFEMBED_ASSIGN_OR_RETURN(GgufValue tokens, f.GetArray("tokenizer.ggml.tokens"));
   if (tokens.count == 0 || tokens.count > static_cast<uint64_t>(kMaxSize)) {
     return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.tokens has %" PRIu64 " entries",
