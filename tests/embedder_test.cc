@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "gguf/gguf.h"
 #include "kernels/activation_quant.h"
@@ -60,6 +62,23 @@ TEST_CASE("a batch equals one text at a time, bit for bit", "[embedder]") {
   const std::vector<Embedding> reversed = Embed(Tiny(), {kTexts[5], kTexts[0]});
   CHECK(reversed[0].values == batch[5].values);
   CHECK(reversed[1].values == batch[0].values);
+}
+
+TEST_CASE("loading from memory the caller keeps equals loading the file", "[embedder]") {
+  const std::string path = testing::SynthModelPath("tiny");
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() > 1000);
+  Result<std::unique_ptr<Embedder>> e = Embedder::LoadFromMemory(bytes.data(), bytes.size(), "mem");
+  REQUIRE(e.ok());
+  const std::vector<Embedding> a = Embed(**e, {kTexts[0], kTexts[3]});
+  const std::vector<Embedding> b = Embed(Tiny(), {kTexts[0], kTexts[3]});
+  for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].values == b[i].values);
+  // A truncated buffer is an error naming the name given.
+  Result<std::unique_ptr<Embedder>> cut = Embedder::LoadFromMemory(bytes.data(), 100, "cut.gguf");
+  CHECK(cut.status().code() == StatusCode::kInvalidFile);
+  CHECK(cut.status().message().rfind("cut.gguf", 0) == 0);
 }
 
 TEST_CASE("vectors are normalized unless asked not to be", "[embedder]") {
