@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "text/merge_queue.h"
 #include "text/tokenizer.h"
 
 namespace ggufembed {
@@ -79,41 +80,17 @@ int32_t Tokenizer::MergeRank(std::string_view left, std::string_view right) cons
 }
 
 void Tokenizer::MergeByRank(std::string_view word, TokenizerScratch& scratch) const {
-  std::vector<TokenizerScratch::Symbol>& symbols = scratch.symbols;
   // A run of newlines that is itself a token is taken whole (llama.cpp's gemma4 rule).
   if (word.find_first_not_of('\n') == std::string_view::npos && vocab_.Find(word) >= 0) {
-    symbols.assign(1, {-1, -1, word.data(), word.size()});
+    scratch.symbols.assign(1, {-1, -1, word.data(), word.size()});
     return;
   }
   SplitCharacters(word, scratch);
-  std::vector<Bigram>& queue = scratch.queue;
-  queue.clear();
-  auto try_add = [&](int left, int right) {
-    if (left == -1 || right == -1) return;
-    const int32_t rank = MergeRank(std::string_view(symbols[left].text, symbols[left].n),
-                                   std::string_view(symbols[right].text, symbols[right].n));
-    if (rank < 0) return;
-    queue.push_back({left, right, 0.0f, rank, symbols[left].n + symbols[right].n});
-    std::push_heap(queue.begin(), queue.end(), RankOrder());
-  };
-  for (size_t i = 1; i < symbols.size(); ++i) try_add(static_cast<int>(i) - 1, static_cast<int>(i));
-
-  while (!queue.empty()) {
-    std::pop_heap(queue.begin(), queue.end(), RankOrder());
-    const Bigram b = queue.back();
-    queue.pop_back();
-    TokenizerScratch::Symbol& left = symbols[b.left];
-    TokenizerScratch::Symbol& right = symbols[b.right];
-    // Stale when either side has merged since: left only grows by absorbing `right` (which
-    // then is empty), right only by absorbing its own neighbour (which changes the size).
-    if (left.n == 0 || right.n == 0 || left.n + right.n != b.size) continue;
-    left.n += right.n;
-    right.n = 0;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = b.left;
-    try_add(left.prev, b.left);
-    try_add(b.left, left.next);
-  }
+  MergeAdjacent<RankOrder>(scratch, [&](const TokenizerScratch::Symbol& l,
+                                        const TokenizerScratch::Symbol& r, Bigram* b) {
+    b->rank = MergeRank(std::string_view(l.text, l.n), std::string_view(r.text, r.n));
+    return b->rank >= 0;
+  });
 }
 
 }  // namespace ggufembed
