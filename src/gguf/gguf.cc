@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "gguf/reader.h"
+#include "util/huge_pages.h"
 
 namespace ggufembed {
 namespace {
@@ -445,7 +446,7 @@ Result<std::vector<std::string_view>> GgufFile::GetStringArray(std::string_view 
   GGUFEMBED_ASSIGN_OR_RETURN(const GgufKv* kv, RequireArray(key));
   if (kv->value.element_type != GgufType::kString) return TypeError(*kv, "a string array");
   std::vector<std::string_view> out;
-  out.reserve(static_cast<size_t>(kv->value.count));
+  ReserveHugePages(out, static_cast<size_t>(kv->value.count));
   const uint8_t* p = kv->value.data;  // lengths were validated by Parse
   for (uint64_t i = 0; i < kv->value.count; ++i) {
     const uint64_t len = Load<uint64_t>(p);

@@ -5,12 +5,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "util/json.h"
+#include "util/text_index.h"
 
 namespace ggufembed {
 namespace {
@@ -84,43 +84,25 @@ bool IsBytePiece(std::string_view s) {
   return s.size() == 6 && s.substr(0, 3) == "<0x" && hex(s[3]) && hex(s[4]) && s[5] == '>';
 }
 
-// Token text -> id: open addressing over a power-of-two table at most half full (a 262144-token
-// vocabulary is looked up 1.5 million times for the merges).
+// Token text -> id (a 262144-token vocabulary is looked up 1.5 million times for the merges).
 class PieceIndex {
  public:
   // Indexes `tokens`; returns the ids of the first text found twice, if any.
   std::optional<std::pair<int32_t, int32_t>> Build(const std::vector<std::string>& tokens) {
     tokens_ = &tokens;
-    size_t capacity = 16;
-    while (capacity < 2 * tokens.size()) capacity *= 2;
-    slots_.assign(capacity, -1);
-    for (size_t id = 0; id < tokens.size(); ++id) {
-      size_t s = Slot(tokens[id]);
-      for (; slots_[s] >= 0; s = (s + 1) & (slots_.size() - 1)) {
-        if (tokens[slots_[s]] == tokens[id]) {
-          return std::make_pair(slots_[s], static_cast<int32_t>(id));
-        }
-      }
-      slots_[s] = static_cast<int32_t>(id);
-    }
-    return std::nullopt;
+    return index_.Build(
+        tokens.size(), [&](size_t i) { return HashText(tokens[i]); },
+        [&](int32_t a, int32_t b) { return tokens[a] == tokens[b]; });
   }
 
   // The id of `text`, or -1.
   int32_t Find(std::string_view text) const {
-    for (size_t s = Slot(text); slots_[s] >= 0; s = (s + 1) & (slots_.size() - 1)) {
-      if ((*tokens_)[slots_[s]] == text) return slots_[s];
-    }
-    return -1;
+    return index_.Find(HashText(text), [&](int32_t id) { return (*tokens_)[id] == text; });
   }
 
  private:
-  size_t Slot(std::string_view text) const {
-    return std::hash<std::string_view>()(text) & (slots_.size() - 1);
-  }
-
   const std::vector<std::string>* tokens_ = nullptr;
-  std::vector<int32_t> slots_;
+  TextIndex index_;
 };
 
 // Everything but the scores, which depend on the model.

@@ -6,6 +6,7 @@
 
 #include "text/merge_queue.h"
 #include "text/tokenizer.h"
+#include "util/huge_pages.h"
 
 namespace ggufembed {
 namespace {
@@ -19,10 +20,6 @@ struct RankOrder {
   }
 };
 
-uint64_t HashPair(std::string_view left, std::string_view right) {
-  return HashText(left) ^ (HashText(right) * 0x9E3779B97F4A7C15ull);
-}
-
 }  // namespace
 
 Status Tokenizer::LoadMerges(const GgufFile& file) {
@@ -33,12 +30,7 @@ Status Tokenizer::LoadMerges(const GgufFile& file) {
                  file.name().c_str(), INT32_MAX / 2);
   }
   merges_base_ = merges.data;
-  merges_.clear();
-  merges_.reserve(merges.count);
-  size_t slots = 1;
-  while (slots < 2 * merges.count) slots <<= 1;  // load factor <= 1/2
-  merge_slots_.assign(slots, -1);
-  merge_mask_ = slots - 1;
+  ReserveHugePages(merges_, merges.count);
   // The array was checked when the file was parsed: each string is a u64 length and its bytes.
   // Walking it here keeps only 8 bytes per merge (514,906 of them in Gemma's vocabulary).
   const uint8_t* p = merges.data;
@@ -55,28 +47,21 @@ Status Tokenizer::LoadMerges(const GgufFile& file) {
            static_cast<uint16_t>(line.size() - space - 1)};
     }
     p += sizeof(n) + n;
-    const int32_t rank = static_cast<int32_t>(merges_.size());
     merges_.push_back(m);
-    const std::string_view left = Left(m), right = Right(m);
-    for (uint64_t slot = HashPair(left, right) & merge_mask_;; slot = (slot + 1) & merge_mask_) {
-      const int32_t other = merge_slots_[slot];
-      if (other < 0) {
-        merge_slots_[slot] = rank;
-        break;
-      }
-      if (Left(merges_[other]) == left && Right(merges_[other]) == right) break;  // first wins
-    }
   }
+  // A pair listed twice keeps its first (lowest) rank, as llama.cpp's bpe_ranks map does.
+  merge_index_.Build(
+      merges_.size(), [&](size_t i) { return HashTextPair(Left(merges_[i]), Right(merges_[i])); },
+      [&](int32_t a, int32_t b) {
+        return Left(merges_[a]) == Left(merges_[b]) && Right(merges_[a]) == Right(merges_[b]);
+      });
   return OkStatus();
 }
 
 int32_t Tokenizer::MergeRank(std::string_view left, std::string_view right) const {
-  if (merge_slots_.empty()) return -1;
-  for (uint64_t slot = HashPair(left, right) & merge_mask_;; slot = (slot + 1) & merge_mask_) {
-    const int32_t rank = merge_slots_[slot];
-    if (rank < 0) return -1;
-    if (Left(merges_[rank]) == left && Right(merges_[rank]) == right) return rank;
-  }
+  return merge_index_.Find(HashTextPair(left, right), [&](int32_t rank) {
+    return Left(merges_[rank]) == left && Right(merges_[rank]) == right;
+  });
 }
 
 void Tokenizer::MergeByRank(std::string_view word, TokenizerScratch& scratch) const {

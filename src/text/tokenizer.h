@@ -12,6 +12,7 @@
 #include "gguf/gguf.h"
 #include "ggufembed/status.h"
 #include "text/vocabulary.h"
+#include "util/text_index.h"
 
 namespace ggufembed {
 
@@ -107,9 +108,7 @@ class Tokenizer {
   std::vector<float> scores_;             // SentencePiece
   const uint8_t* merges_base_ = nullptr;  // BPE: tokenizer.ggml.merges in the mapped file
   std::vector<Merge> merges_;             // by rank
-  // Open-addressing table of merge ranks (-1 = empty), indexed by a hash of both texts.
-  std::vector<int32_t> merge_slots_;
-  uint64_t merge_mask_ = 0;
+  TextIndex merge_index_;                 // (left, right) -> rank
   int32_t bos_id_ = -1, eos_id_ = -1;
   bool add_bos_ = true, add_eos_ = false, add_space_prefix_ = true;
 };

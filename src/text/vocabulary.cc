@@ -30,31 +30,24 @@ Result<Vocabulary> Vocabulary::FromGguf(const GgufFile& file) {
 
 Status Vocabulary::Index(const std::string& file_name) {
   const size_t n = pieces_.size();
-  size_t slots = 1;
-  while (slots < 2 * n) slots <<= 1;  // load factor <= 1/2
-  slots_.assign(slots, -1);
-  slot_mask_ = slots - 1;
   for (size_t i = 0; i < n; ++i) {
     if (pieces_[i].empty()) {  // llama.cpp renames empty pieces so they stay unique
       renamed_.push_back(std::make_unique<std::string>("[EMPTY_" + std::to_string(i) + "]"));
       pieces_[i] = *renamed_.back();
     }
-    for (uint64_t slot = HashText(pieces_[i]) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
-      const int32_t other = slots_[slot];
-      if (other < 0) {
-        slots_[slot] = static_cast<int32_t>(i);
-        break;
-      }
-      if (pieces_[other] == pieces_[i]) {
-        return Error(StatusCode::kInvalidFile, "%s: tokens %d and %zu have the same text '%.*s'",
-                     file_name.c_str(), other, i, static_cast<int>(pieces_[i].size()),
-                     pieces_[i].data());
-      }
-    }
     const int32_t type = types_[i];
     if (type == kTokenControl || type == kTokenUserDefined || type == kTokenUnknown) {
       special_ids_.push_back(static_cast<int32_t>(i));
     }
+  }
+  const auto duplicate = index_.Build(
+      n, [&](size_t i) { return HashText(pieces_[i]); },
+      [&](int32_t a, int32_t b) { return pieces_[a] == pieces_[b]; });
+  if (duplicate) {
+    const std::string_view piece = pieces_[duplicate->first];
+    return Error(StatusCode::kInvalidFile, "%s: tokens %d and %d have the same text '%.*s'",
+                 file_name.c_str(), duplicate->first, duplicate->second,
+                 static_cast<int>(piece.size()), piece.data());
   }
   // Longest first; equal lengths by id, so the order is deterministic.
   std::stable_sort(special_ids_.begin(), special_ids_.end(),
@@ -70,10 +63,7 @@ Status Vocabulary::Index(const std::string& file_name) {
 }
 
 int32_t Vocabulary::Find(std::string_view piece) const {
-  for (uint64_t slot = HashText(piece) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
-    const int32_t id = slots_[slot];
-    if (id < 0 || pieces_[id] == piece) return id;
-  }
+  return index_.Find(HashText(piece), [&](int32_t id) { return pieces_[id] == piece; });
 }
 
 void Vocabulary::MakeNormal(int32_t id) {

@@ -11,6 +11,7 @@
 
 #include "gguf/gguf.h"
 #include "ggufembed/status.h"
+#include "util/text_index.h"
 
 namespace ggufembed {
 
@@ -27,13 +28,6 @@ struct TextFragment {
   int32_t token;  // -1 for raw text
   size_t offset, length;
 };
-
-// FNV-1a: short keys, good spread, no library dependence.
-inline uint64_t HashText(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
-  return h ^ (h >> 29);
-}
 
 class Vocabulary {
  public:
@@ -65,10 +59,7 @@ class Vocabulary {
   std::vector<std::unique_ptr<std::string>> renamed_;  // "[EMPTY_i]" names of empty pieces
   std::vector<std::string_view> pieces_;
   std::vector<int32_t> types_;
-  // Open-addressing hash table of piece ids (-1 = empty), indexed by HashText of the piece: one
-  // allocation instead of a node per piece, so 262,144 pieces index in a few milliseconds.
-  std::vector<int32_t> slots_;
-  uint64_t slot_mask_ = 0;
+  TextIndex index_;                   // piece text -> id
   std::vector<int32_t> special_ids_;  // CONTROL, USER_DEFINED, UNKNOWN; longest text first
   int32_t byte_ids_[256];
 };

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <iterator>
 #include <utility>
 #include <vector>
 
+#include "util/text_index.h"
 #include "util/utf8.h"
 
 namespace ggufembed {
@@ -414,29 +414,11 @@ class Parser {
   // Refuses the first key (in document order) that repeats an earlier key of the same object.
   Status CheckDuplicateKeys(size_t base) {
     const size_t n = (pending_.size() - base) / 2;
-    size_t duplicate = n;
-    size_t first = 0;
-    // Open addressing over member indices + 1 (0 = empty), at most half full (linear in the
-    // members: the vocab of a tokenizer.json has 262144).
-    size_t capacity = 16;
-    while (capacity < 2 * n) capacity *= 2;
-    slots_.assign(capacity, 0);
-    const std::hash<std::string_view> hash;
-    for (size_t i = 0; i < n && duplicate == n; ++i) {
-      const std::string_view key = PendingKey(base, i);
-      for (size_t s = hash(key) & (capacity - 1);; s = (s + 1) & (capacity - 1)) {
-        if (slots_[s] == 0) {
-          slots_[s] = static_cast<uint32_t>(i + 1);
-          break;
-        }
-        if (PendingKey(base, slots_[s] - 1) == key) {
-          duplicate = i;
-          first = slots_[s] - 1;
-          break;
-        }
-      }
-    }
-    if (duplicate == n) return OkStatus();
+    const auto twice = keys_.Build(
+        n, [&](size_t i) { return HashText(PendingKey(base, i)); },
+        [&](int32_t a, int32_t b) { return PendingKey(base, a) == PendingKey(base, b); });
+    if (!twice) return OkStatus();
+    const size_t first = twice->first, duplicate = twice->second;
     const size_t key_base = key_offsets_.size() - n;
     std::string key;
     AppendJsonString(key, PendingKey(base, duplicate));
@@ -603,7 +585,7 @@ class Parser {
   Document* doc_ = nullptr;
   std::vector<uint32_t> pending_;      // children of the open containers, innermost last
   std::vector<uint32_t> key_offsets_;  // byte offset of each pending object key
-  std::vector<uint32_t> slots_;        // CheckDuplicateKeys' table, kept to reuse its memory
+  TextIndex keys_;                     // CheckDuplicateKeys' table, kept to reuse its memory
 };
 
 }  // namespace json_internal
