@@ -294,6 +294,43 @@ void TestQuantizeToInput() {
   }
 }
 
+// MatMul (and MatMulGeGLU when `geglu`) of T tokens through rows × cols weights of `type` with
+// `kernel`, against MatMulReference, bit for bit, into a strided output.
+void CheckMatMul(GgmlType type, Int8Kernel kernel, int rows, int cols, int T, bool geglu) {
+  INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " cols " << cols
+                              << " tokens " << T);
+  const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3);
+  const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
+  std::vector<float> want(size_t(T) * rows);
+  MatMulReference(w.m, x.data() + 1, T, want.data());
+  Input input(T, cols, kernel);
+  PrepareMatMulInput(type, x.data() + 1, &input.in);
+  Arena scratch_arena;
+  MatMulScratch aligned;
+  REQUIRE(scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &aligned); }).ok());
+  const size_t ldy = rows + 3;  // a strided output, as when writing into a wider buffer
+  std::vector<float> got(size_t(T) * ldy, -1.0f);
+  MatMul(w.m, input.in, aligned, got.data(), ldy, kernel);
+  for (int t = 0; t < T; ++t) {
+    INFO("token " << t);
+    REQUIRE(kt::FirstDifference(&got[t * ldy], &want[size_t(t) * rows], rows) == -1);
+    for (size_t n = rows; n < ldy; ++n) REQUIRE(got[t * ldy + n] == -1.0f);  // untouched
+  }
+  if (!geglu) return;
+  const kt::RandomMatrix up(type, rows, cols, 99, 2);
+  std::vector<float> want_up(size_t(T) * rows);
+  MatMulReference(up.m, x.data() + 1, T, want_up.data());
+  std::vector<float> g(size_t(T) * ldy, -1.0f);
+  MatMulGeGLU(w.m, up.m, input.in, aligned, g.data(), ldy, kernel);
+  for (int t = 0; t < T; ++t) {
+    for (int n = 0; n < rows; ++n) {
+      INFO("GeGLU token " << t << " row " << n);
+      const size_t at = size_t(t) * rows + n;
+      REQUIRE(kt::SameBits(g[t * ldy + n], GeluF16(want[at]) * want_up[at]));
+    }
+  }
+}
+
 void TestMatMul() {
   const GgmlType types[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
                             GgmlType::kQ5_1, GgmlType::kF16,  GgmlType::kBF16, GgmlType::kF32,
@@ -304,45 +341,19 @@ void TestMatMul() {
     const int cols = k_quant ? 512 : int8 ? 160 : 37;
     for (Int8Kernel kernel : int8 ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
       for (int rows : {1, 5, 13, 16}) {
-        const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3);
         // Token counts give every run length of the rows-in-lanes kernels (1..8) and tails of the
         // tokens-in-lanes ones.
         for (int T : {1, 2, 3, 4, 7, 13, 31, 33, 70}) {
-          INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " tokens "
-                                      << T);
-          const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
-          std::vector<float> want(size_t(T) * rows);
-          MatMulReference(w.m, x.data() + 1, T, want.data());
-          Input input(T, cols, kernel);
-          PrepareMatMulInput(type, x.data() + 1, &input.in);
-          Arena scratch_arena;
-          MatMulScratch aligned;
-          REQUIRE(
-              scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, cols, &aligned); }).ok());
-          const size_t ldy = rows + 3;  // a strided output, as when writing into a wider buffer
-          std::vector<float> got(size_t(T) * ldy, -1.0f);
-          MatMul(w.m, input.in, aligned, got.data(), ldy, kernel);
-          for (int t = 0; t < T; ++t) {
-            INFO("token " << t);
-            REQUIRE(kt::FirstDifference(&got[t * ldy], &want[size_t(t) * rows], rows) == -1);
-            for (size_t n = rows; n < ldy; ++n) REQUIRE(got[t * ldy + n] == -1.0f);  // untouched
-          }
-          if (rows >= 13 && (T == 1 || T == 7 || T == 70)) {  // GeGLU, a second matrix as up
-            const kt::RandomMatrix up(type, rows, cols, 99, 2);
-            std::vector<float> want_up(size_t(T) * rows);
-            MatMulReference(up.m, x.data() + 1, T, want_up.data());
-            std::vector<float> g(size_t(T) * ldy, -1.0f);
-            MatMulGeGLU(w.m, up.m, input.in, aligned, g.data(), ldy, kernel);
-            for (int t = 0; t < T; ++t) {
-              for (int n = 0; n < rows; ++n) {
-                INFO("GeGLU token " << t << " row " << n);
-                const size_t at = size_t(t) * rows + n;
-                REQUIRE(kt::SameBits(g[t * ldy + n], GeluF16(want[at]) * want_up[at]));
-              }
-            }
-          }
+          CheckMatMul(type, kernel, rows, cols, T, rows >= 13 && (T == 1 || T == 7 || T == 70));
         }
       }
+      // Inputs wide enough that the tokens are swept in several chunks (ChunkTokens), the last
+      // one short, over groups of rows with a short last one.
+      CheckMatMul(type, kernel, 2 * kGroupRows + 5,
+                  k_quant ? 4096
+                  : int8  ? 8192
+                          : 4096 + 5,
+                  70, true);
     }
   }
 }

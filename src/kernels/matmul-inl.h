@@ -97,21 +97,41 @@ inline size_t MatMulTileBytes(int cols) {
   return tile;
 }
 
-// The scratch of MatMul and MatMulGeGLU: two prepared weight tiles (gate and up) and their
-// results.
+// Rows of y finished together: a tile's results are [row][token], and scattering them straight
+// into y touches one line per token that the next tile of rows touches again only after every
+// token — which thrashes the caches when y's rows are a power of two apart (512-wide models ran
+// at half speed). A group's results are staged token-major instead and copied into y as whole
+// cache lines per token.
+inline constexpr int kGroupRows = 16;
+static_assert(kGroupRows % kTileRows == 0, "a group is whole tiles");
+
+// The scratch of MatMul and MatMulGeGLU: two prepared weight tiles (gate and up), their results,
+// and the staged results of a group of rows.
 struct MatMulScratch {
   uint8_t* tile[2];  // MatMulTileBytes each
   float* out[2];     // kTileOutputFloats each
+  float* stage;      // [padded tokens][kGroupRows]
 };
 #if GGUFEMBED_X86_INT8
 static_assert(kRowLanes * kRowLanes <= kTileOutputFloats, "rows-in-lanes results fit a tile's");
+static_assert(kGroupRows % kRowLanes == 0, "a group is whole rows-in-lanes tiles");
 #endif
 
-// Takes MatMul's scratch for rows of up to `max_cols` values from `arena` (inside a Carve plan).
-inline void CarveMatMulScratch(Arena& arena, int max_cols, MatMulScratch* s) {
+// Takes MatMul's scratch for up to `max_tokens` tokens of up to `max_cols` values from `arena`
+// (inside a Carve plan).
+inline void CarveMatMulScratch(Arena& arena, int max_tokens, int max_cols, MatMulScratch* s) {
   for (int i = 0; i < 2; ++i) {
     s->tile[i] = arena.Alloc<uint8_t>(MatMulTileBytes(max_cols));
     s->out[i] = arena.Alloc<float>(kTileOutputFloats);
+  }
+  s->stage = arena.Alloc<float>(size_t(PaddedTokens(max_tokens)) * kGroupRows);
+}
+
+// Copies the staged rows [n0g, n0g + rows) of tokens [t0, t1) into y.
+HWY_INLINE void FlushGroup(const MatMulScratch& s, int t0, int t1, int64_t n0g, int rows, float* y,
+                           size_t ldy) {
+  for (int t = t0; t < t1; ++t) {
+    std::copy_n(s.stage + size_t(t) * kGroupRows, rows, y + size_t(t) * ldy + n0g);
   }
 }
 
@@ -175,30 +195,53 @@ class TileSource {
   bool int8_;
 };
 
-// For each tile of rows of `first` and of tokens of `in`, runs `first` on it (and `second`, if
-// not null, on the same rows and tokens of its matrix) and calls
-// epilogue(n0, rows, t0, tokens, stride) with their results in s.out[0] (and s.out[1]) as
-// [row][token], `stride` floats per row.
-template <class Epilogue>
+// Tokens per sweep over a matrix's rows, a multiple of `align`: a chunk's prepared activations
+// (`token_bytes` each) stay in L2 while every tile of rows runs over them — a 2048-wide input of
+// 500 tokens would otherwise come from L3 for each tile. Weights are prepared again per chunk.
+inline int ChunkTokens(size_t token_bytes, int align) {
+  constexpr size_t kBudget = size_t{256} << 10;
+  return std::max(align, static_cast<int>(kBudget / token_bytes) / align * align);
+}
+
+// y[t·ldy + n] for every row n of `first` and token t of `in`: runs `first` on each tile of rows
+// and tokens (and `second`, if not null, on the same rows and tokens of its matrix), calls
+// finish(first_out, second_out, n) on each row's n results (in place in first_out), and writes
+// them to y through the group stage.
+template <class Finish>
 HWY_INLINE void ForEachTile(const TileSource& first, const TileSource* second, int64_t n_rows,
-                            const MatMulInput& in, const MatMulScratch& s, Epilogue&& epilogue) {
+                            const MatMulInput& in, const MatMulScratch& s, float* y, size_t ldy,
+                            Finish&& finish) {
   const int L = first.lanes(), T = in.n_tokens;
+  const int chunk = ChunkTokens(size_t(in.cols) * (first.int8() ? 1 : 4), 2 * L);
   WeightTile tiles[2];
-  for (int64_t n0 = 0; n0 < n_rows; n0 += kTileRows) {
-    const int rows = static_cast<int>(std::min<int64_t>(kTileRows, n_rows - n0));
-    first.Prepare(n0, rows, &tiles[0]);
-    if (second) second->Prepare(n0, rows, &tiles[1]);
-    for (int t0 = 0; t0 < T; t0 += 2 * L) {
-      const bool two = T - t0 > L;  // two vectors of tokens, or the last one
-      for (int i = 0; i < (second ? 2 : 1); ++i) {
-        const TileSource& source = i == 0 ? first : *second;
-        if (two) {
-          source.Run<2>(tiles[i], in, t0, s.out[i]);
-        } else {
-          source.Run<1>(tiles[i], in, t0, s.out[i]);
+  for (int c0 = 0; c0 < T; c0 += chunk) {
+    const int c1 = std::min(T, c0 + chunk);
+    for (int64_t n0g = 0; n0g < n_rows; n0g += kGroupRows) {
+      const int group = static_cast<int>(std::min<int64_t>(kGroupRows, n_rows - n0g));
+      for (int64_t n0 = n0g; n0 < n0g + group; n0 += kTileRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kTileRows, n0g + group - n0));
+        first.Prepare(n0, rows, &tiles[0]);
+        if (second) second->Prepare(n0, rows, &tiles[1]);
+        for (int t0 = c0; t0 < c1; t0 += 2 * L) {
+          const bool two = c1 - t0 > L;  // two vectors of tokens, or the last one
+          for (int i = 0; i < (second ? 2 : 1); ++i) {
+            const TileSource& source = i == 0 ? first : *second;
+            if (two) {
+              source.Run<2>(tiles[i], in, t0, s.out[i]);
+            } else {
+              source.Run<1>(tiles[i], in, t0, s.out[i]);
+            }
+          }
+          const int tokens = std::min(2 * L, c1 - t0), stride = two ? 2 * L : L;
+          for (int r = 0; r < rows; ++r) {
+            float* out = s.out[0] + r * stride;
+            finish(out, s.out[1] + r * stride, stride);
+            float* stage = s.stage + size_t(t0) * kGroupRows + (n0 - n0g) + r;
+            for (int l = 0; l < tokens; ++l) stage[size_t(l) * kGroupRows] = out[l];
+          }
         }
       }
-      epilogue(n0, rows, t0, std::min(2 * L, T - t0), two ? 2 * L : L);
+      FlushGroup(s, c0, c1, n0g, group, y, ldy);
     }
   }
 }
@@ -210,21 +253,32 @@ HWY_INLINE bool UseRowLanes(const Matrix& w, Int8Kernel kernel) {
 }
 
 // ForEachTile for the rows-in-lanes kernel: tiles of kRowLanes rows and runs of up to 8 tokens,
-// epilogue(n0, rows, t0, n) with s.out[i] holding [n][8] products of `first` (and `second`).
-template <class Epilogue>
+// whose results s.out[i] hold as [token][8 rows]; finish(first_out, second_out, 8·n) on each run.
+template <class Finish>
 HWY_INLINE void ForEachRowLanesTile(const Matrix& first, const Matrix* second,
-                                    const MatMulInput& in, const MatMulScratch& s,
-                                    Epilogue&& epilogue) {
+                                    const MatMulInput& in, const MatMulScratch& s, float* y,
+                                    size_t ldy, Finish&& finish) {
+  const int T = in.n_tokens, chunk = ChunkTokens(size_t(in.cols), 8);
   RowLanesTile tiles[2];
-  for (int64_t n0 = 0; n0 < first.rows; n0 += kRowLanes) {
-    const int rows = static_cast<int>(std::min<int64_t>(kRowLanes, first.rows - n0));
-    PrepareRowLanesTile(first, n0, rows, s.tile[0], &tiles[0]);
-    if (second) PrepareRowLanesTile(*second, n0, rows, s.tile[1], &tiles[1]);
-    for (int t0 = 0; t0 < in.n_tokens; t0 += 8) {
-      const int n = std::min(8, in.n_tokens - t0);
-      RunRowLanes(n, tiles[0], in, t0, s.out[0]);
-      if (second) RunRowLanes(n, tiles[1], in, t0, s.out[1]);
-      epilogue(n0, rows, t0, n);
+  for (int c0 = 0; c0 < T; c0 += chunk) {
+    const int c1 = std::min(T, c0 + chunk);
+    for (int64_t n0g = 0; n0g < first.rows; n0g += kGroupRows) {
+      const int group = static_cast<int>(std::min<int64_t>(kGroupRows, first.rows - n0g));
+      for (int64_t n0 = n0g; n0 < n0g + group; n0 += kRowLanes) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRowLanes, n0g + group - n0));
+        PrepareRowLanesTile(first, n0, rows, s.tile[0], &tiles[0]);
+        if (second) PrepareRowLanesTile(*second, n0, rows, s.tile[1], &tiles[1]);
+        for (int t0 = c0; t0 < c1; t0 += 8) {
+          const int n = std::min(8, c1 - t0);
+          RunRowLanes(n, tiles[0], in, t0, s.out[0]);
+          if (second) RunRowLanes(n, tiles[1], in, t0, s.out[1]);
+          finish(s.out[0], s.out[1], 8 * n);
+          for (int l = 0; l < n; ++l) {
+            std::copy_n(s.out[0] + 8 * l, rows, s.stage + size_t(t0 + l) * kGroupRows + (n0 - n0g));
+          }
+        }
+      }
+      FlushGroup(s, c0, c1, n0g, group, y, ldy);
     }
   }
 }
@@ -234,23 +288,12 @@ HWY_INLINE void ForEachRowLanesTile(const Matrix& first, const Matrix* second,
 // this target (or `kernel`).
 HWY_INLINE void MatMul(const Matrix& w, const MatMulInput& in, const MatMulScratch& s, float* y,
                        size_t ldy, Int8Kernel kernel = NativeInt8Kernel()) {
+  const auto as_is = [](float*, const float*, int) {};
 #if GGUFEMBED_X86_INT8
-  if (UseRowLanes(w, kernel)) {
-    ForEachRowLanesTile(w, nullptr, in, s, [&](int64_t n0, int rows, int t0, int n) {
-      for (int l = 0; l < n; ++l)
-        std::copy_n(s.out[0] + 8 * l, rows, y + size_t(t0 + l) * ldy + n0);
-    });
-    return;
-  }
+  if (UseRowLanes(w, kernel)) return ForEachRowLanesTile(w, nullptr, in, s, y, ldy, as_is);
 #endif
   const TileSource source(w, kernel, s.tile[0]);
-  ForEachTile(source, nullptr, w.rows, in, s,
-              [&](int64_t n0, int rows, int t0, int tokens, int stride) {
-                for (int r = 0; r < rows; ++r) {
-                  const float* out = s.out[0] + r * stride;
-                  for (int l = 0; l < tokens; ++l) y[size_t(t0 + l) * ldy + n0 + r] = out[l];
-                }
-              });
+  ForEachTile(source, nullptr, w.rows, in, s, y, ldy, as_is);
 }
 
 // g[t·ldg + n] = GeluF16(gate_n·x[t]) · (up_n·x[t]): GeGLU in the epilogue of the gate and up
@@ -262,7 +305,7 @@ HWY_INLINE void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulIn
   const int lanes = static_cast<int>(hn::Lanes(df));  // divides every kernel's vector lanes
   const float* table = GeluTable();
   // GeluF16(gate)·up over `n` results, in place in the gate's results.
-  auto geglu = [&](float* gate_out, const float* up_out, int n) {
+  const auto geglu = [&](float* gate_out, const float* up_out, int n) {
     for (int l = 0; l < n; l += lanes) {
       hn::StoreU(
           hn::Mul(GeluF16Vec(df, hn::LoadU(df, gate_out + l), table), hn::LoadU(df, up_out + l)),
@@ -271,24 +314,12 @@ HWY_INLINE void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulIn
   };
 #if GGUFEMBED_X86_INT8
   if (UseRowLanes(gate, kernel) && UseRowLanes(up, kernel)) {
-    ForEachRowLanesTile(gate, &up, in, s, [&](int64_t n0, int rows, int t0, int n) {
-      geglu(s.out[0], s.out[1], 8 * n);
-      for (int l = 0; l < n; ++l)
-        std::copy_n(s.out[0] + 8 * l, rows, g + size_t(t0 + l) * ldg + n0);
-    });
-    return;
+    return ForEachRowLanesTile(gate, &up, in, s, g, ldg, geglu);
   }
 #endif
   const TileSource gate_source(gate, kernel, s.tile[0]);
   const TileSource up_source(up, kernel, s.tile[1]);
-  ForEachTile(gate_source, &up_source, gate.rows, in, s,
-              [&](int64_t n0, int rows, int t0, int tokens, int stride) {
-                for (int r = 0; r < rows; ++r) {
-                  float* gr = s.out[0] + r * stride;
-                  geglu(gr, s.out[1] + r * stride, stride);  // then scattered to [token][row]
-                  for (int l = 0; l < tokens; ++l) g[size_t(t0 + l) * ldg + n0 + r] = gr[l];
-                }
-              });
+  ForEachTile(gate_source, &up_source, gate.rows, in, s, g, ldg, geglu);
 }
 
 }  // namespace HWY_NAMESPACE

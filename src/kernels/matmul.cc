@@ -18,7 +18,7 @@ Status MatMulRowsImpl(const Matrix& w, const float* x, int n_tokens, float* y, A
   MatMulScratch scratch;
   GGUFEMBED_RETURN_IF_ERROR(arena.Carve([&](Arena& a) {
     CarveMatMulInput(a, n_tokens, cols, LayoutOf(NativeInt8Kernel()), &in);
-    CarveMatMulScratch(a, cols, &scratch);
+    CarveMatMulScratch(a, n_tokens, cols, &scratch);
   }));
   in.n_tokens = n_tokens;
   in.cols = cols;

@@ -50,7 +50,7 @@ struct LayerSteps {
     gg = a.Alloc<float>(size_t(T) * n_ff);
     up = mixed_ffn ? a.Alloc<float>(size_t(T) * n_ff) : nullptr;
     CarveMatMulInput(a, T, widest, LayoutOf(NativeInt8Kernel()), &in);
-    CarveMatMulScratch(a, widest, &scratch);
+    CarveMatMulScratch(a, T, widest, &scratch);
   }
 
   // Prepares `src` [T × cols] into `into` for products with `weights` (quantized or rounded as
