@@ -19,7 +19,10 @@ async function load(source) {
       onProgress: ({ loaded, total }) =>
         status(`loading ${(loaded / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ""} MB`),
     });
-    const { name, dim, warnings } = embedder.info;
+    const { name, dim, warnings, prompts } = embedder.info;
+    // The model's task prompts (both EmbeddingGemma generations have the same names).
+    const menu = $("prompt");
+    menu.replaceChildren(new Option("no prompt", ""), ...prompts.map((p) => new Option(p, p)));
     status(`${name || "model"} ready (${dim} dimensions, ${((performance.now() - started) / 1000).toFixed(1)} s)` +
            (warnings.length ? ` — note: ${warnings.join("; ")}` : ""));
     $("embed").disabled = false;

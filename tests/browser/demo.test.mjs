@@ -1,5 +1,6 @@
 // The browser demo in headless Chromium (Debian's, driven by playwright-core): it loads a model
-// by URL and from a file input, embeds the default texts, and matches the native CLI.
+// (EmbeddingGemma and EmbeddingGemma 2) by URL and from a file input, embeds the default texts,
+// and matches the native CLI.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -16,16 +17,19 @@ const dir = mkdtempSync(join(tmpdir(), "ggufembed-browser-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const model = join(dir, "tiny.gguf");
 assert.equal(runCli(["synth", "--preset", "tiny", "-o", model]).status, 0);
+const model2 = join(dir, "eg2-tiny.gguf");
+assert.equal(runCli(["synth", "--arch", "gemma-embedding2", "--preset", "tiny", "-o", model2]).status, 0);
+const SERVED = { "/model.gguf": model, "/model2.gguf": model2 };
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
                 ".wasm": "application/wasm", ".gguf": "application/octet-stream" };
 
-// Serves the repository read-only, plus the test model at /model.gguf.
+// Serves the repository read-only, plus the test models at /model.gguf and /model2.gguf.
 function serve() {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    const file = path === "/model.gguf" ? model : normalize(join(root, path));
-    if (!file.startsWith(root) && file !== model || !existsSync(file)) {
+    const file = SERVED[path] ?? normalize(join(root, path));
+    if (!file.startsWith(root) && !SERVED[path] || !existsSync(file)) {
       res.writeHead(404).end("not found");
       return;
     }
@@ -78,6 +82,30 @@ test("the demo embeds in Chromium exactly like the native CLI", async () => {
   assert.equal(cells.length, 9);
   assert.equal(cells[0], 1);
   await page.screenshot({ path: join(dir, "demo.png") });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the demo embeds with an EmbeddingGemma 2 model and its task prompts like the native CLI", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/examples/browser/index.html?model=/model2.gguf`);
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes("ready"));
+  const prompts = await page.$$eval("#prompt option", (options) => options.map((o) => o.value));
+  assert.deepEqual(prompts, ["", "query", "document", "question-answering", "fact-checking",
+                             "classification", "clustering", "sentence-similarity",
+                             "code-retrieval"]);
+  await page.selectOption("#prompt", "query");
+  const vectors = await embedOnPage(page);
+  const native = runCli(["embed", "-q", "-m", model2, "-p", "query", "-f", "jsonl",
+                         ...DEFAULT_TEXTS]).stdout
+    .trim().split("\n").map((l) => JSON.parse(l).embedding);
+  assert.equal(vectors.length, 3);
+  assert.equal(vectors[0].length, 96);  // the tiny preset's n_embd_out
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(vectors[i], native[i].map(Math.fround), `text ${i} differs from native`);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });
