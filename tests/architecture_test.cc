@@ -28,9 +28,12 @@ class ToyBag final : public Model {
   ToyBag(ModelHead head, Matrix embd, std::vector<std::unique_ptr<float[]>> converted)
       : Model(std::move(head)), embd_(embd), converted_(std::move(converted)) {}
 
-  Status Forward(const int32_t* tokens, int n, ForwardWorkspace&, float* hidden,
+  Status Forward(const PassTokens& tokens, ForwardWorkspace&, float* hidden,
                  OpProfile*) const override {
-    ForwardReference(tokens, n, hidden);
+    const size_t d = static_cast<size_t>(embd_.cols);
+    tokens.ForEachText([&](int first, int length) {
+      ForwardReference(tokens.ids + first, length, hidden + first * d);
+    });
     return OkStatus();
   }
   void ForwardReference(const int32_t* tokens, int n, float* hidden) const override {

@@ -3,8 +3,10 @@
 #define GGUFEMBED_EMBEDDER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,23 @@ struct EmbedOptions {
   // Runs the plain scalar reference instead of the SIMD forward pass (the same bits, many times
   // slower): for checking results.
   bool reference = false;
+};
+
+// How a batch of texts is run (Embedder::EmbedBatch).
+struct BatchOptions {
+  // Forward passes run at once, each on its own thread with its own workspace (one inference
+  // never uses more than one thread); 0: as many as the cores this process may use.
+  int threads = 0;
+  // Texts of fewer tokens share forward passes of up to this many tokens, packed back to back;
+  // each attends only to itself, so its vector is the bits it gets alone. Longer texts run
+  // alone; 0 runs every text alone.
+  int pack_tokens = 256;
+};
+
+// One text of a batch and the options it is embedded with.
+struct BatchText {
+  std::string_view text;
+  const EmbedOptions* options;
 };
 
 // What an embedding is, apart from its values.
@@ -78,10 +97,21 @@ class Embedder {
   // without embedding anything.
   Status CheckOptions(const EmbedOptions& options) const;
 
-  // Embeds each text on its own (results never depend on the other texts). Fails on the first
-  // text that cannot be embedded, naming its index; a bad option fails before any work.
+  // Embeds each text on this thread, short ones packed into shared passes (a vector never
+  // depends on the other texts). Fails on the first text that cannot be embedded, naming its
+  // index; a bad option fails before any work.
   Result<std::vector<Embedding>> Embed(const std::vector<std::string>& texts,
                                        const EmbedOptions& options) const;
+
+  // Embeds `texts` (borrowed for the call) on up to `batch.threads` threads, packing short texts
+  // into shared passes, and calls on_result(i, status, embedding) once per text, in input order,
+  // as soon as text i and all before it are done: the calls never overlap, and come from this or
+  // a worker thread. A text that cannot be embedded (bad options, invalid UTF-8, too long
+  // without truncation, a non-finite vector) gets its error and the others go on; `embedding` is
+  // then empty. Fails (before any work) only on bad batch options.
+  Status EmbedBatch(std::span<const BatchText> texts, const BatchOptions& batch,
+                    const std::function<void(size_t index, const Status& status,
+                                             const Embedding& embedding)>& on_result) const;
 
   // Embeds one text into `out`, which has room for `capacity` floats (rows × dim are written;
   // pooling none needs a row per token), and describes the result in `info`. Once this embedder
@@ -111,11 +141,18 @@ class Embedder {
   struct Workspace;
   struct Call;
   explicit Embedder(std::unique_ptr<Impl> impl);
+  struct Pending;
   Result<Call> Prepare(const EmbedOptions& options, Workspace& ws) const;
+  Status Tokenize(std::string_view text, const Call& call, Workspace& ws,
+                  EmbeddingInfo* info) const;
   Status Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* info,
              OpProfile* profile) const;
+  Status RunPack(std::span<Pending* const> pack, Workspace& ws) const;
   std::unique_ptr<Impl> impl_;
 };
+
+// The cores this process may run on (its CPU affinity); 1 in WebAssembly without threads.
+int AvailableCores();
 
 // The SIMD target forward passes run on, as runtime dispatch picks it on this CPU: "AVX3_DL"
 // (AVX-512 with VNNI), "AVX3", "AVX2", "SCALAR", or "WASM" (SIMD128) in WebAssembly.

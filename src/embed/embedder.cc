@@ -3,7 +3,13 @@
 #include "ggufembed/embedder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
+#include <thread>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include "embed/embedder_access.h"
 #include "embed/head.h"
@@ -19,7 +25,8 @@ struct Embedder::Workspace {
   std::string prefix;  // the call's task prompt
   std::string text;    // prompt + text
   TokenizerScratch tokenizer;
-  std::vector<int32_t> tokens;
+  std::vector<int32_t> tokens;  // of one text, or of a pack of texts back to back
+  std::vector<int> lengths;     // of the texts of a pack
   ForwardWorkspace forward;
   std::vector<float> hidden;  // [T × n_embd]
   HeadWorkspace head;
@@ -143,25 +150,25 @@ Status Embedder::CheckOptions(const EmbedOptions& options) const {
 
 Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
                                                const EmbedOptions& options) const {
-  std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
-  Result<Call> call = Prepare(options, *ws);
-  Status status = call.status();
+  GGUFEMBED_RETURN_IF_ERROR(CheckOptions(options));
+  std::vector<BatchText> batch;
+  batch.reserve(texts.size());
+  for (const std::string& text : texts) batch.push_back({text, &options});
   std::vector<Embedding> out;
-  if (status.ok()) out.reserve(texts.size());
-  for (size_t i = 0; i < texts.size() && status.ok(); ++i) {
-    Embedding e;
-    status = Run(texts[i], *call, *ws, &e, nullptr);
-    if (!status.ok()) {
-      if (texts.size() > 1) {
-        status = Status(status.code(), StrFormat("text %zu: %s", i, status.message().c_str()));
-      }
-      break;
-    }
-    e.values.assign(ws->result.begin(), ws->result.begin() + size_t(e.rows) * e.dim);
-    out.push_back(std::move(e));
-  }
-  impl_->ReleaseWorkspace(std::move(ws));
-  GGUFEMBED_RETURN_IF_ERROR(status);
+  out.reserve(texts.size());
+  Status first_error;
+  GGUFEMBED_RETURN_IF_ERROR(EmbedBatch(
+      batch, BatchOptions{.threads = 1}, [&](size_t i, const Status& status, const Embedding& e) {
+        if (!first_error.ok()) return;
+        if (!status.ok()) {
+          first_error =
+              texts.size() == 1
+                  ? status
+                  : Status(status.code(), StrFormat("text %zu: %s", i, status.message().c_str()));
+        }
+        out.push_back(e);
+      }));
+  GGUFEMBED_RETURN_IF_ERROR(first_error);
   return out;
 }
 
@@ -185,10 +192,9 @@ Status Embedder::EmbedInto(std::string_view text, const EmbedOptions& options, f
   return status;
 }
 
-Status Embedder::Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* e,
-                     OpProfile* profile) const {
-  const Model& model = *impl_->model;
-  const ModelHead& head = model.head();
+Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws,
+                          EmbeddingInfo* e) const {
+  const ModelHead& head = impl_->model->head();
   const Tokenizer& tokenizer = impl_->tokenizer;
   ws.text.assign(call.prefix);
   ws.text.append(text);
@@ -196,6 +202,7 @@ Status Embedder::Run(std::string_view text, const Call& call, Workspace& ws, Emb
   GGUFEMBED_RETURN_IF_ERROR(
       tokenizer.EncodeInto(ws.text, true, call.parse_special, ws.tokenizer, &tokens));
   e->n_input_tokens = static_cast<int>(tokens.size());
+  e->truncated = false;
   if (e->n_input_tokens > head.n_ctx) {
     if (!call.truncate) {
       return Error(StatusCode::kInputTooLong,
@@ -218,16 +225,194 @@ Status Embedder::Run(std::string_view text, const Call& call, Workspace& ws, Emb
   }
   e->rows = PooledRows(call.head.pooling, T);
   e->dim = call.head.dim;
+  return OkStatus();
+}
 
+Status Embedder::Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* e,
+                     OpProfile* profile) const {
+  const Model& model = *impl_->model;
+  const ModelHead& head = model.head();
+  GGUFEMBED_RETURN_IF_ERROR(Tokenize(text, call, ws, e));
+  const int T = e->n_tokens;
   ws.hidden.resize(std::max(ws.hidden.size(), size_t(T) * head.n_embd));  // [T × n_embd]
   if (call.head.reference) {
-    model.ForwardReference(tokens.data(), T, ws.hidden.data());
+    model.ForwardReference(ws.tokens.data(), T, ws.hidden.data());
   } else {
+    const int lengths[] = {T};
     GGUFEMBED_RETURN_IF_ERROR(
-        model.Forward(tokens.data(), T, ws.forward, ws.hidden.data(), profile));
+        model.Forward({ws.tokens.data(), lengths, T}, ws.forward, ws.hidden.data(), profile));
   }
   ws.result.resize(std::max(ws.result.size(), size_t(e->rows) * e->dim));
   return RunHead(head, ws.hidden.data(), T, call.head, ws.head, ws.result.data(), profile);
+}
+
+// One text of a batch between its steps: its options resolved, its tokens, then its result.
+struct Embedder::Pending {
+  Status status;
+  Call call;
+  std::vector<int32_t> tokens;
+  Embedding result;
+  bool done = false;
+};
+
+// The texts of `pack`, tokenized and not failed, in one forward pass (each alone on the
+// reference); then each one's head.
+Status Embedder::RunPack(std::span<Pending* const> pack, Workspace& ws) const {
+  const Model& model = *impl_->model;
+  const ModelHead& head = model.head();
+  ws.tokens.clear();
+  ws.lengths.clear();
+  for (const Pending* p : pack) {
+    ws.tokens.insert(ws.tokens.end(), p->tokens.begin(), p->tokens.end());
+    ws.lengths.push_back(p->result.n_tokens);
+  }
+  const int T = static_cast<int>(ws.tokens.size());
+  ws.hidden.resize(std::max(ws.hidden.size(), size_t(T) * head.n_embd));  // [T × n_embd]
+  if (pack.front()->call.head.reference) {
+    GGUFEMBED_DCHECK(pack.size() == 1);
+    model.ForwardReference(ws.tokens.data(), T, ws.hidden.data());
+  } else {
+    GGUFEMBED_RETURN_IF_ERROR(
+        model.Forward({ws.tokens.data(), ws.lengths, T}, ws.forward, ws.hidden.data(), nullptr));
+  }
+  int first = 0;
+  for (Pending* p : pack) {
+    Embedding& e = p->result;
+    e.values.resize(size_t(e.rows) * e.dim);
+    p->status = RunHead(head, ws.hidden.data() + size_t(first) * head.n_embd, e.n_tokens,
+                        p->call.head, ws.head, e.values.data(), nullptr);
+    first += e.n_tokens;
+  }
+  return OkStatus();
+}
+
+namespace {
+
+// Runs fn(worker, i) for i in [0, count) on up to `threads` threads (the calling one included),
+// each worker taking the next i in turn. Fewer threads if the system has no more to give.
+template <class Fn>
+void ParallelFor(int threads, size_t count, Fn&& fn) {
+  std::atomic<size_t> next{0};
+  auto work = [&](int worker) {
+    for (size_t i; (i = next.fetch_add(1)) < count;) fn(worker, i);
+  };
+  std::vector<std::thread> pool;
+#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
+  const int extra = static_cast<int>(std::min<size_t>(size_t(threads), count)) - 1;
+  for (int w = 1; w <= extra; ++w) {
+    try {
+      pool.emplace_back(work, w);
+    } catch (const std::system_error&) {
+      break;  // no more threads: the ones started (and this one) do the work
+    }
+  }
+#endif
+  work(0);
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace
+
+int AvailableCores() {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  return 1;
+#else
+#if defined(__linux__)
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+#endif
+}
+
+Status Embedder::EmbedBatch(
+    std::span<const BatchText> texts, const BatchOptions& batch,
+    const std::function<void(size_t, const Status&, const Embedding&)>& on_result) const {
+  if (batch.threads < 0 || batch.threads > 4096) {
+    return Error(StatusCode::kInvalidArgument, "threads %d is not 0 (all cores) to 4096",
+                 batch.threads);
+  }
+  if (batch.pack_tokens < 0) {
+    return Error(StatusCode::kInvalidArgument, "pack_tokens %d is negative", batch.pack_tokens);
+  }
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].options == nullptr) {
+      return Error(StatusCode::kInvalidArgument, "text %zu has no options", i);
+    }
+  }
+  const int threads = batch.threads > 0 ? batch.threads : AvailableCores();
+  std::vector<Pending> pending(texts.size());
+  std::vector<std::unique_ptr<Workspace>> workspaces(static_cast<size_t>(threads));
+  auto workspace = [&](int worker) -> Workspace& {
+    std::unique_ptr<Workspace>& ws = workspaces[static_cast<size_t>(worker)];
+    if (!ws) ws = impl_->AcquireWorkspace();
+    return *ws;
+  };
+
+  // Results go out in input order, by whichever thread completes the next one; `done` flags are
+  // written and read under the lock.
+  std::mutex emit_mutex;
+  size_t next_to_emit = 0;
+  auto finish = [&](std::span<Pending* const> finished, const Status& status) {
+    std::lock_guard<std::mutex> lock(emit_mutex);
+    for (Pending* p : finished) {
+      if (!status.ok()) p->status = status;
+      p->done = true;
+    }
+    for (; next_to_emit < pending.size() && pending[next_to_emit].done; ++next_to_emit) {
+      Pending& p = pending[next_to_emit];
+      on_result(next_to_emit, p.status, p.status.ok() ? p.result : Embedding{});
+      p = Pending{};  // frees its memory
+      p.done = true;
+    }
+  };
+
+  // 1. Options and tokens, text by text.
+  ParallelFor(threads, texts.size(), [&](int worker, size_t i) {
+    Workspace& ws = workspace(worker);
+    Pending& p = pending[i];
+    Result<Call> call = Prepare(*texts[i].options, ws);
+    p.status = call.status();
+    if (p.status.ok()) {
+      p.call = *call;
+      p.call.prefix = {};  // the workspace's, gone with the next text; tokens hold it now
+      p.status = Tokenize(texts[i].text, *call, ws, &p.result);
+    }
+    if (p.status.ok()) {
+      p.tokens.assign(ws.tokens.begin(), ws.tokens.end());
+    }
+  });
+  std::vector<Pending*> failed;
+  for (Pending& p : pending) {
+    if (!p.status.ok()) failed.push_back(&p);
+  }
+  finish(failed, OkStatus());
+
+  // 2. Passes: consecutive texts (keeping results flowing in order) up to the token budget;
+  // long texts, and the reference path, alone.
+  std::vector<std::vector<Pending*>> packs;
+  int pack_tokens = 0;
+  for (Pending& p : pending) {
+    if (p.done || !p.status.ok()) continue;  // failed (and perhaps already emitted)
+    const int n = p.result.n_tokens;
+    const bool alone = p.call.head.reference || n >= batch.pack_tokens;
+    if (alone || packs.empty() || pack_tokens + n > batch.pack_tokens ||
+        packs.back().front()->call.head.reference) {
+      packs.emplace_back();
+      pack_tokens = 0;
+    }
+    packs.back().push_back(&p);
+    pack_tokens += n;
+  }
+
+  // 3. The passes, several at once.
+  ParallelFor(threads, packs.size(), [&](int worker, size_t k) {
+    finish(packs[k], RunPack(packs[k], workspace(worker)));
+  });
+  for (std::unique_ptr<Workspace>& ws : workspaces) {
+    if (ws) impl_->ReleaseWorkspace(std::move(ws));
+  }
+  return OkStatus();
 }
 
 }  // namespace ggufembed

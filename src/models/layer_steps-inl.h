@@ -9,6 +9,8 @@
 #include "ggufembed/types.h"
 #include "kernels/gelu.h"
 #include "kernels/matrix.h"
+#include "kernels/rope_tables.h"
+#include "models/model.h"
 #include "util/arena.h"
 #include "util/profile.h"
 
@@ -21,6 +23,7 @@
 #endif
 
 #include "hwy/highway.h"
+#include "kernels/attention-inl.h"
 #include "kernels/matmul-inl.h"
 #include "kernels/norm_rope-inl.h"
 
@@ -29,17 +32,18 @@ namespace ggufembed {
 namespace HWY_NAMESPACE {
 
 struct LayerSteps {
-  int T;               // tokens
-  int d;               // n_embd
-  float eps;           // RMS norm epsilon
-  OpProfile* profile;  // may be null
-  float* x;            // [T × n_embd] residual stream
-  float* h;            // [T × n_embd] normed sub-block input
-  float* o;            // [T × n_embd] sub-block output
-  float* gg;           // [T × n_ff] GELU(gate) · up
-  float* up;           // [T × n_ff] up, only when gate and up differ in type (no fused GeGLU)
-  MatMulInput in;      // a product's prepared input, tokens padded
-  MatMulScratch scratch;
+  const PassTokens& pass;  // the texts of the pass
+  int T;                   // tokens (pass.n_tokens)
+  int d;                   // n_embd
+  float eps;               // RMS norm epsilon
+  OpProfile* profile;      // may be null
+  float* x = nullptr;      // [T × n_embd] residual stream
+  float* h = nullptr;      // [T × n_embd] normed sub-block input
+  float* o = nullptr;      // [T × n_embd] sub-block output
+  float* gg = nullptr;     // [T × n_ff] GELU(gate) · up
+  float* up = nullptr;     // [T × n_ff] up, only when gate and up differ in type (no fused GeGLU)
+  MatMulInput in{};        // a product's prepared input, tokens padded
+  MatMulScratch scratch{};
 
   // Takes the buffers for T tokens from `a` (inside a Carve plan); `widest` is the widest input
   // of any product, `mixed_ffn` whether some layer's gate and up differ in type.
@@ -74,6 +78,27 @@ struct LayerSteps {
   void Norm(const float* src, const float* weight, int rows, int n, float* dst) {
     ProfileScope p(profile, Op::kNormRope);
     RmsNormRows(src, weight, rows, n, n, eps, dst);
+  }
+  // RoPE on `x` [T × n_heads·head_dim], each text from position 0.
+  void Rope(float* x, int n_heads, int head_dim, int n_rot, const RopeTables::Table& rope) {
+    ProfileScope p(profile, Op::kNormRope);
+    const size_t row = size_t(n_heads) * head_dim;
+    pass.ForEachText([&](int first, int length) {
+      RopeRows(x + first * row, length, n_heads, head_dim, n_rot, rope.cos, rope.sin);
+    });
+  }
+  // out [T × n_head·head_dim_v]: attention text by text, each text seeing only itself (within
+  // `half_window` tokens, or all of it when negative).
+  void Attend(const float* q, const float* k, const float* v, int n_head, int n_head_kv,
+              int head_dim, int head_dim_v, int half_window, const AttentionScratch& scratch,
+              float* out) {
+    ProfileScope p(profile, Op::kAttention);
+    const size_t q_row = size_t(n_head) * head_dim, k_row = size_t(n_head_kv) * head_dim;
+    const size_t v_row = size_t(n_head_kv) * head_dim_v, o_row = size_t(n_head) * head_dim_v;
+    pass.ForEachText([&](int first, int length) {
+      Attention(q + first * q_row, k + first * k_row, v + first * v_row, length, n_head, n_head_kv,
+                head_dim, head_dim_v, half_window, scratch, out + first * o_row);
+    });
   }
   // The sub-block output `o` normed with `norm` and added to the residual stream.
   void PostNormResidual(const float* norm) {

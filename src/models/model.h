@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,26 @@ struct ModelHead {
   std::vector<std::string> warnings;  // suspicious but loadable settings, said once at load
 };
 
+// The tokens of one forward pass: one text, or several packed back to back. Text i is the next
+// lengths[i] tokens, at positions 0..lengths[i]-1, and attends only to itself, so its hidden
+// states are the bits it gets in a pass of its own: every other step works row by row (the
+// activations are quantized per token), and attention and RoPE run text by text.
+struct PassTokens {
+  const int32_t* ids;
+  std::span<const int> lengths;  // each at least 1
+  int n_tokens;                  // their sum
+
+  // Calls fn(first, length) for each text, in order.
+  template <class Fn>
+  void ForEachText(Fn&& fn) const {
+    int first = 0;
+    for (const int length : lengths) {
+      fn(first, length);
+      first += length;
+    }
+  }
+};
+
 // The memory one forward pass at a time works in, kept between calls: after a pass of some
 // length, passes up to that length allocate nothing.
 struct ForwardWorkspace {
@@ -49,14 +70,14 @@ class Model {
 
   const ModelHead& head() const { return head_; }
 
-  // Runs the network on `n_tokens` (1..n_ctx) valid token ids at positions 0..n_tokens-1 and
-  // writes the final hidden states, [n_tokens × n_embd], to `hidden`, on the SIMD target chosen
-  // for this call. With `profile`, the time of each operation is added to it.
-  virtual Status Forward(const int32_t* tokens, int n_tokens, ForwardWorkspace& workspace,
-                         float* hidden, OpProfile* profile) const = 0;
+  // Runs the network on the valid token ids of `tokens` (texts of 1..n_ctx tokens) and writes
+  // the final hidden states, [n_tokens × n_embd], to `hidden`, on the SIMD target chosen for
+  // this call. With `profile`, the time of each operation is added to it.
+  virtual Status Forward(const PassTokens& tokens, ForwardWorkspace& workspace, float* hidden,
+                         OpProfile* profile) const = 0;
 
-  // The same on the plain scalar reference: the oracle Forward is tested against, bit for bit.
-  // Allocates on every call.
+  // The same for one text of `n_tokens` on the plain scalar reference: the oracle Forward is
+  // tested against, bit for bit. Allocates on every call.
   virtual void ForwardReference(const int32_t* tokens, int n_tokens, float* hidden) const = 0;
 
   // Multiply-adds of Forward over `n_tokens` tokens (matrix products and attention), for GMAC/s.

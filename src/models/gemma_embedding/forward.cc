@@ -31,11 +31,11 @@ struct Pass {
   const Config& c;
   const Weights& w;
   LayerSteps s;
-  float* q;    // [T × n_head·head_dim] queries
-  float* k;    // [T × n_head_kv·head_dim] keys
-  float* v;    // [T × n_head_kv·head_dim_v] values
-  float* att;  // [T × n_head·head_dim_v] attention output, heads concatenated
-  AttentionScratch attention;
+  float* q = nullptr;    // [T × n_head·head_dim] queries
+  float* k = nullptr;    // [T × n_head_kv·head_dim] keys
+  float* v = nullptr;    // [T × n_head_kv·head_dim_v] values
+  float* att = nullptr;  // [T × n_head·head_dim_v] attention output, heads concatenated
+  AttentionScratch attention{};
 
   void Carve(Arena& a) {
     const int T = s.T, q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
@@ -67,26 +67,24 @@ void AttentionBlock(Pass& p, const LayerWeights& l, const RopeTables::Table& rop
   s.Product(l.attn_v, p.v);
   s.Norm(p.q, l.attn_q_norm, T * c.n_head, c.head_dim, p.q);
   s.Norm(p.k, l.attn_k_norm, T * c.n_head_kv, c.head_dim, p.k);
+  s.Rope(p.q, c.n_head, c.head_dim, c.n_rot, rope);
+  s.Rope(p.k, c.n_head_kv, c.head_dim, c.n_rot, rope);
   {
     ProfileScope scope(s.profile, Op::kNormRope);
-    RopeRows(p.q, T, c.n_head, c.head_dim, c.n_rot, rope.cos, rope.sin);
-    RopeRows(p.k, T, c.n_head_kv, c.head_dim, c.n_rot, rope.cos, rope.sin);
     const float q_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     ScaleInPlace(p.q, q_scale, size_t(T) * c.n_head * c.head_dim);
   }
-  {
-    ProfileScope scope(s.profile, Op::kAttention);
-    Attention(p.q, p.k, p.v, T, c.n_head, c.n_head_kv, c.head_dim, c.head_dim_v, half_window,
-              p.attention, p.att);
-  }
+  s.Attend(p.q, p.k, p.v, c.n_head, c.n_head_kv, c.head_dim, c.head_dim_v, half_window, p.attention,
+           p.att);
   s.Prepare(l.attn_output, p.att, c.n_head * c.head_dim_v);
   s.Product(l.attn_output, s.o);
   s.PostNormResidual(l.post_attention_norm);
 }
 
-Status ForwardImpl(const Config& c, const Weights& w, const int32_t* tokens, int T,
+Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
                    ForwardWorkspace& ws, float* hidden, OpProfile* profile) {
-  Pass p{c, w, LayerSteps{T, c.n_embd, c.rms_eps, profile}};
+  const int T = tokens.n_tokens;
+  Pass p{c, w, LayerSteps{tokens, T, c.n_embd, c.rms_eps, profile}};
   GGUFEMBED_RETURN_IF_ERROR(ws.arena.Carve([&](Arena& a) { p.Carve(a); }));
   LayerSteps& s = p.s;
   const int d = c.n_embd;
@@ -98,7 +96,8 @@ Status ForwardImpl(const Config& c, const Weights& w, const int32_t* tokens, int
     // Token embeddings, scaled by sqrt(n_embd).
     for (int t = 0; t < T; ++t) {
       GGUFEMBED_DCHECK_OK(  // the type was checked at load
-          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), s.x + size_t(t) * d, d));
+          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens.ids[t]), s.x + size_t(t) * d,
+                        d));
     }
     ScaleInPlace(s.x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
   }
@@ -122,10 +121,9 @@ namespace ggufembed::gemma_embedding {
 
 HWY_EXPORT(ForwardImpl);
 
-Status Forward(const Config& config, const Weights& weights, const int32_t* tokens, int n_tokens,
+Status Forward(const Config& config, const Weights& weights, const PassTokens& tokens,
                ForwardWorkspace& workspace, float* hidden, OpProfile* profile) {
-  return HWY_DYNAMIC_DISPATCH(ForwardImpl)(config, weights, tokens, n_tokens, workspace, hidden,
-                                           profile);
+  return HWY_DYNAMIC_DISPATCH(ForwardImpl)(config, weights, tokens, workspace, hidden, profile);
 }
 
 }  // namespace ggufembed::gemma_embedding

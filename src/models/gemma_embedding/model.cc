@@ -13,10 +13,9 @@ class GemmaEmbedding final : public Model {
   GemmaEmbedding(ModelHead head, Config config, Weights weights)
       : Model(std::move(head)), config_(std::move(config)), weights_(std::move(weights)) {}
 
-  Status Forward(const int32_t* tokens, int n_tokens, ForwardWorkspace& workspace, float* hidden,
+  Status Forward(const PassTokens& tokens, ForwardWorkspace& workspace, float* hidden,
                  OpProfile* profile) const override {
-    return gemma_embedding::Forward(config_, weights_, tokens, n_tokens, workspace, hidden,
-                                    profile);
+    return gemma_embedding::Forward(config_, weights_, tokens, workspace, hidden, profile);
   }
 
   void ForwardReference(const int32_t* tokens, int n_tokens, float* hidden) const override {

@@ -14,12 +14,12 @@ namespace ggufembed::gemma_embedding {
 // general.architecture = "gemma-embedding".
 extern const Architecture kArchitecture;
 
-// The final-normed hidden states [n_tokens × n_embd] of tokens at positions 0..n_tokens-1, on
+// The final-normed hidden states [n_tokens × n_embd] of the texts of `tokens` (Model::Forward), on
 // the SIMD target chosen for this call.
-Status Forward(const Config& config, const Weights& weights, const int32_t* tokens, int n_tokens,
+Status Forward(const Config& config, const Weights& weights, const PassTokens& tokens,
                ForwardWorkspace& workspace, float* hidden, OpProfile* profile);
 
-// The same in plain scalar code (allocates on every call).
+// The same for one text of n_tokens in plain scalar code (allocates on every call).
 void ForwardReference(const Config& config, const Weights& weights, const int32_t* tokens,
                       int n_tokens, float* hidden);
 

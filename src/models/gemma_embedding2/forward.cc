@@ -31,15 +31,15 @@ struct Pass {
   const Config& c;
   const Weights& w;
   LayerSteps s;
-  float* x0;          // [T × n_embd] scaled token embeddings (for the per-layer inputs)
-  float* q;           // [T × n_head·hd] queries
-  float* k;           // [T × n_head_kv·hd] keys
-  float* v;           // [T × n_head_kv·hd_v] values
-  float* att;         // [T × n_head·hd_v] attention output, heads concatenated
-  float* p;           // [T × n_embd_per_layer] this layer's per-layer input
-  float* gate;        // [T × n_embd_per_layer] GELU(inp_gate · x) · p
-  MatMulInput in_x0;  // x0 prepared once for every layer's rows of per_layer_model_proj
-  AttentionScratch attention;
+  float* x0 = nullptr;    // [T × n_embd] scaled token embeddings (for the per-layer inputs)
+  float* q = nullptr;     // [T × n_head·hd] queries
+  float* k = nullptr;     // [T × n_head_kv·hd] keys
+  float* v = nullptr;     // [T × n_head_kv·hd_v] values
+  float* att = nullptr;   // [T × n_head·hd_v] attention output, heads concatenated
+  float* p = nullptr;     // [T × n_embd_per_layer] this layer's per-layer input
+  float* gate = nullptr;  // [T × n_embd_per_layer] GELU(inp_gate · x) · p
+  MatMulInput in_x0{};    // x0 prepared once for every layer's rows of per_layer_model_proj
+  AttentionScratch attention{};
 
   void Carve(Arena& a) {
     const int T = s.T, d = c.n_embd, pl = c.n_embd_per_layer;
@@ -76,16 +76,10 @@ void AttentionBlock(Pass& p, const LayerWeights& l, const LayerShape& shape,
   s.Norm(p.q, l.attn_q_norm, T * c.n_head, shape.head_dim, p.q);
   s.Norm(p.k, l.attn_k_norm, T * shape.n_head_kv, shape.head_dim, p.k);
   s.Norm(p.v, nullptr, T * shape.n_head_kv, shape.head_dim_v, p.v);
-  {
-    ProfileScope scope(s.profile, Op::kNormRope);
-    RopeRows(p.q, T, c.n_head, shape.head_dim, shape.n_rot, rope.cos, rope.sin);
-    RopeRows(p.k, T, shape.n_head_kv, shape.head_dim, shape.n_rot, rope.cos, rope.sin);
-  }
-  {
-    ProfileScope scope(s.profile, Op::kAttention);
-    Attention(p.q, p.k, p.v, T, c.n_head, shape.n_head_kv, shape.head_dim, shape.head_dim_v,
-              shape.sliding ? c.n_swa / 2 : -1, p.attention, p.att);
-  }
+  s.Rope(p.q, c.n_head, shape.head_dim, shape.n_rot, rope);
+  s.Rope(p.k, shape.n_head_kv, shape.head_dim, shape.n_rot, rope);
+  s.Attend(p.q, p.k, p.v, c.n_head, shape.n_head_kv, shape.head_dim, shape.head_dim_v,
+           shape.sliding ? c.n_swa / 2 : -1, p.attention, p.att);
   s.Prepare(l.attn_output, p.att, c.n_head * shape.head_dim_v);
   s.Product(l.attn_output, s.o);
   s.PostNormResidual(l.post_attention_norm);
@@ -118,9 +112,10 @@ void PerLayerBlock(Pass& p, const LayerWeights& l, int il) {
   ScaleInPlace(s.x, l.output_scale, size_t(T) * c.n_embd);
 }
 
-Status ForwardImpl(const Config& c, const Weights& w, const int32_t* tokens, int T,
+Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
                    ForwardWorkspace& ws, float* hidden, OpProfile* profile) {
-  Pass p{c, w, LayerSteps{T, c.n_embd, c.rms_eps, profile}};
+  const int T = tokens.n_tokens;
+  Pass p{c, w, LayerSteps{tokens, T, c.n_embd, c.rms_eps, profile}};
   GGUFEMBED_RETURN_IF_ERROR(ws.arena.Carve([&](Arena& a) { p.Carve(a); }));
   LayerSteps& s = p.s;
   const int d = c.n_embd;
@@ -129,7 +124,8 @@ Status ForwardImpl(const Config& c, const Weights& w, const int32_t* tokens, int
     // Token embeddings, scaled by sqrt(n_embd); a copy feeds the per-layer inputs.
     for (int t = 0; t < T; ++t) {
       GGUFEMBED_DCHECK_OK(  // the type was checked at load
-          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens[t]), s.x + size_t(t) * d, d));
+          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens.ids[t]), s.x + size_t(t) * d,
+                        d));
     }
     ScaleInPlace(s.x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
     std::copy_n(s.x, size_t(T) * d, p.x0);
@@ -162,10 +158,9 @@ namespace ggufembed::gemma_embedding2 {
 
 HWY_EXPORT(ForwardImpl);
 
-Status Forward(const Config& config, const Weights& weights, const int32_t* tokens, int n_tokens,
+Status Forward(const Config& config, const Weights& weights, const PassTokens& tokens,
                ForwardWorkspace& workspace, float* hidden, OpProfile* profile) {
-  return HWY_DYNAMIC_DISPATCH(ForwardImpl)(config, weights, tokens, n_tokens, workspace, hidden,
-                                           profile);
+  return HWY_DYNAMIC_DISPATCH(ForwardImpl)(config, weights, tokens, workspace, hidden, profile);
 }
 
 }  // namespace ggufembed::gemma_embedding2

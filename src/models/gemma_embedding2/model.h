@@ -15,11 +15,11 @@ namespace ggufembed::gemma_embedding2 {
 extern const Architecture kArchitecture;
 
 // The per-token embeddings [n_tokens × n_embd_out] (final norm and `output` projection applied)
-// of tokens at positions 0..n_tokens-1, on the SIMD target chosen for this call.
-Status Forward(const Config& config, const Weights& weights, const int32_t* tokens, int n_tokens,
+// of the texts of `tokens` (Model::Forward), on the SIMD target chosen for this call.
+Status Forward(const Config& config, const Weights& weights, const PassTokens& tokens,
                ForwardWorkspace& workspace, float* hidden, OpProfile* profile);
 
-// The same in plain scalar code (allocates on every call).
+// The same for one text of n_tokens in plain scalar code (allocates on every call).
 void ForwardReference(const Config& config, const Weights& weights, const int32_t* tokens,
                       int n_tokens, float* hidden);
 

@@ -1,0 +1,156 @@
+// EmbedBatch: packed passes and threads give every text the bits it gets alone (both
+// architectures, every SIMD target, mixed per-text options); results come once each, in input
+// order, with errors in their place; bad batch options are refused.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ggufembed/embedder.h"
+#include "model_util.h"
+
+namespace ggufembed {
+namespace {
+
+struct Outcome {
+  Status status;
+  Embedding embedding;
+};
+
+// Every callback of one EmbedBatch call, checked to come once per text in input order.
+std::vector<Outcome> RunBatch(const Embedder& e, const std::vector<std::string>& texts,
+                              const std::vector<EmbedOptions>& options, BatchOptions batch) {
+  std::vector<BatchText> items;
+  for (size_t i = 0; i < texts.size(); ++i) items.push_back({texts[i], &options[i]});
+  std::vector<Outcome> out;
+  const Status s =
+      e.EmbedBatch(items, batch, [&](size_t i, const Status& status, const Embedding& emb) {
+        REQUIRE(i == out.size());
+        out.push_back({status, emb});
+      });
+  REQUIRE(s.ok());
+  REQUIRE(out.size() == texts.size());
+  return out;
+}
+
+bool SameBits(const Embedding& a, const Embedding& b) {
+  return a.rows == b.rows && a.dim == b.dim && a.n_tokens == b.n_tokens &&
+         a.values.size() == b.values.size() &&
+         std::memcmp(a.values.data(), b.values.data(), a.values.size() * sizeof(float)) == 0;
+}
+
+// Texts of 1 to ~150 tokens (past every tiny model's sliding window), some with special tokens.
+std::vector<std::string> MixedTexts() {
+  std::vector<std::string> texts = {"a", "The cat sleeps on the sofa.", "<eos> in the middle <bos>",
+                                    "Ünïcödé and 漢字 and emoji 🙂", ""};
+  std::string prose;
+  for (int i = 0; i < 40; ++i) {
+    prose += "word" + std::to_string(i * 7 % 13) + (i % 5 == 4 ? ". " : " ");
+    if (i % 6 == 5) texts.push_back(prose);
+  }
+  for (int i = 0; i < 8; ++i) texts.push_back("short text number " + std::to_string(i));
+  return texts;
+}
+
+TEST_CASE("packed passes and threads give every text the bits it gets alone", "[batch]") {
+  const std::vector<std::string> models = {
+      testing::SynthModelPath("tiny", GgmlType::kQ8_0),
+      testing::SynthModelPath("tiny", GgmlType::kF16),
+      testing::SynthModelPath("tiny", GgmlType::kQ8_0, true, "gemma-embedding2"),
+  };
+  const std::vector<std::string> texts = MixedTexts();
+  // Per-text options that change the head, not the pass: prompts, Matryoshka, pooling.
+  std::vector<EmbedOptions> options(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (i % 3 == 1) options[i].prompt = "query";
+    if (i % 4 == 2) options[i].dim = 32;
+    if (i % 5 == 3) options[i].pooling = Pooling::kNone;
+    if (i % 7 == 4) options[i].pooling = Pooling::kLast;
+  }
+#if defined(__EMSCRIPTEN__)
+  const std::vector<std::string> targets = {"best"};
+#else
+  const std::vector<std::string> targets = {"best", "avx512vnni", "avx512", "avx2", "scalar"};
+#endif
+  for (const std::string& path : models) {
+    Result<std::unique_ptr<Embedder>> e = Embedder::Load(path);
+    REQUIRE(e.ok());
+    for (const std::string& target : targets) {
+      const Status set = SetSimdTarget(target);
+      if (set.code() == StatusCode::kUnsupported) continue;
+      REQUIRE(set.ok());
+      const std::vector<Outcome> alone = RunBatch(**e, texts, options, {1, 0});
+      for (const BatchOptions batch : {BatchOptions{1, 64}, BatchOptions{1, 4096},
+                                       BatchOptions{3, 48}, BatchOptions{0, 256}}) {
+        const std::vector<Outcome> got = RunBatch(**e, texts, options, batch);
+        for (size_t i = 0; i < texts.size(); ++i) {
+          INFO(path << " target " << target << " threads " << batch.threads << " pack "
+                    << batch.pack_tokens << " text " << i);
+          REQUIRE(alone[i].status.ok());
+          REQUIRE(got[i].status.ok());
+          REQUIRE(SameBits(got[i].embedding, alone[i].embedding));
+        }
+      }
+    }
+    REQUIRE(SetSimdTarget("best").ok());
+    // And alone is what the plain single-text call gives.
+    Result<std::vector<Embedding>> single = (*e)->Embed({texts[7]}, options[7]);
+    REQUIRE(single.ok());
+    REQUIRE(SameBits(single->front(), RunBatch(**e, texts, options, {1, 0})[7].embedding));
+  }
+}
+
+TEST_CASE("a batch reports each text's error in its place and embeds the rest", "[batch]") {
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny"));
+  REQUIRE(e.ok());
+  const int n_ctx = (*e)->info().context_length;
+  std::string too_long;
+  for (int i = 0; i < n_ctx; ++i) too_long += "x ";
+  std::vector<std::string> texts = {
+      "fine", std::string("bad \xC3 utf-8"), too_long, "also fine", "fine again", too_long};
+  std::vector<EmbedOptions> options(texts.size());
+  options[3].dim = 100000;  // larger than the model's output
+  options[5].truncate = true;
+  for (int threads : {1, 4}) {
+    const std::vector<Outcome> got = RunBatch(**e, texts, options, {threads, 64});
+    CHECK(got[0].status.ok());
+    CHECK(got[1].status.code() == StatusCode::kInvalidArgument);
+    CHECK(got[1].status.message().find("UTF-8") != std::string::npos);
+    CHECK(got[2].status.code() == StatusCode::kInputTooLong);
+    CHECK(got[3].status.code() == StatusCode::kInvalidArgument);
+    CHECK(got[3].status.message().find("dim 100000") != std::string::npos);
+    CHECK(got[4].status.ok());
+    CHECK(got[5].status.ok());
+    CHECK(got[5].embedding.truncated);
+    CHECK(got[5].embedding.n_tokens == n_ctx);
+    CHECK(got[1].embedding.values.empty());
+    Result<std::vector<Embedding>> fine = (*e)->Embed({texts[4]}, options[4]);
+    REQUIRE(fine.ok());
+    CHECK(SameBits(got[4].embedding, fine->front()));
+  }
+  // The plain call stops at the first failure and names the text.
+  Result<std::vector<Embedding>> r = (*e)->Embed(texts, EmbedOptions{});
+  REQUIRE(!r.ok());
+  CHECK(r.status().message().rfind("text 1: ", 0) == 0);
+}
+
+TEST_CASE("bad batch options are refused before any work", "[batch]") {
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny"));
+  REQUIRE(e.ok());
+  const EmbedOptions options;
+  const std::vector<BatchText> texts = {{"a", &options}, {"b", nullptr}};
+  int calls = 0;
+  auto count = [&](size_t, const Status&, const Embedding&) { ++calls; };
+  CHECK((*e)->EmbedBatch(texts, {-1, 64}, count).code() == StatusCode::kInvalidArgument);
+  CHECK((*e)->EmbedBatch(texts, {1, -5}, count).code() == StatusCode::kInvalidArgument);
+  const Status no_options = (*e)->EmbedBatch(texts, {1, 64}, count);
+  CHECK(no_options.code() == StatusCode::kInvalidArgument);
+  CHECK(no_options.message() == "text 1 has no options");
+  CHECK(calls == 0);
+  CHECK((*e)->EmbedBatch({}, {}, count).ok());
+  CHECK(calls == 0);
+  CHECK(AvailableCores() >= 1);
+}
+
+}  // namespace
+}  // namespace ggufembed
