@@ -1,23 +1,29 @@
-// `ggufembed embed`: texts (arguments, or one per line on stdin) to vectors in several formats.
+// `ggufembed embed`: texts (arguments, lines, or JSONL records with ids) to vectors in several
+// formats, streamed in input order from a pool of threads.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "args.h"
 #include "commands.h"
 #include "ggufembed/embedder.h"
+#include "records.h"
 #include "text/prompts.h"
 #include "util/json.h"
 
 namespace ggufembed {
 namespace {
 
-enum class Format { kJson, kJsonPlus, kJsonl, kRaw, kSimilarity };
+enum class Format { kJson, kJsonPlus, kJsonl, kRaw, kSimilarity, kF32, kNpy };
 
 Result<Format> ParseFormat(const std::string& s) {
   if (s == "json") return Format::kJson;
@@ -25,9 +31,18 @@ Result<Format> ParseFormat(const std::string& s) {
   if (s == "jsonl") return Format::kJsonl;
   if (s == "raw") return Format::kRaw;
   if (s == "similarity") return Format::kSimilarity;
+  if (s == "f32") return Format::kF32;
+  if (s == "npy") return Format::kNpy;
   return Error(StatusCode::kInvalidArgument,
-               "--format '%s' is not one of json, json+, jsonl, raw, similarity", s.c_str());
+               "--format '%s' is not one of json, json+, jsonl, raw, similarity, f32, npy",
+               s.c_str());
 }
+
+// Formats that print every result together at the end.
+bool Collects(Format f) {
+  return f == Format::kJson || f == Format::kJsonPlus || f == Format::kSimilarity;
+}
+bool Binary(Format f) { return f == Format::kF32 || f == Format::kNpy; }
 
 // Cosine similarity of two vectors (normalized or not).
 float Cosine(const float* a, const float* b, int n) {
@@ -49,10 +64,14 @@ void AppendVector(std::string& out, const float* v, int n) {
   out += ']';
 }
 
-// {"index":i,"tokens":n,"truncated":b,"embedding":[...]}; pooling none: one array per token.
-std::string ResultJson(size_t index, const Embedding& e) {
-  std::string out = StrFormat("{\"index\":%zu,\"tokens\":%d,\"truncated\":%s", index, e.n_tokens,
-                              e.truncated ? "true" : "false");
+// {"<key>":<value>,"tokens":n,"truncated":b,"embedding":[...]}: key "index" (text input) or
+// "id" (JSONL input, the record's id as JSON); pooling none: one array per token.
+std::string ResultJson(std::string_view key, std::string_view value_json, const Embedding& e) {
+  std::string out = "{";
+  AppendJsonString(out, key);
+  out += ':';
+  out += value_json;
+  out += StrFormat(",\"tokens\":%d,\"truncated\":%s", e.n_tokens, e.truncated ? "true" : "false");
   if (e.truncated) out += StrFormat(",\"input_tokens\":%d", e.n_input_tokens);
   out += ",\"embedding\":";
   if (e.rows == 1) {
@@ -67,28 +86,34 @@ std::string ResultJson(size_t index, const Embedding& e) {
   }
   return out + "}";
 }
+std::string ResultJson(size_t index, const Embedding& e) {
+  return ResultJson("index", std::to_string(index), e);
+}
 
-// A one-line progress bar on stderr, redrawn at most ten times a second.
+// A one-line progress report on stderr, redrawn at most ten times a second: records, records/s,
+// and the ETA when the input's size is known.
 class Progress {
  public:
-  Progress(size_t total, bool enabled) : total_(total), enabled_(enabled) {}
-  void Update(size_t done) {
+  Progress(bool enabled, uint64_t input_bytes) : enabled_(enabled), input_bytes_(input_bytes) {}
+  void Update(size_t done, uint64_t bytes_read, bool last = false) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
-    if (done < total_ && now - last_ < std::chrono::milliseconds(100)) return;
+    if (!last && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     const double seconds = std::chrono::duration<double>(now - start_).count();
-    const int width = 30, filled = static_cast<int>(width * done / total_);
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu texts, %.1f texts/s ",
-                 std::string(static_cast<size_t>(filled), '#').c_str(),
-                 std::string(static_cast<size_t>(width - filled), '.').c_str(), done, total_,
-                 seconds > 0 ? done / seconds : 0.0);
-    if (done == total_) std::fputc('\n', stderr);
+    const double rate = seconds > 0 ? done / seconds : 0.0;
+    std::string eta;
+    if (input_bytes_ > 0 && bytes_read > 0 && !last) {
+      const double left = seconds * (double(input_bytes_) / double(bytes_read) - 1.0);
+      eta = StrFormat(", ETA %.0f s", std::max(0.0, left));
+    }
+    std::fprintf(stderr, "\r%zu records, %.1f records/s%s   ", done, rate, eta.c_str());
+    if (last) std::fputc('\n', stderr);
   }
 
  private:
-  size_t total_;
   bool enabled_;
+  uint64_t input_bytes_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
@@ -156,20 +181,11 @@ std::string StreamedResult(Format format, size_t index, const Embedding& e) {
   return lines;
 }
 
-// The lines of `in`, without their line ends (CRLF files included).
-std::vector<std::string> ReadLines(std::istream& in) {
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(std::move(line));
-  }
-  return lines;
-}
-
 // The command line of `embed`.
 struct EmbedFlags {
   std::string model, prompt, title, prompt_text, format = "json", pooling;
-  int64_t dim = 0;
+  std::string input_format = "text", input, output, ids, on_error = "fail";
+  int64_t dim = 0, threads = 0, pack_tokens = 256;
   bool no_normalize = false, truncate = false, no_parse_special = false, quiet = false;
   bool reference = false;
   std::vector<std::string> texts;
@@ -188,11 +204,29 @@ void DeclareFlags(ArgParser& args, EmbedFlags* f) {
               "mean, cls, last or none (default: the file's)");
   args.Flag("no-parse-special", nullptr, &f->no_parse_special,
             "treat special-token text like <eos> as plain text");
+  args.Option("input-format", nullptr, &f->input_format, "F",
+              "text (default: one text per line) or jsonl ({\"id\":…,\"text\":…} per line, "
+              "optional \"title\" and \"prompt\")");
+  args.Option("input", "i", &f->input, "FILE", "read texts or records from FILE (default: stdin)");
+  args.Option("output", "o", &f->output, "FILE", "write to FILE (default: stdout)");
   args.Option("format", "f", &f->format, "F",
-              "json (default), json+ (with a cosine-similarity matrix), jsonl, raw, similarity");
+              "json (default; jsonl for jsonl input), json+ (with a cosine-similarity matrix), "
+              "jsonl, raw, similarity, f32 (little-endian float32 rows), npy");
+  args.Option("ids", nullptr, &f->ids, "FILE",
+              "with f32/npy: write each record's id, row, tokens (or error) to FILE as JSONL");
+  args.Option("on-error", nullptr, &f->on_error, "MODE",
+              "fail (default: stop at the first text that cannot be embedded) or record (write "
+              "its error in its place and go on)");
+  args.Option("threads", "t", &f->threads, "N",
+              "passes run at once, one per thread (default: the cores this process may use)", 0,
+              4096);
+  args.Option("pack-tokens", nullptr, &f->pack_tokens, "N",
+              "texts shorter than N tokens share passes of up to N tokens (default 256; 0: "
+              "every text alone); the vectors are the same bits",
+              0, 1 << 20);
   args.Flag("reference", nullptr, &f->reference,
             "run the scalar reference forward pass (the same vectors, many times slower)");
-  args.Flag("quiet", "q", &f->quiet, "do not print notes about the model");
+  args.Flag("quiet", "q", &f->quiet, "do not print notes about the model or progress");
   args.Positionals(&f->texts, "TEXT");
 }
 
@@ -212,6 +246,73 @@ Result<EmbedOptions> ToOptions(const EmbedFlags& f) {
   return options;
 }
 
+// Where results go: stdout or a file, plus the ids file of the binary formats.
+class Output {
+ public:
+  Status Open(const EmbedFlags& f, Format format) {
+    if (!f.output.empty()) {
+      file_ = std::fopen(f.output.c_str(), "wb");
+      if (file_ == nullptr) {
+        return Error(StatusCode::kIoError, "cannot write %s: %s", f.output.c_str(),
+                     std::strerror(errno));
+      }
+      out_ = file_;
+    }
+    if (!f.ids.empty()) {
+      ids_ = std::fopen(f.ids.c_str(), "wb");
+      if (ids_ == nullptr) {
+        return Error(StatusCode::kIoError, "cannot write %s: %s", f.ids.c_str(),
+                     std::strerror(errno));
+      }
+    }
+    if (format == Format::kNpy) {
+      // The header is rewritten with the row count at the end; padded to a fixed size so it can.
+      WriteNpyHeader(0, 0);
+    }
+    return OkStatus();
+  }
+  ~Output() {
+    if (file_ != nullptr) std::fclose(file_);
+    if (ids_ != nullptr) std::fclose(ids_);
+  }
+  void Write(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), out_); }
+  void WriteIds(std::string_view line) {
+    if (ids_ != nullptr) std::fwrite(line.data(), 1, line.size(), ids_);
+  }
+  void Flush() {
+    std::fflush(out_);
+    if (ids_ != nullptr) std::fflush(ids_);
+  }
+  // NumPy's .npy v1.0 header for float32 rows of `dim` values, little-endian, C order.
+  void WriteNpyHeader(size_t rows, int dim) {
+    std::string dict =
+        StrFormat("{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", rows, dim);
+    constexpr size_t kHeader = 128;  // magic, version, length, dict, padding, newline
+    dict.resize(kHeader - 10 - 1, ' ');
+    dict += '\n';
+    std::string header("\x93NUMPY\x01\x00", 8);
+    header += static_cast<char>((kHeader - 10) & 0xFF);
+    header += static_cast<char>((kHeader - 10) >> 8);
+    std::fseek(out_, 0, SEEK_SET);
+    Write(header + dict);
+    std::fseek(out_, 0, SEEK_END);
+  }
+
+ private:
+  std::FILE* out_ = stdout;
+  std::FILE* file_ = nullptr;
+  std::FILE* ids_ = nullptr;
+};
+
+// One input text: where it came from, what to call it in the output, and how to embed it.
+struct Item {
+  std::string where;    // "line 3", "text 2": for messages
+  std::string id_json;  // the output's "id" (JSONL input) — empty for text input
+  std::string text;
+  EmbedOptions options;
+  Status error;  // a record that could not even be read
+};
+
 }  // namespace
 
 int RunEmbed(int argc, char** argv) {
@@ -220,68 +321,215 @@ int RunEmbed(int argc, char** argv) {
   for (const std::string& n : PromptNames()) prompts += (prompts.empty() ? "" : ", ") + n;
   ArgParser args(
       "embed -m MODEL.gguf [options] [TEXT ...]",
-      "Embeds each TEXT, or each line of standard input when no TEXT is given. Vectors are\n"
-      "pooled as the file says (mean for EmbeddingGemma), projected by the dense layers when\n"
-      "present, cut to --dim and L2-normalized. Texts that spell special tokens (<eos>) get\n"
-      "those tokens. Task prompts: " +
+      "Embeds each TEXT, or each line of the input (stdin, or -i FILE) when no TEXT is given;\n"
+      "with --input-format jsonl each line is a record {\"id\": …, \"text\": …} and each output\n"
+      "line {\"id\": …, \"embedding\": […], \"tokens\": …, \"truncated\": …}, in input order,\n"
+      "written as soon as its turn comes. Vectors are pooled as the file says (mean for\n"
+      "EmbeddingGemma), projected by the dense layers when present, cut to --dim and\n"
+      "L2-normalized. Texts that spell special tokens (<eos>) get those tokens. Task prompts: " +
           prompts + ".");
   DeclareFlags(args, &flags);
   if (const int exit = args.ParseOrExit(argc, argv, "embed"); exit >= 0) return exit;
-  if (flags.model.empty()) {
-    return ReportError("embed", Status(StatusCode::kInvalidArgument, "missing -m MODEL.gguf"));
+  auto usage = [&](const std::string& message) {
+    ReportError("embed", Status(StatusCode::kInvalidArgument, message));
+    return kExitUsage;
+  };
+  if (flags.model.empty()) return usage("missing -m MODEL.gguf");
+  const bool jsonl_input = flags.input_format == "jsonl";
+  if (!jsonl_input && flags.input_format != "text") {
+    return usage("--input-format '" + flags.input_format + "' is not text or jsonl");
   }
+  if (flags.on_error != "fail" && flags.on_error != "record") {
+    return usage("--on-error '" + flags.on_error + "' is not fail or record");
+  }
+  const bool record_errors = flags.on_error == "record";
+  if (jsonl_input && !flags.texts.empty()) return usage("--input-format jsonl reads no TEXT");
+  if (!flags.input.empty() && !flags.texts.empty()) return usage("give -i FILE or TEXT, not both");
+  bool format_given = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    format_given |= a == "-f" || a == "--format" || a.rfind("--format=", 0) == 0;
+  }
+  if (jsonl_input && !format_given) flags.format = "jsonl";
   Result<Format> format = ParseFormat(flags.format);
-  if (!format.ok()) return ReportError("embed", format.status());
+  if (!format.ok()) return usage(format.status().message());
+  if (*format == Format::kNpy && flags.output.empty()) {
+    return usage("--format npy needs -o FILE (its header is rewritten at the end)");
+  }
+  if (!flags.ids.empty() && !Binary(*format)) return usage("--ids goes with --format f32 or npy");
+  if (Binary(*format) && record_errors && flags.ids.empty()) {
+    return usage("--on-error record with --format f32/npy needs --ids FILE for the errors");
+  }
+  if (Binary(*format) && flags.pooling == "none") {
+    return usage("--format f32/npy write one vector per text: not with --pooling none");
+  }
+  if (record_errors && Collects(*format)) {
+    return usage("--on-error record needs a streamed format (jsonl, raw, f32, npy)");
+  }
   Result<EmbedOptions> parsed = ToOptions(flags);
-  if (!parsed.ok()) return ReportError("embed", parsed.status());
+  if (!parsed.ok()) return usage(parsed.status().message());
   const EmbedOptions& options = *parsed;
-  const std::string& model = flags.model;
-  std::vector<std::string>& texts = flags.texts;
-  const bool from_stdin = texts.empty();
-  if (from_stdin) {
-    texts = ReadLines(std::cin);
-    if (texts.empty()) {
-      return ReportError("embed", Status(StatusCode::kInvalidArgument,
-                                         "no TEXT arguments and nothing on standard input"));
+
+  int in_fd = STDIN_FILENO;
+  uint64_t input_bytes = 0;
+  if (!flags.input.empty()) {
+    in_fd = open(flags.input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in_fd < 0) {
+      ReportError("embed", Error(StatusCode::kIoError, "cannot read %s: %s", flags.input.c_str(),
+                                 std::strerror(errno)));
+      return kExitFailure;
     }
   }
+  struct stat st;
+  if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode))
+    input_bytes = static_cast<uint64_t>(st.st_size);
 
-  Result<std::unique_ptr<Embedder>> embedder = Embedder::Load(model);
-  if (!embedder.ok()) return ReportError("embed", embedder.status());
+  Result<std::unique_ptr<Embedder>> loaded = Embedder::Load(flags.model);
+  if (!loaded.ok()) return ReportError("embed", loaded.status());
+  const Embedder& embedder = **loaded;
   if (!flags.quiet) {
-    for (const std::string& w : (*embedder)->warnings()) {
+    for (const std::string& w : embedder.warnings()) {
       std::fprintf(stderr, "ggufembed embed: note: %s\n", w.c_str());
     }
   }
   // Check the options once, before any output.
-  if (Status check = (*embedder)->CheckOptions(options); !check.ok()) {
+  if (Status check = embedder.CheckOptions(options); !check.ok()) {
     return ReportError("embed", check);
   }
+  Output output;
+  if (Status s = output.Open(flags, *format); !s.ok()) return ReportError("embed", s);
 
-  Progress progress(texts.size(), texts.size() > 1 && isatty(STDERR_FILENO));
-  std::vector<Embedding> results;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    Result<std::vector<Embedding>> r = (*embedder)->Embed({texts[i]}, options);
-    if (!r.ok()) {
-      const std::string where =
-          from_stdin ? StrFormat("line %zu", i + 1) : StrFormat("text %zu", i + 1);
-      // A text that cannot be embedded is a failure of the work, not of the command line.
-      ReportError("embed", Status(r.status().code(), where + ": " + r.status().message()));
-      return kExitFailure;
-    }
-    Embedding& e = r->front();
-    if (*format == Format::kJsonl || *format == Format::kRaw) {
-      const std::string out = StreamedResult(*format, i, e);
-      std::fwrite(out.data(), 1, out.size(), stdout);
+  const BatchOptions batch{static_cast<int>(flags.threads), static_cast<int>(flags.pack_tokens)};
+  Progress progress(!flags.quiet && isatty(STDERR_FILENO) && flags.texts.size() != 1, input_bytes);
+  LineReader reader(in_fd);
+  std::vector<std::string> texts_seen;  // for the similarity table's labels
+  std::vector<Embedding> collected;
+  size_t done = 0, rows = 0;
+  int dim = 0;
+  Status failure;  // --on-error fail: the first error; nothing after it is written
+
+  // One text's result, in input order.
+  auto emit = [&](const Item& item, const Status& status, const Embedding& e) {
+    if (!failure.ok()) return;
+    ++done;
+    if (!status.ok()) {
+      if (!record_errors) {
+        failure = Status(status.code(),
+                         item.where + (item.id_json.empty() ? "" : " (id " + item.id_json + ")") +
+                             ": " + status.message());
+        return;
+      }
+      std::string line = "{\"" + std::string(jsonl_input ? "id" : "index") +
+                         "\":" + (jsonl_input ? item.id_json : std::to_string(done - 1)) +
+                         ",\"error\":{\"code\":";
+      AppendJsonString(line, StatusCodeName(status.code()));
+      line += ",\"message\":";
+      AppendJsonString(line, item.where + ": " + status.message());
+      line += "}}\n";
+      (Binary(*format) ? output.WriteIds(line) : output.Write(line));
+    } else if (Collects(*format)) {
+      collected.push_back(e);
+    } else if (Binary(*format)) {
+      dim = e.dim;
+      output.Write(std::string_view(reinterpret_cast<const char*>(e.values.data()),
+                                    e.values.size() * sizeof(float)));
+      std::string line = "{\"id\":" + (jsonl_input ? item.id_json : std::to_string(done - 1)) +
+                         StrFormat(",\"row\":%zu,\"tokens\":%d,\"truncated\":%s}\n", rows,
+                                   e.n_tokens, e.truncated ? "true" : "false");
+      output.WriteIds(line);
+      ++rows;
+    } else if (jsonl_input && *format == Format::kJsonl) {
+      output.Write(ResultJson("id", item.id_json, e) + "\n");
     } else {
-      results.push_back(std::move(e));
+      output.Write(StreamedResult(*format, done - 1, e));
     }
-    progress.Update(i + 1);
-  }
-  if (*format == Format::kJsonl || *format == Format::kRaw) return 0;
+    output.Flush();
+    progress.Update(done, reader.bytes_read());
+  };
 
-  const std::string out = Summary(*format, model, texts, results, options.normalize);
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  // Reads and embeds chunk by chunk: threads work on one chunk while its results stream out.
+  std::vector<Item> items;
+  std::vector<std::string> lines;
+  std::vector<uint64_t> numbers;
+  bool first_chunk = true;
+  size_t total_texts = 0;
+  while (failure.ok()) {
+    items.clear();
+    if (!flags.texts.empty()) {
+      if (!first_chunk) break;
+      for (size_t i = 0; i < flags.texts.size(); ++i) {
+        items.push_back({StrFormat("text %zu", i + 1), "", std::move(flags.texts[i]), options, {}});
+      }
+    } else {
+      lines.clear();
+      numbers.clear();
+      Result<bool> more = reader.NextChunk(1024, size_t{4} << 20, lines, numbers);
+      if (!more.ok()) return ReportError("embed", more.status());
+      if (!*more) break;
+      for (size_t i = 0; i < lines.size(); ++i) {
+        // A blank line between JSONL records is not a record (a trailing newline, say).
+        if (jsonl_input && lines[i].find_first_not_of(" \t") == std::string::npos) continue;
+        Item item{StrFormat("line %llu", static_cast<unsigned long long>(numbers[i])),
+                  "",
+                  std::move(lines[i]),
+                  options,
+                  {}};
+        if (jsonl_input) {
+          JsonlRecord record;
+          item.error = ParseJsonlRecord(item.text, &record);
+          item.id_json = record.id_json;
+          item.text = std::move(record.text);
+          if (!record.prompt.empty()) item.options.prompt = record.prompt;
+          if (!record.title.empty()) item.options.title = record.title;
+          if (!record.prompt.empty() || !record.title.empty()) item.options.prompt_text.clear();
+        }
+        items.push_back(std::move(item));
+      }
+    }
+    first_chunk = false;
+    total_texts += items.size();
+    if (Collects(*format)) {
+      for (const Item& item : items) texts_seen.push_back(item.text);
+    }
+    // Records that could not be read take their turn like the others.
+    std::vector<BatchText> batch_texts;
+    std::vector<size_t> of_item;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].error.ok()) {
+        batch_texts.push_back({items[i].text, &items[i].options});
+        of_item.push_back(i);
+      }
+    }
+    size_t next_item = 0;
+    auto flush_unread = [&](size_t up_to) {
+      for (; next_item < up_to; ++next_item) {
+        if (!items[next_item].error.ok()) emit(items[next_item], items[next_item].error, {});
+      }
+    };
+    Status s = embedder.EmbedBatch(batch_texts, batch,
+                                   [&](size_t k, const Status& status, const Embedding& e) {
+                                     flush_unread(of_item[k]);
+                                     emit(items[of_item[k]], status, e);
+                                     next_item = of_item[k] + 1;
+                                   });
+    if (!s.ok()) return ReportError("embed", s);
+    flush_unread(items.size());
+  }
+  progress.Update(done, reader.bytes_read(), true);
+  if (!failure.ok()) {
+    // A text that cannot be embedded is a failure of the work, not of the command line.
+    ReportError("embed", failure);
+    return kExitFailure;
+  }
+  if (total_texts == 0 && !jsonl_input) {  // an empty JSONL corpus is an empty result
+    return usage("no TEXT arguments and nothing on the input");
+  }
+  if (*format == Format::kNpy) output.WriteNpyHeader(rows, dim);
+  if (Collects(*format)) {
+    const std::string out = Summary(*format, flags.model, texts_seen, collected, options.normalize);
+    output.Write(out);
+  }
+  output.Flush();
   return 0;
 }
 

@@ -594,4 +594,43 @@ Result<JsonValue> ParseJson(std::string_view text) {
   return json_internal::Parser(text).ParseDocument();
 }
 
+void AppendJsonValue(std::string& out, const JsonValue& v) {
+  switch (v.kind()) {
+    case JsonValue::Kind::kNull:
+      out += "null";
+      return;
+    case JsonValue::Kind::kBool:
+      out += v.AsBool() ? "true" : "false";
+      return;
+    case JsonValue::Kind::kNumber:
+      if (const std::optional<int64_t> i = v.AsInt64()) {
+        out += std::to_string(*i);
+      } else {
+        AppendJsonDouble(out, v.AsDouble());
+      }
+      return;
+    case JsonValue::Kind::kString:
+      AppendJsonString(out, v.AsString());
+      return;
+    case JsonValue::Kind::kArray:
+      out += '[';
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        AppendJsonValue(out, v[i]);
+      }
+      out += ']';
+      return;
+    case JsonValue::Kind::kObject:
+      out += '{';
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        AppendJsonString(out, v.KeyAt(i));
+        out += ':';
+        AppendJsonValue(out, v.ValueAt(i));
+      }
+      out += '}';
+      return;
+  }
+}
+
 }  // namespace ggufembed

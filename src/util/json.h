@@ -98,6 +98,10 @@ class JsonValue {
   uint32_t node_ = 0;
 };
 
+// Appends `v` as compact JSON: strings as AppendJsonString writes them, integer literals that fit
+// in int64 exactly, other numbers as AppendJsonDouble does (so 1.50 comes back as 1.5).
+void AppendJsonValue(std::string& out, const JsonValue& v);
+
 // Parses one whole JSON text (RFC 8259): a value with optional whitespace around it, in UTF-8
 // without a byte order mark, shorter than 4 GiB. Strings are decoded to UTF-8 (\uXXXX escapes
 // included; surrogate pairs combine, a lone surrogate is an error) and the input must be valid

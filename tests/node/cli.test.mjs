@@ -190,7 +190,7 @@ test("embed reads one text per line from stdin and streams JSONL", () => {
   assert.equal(lines[2].tokens, 2);
   const none = runCli(["embed", "-m", tiny], { input: "" });
   assert.equal(none.status, 2);
-  assert.equal(none.stderr, "ggufembed embed: no TEXT arguments and nothing on standard input\n");
+  assert.equal(none.stderr, "ggufembed embed: no TEXT arguments and nothing on the input\n");
 });
 
 test("embed formats: raw, json+ and the similarity table agree", () => {
@@ -252,7 +252,7 @@ test("embed errors name the text, the limit and the option", () => {
     [["embed", "-m", tiny, "--pooling", "max", "x"],
      /^ggufembed embed: pooling 'max' is not one of mean, cls, last, none\n$/],
     [["embed", "-m", tiny, "-f", "xml", "x"],
-     /^ggufembed embed: --format 'xml' is not one of json, json\+, jsonl, raw, similarity\n$/],
+     /^ggufembed embed: --format 'xml' is not one of json, json\+, jsonl, raw, similarity, f32, npy\n$/],
   ];
   for (const [args, pattern] of cases) {
     r = runCli(args);
