@@ -10,7 +10,8 @@ native_only=0
 [[ ${1:-} == --native ]] && native_only=1
 
 APT_PACKAGES=(g++ cmake ninja-build libhwy-dev catch2)
-((native_only)) || APT_PACKAGES+=(emscripten chromium)
+# python3-distributed: the Dask example and its test (examples/dask/).
+((native_only)) || APT_PACKAGES+=(emscripten chromium python3-distributed)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
