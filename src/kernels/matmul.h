@@ -22,11 +22,13 @@ inline constexpr int kTileTokens = 2 * kMaxTokenLanes;
 inline constexpr size_t kTileOutputFloats = size_t(kTileRows) * kTileTokens;
 
 // Tokens are padded to a whole tile, so kernels whose vector lanes are tokens never read past
-// the prepared activations.
+// the prepared activations — and then by half a tile more, so that the distance between rows of
+// the transposed layouts (P tokens) is an odd multiple of 64 bytes: with P a power of two (512
+// tokens), the rows a tile reads map to a few cache sets and evict each other.
 inline constexpr int kTokenPadding = kTileTokens;
 
 inline int PaddedTokens(int n_tokens) {
-  return (n_tokens + kTokenPadding - 1) / kTokenPadding * kTokenPadding;
+  return (n_tokens + kTokenPadding - 1) / kTokenPadding * kTokenPadding + kTokenPadding / 2;
 }
 
 // How int8 activations are laid out: transposed, so that a kernel with tokens in its vector lanes

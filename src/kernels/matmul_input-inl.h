@@ -74,24 +74,31 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
   if (T < P) {  // padding tokens are zeros
     std::memset(in->q, 0, size_t(in->cols) * P * (in->layout == Int8Layout::kI16Pairs ? 2 : 1));
   }
+  // Tokens in runs of 16, block by block: the layouts keep a block's tokens side by side (P
+  // apart from the next block), so each run writes whole cache lines instead of one 4-byte
+  // piece per line at a stride of P — which thrashed the caches for inputs of hundreds of tokens.
+  constexpr int kRun = 16;
   HWY_ALIGN int8_t q[32];
-  for (int t = 0; t < T; ++t) {
+  for (int t0 = 0; t0 < T; t0 += kRun) {
+    const int t1 = std::min(T, t0 + kRun);
     for (int b = 0; b < nb; ++b) {
-      int sum;
-      const float d = QuantizeBlock(x + size_t(t) * in->cols + 32 * b, q, &sum);
-      const size_t at = size_t(b) * P + t;
-      in->d[at] = d;
-      in->s[at] = F16ToF32(F32ToF16(d * static_cast<float>(sum)));
-      in->bias[at] = -128 * sum;
-      if (in->layout == Int8Layout::kS8Quads) {
-        uint8_t* base = static_cast<uint8_t*>(in->q) + (size_t(b) * 8 * P + t) * 4;
-        for (int g = 0; g < 8; ++g) std::memcpy(base + size_t(g) * P * 4, q + 4 * g, 4);
-      } else {
-        int16_t* base = static_cast<int16_t*>(in->q) + I16PairsIndex(b, t, 0, P);
-        const size_t L = Int8Lanes();
-        for (int p = 0; p < 16; ++p) {
-          base[p * L * 2] = q[2 * p];
-          base[p * L * 2 + 1] = q[2 * p + 1];
+      for (int t = t0; t < t1; ++t) {
+        int sum;
+        const float d = QuantizeBlock(x + size_t(t) * in->cols + 32 * b, q, &sum);
+        const size_t at = size_t(b) * P + t;
+        in->d[at] = d;
+        in->s[at] = F16ToF32(F32ToF16(d * static_cast<float>(sum)));
+        in->bias[at] = -128 * sum;
+        if (in->layout == Int8Layout::kS8Quads) {
+          uint8_t* base = static_cast<uint8_t*>(in->q) + (size_t(b) * 8 * P + t) * 4;
+          for (int g = 0; g < 8; ++g) std::memcpy(base + size_t(g) * P * 4, q + 4 * g, 4);
+        } else {
+          int16_t* base = static_cast<int16_t*>(in->q) + I16PairsIndex(b, t, 0, P);
+          const size_t L = Int8Lanes();
+          for (int p = 0; p < 16; ++p) {
+            base[p * L * 2] = q[2 * p];
+            base[p * L * 2 + 1] = q[2 * p + 1];
+          }
         }
       }
     }
@@ -110,8 +117,11 @@ HWY_INLINE void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulI
   }
   const int T = in->n_tokens, P = in->padded_tokens, cols = in->cols;
   std::memset(in->xt, 0, sizeof(float) * size_t(cols) * P);
-  for (int t = 0; t < T; ++t) {
-    for (int i = 0; i < cols; ++i) in->xt[size_t(i) * P + t] = x[size_t(t) * cols + i];
+  for (int t0 = 0; t0 < T; t0 += 16) {  // runs of tokens, for whole cache lines (see above)
+    const int t1 = std::min(T, t0 + 16);
+    for (int i = 0; i < cols; ++i) {
+      for (int t = t0; t < t1; ++t) in->xt[size_t(i) * P + t] = x[size_t(t) * cols + i];
+    }
   }
   if (in->type == GgmlType::kF16) {
     const hn::ScalableTag<float> df;
