@@ -5,7 +5,8 @@
 //   ours, 1 thread, packed; ours, N threads, packed          (ggufembed embed --input-format jsonl)
 //   llama.cpp (node-llama-cpp 3.22.1), 1 and N threads       (its embedding context, one text
 //                                                             per decode: it has no batch call)
-//   ours wasm (Node), 1 thread, packed                        (the npm package's embedBatch)
+//   ours wasm (Node), 1 and N threads, packed                 (the npm package's embedBatch:
+//                                                             its single and threads builds)
 // plus the short sentences alone, unpacked against packed at several token budgets.
 //
 //   node bench/corpus.mjs [--model M.gguf] [--texts 2000] [--threads N] [--skip llama.cpp,wasm]
@@ -136,12 +137,14 @@ if (!skip.has("llama.cpp")) {
 }
 
 if (!skip.has("wasm")) {
-  const embedder = await loadEmbedder(opts.model, { quiet: true });
-  const t0 = performance.now();
-  const results = await embedder.embedBatch(corpus.map((t) => t.text));
-  record("corpus: ours wasm (Node), 1 thread, packed", corpus, (performance.now() - t0) / 1000,
-         results.reduce((s, r) => s + r.tokens, 0));
-  embedder.dispose();
+  for (const threads of [1, N]) {  // the single-threaded build, then the threads build
+    const embedder = await loadEmbedder(opts.model, { quiet: true, threads });
+    const t0 = performance.now();
+    const results = await embedder.embedBatch(corpus.map((t) => t.text));
+    record(`corpus: ours wasm (Node), ${threads} thread${threads > 1 ? "s" : ""}, packed`, corpus,
+           (performance.now() - t0) / 1000, results.reduce((s, r) => s + r.tokens, 0));
+    embedder.dispose();
+  }
 }
 
 const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" })

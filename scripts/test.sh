@@ -24,6 +24,11 @@ phase "native tests" ctest --test-dir build -j "$jobs" --output-on-failure
 phase "sanitizer build" bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON >/dev/null && cmake --build build-asan"
 phase "sanitizer tests" ctest --test-dir build-asan -j "$jobs" --output-on-failure
 
+# The npm package's threads build (js/dist/threads), which the wasm tests use in Node: the
+# library only, every object compiled with -pthread.
+phase "wasm threads build" bash -c "emcmake cmake -S . -B build-wasm-threads -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_WASM_THREADS=ON -DGGUFEMBED_BUILD_TESTS=OFF >/dev/null \
+  && cmake --build build-wasm-threads"
 # CMAKE_CROSSCOMPILING_EMULATOR: emcmake's default adds a flag Node 20 rejects.
 phase "wasm build" bash -c "emcmake cmake -S . -B build-wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CROSSCOMPILING_EMULATOR=$(command -v node) -DGGUFEMBED_NATIVE_CLI=$root/build/ggufembed >/dev/null \

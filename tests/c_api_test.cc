@@ -88,6 +88,25 @@ TEST_CASE("C API errors set the last error and return NULL or -1", "[c_api]") {
   CHECK(ggufembed_embed(model, bad, nullptr, 1, nullptr) == nullptr);
   CHECK(std::string(ggufembed_last_error_message()) == "text is not valid UTF-8 at byte 0 (0xFF)");
   CHECK(ggufembed_tokenize(model, "\xFF", 1, 1, 1, nullptr, 0) == -1);
+  options.prompt = nullptr;
+  options.threads = -1;
+  CHECK(ggufembed_embed(model, texts, nullptr, 1, &options) == nullptr);
+  CHECK(std::string(ggufembed_last_error_message()) == "threads -1 is not 0 (all cores) to 4096");
+  // Several threads: the same vectors as one.
+  const char* many[] = {"one", "two words", "three words here", "", "five", "six", "seven"};
+  options.threads = 1;
+  ggufembed_result* one = ggufembed_embed(model, many, nullptr, 7, &options);
+  options.threads = 3;
+  ggufembed_result* three = ggufembed_embed(model, many, nullptr, 7, &options);
+  REQUIRE((one != nullptr && three != nullptr));
+  for (int32_t i = 0; i < 7; ++i) {
+    const int32_t n = ggufembed_result_dim(one, i);
+    REQUIRE(ggufembed_result_dim(three, i) == n);
+    CHECK(std::memcmp(ggufembed_result_values(one, i), ggufembed_result_values(three, i),
+                      sizeof(float) * size_t(n)) == 0);
+  }
+  ggufembed_result_free(one);
+  ggufembed_result_free(three);
   // After errors the model still works.
   ggufembed_result* r = ggufembed_embed(model, texts, nullptr, 1, nullptr);
   REQUIRE(r != nullptr);
@@ -97,8 +116,8 @@ TEST_CASE("C API errors set the last error and return NULL or -1", "[c_api]") {
 }
 
 TEST_CASE("C API reports the options struct's layout", "[c_api]") {
-  std::vector<int32_t> layout(17, -1);
-  REQUIRE(ggufembed_options_layout(layout.data(), 17) == 17);
+  std::vector<int32_t> layout(19, -1);
+  REQUIRE(ggufembed_options_layout(layout.data(), 19) == 19);
   const std::vector<int32_t> expect = {
       static_cast<int32_t>(sizeof(ggufembed_options)),
       static_cast<int32_t>(offsetof(ggufembed_options, prompt)),
@@ -116,19 +135,23 @@ TEST_CASE("C API reports the options struct's layout", "[c_api]") {
       static_cast<int32_t>(offsetof(ggufembed_options, parse_special)),
       4,
       static_cast<int32_t>(offsetof(ggufembed_options, pooling)),
+      4,
+      static_cast<int32_t>(offsetof(ggufembed_options, threads)),
       4};
   CHECK(layout == expect);
   // The values, spelled out: js/src/layout.js writes the wasm32 struct at these offsets.
   if (sizeof(void*) == 4) {
-    CHECK(layout == std::vector<int32_t>{32, 0, 4, 4, 4, 8, 4, 12, 4, 16, 4, 20, 4, 24, 4, 28, 4});
+    CHECK(layout ==
+          std::vector<int32_t>{36, 0, 4, 4, 4, 8, 4, 12, 4, 16, 4, 20, 4, 24, 4, 28, 4, 32, 4});
   } else {
-    CHECK(layout == std::vector<int32_t>{48, 0, 8, 8, 8, 16, 8, 24, 4, 28, 4, 32, 4, 36, 4, 40, 4});
+    CHECK(layout ==
+          std::vector<int32_t>{48, 0, 8, 8, 8, 16, 8, 24, 4, 28, 4, 32, 4, 36, 4, 40, 4, 44, 4});
   }
   // A short buffer gets the first values; the count is returned either way.
   std::vector<int32_t> head(3, -1);
-  CHECK(ggufembed_options_layout(head.data(), 2) == 17);
+  CHECK(ggufembed_options_layout(head.data(), 2) == 19);
   CHECK(head == std::vector<int32_t>{layout[0], layout[1], -1});
-  CHECK(ggufembed_options_layout(nullptr, 0) == 17);
+  CHECK(ggufembed_options_layout(nullptr, 0) == 19);
 }
 
 TEST_CASE("C API buffers: a size above the limit is refused, realloc keeps the contents",

@@ -17,7 +17,7 @@ async function main() {
   const opts = parseRunnerArgs(RUNNER);
   // Load time: compiling the module, reading the file and copying it into the wasm heap.
   const t0 = performance.now();
-  const embedder = await loadEmbedder(opts.model, { quiet: true });
+  const embedder = await loadEmbedder(opts.model, { quiet: true, threads: 1 });
   const loadMs = performance.now() - t0;
   const texts = await timeTexts(RUNNER, opts.texts, opts, async (text) => {
     const e = await embedder.embed(text, { normalize: false });

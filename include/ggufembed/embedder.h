@@ -102,6 +102,10 @@ class Embedder {
   // index; a bad option fails before any work.
   Result<std::vector<Embedding>> Embed(const std::vector<std::string>& texts,
                                        const EmbedOptions& options) const;
+  // The same with `batch.threads` passes at once and its packing budget (the same vectors).
+  Result<std::vector<Embedding>> Embed(const std::vector<std::string>& texts,
+                                       const EmbedOptions& options,
+                                       const BatchOptions& batch) const;
 
   // Embeds `texts` (borrowed for the call) on up to `batch.threads` threads, packing short texts
   // into shared passes, and calls on_result(i, status, embedding) once per text, in input order,

@@ -97,6 +97,7 @@ typedef struct ggufembed_options {
   int32_t truncate;        /* 1: cut inputs longer than the context instead of failing */
   int32_t parse_special;   /* 1: text like "<eos>" becomes that token (default) */
   int32_t pooling;         /* GGUFEMBED_POOLING_* */
+  int32_t threads;         /* texts embedded at once, one per thread (default 1; 0: all cores) */
 } ggufembed_options;
 
 void ggufembed_options_init(ggufembed_options* options);
@@ -105,14 +106,15 @@ void ggufembed_options_init(ggufembed_options* options);
    (js/src/layout.js, checked against this by the tests and when the module loads): writes up to
    `capacity` values to `out` — sizeof(ggufembed_options), then the offset and size in bytes of
    each field in declaration order (prompt, title, prompt_text, dim, normalize, truncate,
-   parse_special, pooling) — and returns how many there are (17). */
+   parse_special, pooling, threads) — and returns how many there are (19). */
 int32_t ggufembed_options_layout(int32_t* out, int32_t capacity);
 
 typedef struct ggufembed_result ggufembed_result;
 
 /* Embeds `n_texts` UTF-8 texts; `lengths` gives their byte lengths, or is NULL for
    NUL-terminated texts. `options` may be NULL for the defaults. NULL on error (the message names
-   the text's index). Each text is embedded on its own. */
+   the text's index). Each text's vector is the one it gets alone; short texts share forward
+   passes, and `options->threads` passes run at once. */
 ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
                                   const int32_t* lengths, int32_t n_texts,
                                   const ggufembed_options* options);

@@ -125,6 +125,11 @@ export interface EmbedOptions {
   parseSpecial?: boolean;
   /** Overrides the file's pooling. */
   pooling?: Pooling;
+  /**
+   * Texts embedded at once, one per thread, by the threads build (Node): default the whole pool
+   * of `loadEmbedder`; 0 also means all. The single-threaded build uses one. Same vectors.
+   */
+  threads?: number;
 }
 
 export interface Embedding {
@@ -158,8 +163,13 @@ export interface ModelInfo {
 
 export interface Embedder {
   readonly info: ModelInfo;
+  /** Threads `embedBatch` may use: the threads build's pool (Node), else 1. */
+  readonly threads: number;
   embed(text: string, options?: EmbedOptions): Promise<Embedding>;
-  /** Each text on its own: results equal one-at-a-time `embed` calls. */
+  /**
+   * Results equal one-at-a-time `embed` calls: short texts share forward passes, and the threads
+   * build (Node) embeds `options.threads` texts at once.
+   */
   embedBatch(texts: string[], options?: EmbedOptions): Promise<Embedding[]>;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Int32Array;
   dispose(): void;
@@ -172,6 +182,12 @@ export interface LoadOptions extends ModuleOptions {
   onProgress?: (progress: { loaded: number; total?: number }) => void;
   /** Do not print the model's notes with console.warn. */
   quiet?: boolean;
+  /**
+   * Node: the worker pool of the threads build (pthreads over one shared heap, one copy of the
+   * weights), default the available cores; 1 loads the single-threaded build. Browsers always
+   * use the single-threaded build.
+   */
+  threads?: number;
 }
 
 /**

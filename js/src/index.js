@@ -43,17 +43,88 @@ async function loadWasmBinary(wasm) {
 // One module instance per process for the default wasm file; explicit `wasm` options get their own.
 // A module whose ggufembed_options struct is laid out unlike layout.js (a mismatched .wasm) is
 // refused before any call could write options into the wrong fields.
+//
+// In Node the default is the threads build (js/dist/threads: pthreads over a SharedArrayBuffer
+// heap, one copy of the weights for every thread) with a pool of `threads` workers (default: the
+// cores available); `threads: 1`, an explicit `wasm`, or a package without that build give the
+// single-threaded module, which browsers always use. The vectors are the same bits either way.
 let defaultModule;
-function getModule(options = {}) {
-  const instantiate = async () => {
-    const mod = await createGgufembedModule({ wasmBinary: await loadWasmBinary(options.wasm) });
-    const mismatch = optionsLayoutMismatch(readOptionsLayout(mod), OPTIONS_LAYOUT);
-    if (mismatch) throw new GgufembedError("internal", `the wasm module does not match index.js: ${mismatch}`);
-    return mod;
-  };
+const threadModules = new Map();  // pool size -> module promise
+
+async function checkedModule(mod) {
+  const mismatch = optionsLayoutMismatch(readOptionsLayout(mod), OPTIONS_LAYOUT);
+  if (mismatch) throw new GgufembedError("internal", `the wasm module does not match index.js: ${mismatch}`);
+  return mod;
+}
+
+async function threadsBuild() {
+  if (!isNode) return null;
+  const { existsSync } = await import("node:fs");
+  const script = new URL("./threads/ggufembed-threads.js", import.meta.url);
+  return existsSync(script) ? script : null;
+}
+
+async function poolSize(options) {
+  if (options.threads != null) {
+    checkInt32(options.threads, "threads");
+    if (options.threads < 0) {
+      throw new GgufembedError("invalid_argument", `threads ${options.threads} is negative`);
+    }
+    if (options.threads > 0) return options.threads;
+  }
+  const os = await import("node:os");
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+async function getModule(options = {}) {
+  if (options.wasm === undefined && options.threads !== 1) {
+    const script = await threadsBuild();
+    if (script) {
+      const pool = await poolSize(options);
+      if (pool > 1) {
+        if (!threadModules.has(pool)) {
+          const instantiate = async () => {
+            const { createRequire } = await import("node:module");
+            const { readFile } = await import("node:fs/promises");
+            const create = createRequire(import.meta.url)(script.pathname);
+            const wasmBinary = await readFile(new URL("./threads/ggufembed-threads.wasm", import.meta.url));
+            const mod = await create({ wasmBinary, ggufembedThreads: pool });
+            mod.ggufembedPool = pool;
+            // Idle pool workers must not keep the process alive.
+            const { unusedWorkers = [], runningWorkers = [] } = mod.PThread ?? {};
+            for (const worker of [...unusedWorkers, ...runningWorkers]) worker.unref?.();
+            return checkedModule(mod);
+          };
+          threadModules.set(pool, instantiate().catch((e) => {
+            threadModules.delete(pool);  // a failed start is tried again on the next call
+            throw e;
+          }));
+        }
+        return threadModules.get(pool);
+      }
+    }
+  }
+  const instantiate = async () => checkedModule(
+      await createGgufembedModule({ wasmBinary: await loadWasmBinary(options.wasm) }));
   if (options.wasm !== undefined) return instantiate();
   defaultModule ??= instantiate();
   return defaultModule;
+}
+
+// The module's typed-array views of its heap. The threads build's memory is a SharedArrayBuffer
+// that any thread may grow, and views made before a growth see only the old length: they are
+// made again when the buffer changed.
+function heap(mod) {
+  const memory = mod.wasmMemory;
+  if (memory !== undefined && mod.HEAPU8.buffer !== memory.buffer) {
+    const b = memory.buffer;
+    mod.HEAP8 = new Int8Array(b);
+    mod.HEAPU8 = new Uint8Array(b);
+    mod.HEAP32 = new Int32Array(b);
+    mod.HEAPU32 = new Uint32Array(b);
+    mod.HEAPF32 = new Float32Array(b);
+  }
+  return mod;
 }
 
 function lastError(mod) {
@@ -143,7 +214,7 @@ function adoptBuffer(mod, ptr, size, name, load) {
 // Copies bytes into a fresh heap buffer; the caller passes ownership on to the engine.
 function copyIn(mod, bytes, what) {
   const ptr = heapAlloc(mod, bytes.length, what);
-  mod.HEAPU8.set(bytes, ptr);
+  heap(mod).HEAPU8.set(bytes, ptr);
   return ptr;
 }
 
@@ -212,7 +283,7 @@ class Gguf {
       const n = withCString(mod, name, (namePtr) =>
         mod._ggufembed_gguf_dequantize_row(handle, namePtr, row, out, length));
       if (n < 0) throw lastError(mod);
-      return new Float32Array(mod.HEAPF32.buffer, out, n).slice();
+      return new Float32Array(heap(mod).HEAPF32.buffer, out, n).slice();
     } finally {
       mod._ggufembed_free(out);
     }
@@ -293,7 +364,7 @@ async function readFileIntoHeap(mod, path, name, onProgress) {
     try {
       for (let done = 0; done < size;) {
         const n = Math.min(size - done, 1 << 24);
-        const { bytesRead } = await handle.read(mod.HEAPU8, ptr + done, n, done);
+        const { bytesRead } = await handle.read(heap(mod).HEAPU8, ptr + done, n, done);
         if (bytesRead === 0) throw new GgufembedError("io_error", `${name}: file shrank while reading`);
         done += bytesRead;
         onProgress?.({ loaded: done, total: size });
@@ -365,7 +436,7 @@ async function readStreamIntoHeap(mod, stream, total, name, onProgress) {
         capacity = Math.min(maxBufferSize(mod), Math.max(needed, Math.floor(capacity * 1.5)));
         ptr = heapRealloc(mod, ptr, capacity, what);
       }
-      mod.HEAPU8.set(chunk, ptr + loaded);
+      heap(mod).HEAPU8.set(chunk, ptr + loaded);
       loaded = needed;
       onProgress?.({ loaded, total });
     }
@@ -390,8 +461,8 @@ class Scratch {
   }
   bytes(data) {
     const ptr = this.alloc(data.length + 1, "a text");
-    this.#mod.HEAPU8.set(data, ptr);
-    this.#mod.HEAPU8[ptr + data.length] = 0;
+    heap(this.#mod).HEAPU8.set(data, ptr);
+    heap(this.#mod).HEAPU8[ptr + data.length] = 0;
     return ptr;
   }
   string(text) { return text == null ? 0 : this.bytes(new TextEncoder().encode(String(text))); }
@@ -410,6 +481,7 @@ function checkEmbedOptions(options) {
       `pooling '${options.pooling}' is not one of ${Object.keys(POOLING).join(", ")}`);
   }
   if (options.dim != null) checkInt32(options.dim, "dim");
+  if (options.threads != null) checkInt32(options.threads, "threads");
 }
 
 // Writes the options that are set into an initialized ggufembed_options at `opts`, by the one
@@ -419,10 +491,10 @@ function writeOptions(mod, scratch, opts, options) {
     const value = options[option];
     if (value == null) continue;
     const at = (opts + offset) >>> 2;
-    if (kind === "string") mod.HEAPU32[at] = scratch.string(value);
-    else if (kind === "int") mod.HEAP32[at] = value;
-    else if (kind === "bool") mod.HEAP32[at] = value ? 1 : 0;
-    else if (kind === "pooling") mod.HEAP32[at] = POOLING[value];
+    if (kind === "string") heap(mod).HEAPU32[at] = scratch.string(value);
+    else if (kind === "int") heap(mod).HEAP32[at] = value;
+    else if (kind === "bool") heap(mod).HEAP32[at] = value ? 1 : 0;
+    else if (kind === "pooling") heap(mod).HEAP32[at] = POOLING[value];
     else throw new GgufembedError("internal", `option ${option} has an unknown kind ${kind}`);
   }
 }
@@ -435,6 +507,8 @@ class Embedder {
   constructor(mod, model) {
     this.#mod = mod;
     this.#model = model;
+    /** Threads `embedBatch` may use: the threads build's pool (Node), else 1. */
+    this.threads = mod.ggufembedPool ?? 1;
     const json = mod._ggufembed_model_info_json(model) >>> 0;
     const raw = JSON.parse(mod.UTF8ToString(json));
     this.info = Object.freeze({
@@ -460,7 +534,10 @@ class Embedder {
     return (await this.embedBatch([text], options))[0];
   }
 
-  /** Embeds several texts, each on its own; the results equal one-at-a-time calls. */
+  /**
+   * Embeds several texts; the results equal one-at-a-time calls. Short texts share forward
+   * passes, and with the threads build (Node) `threads` passes run at once (default: the pool).
+   */
   async embedBatch(texts, options = {}) {
     const model = this.#live();
     if (!Array.isArray(texts)) {
@@ -468,6 +545,8 @@ class Embedder {
     }
     checkEmbedOptions(options);
     const mod = this.#mod;
+    // The threads build embeds on its whole pool unless told otherwise.
+    if (options.threads == null && mod.ggufembedPool) options = { ...options, threads: mod.ggufembedPool };
     const scratch = new Scratch(mod);
     let result = 0;
     try {
@@ -481,8 +560,8 @@ class Embedder {
         }
         const bytes = encoder.encode(texts[i]);
         checkInt32(bytes.length, `the length of text ${i}`);
-        mod.HEAPU32[(textPtrs >>> 2) + i] = scratch.bytes(bytes);
-        mod.HEAP32[(lengths >>> 2) + i] = bytes.length;
+        heap(mod).HEAPU32[(textPtrs >>> 2) + i] = scratch.bytes(bytes);
+        heap(mod).HEAP32[(lengths >>> 2) + i] = bytes.length;
       }
       const opts = scratch.alloc(OPTIONS_LAYOUT.size, "the options");
       mod._ggufembed_options_init(opts);
@@ -495,7 +574,7 @@ class Embedder {
         const dim = mod._ggufembed_result_dim(result, i);
         const values = mod._ggufembed_result_values(result, i) >>> 0;
         out.push({
-          vector: new Float32Array(mod.HEAPF32.buffer, values, rows * dim).slice(),
+          vector: new Float32Array(heap(mod).HEAPF32.buffer, values, rows * dim).slice(),
           rows,
           dim,
           tokens: mod._ggufembed_result_tokens(result, i),
@@ -524,7 +603,7 @@ class Embedder {
         const n = mod._ggufembed_tokenize(model, textPtr, bytes.length, addSpecial ? 1 : 0,
                                           parseSpecial ? 1 : 0, out, capacity);
         if (n < 0) throw lastError(mod);
-        if (n <= capacity) return new Int32Array(mod.HEAP32.buffer, out, n).slice();
+        if (n <= capacity) return new Int32Array(heap(mod).HEAP32.buffer, out, n).slice();
         capacity = n;
       }
     } finally {
@@ -543,7 +622,9 @@ class Embedder {
  * Loads an embedding model: a file path (Node), a URL (fetched), a Blob/File, a fetch Response,
  * a ReadableStream of Uint8Array chunks, or GGUF bytes.
  * Options: `wasm` (the module's bytes or URL), `name` (for messages), `onProgress({loaded,
- * total})`, `quiet` (no console warning for notes such as missing dense layers).
+ * total})`, `quiet` (no console warning for notes such as missing dense layers), `threads` (Node:
+ * the worker pool of the threads build, default the available cores; 1: the single-threaded
+ * build).
  */
 export async function loadEmbedder(source, options = {}) {
   const mod = await getModule(options);

@@ -12,7 +12,7 @@
  * The fields are in the C declaration order, the order `ggufembed_options_layout` reports them.
  */
 export const OPTIONS_LAYOUT = Object.freeze({
-  size: 32,
+  size: 36,
   fields: Object.freeze([
     Object.freeze({ option: "prompt", field: "prompt", offset: 0, size: 4, kind: "string" }),
     Object.freeze({ option: "title", field: "title", offset: 4, size: 4, kind: "string" }),
@@ -22,6 +22,7 @@ export const OPTIONS_LAYOUT = Object.freeze({
     Object.freeze({ option: "truncate", field: "truncate", offset: 20, size: 4, kind: "bool" }),
     Object.freeze({ option: "parseSpecial", field: "parse_special", offset: 24, size: 4, kind: "bool" }),
     Object.freeze({ option: "pooling", field: "pooling", offset: 28, size: 4, kind: "pooling" }),
+    Object.freeze({ option: "threads", field: "threads", offset: 32, size: 4, kind: "int" }),
   ]),
 });
 

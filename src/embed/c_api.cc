@@ -266,6 +266,7 @@ int32_t ggufembed_options_layout(int32_t* out, int32_t capacity) {
       GGUFEMBED_FIELD(truncate),
       GGUFEMBED_FIELD(parse_special),
       GGUFEMBED_FIELD(pooling),
+      GGUFEMBED_FIELD(threads),
   };
 #undef GGUFEMBED_FIELD
   const int32_t n = static_cast<int32_t>(sizeof(layout) / sizeof(layout[0]));
@@ -275,7 +276,7 @@ int32_t ggufembed_options_layout(int32_t* out, int32_t capacity) {
 
 void ggufembed_options_init(ggufembed_options* options) {
   if (options == nullptr) return;
-  *options = ggufembed_options{nullptr, nullptr, nullptr, 0, 1, 0, 1, GGUFEMBED_POOLING_FILE};
+  *options = ggufembed_options{nullptr, nullptr, nullptr, 0, 1, 0, 1, GGUFEMBED_POOLING_FILE, 1};
 }
 
 ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
@@ -317,7 +318,8 @@ ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* tex
     batch.emplace_back(
         texts[i], lengths != nullptr ? static_cast<size_t>(lengths[i]) : std::strlen(texts[i]));
   }
-  ggufembed::Result<std::vector<ggufembed::Embedding>> r = model->embedder->Embed(batch, eo);
+  ggufembed::Result<std::vector<ggufembed::Embedding>> r =
+      model->embedder->Embed(batch, eo, ggufembed::BatchOptions{.threads = o.threads});
   if (!r.ok()) {
     SetError(r.status());
     return nullptr;

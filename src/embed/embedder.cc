@@ -2,13 +2,17 @@
 // long-input policy) → the architecture's forward pass → the output head.
 #include "ggufembed/embedder.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
-
 #if defined(__linux__)
 #include <sched.h>
+#endif
+#if defined(__EMSCRIPTEN_PTHREADS__)
+#include <emscripten/threading.h>
 #endif
 
 #include "embed/embedder_access.h"
@@ -150,6 +154,12 @@ Status Embedder::CheckOptions(const EmbedOptions& options) const {
 
 Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
                                                const EmbedOptions& options) const {
+  return Embed(texts, options, BatchOptions{.threads = 1});
+}
+
+Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
+                                               const EmbedOptions& options,
+                                               const BatchOptions& batch_options) const {
   GGUFEMBED_RETURN_IF_ERROR(CheckOptions(options));
   std::vector<BatchText> batch;
   batch.reserve(texts.size());
@@ -157,8 +167,8 @@ Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& t
   std::vector<Embedding> out;
   out.reserve(texts.size());
   Status first_error;
-  GGUFEMBED_RETURN_IF_ERROR(EmbedBatch(
-      batch, BatchOptions{.threads = 1}, [&](size_t i, const Status& status, const Embedding& e) {
+  GGUFEMBED_RETURN_IF_ERROR(
+      EmbedBatch(batch, batch_options, [&](size_t i, const Status& status, const Embedding& e) {
         if (!first_error.ok()) return;
         if (!status.ok()) {
           first_error =
@@ -289,26 +299,39 @@ Status Embedder::RunPack(std::span<Pending* const> pack, Workspace& ws) const {
 namespace {
 
 // Runs fn(worker, i) for i in [0, count) on up to `threads` threads (the calling one included),
-// each worker taking the next i in turn. Fewer threads if the system has no more to give.
+// each worker taking the next i in turn. Threads come from pthread_create, whose failure (no
+// more threads, a WebAssembly build without them, its pool exhausted) just leaves fewer workers:
+// no exception, no abort.
 template <class Fn>
 void ParallelFor(int threads, size_t count, Fn&& fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&](int worker) {
-    for (size_t i; (i = next.fetch_add(1)) < count;) fn(worker, i);
-  };
-  std::vector<std::thread> pool;
-#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
-  const int extra = static_cast<int>(std::min<size_t>(size_t(threads), count)) - 1;
-  for (int w = 1; w <= extra; ++w) {
-    try {
-      pool.emplace_back(work, w);
-    } catch (const std::system_error&) {
-      break;  // no more threads: the ones started (and this one) do the work
+  struct Shared {
+    std::atomic<size_t> next{0};
+    size_t count;
+    Fn* fn;
+    void Work(int worker) {
+      for (size_t i; (i = next.fetch_add(1)) < count;) (*fn)(worker, i);
     }
+  } shared{{0}, count, &fn};
+  struct Start {
+    Shared* shared;
+    int worker;
+  };
+  const int extra = static_cast<int>(std::min<size_t>(size_t(std::max(threads, 1)), count)) - 1;
+  std::vector<pthread_t> pool;
+  std::vector<Start> starts(static_cast<size_t>(std::max(extra, 0)));
+  for (int w = 1; w <= extra; ++w) {
+    starts[size_t(w - 1)] = {&shared, w};
+    pthread_t thread;
+    auto run = [](void* arg) -> void* {
+      const Start* s = static_cast<const Start*>(arg);
+      s->shared->Work(s->worker);
+      return nullptr;
+    };
+    if (pthread_create(&thread, nullptr, run, &starts[size_t(w - 1)]) != 0) break;
+    pool.push_back(thread);
   }
-#endif
-  work(0);
-  for (std::thread& t : pool) t.join();
+  shared.Work(0);
+  for (pthread_t thread : pool) pthread_join(thread, nullptr);
 }
 
 }  // namespace
@@ -316,6 +339,8 @@ void ParallelFor(int threads, size_t count, Fn&& fn) {
 int AvailableCores() {
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   return 1;
+#elif defined(__EMSCRIPTEN__)
+  return std::max(1, emscripten_num_logical_cores());
 #else
 #if defined(__linux__)
   cpu_set_t set;

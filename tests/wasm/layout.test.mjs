@@ -19,8 +19,8 @@ test("the JS table equals the layout the C side reports", () => {
   });
   assert.equal(optionsLayoutMismatch(reported), null);
   // The values themselves, as tests/c_api_test.cc expects them in wasm32.
-  assert.equal(reported.size, 32);
-  assert.deepEqual(reported.fields.map((f) => f.offset), [0, 4, 8, 12, 16, 20, 24, 28]);
+  assert.equal(reported.size, 36);
+  assert.deepEqual(reported.fields.map((f) => f.offset), [0, 4, 8, 12, 16, 20, 24, 28, 32]);
   // The table names the C fields in declaration order (as in ggufembed_c.h).
   const header = readFileSync(new URL("../../include/ggufembed/ggufembed_c.h", import.meta.url), "utf8");
   const struct = header.match(/typedef struct ggufembed_options \{([^}]*)\} ggufembed_options;/)[1];
@@ -35,12 +35,12 @@ test("a table that differs from the C layout is reported", () => {
     fields: OPTIONS_LAYOUT.fields.map((f) => (f.field === "dim" ? { ...f, offset: 16 } : f)),
   };
   assert.equal(optionsLayoutMismatch(reported, moved),
-    "ggufembed_options is size 32, fields 0+4 4+4 8+4 12+4 16+4 20+4 24+4 28+4 in the module but " +
-    "size 32, fields 0+4 4+4 8+4 16+4 16+4 20+4 24+4 28+4 in layout.js");
+    "ggufembed_options is size 36, fields 0+4 4+4 8+4 12+4 16+4 20+4 24+4 28+4 32+4 in the module " +
+    "but size 36, fields 0+4 4+4 8+4 16+4 16+4 20+4 24+4 28+4 32+4 in layout.js");
   assert.match(optionsLayoutMismatch(reported, { ...OPTIONS_LAYOUT, size: 40 }), /size 40/);
   assert.notEqual(optionsLayoutMismatch(reported, {
-    size: 32, fields: OPTIONS_LAYOUT.fields.slice(0, 7) }), null);
-  assert.notEqual(optionsLayoutMismatch({ size: 32, fields: [...reported.fields, { offset: 32, size: 4 }] }), null);
+    size: 36, fields: OPTIONS_LAYOUT.fields.slice(0, 8) }), null);
+  assert.notEqual(optionsLayoutMismatch({ size: 36, fields: [...reported.fields, { offset: 36, size: 4 }] }), null);
 });
 
 test("every field written at its offset is what the C side reads", () => {
@@ -52,7 +52,7 @@ test("every field written at its offset is what the C side reads", () => {
     const read = Object.fromEntries(OPTIONS_LAYOUT.fields.map((f) =>
       [f.field, mod.HEAP32[(opts + f.offset) >>> 2]]));
     assert.deepEqual(read, { prompt: 0, title: 0, prompt_text: 0, dim: 0, normalize: 1,
-                             truncate: 0, parse_special: 1, pooling: -1 });
+                             truncate: 0, parse_special: 1, pooling: -1, threads: 1 });
   } finally {
     mod._ggufembed_free(opts);
   }

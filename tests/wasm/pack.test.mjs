@@ -37,7 +37,8 @@ test("npm pack, install offline, import by name and embed", { timeout: 120000 },
   assert.equal(packed.filename, `ggufembed-${pkg.version}.tgz`);
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
     "dist/ggufembed.mjs", "dist/ggufembed.wasm", "dist/index.d.ts", "dist/index.js",
-    "dist/layout.js", "package.json"]);
+    "dist/layout.js", "dist/threads/ggufembed-threads.js", "dist/threads/ggufembed-threads.wasm",
+    "dist/threads/ggufembed-threads.worker.js", "dist/threads/package.json", "package.json"]);
 
   const app = join(dir, "app");
   mkdirSync(app);
