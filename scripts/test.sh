@@ -24,6 +24,11 @@ phase "native tests" ctest --test-dir build -j "$jobs" --output-on-failure
 phase "sanitizer build" bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON >/dev/null && cmake --build build-asan"
 phase "sanitizer tests" ctest --test-dir build-asan -j "$jobs" --output-on-failure
 
+# ThreadSanitizer on the tests that run several threads (batches, packing, the C API's threads).
+phase "thread sanitizer build" bash -c "cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DGGUFEMBED_TSAN=ON >/dev/null && cmake --build build-tsan --target ggufembed_tests"
+phase "thread sanitizer tests" build-tsan/tests/ggufembed_tests "[batch],[c_api]"
+
 # The npm package's threads build (js/dist/threads), which the wasm tests use in Node: the
 # library only, every object compiled with -pthread.
 phase "wasm threads build" bash -c "emcmake cmake -S . -B build-wasm-threads -G Ninja \
