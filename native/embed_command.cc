@@ -183,9 +183,9 @@ std::string StreamedResult(Format format, size_t index, const Embedding& e) {
 
 // The command line of `embed`.
 struct EmbedFlags {
-  std::string model, prompt, title, prompt_text, format = "json", pooling;
+  std::string model, prompt, title, prompt_text, format, pooling;  // format: json, jsonl for JSONL
   std::string input_format = "text", input, output, ids, on_error = "fail";
-  int64_t dim = 0, threads = 0, pack_tokens = 256;
+  int64_t dim = 0, threads = 0, pack_tokens = BatchOptions{}.pack_tokens;
   bool no_normalize = false, truncate = false, no_parse_special = false, quiet = false;
   bool reference = false;
   std::vector<std::string> texts;
@@ -345,12 +345,7 @@ int RunEmbed(int argc, char** argv) {
   const bool record_errors = flags.on_error == "record";
   if (jsonl_input && !flags.texts.empty()) return usage("--input-format jsonl reads no TEXT");
   if (!flags.input.empty() && !flags.texts.empty()) return usage("give -i FILE or TEXT, not both");
-  bool format_given = false;
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    format_given |= a == "-f" || a == "--format" || a.rfind("--format=", 0) == 0;
-  }
-  if (jsonl_input && !format_given) flags.format = "jsonl";
+  if (flags.format.empty()) flags.format = jsonl_input ? "jsonl" : "json";
   Result<Format> format = ParseFormat(flags.format);
   if (!format.ok()) return usage(format.status().message());
   if (*format == Format::kNpy && flags.output.empty()) {

@@ -35,6 +35,10 @@ for (const preset of ["tiny", "300m"]) {
       args: ["--preset", preset, "--wtype", wtype, "--no-dense"] });
   }
 }
+for (const wtype of ["q8_0", "f16"]) {
+  MODELS.push({ name: `eg2-tiny-${wtype}`,
+    args: ["--arch", "gemma-embedding2", "--preset", "tiny", "--wtype", wtype] });
+}
 const TARGETS = ["best", "avx512vnni", "avx512", "avx2", "scalar", "reference"];
 
 function run(args, env = {}) {

@@ -8,6 +8,7 @@
 
 #include "ggufembed/embedder.h"
 #include "model_util.h"
+#include "test_util.h"
 
 namespace ggufembed {
 namespace {
@@ -67,11 +68,7 @@ TEST_CASE("packed passes and threads give every text the bits it gets alone", "[
     if (i % 5 == 3) options[i].pooling = Pooling::kNone;
     if (i % 7 == 4) options[i].pooling = Pooling::kLast;
   }
-#if defined(__EMSCRIPTEN__)
-  const std::vector<std::string> targets = {"best"};
-#else
-  const std::vector<std::string> targets = {"best", "avx512vnni", "avx512", "avx2", "scalar"};
-#endif
+  const std::vector<std::string> targets = testing::SimdTargetNames();
   for (const std::string& path : models) {
     Result<std::unique_ptr<Embedder>> e = Embedder::Load(path);
     REQUIRE(e.ok());

@@ -13,6 +13,7 @@
 #include "model_util.h"
 #include "models/gemma_embedding/model.h"
 #include "models/gemma_embedding/weights.h"
+#include "test_util.h"
 #include "text/prompts.h"
 
 namespace ggufembed {
@@ -306,11 +307,7 @@ TEST_CASE("the SIMD forward pass equals the reference on every target", "[embedd
     const std::vector<std::string> texts = {kTexts[0], kTexts[3], long_text};
     const std::vector<Embedding> want = Embed(**e, texts, reference);
     REQUIRE(want[2].n_tokens >= 64);
-#if defined(__EMSCRIPTEN__)
-    const std::vector<std::string> targets = {"best"};
-#else
-    const std::vector<std::string> targets = {"best", "avx512vnni", "avx512", "avx2", "scalar"};
-#endif
+    const std::vector<std::string> targets = testing::SimdTargetNames();
     int ran = 0;
     for (const std::string& target : targets) {
       const Status s = SetSimdTarget(target);

@@ -13,6 +13,7 @@
 #include "ggufembed/embedder.h"
 #include "model_util.h"
 #include "models/gemma_embedding2/config.h"
+#include "test_util.h"
 
 namespace ggufembed {
 namespace {
@@ -322,11 +323,7 @@ TEST_CASE("gemma-embedding2: the SIMD forward pass equals the reference on every
     Result<std::vector<Embedding>> want = (*e)->Embed(texts, reference);
     REQUIRE(want.ok());
     REQUIRE((*want)[2].n_tokens >= 64);
-#if defined(__EMSCRIPTEN__)
-    const std::vector<std::string> targets = {"best"};
-#else
-    const std::vector<std::string> targets = {"best", "avx512vnni", "avx512", "avx2", "scalar"};
-#endif
+    const std::vector<std::string> targets = testing::SimdTargetNames();
     for (const std::string& target : targets) {
       const Status s = SetSimdTarget(target);
       if (s.code() == StatusCode::kUnsupported) continue;  // not this CPU's

@@ -3,6 +3,7 @@
 #define GGUFEMBED_TESTS_TEST_UTIL_H_
 
 #include <string>
+#include <vector>
 
 namespace ggufembed::testing {
 
@@ -13,6 +14,16 @@ inline std::string DataPath(const std::string& relative) {
 
 // A path for a scratch file, unique to this test process.
 std::string TempPath(const std::string& name);
+
+// The SIMD target names SetSimdTarget takes in this build ("best" alone in WebAssembly); it
+// answers kUnsupported for the ones this CPU lacks.
+inline std::vector<std::string> SimdTargetNames() {
+#if defined(__EMSCRIPTEN__)
+  return {"best"};
+#else
+  return {"best", "avx512vnni", "avx512", "avx2", "scalar"};
+#endif
+}
 
 }  // namespace ggufembed::testing
 
