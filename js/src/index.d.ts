@@ -126,7 +126,8 @@ export interface EmbedOptions {
   /** Overrides the file's pooling. */
   pooling?: Pooling;
   /**
-   * Texts embedded at once, one per thread, by the threads build (Node): default the whole pool
+   * Texts embedded at once, one per thread, by the threads build (Node; browsers when the page
+   * is cross-origin isolated): default the whole pool
    * of `loadEmbedder`; 0 also means all. The single-threaded build uses one. Same vectors.
    */
   threads?: number;
@@ -163,12 +164,12 @@ export interface ModelInfo {
 
 export interface Embedder {
   readonly info: ModelInfo;
-  /** Threads `embedBatch` may use: the threads build's pool (Node), else 1. */
+  /** Threads `embedBatch` may use: the threads build's pool, else 1. */
   readonly threads: number;
   embed(text: string, options?: EmbedOptions): Promise<Embedding>;
   /**
    * Results equal one-at-a-time `embed` calls: short texts share forward passes, and the threads
-   * build (Node) embeds `options.threads` texts at once.
+   * build embeds `options.threads` texts at once.
    */
   embedBatch(texts: string[], options?: EmbedOptions): Promise<Embedding[]>;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Int32Array;
@@ -183,9 +184,11 @@ export interface LoadOptions extends ModuleOptions {
   /** Do not print the model's notes with console.warn. */
   quiet?: boolean;
   /**
-   * Node: the worker pool of the threads build (pthreads over one shared heap, one copy of the
-   * weights), default the available cores; 1 loads the single-threaded build. Browsers always
-   * use the single-threaded build.
+   * The worker pool of the threads build (pthreads over one shared heap, one copy of the
+   * weights), default the available cores (`navigator.hardwareConcurrency` in browsers); 1 loads
+   * the single-threaded build. Node always has the threads build; a browser page has it when it
+   * is cross-origin isolated (and serves the package's `dist/threads/` from its own origin), else
+   * it gets the single-threaded build and `threads` is 1.
    */
   threads?: number;
 }

@@ -44,24 +44,19 @@ async function loadWasmBinary(wasm) {
 // A module whose ggufembed_options struct is laid out unlike layout.js (a mismatched .wasm) is
 // refused before any call could write options into the wrong fields.
 //
-// In Node the default is the threads build (js/dist/threads: pthreads over a SharedArrayBuffer
-// heap, one copy of the weights for every thread) with a pool of `threads` workers (default: the
-// cores available); `threads: 1`, an explicit `wasm`, or a package without that build give the
-// single-threaded module, which browsers always use. The vectors are the same bits either way.
+// The default is the threads build (js/dist/threads: pthreads over a SharedArrayBuffer heap, one
+// copy of the weights for every thread) with a pool of `threads` workers (default: the cores
+// available) — in Node always, in browsers when the page is cross-origin isolated (the only way
+// a page gets SharedArrayBuffer). `threads: 1`, an explicit `wasm`, a package without that build
+// or a browser that cannot start it (no isolation, workers from another origin, a CSP without
+// 'unsafe-eval') give the single-threaded module. The vectors are the same bits either way.
 let defaultModule;
-const threadModules = new Map();  // pool size -> module promise
+const threadModules = new Map();  // pool size -> module promise (null: the build is unavailable)
 
 async function checkedModule(mod) {
   const mismatch = optionsLayoutMismatch(readOptionsLayout(mod), OPTIONS_LAYOUT);
   if (mismatch) throw new GgufembedError("internal", `the wasm module does not match index.js: ${mismatch}`);
   return mod;
-}
-
-async function threadsBuild() {
-  if (!isNode) return null;
-  const { existsSync } = await import("node:fs");
-  const script = new URL("./threads/ggufembed-threads.js", import.meta.url);
-  return existsSync(script) ? script : null;
 }
 
 async function poolSize(options) {
@@ -72,36 +67,76 @@ async function poolSize(options) {
     }
     if (options.threads > 0) return options.threads;
   }
+  if (!isNode) return globalThis.navigator?.hardwareConcurrency ?? 1;
   const os = await import("node:os");
   return os.availableParallelism?.() ?? os.cpus().length;
 }
 
+const THREADS_SCRIPT = new URL("./threads/ggufembed-threads.js", import.meta.url);
+const THREADS_WASM = new URL("./threads/ggufembed-threads.wasm", import.meta.url);
+const THREADS_WORKER = new URL("./threads/ggufembed-threads.worker.js", import.meta.url);
+
+// Node: the CommonJS script through require() (emscripten 3.1.6's pthread workers require() it
+// too, which is why it is not an ES module), or null when the package has no threads build.
+async function instantiateThreadsNode(pool) {
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(THREADS_SCRIPT)) return null;
+  const { createRequire } = await import("node:module");
+  const { readFile } = await import("node:fs/promises");
+  const { fileURLToPath } = await import("node:url");
+  const create = createRequire(import.meta.url)(fileURLToPath(THREADS_SCRIPT));
+  const mod = await create({ wasmBinary: await readFile(THREADS_WASM), ggufembedThreads: pool });
+  // Idle pool workers must not keep the process alive.
+  const { unusedWorkers = [], runningWorkers = [] } = mod.PThread ?? {};
+  for (const worker of [...unusedWorkers, ...runningWorkers]) worker.unref?.();
+  return mod;
+}
+
+// Browsers: the same script, evaluated from its text (a module cannot importScripts, and the
+// script is not an ES module); its pthread workers are classic workers that importScripts it
+// by URL. Null when the page cannot have it (not isolated, no build deployed); other failures
+// throw, and the caller falls back for this call and tries again on the next.
+async function instantiateThreadsBrowser(pool) {
+  if (globalThis.crossOriginIsolated !== true || typeof Worker !== "function") return null;
+  // The worker script is checked too: a pool worker that cannot load would leave the module's
+  // start waiting forever.
+  const [script, wasm, worker] = await Promise.all(
+      [fetch(THREADS_SCRIPT), fetch(THREADS_WASM), fetch(THREADS_WORKER, { method: "HEAD" })]);
+  if (!script.ok || !wasm.ok || !worker.ok) return null;
+  const source = await script.text();
+  const create = new Function(`${source}\nreturn createGgufembedModule;`)();
+  return create({
+    wasmBinary: await wasm.arrayBuffer(),
+    ggufembedThreads: pool,
+    mainScriptUrlOrBlob: THREADS_SCRIPT.href,
+    locateFile: (file) => new URL(file, THREADS_SCRIPT).href,
+  });
+}
+
 async function getModule(options = {}) {
   if (options.wasm === undefined && options.threads !== 1) {
-    const script = await threadsBuild();
-    if (script) {
-      const pool = await poolSize(options);
-      if (pool > 1) {
-        if (!threadModules.has(pool)) {
-          const instantiate = async () => {
-            const { createRequire } = await import("node:module");
-            const { readFile } = await import("node:fs/promises");
-            const create = createRequire(import.meta.url)(script.pathname);
-            const wasmBinary = await readFile(new URL("./threads/ggufembed-threads.wasm", import.meta.url));
-            const mod = await create({ wasmBinary, ggufembedThreads: pool });
-            mod.ggufembedPool = pool;
-            // Idle pool workers must not keep the process alive.
-            const { unusedWorkers = [], runningWorkers = [] } = mod.PThread ?? {};
-            for (const worker of [...unusedWorkers, ...runningWorkers]) worker.unref?.();
-            return checkedModule(mod);
-          };
-          threadModules.set(pool, instantiate().catch((e) => {
-            threadModules.delete(pool);  // a failed start is tried again on the next call
-            throw e;
-          }));
-        }
-        return threadModules.get(pool);
+    const pool = await poolSize(options);
+    if (pool > 1) {
+      if (!threadModules.has(pool)) {
+        const instantiate = async () => {
+          const mod = await (isNode ? instantiateThreadsNode(pool) : instantiateThreadsBrowser(pool));
+          if (mod === null) return null;
+          mod.ggufembedPool = pool;
+          return checkedModule(mod);
+        };
+        threadModules.set(pool, instantiate().catch((e) => {
+          threadModules.delete(pool);  // a failed start is tried again on the next call
+          throw e;
+        }));
       }
+      let mod;
+      try {
+        mod = await threadModules.get(pool);
+      } catch (e) {
+        if (isNode) throw e;
+        mod = null;  // a browser still has the single-threaded build
+      }
+      if (mod !== null) return mod;
     }
   }
   const instantiate = async () => checkedModule(
@@ -507,7 +542,7 @@ class Embedder {
   constructor(mod, model) {
     this.#mod = mod;
     this.#model = model;
-    /** Threads `embedBatch` may use: the threads build's pool (Node), else 1. */
+    /** Threads `embedBatch` may use: the threads build's pool, else 1. */
     this.threads = mod.ggufembedPool ?? 1;
     const json = mod._ggufembed_model_info_json(model) >>> 0;
     const raw = JSON.parse(mod.UTF8ToString(json));
@@ -536,7 +571,7 @@ class Embedder {
 
   /**
    * Embeds several texts; the results equal one-at-a-time calls. Short texts share forward
-   * passes, and with the threads build (Node) `threads` passes run at once (default: the pool).
+   * passes, and with the threads build `threads` passes run at once (default: the pool).
    */
   async embedBatch(texts, options = {}) {
     const model = this.#live();
@@ -622,9 +657,9 @@ class Embedder {
  * Loads an embedding model: a file path (Node), a URL (fetched), a Blob/File, a fetch Response,
  * a ReadableStream of Uint8Array chunks, or GGUF bytes.
  * Options: `wasm` (the module's bytes or URL), `name` (for messages), `onProgress({loaded,
- * total})`, `quiet` (no console warning for notes such as missing dense layers), `threads` (Node:
- * the worker pool of the threads build, default the available cores; 1: the single-threaded
- * build).
+ * total})`, `quiet` (no console warning for notes such as missing dense layers), `threads` (the worker
+ * pool of the threads build — Node, or a cross-origin-isolated page — default the available
+ * cores; 1: the single-threaded build).
  */
 export async function loadEmbedder(source, options = {}) {
   const mod = await getModule(options);

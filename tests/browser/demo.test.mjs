@@ -2,54 +2,22 @@
 // (EmbeddingGemma and EmbeddingGemma 2) by URL and from a file input, embeds the default texts,
 // and matches the native CLI.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
-import { runCli } from "../node/gguf_util.mjs";
+import { runCli, synthTinyModels } from "../node/gguf_util.mjs";
+import { launchChromium, serve } from "./browser_util.mjs";
 
-const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-browser-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-const model = join(dir, "tiny.gguf");
-assert.equal(runCli(["synth", "--preset", "tiny", "-o", model]).status, 0);
-const model2 = join(dir, "eg2-tiny.gguf");
-assert.equal(runCli(["synth", "--arch", "gemma-embedding2", "--preset", "tiny", "-o", model2]).status, 0);
-const SERVED = { "/model.gguf": model, "/model2.gguf": model2 };
-
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
-                ".wasm": "application/wasm", ".gguf": "application/octet-stream" };
-
-// Serves the repository read-only, plus the test models at /model.gguf and /model2.gguf.
-function serve() {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    const file = SERVED[path] ?? normalize(join(root, path));
-    if (!file.startsWith(root) && !SERVED[path] || !existsSync(file)) {
-      res.writeHead(404).end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
-}
+const { "gemma-embedding": model, "gemma-embedding2": model2 } = synthTinyModels(dir);
 
 let server, browser, base;
 before(async () => {
-  server = await serve();
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    // This machine's network is closed: keep Chromium from trying to reach Google.
-    args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run"],
-  });
+  ({ server, base } = await serve({ extra: { "/model.gguf": model, "/model2.gguf": model2 } }));
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

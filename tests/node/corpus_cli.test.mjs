@@ -9,14 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 
-import { runCli } from "./gguf_util.mjs";
+import { runCli, synthTinyModels } from "./gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-corpus-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-const tiny = join(dir, "tiny.gguf");
-const eg2 = join(dir, "eg2.gguf");
-assert.equal(runCli(["synth", "--preset", "tiny", "-o", tiny]).status, 0);
-assert.equal(runCli(["synth", "--arch", "gemma-embedding2", "--preset", "tiny", "-o", eg2]).status, 0);
+const { "gemma-embedding": tiny, "gemma-embedding2": eg2 } = synthTinyModels(dir);
 
 // 300 records of 1 to ~120 words, ids of several JSON kinds, some with prompts and titles.
 function corpus(n = 300) {

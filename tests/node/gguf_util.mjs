@@ -1,6 +1,7 @@
 // Test helpers for Node tests: running the native CLI and decoding GGUF bytes independently of the
 // engine (header counts, f16, Q8_0 rows), so tests compare against values computed here.
 import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 
 /** Runs the native CLI; returns {status, stdout, stderr}. */
 export function runCli(args, options = {}) {
@@ -8,6 +9,19 @@ export function runCli(args, options = {}) {
   if (!cli) throw new Error("GGUFEMBED_CLI is not set (the path of the native ggufembed binary)");
   const r = spawnSync(cli, args, { encoding: "utf8", maxBuffer: 1 << 28, ...options });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Writes the tiny synthetic model of each architecture into `dir` with the native CLI: returns
+ * {"gemma-embedding": path, "gemma-embedding2": path}.
+ */
+export function synthTinyModels(dir) {
+  const models = { "gemma-embedding": join(dir, "tiny.gguf"), "gemma-embedding2": join(dir, "eg2-tiny.gguf") };
+  for (const [arch, path] of Object.entries(models)) {
+    const r = runCli(["synth", "--arch", arch, "--preset", "tiny", "-o", path]);
+    if (r.status !== 0) throw new Error(`synth ${arch}: ${r.stderr}`);
+  }
+  return models;
 }
 
 /** IEEE half -> number. */

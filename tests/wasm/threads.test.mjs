@@ -10,14 +10,11 @@ import { test } from "node:test";
 
 import { GgufembedError, loadEmbedder } from "../../js/dist/index.js";
 import { SHORT_TEXTS } from "../node/corpus.mjs";
-import { runCli } from "../node/gguf_util.mjs";
+import { synthTinyModels } from "../node/gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-threads-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-const models = { "gemma-embedding": join(dir, "tiny.gguf"), "gemma-embedding2": join(dir, "eg2.gguf") };
-assert.equal(runCli(["synth", "--preset", "tiny", "-o", models["gemma-embedding"]]).status, 0);
-assert.equal(runCli(["synth", "--arch", "gemma-embedding2", "--preset", "tiny", "-o",
-                     models["gemma-embedding2"]]).status, 0);
+const models = synthTinyModels(dir);
 const TEXTS = [...SHORT_TEXTS, "Embedding models map text to vectors. ".repeat(30)];
 
 const bits = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");

@@ -1,0 +1,50 @@
+// Test helpers for the Chromium tests: a static server of the repository and a headless browser.
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
+                ".wasm": "application/wasm", ".gguf": "application/octet-stream" };
+
+/**
+ * Serves the repository read-only on 127.0.0.1, plus `extra` (URL path -> file path or
+ * {body, type}). `isolated` adds the headers that make a page cross-origin isolated
+ * (SharedArrayBuffer, hence the threads build). Resolves to {server, base}.
+ */
+export function serve({ extra = {}, isolated = false } = {}) {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const served = extra[path];
+    const headers = isolated
+      ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
+      : {};
+    if (served?.body !== undefined) {
+      res.writeHead(200, { ...headers, "content-type": served.type }).end(served.body);
+      return;
+    }
+    const file = served ?? normalize(join(root, path));
+    if (!file.startsWith(root) && !served || !existsSync(file)) {
+      res.writeHead(404, headers).end("not found");
+      return;
+    }
+    res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(req.method === "HEAD" ? undefined : readFileSync(file));
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () =>
+    ok({ server, base: `http://127.0.0.1:${server.address().port}` })));
+}
+
+/** Debian's Chromium, headless, kept off the network (this machine's network is closed). */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--no-first-run"],
+  });
+}

@@ -1,0 +1,98 @@
+// The threads build in Chromium: a cross-origin-isolated page gets it (one shared heap, a pool of
+// workers) and its vectors are the single-threaded build's bits for both architectures; a page
+// that is not isolated gets the single-threaded build with the same API.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { SHORT_TEXTS } from "../node/corpus.mjs";
+import { synthTinyModels } from "../node/gguf_util.mjs";
+import { launchChromium, serve } from "./browser_util.mjs";
+
+const dir = mkdtempSync(join(tmpdir(), "ggufembed-browser-threads-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const models = synthTinyModels(dir);
+const TEXTS = [...SHORT_TEXTS, "Embedding models map text to vectors. ".repeat(30)];
+const extra = {
+  "/blank.html": { body: "<!doctype html><title>threads</title>", type: "text/html" },
+  "/model.gguf": models["gemma-embedding"],
+  "/model2.gguf": models["gemma-embedding2"],
+};
+
+let isolated, plain, browser;
+before(async () => {
+  [isolated, plain] = await Promise.all([serve({ extra, isolated: true }), serve({ extra })]);
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  isolated?.server.close();
+  plain?.server.close();
+});
+
+// Embeds TEXTS with the package's default module for `threads` (undefined: the default) and
+// with the single-threaded build; returns what the page saw, vectors as base64 of their bytes.
+async function embedOnPage(base, modelPath, threads) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/blank.html`);
+  const seen = await page.evaluate(async ({ modelPath, threads, texts }) => {
+    // Counts the pthreads started: emscripten posts {cmd: "run"} to a pool worker for each.
+    let started = 0;
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, ...rest) {
+      if (message?.cmd === "run") started++;
+      return post.call(this, message, ...rest);
+    };
+    const { loadEmbedder } = await import("/js/dist/index.js");
+    const bits = (v) => btoa(String.fromCharCode(...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
+    const multi = await loadEmbedder(modelPath, { threads, quiet: true });
+    const single = await loadEmbedder(modelPath, { threads: 1, quiet: true });
+    const out = {
+      isolated: globalThis.crossOriginIsolated,
+      cores: navigator.hardwareConcurrency,
+      threads: multi.threads,
+      multi: (await multi.embedBatch(texts)).map((e) => bits(e.vector)),
+      two: (await multi.embedBatch(texts, { threads: 2, prompt: "query" })).map((e) => bits(e.vector)),
+      single: (await single.embedBatch(texts)).map((e) => bits(e.vector)),
+      singleQuery: (await single.embedBatch(texts, { prompt: "query" })).map((e) => bits(e.vector)),
+      started,
+    };
+    multi.dispose();
+    single.dispose();
+    return out;
+  }, { modelPath, threads, texts: TEXTS });
+  await page.close();
+  assert.deepEqual(errors, []);
+  return seen;
+}
+
+for (const [arch, modelPath] of [["gemma-embedding", "/model.gguf"], ["gemma-embedding2", "/model2.gguf"]]) {
+  test(`${arch}: a cross-origin-isolated page embeds on a pool of threads with the same bits`, async () => {
+    const seen = await embedOnPage(isolated.base, modelPath, 3);
+    assert.equal(seen.isolated, true);
+    assert.equal(seen.threads, 3);
+    assert.ok(seen.started >= 3, `${seen.started} pthreads started`);  // 2 + 1 beside the caller
+    assert.equal(seen.multi.length, TEXTS.length);
+    assert.deepEqual(seen.multi, seen.single);
+    assert.deepEqual(seen.two, seen.singleQuery);
+    assert.notDeepEqual(seen.single, seen.singleQuery);
+  });
+}
+
+test("the default pool of an isolated page is navigator.hardwareConcurrency", async () => {
+  const seen = await embedOnPage(isolated.base, "/model.gguf", undefined);
+  assert.equal(seen.threads, seen.cores > 1 ? seen.cores : 1);
+  assert.deepEqual(seen.multi, seen.single);
+});
+
+test("a page that is not isolated gets the single-threaded build", async () => {
+  const seen = await embedOnPage(plain.base, "/model.gguf", 3);
+  assert.equal(seen.isolated, false);
+  assert.equal(seen.threads, 1);
+  assert.equal(seen.started, 0);
+  assert.deepEqual(seen.multi, seen.single);
+});
