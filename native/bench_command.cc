@@ -133,14 +133,14 @@ Status TimeText(const Embedder& embedder, int64_t warmup, int64_t runs, TextResu
 
 // The --json output: the run's figures and every text's.
 std::string ResultsJson(const std::string& model, double file_mb, double load_ms,
-                        double rss_after_load_mb, double peak_rss_mb, int64_t runs,
-                        const std::vector<TextResult>& results) {
+                        double rss_after_load_mb, double peak_rss_mb, double workspace_mb,
+                        int64_t runs, const std::vector<TextResult>& results) {
   std::string o = "{\"model\":";
   AppendJsonString(o, model);
   o += StrFormat(
       ",\"file_mb\":%.1f,\"target\":\"%s\",\"load_ms\":%.2f,\"rss_after_load_mb\":%.1f,"
-      "\"peak_rss_mb\":%.1f,\"runs\":%lld,\"texts\":[",
-      file_mb, SimdTargetName(), load_ms, rss_after_load_mb, peak_rss_mb,
+      "\"peak_rss_mb\":%.1f,\"workspace_mb\":%.2f,\"runs\":%lld,\"texts\":[",
+      file_mb, SimdTargetName(), load_ms, rss_after_load_mb, peak_rss_mb, workspace_mb,
       static_cast<long long>(runs));
   for (size_t i = 0; i < results.size(); ++i) {
     const TextResult& r = results[i];
@@ -180,7 +180,8 @@ int RunBench(int argc, char** argv) {
       "of the matrix products and attention) and where the time goes (matmul includes\n"
       "quantizing its input; geglu is the fused gate and up products with GELU; other is\n"
       "the embedding lookup, tokenizing and the rest). Without TEXT: a short sentence and\n"
-      "a prose passage cut to --long-tokens tokens. Peak RSS is the process's.");
+      "a prose passage cut to --long-tokens tokens. Peak RSS is the process's; the workspace\n"
+      "is the memory each thread of a batch holds besides the weights, which all share.");
   args.Option("model", "m", &model, "FILE", "the GGUF model (required)");
   args.Option("runs", "n", &runs, "N", "timed calls per text (default 5)", 1, 1000);
   args.Option("warmup", nullptr, &warmup, "N", "untimed calls first (default 1)", 0, 1000);
@@ -225,17 +226,20 @@ int RunBench(int argc, char** argv) {
   }
   const double peak_rss_mb = PeakRssMb();
   const double file_mb = embedder.file_size() / 1e6;
+  const double workspace_mb = embedder.workspace_bytes() / 1e6;
 
   if (json) {
-    const std::string o =
-        ResultsJson(model, file_mb, load_ms, rss_after_load_mb, peak_rss_mb, runs, results);
+    const std::string o = ResultsJson(model, file_mb, load_ms, rss_after_load_mb, peak_rss_mb,
+                                      workspace_mb, runs, results);
     std::fputs(o.c_str(), stdout);
     return 0;
   }
   std::printf("model %s (%.1f MB), SIMD target %s, 1 thread\n", model.c_str(), file_mb,
               SimdTargetName());
-  std::printf("load %.1f ms; peak RSS %.1f MB (%.1f MB after load)\n\n", load_ms, peak_rss_mb,
-              rss_after_load_mb);
+  std::printf(
+      "load %.1f ms; peak RSS %.1f MB (%.1f MB after load); workspace %.1f MB per thread (for "
+      "the longest text; the weights are shared)\n\n",
+      load_ms, peak_rss_mb, rss_after_load_mb, workspace_mb);
   std::printf("%-6s %6s %10s %9s %9s %9s %8s   time per operation (ms, mean of runs)\n", "text",
               "tokens", "median ms", "min ms", "first ms", "tokens/s", "GMAC/s");
   for (const TextResult& r : results) {

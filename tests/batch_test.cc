@@ -149,5 +149,30 @@ TEST_CASE("bad batch options are refused before any work", "[batch]") {
   CHECK(AvailableCores() >= 1);
 }
 
+TEST_CASE("each thread's workspace is bounded by the longest pass it ran", "[batch]") {
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny"));
+  REQUIRE(e.ok());
+  CHECK((*e)->workspace_bytes() == 0);
+  REQUIRE((*e)->Embed({"short"}, {}).ok());
+  const size_t after_short = (*e)->workspace_bytes();
+  CHECK(after_short > 0);
+  REQUIRE((*e)->Embed({"short"}, {}).ok());
+  CHECK((*e)->workspace_bytes() == after_short);  // kept, not grown
+  // Pooling none returns every token's row: the workspace holds at least those floats.
+  EmbedOptions rows;
+  rows.pooling = Pooling::kNone;
+  std::string prose;
+  for (int i = 0; i < 60; ++i) prose += "word" + std::to_string(i) + " ";
+  Result<std::vector<Embedding>> long_rows = (*e)->Embed({prose}, rows);
+  REQUIRE(long_rows.ok());
+  const size_t after_long = (*e)->workspace_bytes();
+  CHECK(after_long >= (*long_rows)[0].values.size() * sizeof(float));
+  CHECK(after_long > after_short);
+  // Three threads of short texts, unpacked: three workspaces, none larger than the long pass's.
+  std::vector<std::string> texts(12, "another short text");
+  REQUIRE((*e)->Embed(texts, {}, BatchOptions{3, 0}).ok());
+  CHECK((*e)->workspace_bytes() == after_long);
+}
+
 }  // namespace
 }  // namespace ggufembed

@@ -136,6 +136,11 @@ class Embedder {
   double MultiplyAdds(int n_tokens, Pooling pooling) const;
   // Bytes of the model file.
   uint64_t file_size() const;
+  // Bytes of the largest per-call workspace (forward-pass arena, RoPE tables, token, hidden and
+  // head buffers) held between calls: each thread of a batch holds one, which grows with the
+  // longest pass it has run (at most the context length) and is kept for the next call. Beside the
+  // weights, which every thread shares.
+  size_t workspace_bytes() const;
   // Things worth telling the user once, e.g. a file without its dense projections.
   const std::vector<std::string>& warnings() const;
 

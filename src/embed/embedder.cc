@@ -35,6 +35,14 @@ struct Embedder::Workspace {
   std::vector<float> hidden;  // [T × n_embd]
   HeadWorkspace head;
   std::vector<float> result;  // [rows × dim]
+
+  size_t bytes() const {
+    auto of = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+    return of(prefix) + of(text) + of(tokenizer.fragments) + of(tokenizer.next_fragments) +
+           of(tokenizer.symbols) + of(tokenizer.queue) + of(tokenizer.escaped) + of(tokens) +
+           of(lengths) + forward.arena.capacity() + forward.rope.bytes() + of(hidden) +
+           of(head.rows[0]) + of(head.rows[1]) + head.matmul.capacity() + of(result);
+  }
 };
 
 // The options of one call, checked and resolved once for all its texts.
@@ -101,6 +109,13 @@ Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
 
 const ModelInfo& Embedder::info() const { return impl_->info; }
 uint64_t Embedder::file_size() const { return impl_->file.shared_bytes()->size(); }
+
+size_t Embedder::workspace_bytes() const {
+  std::lock_guard<std::mutex> lock(impl_->workspaces_mutex);
+  size_t largest = 0;
+  for (const auto& ws : impl_->free_workspaces) largest = std::max(largest, ws->bytes());
+  return largest;
+}
 const std::vector<std::string>& Embedder::warnings() const { return impl_->model->head().warnings; }
 
 double Embedder::MultiplyAdds(int n_tokens, Pooling pooling) const {

@@ -26,4 +26,10 @@ RopeTables::Table RopeTables::Get(float base, int n_rot, int n_positions) {
   return Table{e->cos.data(), e->sin.data()};
 }
 
+size_t RopeTables::bytes() const {
+  size_t n = 0;
+  for (const Entry& e : entries_) n += (e.cos.capacity() + e.sin.capacity()) * sizeof(float);
+  return n;
+}
+
 }  // namespace ggufembed

@@ -3,6 +3,7 @@
 #ifndef GGUFEMBED_KERNELS_ROPE_TABLES_H_
 #define GGUFEMBED_KERNELS_ROPE_TABLES_H_
 
+#include <cstddef>
 #include <vector>
 
 namespace ggufembed {
@@ -17,6 +18,9 @@ class RopeTables {
   // The table of `base` and `n_rot` covering positions [0, n_positions). Pointers stay valid
   // until a later call with the same base and n_rot asks for more positions.
   Table Get(float base, int n_rot, int n_positions);
+
+  // Bytes held by the tables.
+  size_t bytes() const;
 
  private:
   struct Entry {

@@ -109,6 +109,7 @@ test("bench --json times the default texts and accounts for every operation", ()
     for (const ms of Object.values(t.profile_ms)) assert.ok(ms >= 0 && Number.isFinite(ms));
   }
   assert.ok(report.load_ms > 0 && report.peak_rss_mb > 0);
+  assert.ok(report.workspace_mb > 0 && report.workspace_mb < report.peak_rss_mb);
 });
 
 test("info --json agrees with the header decoded in JavaScript", () => {
