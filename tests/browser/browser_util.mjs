@@ -8,17 +8,21 @@ import { chromium } from "playwright-core";
 
 export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
-                ".wasm": "application/wasm", ".gguf": "application/octet-stream" };
+const TYPES = { ".html": "text/html", ".css": "text/css", ".js": "text/javascript",
+                ".mjs": "text/javascript", ".wasm": "application/wasm",
+                ".gguf": "application/octet-stream" };
 
 /**
  * Serves the repository read-only on 127.0.0.1, plus `extra` (URL path -> file path or
  * {body, type}). `isolated` adds the headers that make a page cross-origin isolated
- * (SharedArrayBuffer, hence the threads build). Resolves to {server, base}.
+ * (SharedArrayBuffer, hence the threads build). `onRequest(path, req)` is called for every request
+ * (to count downloads); `lengths` sends files with a Content-Length, as most servers do (download
+ * progress then knows the total). Resolves to {server, base}.
  */
-export function serve({ extra = {}, isolated = false } = {}) {
+export function serve({ extra = {}, isolated = false, onRequest, lengths = false } = {}) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    onRequest?.(path, req);
     const served = extra[path];
     const headers = isolated
       ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
@@ -32,8 +36,10 @@ export function serve({ extra = {}, isolated = false } = {}) {
       res.writeHead(404, headers).end("not found");
       return;
     }
-    res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    res.end(req.method === "HEAD" ? undefined : readFileSync(file));
+    const body = readFileSync(file);
+    res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+                         ...(lengths ? { "content-length": body.length } : {}) });
+    res.end(req.method === "HEAD" ? undefined : body);
   });
   return new Promise((ok) => server.listen(0, "127.0.0.1", () =>
     ok({ server, base: `http://127.0.0.1:${server.address().port}` })));
