@@ -9,7 +9,9 @@ export type GgufembedErrorCode =
   | "input_too_long"
   | "out_of_memory"
   | "internal"
-  | "not_finite";
+  | "not_finite"
+  /** A call cancelled through its AbortSignal. */
+  | "aborted";
 
 /** Every failure of the engine: a code and a message naming the file, item and offset or limit. */
 export class GgufembedError extends Error {
@@ -31,12 +33,17 @@ export type GgufValue = number | boolean | string | null;
 export type GgufScalarType =
   | "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64" | "bool" | "str";
 
-/** A scalar metadata entry. */
-export interface GgufScalarEntry {
-  key: string;
-  type: GgufScalarType;
-  value: GgufValue;
-}
+/** GGUF metadata type names of numbers. */
+export type GgufNumberType = "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64";
+
+/**
+ * A scalar metadata entry; `type` narrows `value`: strings, booleans, or numbers (null for a
+ * float that is NaN or infinite, which JSON cannot carry).
+ */
+export type GgufScalarEntry =
+  | { key: string; type: "str"; value: string }
+  | { key: string; type: "bool"; value: boolean }
+  | { key: string; type: GgufNumberType; value: number | null };
 
 /** An array metadata entry: `count` elements, of which `values` holds the first `maxArrayItems`. */
 export interface GgufArrayEntry {
@@ -109,6 +116,8 @@ export type PromptName =
 export type Pooling = "mean" | "cls" | "last" | "none";
 
 export interface EmbedOptions {
+  /** Cancels the call: it rejects with a GgufembedError of code "aborted". */
+  signal?: AbortSignal;
   /** Task prompt to prepend (EmbeddingGemma's model card prompts). Default: none (raw text). */
   prompt?: PromptName;
   /** Title for the "document" prompt ("none" when absent). */
@@ -131,6 +140,11 @@ export interface EmbedOptions {
    * of `loadEmbedder`; 0 also means all. The single-threaded build uses one. Same vectors.
    */
   threads?: number;
+}
+
+export interface BatchOptions extends EmbedOptions {
+  /** Called as texts are done, in input order (`done` of `total`). */
+  onProgress?: (progress: { done: number; total: number }) => void;
 }
 
 export interface Embedding {
@@ -166,21 +180,52 @@ export interface Embedder {
   readonly info: ModelInfo;
   /** Threads `embedBatch` may use: the threads build's pool, else 1. */
   readonly threads: number;
+  /** Where the engine runs: a worker (Web Worker or worker_threads) or the calling thread. */
+  readonly runsIn: "worker" | "thread";
+  /** The WebAssembly build in use. */
+  readonly build: "simd128" | "relaxed-simd" | "threads";
   embed(text: string, options?: EmbedOptions): Promise<Embedding>;
   /**
    * Results equal one-at-a-time `embed` calls: short texts share forward passes, and the threads
    * build embeds `options.threads` texts at once.
    */
-  embedBatch(texts: string[], options?: EmbedOptions): Promise<Embedding[]>;
-  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Int32Array;
+  embedBatch(texts: readonly string[], options?: BatchOptions): Promise<Embedding[]>;
+  /** Token ids, BOS/EOS included unless `addSpecial` is false. */
+  tokenize(text: string, options?: TokenizeOptions): Promise<Int32Array>;
+  /** Frees the model (and ends its worker); calls after this reject. */
   dispose(): void;
 }
 
+export interface TokenizeOptions {
+  /** BOS/EOS per the model's flags. Default true. */
+  addSpecial?: boolean;
+  /** Text like "<eos>" becomes that special token. Default true. */
+  parseSpecial?: boolean;
+}
+
 export interface LoadOptions extends ModuleOptions {
+  /**
+   * Run the engine in a worker so that no call blocks this thread: a module Web Worker (default in
+   * browsers) or a worker_threads Worker (Node, default false). The API is the same.
+   */
+  worker?: boolean;
+  /**
+   * Browsers: keep the model in the Cache API and use the kept copy next time without a
+   * download — for http(s) URLs (default true) and Blobs/Files (default false; kept under
+   * `cacheKey(file)`). Ignored in Node.
+   */
+  cache?: boolean;
+  /**
+   * The SIMD build: "auto" (default: relaxed SIMD where the runtime computes it as specified,
+   * else SIMD128), or forced.
+   */
+  simd?: "auto" | "relaxed" | "simd128";
+  /** Cancels the load: it rejects with a GgufembedError of code "aborted". */
+  signal?: AbortSignal;
   /** How error messages refer to the model (default: the path, URL or file name). */
   name?: string;
-  /** Called as bytes arrive (`total` is undefined when unknown). */
-  onProgress?: (progress: { loaded: number; total?: number }) => void;
+  /** Called as bytes arrive (`total` is undefined when unknown; `cached`: read from the cache). */
+  onProgress?: (progress: { loaded: number; total?: number; cached: boolean }) => void;
   /** Do not print the model's notes with console.warn. */
   quiet?: boolean;
   /**
@@ -213,6 +258,27 @@ export type ModelSource =
  * `unsupported` for malformed or unsupported models.
  */
 export function loadEmbedder(source: ModelSource, options?: LoadOptions): Promise<Embedder>;
+
+/** A model kept in the browser's cache. */
+export interface CachedModel {
+  /** The URL it was loaded from (or `cacheKey(file)`); `loadEmbedder(url)` uses the kept copy. */
+  url: string;
+  /** The file name. */
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** When it was kept (ISO 8601). */
+  cachedAt: string;
+}
+
+/** The models kept in the browser's cache (an empty list where there is no Cache API). */
+export function listCachedModels(): Promise<CachedModel[]>;
+
+/** Removes a kept model; resolves to whether there was one. */
+export function deleteCachedModel(url: string | URL): Promise<boolean>;
+
+/** The cache key of a Blob or File loaded with `cache: true` (its name, size and date). */
+export function cacheKey(file: Blob, name?: string): string;
 
 /** Cosine similarity of two equal-length vectors. */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

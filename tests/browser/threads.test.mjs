@@ -1,6 +1,7 @@
 // The threads build in Chromium: a cross-origin-isolated page gets it (one shared heap, a pool of
-// workers) and its vectors are the single-threaded build's bits for both architectures; a page
-// that is not isolated gets the single-threaded build with the same API.
+// workers), on the page's thread and inside the package's module worker, and its vectors are the
+// single-threaded build's bits for both architectures; a page that is not isolated gets the
+// single-threaded build with the same API.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,13 +35,14 @@ after(async () => {
 
 // Embeds TEXTS with the package's default module for `threads` (undefined: the default) and
 // with the single-threaded build; returns what the page saw, vectors as base64 of their bytes.
-async function embedOnPage(base, modelPath, threads) {
+async function embedOnPage(base, modelPath, threads, worker = false) {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${base}/blank.html`);
-  const seen = await page.evaluate(async ({ modelPath, threads, texts }) => {
-    // Counts the pthreads started: emscripten posts {cmd: "run"} to a pool worker for each.
+  const seen = await page.evaluate(async ({ modelPath, threads, texts, worker }) => {
+    // Counts the pthreads started from this thread: emscripten posts {cmd: "run"} to a pool
+    // worker for each (inside the package's worker they are out of sight).
     let started = 0;
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (message, ...rest) {
@@ -49,12 +51,13 @@ async function embedOnPage(base, modelPath, threads) {
     };
     const { loadEmbedder } = await import("/js/dist/index.js");
     const bits = (v) => btoa(String.fromCharCode(...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
-    const multi = await loadEmbedder(modelPath, { threads, quiet: true });
-    const single = await loadEmbedder(modelPath, { threads: 1, quiet: true });
+    const multi = await loadEmbedder(modelPath, { threads, quiet: true, worker });
+    const single = await loadEmbedder(modelPath, { threads: 1, quiet: true, worker: false });
     const out = {
       isolated: globalThis.crossOriginIsolated,
       cores: navigator.hardwareConcurrency,
       threads: multi.threads,
+      runsIn: multi.runsIn,
       multi: (await multi.embedBatch(texts)).map((e) => bits(e.vector)),
       two: (await multi.embedBatch(texts, { threads: 2, prompt: "query" })).map((e) => bits(e.vector)),
       single: (await single.embedBatch(texts)).map((e) => bits(e.vector)),
@@ -64,7 +67,7 @@ async function embedOnPage(base, modelPath, threads) {
     multi.dispose();
     single.dispose();
     return out;
-  }, { modelPath, threads, texts: TEXTS });
+  }, { modelPath, threads, texts: TEXTS, worker });
   await page.close();
   assert.deepEqual(errors, []);
   return seen;
@@ -82,6 +85,14 @@ for (const [arch, modelPath] of [["gemma-embedding", "/model.gguf"], ["gemma-emb
     assert.notDeepEqual(seen.single, seen.singleQuery);
   });
 }
+
+test("the package's worker in an isolated page runs the threads build with the same bits", async () => {
+  const seen = await embedOnPage(isolated.base, "/model2.gguf", 3, true);
+  assert.equal(seen.runsIn, "worker");
+  assert.equal(seen.threads, 3);
+  assert.deepEqual(seen.multi, seen.single);
+  assert.deepEqual(seen.two, seen.singleQuery);
+});
 
 test("the default pool of an isolated page is navigator.hardwareConcurrency", async () => {
   const seen = await embedOnPage(isolated.base, "/model.gguf", undefined);

@@ -40,7 +40,7 @@ test("wasm vectors match native ones (cosine >= 0.99999) with the same token cou
       min = Math.min(min, c);
       assert.ok(c >= 0.99999, `cosine ${c} for ${JSON.stringify(TEXTS[i])}`);
       const ids = JSON.parse(runCli(["tokenize", "-m", tiny, "--", TEXTS[i]]).stdout);
-      assert.deepEqual(Array.from(embedder.tokenize(TEXTS[i])), ids);
+      assert.deepEqual(Array.from(await embedder.tokenize(TEXTS[i])), ids);
     }
     console.log(`# wasm vs native: ${TEXTS.length} texts, minimum cosine ${min.toFixed(7)}`);
   } finally {
@@ -63,7 +63,7 @@ test("EmbeddingGemma 2 (gemma-embedding2, gemma4 tokenizer): the same bits as na
     for (let i = 0; i < texts.length; i++) {
       assert.deepEqual(Array.from(wasm[i].vector), Array.from(native[i]), JSON.stringify(texts[i]));
       const ids = JSON.parse(runCli(["tokenize", "-m", eg2, "--", texts[i]]).stdout);
-      assert.deepEqual(Array.from(embedder.tokenize(texts[i])), ids);
+      assert.deepEqual(Array.from(await embedder.tokenize(texts[i])), ids);
     }
   } finally {
     embedder.dispose();
@@ -91,7 +91,7 @@ test("info, and loading from bytes, a file URL or a path give the same model", a
   assert.deepEqual((await fromBytes.embed("same text")).vector, a);
   assert.deepEqual((await fromUrl.embed("same text")).vector, a);
   const size = readFileSync(tiny).length;
-  assert.deepEqual(progress.at(-1), { loaded: size, total: size });
+  assert.deepEqual(progress.at(-1), { loaded: size, total: size, cached: false });
   for (const e of [fromPath, fromBytes, fromUrl]) e.dispose();
 });
 
@@ -131,11 +131,11 @@ test("errors are GgufembedError exceptions and the instance stays usable", async
   assert.deepEqual([cut.tokens, cut.inputTokens, cut.truncated], [2048, 2202, true]);
   await assert.rejects(e.embedBatch(["ok", long]), (err) => /^text 1: the text is 2202 tokens/.test(err.message));
   await assert.rejects(e.embed("x", { dims: 64 }), (err) => err.code === "invalid_argument" &&
-    err.message.startsWith("unknown option 'dims'"));
+    err.message.startsWith("embed: unknown option 'dims'"));
   await assert.rejects(e.embed("x", { dim: 500 }), (err) => err.code === "invalid_argument" &&
     err.message === "dim 500 is outside the model's output size (1 to 128, or 0 for all)");
   await assert.rejects(e.embed("x", { dim: 2 ** 32 + 64 }), (err) => err.code === "invalid_argument" &&
-    err.message === "dim must be a 32-bit integer, got 4294967360");  // not wrapped to 64
+    err.message === "embed: dim must be a 32-bit integer, got 4294967360");  // not wrapped to 64
   await assert.rejects(e.embed("x", { pooling: "max" }), (err) => err.code === "invalid_argument");
   await assert.rejects(e.embed("x", { pooling: "toString" }), (err) => err.code === "invalid_argument");
   await assert.rejects(e.embed("x", { prompt: "nope" }), (err) => err.code === "invalid_argument");

@@ -36,9 +36,14 @@ test("npm pack, install offline, import by name and embed", { timeout: 120000 },
   assert.equal(packed.name, "ggufembed");
   assert.equal(packed.filename, `ggufembed-${pkg.version}.tgz`);
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
+    "LICENSE", "README.md", "dist/cache.js", "dist/engine.js", "dist/errors.js",
     "dist/ggufembed.mjs", "dist/ggufembed.wasm", "dist/index.d.ts", "dist/index.js",
-    "dist/layout.js", "dist/threads/ggufembed-threads.js", "dist/threads/ggufembed-threads.wasm",
-    "dist/threads/ggufembed-threads.worker.js", "dist/threads/package.json", "package.json"]);
+    "dist/layout.js", "dist/remote.js", "dist/threads/ggufembed-threads.js",
+    "dist/threads/ggufembed-threads.wasm", "dist/threads/ggufembed-threads.worker.js",
+    "dist/threads/package.json", "dist/worker.js", "package.json"]);
+  assert.equal(readFileSync(join(jsDir, "LICENSE"), "utf8"), readFileSync(join(root, "LICENSE"), "utf8"));
+  assert.ok(pkg.repository?.url && pkg.keywords?.includes("embeddinggemma"));
+  assert.equal(pkg.engines.node, ">=20.19");
 
   const app = join(dir, "app");
   mkdirSync(app);
@@ -69,6 +74,19 @@ test("npm pack, install offline, import by name and embed", { timeout: 120000 },
   assert.deepEqual({ ...out, self: undefined }, { name: "Synthetic EmbeddingGemma tiny", vector: expect,
                                                  self: undefined, error: "invalid_argument", wasm: true });
   assert.equal(expect.length, 64);
+
+  // CommonJS code requires the ES module (Node >= 20.19, the package's engines floor).
+  writeFileSync(join(app, "main.cjs"), `
+    const { loadEmbedder } = require("ggufembed");
+    loadEmbedder(process.argv[2]).then(async (e) => {
+      const r = await e.embed(${JSON.stringify(TEXT)}, { prompt: "query", dim: 64 });
+      console.log(JSON.stringify(Array.from(r.vector)));
+      e.dispose();
+    });
+  `);
+  const cjs = spawnSync(process.execPath, ["main.cjs", model], { cwd: app, encoding: "utf8" });
+  assert.equal(cjs.status, 0, cjs.stderr);
+  assert.deepEqual(JSON.parse(cjs.stdout), expect);
 
   // A TypeScript consumer resolves the package's types by name.
   writeFileSync(join(app, "main.ts"), `

@@ -3,9 +3,13 @@
 // CTest runs `tsc --noEmit --strict` on this file ("node: wasm types").
 import {
   GgufembedError,
+  cacheKey,
   cosineSimilarity,
+  deleteCachedModel,
+  listCachedModels,
   loadEmbedder,
   openGguf,
+  type CachedModel,
   type Embedder,
   type EmbedOptions,
   type Embedding,
@@ -73,8 +77,26 @@ export async function embedding(): Promise<number> {
   const shape: number[] = [one.rows, one.dim, one.tokens, one.inputTokens];
   const truncated: boolean = many[0].truncated;
   const similarity: number = cosineSimilarity(vector, many[0].vector) + cosineSimilarity([1, 2], [3, 4]);
-  const ids: Int32Array = embedder.tokenize("hello", { addSpecial: false, parseSpecial: true });
+  const ids: Int32Array = await embedder.tokenize("hello", { addSpecial: false, parseSpecial: true });
+  const frozen: readonly string[] = Object.freeze(["a", "b"]);
+  const controller = new AbortController();
+  const progress: Embedding[] = await embedder.embedBatch(frozen, {
+    signal: controller.signal, onProgress: ({ done, total }) => void (done / total) });
+  const where: "worker" | "thread" = embedder.runsIn;
+  const build: "simd128" | "relaxed-simd" | "threads" = embedder.build;
+  // @ts-expect-error: tokenize options are checked too
+  await embedder.tokenize("x", { addSpecials: true });
   embedder.dispose();
+
+  const cached: CachedModel[] = await listCachedModels();
+  const removed: boolean = await deleteCachedModel(cached[0]?.url ?? "https://example.com/m.gguf");
+  const key: string = cacheKey(new Blob([]), "m.gguf");
+  const inWorker: Embedder = await loadEmbedder(key, {
+    worker: true, cache: true, simd: "relaxed", signal: controller.signal,
+    onProgress: ({ loaded, total, cached }) => void [loaded, total, cached] });
+  // @ts-expect-error: not a SIMD build name
+  await loadEmbedder("m.gguf", { simd: "sse2" });
+  void [progress, where, build, removed, inWorker];
 
   // @ts-expect-error: unknown option
   await embedder.embed("x", { dims: 64 });
@@ -113,9 +135,18 @@ export async function gguf(bytes: Uint8Array): Promise<string> {
       names.push(`${array.key}: ${array.count} × ${element} ${String(first)}`);
       // @ts-expect-error: camelCase
       array.element_type;
+    } else if (entry.type === "str") {
+      const text: string = entry.value;  // narrowed: a string entry holds a string
+      names.push(`${entry.key} = ${text.toUpperCase()}`);
+    } else if (entry.type === "bool") {
+      const flag: boolean = entry.value;
+      names.push(`${entry.key} = ${flag}`);
     } else {
       const scalar: GgufScalarEntry = entry;
-      names.push(`${scalar.key} (${scalar.type}) = ${String(scalar.value)}`);
+      const n: number | null = entry.value;  // numbers, null for NaN/Inf floats
+      // @ts-expect-error: a number entry's value is not a string
+      const notText: string = entry.value;
+      names.push(`${scalar.key} (${scalar.type}) = ${String(n)} ${notText}`);
     }
   }
   const tensor: GgufTensorEntry = info.tensors[0];

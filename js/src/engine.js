@@ -1,0 +1,835 @@
+// The engine on the calling thread: the WebAssembly module (single-threaded, relaxed-SIMD or
+// threads build), models in its heap, and the embedder whose calls run here (index.js decides
+// between this and a worker; worker.js runs this inside one).
+import createGgufembedModule from "./ggufembed.mjs";
+import { OPTIONS_LAYOUT, optionsLayoutMismatch, readOptionsLayout } from "./layout.js";
+
+import { ERROR_CODES, GgufembedError, checkAbort, checkInt32, checkOptionNames, isNode, yieldToEventLoop } from "./errors.js";
+import { cacheAvailable, cachedResponse, cacheKey, cacheWriter, deleteCachedModel, isFileKey } from "./cache.js";
+
+async function loadWasmBinary(wasm) {
+  if (wasm instanceof ArrayBuffer || ArrayBuffer.isView(wasm)) return wasm;
+  let url;
+  try {
+    url = new URL(wasm ?? "./ggufembed.wasm", import.meta.url);
+  } catch {
+    throw new GgufembedError("invalid_argument", `wasm: '${wasm}' is not a URL, ArrayBuffer or typed array`);
+  }
+  try {
+    if (isNode && url.protocol === "file:") {
+      const { readFile } = await import("node:fs/promises");
+      return await readFile(url);
+    }
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return await response.arrayBuffer();
+  } catch (e) {
+    throw new GgufembedError("io_error", `cannot load the WebAssembly module ${url}: ${e.message}`);
+  }
+}
+
+// One module instance per process for the default wasm file; explicit `wasm` options get their own.
+// A module whose ggufembed_options struct is laid out unlike layout.js (a mismatched .wasm) is
+// refused before any call could write options into the wrong fields.
+//
+// The default is the threads build (js/dist/threads: pthreads over a SharedArrayBuffer heap, one
+// copy of the weights for every thread) with a pool of `threads` workers (default: the cores
+// available) — in Node always, in browsers when the page is cross-origin isolated (the only way
+// a page gets SharedArrayBuffer). `threads: 1`, an explicit `wasm`, a package without that build
+// or a browser that cannot start it (no isolation, workers from another origin, a CSP without
+// 'unsafe-eval') give the single-threaded module. The vectors are the same bits either way.
+const threadModules = new Map();  // pool size -> module promise (null: the build is unavailable)
+
+async function checkedModule(mod) {
+  const mismatch = optionsLayoutMismatch(readOptionsLayout(mod), OPTIONS_LAYOUT);
+  if (mismatch) throw new GgufembedError("internal", `the wasm module does not match index.js: ${mismatch}`);
+  return mod;
+}
+
+async function poolSize(options) {
+  if (options.threads != null) {
+    checkInt32(options.threads, "threads");
+    if (options.threads < 0) {
+      throw new GgufembedError("invalid_argument", `threads ${options.threads} is negative`);
+    }
+    if (options.threads > 0) return options.threads;
+  }
+  if (!isNode) return globalThis.navigator?.hardwareConcurrency ?? 1;
+  const os = await import("node:os");
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+const THREADS_SCRIPT = new URL("./threads/ggufembed-threads.js", import.meta.url);
+const THREADS_WASM = new URL("./threads/ggufembed-threads.wasm", import.meta.url);
+const THREADS_WORKER = new URL("./threads/ggufembed-threads.worker.js", import.meta.url);
+
+// Node: the CommonJS script through require() (emscripten 3.1.6's pthread workers require() it
+// too, which is why it is not an ES module), or null when the package has no threads build.
+async function instantiateThreadsNode(pool) {
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(THREADS_SCRIPT)) return null;
+  const { createRequire } = await import("node:module");
+  const { readFile } = await import("node:fs/promises");
+  const { fileURLToPath } = await import("node:url");
+  const create = createRequire(import.meta.url)(fileURLToPath(THREADS_SCRIPT));
+  const mod = await create({ wasmBinary: await readFile(THREADS_WASM), ggufembedThreads: pool });
+  // Idle pool workers must not keep the process alive.
+  const { unusedWorkers = [], runningWorkers = [] } = mod.PThread ?? {};
+  for (const worker of [...unusedWorkers, ...runningWorkers]) worker.unref?.();
+  return mod;
+}
+
+// Browsers: the same script, evaluated from its text (a module cannot importScripts, and the
+// script is not an ES module); its pthread workers are classic workers that importScripts it
+// by URL. Null when the page cannot have it (not isolated, no build deployed); other failures
+// throw, and the caller falls back for this call and tries again on the next.
+async function instantiateThreadsBrowser(pool) {
+  if (globalThis.crossOriginIsolated !== true || typeof Worker !== "function") return null;
+  // The worker script is checked too: a pool worker that cannot load would leave the module's
+  // start waiting forever.
+  const [script, wasm, worker] = await Promise.all(
+      [fetch(THREADS_SCRIPT), fetch(THREADS_WASM), fetch(THREADS_WORKER, { method: "HEAD" })]);
+  if (!script.ok || !wasm.ok || !worker.ok) return null;
+  const source = await script.text();
+  const create = new Function(`${source}\nreturn createGgufembedModule;`)();
+  return create({
+    wasmBinary: await wasm.arrayBuffer(),
+    ggufembedThreads: pool,
+    mainScriptUrlOrBlob: THREADS_SCRIPT.href,
+    locateFile: (file) => new URL(file, THREADS_SCRIPT).href,
+  });
+}
+
+const SIMD_BUILDS = ["auto", "relaxed", "simd128"];
+const RELAXED_MODULE = new URL("./relaxed/ggufembed-relaxed.mjs", import.meta.url);
+const RELAXED_WASM = new URL("./relaxed/ggufembed-relaxed.wasm", import.meta.url);
+
+// Whether the relaxed-SIMD build can run here: the package ships it and the runtime computes
+// the relaxed dot product as the final specification says (wasm_features.js).
+async function relaxedAvailable() {
+  try {
+    const { relaxedSimdWorks } = await import("./wasm_features.js");
+    return await relaxedSimdWorks();
+  } catch {
+    return false;
+  }
+}
+
+// Memoized module starts: a start that fails is forgotten, so the next call tries again (a
+// failed fetch of the .wasm does not poison later loads).
+function memo(map, key, start) {
+  if (!map.has(key)) {
+    map.set(key, start().catch((e) => {
+      map.delete(key);
+      throw e;
+    }));
+  }
+  return map.get(key);
+}
+const singleModules = new Map();  // "simd128" | "relaxed-simd" -> module promise
+
+async function getModule(options = {}) {
+  const simd = options.simd ?? "auto";
+  if (!SIMD_BUILDS.includes(simd)) {
+    throw new GgufembedError("invalid_argument", `simd '${simd}' is not one of ${SIMD_BUILDS.join(", ")}`);
+  }
+  if (options.wasm !== undefined) {
+    const mod = await createGgufembedModule({ wasmBinary: await loadWasmBinary(options.wasm) });
+    mod.ggufembedBuild = "simd128";
+    return checkedModule(mod);
+  }
+  if (simd !== "relaxed" && options.threads !== 1) {
+    const pool = await poolSize(options);
+    if (pool > 1) {
+      let mod;
+      try {
+        mod = await memo(threadModules, pool, async () => {
+          const mod = await (isNode ? instantiateThreadsNode(pool) : instantiateThreadsBrowser(pool));
+          if (mod === null) return null;
+          mod.ggufembedPool = pool;
+          mod.ggufembedBuild = "threads";
+          return checkedModule(mod);
+        });
+      } catch (e) {
+        if (isNode) throw e;
+        mod = null;  // a browser still has the single-threaded build
+      }
+      if (mod !== null) return mod;
+    }
+  }
+  const relaxed = simd !== "simd128" && await relaxedAvailable();
+  if (simd === "relaxed" && !relaxed) {
+    throw new GgufembedError("unsupported",
+      "the relaxed-SIMD build cannot run here: this runtime does not compute " +
+      "i32x4.relaxed_dot_i8x16_i7x16_add_s as specified (Node >= 22 and Chrome >= 114 do), or " +
+      "the package has no dist/relaxed/");
+  }
+  if (relaxed) {
+    try {
+      return await memo(singleModules, "relaxed-simd", async () => {
+        const { default: create } = await import(RELAXED_MODULE.href);
+        const mod = await create({ wasmBinary: await loadWasmBinary(RELAXED_WASM) });
+        mod.ggufembedBuild = "relaxed-simd";
+        return checkedModule(mod);
+      });
+    } catch (e) {
+      if (simd === "relaxed") throw e;  // forced; "auto" falls back to SIMD128
+    }
+  }
+  return memo(singleModules, "simd128", async () => {
+    const mod = await createGgufembedModule({ wasmBinary: await loadWasmBinary(undefined) });
+    mod.ggufembedBuild = "simd128";
+    return checkedModule(mod);
+  });
+}
+
+// The module's typed-array views of its heap. The threads build's memory is a SharedArrayBuffer
+// that any thread may grow, and views made before a growth see only the old length: they are
+// made again when the buffer changed.
+function heap(mod) {
+  const memory = mod.wasmMemory;
+  if (memory !== undefined && mod.HEAPU8.buffer !== memory.buffer) {
+    const b = memory.buffer;
+    mod.HEAP8 = new Int8Array(b);
+    mod.HEAPU8 = new Uint8Array(b);
+    mod.HEAP32 = new Int32Array(b);
+    mod.HEAPU32 = new Uint32Array(b);
+    mod.HEAPF32 = new Float32Array(b);
+  }
+  return mod;
+}
+
+function lastError(mod) {
+  const code = ERROR_CODES[mod._ggufembed_last_error_code()] ?? "internal";
+  return new GgufembedError(code, mod.UTF8ToString(mod._ggufembed_last_error_message()));
+}
+
+// ------------------------------------------------------------------------- heap allocations
+//
+// Sizes are JS numbers (exact up to 2^53) until checked here against the module's limit for one
+// buffer; only then do they become a wasm32 size_t, which would silently wrap anything of 4 GiB
+// or more modulo 2^32 (a 4 GiB + 1 MiB file would get a 1 MiB buffer). Every allocation and
+// every size handed to the C API goes through checkBufferSize.
+
+const maxBufferSizes = new WeakMap();
+/** The largest buffer the module allocates (`ggufembed_max_buffer_size`: 4 GiB less one page and 256 MiB). */
+function maxBufferSize(mod) {
+  let limit = maxBufferSizes.get(mod);
+  if (limit === undefined) {
+    limit = mod._ggufembed_max_buffer_size() >>> 0;
+    maxBufferSizes.set(mod, limit);
+  }
+  return limit;
+}
+
+const gib = (n) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+
+// `what` names the buffer in messages, e.g. "m.gguf: the file".
+function checkBufferSize(mod, size, what) {
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new GgufembedError("invalid_argument", `${what}: ${size} is not a valid size in bytes`);
+  }
+  const limit = maxBufferSize(mod);
+  if (size > limit) {
+    throw new GgufembedError("out_of_memory",
+      `${what} is ${size} bytes (${gib(size)}), more than the ${limit} bytes (${gib(limit)}) ` +
+      "that fit in the WebAssembly heap (wasm32: at most 4 GiB, less room for the engine)");
+  }
+}
+
+// A heap buffer of `size` bytes; a GgufembedError (out_of_memory) when it cannot be had.
+function heapAlloc(mod, size, what) {
+  checkBufferSize(mod, size, what);
+  const ptr = mod._ggufembed_alloc(size) >>> 0;  // pointers above 2 GiB are negative i32
+  if (ptr === 0) throw new GgufembedError("out_of_memory", `${what}: ${lastError(mod).message}`);
+  return ptr;
+}
+
+// Resizes a heap buffer; on failure `ptr` stays valid (and the caller's to free).
+function heapRealloc(mod, ptr, size, what) {
+  checkBufferSize(mod, size, what);
+  const grown = mod._ggufembed_realloc(ptr, size) >>> 0;
+  if (grown === 0) throw new GgufembedError("out_of_memory", `${what}: ${lastError(mod).message}`);
+  return grown;
+}
+
+// Calls `fn(ptr)` with `text` as a NUL-terminated UTF-8 string in the wasm heap.
+function withCString(mod, text, fn) {
+  const size = mod.lengthBytesUTF8(text) + 1;
+  const ptr = heapAlloc(mod, size, "a string");
+  try {
+    mod.stringToUTF8(text, ptr, size);
+    return fn(ptr);
+  } finally {
+    mod._ggufembed_free(ptr);
+  }
+}
+
+// Hands a heap buffer of model bytes to `load(ptr, size, namePtr)`, which takes ownership of it
+// (also when it fails); the buffer is freed here if the call cannot be made.
+function adoptBuffer(mod, ptr, size, name, load) {
+  try {
+    return withCString(mod, name, (namePtr) => load(ptr, size, namePtr));
+  } catch (e) {
+    mod._ggufembed_free(ptr);  // withCString failed before `load` was called
+    throw e;
+  }
+}
+
+// Copies bytes into a fresh heap buffer; the caller passes ownership on to the engine.
+function copyIn(mod, bytes, what) {
+  const ptr = heapAlloc(mod, bytes.length, what);
+  heap(mod).HEAPU8.set(bytes, ptr);
+  return ptr;
+}
+
+function asBytes(source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) {
+    return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  }
+  throw new GgufembedError("invalid_argument", "expected an ArrayBuffer or a typed array of GGUF bytes");
+}
+
+// The C side's info JSON (the CLI's `info --json`) with camelCase names, like the rest of the API.
+function ggufInfoFromJson(raw) {
+  return {
+    file: raw.file,
+    version: raw.version,
+    fileSize: raw.file_size,
+    alignment: raw.alignment,
+    dataOffset: raw.data_offset,
+    metadata: raw.metadata.map((m) => m.type === "arr"
+      ? { key: m.key, type: m.type, elementType: m.element_type, count: m.count, values: m.values }
+      : { key: m.key, type: m.type, value: m.value }),
+    tensors: raw.tensors.map((t) =>
+      ({ name: t.name, type: t.type, shape: t.shape, offset: t.offset, bytes: t.bytes })),
+  };
+}
+
+class Gguf {
+  #mod;
+  #handle;
+  #rowLengths;
+
+  constructor(mod, handle) {
+    this.#mod = mod;
+    this.#handle = handle;
+    this.#rowLengths = new Map(this.info().tensors.map((t) => [t.name, t.shape[0]]));
+  }
+
+  #live() {
+    if (this.#handle === 0) throw new GgufembedError("invalid_argument", "this GGUF file is closed");
+    return this.#handle;
+  }
+
+  info({ maxArrayItems = 8 } = {}) {
+    const handle = this.#live();
+    if (!Number.isInteger(maxArrayItems) || maxArrayItems < 0 || maxArrayItems > 2 ** 32 - 1) {
+      throw new GgufembedError("invalid_argument",
+        `maxArrayItems must be an integer from 0 to 2^32-1, got ${maxArrayItems}`);
+    }
+    const json = this.#mod._ggufembed_gguf_info_json(handle, maxArrayItems) >>> 0;
+    if (json === 0) throw lastError(this.#mod);
+    return ggufInfoFromJson(JSON.parse(this.#mod.UTF8ToString(json)));
+  }
+
+  dequantizeRow(name, row = 0) {
+    const handle = this.#live();
+    const length = this.#rowLengths.get(name);
+    if (length === undefined) {
+      throw new GgufembedError("invalid_argument", `no tensor named '${name}'`);
+    }
+    checkInt32(row, "row");
+    checkInt32(length, `the row length of '${name}'`);
+    const mod = this.#mod;
+    const out = heapAlloc(mod, length * 4, `a row of '${name}'`);
+    try {
+      const n = withCString(mod, name, (namePtr) =>
+        mod._ggufembed_gguf_dequantize_row(handle, namePtr, row, out, length));
+      if (n < 0) throw lastError(mod);
+      return new Float32Array(heap(mod).HEAPF32.buffer, out, n).slice();
+    } finally {
+      mod._ggufembed_free(out);
+    }
+  }
+
+  close() {
+    if (this.#handle !== 0) this.#mod._ggufembed_gguf_close(this.#handle);
+    this.#handle = 0;
+  }
+}
+
+/** Parses GGUF bytes (copied into the WebAssembly heap); throws `GgufembedError` on bad input. */
+export async function openGguf(source, options) {
+  options = checkOptionNames(options, new Set(["name", "wasm", "simd"]), "openGguf");
+  const bytes = asBytes(source);
+  const mod = await getModule({ ...options, threads: 1 });
+  const name = options.name ?? "model.gguf";
+  const ptr = copyIn(mod, bytes, `${name}: the file`);
+  const handle = adoptBuffer(mod, ptr, bytes.length, name, mod._ggufembed_gguf_open_buffer);
+  if (handle === 0) throw lastError(mod);
+  return new Gguf(mod, handle);
+}
+
+// ---------------------------------------------------------------------------------- embeddings
+
+const POOLING = { none: 0, mean: 1, cls: 2, last: 3 };
+const EMBED_OPTIONS = new Set(OPTIONS_LAYOUT.fields.map((f) => f.option));
+
+// Reads `source` straight into one heap buffer: no second full copy of the model exists at any
+// time for files, Blobs, streams and fetched URLs. Returns {ptr, size}; the caller hands `ptr` to
+// the engine, which frees it. Sizes are checked against the heap's limit before anything is
+// allocated or read (see checkBufferSize). `load`: {onProgress, signal, cache} (cache: keep an
+// http(s) URL's or a Blob's bytes in the browser's model cache and read a kept copy from there).
+async function loadIntoHeap(mod, source, name, load) {
+  const progress = (p, cached = false) => load.onProgress?.({ ...p, cached });
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    const bytes = asBytes(source);
+    const ptr = copyIn(mod, bytes, `${name}: the model`);
+    progress({ loaded: bytes.length, total: bytes.length });
+    return { ptr, size: bytes.length };
+  }
+  if (typeof source === "string" && isNode && !/^[a-z][a-z0-9+.-]*:/i.test(source)) {
+    return readFileIntoHeap(mod, source, name, load.signal, progress);
+  }
+  if ((typeof source === "string" || source instanceof URL) && /^file:/i.test(String(source))) {
+    if (!isNode) {
+      throw new GgufembedError("invalid_argument",
+        `${name}: a file: URL cannot be read in a browser (pass the File from an <input type=file>)`);
+    }
+    return readFileIntoHeap(mod, new URL(source), name, load.signal, progress);
+  }
+  if (typeof Blob !== "undefined" && source instanceof Blob) {
+    const key = load.cache && cacheAvailable() ? cacheKey(source, name) : undefined;
+    const sink = key && cacheWriter(key, name, source.size);
+    return { ...await readStreamIntoHeap(mod, source.stream(), source.size, name, load.signal, progress, sink), keptAs: key };
+  }
+  if (typeof Response !== "undefined" && source instanceof Response) {
+    return readResponseIntoHeap(mod, source, name, load.signal, progress);
+  }
+  if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
+    return readStreamIntoHeap(mod, source, undefined, name, load.signal, progress);
+  }
+  if (typeof source === "string" || source instanceof URL) {
+    let url;
+    try {
+      url = new URL(source, globalThis.location?.href);
+    } catch {
+      throw new GgufembedError("invalid_argument", `${name}: not a path or URL`);
+    }
+    const keep = load.cache && cacheAvailable() && /^https?:$/.test(url.protocol);
+    const kept = keep || isFileKey(url) ? await cachedResponse(url.href) : undefined;
+    if (kept !== undefined) {
+      return readResponseIntoHeap(mod, kept, name, load.signal, (p) => progress(p, true));
+    }
+    if (isFileKey(url)) {
+      throw new GgufembedError("io_error", `${name}: not in the model cache (deleted?)`);
+    }
+    let response;
+    try {
+      response = await fetch(url, { signal: load.signal });
+    } catch (e) {
+      checkAbort(load.signal, "loadEmbedder");
+      throw new GgufembedError("io_error", `cannot fetch ${name}: ${e.message}`);
+    }
+    const sink = keep && response.ok ? cacheWriter(url.href, name, contentLength(response)) : undefined;
+    return { ...await readResponseIntoHeap(mod, response, name, load.signal, progress, sink),
+             keptAs: sink && url.href };
+  }
+  throw new GgufembedError("invalid_argument",
+    `${name}: expected a path, URL, Blob, Response, ReadableStream, ArrayBuffer or typed array of ` +
+    `GGUF bytes, got ${source === null ? "null" : typeof source}`);
+}
+
+async function readFileIntoHeap(mod, path, name, signal, progress) {
+  const { open } = await import("node:fs/promises");
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (e) {
+    throw new GgufembedError("io_error", `${name}: cannot open: ${e.message}`);
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new GgufembedError("io_error", `${name}: not a file`);
+    const size = stat.size;
+    const ptr = heapAlloc(mod, size, `${name}: the file`);
+    try {
+      for (let done = 0; done < size;) {
+        checkAbort(signal, "loadEmbedder");
+        const n = Math.min(size - done, 1 << 24);
+        let bytesRead;
+        try {
+          ({ bytesRead } = await handle.read(heap(mod).HEAPU8, ptr + done, n, done));
+        } catch (e) {
+          throw new GgufembedError("io_error", `${name}: read failed at offset ${done}: ${e.message}`);
+        }
+        if (bytesRead === 0) throw new GgufembedError("io_error", `${name}: file shrank while reading`);
+        done += bytesRead;
+        progress({ loaded: done, total: size });
+      }
+    } catch (e) {
+      mod._ggufembed_free(ptr);
+      throw e;
+    }
+    return { ptr, size };
+  } finally {
+    await handle.close();
+  }
+}
+
+// Content-Length is the body's size unless the body is content-encoded (then it is the
+// compressed size, and fetch hands out the decoded bytes): only then is it used.
+function contentLength(response) {
+  const length = response.headers.get("content-length") ?? response.headers.get("x-ggufembed-size");
+  const encoding = response.headers.get("content-encoding");
+  return length !== null && /^\s*\d+\s*$/.test(length) &&
+         (encoding === null || encoding.trim().toLowerCase() === "identity")
+    ? Number(length) : undefined;
+}
+
+async function readResponseIntoHeap(mod, response, name, signal, progress, sink) {
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    throw new GgufembedError("io_error", `cannot fetch ${name}: HTTP ${response.status}`);
+  }
+  return readStreamIntoHeap(mod, response.body, response.body === null ? 0 : contentLength(response),
+                            name, signal, progress, sink);
+}
+
+// First buffer for a stream of unknown size.
+const STREAM_INITIAL_BYTES = 1 << 20;
+
+// Copies a stream's chunks into one heap buffer as they arrive; no chunk is kept (except by
+// `sink`, the model cache's writer, which holds at most a few).
+//
+// With a known size (`total`: Blob.size, Content-Length) the buffer is allocated once, after the
+// size is checked and before anything is read. With an unknown size (or a stream that delivers
+// more than `total`) the choice is realloc-style growth: when a chunk does not fit, the buffer
+// grows with ggufembed_realloc to 1.5 times its size (or what the chunk needs, up to the limit),
+// and at the end it shrinks to the bytes received. The model is never also held in JavaScript.
+// ggufembed_realloc extends the free top of the heap first, so the buffer, which is the heap's
+// last block while a model streams in, grows in place without a copy (a buffer grown to N bytes
+// leaves a heap of about 1.1 N, where plain realloc copies and leaves about 2.5 N); if something
+// else was allocated after it meanwhile, it is moved once. The factor 1.5 keeps the steps few
+// (about 20 from 1 MiB to 3 GiB) and over-allocates by at most a half until the final shrink.
+async function readStreamIntoHeap(mod, stream, total, name, signal, progress, sink) {
+  const what = `${name}: the model`;
+  const reader = stream?.getReader();
+  let ptr = 0;
+  let loaded = 0;
+  try {
+    let capacity = total ?? STREAM_INITIAL_BYTES;
+    ptr = heapAlloc(mod, capacity, what);
+    for (;;) {
+      checkAbort(signal, "loadEmbedder");
+      let chunk;
+      try {
+        const { done, value } = reader ? await reader.read() : { done: true };
+        if (done) break;
+        chunk = value;
+      } catch (e) {
+        checkAbort(signal, "loadEmbedder");
+        throw new GgufembedError("io_error", `${name}: read failed: ${e.message}`);
+      }
+      if (!(chunk instanceof Uint8Array)) {
+        throw new GgufembedError("invalid_argument", `${name}: the stream gave a chunk that is not a Uint8Array`);
+      }
+      const needed = loaded + chunk.length;
+      if (needed > capacity) {
+        checkBufferSize(mod, needed, `${what} (so far)`);
+        capacity = Math.min(maxBufferSize(mod), Math.max(needed, Math.floor(capacity * 1.5)));
+        ptr = heapRealloc(mod, ptr, capacity, what);
+      }
+      heap(mod).HEAPU8.set(chunk, ptr + loaded);
+      loaded = needed;
+      await sink?.write(chunk);
+      progress({ loaded, total });
+    }
+    if (loaded < capacity) ptr = heapRealloc(mod, ptr, loaded, what);  // shrinks in place
+    await sink?.close();
+    return { ptr, size: loaded };
+  } catch (e) {
+    sink?.abort();
+    if (ptr !== 0) mod._ggufembed_free(ptr);
+    await reader?.cancel().catch(() => {});
+    throw e;
+  }
+}
+
+// Allocations for one call, freed together.
+class Scratch {
+  #mod;
+  #ptrs = [];
+  constructor(mod) { this.#mod = mod; }
+  alloc(size, what = "a buffer") {
+    const ptr = heapAlloc(this.#mod, size, what);
+    this.#ptrs.push(ptr);
+    return ptr;
+  }
+  bytes(data) {
+    const ptr = this.alloc(data.length + 1, "a text");
+    heap(this.#mod).HEAPU8.set(data, ptr);
+    heap(this.#mod).HEAPU8[ptr + data.length] = 0;
+    return ptr;
+  }
+  string(text) { return text == null ? 0 : this.bytes(new TextEncoder().encode(String(text))); }
+  free() { for (const p of this.#ptrs) this.#mod._ggufembed_free(p); this.#ptrs = []; }
+}
+
+// The options of embed/embedBatch: the C options (layout.js) and the JS call's own.
+export const CALL_OPTIONS = new Set(["signal"]);
+export const BATCH_OPTIONS = new Set(["signal", "onProgress"]);
+const TOKENIZE_OPTIONS = new Set(["addSpecial", "parseSpecial"]);
+
+// Checks the options of `call`; returns {embed: the C options, signal, onProgress}.
+function checkEmbedOptions(options, call, own) {
+  const known = new Set([...EMBED_OPTIONS, ...own]);
+  const { signal, onProgress, ...embed } = checkOptionNames(options, known, call);
+  if (embed.pooling != null && !Object.hasOwn(POOLING, embed.pooling)) {
+    throw new GgufembedError("invalid_argument",
+      `${call}: pooling '${embed.pooling}' is not one of ${Object.keys(POOLING).join(", ")}`);
+  }
+  if (embed.dim != null) checkInt32(embed.dim, `${call}: dim`);
+  if (embed.threads != null) checkInt32(embed.threads, `${call}: threads`);
+  for (const key of ["prompt", "title", "promptText"]) {
+    if (embed[key] != null && typeof embed[key] !== "string") {
+      throw new GgufembedError("invalid_argument", `${call}: ${key} must be a string`);
+    }
+  }
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw new GgufembedError("invalid_argument", `${call}: onProgress must be a function`);
+  }
+  checkAbort(signal, call);
+  return { embed, signal, onProgress };
+}
+
+// Text bytes per call of the C API in embedBatch, per thread: enough for a few packed passes,
+// small enough that progress, cancellation and (on a page's thread) rendering get a turn often.
+const BATCH_CHUNK_BYTES = 8192;
+
+// Writes the options that are set into an initialized ggufembed_options at `opts`, by the one
+// table of its fields (layout.js); the others keep ggufembed_options_init's defaults.
+function writeOptions(mod, scratch, opts, options) {
+  for (const { option, offset, kind } of OPTIONS_LAYOUT.fields) {
+    const value = options[option];
+    if (value == null) continue;
+    const at = (opts + offset) >>> 2;
+    if (kind === "string") heap(mod).HEAPU32[at] = scratch.string(value);
+    else if (kind === "int") heap(mod).HEAP32[at] = value;
+    else if (kind === "bool") heap(mod).HEAP32[at] = value ? 1 : 0;
+    else if (kind === "pooling") heap(mod).HEAP32[at] = POOLING[value];
+    else throw new GgufembedError("internal", `option ${option} has an unknown kind ${kind}`);
+  }
+}
+
+/** A loaded embedding model in the WebAssembly heap, embedding on the calling thread. */
+export class Embedder {
+  #mod;
+  #model;
+
+  constructor(mod, model) {
+    this.#mod = mod;
+    this.#model = model;
+    /** Threads `embedBatch` may use: the threads build's pool, else 1. */
+    this.threads = mod.ggufembedPool ?? 1;
+    this.runsIn = "thread";
+    this.build = mod.ggufembedBuild;
+    const json = mod._ggufembed_model_info_json(model) >>> 0;
+    const raw = JSON.parse(mod.UTF8ToString(json));
+    this.info = Object.freeze({
+      architecture: raw.architecture,
+      name: raw.name,
+      dim: raw.dim,
+      contextLength: raw.context_length,
+      vocabSize: raw.vocab_size,
+      pooling: raw.pooling,
+      hasDense: raw.has_dense,
+      prompts: Object.freeze(raw.prompts),
+      warnings: Object.freeze(raw.warnings),
+    });
+  }
+
+  #live() {
+    if (this.#model === 0) throw new GgufembedError("invalid_argument", "this model was disposed");
+    return this.#model;
+  }
+
+  /** Embeds one text: {vector, rows, dim, tokens, inputTokens, truncated}. */
+  async embed(text, options) {
+    const { embed, signal } = checkEmbedOptions(options, "embed", CALL_OPTIONS);
+    if (typeof text !== "string") {
+      throw new GgufembedError("invalid_argument", `embed expects a string, got ${typeof text}`);
+    }
+    return (await this.#embedTexts([text], embed, signal, undefined, "embed"))[0];
+  }
+
+  /**
+   * Embeds several texts; the results equal one-at-a-time calls. Short texts share forward
+   * passes, and with the threads build `threads` passes run at once (default: the pool).
+   */
+  async embedBatch(texts, options) {
+    const { embed, signal, onProgress } = checkEmbedOptions(options, "embedBatch", BATCH_OPTIONS);
+    if (!Array.isArray(texts)) {
+      throw new GgufembedError("invalid_argument", "embedBatch expects an array of strings");
+    }
+    texts.forEach((text, i) => {
+      if (typeof text !== "string") {
+        throw new GgufembedError("invalid_argument", `embedBatch: text ${i} is not a string`);
+      }
+    });
+    return this.#embedTexts(texts, embed, signal, onProgress, "embedBatch");
+  }
+
+  // The texts in chunks of about BATCH_CHUNK_BYTES per thread, one C call each, with a turn of
+  // the event loop between them. Chunks cut the batch between texts only, and a vector does not
+  // depend on the texts it shares a pass with, so the results are those of one call.
+  async #embedTexts(texts, options, signal, onProgress, call) {
+    this.#live();
+    // The threads build embeds on its whole pool unless told otherwise.
+    const threads = options.threads || this.threads;
+    if (options.threads == null && this.threads > 1) options = { ...options, threads };
+    const encoder = new TextEncoder();
+    const out = [];
+    for (let start = 0; start < texts.length;) {
+      const chunk = [];
+      for (let bytes = 0; start + chunk.length < texts.length && bytes < BATCH_CHUNK_BYTES * threads;) {
+        const encoded = encoder.encode(texts[start + chunk.length]);
+        chunk.push(encoded);
+        bytes += encoded.length;
+      }
+      try {
+        out.push(...this.#embedChunk(chunk, options));
+      } catch (e) {
+        // The C API numbers the texts of its call; name them as the caller's.
+        if (e instanceof GgufembedError) e.message = e.message.replace(/^text (\d+):/, (_, i) => `text ${Number(i) + start}:`);
+        throw e;
+      }
+      start += chunk.length;
+      onProgress?.({ done: start, total: texts.length });
+      if (start < texts.length) {
+        await yieldToEventLoop();
+        checkAbort(signal, call);
+        this.#live();
+      }
+    }
+    return out;
+  }
+
+  #embedChunk(encoded, options) {
+    const model = this.#live();
+    const mod = this.#mod;
+    const scratch = new Scratch(mod);
+    let result = 0;
+    try {
+      const n = encoded.length;
+      const textPtrs = scratch.alloc(4 * Math.max(n, 1), "the text pointers");
+      const lengths = scratch.alloc(4 * Math.max(n, 1), "the text lengths");
+      for (let i = 0; i < n; i++) {
+        checkInt32(encoded[i].length, `the length of text ${i}`);
+        heap(mod).HEAPU32[(textPtrs >>> 2) + i] = scratch.bytes(encoded[i]);
+        heap(mod).HEAP32[(lengths >>> 2) + i] = encoded[i].length;
+      }
+      const opts = scratch.alloc(OPTIONS_LAYOUT.size, "the options");
+      mod._ggufembed_options_init(opts);
+      writeOptions(mod, scratch, opts, options);
+      result = mod._ggufembed_embed(model, textPtrs, lengths, n, opts) >>> 0;
+      if (result === 0) throw lastError(mod);
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const rows = mod._ggufembed_result_rows(result, i);
+        const dim = mod._ggufembed_result_dim(result, i);
+        const values = mod._ggufembed_result_values(result, i) >>> 0;
+        out.push({
+          vector: new Float32Array(heap(mod).HEAPF32.buffer, values, rows * dim).slice(),
+          rows,
+          dim,
+          tokens: mod._ggufembed_result_tokens(result, i),
+          inputTokens: mod._ggufembed_result_input_tokens(result, i),
+          truncated: mod._ggufembed_result_truncated(result, i) === 1,
+        });
+      }
+      return out;
+    } finally {
+      if (result !== 0) mod._ggufembed_result_free(result);
+      scratch.free();
+    }
+  }
+
+  /** Token ids of `text` (BOS/EOS and special-token parsing on by default). */
+  async tokenize(text, options) {
+    const { addSpecial = true, parseSpecial = true } = checkOptionNames(options, TOKENIZE_OPTIONS, "tokenize");
+    if (typeof text !== "string") {
+      throw new GgufembedError("invalid_argument", `tokenize expects a string, got ${typeof text}`);
+    }
+    const model = this.#live();
+    const mod = this.#mod;
+    const scratch = new Scratch(mod);
+    try {
+      const bytes = new TextEncoder().encode(text);
+      const textPtr = scratch.bytes(bytes);
+      let capacity = bytes.length + 8;
+      for (;;) {
+        const out = scratch.alloc(4 * capacity, "the token ids");
+        const n = mod._ggufembed_tokenize(model, textPtr, bytes.length, addSpecial ? 1 : 0,
+                                          parseSpecial ? 1 : 0, out, capacity);
+        if (n < 0) throw lastError(mod);
+        if (n <= capacity) return new Int32Array(heap(mod).HEAP32.buffer, out, n).slice();
+        capacity = n;
+      }
+    } finally {
+      scratch.free();
+    }
+  }
+
+  /** Frees the model; the object is unusable afterwards. */
+  dispose() {
+    if (this.#model !== 0) this.#mod._ggufembed_model_free(this.#model);
+    this.#model = 0;
+  }
+}
+
+// The loadEmbedder options this thread's engine reads (index.js checks them all).
+export const LOAD_OPTIONS = new Set(["wasm", "name", "onProgress", "quiet", "threads", "simd",
+                                     "cache", "signal", "worker"]);
+
+/** Loads a model into this thread's engine (index.js's loadEmbedder documents the options). */
+export async function loadEmbedderHere(source, options) {
+  const mod = await getModule(options);
+  const name = options.name ?? sourceName(source);
+  const loaded = await loadIntoHeap(mod, source, name, options);
+  const model = adoptBuffer(mod, loaded.ptr, loaded.size, name, mod._ggufembed_model_load_buffer);
+  if (model === 0) {
+    const error = lastError(mod);
+    // A copy that is not a model is not kept.
+    if (loaded.keptAs) await deleteCachedModel(loaded.keptAs).catch(() => {});
+    throw error;
+  }
+  const embedder = new Embedder(mod, model);
+  if (!options.quiet) for (const w of embedder.info.warnings) console.warn(`ggufembed: ${w}`);
+  return embedder;
+}
+
+/** How messages name a model source by default. */
+export function sourceName(source) {
+  return typeof source === "string" ? source
+       : source instanceof URL ? source.href
+       : typeof File !== "undefined" && source instanceof File ? source.name
+       : typeof Response !== "undefined" && source instanceof Response && source.url ? source.url
+       : "model.gguf";
+}
+
+/** Cosine similarity of two vectors. */
+export function cosineSimilarity(a, b) {
+  if (a.length !== b.length) {
+    throw new GgufembedError("invalid_argument", `vectors of length ${a.length} and ${b.length}`);
+  }
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}

@@ -1,0 +1,80 @@
+// Errors and argument checks shared by the engine, the worker and the public API.
+
+// Indexed by the C API's error codes (include/ggufembed/ggufembed_c.h); "aborted" is the JS API's.
+export const ERROR_CODES = [
+  "ok",
+  "invalid_argument",
+  "invalid_file",
+  "unsupported",
+  "io_error",
+  "input_too_long",
+  "out_of_memory",
+  "internal",
+  "not_finite",
+];
+
+/** Every failure of the engine: `code` names the class, `message` the file, item and offset. */
+export class GgufembedError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "GgufembedError";
+    this.code = code;
+  }
+}
+
+export const isNode = typeof process !== "undefined" && process.versions?.node != null;
+
+// An int32 argument of the C API: anything else would be truncated by the wasm call.
+export function checkInt32(value, what) {
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value > 2 ** 31 - 1) {
+    throw new GgufembedError("invalid_argument", `${what} must be a 32-bit integer, got ${value}`);
+  }
+}
+
+// `options` of `call` must be undefined or a plain object whose keys are all in `known`.
+export function checkOptionNames(options, known, call) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new GgufembedError("invalid_argument",
+      `${call}: options must be an object, got ${options === null ? "null" : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new GgufembedError("invalid_argument",
+        `${call}: unknown option '${key}' (known: ${[...known].join(", ")})`);
+    }
+  }
+  return options;
+}
+
+// Throws the "aborted" error when `signal` (an AbortSignal or undefined) has fired.
+export function checkAbort(signal, call) {
+  if (signal === undefined) return;
+  if (typeof signal?.aborted !== "boolean") {
+    throw new GgufembedError("invalid_argument", `${call}: signal must be an AbortSignal`);
+  }
+  if (signal.aborted) throw abortedError(signal, call);
+}
+
+export function abortedError(signal, call) {
+  const reason = signal?.reason;
+  const why = reason instanceof Error ? reason.message : reason !== undefined ? String(reason) : "";
+  const error = new GgufembedError("aborted", `${call} was aborted${why ? `: ${why}` : ""}`);
+  if (reason !== undefined) error.cause = reason;
+  return error;
+}
+
+// Lets the event loop run (messages such as a cancel, rendering, input) between pieces of work.
+// A message round trip is a plain task: unlike setTimeout it has no 4 ms clamp when nested, and
+// unlike scheduler.yield() it does not jump ahead of the messages already waiting.
+export function yieldToEventLoop() {
+  if (isNode) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}

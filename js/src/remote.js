@@ -1,0 +1,220 @@
+// The engine in a worker: an Embedder whose calls are messages to worker.js, which runs the
+// engine in a module Web Worker (browsers) or a worker_threads Worker (Node), one per model.
+// Sources that only this thread can read (streams, Responses) are pumped over on demand.
+import { GgufembedError, abortedError, isNode } from "./errors.js";
+
+const WORKER_URL = new URL("./worker.js", import.meta.url);
+
+// What the worker could not do because it never ran (a page that forbids workers, a missing
+// worker.js): index.js then loads on this thread unless the caller asked for a worker.
+export class WorkerUnavailable extends GgufembedError {
+  constructor(message) {
+    super("unsupported", message);
+  }
+}
+
+// A worker as {post, terminate, ref, unref} that calls onMessage(data) and onFailure(error).
+async function startWorker(onMessage, onFailure) {
+  if (isNode) {
+    const { Worker } = await import("node:worker_threads");
+    const worker = new Worker(WORKER_URL);
+    worker.on("message", onMessage);
+    worker.on("error", onFailure);
+    worker.on("exit", (code) => onFailure(new Error(`it exited with code ${code}`)));
+    return {
+      post: (message, transfer) => worker.postMessage(message, transfer),
+      terminate: () => worker.terminate(),
+      ref: () => worker.ref(),
+      unref: () => worker.unref(),
+    };
+  }
+  if (typeof Worker !== "function") throw new WorkerUnavailable("this runtime has no Worker");
+  let worker;
+  try {
+    worker = new Worker(WORKER_URL, { type: "module", name: "ggufembed" });
+  } catch (e) {
+    throw new WorkerUnavailable(`cannot start a worker for ${WORKER_URL}: ${e.message}`);
+  }
+  worker.addEventListener("message", (e) => onMessage(e.data));
+  worker.addEventListener("error", (e) => {
+    e.preventDefault();
+    onFailure(new Error(e.message || `${WORKER_URL} could not be loaded`));
+  });
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    terminate: () => worker.terminate(),
+    ref() {},
+    unref() {},
+  };
+}
+
+// One worker and its calls in flight.
+class Connection {
+  #worker = null;
+  #nextId = 1;
+  #calls = new Map();    // id -> {resolve, reject, onProgress}
+  #streams = new Map();  // stream id -> reader of a source this thread pumps
+  #failure = null;
+  #started = false;      // the worker answered once: it runs
+
+  async start() {
+    this.#worker = await startWorker((m) => this.#receive(m), (e) => this.#fail(e));
+    this.#worker.unref();
+  }
+
+  // Sends `op` with `args` (and `transfer`); resolves to the worker's result. `signal` cancels:
+  // the promise rejects at once and the worker stops at its next turn.
+  call(op, args, { onProgress, signal, transfer = [] } = {}) {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (signal?.aborted) return Promise.reject(abortedError(signal, op));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#settle(id);
+        this.#worker.post({ op: "cancel", target: id });
+        reject(abortedError(signal, op));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      this.#calls.set(id, {
+        onProgress,
+        resolve: (v) => { done(); resolve(v); },
+        reject: (e) => { done(); reject(e); },
+      });
+      this.#worker.ref();  // a call in flight keeps a Node process alive
+      this.#worker.post({ id, op, ...args }, transfer);
+    });
+  }
+
+  // A stream this thread reads for the worker, chunk by chunk as it asks (flow-controlled).
+  addStream(reader) {
+    const id = this.#nextId++;
+    this.#streams.set(id, reader);
+    return id;
+  }
+
+  terminate() {
+    this.#fail(new GgufembedError("invalid_argument", "this model was disposed"));
+    this.#worker?.terminate();
+  }
+
+  #settle(id) {
+    const call = this.#calls.get(id);
+    this.#calls.delete(id);
+    if (this.#calls.size === 0) this.#worker.unref();
+    return call;
+  }
+
+  async #receive(m) {
+    this.#started = true;
+    if (m.pull !== undefined) {  // the worker wants the next chunk of stream m.pull
+      const reader = this.#streams.get(m.pull);
+      let reply;
+      try {
+        const { done, value } = await reader.read();
+        reply = done ? { op: "chunk", stream: m.pull, done: true } : { op: "chunk", stream: m.pull, value };
+      } catch (e) {
+        reply = { op: "chunk", stream: m.pull, error: e?.message ?? String(e) };
+      }
+      if (reply.done || reply.error) this.#streams.delete(m.pull);
+      this.#worker.post(reply, reply.value?.buffer instanceof ArrayBuffer ? [reply.value.buffer] : []);
+      return;
+    }
+    if (m.progress !== undefined) {
+      this.#calls.get(m.id)?.onProgress?.(m.progress);
+      return;
+    }
+    const call = this.#settle(m.id);
+    if (call === undefined) return;  // cancelled meanwhile
+    if (m.error) call.reject(new GgufembedError(m.error.code, m.error.message));
+    else call.resolve(m.result);
+  }
+
+  #fail(e) {
+    if (this.#failure) return;
+    this.#failure = e instanceof GgufembedError ? e
+      : this.#started ? new GgufembedError("internal", `the ggufembed worker failed: ${e.message}`)
+      : new WorkerUnavailable(`the ggufembed worker did not start: ${e.message}`);
+    for (const [id, call] of this.#calls) {
+      this.#settle(id);
+      call.reject(this.#failure);
+    }
+    for (const reader of this.#streams.values()) reader.cancel().catch(() => {});
+    this.#streams.clear();
+  }
+}
+
+/** An Embedder whose engine runs in a worker; the same API as engine.js's Embedder. */
+class RemoteEmbedder {
+  #connection;
+
+  constructor(connection, loaded) {
+    this.#connection = connection;
+    this.info = loaded.info;
+    this.threads = loaded.threads;
+    this.build = loaded.build;
+    this.runsIn = "worker";
+  }
+
+  async embed(text, options = {}) {
+    const { signal, ...rest } = options ?? {};
+    return this.#connection.call("embed", { text, options: rest }, { signal });
+  }
+
+  async embedBatch(texts, options = {}) {
+    const { signal, onProgress, ...rest } = options ?? {};
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw new GgufembedError("invalid_argument", "embedBatch: onProgress must be a function");
+    }
+    // The worker checks everything else; a copy of a frozen or proxied array clones plainly.
+    const list = Array.isArray(texts) ? Array.from(texts) : texts;
+    return this.#connection.call("embedBatch", { texts: list, options: rest,
+                                                 progress: onProgress !== undefined },
+                                 { signal, onProgress });
+  }
+
+  async tokenize(text, options) {
+    return this.#connection.call("tokenize", { text, options });
+  }
+
+  dispose() {
+    this.#connection.terminate();
+  }
+}
+
+// A source as the worker can take it: URLs as absolute strings (the worker's base URL is not
+// the page's), Blobs and bytes cloned, streams and Responses pumped from here.
+function forWorker(connection, source) {
+  if (typeof source === "string" && !isNode) return new URL(source, globalThis.location?.href).href;
+  if (source instanceof URL) return source.href;
+  if (typeof Response !== "undefined" && source instanceof Response) {
+    if (!source.ok) return { response: { ok: false, status: source.status } };
+    const headers = Object.fromEntries(["content-length", "content-encoding", "x-ggufembed-size"]
+      .map((h) => [h, source.headers.get(h)]).filter(([, v]) => v !== null));
+    return { response: { ok: true, headers, stream: source.body && connection.addStream(source.body.getReader()) } };
+  }
+  if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
+    return { stream: connection.addStream(source.getReader()) };
+  }
+  // Node's worker_threads cannot clone a Blob: its bytes are pumped like a stream's.
+  if (isNode && typeof Blob !== "undefined" && source instanceof Blob) {
+    return { stream: connection.addStream(source.stream().getReader()), size: source.size };
+  }
+  return source;
+}
+
+/** Loads a model into a new worker; rejects with WorkerUnavailable when no worker can run. */
+export async function loadInWorker(source, options) {
+  const connection = new Connection();
+  await connection.start();
+  const { onProgress, signal, ...rest } = options;
+  try {
+    const loaded = await connection.call("load", { source: forWorker(connection, source), options: rest,
+                                                   progress: onProgress !== undefined },
+                                         { onProgress, signal });
+    return new RemoteEmbedder(connection, loaded);
+  } catch (e) {
+    connection.terminate();
+    throw e;
+  }
+}

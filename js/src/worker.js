@@ -1,0 +1,101 @@
+// The worker side of remote.js: one model per worker; its calls run here and answer by message
+// (results transferred, errors as {code, message}). Calls in flight take turns between the
+// chunks of a batch; each C call runs whole.
+import { GgufembedError, isNode } from "./errors.js";
+import { loadEmbedderHere } from "./engine.js";
+
+const port = isNode ? (await import("node:worker_threads")).parentPort : globalThis;
+const post = (message, transfer = []) => port.postMessage(message, transfer);
+const listen = (handle) => isNode ? port.on("message", handle)
+                                  : port.addEventListener("message", (e) => handle(e.data));
+
+let embedder = null;
+const running = new Map();  // call id -> AbortController
+const chunkWaiters = new Map();  // stream id -> resolve(next chunk message)
+
+// A ReadableStream of what the caller's thread reads from stream `id`, pulled chunk by chunk.
+function pulledStream(id) {
+  return new ReadableStream({
+    async pull(controller) {
+      const m = await new Promise((resolve) => {
+        chunkWaiters.set(id, resolve);
+        post({ pull: id });
+      });
+      if (m.error !== undefined) controller.error(new Error(m.error));
+      else if (m.done) controller.close();
+      else controller.enqueue(m.value);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function sourceFromMessage(source) {
+  if (source?.stream !== undefined) {
+    const stream = pulledStream(source.stream);
+    // A Blob's known size lets the heap buffer be allocated once.
+    return source.size === undefined ? stream
+         : new Response(stream, { headers: { "content-length": String(source.size) } });
+  }
+  if (source?.response !== undefined) {
+    const { ok, status, headers, stream } = source.response;
+    if (!ok) return new Response(null, { status });
+    return new Response(stream === null ? null : pulledStream(stream), { headers });
+  }
+  return source;
+}
+
+// Progress messages at most every 30 ms, and always the last.
+function throttledProgress(id, last) {
+  let at = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - at < 30 && !last(p)) return;
+    at = now;
+    post({ id, progress: p });
+  };
+}
+
+async function run(m, signal) {
+  if (m.op === "load") {
+    const onProgress = m.progress ? throttledProgress(m.id, (p) => p.loaded === p.total) : undefined;
+    embedder = await loadEmbedderHere(sourceFromMessage(m.source), { ...m.options, signal, onProgress });
+    return { value: { info: embedder.info, threads: embedder.threads, build: embedder.build } };
+  }
+  if (embedder === null) throw new GgufembedError("internal", "no model in this worker");
+  if (m.op === "embed" || m.op === "embedBatch") {
+    const onProgress = m.progress ? throttledProgress(m.id, (p) => p.done === p.total) : undefined;
+    const options = { ...m.options, signal, ...(onProgress && { onProgress }) };
+    const value = m.op === "embed" ? await embedder.embed(m.text, options)
+                                   : await embedder.embedBatch(m.texts, options);
+    const list = m.op === "embed" ? [value] : value;
+    return { value, transfer: list.map((e) => e.vector.buffer) };
+  }
+  if (m.op === "tokenize") {
+    const value = await embedder.tokenize(m.text, m.options);
+    return { value, transfer: [value.buffer] };
+  }
+  throw new GgufembedError("internal", `unknown call ${m.op}`);
+}
+
+listen(async (m) => {
+  if (m.op === "cancel") {
+    running.get(m.target)?.abort(new Error("cancelled by the caller"));
+    return;
+  }
+  if (m.op === "chunk") {
+    const resolve = chunkWaiters.get(m.stream);
+    chunkWaiters.delete(m.stream);
+    resolve?.(m);
+    return;
+  }
+  const controller = new AbortController();
+  running.set(m.id, controller);
+  try {
+    const { value, transfer } = await run(m, controller.signal);
+    post({ id: m.id, result: value }, transfer);
+  } catch (e) {
+    const known = e instanceof GgufembedError;
+    post({ id: m.id, error: { code: known ? e.code : "internal", message: known ? e.message : String(e?.message ?? e) } });
+  } finally {
+    running.delete(m.id);
+  }
+});

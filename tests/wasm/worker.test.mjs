@@ -1,0 +1,127 @@
+// The engine in a worker (worker_threads in Node; the same worker.js as browsers' module Web
+// Worker): the same bits and errors as on the calling thread, progress, cancellation, every kind
+// of source, and the option checks of loadEmbedder and tokenize.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+
+import { GgufembedError, listCachedModels, loadEmbedder } from "../../js/dist/index.js";
+import { SHORT_TEXTS } from "../node/corpus.mjs";
+import { synthTinyModels } from "../node/gguf_util.mjs";
+
+const dir = mkdtempSync(join(tmpdir(), "ggufembed-worker-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const models = synthTinyModels(dir);
+const TEXTS = [...SHORT_TEXTS, "Embedding models map text to vectors. ".repeat(60)];
+const bits = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+const isError = (code, pattern) => (e) =>
+  e instanceof GgufembedError && e.code === code && (pattern === undefined || pattern.test(e.message));
+
+for (const [arch, path] of Object.entries(models)) {
+  test(`${arch}: a worker embeds the bits of this thread's engine`, async () => {
+    const here = await loadEmbedder(path, { threads: 1, quiet: true });
+    const there = await loadEmbedder(path, { threads: 1, quiet: true, worker: true });
+    assert.equal(here.runsIn, "thread");
+    assert.equal(there.runsIn, "worker");
+    assert.deepEqual(there.info, here.info);
+    assert.equal(there.build, here.build);
+    const options = { prompt: "query", dim: 64 };
+    assert.deepEqual((await there.embedBatch(TEXTS, options)).map((e) => bits(e.vector)),
+                     (await here.embedBatch(TEXTS, options)).map((e) => bits(e.vector)));
+    const one = await there.embed(TEXTS[0]);
+    assert.equal(bits(one.vector), bits((await here.embed(TEXTS[0])).vector));
+    assert.deepEqual(await there.tokenize(TEXTS[0]), await here.tokenize(TEXTS[0]));
+    assert.deepEqual(await there.tokenize("<eos>", { parseSpecial: false, addSpecial: false }),
+                     await here.tokenize("<eos>", { parseSpecial: false, addSpecial: false }));
+    here.dispose();
+    there.dispose();
+  });
+}
+
+test("a worker loads from a file URL, bytes, a Blob, a Response and a stream alike", async () => {
+  const bytes = readFileSync(models["gemma-embedding"]);
+  const want = bits((await (await loadEmbedder(bytes, { quiet: true })).embed("same")).vector);
+  const sources = {
+    url: pathToFileURL(models["gemma-embedding"]),
+    bytes,
+    blob: new Blob([bytes]),
+    response: new Response(new Blob([bytes]).stream(), { headers: { "content-length": String(bytes.length) } }),
+    stream: new Blob([bytes]).stream(),
+  };
+  for (const [kind, source] of Object.entries(sources)) {
+    const progress = [];
+    const e = await loadEmbedder(source, { worker: true, quiet: true, onProgress: (p) => progress.push(p) });
+    assert.equal(bits((await e.embed("same")).vector), want, kind);
+    assert.equal(progress.at(-1).loaded, bytes.length, kind);
+    assert.equal(progress.at(-1).cached, false, kind);
+    e.dispose();
+  }
+});
+
+test("a batch reports its progress in order and can be cancelled", async () => {
+  for (const worker of [false, true]) {
+    const e = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker });
+    const texts = Array.from({ length: 400 }, (_, i) => `text number ${i} `.repeat(1 + (i % 30)));
+    const progress = [];
+    const all = await e.embedBatch(texts, { onProgress: (p) => progress.push(p) });
+    assert.equal(all.length, texts.length);
+    assert.ok(progress.length > 3, `${progress.length} progress calls`);  // chunks of the batch
+    assert.deepEqual(progress.at(-1), { done: texts.length, total: texts.length });
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i].done > progress[i - 1].done);
+    // Chunked or not, the vectors are those of one text at a time.
+    assert.equal(bits(all[123].vector), bits((await e.embed(texts[123])).vector));
+
+    const controller = new AbortController();
+    const cancelled = e.embedBatch(texts, {
+      signal: controller.signal,
+      onProgress: ({ done }) => { if (done > 0) controller.abort(new Error("enough")); },
+    });
+    await assert.rejects(cancelled, isError("aborted", /^embedBatch was aborted: enough$/));
+    await assert.rejects(e.embed("x", { signal: AbortSignal.abort() }), isError("aborted"));
+    // Still usable.
+    assert.equal(bits((await e.embed(texts[5])).vector), bits(all[5].vector));
+    e.dispose();
+    await assert.rejects(e.embed("x"), isError("invalid_argument", /disposed/));
+  }
+});
+
+test("errors in a worker are the same GgufembedErrors, and the worker stays usable", async () => {
+  const e = await loadEmbedder(models["gemma-embedding"], { worker: true, quiet: true });
+  await assert.rejects(e.embedBatch(["ok", "zq".repeat(1100)]),
+                       isError("input_too_long", /^text 1: the text is 2202 tokens long/));
+  await assert.rejects(e.embed("x", { dims: 3 }), isError("invalid_argument", /^embed: unknown option 'dims'/));
+  await assert.rejects(e.embedBatch("x"), isError("invalid_argument"));
+  await assert.rejects(e.embedBatch([1]), isError("invalid_argument", /text 0 is not a string/));
+  await assert.rejects(e.tokenize("x", { add: true }), isError("invalid_argument", /^tokenize: unknown option 'add'/));
+  await assert.rejects(e.tokenize(42), isError("invalid_argument", /^tokenize expects a string/));
+  assert.equal((await e.embed("fine")).vector.length, 128);
+  e.dispose();
+});
+
+test("loadEmbedder checks its source and options, in a worker and here", async () => {
+  for (const worker of [false, true]) {
+    const cases = [
+      [[models["gemma-embedding"], null], "invalid_argument", /^loadEmbedder: options must be an object, got null$/],
+      [[models["gemma-embedding"], { thread: 2 }], "invalid_argument", /^loadEmbedder: unknown option 'thread'/],
+      [[models["gemma-embedding"], { quiet: "yes" }], "invalid_argument", /^loadEmbedder: quiet must be a boolean/],
+      [[models["gemma-embedding"], { simd: "sse2" }], "invalid_argument", /simd 'sse2'/],
+      [[models["gemma-embedding"], { signal: AbortSignal.abort() }], "aborted", /^loadEmbedder was aborted/],
+      [[dir], "io_error", new RegExp(`^${dir}: not a file$`)],
+      [[join(dir, "missing.gguf")], "io_error", /missing\.gguf: cannot open/],
+      [[`file://${join(dir, "missing.gguf")}`], "io_error", /missing\.gguf: cannot open/],
+      [[null], "invalid_argument", /^model\.gguf: expected a path, URL, .* got null$/],
+      [[42], "invalid_argument", /got number$/],
+      [["http://127.0.0.1:9/none.gguf"], "io_error", /^cannot fetch http:\/\/127\.0\.0\.1:9\/none\.gguf: /],
+      [[new Uint8Array(64)], "invalid_file", undefined],
+    ];
+    for (const [[source, options], code, pattern] of cases) {
+      const withWorker = options === null ? null : { quiet: true, ...options, worker };
+      await assert.rejects(loadEmbedder(source, withWorker), isError(code, pattern),
+                           `${worker ? "worker" : "here"}: ${String(source)} ${JSON.stringify(options)}`);
+    }
+  }
+  assert.deepEqual(await listCachedModels(), []);  // Node has no model cache
+});
