@@ -206,6 +206,7 @@ async function load(source, label) {
     showModel(embedder, performance.now() - started);
     setModelReady(true);
     announce(`${label} is ready`);
+    watchKept(isFile ? (options.cache ? ggufembed.cacheKey(source) : null) : source);
   } catch (error) {
     if (isAbort(error, abort.signal)) {
       if (state.loadAbort === abort) announce("Loading cancelled");
@@ -324,6 +325,16 @@ async function refreshKept() {
   if (entries.length && navigator.storage?.estimate) {
     const { usage: used, quota } = await navigator.storage.estimate();
     if (quota) usage.textContent = `This site uses ${formatBytes(used)} of ${formatBytes(quota)} available.`;
+  }
+}
+
+/** The package finishes writing a kept copy after the load; the list shows it once it is there. */
+async function watchKept(key) {
+  if (!HAS_CACHE || !key) return;
+  const model = state.model;
+  for (let i = 0; i < 120 && state.model === model; i++) {
+    if ((await ggufembed.listCachedModels()).some((e) => e.url === key)) return refreshKept();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 

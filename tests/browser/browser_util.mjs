@@ -45,12 +45,22 @@ export function serve({ extra = {}, isolated = false, onRequest, lengths = false
     ok({ server, base: `http://127.0.0.1:${server.address().port}` })));
 }
 
+const CHROMIUM = {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"],
+};
+
 /** Debian's Chromium, headless, kept off the network (this machine's network is closed). */
 export function launchChromium() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run"],
-  });
+  return chromium.launch(CHROMIUM);
+}
+
+/**
+ * The same Chromium with a profile on disk in `userDataDir` (a context, not a browser): storage
+ * as in a normal window, where the default contexts are incognito-like and keep storage in memory.
+ */
+export function launchChromiumProfile(userDataDir, options = {}) {
+  return chromium.launchPersistentContext(userDataDir, { ...CHROMIUM, ...options });
 }
