@@ -1,13 +1,9 @@
 // The semantic-search demo: load an EmbeddingGemma GGUF (a preset, any URL or a file on this
 // device), embed documents, rank them for a query and show their similarities. Plain ES modules
 // and the npm package's dist/ — no build step.
-import * as ggufembed from "../../js/dist/index.js";
-
-const { loadEmbedder, cosineSimilarity } = ggufembed;
-
-// The package keeps models in the Cache API (listCachedModels, deleteCachedModel, ...) and takes
-// an AbortSignal in embed(); both arrived together, so one check tells whether they are there.
-const HAS_CACHE = typeof ggufembed.listCachedModels === "function";
+import {
+  cacheKey, cosineSimilarity, deleteCachedModel, listCachedModels, loadEmbedder,
+} from "../../js/dist/index.js";
 
 /** Official EmbeddingGemma GGUFs on Hugging Face (see the README for why these). */
 const PRESETS = [
@@ -202,11 +198,11 @@ async function load(source, label) {
     state.embedder = embedder;
     // The next visit loads it again from the cache (a picked file only if it was kept).
     if (!isFile) localStorage.setItem(LAST_MODEL, source);
-    else if (options.cache && HAS_CACHE) localStorage.setItem(LAST_MODEL, ggufembed.cacheKey(source));
+    else if (options.cache) localStorage.setItem(LAST_MODEL, cacheKey(source));
     showModel(embedder, performance.now() - started);
     setModelReady(true);
     announce(`${label} is ready`);
-    watchKept(isFile ? (options.cache ? ggufembed.cacheKey(source) : null) : source);
+    watchKept(isFile ? (options.cache ? cacheKey(source) : null) : source);
   } catch (error) {
     if (isAbort(error, abort.signal)) {
       if (state.loadAbort === abort) announce("Loading cancelled");
@@ -280,20 +276,16 @@ function updatePromptPreview() {
 
 async function refreshKept() {
   const list = $("kept-list");
-  if (!HAS_CACHE) {
-    $("kept-empty").textContent = "This build of the package does not keep models.";
-    return;
-  }
   let entries = [];
   try {
-    entries = await ggufembed.listCachedModels();
+    entries = await listCachedModels();
   } catch (error) {
     showError("model-error", error, "Could not read the kept models");
   }
   list.replaceChildren(...entries.map((entry) => {
     const inUse = state.embedder && state.model &&
       (state.model.url === entry.url ||
-       (state.model.file && ggufembed.cacheKey(state.model.file) === entry.url));
+       (state.model.file && cacheKey(state.model.file) === entry.url));
     const when = new Date(entry.cachedAt);
     const meta = `${formatBytes(entry.size)} · kept ${Number.isNaN(+when) ? "" : when.toLocaleDateString()}` +
                  (inUse ? " · in use" : "");
@@ -309,7 +301,7 @@ async function refreshKept() {
     const deleteButton = el("button", { type: "button", class: "small danger", text: "Delete",
                                         "aria-label": `Delete ${entry.name}` });
     deleteButton.addEventListener("click", async () => {
-      await ggufembed.deleteCachedModel(entry.url);
+      await deleteCachedModel(entry.url);
       announce(`${entry.name} removed from this browser`);
       refreshKept();
     });
@@ -330,17 +322,17 @@ async function refreshKept() {
 
 /** The package finishes writing a kept copy after the load; the list shows it once it is there. */
 async function watchKept(key) {
-  if (!HAS_CACHE || !key) return;
+  if (!key) return;
   const model = state.model;
   for (let i = 0; i < 120 && state.model === model; i++) {
-    if ((await ggufembed.listCachedModels()).some((e) => e.url === key)) return refreshKept();
+    if ((await listCachedModels()).some((e) => e.url === key)) return refreshKept();
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
 async function clearKept() {
-  const entries = await ggufembed.listCachedModels();
-  for (const entry of entries) await ggufembed.deleteCachedModel(entry.url);
+  const entries = await listCachedModels();
+  for (const entry of entries) await deleteCachedModel(entry.url);
   announce(`${plural(entries.length, "kept model")} removed`);
   await refreshKept();
 }
@@ -367,7 +359,7 @@ function embedOptions(prompt, title, dim, signal) {
   if (prompt) options.prompt = prompt;
   if (prompt === "document" && title) options.title = title;
   if (dim) options.dim = dim;
-  if (signal && HAS_CACHE) options.signal = signal;
+  if (signal) options.signal = signal;
   return options;
 }
 
@@ -639,7 +631,7 @@ function start() {
   syncPresetToUrl();
   refreshKept().then(async () => {
     if (asked) return loadUrlField();
-    if (last && HAS_CACHE && (await ggufembed.listCachedModels()).some((e) => e.url === last)) {
+    if (last && (await listCachedModels()).some((e) => e.url === last)) {
       return load(last, fileNameOf(last));  // a kept file's key ends in its name, too
     }
   });
