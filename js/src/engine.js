@@ -433,7 +433,8 @@ async function loadIntoHeap(mod, source, name, load) {
       checkAbort(load.signal, "loadEmbedder");
       throw new GgufembedError("io_error", `cannot fetch ${name}: ${e.message}`);
     }
-    const sink = keep && response.ok ? cacheWriter(url.href, name, contentLength(response)) : undefined;
+    const fileName = decodeURIComponent(url.pathname.split("/").pop() || url.hostname);
+    const sink = keep && response.ok ? cacheWriter(url.href, fileName, contentLength(response)) : undefined;
     return { ...await readResponseIntoHeap(mod, response, name, load.signal, progress, sink),
              keptAs: sink && url.href };
   }

@@ -183,22 +183,24 @@ class RemoteEmbedder {
 }
 
 // A source as the worker can take it: URLs as absolute strings (the worker's base URL is not
-// the page's), Blobs and bytes cloned, streams and Responses pumped from here.
+// the page's), Blobs and bytes cloned, streams and Responses pumped from here (sent as
+// {pumped, stream: id, ...}).
 function forWorker(connection, source) {
   if (typeof source === "string" && !isNode) return new URL(source, globalThis.location?.href).href;
   if (source instanceof URL) return source.href;
   if (typeof Response !== "undefined" && source instanceof Response) {
-    if (!source.ok) return { response: { ok: false, status: source.status } };
+    if (!source.ok) return { pumped: "response", status: source.status };
     const headers = Object.fromEntries(["content-length", "content-encoding", "x-ggufembed-size"]
       .map((h) => [h, source.headers.get(h)]).filter(([, v]) => v !== null));
-    return { response: { ok: true, headers, stream: source.body && connection.addStream(source.body.getReader()) } };
+    return { pumped: "response", status: source.status, headers,
+             stream: source.body && connection.addStream(source.body.getReader()) };
   }
   if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
-    return { stream: connection.addStream(source.getReader()) };
+    return { pumped: "stream", stream: connection.addStream(source.getReader()) };
   }
   // Node's worker_threads cannot clone a Blob: its bytes are pumped like a stream's.
   if (isNode && typeof Blob !== "undefined" && source instanceof Blob) {
-    return { stream: connection.addStream(source.stream().getReader()), size: source.size };
+    return { pumped: "blob", stream: connection.addStream(source.stream().getReader()), size: source.size };
   }
   return source;
 }

@@ -29,18 +29,14 @@ function pulledStream(id) {
 }
 
 function sourceFromMessage(source) {
-  if (source?.stream !== undefined) {
-    const stream = pulledStream(source.stream);
-    // A Blob's known size lets the heap buffer be allocated once.
-    return source.size === undefined ? stream
-         : new Response(stream, { headers: { "content-length": String(source.size) } });
+  if (typeof source !== "object" || source === null || !(typeof source.pumped === "string")) return source;
+  const stream = source.stream == null ? null : pulledStream(source.stream);
+  if (source.pumped === "response") {
+    return new Response(stream, { status: source.status, headers: source.headers });
   }
-  if (source?.response !== undefined) {
-    const { ok, status, headers, stream } = source.response;
-    if (!ok) return new Response(null, { status });
-    return new Response(stream === null ? null : pulledStream(stream), { headers });
-  }
-  return source;
+  // A Blob's known size lets the heap buffer be allocated once.
+  if (source.pumped === "blob") return new Response(stream, { headers: { "content-length": String(source.size) } });
+  return stream;
 }
 
 // Progress messages at most every 30 ms, and always the last.

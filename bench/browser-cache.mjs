@@ -1,0 +1,93 @@
+// How a kept model comes back in Chromium: the Cache API (what the package uses) against OPFS
+// for the raw bytes, and the package's load-to-first-embedding from its cache. Not a test.
+//
+//   node bench/browser-cache.mjs [MODEL.gguf] [--runs N]
+//
+// Default model: models/embeddinggemma-300m-synthetic-q8_0.gguf (scripts/run.sh makes it).
+import { execSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+
+import { launchChromiumProfile, root, serve } from "../tests/browser/browser_util.mjs";
+
+const args = process.argv.slice(2);
+const runsAt = args.indexOf("--runs");
+const runs = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 3;
+const model = resolve(args[0] ?? join(root, "models/embeddinggemma-300m-synthetic-q8_0.gguf"));
+if (!existsSync(model)) throw new Error(`no model at ${model} (run scripts/run.sh, or pass one)`);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { server, base } = await serve({
+  extra: { "/blank.html": { body: "<!doctype html><title>cache</title>", type: "text/html" },
+           "/model.gguf": model },
+  lengths: true,
+});
+// A profile on disk, as a user's browser has: an incognito-like context keeps no 300 MB entry.
+const profile = mkdtempSync(join(tmpdir(), "ggufembed-cache-bench-"));
+process.on("exit", () => rmSync(profile, { recursive: true, force: true }));
+const browser = await launchChromiumProfile(profile);
+const page = await browser.newPage();
+await page.goto(`${base}/blank.html`);
+const load0 = loadavg()[0];
+const result = await page.evaluate(async (runs) => {
+  const { deleteCachedModel, loadEmbedder } = await import("/js/dist/index.js");
+  const url = new URL("/model.gguf", location.href).href;
+  // Reads a stream to its end, touching every chunk (as a copy into the heap would).
+  const drain = async (stream) => {
+    let n = 0;
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return n;
+      n += value[value.length - 1] >= 0 ? value.length : 0;
+    }
+  };
+  const time = async (f) => { const t = performance.now(); const v = await f(); return [performance.now() - t, v]; };
+  // Raw bytes: store once in each, then read back `runs` times.
+  const cache = await caches.open("bench-raw");
+  await cache.put(url, await fetch(url));
+  const dirHandle = await navigator.storage.getDirectory();
+  const fileHandle = await dirHandle.getFileHandle("model.gguf", { create: true });
+  const writable = await fileHandle.createWritable();
+  await (await fetch(url)).body.pipeTo(writable);
+  const raw = { cacheApi: [], opfs: [] };
+  for (let i = 0; i < runs; i++) {
+    raw.cacheApi.push((await time(async () => drain((await cache.match(url)).body)))[0]);
+    raw.opfs.push((await time(async () => drain((await fileHandle.getFile()).stream())))[0]);
+  }
+  await caches.delete("bench-raw");
+  await dirHandle.removeEntry("model.gguf");
+  // The package: a first load (download and keep), then loads from the cache to the first vector.
+  await deleteCachedModel(url);
+  const first = (await time(async () => {
+    const e = await loadEmbedder(url);
+    await e.embed("first");
+    e.dispose();
+  }))[0];
+  const cached = [];
+  for (let i = 0; i < runs; i++) {
+    cached.push((await time(async () => {
+      let fromCache = false;
+      const e = await loadEmbedder(url, { onProgress: (p) => { fromCache = p.cached; } });
+      await e.embed("The first embedding after a visit.");
+      e.dispose();
+      if (!fromCache) throw new Error("not from the cache");
+    }))[0]);
+  }
+  await deleteCachedModel(url);
+  return { raw, first, cached, bytes: (await fetch(url, { method: "HEAD" })).headers.get("content-length") };
+}, runs);
+await browser.close();
+server.close();
+
+const commit = execSync("git rev-parse --short HEAD", { cwd: root, encoding: "utf8" }).trim();
+const mb = Number(result.bytes) / 1e6;
+console.log(`model ${model} (${mb.toFixed(1)} MB), Chromium headless, commit ${commit}, ${cpus()[0].model}, ` +
+            `load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}, ${runs} runs (median)`);
+console.log(`read the bytes back: Cache API ${median(result.raw.cacheApi).toFixed(0)} ms, OPFS ${median(result.raw.opfs).toFixed(0)} ms`);
+console.log(`package, load to first embedding: download ${result.first.toFixed(0)} ms, from the cache ` +
+            `${median(result.cached).toFixed(0)} ms (${result.cached.map((x) => x.toFixed(0)).join(", ")})`);

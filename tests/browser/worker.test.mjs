@@ -1,0 +1,210 @@
+// The package in Chromium: the engine in its module Web Worker keeps the page responsive while
+// the 300M model loads and embeds (long tasks measured); models loaded by URL are kept in the
+// Cache API and reused; failures are GgufembedErrors naming the source, and a failed fetch of
+// the WebAssembly module is tried again on the next call.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { SHORT_TEXTS } from "../node/corpus.mjs";
+import { runCli, synthTinyModels } from "../node/gguf_util.mjs";
+import { launchChromium, serve } from "./browser_util.mjs";
+
+const dir = mkdtempSync(join(tmpdir(), "ggufembed-browser-worker-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const models = synthTinyModels(dir);
+const big = join(dir, "300m.gguf");
+assert.equal(runCli(["synth", "--preset", "300m", "-o", big]).status, 0);
+
+const requests = new Map();  // path -> count
+let site, browser;
+before(async () => {
+  site = await serve({
+    extra: {
+      "/blank.html": { body: "<!doctype html><title>worker</title>", type: "text/html" },
+      "/tiny.gguf": models["gemma-embedding"],
+      "/eg2.gguf": models["gemma-embedding2"],
+      "/300m.gguf": big,
+      "/not-a-model.gguf": join(dir, "..", ".."),  // a directory: the server answers 404
+    },
+    lengths: true,
+    onRequest: (path) => requests.set(path, (requests.get(path) ?? 0) + 1),
+  });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  site?.server.close();
+});
+
+async function newPage() {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${site.base}/blank.html`);
+  return { page, errors };
+}
+
+test("with the 300M model, the page's thread is never blocked in the worker; on it, it is", async () => {
+  const { page, errors } = await newPage();
+  const texts = [...SHORT_TEXTS.slice(0, 12), "Embedding models map text to vectors. ".repeat(40)];
+  const seen = await page.evaluate(async (texts) => {
+    const { loadEmbedder } = await import("/js/dist/index.js");
+    // Long tasks (> 50 ms) from the observer, and the longest gap between 5 ms heartbeats.
+    const measure = async (work) => {
+      const long = [];
+      const observer = new PerformanceObserver((list) => long.push(...list.getEntries().map((e) => e.duration)));
+      observer.observe({ type: "longtask" });
+      let last = performance.now(), gap = 0;
+      const beat = setInterval(() => {
+        const now = performance.now();
+        gap = Math.max(gap, now - last);
+        last = now;
+      }, 5);
+      const start = performance.now();
+      const value = await work();
+      const ms = performance.now() - start;
+      await new Promise((r) => setTimeout(r, 100));  // let the observer report
+      clearInterval(beat);
+      observer.disconnect();
+      return { value, ms, long, gap };
+    };
+    const vectors = (list) => list.map((e) => Array.from(e.vector));
+    const progress = [];
+    const inWorker = await measure(async () => {
+      const e = await loadEmbedder("/300m.gguf", { cache: false, onProgress: (p) => progress.push(p) });
+      const out = await e.embedBatch(texts, { prompt: "query", onProgress: (p) => progress.push(p) });
+      const runsIn = e.runsIn;
+      e.dispose();
+      return { out: vectors(out), runsIn };
+    });
+    const onPage = await measure(async () => {
+      const e = await loadEmbedder("/300m.gguf", { cache: false, worker: false });
+      const out = await e.embedBatch(texts, { prompt: "query" });
+      e.dispose();
+      return { out: vectors(out), runsIn: e.runsIn };
+    });
+    return { inWorker, onPage, progress };
+  }, texts);
+  await page.close();
+  assert.deepEqual(errors, []);
+  const { inWorker, onPage } = seen;
+  console.log(`worker: ${inWorker.ms.toFixed(0)} ms, long tasks ${JSON.stringify(inWorker.long.map(Math.round))}, ` +
+              `longest gap ${inWorker.gap.toFixed(1)} ms; page's thread: ${onPage.ms.toFixed(0)} ms, long tasks ` +
+              `${JSON.stringify(onPage.long.map(Math.round))}, longest gap ${onPage.gap.toFixed(1)} ms`);
+  assert.equal(inWorker.value.runsIn, "worker");
+  assert.equal(onPage.value.runsIn, "thread");
+  assert.deepEqual(inWorker.value.out, onPage.value.out);  // the same vectors either way
+  // On the page's thread the load and the embedding are long tasks of seconds. With the worker,
+  // the page's thread only passes messages: a quiet machine shows no long task at all, but a
+  // busy one (CI runs tests side by side on 2 cores) can stretch any task past 50 ms, so the
+  // bound is relative and loose; the figures are printed above.
+  const longest = (list) => Math.max(0, ...list);
+  assert.ok(longest(onPage.long) > 1000, `page's thread: ${longest(onPage.long)} ms`);
+  assert.ok(longest(inWorker.long) < Math.min(250, longest(onPage.long) / 10),
+            `worker: a long task of ${longest(inWorker.long)} ms`);
+  const loads = seen.progress.filter((p) => "loaded" in p);
+  assert.ok(loads.length > 1 && loads.at(-1).loaded === loads.at(-1).total);
+  assert.deepEqual(seen.progress.filter((p) => "done" in p).at(-1), { done: texts.length, total: texts.length });
+});
+
+test("a model loaded by URL is kept in the Cache API and read from there next time", async () => {
+  const { page, errors } = await newPage();
+  requests.clear();
+  const seen = await page.evaluate(async () => {
+    const { cacheKey, deleteCachedModel, listCachedModels, loadEmbedder } = await import("/js/dist/index.js");
+    const bits = (v) => Array.from(v);
+    const run = async (source, options = {}) => {
+      const progress = [];
+      const e = await loadEmbedder(source, { ...options, onProgress: (p) => progress.push(p) });
+      const vector = bits((await e.embed("cached or not")).vector);
+      e.dispose();
+      return { vector, cached: progress.at(-1).cached };
+    };
+    const first = await run("/eg2.gguf");
+    const second = await run("/eg2.gguf");
+    const listed = await listCachedModels();
+    const fresh = await run("/eg2.gguf", { cache: false });
+    // A picked file is kept only when asked, under cacheKey(file).
+    const bytes = await (await fetch("/tiny.gguf")).arrayBuffer();
+    const file = new File([bytes], "picked.gguf", { lastModified: 1700000000000 });
+    const picked = await run(file, { cache: true });
+    const key = cacheKey(file);
+    const fromKey = await run(key);
+    const listedAfter = await listCachedModels();
+    const deleted = [await deleteCachedModel(new URL("/eg2.gguf", location.href)), await deleteCachedModel(key),
+                     await deleteCachedModel(key)];
+    const gone = await run(key).catch((e) => ({ code: e.code, message: e.message }));
+    return { first, second, listed, fresh, picked, fromKey, key, listedAfter, deleted, gone,
+             left: await listCachedModels() };
+  });
+  await page.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual([seen.first.cached, seen.second.cached, seen.fresh.cached], [false, true, false]);
+  assert.deepEqual(seen.second.vector, seen.first.vector);
+  assert.equal(requests.get("/eg2.gguf"), 2);  // the first load and the cache: false one
+  assert.deepEqual(seen.listed.map((m) => [new URL(m.url).pathname, m.name, m.size]),
+                   [["/eg2.gguf", "eg2.gguf", seen.listed[0]?.size]]);
+  assert.ok(seen.listed[0].size > 100000 && !Number.isNaN(Date.parse(seen.listed[0].cachedAt)));
+  assert.deepEqual([seen.picked.cached, seen.fromKey.cached], [false, true]);
+  assert.deepEqual(seen.fromKey.vector, seen.picked.vector);
+  assert.ok(seen.key.endsWith("/picked.gguf"));
+  assert.deepEqual(seen.listedAfter.map((m) => m.name).sort(), ["eg2.gguf", "picked.gguf"]);
+  assert.deepEqual(seen.deleted, [true, true, false]);
+  assert.equal(seen.gone.code, "io_error");
+  assert.match(seen.gone.message, /picked\.gguf: not in the model cache/);
+  assert.deepEqual(seen.left, []);
+});
+
+test("failures are GgufembedErrors naming the source, and the instance stays usable", async () => {
+  const { page, errors } = await newPage();
+  // The first fetch of the WebAssembly module fails: the next call must fetch it again.
+  let wasmFetches = 0;
+  await page.route("**/js/dist/ggufembed.wasm", (route) =>
+    ++wasmFetches === 1 ? route.fulfill({ status: 503, body: "busy" }) : route.continue());
+  const seen = await page.evaluate(async () => {
+    const { GgufembedError, loadEmbedder } = await import("/js/dist/index.js");
+    const attempt = async (source, options) => {
+      try {
+        (await loadEmbedder(source, options)).dispose();
+        return "loaded";
+      } catch (e) {
+        return { error: e instanceof GgufembedError, code: e.code, message: e.message };
+      }
+    };
+    const here = { worker: false, quiet: true };
+    return {
+      wasmFails: await attempt("/tiny.gguf", here),
+      wasmRetried: await attempt("/tiny.gguf", here),
+      missing: await attempt("/missing.gguf", {}),
+      unreachable: await attempt("http://127.0.0.1:9/model.gguf", {}),
+      fileString: await attempt("file:///tmp/model.gguf", {}),
+      nullOptions: await attempt("/tiny.gguf", null),
+      nullSource: await attempt(null, {}),
+      badOption: await attempt("/tiny.gguf", { thread: 2 }),
+      notGguf: await attempt("/blank.html", {}),
+      stillWorks: await attempt("/tiny.gguf", {}),
+    };
+  });
+  await page.close();
+  assert.deepEqual(errors, []);
+  const origin = site.base;
+  assert.deepEqual(seen.wasmFails, { error: true, code: "io_error",
+    message: `cannot load the WebAssembly module ${origin}/js/dist/ggufembed.wasm: HTTP 503` });
+  assert.equal(seen.wasmRetried, "loaded");
+  assert.deepEqual(seen.missing, { error: true, code: "io_error", message: `cannot fetch /missing.gguf: HTTP 404` });
+  assert.equal(seen.unreachable.code, "io_error");
+  assert.match(seen.unreachable.message, /^cannot fetch http:\/\/127\.0\.0\.1:9\/model\.gguf: /);
+  assert.deepEqual(seen.fileString, { error: true, code: "invalid_argument",
+    message: "file:///tmp/model.gguf: a file: URL cannot be read in a browser (pass the File from an <input type=file>)" });
+  assert.deepEqual(seen.nullOptions, { error: true, code: "invalid_argument",
+    message: "loadEmbedder: options must be an object, got null" });
+  assert.equal(seen.nullSource.code, "invalid_argument");
+  assert.match(seen.nullSource.message, /got null$/);
+  assert.match(seen.badOption.message, /^loadEmbedder: unknown option 'thread'/);
+  assert.equal(seen.notGguf.code, "invalid_file");
+  assert.match(seen.notGguf.message, /^\/blank\.html: /);
+  assert.equal(seen.stillWorks, "loaded");
+});
