@@ -1,7 +1,7 @@
-// The Node example runs against the package and ranks the documents.
+// The Node example and the README's JavaScript example run against the package as written.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -24,4 +24,26 @@ test("examples/node/embed.mjs", () => {
   assert.match(lines[4], /^dim 64: 64 values, \d+ tokens$/);
   const usage = spawnSync(process.execPath, [script], { encoding: "utf8" });
   assert.equal(usage.status, 2);
+});
+
+test("the README's JavaScript example runs as written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ggufembed-readme-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const model = join(dir, "tiny.gguf");
+  assert.equal(runCli(["synth", "--preset", "tiny", "-o", model]).status, 0);
+  const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+  const block = readme.match(/This example is run\s+as a test[^]*?```js\n([^]*?)```/);
+  assert.ok(block, "the README's npm example");
+  // The package by its path instead of its name, the tiny model instead of the real file.
+  const index = new URL("../../js/dist/index.js", import.meta.url).href;
+  const code = block[1].replace('from "ggufembed"', `from ${JSON.stringify(index)}`)
+                       .replace('"embeddinggemma-300M-Q8_0.gguf"', JSON.stringify(model));
+  const script = join(dir, "readme.mjs");
+  writeFileSync(script, code);
+  const r = spawnSync(process.execPath, [script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  const similarity = Number(lines[0]);
+  assert.ok(similarity > -1 && similarity < 1, lines[0]);
+  assert.match(r.stdout, /^true input_too_long$/m);
 });
