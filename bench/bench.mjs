@@ -1,20 +1,22 @@
 #!/usr/bin/env node
-// The speed benchmark: our engine (native best target, native AVX2, wasm under Node) side by side
-// with llama.cpp (node-llama-cpp: its default CPU variant and its AVX2-only `haswell` variant) and
-// wllama (llama.cpp in wasm), all single-threaded, on the same GGUF and the same texts.
+// The speed benchmark: our engine (native best target, native AVX2, wasm in Node and in Chromium)
+// side by side with llama.cpp (node-llama-cpp: default and AVX2-only `haswell` CPU variants) and
+// wllama (llama.cpp in wasm, in Node and in Chromium), all single-threaded, same GGUF and texts.
 //
-//   node bench/bench.mjs [--model M.gguf] [--rounds 3] [--runs 5] [--warmup 1]
-//                        [--runtimes ours,ours-avx2,llama.cpp,llama.cpp-haswell,ours-wasm,wllama]
-//                        [--cli build/ggufembed] [--out results.json]
+//   node bench/bench.mjs [--model M.gguf] [--rounds 3] [--runs 5] [--warmup 1] [--out results.json]
+//     [--runtimes ours,ours-avx2,llama.cpp,llama.cpp-haswell,ours-wasm,ours-relaxed,wllama,
+//                 ours-wasm-chromium,ours-relaxed-chromium,wllama-chromium,wllama-compat-chromium]
+//     [--cli build/ggufembed]       (default: every runtime available here but wllama-compat-chromium)
 //
-// Each runtime runs in its own process (load time and peak RSS are its own). Rounds go through
-// all runtimes in turn, so a noisy minute on this shared machine hits them alike; a text's time
-// is the median of all its timed runs over all rounds. Prints a Markdown table and the ratios.
+// Each runtime runs in its own process (a Chromium one: a page of its own browser). Rounds go
+// through all runtimes in turn, so a noisy minute hits them alike; a text's time is the median of
+// all its timed runs over all rounds. Prints a Markdown table and the ratios.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createHash } from "node:crypto";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 import { cosine } from "../tests/node/gguf_util.mjs";
@@ -28,8 +30,43 @@ function die(message) {
   process.exit(1);
 }
 
-function parseCli() {
-  const all = ["ours", "ours-avx2", "llama.cpp", "llama.cpp-haswell", "ours-wasm", "wllama"];
+const ALL_RUNTIMES = ["ours", "ours-avx2", "llama.cpp", "llama.cpp-haswell", "ours-wasm", "ours-relaxed",
+                      "wllama", "ours-wasm-chromium", "ours-relaxed-chromium", "wllama-chromium",
+                      "wllama-compat-chromium"];
+// Run only when asked for: wllama's compat build in Chromium (its build for Node 20 and
+// browsers without JSPI or memory64; Chromium itself gets the default build).
+const OPT_IN = new Set(["wllama-compat-chromium"]);
+
+// Why a runtime cannot run here, or null.
+async function unavailable(name) {
+  if (name.endsWith("-chromium")) {
+    const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
+    if (!existsSync(chromium)) return `no Chromium at ${chromium} (Debian's chromium package; or set CHROMIUM)`;
+    if (!existsSync(join(ROOT, "node_modules", "playwright-core"))) return "playwright-core is not installed";
+  }
+  if (name.includes("relaxed")) {
+    if (!existsSync(join(ROOT, "js", "dist", "relaxed", "ggufembed-relaxed.wasm"))) {
+      return "js/dist/relaxed/ is not built: the npm package has no relaxed-SIMD build here";
+    }
+    if (!name.endsWith("-chromium")) {
+      let works = false;
+      try {
+        const { relaxedSimdWorks } = await import(pathToFileURL(join(ROOT, "js", "dist", "wasm_features.js")).href);
+        works = await relaxedSimdWorks();
+      } catch {
+        works = false;
+      }
+      if (!works) {
+        return `this Node (${process.version}) does not compute relaxed SIMD as specified (Node >= 22 does); ` +
+               "ours-relaxed-chromium runs it in Chromium";
+      }
+    }
+  }
+  return null;
+}
+
+async function parseCli() {
+  const all = ALL_RUNTIMES;
   let values;
   try {
     ({ values } = parseArgs({
@@ -38,7 +75,7 @@ function parseCli() {
         rounds: { type: "string", default: "3" },
         runs: { type: "string", default: "5" },
         warmup: { type: "string", default: "1" },
-        runtimes: { type: "string", default: all.join(",") },
+        runtimes: { type: "string" },
         cli: { type: "string" },
         out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
@@ -49,7 +86,7 @@ function parseCli() {
   }
   if (values.help) {
     process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8")
-        .split("\n").slice(1, 12).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+        .split("\n").slice(1, 13).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
     process.exit(0);
   }
   const int = (name, min) => {
@@ -57,13 +94,24 @@ function parseCli() {
     if (!Number.isInteger(n) || n < min) die(`--${name} must be an integer >= ${min}`);
     return n;
   };
-  const runtimes = values.runtimes.split(",").filter(Boolean);
+  // Asked for by name: an error if it cannot run; by default: left out, with the reason.
+  const asked = values.runtimes !== undefined;
+  const runtimes = asked ? values.runtimes.split(",").filter(Boolean) : all.filter((r) => !OPT_IN.has(r));
   for (const r of runtimes) if (!all.includes(r)) die(`unknown runtime '${r}' (one of ${all.join(", ")})`);
+  const skipped = {};
+  for (const r of runtimes) {
+    const why = await unavailable(r);
+    if (why && asked) die(`${r} is unavailable: ${why}`);
+    if (why) {
+      skipped[r] = why;
+      process.stderr.write(`bench: leaving out ${r}: ${why}\n`);
+    }
+  }
   const cli = values.cli ?? [join(ROOT, "build", "ggufembed"), join(ROOT, "build-cli", "ggufembed")]
       .find((p) => existsSync(p));
   if (!cli || !existsSync(cli)) die("no ggufembed binary: build it first (or pass --cli PATH)");
-  return { ...values, cli, runtimes, rounds: int("rounds", 1), runs: int("runs", 1),
-           warmup: int("warmup", 0) };
+  return { ...values, cli, runtimes: runtimes.filter((r) => !skipped[r]), skipped,
+           rounds: int("rounds", 1), runs: int("runs", 1), warmup: int("warmup", 0) };
 }
 
 // Runs a command and returns its stdout; a failure ends the benchmark with the command's stderr.
@@ -110,6 +158,10 @@ function gitCommit() {
   return head.status === 0 ? head.stdout.trim() + (dirty.stdout.trim() ? " (modified)" : "") : "unknown";
 }
 
+// A vector's bits, for "same bits" checks: SHA-256 (first 16 hex digits) of its float32 values.
+const vectorChecksum = (v) =>
+  createHash("sha256").update(new Uint8Array(Float32Array.from(v).buffer)).digest("hex").slice(0, 16);
+
 // Per runtime: medians over every timed run of every round, the round medians, the last round's
 // profile; `vectors` gets each runtime's vectors.
 function summarize(opts, results, labels, vectors, RUNTIMES) {
@@ -118,10 +170,15 @@ function summarize(opts, results, labels, vectors, RUNTIMES) {
     const rounds = results[name].rounds;
     const last = rounds[rounds.length - 1];
     vectors[name] ??= last.texts.map((t) => t.vector);
+    const { run, detail, ...about } = RUNTIMES[name];
+    const peaks = rounds.map((r) => r.peak_rss_mb).filter((x) => typeof x === "number");
     rows[name] = {
-      ...RUNTIMES[name], version: last.version, target: last.target, cpu_features: last.cpu_features,
+      ...about, detail: typeof detail === "function" ? detail(last) : detail,
+      version: last.version, target: last.target, cpu_features: last.cpu_features,
+      build: last.build, browser: last.browser, memory: last.memory,
       load_ms: median(rounds.map((r) => r.load_ms)),
-      peak_rss_mb: median(rounds.map((r) => r.peak_rss_mb)),
+      peak_rss_mb: peaks.length ? median(peaks) : null,
+      vector_checksums: vectors[name].map(vectorChecksum),
       texts: labels.map((label, i) => ({
         label,
         tokens: last.texts[i].tokens,
@@ -137,6 +194,7 @@ function summarize(opts, results, labels, vectors, RUNTIMES) {
 // The report: what ran where, a markdown table of medians, and the ratios the issues set
 // targets for.
 function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter) {
+  const fmtMb = (mb) => (typeof mb === "number" ? mb.toFixed(0) : "n/a");
   const out = [];
   out.push(`Model ${opts.model.startsWith(ROOT) ? opts.model.slice(ROOT.length + 1) : opts.model} ` +
            `(${fileMb} MB); commit ${gitCommit()}; ${cpus()[0]?.model ?? "unknown CPU"}, ` +
@@ -146,7 +204,7 @@ function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter) {
            `${loadAfter.map((x) => x.toFixed(2)).join(" ")} after`);
   out.push("");
   const head = ["runtime", "variant", ...labels.map((l, i) => `${l} (${rows[opts.runtimes[0]].texts[i].tokens} tok) ms`),
-                "load ms", "peak RSS MB", ...(reference ? ["cosine vs llama.cpp"] : [])];
+                "load ms", "peak RSS MB", ...(reference ? [`cosine vs ${reference}`] : [])];
   out.push(`| ${head.join(" | ")} |`);
   out.push(`|${head.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
   for (const name of opts.runtimes) {
@@ -155,7 +213,7 @@ function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter) {
     const isa = row.target ?? ["AVX512_VNNI", "AVX512", "AVX2"].find((f) => row.cpu_features?.includes(f));
     const detail = isa ? `${row.detail}: ${isa}` : row.detail;
     out.push(`| ${[row.label, detail, ...row.texts.map((t) => t.median_ms.toFixed(1)),
-                   row.load_ms.toFixed(0), row.peak_rss_mb.toFixed(0),
+                   row.load_ms.toFixed(0), fmtMb(row.peak_rss_mb),
                    ...(reference ? [row.cosine.map((c) => c.toFixed(5)).join(" / ")] : [])].join(" | ")} |`);
   }
   out.push("");
@@ -166,16 +224,30 @@ function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter) {
   };
   ratio("ours", "llama.cpp", "ggufembed best / llama.cpp default, time", "≤ 1.0");
   ratio("ours-avx2", "llama.cpp-haswell", "ggufembed AVX2 / llama.cpp haswell, time", "≤ 0.8");
-  ratio("wllama", "ours-wasm", "wllama / ggufembed wasm, time (speed-up)", "≥ 8");
+  ratio("wllama", "ours-wasm", "wllama / ggufembed wasm SIMD128 in Node, time (speed-up)", "≥ 8");
+  ratio("wllama", "ours-relaxed", "wllama / ggufembed wasm relaxed SIMD in Node, time (speed-up)", "≥ 12");
+  ratio("wllama-chromium", "ours-wasm-chromium",
+        "wllama / ggufembed wasm SIMD128 in Chromium, time (speed-up)", "≥ 8");
+  ratio("wllama-chromium", "ours-relaxed-chromium",
+        "wllama / ggufembed wasm relaxed SIMD in Chromium, time (speed-up)", "≥ 12");
+  ratio("wllama-compat-chromium", "ours-wasm-chromium",
+        "wllama compat build / ggufembed wasm SIMD128 in Chromium, time (speed-up)", "none");
+  // Our wasm builds give the same bits everywhere (the tests hold them to it).
+  for (const name of ["ours-relaxed", "ours-wasm-chromium", "ours-relaxed-chromium"]) {
+    if (!rows[name] || !rows["ours-wasm"]) continue;
+    const same = rows[name].vector_checksums.every((c, i) => c === rows["ours-wasm"].vector_checksums[i]);
+    out.push(`- ${name} vs ours-wasm: ${same ? "same bits" : "DIFFERENT bits"} (${labels.join(", ")})`);
+  }
+  for (const [name, why] of Object.entries(opts.skipped)) out.push(`- not run: ${name} (${why})`);
   if (rows.ours) {
-    out.push(`- ggufembed native: peak RSS ${rows.ours.peak_rss_mb.toFixed(0)} MB for the ${fileMb.toFixed(0)} MB ` +
+    out.push(`- ggufembed native: peak RSS ${fmtMb(rows.ours.peak_rss_mb)} MB for the ${fileMb.toFixed(0)} MB ` +
              `file (target ≤ file + 100 MB); load ${rows.ours.load_ms.toFixed(1)} ms (target ≤ 100)`);
   }
   return out;
 }
 
-function main() {
-  const opts = parseCli();
+async function main() {
+  const opts = await parseCli();
   if (!existsSync(opts.model)) {
     if (resolve(opts.model) !== DEFAULT_MODEL) die(`${opts.model}: no such file`);
     mkdirSync(dirname(DEFAULT_MODEL), { recursive: true });
@@ -210,8 +282,22 @@ function main() {
       label: "llama.cpp (node-llama-cpp)", detail: "haswell",
       run: () => peer("llama_cpp_runner.mjs", "--package-dir", nodeLlamaCppWithVariant("haswell"))(),
     },
-    "ours-wasm": { label: "ggufembed wasm (Node)", detail: "SIMD128", run: peer("ggufembed_wasm_runner.mjs") },
+    "ours-wasm": { label: "ggufembed wasm (Node)", detail: "SIMD128",
+                   run: peer("ggufembed_wasm_runner.mjs", "--simd", "simd128") },
+    "ours-relaxed": { label: "ggufembed wasm (Node)", detail: "relaxed SIMD",
+                      run: peer("ggufembed_wasm_runner.mjs", "--simd", "relaxed") },
     "wllama": { label: "wllama (Node)", detail: "compat, 1 thread", run: peer("wllama_runner.mjs") },
+    // In a page of headless Chromium; ours on the page's thread (worker: false), as in Node.
+    "ours-wasm-chromium": { label: "ggufembed wasm (Chromium)", detail: "SIMD128, page thread",
+                            run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "simd128") },
+    "ours-relaxed-chromium": { label: "ggufembed wasm (Chromium)", detail: "relaxed SIMD, page thread",
+                               run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "relaxed") },
+    "wllama-chromium": { label: "wllama (Chromium)", detail: (r) => `${r.build}, 1 thread`,
+                         run: peer("chromium_runner.mjs", "--engine", "wllama") },
+    "wllama-compat-chromium": {
+      label: "wllama (Chromium)", detail: (r) => `${r.build}, 1 thread`,
+      run: peer("chromium_runner.mjs", "--engine", "wllama", "--wllama-build", "compat"),
+    },
   };
 
   const loadBefore = loadavg();
@@ -234,9 +320,11 @@ function main() {
   if (opts.runtimes.includes("ours-avx2")) vectors["ours-avx2"] = nativeVectors("avx2");
 
   const rows = summarize(opts, results, labels, vectors, RUNTIMES);
-  const reference = vectors["llama.cpp"] ?? vectors["llama.cpp-haswell"];
+  // The agreement column: against llama.cpp, or, without it, against wllama (llama.cpp in wasm).
+  const reference = ["llama.cpp", "llama.cpp-haswell", "wllama", "wllama-chromium", "wllama-compat-chromium"]
+      .find((name) => vectors[name]);
   for (const name of opts.runtimes) {
-    if (reference) rows[name].cosine = labels.map((_, i) => cosine(vectors[name][i], reference[i]));
+    if (reference) rows[name].cosine = labels.map((_, i) => cosine(vectors[name][i], vectors[reference][i]));
   }
 
   const out = report(opts, rows, labels, reference, defaults.file_mb, loadBefore, loadAfter);
@@ -247,9 +335,10 @@ function main() {
     writeFileSync(opts.out, JSON.stringify({
       model: opts.model, file_mb: fileMb, commit: gitCommit(), date: new Date().toISOString(),
       loadavg_before: loadBefore, loadavg_after: loadAfter, rounds: opts.rounds, runs: opts.runs,
-      warmup: opts.warmup, texts, runtimes: rows,
+      warmup: opts.warmup, texts, cosine_reference: reference ?? null, not_run: opts.skipped,
+      runtimes: rows,
     }, null, 1) + "\n");
   }
 }
 
-main();
+main().catch((err) => die(err?.stack || String(err)));

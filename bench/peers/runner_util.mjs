@@ -3,6 +3,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
+import { timeTextsWith } from "./timing.mjs";
+
 export function die(runner, message) {
   process.stderr.write(`${runner}: ${message}\n`);
   process.exit(1);
@@ -49,26 +51,11 @@ export function parseRunnerArgs(runner, extra = {}) {
 
 /**
  * Times `embed(text)` -> {vector, tokens} `warmup` + `runs` times per text, in order. Returns
- * [{tokens, times_ms, norm, vector}] with the last call's raw vector.
+ * [{tokens, times_ms, norm, vector}] with the last call's raw vector (timing.mjs, which the
+ * Chromium runners also load into the page).
  */
-export async function timeTexts(runner, texts, { runs, warmup }, embed) {
-  const results = [];
-  for (const [i, text] of texts.entries()) {
-    for (let w = 0; w < warmup; w++) await embed(text);
-    const times = [];
-    let last;
-    for (let r = 0; r < runs; r++) {
-      const t = performance.now();
-      last = await embed(text);
-      times.push(performance.now() - t);
-    }
-    const vector = Array.from(last.vector);
-    if (!vector.every(Number.isFinite)) throw new Error(`text ${i}: non-finite values in the vector`);
-    results.push({ tokens: last.tokens, times_ms: times, norm: Math.hypot(...vector), vector });
-    process.stderr.write(`${runner}: text ${i}: ${last.tokens} tokens, ` +
-      `${times.map((x) => x.toFixed(1)).join(" / ")} ms\n`);
-  }
-  return results;
+export function timeTexts(runner, texts, opts, embed) {
+  return timeTextsWith(texts, opts, embed, (line) => process.stderr.write(`${runner}: ${line}\n`));
 }
 
 /** Prints the runner's result as the last line of stdout. Peak RSS is this process's. */

@@ -1,5 +1,5 @@
 // Test helpers for the Chromium tests: a static server of the repository and a headless browser.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,4 +63,50 @@ export function launchChromium() {
  */
 export function launchChromiumProfile(userDataDir, options = {}) {
   return chromium.launchPersistentContext(userDataDir, { ...CHROMIUM, ...options });
+}
+
+// The processes descended from `pid` (from /proc; Linux only).
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent pid is the second field after the parenthesized command name.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const out = [];
+  const stack = [pid];
+  while (stack.length) {
+    for (const child of children.get(stack.pop()) ?? []) {
+      out.push(child);
+      stack.push(child);
+    }
+  }
+  return out;
+}
+
+/**
+ * The peak resident memory (VmHWM), in MB, of the largest Chromium renderer process started by
+ * this process (a page and its dedicated workers live in one renderer), or null where /proc
+ * cannot tell (not Linux). Call it before the browser closes.
+ */
+export function rendererPeakRssMb() {
+  if (!existsSync("/proc/self/stat")) return null;
+  let peak = null;
+  for (const pid of descendants(process.pid)) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer")) continue;
+      const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+      if (Number.isFinite(kb)) peak = Math.max(peak ?? 0, kb / 1024);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return peak;
 }
