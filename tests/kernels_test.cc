@@ -5,9 +5,11 @@
 // inputs are misaligned on purpose.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/activation_quant.h"
@@ -15,6 +17,7 @@
 #include "kernels/matmul.h"
 #include "kernels/numerics.h"
 #include "kernels/reference.h"
+#include "kernels/relaxed_dot.h"
 #include "util/fp16.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -58,11 +61,13 @@ inline long FirstDifference(const float* a, const float* b, size_t n) {
 }
 
 // Weight rows of `type` with random contents and sane scales (as in reference_ops_test), placed
-// `offset` bytes into their buffer so that rows are misaligned.
+// `offset` bytes into their buffer so that rows are misaligned. Q8_0 values include -128 unless
+// `minus128` is false (then -127 stands in: kernels with a separate path for -128 need both).
 struct RandomMatrix {
   std::vector<uint8_t> bytes;
   Matrix m;
-  RandomMatrix(GgmlType type, int rows, int cols, uint32_t seed, size_t offset) {
+  RandomMatrix(GgmlType type, int rows, int cols, uint32_t seed, size_t offset,
+               bool minus128 = true) {
     std::mt19937 rng(seed);
     const GgmlTypeInfo& info = GetGgmlType(type);
     const uint64_t row_bytes = RowBytes(type, cols);
@@ -98,6 +103,11 @@ struct RandomMatrix {
         // ggml never writes -128, but a file may: put some in to check the kernels handle it.
         for (uint64_t off = 0; off < row_bytes * rows; off += 34 * 7)
           data[off + 2 + off % 32] = 0x80;
+        if (!minus128) {
+          for (uint64_t i = 0; i < row_bytes * rows; ++i) {
+            if (i % 34 >= 2 && data[i] == 0x80) data[i] = 0x81;
+          }
+        }
       }
     }
     m = Matrix{"w", type, data, rows, cols, row_bytes};
@@ -230,10 +240,15 @@ void TestRmsNormRope() {
   }
 }
 
-// The int8 kernels this target has: the portable one and the hand-tuned one, if any.
+// The int8 kernels this target has: the portable one and the hand-tuned one, if any. In
+// WebAssembly the relaxed-SIMD kernel runs in both builds: on the instruction in the relaxed one
+// (tests/wasm/relaxed.test.mjs runs this suite so), on its plain stand-in in the SIMD128 one.
 std::vector<Int8Kernel> Int8Kernels() {
   std::vector<Int8Kernel> kernels = {Int8Kernel::kPortable};
   if (NativeInt8Kernel() != Int8Kernel::kPortable) kernels.push_back(NativeInt8Kernel());
+#if GGUFEMBED_RELAXED_INT8
+  if (NativeInt8Kernel() != Int8Kernel::kRelaxed) kernels.push_back(Int8Kernel::kRelaxed);
+#endif
   return kernels;
 }
 
@@ -295,11 +310,13 @@ void TestQuantizeToInput() {
 }
 
 // MatMul (and MatMulGeGLU when `geglu`) of T tokens through rows × cols weights of `type` with
-// `kernel`, against MatMulReference, bit for bit, into a strided output.
-void CheckMatMul(GgmlType type, Int8Kernel kernel, int rows, int cols, int T, bool geglu) {
+// `kernel`, against MatMulReference, bit for bit, into a strided output; Q8_0 weights without
+// -128 when not `minus128`.
+void CheckMatMul(GgmlType type, Int8Kernel kernel, int rows, int cols, int T, bool geglu,
+                 bool minus128 = true) {
   INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " cols " << cols
-                              << " tokens " << T);
-  const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3);
+                              << " tokens " << T << " -128 " << minus128);
+  const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3, minus128);
   const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
   std::vector<float> want(size_t(T) * rows);
   MatMulReference(w.m, x.data() + 1, T, want.data());
@@ -317,7 +334,7 @@ void CheckMatMul(GgmlType type, Int8Kernel kernel, int rows, int cols, int T, bo
     for (size_t n = rows; n < ldy; ++n) REQUIRE(got[t * ldy + n] == -1.0f);  // untouched
   }
   if (!geglu) return;
-  const kt::RandomMatrix up(type, rows, cols, 99, 2);
+  const kt::RandomMatrix up(type, rows, cols, 99, 2, minus128);
   std::vector<float> want_up(size_t(T) * rows);
   MatMulReference(up.m, x.data() + 1, T, want_up.data());
   std::vector<float> g(size_t(T) * ldy, -1.0f);
@@ -344,7 +361,10 @@ void TestMatMul() {
         // Token counts give every run length of the rows-in-lanes kernels (1..8) and tails of the
         // tokens-in-lanes ones.
         for (int T : {1, 2, 3, 4, 7, 13, 31, 33, 70}) {
-          CheckMatMul(type, kernel, rows, cols, T, rows >= 13 && (T == 1 || T == 7 || T == 70));
+          const bool geglu = rows >= 13 && (T == 1 || T == 7 || T == 70);
+          CheckMatMul(type, kernel, rows, cols, T, geglu);
+          // Random Q8_0 rows nearly always hold a -128 somewhere: also rows without one.
+          if (type == GgmlType::kQ8_0) CheckMatMul(type, kernel, rows, cols, T, geglu, false);
         }
       }
       // Inputs wide enough that the tokens are swept in several chunks (ChunkTokens), the last
@@ -451,6 +471,36 @@ TEST_CASE("matrix products and GeGLU equal the reference for every weight type",
 TEST_CASE("fused attention equals the reference", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestAttentionShapes)(); });
 }
+
+#if defined(__wasm_simd128__)
+// The suite runs twice in wasm: as built (SIMD128: the relaxed kernel on its plain stand-in) and
+// as rewritten by wasm/relaxed_simd.mjs (the instruction), with GGUFEMBED_EXPECT_RELAXED_SIMD=1.
+TEST_CASE("the relaxed dot product: the instruction exactly in the relaxed build, exact on 7-bit b",
+          "[kernels]") {
+  const char* expect = std::getenv("GGUFEMBED_EXPECT_RELAXED_SIMD");
+  REQUIRE(RelaxedDotIsInstruction() == (expect != nullptr && std::string(expect) == "1"));
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 1000; ++trial) {
+    int8_t a[16];
+    uint8_t b[16];
+    int32_t c[4], want[4], got[4];
+    for (int i = 0; i < 16; ++i) {
+      a[i] = static_cast<int8_t>(trial == 0 ? -128 : rng());  // the extremes first
+      b[i] = static_cast<uint8_t>(trial == 0 ? 127 : rng() % 128);
+    }
+    for (int i = 0; i < 4; ++i) want[i] = c[i] = static_cast<int32_t>(rng() % 2000001) - 1000000;
+    for (int i = 0; i < 16; ++i) want[i / 4] += int32_t{a[i]} * b[i];
+    v128_t va, vb, vc;
+    std::memcpy(&va, a, 16);
+    std::memcpy(&vb, b, 16);
+    std::memcpy(&vc, c, 16);
+    const v128_t sum = ggufembed_relaxed_dot_i8x16_i7x16_add(va, vb, vc);
+    std::memcpy(got, &sum, 16);
+    INFO("trial " << trial);
+    for (int i = 0; i < 4; ++i) REQUIRE(got[i] == want[i]);
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace ggufembed

@@ -35,19 +35,26 @@ struct Int8Tile {
   int rows;
   const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values
   size_t stride;
-  const uint8_t* u[kTileRows];    // x86: row r as unsigned bytes [nb × 32] (|w| or w + 128)
+  const uint8_t* u[kTileRows];    // x86, relaxed SIMD: row r as unsigned bytes [nb × 32]
+                                  // (|w| or w + 128)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
+  const uint8_t* sgn[kTileRows];  // relaxed SIMD: row r's signs [nb × 32] (0xFF where w < 0)
+  const int32_t* neg[kTileRows];  // relaxed SIMD: row r's Σ|w| over its negative weights [nb]
+  bool has_minus128;              // relaxed SIMD: some weight is -128 (|w| is not 7-bit)
   const float* dw;                // [nb][kTileRows] block scales
   const float* mins;              // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
 };
 
-// Which unsigned form of the weights an x86 kernel wants.
-enum class UnsignedWeights { kNone, kAbs, kPlus128 };
+// Which unsigned form of the weights a kernel wants besides the int8 values: none, |w| or
+// w + 128 (x86), or |w| with the signs, the negative weights' sums and the -128 check (relaxed
+// SIMD).
+enum class UnsignedWeights { kNone, kAbs, kPlus128, kRelaxed };
 
 // Scratch bytes one Int8Tile of `cols`-value rows takes.
 inline size_t Int8TileScratchBytes(int cols) {
   const size_t nb = cols / 32;
-  // Block scales and minimums, then (aligned) per row: int8 values, unsigned values, int16 values.
+  // Block scales and minimums, then (aligned) per row: int8 values and either unsigned and int16
+  // values (2 + 1 bytes per value) or unsigned values, signs and block sums (relaxed SIMD).
   return kTileRows * (nb * 2 * sizeof(float) + size_t(cols) * 4) + Arena::kAlignment;
 }
 
@@ -62,6 +69,7 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
   next =
       reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(next) + kAlign - 1) & ~(kAlign - 1));
   tile->rows = rows;
+  tile->has_minus128 = false;
   tile->dw = dw;
   const bool has_min = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1;
   tile->mins = has_min ? mins : nullptr;
@@ -86,7 +94,29 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       tile->q[r] = q;
       tile->stride = 32;
     }
-    if (uform != UnsignedWeights::kNone) {
+    if (uform == UnsignedWeights::kRelaxed) {
+      uint8_t* u = next;
+      uint8_t* sgn = u + cols;
+      int32_t* neg = reinterpret_cast<int32_t*>(sgn + cols);  // nb int32: cols / 8 bytes
+      next += 3 * size_t(cols);  // whole rows keep the next one aligned
+      for (int b = 0; b < nb; ++b) {
+        const int8_t* qb = tile->q[r] + b * tile->stride;
+        int32_t sum = 0;
+        bool minus128 = false;
+        for (int j = 0; j < 32; ++j) {
+          const int8_t q = qb[j];
+          u[32 * b + j] = static_cast<uint8_t>(q < 0 ? -q : q);  // -128 gives 128: flagged below
+          sgn[32 * b + j] = q < 0 ? 0xFF : 0;
+          sum += q < 0 ? -q : 0;
+          minus128 |= q == -128;
+        }
+        neg[b] = sum;
+        tile->has_minus128 |= minus128;
+      }
+      tile->u[r] = u;
+      tile->sgn[r] = sgn;
+      tile->neg[r] = neg;
+    } else if (uform != UnsignedWeights::kNone) {
       const hn::CappedTag<int8_t, 32> d8;
       const hn::RebindToUnsigned<decltype(d8)> du8;
       uint8_t* u = next;

@@ -28,6 +28,7 @@
 
 #include "hwy/highway.h"
 #include "kernels/float_tile-inl.h"
+#include "kernels/int8_relaxed-inl.h"
 #include "kernels/int8_tile-inl.h"
 #include "kernels/int8_x86-inl.h"
 #include "kernels/matmul_input-inl.h"
@@ -38,8 +39,9 @@ namespace ggufembed {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// The int8 kernels a target has: kPortable everywhere, the hand-tuned ones on x86.
-enum class Int8Kernel { kPortable, kAvx2, kVnni };
+// The int8 kernels a target has: kPortable everywhere, the hand-tuned ones on x86, the
+// relaxed-SIMD one in WebAssembly (used by the relaxed build, whose module holds the instruction).
+enum class Int8Kernel { kPortable, kAvx2, kVnni, kRelaxed };
 
 // The fastest int8 kernel on this target.
 inline Int8Kernel NativeInt8Kernel() {
@@ -47,6 +49,8 @@ inline Int8Kernel NativeInt8Kernel() {
   return Int8Kernel::kVnni;
 #elif GGUFEMBED_X86_INT8
   return Int8Kernel::kAvx2;
+#elif GGUFEMBED_RELAXED_INT8
+  return RelaxedDotIsInstruction() ? Int8Kernel::kRelaxed : Int8Kernel::kPortable;
 #else
   return Int8Kernel::kPortable;
 #endif
@@ -63,6 +67,8 @@ inline int KernelLanes(Int8Kernel kernel) {
       return 8;
     case Int8Kernel::kVnni:
       return 16;
+    case Int8Kernel::kRelaxed:
+      return 4;
     default:
       return static_cast<int>(Int8Lanes());
   }
@@ -80,6 +86,10 @@ HWY_INLINE void RunInt8Tile(Int8Kernel kernel, const Int8Tile& w, const MatMulIn
 #if HWY_TARGET == HWY_AVX3_DL
     case Int8Kernel::kVnni:
       return Int8TileVnni<V>(w, in, t0, out);
+#endif
+#if GGUFEMBED_RELAXED_INT8
+    case Int8Kernel::kRelaxed:
+      return Int8TileRelaxed<V>(w, in, t0, out);
 #endif
     default:
       return Int8TilePortable<V>(w, in, t0, out);
@@ -152,9 +162,10 @@ class TileSource {
   // Prepares rows [n0, n0 + rows).
   void Prepare(int64_t n0, int rows, WeightTile* tile) const {
     if (int8_) {
-      const UnsignedWeights uform = kernel_ == Int8Kernel::kAvx2   ? UnsignedWeights::kAbs
-                                    : kernel_ == Int8Kernel::kVnni ? UnsignedWeights::kPlus128
-                                                                   : UnsignedWeights::kNone;
+      const UnsignedWeights uform = kernel_ == Int8Kernel::kAvx2      ? UnsignedWeights::kAbs
+                                    : kernel_ == Int8Kernel::kVnni    ? UnsignedWeights::kPlus128
+                                    : kernel_ == Int8Kernel::kRelaxed ? UnsignedWeights::kRelaxed
+                                                                      : UnsignedWeights::kNone;
       PrepareInt8Tile(w_, n0, rows, uform, kernel_ == Int8Kernel::kPortable, scratch_, &tile->int8);
       return;
     }

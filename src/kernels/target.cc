@@ -18,8 +18,22 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include "ggufembed/embedder.h"
+#include "kernels/relaxed_dot.h"
 
 namespace ggufembed {
+
+#if defined(__wasm_simd128__)
+// Here, not beside the stand-in: a caller in its file could see the plain body and fold the
+// probe to a constant.
+bool RelaxedDotIsInstruction() {
+  static const bool instruction = [] {
+    const v128_t sum = ggufembed_relaxed_dot_i8x16_i7x16_add(
+        wasm_i8x16_splat(1), wasm_i8x16_splat(static_cast<int8_t>(0x80)), wasm_i32x4_splat(0));
+    return wasm_i32x4_extract_lane(sum, 0) != 0;  // ±512 from the instruction, 0 plain
+  }();
+  return instruction;
+}
+#endif
 
 HWY_EXPORT(TargetNameImpl);
 

@@ -1,0 +1,131 @@
+// The WebAssembly relaxed-SIMD int8 kernel beside the portable one (int8_tile-inl.h), tested
+// against it: tokens in the lanes of the kS8Quads layout, one i32x4.relaxed_dot_i8x16_i7x16_add_s
+// per group of 4 values with the weights' |w| as its 7-bit operand, so that its result is fully
+// defined and every engine gives the same bits. Same exact block sums, same f32 steps as every
+// int8 kernel (numerics.h).
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/matmul.h"
+
+// Per-target include guard.
+#if defined(GGUFEMBED_KERNELS_INT8_RELAXED_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_KERNELS_INT8_RELAXED_INL_H_
+#undef GGUFEMBED_KERNELS_INT8_RELAXED_INL_H_
+#else
+#define GGUFEMBED_KERNELS_INT8_RELAXED_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/int8_tile-inl.h"
+#undef GGUFEMBED_RELAXED_INT8
+#if HWY_TARGET == HWY_WASM
+#define GGUFEMBED_RELAXED_INT8 1  // the relaxed-SIMD kernel exists for this target
+#include <wasm_simd128.h>
+
+#include "kernels/relaxed_dot.h"
+#else
+#define GGUFEMBED_RELAXED_INT8 0
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace ggufembed {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if GGUFEMBED_RELAXED_INT8
+
+// Tokens per vector of the relaxed kernel: a token's 4 values fill an int32 lane.
+inline constexpr int kRelaxedLanes = 4;
+
+// Tiles holding a -128 weight, whose |w| does not fit the instruction's 7-bit operand: plain
+// integer loops on the same layout (exact; real Q8_0 files never hold -128, a hostile one may).
+template <int V>
+HWY_NOINLINE void Int8TileQuadsExact(const Int8Tile& w, const MatMulInput& in, int t0,
+                                     float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const int8_t* xq = static_cast<const int8_t*>(in.q);
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int l = 0; l < V * kRelaxedLanes; ++l) {
+      const int t = t0 + l;
+      float acc = 0.0f;
+      for (int b = 0; b < nb; ++b) {
+        const int8_t* qb = w.q[r] + b * w.stride;
+        int32_t isum = 0;
+        for (int j = 0; j < 32; ++j) {
+          isum += int32_t{qb[j]} * xq[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
+        }
+        const size_t at = size_t(b) * P + t;
+        float term = (w.dw[b * kTileRows + r] * in.d[at]) * static_cast<float>(isum);
+        if (w.mins) term = term + w.mins[b * kTileRows + r] * in.s[at];
+        acc = acc + term;
+      }
+      out[r * V * kRelaxedLanes + l] = acc;
+    }
+  }
+}
+
+// out[r][v·4 + l] = row r · token (t0 + v·4 + l). Per group of 4 values the instruction takes
+// |w| (broadcast, 7-bit) and the token's values with the weights' signs moved onto them: x where
+// w ≥ 0 and ~x = -x - 1 where w < 0 (one XOR with the sign mask instead of a negation; x in
+// [-127, 127] keeps ~x in int8). Each product of a negative weight then comes out |w| too low, so
+// the block's sums start at Σ|w| over its negative weights (Int8Tile::neg). |w| and the masks
+// come prepared with the tile (UnsignedWeights::kRelaxed): computing them here would cost an
+// i8x16.shr_s per group, which engines on x86 emulate in several instructions.
+template <int V>
+HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int t0,
+                                  float* HWY_RESTRICT out) {
+  if (w.has_minus128) return Int8TileQuadsExact<V>(w, in, t0, out);
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
+  const hn::Full128<float> df;
+  // The rows' pointers in locals: read through `w` they would be loaded again for every group.
+  const uint8_t* u[kTileRows];
+  const uint8_t* sgn[kTileRows];
+  for (int r = 0; r < kTileRows; ++r) {
+    u[r] = w.u[r];
+    sgn[r] = w.sgn[r];
+  }
+  // The f32 sums live in `out` (the 16 vector registers of engines on x86 hold the integer sums).
+  for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
+  for (int b = 0; b < nb; ++b) {
+    v128_t isum[kTileRows][V];
+    for (int r = 0; r < kTileRows; ++r) {
+      const v128_t start = wasm_i32x4_splat(w.neg[r][b]);
+      for (int v = 0; v < V; ++v) isum[r][v] = start;
+    }
+    for (int g = 0; g < 8; ++g) {
+      const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
+      v128_t x[V];
+      for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xg + 16 * v);
+      for (int r = 0; r < kTileRows; ++r) {
+        const v128_t aw = wasm_v128_load32_splat(u[r] + 32 * b + 4 * g);
+        const v128_t sign = wasm_v128_load32_splat(sgn[r] + 32 * b + 4 * g);
+        for (int v = 0; v < V; ++v) {
+          isum[r][v] =
+              ggufembed_relaxed_dot_i8x16_i7x16_add(wasm_v128_xor(x[v], sign), aw, isum[r][v]);
+        }
+      }
+    }
+    const float* dx = in.d + size_t(b) * P + t0;
+    const float* sx = in.s + size_t(b) * P + t0;
+    for (int r = 0; r < kTileRows; ++r) {
+      const float* mins_b = w.mins ? &w.mins[b * kTileRows + r] : nullptr;
+      for (int v = 0; v < V; ++v) {
+        float* acc = out + (r * V + v) * 4;
+        hn::StoreU(AccumulateBlock(df, hn::LoadU(df, acc), hn::Vec128<int32_t>{isum[r][v]},
+                                   w.dw[b * kTileRows + r], dx + 4 * v, mins_b, sx + 4 * v),
+                   df, acc);
+      }
+    }
+  }
+}
+
+#endif  // GGUFEMBED_RELAXED_INT8
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ggufembed
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard

