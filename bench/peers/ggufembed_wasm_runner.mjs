@@ -34,7 +34,7 @@ async function main() {
   embedder.dispose();
   const pkg = JSON.parse(readFileSync(
       join(dirname(fileURLToPath(import.meta.url)), "../../js/package.json"), "utf8"));
-  printResult({ runtime: "ggufembed-wasm", version: pkg.version, build: want, threads: 1,
+  printResult({ runtime: "ggufembed-wasm", version: pkg.version, node: process.version, build: want, threads: 1,
                 load_ms: loadMs, texts });
 }
 
