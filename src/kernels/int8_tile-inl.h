@@ -99,20 +99,46 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       uint8_t* sgn = u + cols;
       int32_t* neg = reinterpret_cast<int32_t*>(sgn + cols);  // nb int32: cols / 8 bytes
       next += 3 * size_t(cols);  // whole rows keep the next one aligned
+      // Only WebAssembly runs the relaxed kernel; the scalar target has no 16-byte vectors.
+#if HWY_TARGET == HWY_SCALAR
       for (int b = 0; b < nb; ++b) {
         const int8_t* qb = tile->q[r] + b * tile->stride;
         int32_t sum = 0;
-        bool minus128 = false;
         for (int j = 0; j < 32; ++j) {
           const int8_t q = qb[j];
-          u[32 * b + j] = static_cast<uint8_t>(q < 0 ? -q : q);  // -128 gives 128: flagged below
+          u[32 * b + j] = static_cast<uint8_t>(q < 0 ? -q : q);
           sgn[32 * b + j] = q < 0 ? 0xFF : 0;
           sum += q < 0 ? -q : 0;
-          minus128 |= q == -128;
+          tile->has_minus128 |= q == -128;
         }
         neg[b] = sum;
-        tile->has_minus128 |= minus128;
       }
+#else
+      // In vectors: short inputs prepare a tile for every two runs of tokens, so a byte loop here
+      // would cost more than the products it saves.
+      const hn::Full128<int8_t> d8;
+      const hn::RebindToUnsigned<decltype(d8)> du8;
+      const hn::Repartition<uint64_t, decltype(du8)> du64;
+      const auto zero = hn::Zero(d8), minus128 = hn::Set(d8, -128);
+      auto any_minus128 = hn::Zero(d8);
+      for (int b = 0; b < nb; ++b) {
+        const int8_t* qb = tile->q[r] + b * tile->stride;
+        auto sums = hn::Zero(du64);
+        for (int j = 0; j < 32; j += 16) {
+          const auto q = hn::LoadU(d8, qb + j);
+          const auto negative = hn::Lt(q, zero);
+          // |−128| wraps to −128, which is 128 as unsigned: flagged below.
+          const auto abs_q = hn::BitCast(du8, hn::Abs(q));
+          hn::StoreU(abs_q, du8, u + 32 * b + j);
+          hn::StoreU(hn::BitCast(du8, hn::VecFromMask(d8, negative)), du8, sgn + 32 * b + j);
+          sums =
+              hn::Add(sums, hn::SumsOf8(hn::IfThenElseZero(hn::RebindMask(du8, negative), abs_q)));
+          any_minus128 = hn::Or(any_minus128, hn::VecFromMask(d8, hn::Eq(q, minus128)));
+        }
+        neg[b] = static_cast<int32_t>(hn::GetLane(hn::SumOfLanes(du64, sums)));
+      }
+      tile->has_minus128 |= !hn::AllFalse(d8, hn::Ne(any_minus128, zero));
+#endif
       tile->u[r] = u;
       tile->sgn[r] = sgn;
       tile->neg[r] = neg;
