@@ -82,7 +82,11 @@ class Connection {
         reject: (e) => { done(); reject(e); },
       });
       this.#worker.ref();  // a call in flight keeps a Node process alive
-      this.#worker.post({ id, op, ...args }, transfer);
+      try {
+        this.#worker.post({ id, op, ...args }, transfer);
+      } catch (e) {  // an argument that cannot be cloned, e.g. a function as a text
+        this.#settle(id)?.reject(new GgufembedError("invalid_argument", `${op}: ${e.message}`));
+      }
     });
   }
 
@@ -144,6 +148,8 @@ class Connection {
   }
 }
 
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /** An Embedder whose engine runs in a worker; the same API as engine.js's Embedder. */
 class RemoteEmbedder {
   #connection;
@@ -156,13 +162,18 @@ class RemoteEmbedder {
     this.runsIn = "worker";
   }
 
-  async embed(text, options = {}) {
-    const { signal, ...rest } = options ?? {};
+  // Options that are not an object go to the worker as they are, to be refused there like here.
+  async embed(text, options) {
+    if (!isObject(options)) return this.#connection.call("embed", { text, options });
+    const { signal, ...rest } = options;
     return this.#connection.call("embed", { text, options: rest }, { signal });
   }
 
-  async embedBatch(texts, options = {}) {
-    const { signal, onProgress, ...rest } = options ?? {};
+  async embedBatch(texts, options) {
+    if (!isObject(options)) {
+      return this.#connection.call("embedBatch", { texts: Array.isArray(texts) ? Array.from(texts) : texts, options });
+    }
+    const { signal, onProgress, ...rest } = options;
     if (onProgress !== undefined && typeof onProgress !== "function") {
       throw new GgufembedError("invalid_argument", "embedBatch: onProgress must be a function");
     }

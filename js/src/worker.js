@@ -59,7 +59,10 @@ async function run(m, signal) {
   if (embedder === null) throw new GgufembedError("internal", "no model in this worker");
   if (m.op === "embed" || m.op === "embedBatch") {
     const onProgress = m.progress ? throttledProgress(m.id, (p) => p.done === p.total) : undefined;
-    const options = { ...m.options, signal, ...(onProgress && { onProgress }) };
+    // Options that are not an object reach the engine as they are, to be refused as on a thread.
+    const plain = m.options === undefined ||
+                  typeof m.options === "object" && m.options !== null && !Array.isArray(m.options);
+    const options = plain ? { ...m.options, signal, ...(onProgress && { onProgress }) } : m.options;
     const value = m.op === "embed" ? await embedder.embed(m.text, options)
                                    : await embedder.embedBatch(m.texts, options);
     const list = m.op === "embed" ? [value] : value;

@@ -94,6 +94,10 @@ test("errors in a worker are the same GgufembedErrors, and the worker stays usab
                        isError("input_too_long", /^text 1: the text is 2202 tokens long/));
   await assert.rejects(e.embed("x", { dims: 3 }), isError("invalid_argument", /^embed: unknown option 'dims'/));
   await assert.rejects(e.embedBatch("x"), isError("invalid_argument"));
+  await assert.rejects(e.embed("x", null), isError("invalid_argument", /^embed: options must be an object, got null$/));
+  await assert.rejects(e.embedBatch(["x"], 3), isError("invalid_argument", /^embedBatch: options must be an object, got number$/));
+  await assert.rejects(e.embedBatch([() => 1]), isError("invalid_argument", /^embedBatch: /));
+  await assert.rejects(e.embed("x", () => 1), isError("invalid_argument", /^embed: /));
   await assert.rejects(e.embedBatch([1]), isError("invalid_argument", /text 0 is not a string/));
   await assert.rejects(e.tokenize("x", { add: true }), isError("invalid_argument", /^tokenize: unknown option 'add'/));
   await assert.rejects(e.tokenize(42), isError("invalid_argument", /^tokenize expects a string/));
