@@ -174,7 +174,7 @@ test("failures are GgufembedErrors naming the source, and the instance stays usa
         return { error: e instanceof GgufembedError, code: e.code, message: e.message };
       }
     };
-    const here = { worker: false, quiet: true };
+    const here = { worker: false, quiet: true, simd: "simd128" };  // the module fetched above
     return {
       wasmFails: await attempt("/tiny.gguf", here),
       wasmRetried: await attempt("/tiny.gguf", here),
