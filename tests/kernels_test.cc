@@ -289,6 +289,11 @@ void TestQuantizeToInput() {
             if (input.in.layout == Int8Layout::kS8Quads) {
               got = static_cast<const int8_t*>(
                   input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
+            } else if (input.in.layout == Int8Layout::kS8QuadGroups) {
+              // [block][group of 4 tokens][group of 4 values][4 tokens][4 values]
+              got = static_cast<const int8_t*>(
+                  input.in
+                      .q)[(((size_t(b) * (P / 4) + t / 4) * 8 + j / 4) * 4 + t % 4) * 4 + j % 4];
             } else {
               // [block][group of L tokens][pair][L tokens][2 values]
               const size_t L = Int8Lanes(), group = size_t(t) / L;

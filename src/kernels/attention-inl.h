@@ -194,7 +194,10 @@ HWY_NOINLINE void AccumulateValues(const float* v16, int head_dim_v, int u_lo, i
         }
       }
     }
-    for (int i = 0; i < nq; ++i) {
+    // Only constant indices of `acc` (a loop to nq would index it at run time, which keeps the
+    // accumulators in memory: clang then stored every one of them at every key).
+    for (int i = 0; i < kQueries; ++i) {
+      if (i >= nq) break;
       const VF inv = hn::Set(df, sum[i] == 0.0f ? 0.0f : 1.0f / sum[i]);
       float* o = out + size_t(t_of[i]) * o_stride + size_t(h_of[i]) * head_dim_v + c;
       for (int kk = 0; kk < n; ++kk) hn::StoreU(hn::Mul(acc[i][kk], inv), df, o + kk * L);

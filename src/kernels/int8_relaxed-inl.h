@@ -1,8 +1,8 @@
 // The WebAssembly relaxed-SIMD int8 kernel beside the portable one (int8_tile-inl.h), tested
-// against it: tokens in the lanes of the kS8Quads layout, one i32x4.relaxed_dot_i8x16_i7x16_add_s
-// per group of 4 values with the weights' |w| as its 7-bit operand, so that its result is fully
-// defined and every engine gives the same bits. Same exact block sums, same f32 steps as every
-// int8 kernel (numerics.h).
+// against it: tokens in the lanes of the kS8QuadGroups layout, one
+// i32x4.relaxed_dot_i8x16_i7x16_add_s per group of 4 values with the weights' |w| as its 7-bit
+// operand, so that its result is fully defined and every engine gives the same bits. Same exact
+// block sums, same f32 steps as every int8 kernel (numerics.h).
 
 #include <algorithm>
 #include <cstring>
@@ -54,7 +54,7 @@ HWY_NOINLINE void Int8TileQuadsExact(const Int8Tile& w, const MatMulInput& in, i
         const int8_t* qb = w.q[r] + b * w.stride;
         int32_t isum = 0;
         for (int j = 0; j < 32; ++j) {
-          isum += int32_t{qb[j]} * xq[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
+          isum += int32_t{qb[j]} * xq[S8QuadGroupsIndex(b, t, j, P)];
         }
         const size_t at = size_t(b) * P + t;
         float term = (w.dw[b * kTileRows + r] * in.d[at]) * static_cast<float>(isum);
@@ -80,13 +80,6 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
-  // The rows' pointers in locals: read through `w` they would be loaded again for every group.
-  const uint8_t* u[kTileRows];
-  const uint8_t* sgn[kTileRows];
-  for (int r = 0; r < kTileRows; ++r) {
-    u[r] = w.u[r];
-    sgn[r] = w.sgn[r];
-  }
   // The f32 sums live in `out` (the 16 vector registers of engines on x86 hold the integer sums).
   for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
   for (int b = 0; b < nb; ++b) {
@@ -95,13 +88,15 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
       const v128_t start = wasm_i32x4_splat(w.neg[r][b]);
       for (int v = 0; v < V; ++v) isum[r][v] = start;
     }
+    const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
+    const int32_t* abs_b = w.abs_w + size_t(b) * 8 * kTileRows;
+    const int32_t* sgn_b = w.sgn + size_t(b) * 8 * kTileRows;
     for (int g = 0; g < 8; ++g) {
-      const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
       v128_t x[V];
-      for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xg + 16 * v);
+      for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
       for (int r = 0; r < kTileRows; ++r) {
-        const v128_t aw = wasm_v128_load32_splat(u[r] + 32 * b + 4 * g);
-        const v128_t sign = wasm_v128_load32_splat(sgn[r] + 32 * b + 4 * g);
+        const v128_t aw = wasm_v128_load32_splat(abs_b + g * kTileRows + r);
+        const v128_t sign = wasm_v128_load32_splat(sgn_b + g * kTileRows + r);
         for (int v = 0; v < V; ++v) {
           isum[r][v] =
               ggufembed_relaxed_dot_i8x16_i7x16_add(wasm_v128_xor(x[v], sign), aw, isum[r][v]);

@@ -35,10 +35,13 @@ struct Int8Tile {
   int rows;
   const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values
   size_t stride;
-  const uint8_t* u[kTileRows];    // x86, relaxed SIMD: row r as unsigned bytes [nb × 32]
-                                  // (|w| or w + 128)
+  const uint8_t* u[kTileRows];    // x86: row r as unsigned bytes [nb × 32] (|w| or w + 128)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
-  const uint8_t* sgn[kTileRows];  // relaxed SIMD: row r's signs [nb × 32] (0xFF where w < 0)
+  // Relaxed SIMD: |w| and the signs (0xFF where w < 0) of the rows interleaved in quads,
+  // [nb][8][kTileRows] units of 4 values, so that the kernel broadcasts each at a fixed offset
+  // from one pointer (a WebAssembly engine computes an address per row otherwise).
+  const int32_t* abs_w;
+  const int32_t* sgn;
   const int32_t* neg[kTileRows];  // relaxed SIMD: row r's Σ|w| over its negative weights [nb]
   bool has_minus128;              // relaxed SIMD: some weight is -128 (|w| is not 7-bit)
   const float* dw;                // [nb][kTileRows] block scales
@@ -54,8 +57,41 @@ enum class UnsignedWeights { kNone, kAbs, kPlus128, kRelaxed };
 inline size_t Int8TileScratchBytes(int cols) {
   const size_t nb = cols / 32;
   // Block scales and minimums, then (aligned) per row: int8 values and either unsigned and int16
-  // values (2 + 1 bytes per value) or unsigned values, signs and block sums (relaxed SIMD).
-  return kTileRows * (nb * 2 * sizeof(float) + size_t(cols) * 4) + Arena::kAlignment;
+  // values (2 + 1 bytes per value) or unsigned values, signs and block sums (relaxed SIMD, which
+  // also takes the interleaved |w| and signs: 2 bytes per value).
+  return kTileRows * (nb * 2 * sizeof(float) + size_t(cols) * 6) + Arena::kAlignment;
+}
+
+// out[(i·kTileRows + r)·4 + j] = rows[r][i·4 + j] for i < n: kTileRows rows of n 4-byte units,
+// interleaved unit by unit (a 4 × 4 transpose of 32-bit lanes per 4 units of every row).
+HWY_INLINE void InterleaveRows(const uint8_t* const* rows, size_t n, uint8_t* out) {
+  static_assert(kTileRows == 4, "a 4 x 4 transpose");
+#if HWY_TARGET == HWY_SCALAR
+  for (size_t i = 0; i < n; ++i) {
+    for (int r = 0; r < kTileRows; ++r) {
+      std::memcpy(out + (i * kTileRows + r) * 4, rows[r] + 4 * i, 4);
+    }
+  }
+#else
+  const hn::Full128<uint32_t> d32;
+  const hn::Repartition<uint64_t, decltype(d32)> d64;
+  const hn::Repartition<uint8_t, decltype(d32)> d8;
+  for (size_t i = 0; i < n; i += 4) {  // n is a multiple of 4: 8 or 16 units per block
+    const auto a0 = hn::BitCast(d32, hn::LoadU(d8, rows[0] + 4 * i));
+    const auto a1 = hn::BitCast(d32, hn::LoadU(d8, rows[1] + 4 * i));
+    const auto a2 = hn::BitCast(d32, hn::LoadU(d8, rows[2] + 4 * i));
+    const auto a3 = hn::BitCast(d32, hn::LoadU(d8, rows[3] + 4 * i));
+    const auto lo01 = hn::BitCast(d64, hn::InterleaveLower(d32, a0, a1));  // unit 0, 1 of rows 0, 1
+    const auto lo23 = hn::BitCast(d64, hn::InterleaveLower(d32, a2, a3));
+    const auto hi01 = hn::BitCast(d64, hn::InterleaveUpper(d32, a0, a1));  // units 2, 3
+    const auto hi23 = hn::BitCast(d64, hn::InterleaveUpper(d32, a2, a3));
+    uint8_t* o = out + i * kTileRows * 4;
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d64, lo01, lo23)), d8, o);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d64, lo01, lo23)), d8, o + 16);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveLower(d64, hi01, hi23)), d8, o + 32);
+    hn::StoreU(hn::BitCast(d8, hn::InterleaveUpper(d64, hi01, hi23)), d8, o + 48);
+  }
+#endif
 }
 
 // Fills `tile` with rows [n0, n0 + rows) of `w`, using `scratch` (Int8TileScratchBytes).
@@ -74,6 +110,8 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
   const bool has_min = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1;
   tile->mins = has_min ? mins : nullptr;
   const uint64_t block_bytes = GetGgmlType(w.type).type_size;
+  const uint8_t* abs_rows[kTileRows];  // relaxed SIMD: interleaved afterwards
+  const uint8_t* sgn_rows[kTileRows];
   for (int r = 0; r < kTileRows; ++r) {
     const uint8_t* row = w.Row(n0 + std::min(r, rows - 1));
     if (w.type == GgmlType::kQ8_0) {  // read in place
@@ -139,8 +177,8 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       }
       tile->has_minus128 |= !hn::AllFalse(d8, hn::Ne(any_minus128, zero));
 #endif
-      tile->u[r] = u;
-      tile->sgn[r] = sgn;
+      abs_rows[r] = u;
+      sgn_rows[r] = sgn;
       tile->neg[r] = neg;
     } else if (uform != UnsignedWeights::kNone) {
       const hn::CappedTag<int8_t, 32> d8;
@@ -173,6 +211,14 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       }
       tile->w16[r] = w16;
     }
+  }
+  if (uform == UnsignedWeights::kRelaxed) {
+    int32_t* abs_w = reinterpret_cast<int32_t*>(next);
+    int32_t* sgn = abs_w + size_t(cols) / 4 * kTileRows;
+    InterleaveRows(abs_rows, size_t(cols) / 4, reinterpret_cast<uint8_t*>(abs_w));
+    InterleaveRows(sgn_rows, size_t(cols) / 4, reinterpret_cast<uint8_t*>(sgn));
+    tile->abs_w = abs_w;
+    tile->sgn = sgn;
   }
 }
 

@@ -57,7 +57,14 @@ inline Int8Kernel NativeInt8Kernel() {
 }
 
 inline Int8Layout LayoutOf(Int8Kernel kernel) {
-  return kernel == Int8Kernel::kPortable ? Int8Layout::kI16Pairs : Int8Layout::kS8Quads;
+  switch (kernel) {
+    case Int8Kernel::kPortable:
+      return Int8Layout::kI16Pairs;
+    case Int8Kernel::kRelaxed:
+      return Int8Layout::kS8QuadGroups;
+    default:
+      return Int8Layout::kS8Quads;
+  }
 }
 
 // Lanes (tokens) per vector of `kernel`.

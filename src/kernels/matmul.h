@@ -36,9 +36,11 @@ inline int PaddedTokens(int n_tokens) {
 // each token's block sum in its own lane (no horizontal reductions). The AVX2 kernel with weight
 // rows in its lanes broadcasts one token's group of 4 values from kS8Quads instead.
 enum class Int8Layout {
-  kS8Quads,   // [block][group of 4][token][4 values] int8: x86 (VPMADDUBSW, VPDPBUSD)
-  kI16Pairs,  // [block][token group][pair][token][2 values] int16: portable SIMD
-              // (i32x4.dot_i16x8_s); groups are a vector's tokens (I16PairsIndex)
+  kS8Quads,       // [block][group of 4][token][4 values] int8: x86 (VPMADDUBSW, VPDPBUSD)
+  kI16Pairs,      // [block][token group][pair][token][2 values] int16: portable SIMD
+                  // (i32x4.dot_i16x8_s); groups are a vector's tokens (I16PairsIndex)
+  kS8QuadGroups,  // [block][group of 4 tokens][group of 4 values][4 tokens][4 values] int8:
+                  // relaxed SIMD (i32x4.relaxed_dot_i8x16_i7x16_add_s; S8QuadGroupsIndex)
 };
 
 // Activations in the form weights of some type multiply them (ggml's vec_dot type), for P padded
@@ -53,7 +55,8 @@ struct MatMulInput {
   int padded_tokens;
   int cols;  // values per token
   Int8Layout layout;
-  void* q;        // int8 layouts: cols × P bytes (kS8Quads) or 2 × cols × P bytes (kI16Pairs)
+  void* q;        // int8 layouts: cols × P bytes (kS8Quads, kS8QuadGroups) or 2 × cols × P
+                  // bytes (kI16Pairs)
   float* d;       // [cols/32][P]
   float* s;       // [cols/32][P]
   int32_t* bias;  // [cols/32][P]

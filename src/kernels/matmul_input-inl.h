@@ -38,6 +38,13 @@ HWY_INLINE size_t I16PairsIndex(int b, int t, int j, int P) {
   return ((size_t(b) * P + t / L * L) * 16 + size_t(j / 2) * L + t % L) * 2 + j % 2;
 }
 
+// Where value j of block b of token t sits in the kS8QuadGroups layout: [block][group of 4
+// tokens][group of 4 values][4 tokens][4 values]. As with kI16Pairs, a tile reads one run of
+// bytes per block (128 per vector of tokens) instead of 8 pieces P·4 bytes apart.
+HWY_INLINE size_t S8QuadGroupsIndex(int b, int t, int j, int P) {
+  return ((size_t(b) * P + t / 4 * 4) * 8 + size_t(j / 4) * 4 + t % 4) * 4 + j % 4;
+}
+
 // ------------------------------------------------------------------------ activation preparation
 
 // Quantizes one token's block of 32 values to Q8_0 exactly as QuantizeActivationsQ8_0:
@@ -92,6 +99,9 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
         if (in->layout == Int8Layout::kS8Quads) {
           uint8_t* base = static_cast<uint8_t*>(in->q) + (size_t(b) * 8 * P + t) * 4;
           for (int g = 0; g < 8; ++g) std::memcpy(base + size_t(g) * P * 4, q + 4 * g, 4);
+        } else if (in->layout == Int8Layout::kS8QuadGroups) {
+          uint8_t* base = static_cast<uint8_t*>(in->q) + S8QuadGroupsIndex(b, t, 0, P);
+          for (int g = 0; g < 8; ++g) std::memcpy(base + 16 * g, q + 4 * g, 4);
         } else {
           int16_t* base = static_cast<int16_t*>(in->q) + I16PairsIndex(b, t, 0, P);
           const size_t L = Int8Lanes();
