@@ -407,7 +407,8 @@ async function loadIntoHeap(mod, source, name, load) {
   if (typeof Blob !== "undefined" && source instanceof Blob) {
     const key = load.cache && cacheAvailable() ? cacheKey(source, name) : undefined;
     const sink = key && cacheWriter(key, name, source.size);
-    return { ...await readStreamIntoHeap(mod, source.stream(), source.size, name, load.signal, progress, sink), keptAs: key };
+    return { ...await readStreamIntoHeap(mod, source.stream(), source.size, name, load.signal, progress, sink, true),
+             keptAs: key };
   }
   if (typeof Response !== "undefined" && source instanceof Response) {
     return readResponseIntoHeap(mod, source, name, load.signal, progress);
@@ -425,7 +426,7 @@ async function loadIntoHeap(mod, source, name, load) {
     const keep = load.cache && cacheAvailable() && /^https?:$/.test(url.protocol);
     const kept = keep || isFileKey(url) ? await cachedResponse(url.href) : undefined;
     if (kept !== undefined) {
-      return readResponseIntoHeap(mod, kept, name, load.signal, (p) => progress(p, true));
+      return readResponseIntoHeap(mod, kept, name, load.signal, (p) => progress(p, true), undefined, true);
     }
     if (isFileKey(url)) {
       throw new GgufembedError("io_error", `${name}: not in the model cache (deleted?)`);
@@ -494,17 +495,56 @@ function contentLength(response) {
     ? Number(length) : undefined;
 }
 
-async function readResponseIntoHeap(mod, response, name, signal, progress, sink) {
+// `own`: the body is the browser's own stream (chunkReader). A caller's Response is taken as such
+// unless it was made by a constructor (type "default"; fetched ones are "basic" or "cors"); a
+// copy from the model cache is the browser's read of its disk, whatever its type.
+async function readResponseIntoHeap(mod, response, name, signal, progress, sink,
+                                    own = response.type !== "default") {
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
     throw new GgufembedError("io_error", `cannot fetch ${name}: HTTP ${response.status}`);
   }
   return readStreamIntoHeap(mod, response.body, response.body === null ? 0 : contentLength(response),
-                            name, signal, progress, sink);
+                            name, signal, progress, sink, own);
 }
 
 // First buffer for a stream of unknown size.
 const STREAM_INITIAL_BYTES = 1 << 20;
+
+// The one buffer a byte stream is read into, chunk after chunk (see chunkReader).
+const BYOB_CHUNK_BYTES = 2 << 20;
+
+// A reader of `stream` whose read() gives {done, value} as a default reader's does. `byob`: the
+// stream is the browser's own (a fetch or Cache API body, Blob.stream()) and its chunks are not
+// kept (the model cache's writer keeps them): then it is read with a BYOB reader into one buffer
+// used again for every chunk, so a chunk is valid until the next read(). A default reader hands
+// out every chunk in a new ArrayBuffer whose pages the process must fault in, which doubled the
+// cost of a load from the cache (333 MB in Chromium on this project's machine: 1.7 s with a
+// default reader, 0.4 s into one reused buffer; bench/browser-cache.mjs). The heap itself cannot
+// be the BYOB buffer: a read transfers its buffer, and a WebAssembly memory's cannot be.
+// Streams made by the caller keep the default reader: a byte stream that closes without
+// answering a pending BYOB request (byobRequest.respond(0)) would leave a BYOB read waiting
+// forever, where a default read ends. Node keeps it too (its file reads never come here).
+function chunkReader(stream, byob) {
+  let reader;
+  if (byob && !isNode) {
+    try {
+      reader = stream.getReader({ mode: "byob" });
+    } catch {
+      reader = undefined;  // not a byte stream: the default reader
+    }
+  }
+  if (reader === undefined) return stream.getReader();
+  let buffer = new ArrayBuffer(BYOB_CHUNK_BYTES);
+  return {
+    async read() {
+      const result = await reader.read(new Uint8Array(buffer));
+      if (!result.done) buffer = result.value.buffer;  // the read transferred it: take it back
+      return result;
+    },
+    cancel: (reason) => reader.cancel(reason),
+  };
+}
 
 // Copies a stream's chunks into one heap buffer as they arrive; no chunk is kept (except by
 // `sink`, the model cache's writer, which holds at most a few).
@@ -519,9 +559,9 @@ const STREAM_INITIAL_BYTES = 1 << 20;
 // leaves a heap of about 1.1 N, where plain realloc copies and leaves about 2.5 N); if something
 // else was allocated after it meanwhile, it is moved once. The factor 1.5 keeps the steps few
 // (about 20 from 1 MiB to 3 GiB) and over-allocates by at most a half until the final shrink.
-async function readStreamIntoHeap(mod, stream, total, name, signal, progress, sink) {
+async function readStreamIntoHeap(mod, stream, total, name, signal, progress, sink, own = false) {
   const what = `${name}: the model`;
-  const reader = stream?.getReader();
+  const reader = stream == null ? undefined : chunkReader(stream, own && sink === undefined);
   let ptr = 0;
   let loaded = 0;
   try {

@@ -208,3 +208,168 @@ test("failures are GgufembedErrors naming the source, and the instance stays usa
   assert.match(seen.notGguf.message, /^\/blank\.html: /);
   assert.equal(seen.stillWorks, "loaded");
 });
+
+// The browser's own byte streams (fetch and Cache API bodies, Blob.stream()) are read with a BYOB
+// reader into one buffer used again for every chunk; the caller's streams with a default reader
+// (a byte stream that closes without byobRequest.respond(0), as byteEnqueue does, would leave a
+// BYOB read waiting forever). Every way gives the bytes' own vectors, in the worker and on the
+// page's thread, in chunks of any size.
+test("every way of reading a model gives the same bits, in the worker and on the page's thread", async () => {
+  const { page, errors } = await newPage();
+  const seen = await page.evaluate(async () => {
+    const { deleteCachedModel, loadEmbedder } = await import("/js/dist/index.js");
+    const bytes = new Uint8Array(await (await fetch("/eg2.gguf")).arrayBuffer());
+    // Chunks of 1 byte up to more than the 2 MiB read buffer, none aligned.
+    const SIZES = [1, 4093, 65536, 7, 2500001, 300000];
+    const chunked = (i = 0, at = 0) => () => {
+      const size = SIZES[i++ % SIZES.length];
+      const chunk = bytes.slice(at, at + size);
+      at += size;
+      return chunk;
+    };
+    const sources = {
+      // a byte stream that fills the reader's buffer itself, in pieces of at most `size`
+      byobRespond: () => {
+        const next = chunked();
+        let pending = null;
+        return new ReadableStream({
+          type: "bytes",
+          pull(controller) {
+            pending ??= next();
+            if (pending.length === 0) {
+              controller.close();
+              controller.byobRequest?.respond(0);
+              return;
+            }
+            const request = controller.byobRequest;
+            if (request === null) {
+              controller.enqueue(pending);
+              pending = null;
+              return;
+            }
+            const n = Math.min(pending.length, request.view.byteLength);
+            request.view.set(pending.subarray(0, n));
+            request.respond(n);
+            pending = n < pending.length ? pending.slice(n) : null;
+          },
+        });
+      },
+      // a byte stream that enqueues its chunks (copied into the reader's buffer by the stream)
+      byteEnqueue: () => {
+        const next = chunked();
+        return new ReadableStream({
+          type: "bytes",
+          pull(controller) {
+            const chunk = next();
+            if (chunk.length === 0) controller.close();
+            else controller.enqueue(chunk);
+          },
+        });
+      },
+      // a plain stream: a default reader
+      plain: () => {
+        const next = chunked();
+        return new ReadableStream({
+          pull(controller) {
+            const chunk = next();
+            if (chunk.length === 0) controller.close();
+            else controller.enqueue(chunk);
+          },
+        });
+      },
+      response: () => new Response(new Blob([bytes])),
+      fetched: () => fetch("/eg2.gguf"),
+      blob: () => new Blob([bytes.slice(0, 1000), bytes.slice(1000)]),
+      url: () => "/eg2.gguf",
+    };
+    const out = {};
+    const bits = async (source, options) => {
+      const progress = [];
+      const e = await loadEmbedder(await source, { ...options, onProgress: (p) => progress.push(p) });
+      const vector = Array.from((await e.embed("read in pieces")).vector);
+      e.dispose();
+      const last = progress.at(-1);
+      const rising = progress.every((p, i) => i === 0 || p.loaded >= progress[i - 1].loaded);
+      return { vector, last: { loaded: last.loaded, cached: last.cached }, rising, reads: progress.length };
+    };
+    out.reference = await bits(bytes, { worker: false });
+    for (const [name, make] of Object.entries(sources)) {
+      out[`${name} worker`] = await bits(make(), { worker: true, cache: false });
+      out[`${name} page`] = await bits(make(), { worker: false, cache: false });
+    }
+    // From the cache: kept by the first load, read back by the next.
+    await bits("/eg2.gguf", { worker: true });
+    out["cache worker"] = await bits("/eg2.gguf", { worker: true });
+    out["cache page"] = await bits("/eg2.gguf", { worker: false });
+    await deleteCachedModel(new URL("/eg2.gguf", location.href));
+    return { out, size: bytes.length };
+  });
+  await page.close();
+  assert.deepEqual(errors, []);
+  const { reference, ...rest } = seen.out;
+  assert.equal(reference.vector.length > 0, true);
+  for (const [how, got] of Object.entries(rest)) {
+    assert.deepEqual(got.vector, reference.vector, how);
+    // (The worker reports progress at most every 30 ms, and the end only when the size is known.)
+    if (how.endsWith("page")) assert.equal(got.last.loaded, seen.size, how);
+    else assert.ok(got.last.loaded > 0 && got.last.loaded <= seen.size, how);
+    assert.equal(got.last.cached, how.startsWith("cache"), how);
+    assert.ok(got.rising, how);
+  }
+  // On the page's thread every chunk is reported: the browser's streams came in several.
+  for (const how of ["fetched page", "blob page", "cache page", "byobRespond page"]) {
+    assert.ok(seen.out[how].reads > 2, `${how}: ${seen.out[how].reads} chunks`);
+  }
+});
+
+test("reads that fail or are aborted are GgufembedErrors naming the source", async () => {
+  const { page, errors } = await newPage();
+  const seen = await page.evaluate(async () => {
+    const { GgufembedError, loadEmbedder } = await import("/js/dist/index.js");
+    const bytes = new Uint8Array(await (await fetch("/eg2.gguf")).arrayBuffer());
+    const failing = (type) => {
+      let sent = false;
+      return new ReadableStream({
+        type,
+        pull(controller) {
+          if (!sent) {
+            sent = true;
+            controller.enqueue(bytes.slice(0, 100000));
+          } else {
+            controller.error(new Error("the disk went away"));
+          }
+        },
+      });
+    };
+    const attempt = async (source, options) => {
+      try {
+        (await loadEmbedder(source, { quiet: true, ...options })).dispose();
+        return "loaded";
+      } catch (e) {
+        return { error: e instanceof GgufembedError, code: e.code, message: e.message };
+      }
+    };
+    const out = {};
+    for (const worker of [true, false]) {
+      for (const type of ["bytes", undefined]) {
+        out[`${type ?? "plain"} ${worker ? "worker" : "page"}`] =
+          await attempt(failing(type), { worker, name: "failing.gguf" });
+      }
+      // Aborted while the bytes come in.
+      const controller = new AbortController();
+      out[`aborted ${worker ? "worker" : "page"}`] = await attempt(
+        new Response(new Blob([bytes])),
+        { worker, signal: controller.signal, onProgress: () => controller.abort(new Error("enough")) });
+    }
+    return out;
+  });
+  await page.close();
+  assert.deepEqual(errors, []);
+  for (const how of ["bytes worker", "plain worker", "bytes page", "plain page"]) {
+    assert.deepEqual(seen[how], { error: true, code: "io_error",
+                                  message: "failing.gguf: read failed: the disk went away" }, how);
+  }
+  // (The worker names the call it was asked for.)
+  assert.deepEqual(seen["aborted worker"], { error: true, code: "aborted", message: "load was aborted: enough" });
+  assert.deepEqual(seen["aborted page"], { error: true, code: "aborted", message: "loadEmbedder was aborted: enough" });
+});
