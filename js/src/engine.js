@@ -426,7 +426,8 @@ async function loadIntoHeap(mod, source, name, load) {
     const keep = load.cache && cacheAvailable() && /^https?:$/.test(url.protocol);
     const kept = keep || isFileKey(url) ? await cachedResponse(url.href) : undefined;
     if (kept !== undefined) {
-      return readResponseIntoHeap(mod, kept, name, load.signal, (p) => progress(p, true), undefined, true);
+      return { ...await readResponseIntoHeap(mod, kept, name, load.signal, (p) => progress(p, true), undefined, true),
+               keptAs: url.href, readBack: true };
     }
     if (isFileKey(url)) {
       throw new GgufembedError("io_error", `${name}: not in the model cache (deleted?)`);
@@ -847,8 +848,11 @@ export async function loadEmbedderHere(source, options) {
   const model = adoptBuffer(mod, loaded.ptr, loaded.size, name, mod._ggufembed_model_load_buffer);
   if (model === 0) {
     const error = lastError(mod);
-    // A copy that is not a model is not kept.
-    if (loaded.keptAs) await deleteCachedModel(loaded.keptAs).catch(() => {});
+    // A copy that is not a model is not kept: one written by this load whatever the failure, one
+    // read back from the cache when its bytes are not a model (not when, say, memory ran out).
+    if (loaded.keptAs && (!loaded.readBack || error.code === "invalid_file")) {
+      await deleteCachedModel(loaded.keptAs).catch(() => {});
+    }
     throw error;
   }
   const embedder = new Embedder(mod, model);

@@ -326,10 +326,10 @@ test("every way of reading a model gives the same bits, in the worker and on the
   }
 });
 
-test("reads that fail or are aborted are GgufembedErrors naming the source", async () => {
+test("reads that fail or are aborted are GgufembedErrors naming the source; a kept copy that is not a model is dropped", async () => {
   const { page, errors } = await newPage();
   const seen = await page.evaluate(async () => {
-    const { GgufembedError, loadEmbedder } = await import("/js/dist/index.js");
+    const { GgufembedError, listCachedModels, loadEmbedder } = await import("/js/dist/index.js");
     const bytes = new Uint8Array(await (await fetch("/eg2.gguf")).arrayBuffer());
     const failing = (type) => {
       let sent = false;
@@ -365,6 +365,12 @@ test("reads that fail or are aborted are GgufembedErrors naming the source", asy
         new Response(new Blob([bytes])),
         { worker, signal: controller.signal, onProgress: () => controller.abort(new Error("enough")) });
     }
+    // A kept copy that is not a model: the load fails naming the URL, and the copy is gone.
+    const cache = await caches.open("ggufembed-models-v1");
+    const url = new URL("/kept-garbage.gguf", location.href).href;
+    await cache.put(url, new Response(new Uint8Array(3 << 20).fill(7)));
+    out.garbage = await attempt("/kept-garbage.gguf", {});
+    out.left = (await listCachedModels()).map((m) => m.url);
     return out;
   });
   await page.close();
@@ -376,4 +382,7 @@ test("reads that fail or are aborted are GgufembedErrors naming the source", asy
   // (The worker names the call it was asked for.)
   assert.deepEqual(seen["aborted worker"], { error: true, code: "aborted", message: "load was aborted: enough" });
   assert.deepEqual(seen["aborted page"], { error: true, code: "aborted", message: "loadEmbedder was aborted: enough" });
+  assert.equal(seen.garbage.code, "invalid_file");
+  assert.match(seen.garbage.message, /^\/kept-garbage\.gguf: /);
+  assert.deepEqual(seen.left, []);
 });
