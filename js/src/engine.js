@@ -171,8 +171,10 @@ async function getModule(options = {}) {
   if (relaxed) {
     try {
       return await memo(singleModules, "relaxed-simd", async () => {
-        const { default: create } = await import(RELAXED_MODULE.href);
-        const mod = await create({ wasmBinary: await loadWasmBinary(RELAXED_WASM) });
+        // The loader and the module are fetched at once: a load waits for both anyway.
+        const [{ default: create }, wasmBinary] =
+          await Promise.all([import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM)]);
+        const mod = await create({ wasmBinary });
         mod.ggufembedBuild = "relaxed-simd";
         return checkedModule(mod);
       });
