@@ -5,6 +5,9 @@ import { GgufembedError, abortedError, isNode } from "./errors.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
+// The buffer a browser's own stream is pumped in (Connection.addStream).
+const PUMP_CHUNK_BYTES = 2 << 20;
+
 // What the worker could not do because it never ran (a page that forbids workers, a missing
 // worker.js): index.js then loads on this thread unless the caller asked for a worker.
 export class WorkerUnavailable extends GgufembedError {
@@ -91,9 +94,27 @@ class Connection {
   }
 
   // A stream this thread reads for the worker, chunk by chunk as it asks (flow-controlled).
-  addStream(reader) {
+  // `own`: the browser's own byte stream (a fetched Response's body), read with a BYOB reader into
+  // the buffer the worker hands back with each request, so that no chunk needs a new ArrayBuffer
+  // (whose pages the process would fault in: engine.js, chunkReader). Other streams are read with
+  // a default reader and each chunk's buffer goes over.
+  addStream(stream, own = false) {
     const id = this.#nextId++;
-    this.#streams.set(id, reader);
+    let byob;
+    if (own && !isNode) {
+      try {
+        byob = stream.getReader({ mode: "byob" });
+      } catch {
+        byob = undefined;  // not a byte stream
+      }
+    }
+    const reader = byob ?? stream.getReader();
+    this.#streams.set(id, byob === undefined ? { reader, read: () => reader.read() } : {
+      reader,
+      // The worker's buffer, or a new one while it has none to give back.
+      read: (buffer) => byob.read(new Uint8Array(buffer ?? new ArrayBuffer(PUMP_CHUNK_BYTES))),
+      recycle: true,
+    });
     return id;
   }
 
@@ -112,11 +133,12 @@ class Connection {
   async #receive(m) {
     this.#started = true;
     if (m.pull !== undefined) {  // the worker wants the next chunk of stream m.pull
-      const reader = this.#streams.get(m.pull);
+      const source = this.#streams.get(m.pull);
       let reply;
       try {
-        const { done, value } = await reader.read();
-        reply = done ? { op: "chunk", stream: m.pull, done: true } : { op: "chunk", stream: m.pull, value };
+        const { done, value } = await source.read(m.buffer);
+        reply = done ? { op: "chunk", stream: m.pull, done: true }
+                     : { op: "chunk", stream: m.pull, value, recycle: source.recycle };
       } catch (e) {
         reply = { op: "chunk", stream: m.pull, error: e?.message ?? String(e) };
       }
@@ -143,7 +165,7 @@ class Connection {
       this.#settle(id);
       call.reject(this.#failure);
     }
-    for (const reader of this.#streams.values()) reader.cancel().catch(() => {});
+    for (const { reader } of this.#streams.values()) reader.cancel().catch(() => {});
     this.#streams.clear();
   }
 }
@@ -203,15 +225,16 @@ function forWorker(connection, source) {
     if (!source.ok) return { pumped: "response", status: source.status };
     const headers = Object.fromEntries(["content-length", "content-encoding", "x-ggufembed-size"]
       .map((h) => [h, source.headers.get(h)]).filter(([, v]) => v !== null));
+    // A Response made by a constructor (type "default") may carry any stream of the caller's.
     return { pumped: "response", status: source.status, headers,
-             stream: source.body && connection.addStream(source.body.getReader()) };
+             stream: source.body && connection.addStream(source.body, source.type !== "default") };
   }
   if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
-    return { pumped: "stream", stream: connection.addStream(source.getReader()) };
+    return { pumped: "stream", stream: connection.addStream(source) };
   }
   // Node's worker_threads cannot clone a Blob: its bytes are pumped like a stream's.
   if (isNode && typeof Blob !== "undefined" && source instanceof Blob) {
-    return { pumped: "blob", stream: connection.addStream(source.stream().getReader()), size: source.size };
+    return { pumped: "blob", stream: connection.addStream(source.stream()), size: source.size };
   }
   return source;
 }

@@ -14,16 +14,25 @@ const running = new Map();  // call id -> AbortController
 const chunkWaiters = new Map();  // stream id -> resolve(next chunk message)
 
 // A ReadableStream of what the caller's thread reads from stream `id`, pulled chunk by chunk.
+// A chunk marked `recycle` is in the caller's pump buffer (remote.js, addStream), which goes back
+// with the next request: by then the engine has copied the chunk into its heap, because it asks
+// for a chunk only after it is done with the last (highWaterMark 0: nothing is read ahead), and
+// it keeps none (readStreamIntoHeap has no model-cache writer for these sources).
 function pulledStream(id) {
+  let spare;
   return new ReadableStream({
     async pull(controller) {
       const m = await new Promise((resolve) => {
         chunkWaiters.set(id, resolve);
-        post({ pull: id });
+        post({ pull: id, buffer: spare }, spare ? [spare] : []);
+        spare = undefined;
       });
       if (m.error !== undefined) controller.error(new Error(m.error));
       else if (m.done) controller.close();
-      else controller.enqueue(m.value);
+      else {
+        if (m.recycle) spare = m.value.buffer;
+        controller.enqueue(m.value);
+      }
     },
   }, { highWaterMark: 0 });
 }

@@ -359,11 +359,14 @@ test("reads that fail or are aborted are GgufembedErrors naming the source; a ke
         out[`${type ?? "plain"} ${worker ? "worker" : "page"}`] =
           await attempt(failing(type), { worker, name: "failing.gguf" });
       }
-      // Aborted while the bytes come in.
-      const controller = new AbortController();
-      out[`aborted ${worker ? "worker" : "page"}`] = await attempt(
-        new Response(new Blob([bytes])),
-        { worker, signal: controller.signal, onProgress: () => controller.abort(new Error("enough")) });
+      // Aborted while the bytes come in: a caller's stream, and the browser's (read with a BYOB
+      // reader; in the worker's case pumped over in the buffers the worker hands back).
+      for (const [how, source] of [["aborted", () => new Response(new Blob([bytes]))],
+                                   ["aborted fetch", () => fetch("/eg2-f32.gguf")]]) {
+        const controller = new AbortController();
+        out[`${how} ${worker ? "worker" : "page"}`] = await attempt(await source(),
+          { worker, signal: controller.signal, onProgress: () => controller.abort(new Error("enough")) });
+      }
     }
     // A kept copy that is not a model: the load fails naming the URL, and the copy is gone.
     const cache = await caches.open("ggufembed-models-v1");
@@ -380,8 +383,10 @@ test("reads that fail or are aborted are GgufembedErrors naming the source; a ke
                                   message: "failing.gguf: read failed: the disk went away" }, how);
   }
   // (The worker names the call it was asked for.)
-  assert.deepEqual(seen["aborted worker"], { error: true, code: "aborted", message: "load was aborted: enough" });
-  assert.deepEqual(seen["aborted page"], { error: true, code: "aborted", message: "loadEmbedder was aborted: enough" });
+  for (const how of ["aborted", "aborted fetch"]) {
+    assert.deepEqual(seen[`${how} worker`], { error: true, code: "aborted", message: "load was aborted: enough" });
+    assert.deepEqual(seen[`${how} page`], { error: true, code: "aborted", message: "loadEmbedder was aborted: enough" });
+  }
   assert.equal(seen.garbage.code, "invalid_file");
   assert.match(seen.garbage.message, /^\/kept-garbage\.gguf: /);
   assert.deepEqual(seen.left, []);
