@@ -15,6 +15,8 @@
 
 #include "args.h"
 #include "commands.h"
+#include "gguf/gguf.h"
+#include "gguf/tensor_values.h"
 #include "ggufembed/embedder.h"
 #include "records.h"
 #include "text/prompts.h"
@@ -187,7 +189,7 @@ struct EmbedFlags {
   std::string input_format = "text", input, output, ids, on_error = "fail";
   int64_t dim = 0, threads = 0, pack_tokens = BatchOptions{}.pack_tokens;
   bool no_normalize = false, truncate = false, no_parse_special = false, quiet = false;
-  bool reference = false;
+  bool reference = false, check_tensors = false;
   std::vector<std::string> texts;
 };
 
@@ -226,6 +228,9 @@ void DeclareFlags(ArgParser& args, EmbedFlags* f) {
               0, 1 << 20);
   args.Flag("reference", nullptr, &f->reference,
             "run the scalar reference forward pass (the same vectors, many times slower)");
+  args.Flag("check-tensors", nullptr, &f->check_tensors,
+            "read every weight first and refuse a model holding NaN or infinity (without it, "
+            "one is found when a text meets it)");
   args.Flag("quiet", "q", &f->quiet, "do not print notes about the model or progress");
   args.Positionals(&f->texts, "TEXT");
 }
@@ -379,6 +384,11 @@ int RunEmbed(int argc, char** argv) {
   if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode))
     input_bytes = static_cast<uint64_t>(st.st_size);
 
+  if (flags.check_tensors) {
+    Result<GgufFile> file = GgufFile::Open(flags.model);
+    Status checked = file.ok() ? CheckTensorValues(*file) : file.status();
+    if (!checked.ok()) return ReportError("embed", checked);
+  }
   Result<std::unique_ptr<Embedder>> loaded = Embedder::Load(flags.model);
   if (!loaded.ok()) return ReportError("embed", loaded.status());
   const Embedder& embedder = **loaded;

@@ -5,18 +5,21 @@
 #include "commands.h"
 #include "gguf/gguf.h"
 #include "gguf/gguf_info.h"
+#include "gguf/tensor_values.h"
 
 namespace ggufembed {
 
 int RunInfo(int argc, char** argv) {
-  bool json = false, full = false;
+  bool json = false, full = false, check = false;
   std::vector<std::string> files;
-  ArgParser args("info MODEL.gguf [--json] [--full-arrays]",
+  ArgParser args("info MODEL.gguf [--json] [--full-arrays] [--check-tensors]",
                  "Prints the GGUF header, every metadata key with its type and value (arrays\n"
                  "summarized by their first 8 elements) and the tensor table: name, type, shape\n"
                  "(ne order, ne[0] contiguous), offset in the data section and size in bytes.");
   args.Flag("json", nullptr, &json, "print one JSON object instead of a table");
   args.Flag("full-arrays", nullptr, &full, "print arrays in full (e.g. the whole vocabulary)");
+  args.Flag("check-tensors", nullptr, &check,
+            "then read every tensor's values: exit status 1 naming the first NaN or infinity");
   args.Positionals(&files, "MODEL.gguf");
   if (const int exit = args.ParseOrExit(argc, argv, "info"); exit >= 0) return exit;
   if (files.size() != 1) {
@@ -30,6 +33,10 @@ int RunInfo(int argc, char** argv) {
   const std::string out =
       json ? FormatInfoJson(*file, options) + "\n" : FormatInfoText(*file, options);
   std::fwrite(out.data(), 1, out.size(), stdout);
+  if (check) {
+    std::fflush(stdout);
+    if (Status s = CheckTensorValues(*file); !s.ok()) return ReportError("info", s);
+  }
   return 0;
 }
 

@@ -173,7 +173,11 @@ void TestElementwise() {
     hn::StoreU(ExpVec(df, v), df, got.data());
     for (size_t l = 0; l < L; ++l) {
       INFO("exp(" << x[i + l] << ")");
-      if (std::isnan(x[i + l])) continue;  // ExpF32 leaves NaN unspecified
+      if (std::isnan(x[i + l])) {  // NaN in, NaN out (its payload is unspecified)
+        REQUIRE(std::isnan(got[l]));
+        REQUIRE(std::isnan(ExpF32(x[i + l])));
+        continue;
+      }
       REQUIRE(kt::SameBits(got[l], ExpF32(x[i + l])));
     }
     hn::StoreU(RoundToF16(df, v), df, got.data());
@@ -185,6 +189,29 @@ void TestElementwise() {
     for (size_t l = 0; l < L; ++l) {
       INFO("gelu(" << x[i + l] << ")");
       REQUIRE(kt::SameBits(got[l], GeluF16(x[i + l])));
+    }
+  }
+}
+
+// AllFiniteVec equals AllFinite with one NaN or infinity at every position of short and long
+// arrays (the vector part and the tail), and on finite extremes.
+void TestAllFinite() {
+  for (size_t n : {size_t{1}, size_t{7}, size_t{33}, size_t{100}}) {
+    std::vector<float> x = kt::Random(n, 5, 1e30f);
+    x[0] = std::numeric_limits<float>::max();
+    x[n - 1] = -std::numeric_limits<float>::denorm_min();
+    REQUIRE(AllFiniteVec(x.data(), n));
+    REQUIRE(AllFinite(x.data(), int64_t(n)));
+    for (float bad :
+         {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+          -std::numeric_limits<float>::infinity()}) {
+      for (size_t i = 0; i < n; ++i) {
+        std::vector<float> y = x;
+        y[i] = bad;
+        INFO(n << " values, " << bad << " at " << i);
+        REQUIRE_FALSE(AllFiniteVec(y.data(), n));
+        REQUIRE_FALSE(AllFinite(y.data(), int64_t(n)));
+      }
     }
   }
 }
@@ -353,6 +380,42 @@ void CheckMatMul(GgmlType type, Int8Kernel kernel, int rows, int cols, int T, bo
   }
 }
 
+// A block of activations holding a NaN or an infinity quantizes to d = NaN and zeros on every
+// layout and target, as the reference quantizer does; a block so small that 127 / max|x|
+// overflows quantizes to zeros with d = 0 (no undefined conversion either way).
+void TestQuantizeNotFinite() {
+  const int cols = 96, T = 5;
+  std::vector<float> x = kt::Random(size_t(T) * cols, 9, 3.0f);
+  x[0 * cols + 3] = std::numeric_limits<float>::quiet_NaN();                 // token 0, block 0
+  x[1 * cols + 40] = std::numeric_limits<float>::infinity();                 // token 1, block 1
+  x[2 * cols + 95] = -std::numeric_limits<float>::infinity();                // token 2, block 2
+  for (int j = 0; j < 32; ++j) x[3 * cols + j] = (j % 2 ? 1 : -1) * 1e-38f;  // token 3, block 0
+  std::vector<BlockQ8_0> want(cols / 32);
+  for (Int8Kernel kernel : Int8Kernels()) {
+    Input input(T, cols, kernel);
+    input.in.n_tokens = T;
+    PrepareMatMulInput(GgmlType::kQ8_0, x.data(), &input.in);
+    const int P = input.in.padded_tokens;
+    for (int t = 0; t < T; ++t) {
+      QuantizeActivationsQ8_0(x.data() + size_t(t) * cols, want.data(), cols);
+      for (int b = 0; b < cols / 32; ++b) {
+        INFO("kernel " << int(kernel) << " token " << t << " block " << b);
+        const float d = input.in.d[size_t(b) * P + t], want_d = F16ToF32(want[b].d);
+        const bool bad = (t == 0 && b == 0) || (t == 1 && b == 1) || (t == 2 && b == 2);
+        REQUIRE(std::isnan(d) == bad);
+        REQUIRE(std::isnan(want_d) == bad);
+        if (bad || (t == 3 && b == 0)) {
+          if (!bad) REQUIRE(d == 0.0f);
+          for (int j = 0; j < 32; ++j) REQUIRE(want[b].qs[j] == 0);
+          REQUIRE(input.in.bias[size_t(b) * P + t] == 0);
+        } else {
+          REQUIRE(kt::SameBits(d, want_d));
+        }
+      }
+    }
+  }
+}
+
 void TestMatMul() {
   const GgmlType types[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
                             GgmlType::kQ5_1, GgmlType::kF16,  GgmlType::kBF16, GgmlType::kF32,
@@ -431,6 +494,8 @@ namespace {
 
 HWY_EXPORT(TestElementwise);
 HWY_EXPORT(TestDot8);
+HWY_EXPORT(TestAllFinite);
+HWY_EXPORT(TestQuantizeNotFinite);
 HWY_EXPORT(TestRmsNormRope);
 HWY_EXPORT(TestQuantizeToInput);
 HWY_EXPORT(TestMatMul);
@@ -455,6 +520,15 @@ void ForEachTarget(Test&& test) {
 
 TEST_CASE("SIMD exp, f16 rounding and GELU equal the scalar functions", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestElementwise)(); });
+}
+
+TEST_CASE("the finiteness check sees every NaN and infinity", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestAllFinite)(); });
+}
+
+TEST_CASE("non-finite and vanishing activation blocks quantize without undefined behaviour",
+          "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestQuantizeNotFinite)(); });
 }
 
 TEST_CASE("SIMD dot product keeps the reference's summation order", "[kernels]") {

@@ -20,7 +20,8 @@ enum class StatusCode : int {
   kInputTooLong = 5,     // more tokens than the model's context
   kOutOfMemory = 6,
   kInternal = 7,
-  kNotFinite = 8,  // the model computed NaN or infinity (e.g. f16 activations overflowed)
+  kNotFinite = 8,  // NaN or infinity in the model's weights or computation (a broken file,
+                   // f16 activations that overflowed)
 };
 
 // Returns "invalid_argument", "invalid_file", ... (the names the JS package uses).

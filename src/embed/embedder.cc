@@ -296,9 +296,16 @@ Status Embedder::RunPack(std::span<Pending* const> pack, Workspace& ws) const {
   if (pack.front()->call.head.reference) {
     GGUFEMBED_DCHECK(pack.size() == 1);
     model.ForwardReference(ws.tokens.data(), T, ws.hidden.data());
-  } else {
-    GGUFEMBED_RETURN_IF_ERROR(
-        model.Forward({ws.tokens.data(), ws.lengths, T}, ws.forward, ws.hidden.data(), nullptr));
+  } else if (Status s = model.Forward({ws.tokens.data(), ws.lengths, T}, ws.forward,
+                                      ws.hidden.data(), nullptr);
+             !s.ok()) {
+    if (s.code() != StatusCode::kNotFinite || pack.size() == 1) return s;
+    // A NaN or an infinity may come from one text's activations: each text alone, so that the
+    // others get their vectors (the bits they get in any pass) and the culprit its error.
+    for (Pending* p : pack) {
+      if (Status alone = RunPack({&p, 1}, ws); !alone.ok()) p->status = alone;
+    }
+    return OkStatus();
   }
   int first = 0;
   for (Pending* p : pack) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/numerics.h"
 #include "util/fp16.h"
 
 namespace ggufembed {
@@ -33,9 +34,14 @@ GgmlType ActivationType(GgmlType weight_type) {
 
 void QuantizeActivationsQ8_0(const float* x, BlockQ8_0* blocks, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, x += 32) {
+    if (!AllFinite(x, 32)) {  // d = NaN carries it into every product; no value is converted
+      blocks[b].d = F32ToF16(NAN);
+      std::fill_n(blocks[b].qs, 32, int8_t{0});
+      continue;
+    }
     float amax = 0.0f;
     for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    const float id = QuantizeFactor(amax);
     blocks[b].d = F32ToF16(amax / 127.0f);
     for (int j = 0; j < 32; ++j) {
       blocks[b].qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));  // ties to even
@@ -61,6 +67,10 @@ void RoundThroughQ8_0(float* x, int64_t n) {
 void RoundThroughQ8_K(float* x, int64_t n) {
   for (int64_t b = 0; b < n / 256; ++b) {
     float* xb = x + 256 * b;
+    if (!AllFinite(xb, 256)) {  // as QuantizeActivationsQ8_0: NaN, and no conversion
+      std::fill_n(xb, 256, NAN);
+      continue;
+    }
     float amax = 0.0f, max = 0.0f;
     for (int j = 0; j < 256; ++j) {
       const float ax = std::fabs(xb[j]);
@@ -74,6 +84,10 @@ void RoundThroughQ8_K(float* x, int64_t n) {
       continue;
     }
     const float iscale = -127.0f / max;
+    if (std::isinf(iscale)) {  // |max| below ~4e-37: d would be 0 (and iscale · x overflow)
+      std::fill_n(xb, 256, 0.0f);
+      continue;
+    }
     const float d = 1.0f / iscale;
     for (int j = 0; j < 256; ++j) {
       const int q = std::min(127, static_cast<int>(std::nearbyint(iscale * xb[j])));

@@ -48,8 +48,8 @@ HWY_INLINE size_t S8QuadGroupsIndex(int b, int t, int j, int P) {
 // ------------------------------------------------------------------------ activation preparation
 
 // Quantizes one token's block of 32 values to Q8_0 exactly as QuantizeActivationsQ8_0:
-// d = max|x|/127 as f16, q = round-half-even(x · 127/max|x|). Returns d; q gets the values and
-// *sum their sum.
+// d = max|x|/127 as f16, q = round-half-even(x · 127/max|x|); a block with a NaN or an infinity
+// gets d = NaN and zeros. Returns d; q gets the values and *sum their sum.
 HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT q, int* sum) {
   const hn::CappedTag<float, 8> df;
   const hn::RebindToSigned<decltype(df)> di;
@@ -57,9 +57,19 @@ HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT
   const hn::Rebind<int8_t, decltype(df)> d8;
   const size_t n = hn::Lanes(df);
   auto vmax = hn::Zero(df);
-  for (size_t i = 0; i < 32; i += n) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(df, x + i)));
+  auto diff = hn::Zero(df);  // Σ (x − x): 0 if every x is finite, NaN otherwise
+  for (size_t i = 0; i < 32; i += n) {
+    const auto v = hn::LoadU(df, x + i);
+    vmax = hn::Max(vmax, hn::Abs(v));
+    diff = hn::Add(diff, hn::Sub(v, v));
+  }
+  if (HWY_UNLIKELY(!hn::AllTrue(df, hn::Eq(diff, hn::Zero(df))))) {
+    std::memset(q, 0, 32);
+    *sum = 0;
+    return NAN;
+  }
   const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
-  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+  const float id = QuantizeFactor(amax);
   auto vsum = hn::Zero(di);
   for (size_t i = 0; i < 32; i += n) {
     const auto qi = hn::ConvertTo(di, hn::Round(hn::Mul(hn::LoadU(df, x + i), hn::Set(df, id))));

@@ -31,6 +31,25 @@
 
 namespace ggufembed {
 
+// Whether x[0, n) holds no NaN and no infinity. Non-finite values get defined behaviour, never a
+// silently wrong result: a block of activations holding one quantizes to d = NaN and zeros (no
+// float-to-integer conversion sees it), so every product it feeds is NaN, and the forward passes
+// fail with an error naming the layer where one first appears.
+inline bool AllFinite(const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) return false;
+  }
+  return true;
+}
+
+// 127 / amax, the factor a Q8_0 block of activations is quantized with — 0 when that overflows
+// (amax below ~4e-37, or 0): its f16 scale amax / 127 is 0 then, so the values do not matter,
+// and an infinite factor would make them undefined float-to-integer conversions.
+inline float QuantizeFactor(float amax) {
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+  return std::isinf(id) ? 0.0f : id;
+}
+
 // Constants of ExpF32 (Cephes `expf`): e^x = 2^n · e^r with n = round(x·log2 e) and
 // r = x − n·ln2 split into two parts so that n·kLn2Hi is exact, then a degree-5 polynomial on
 // |r| <= ln2/2 (relative error about 1e-7, like expf).
@@ -47,8 +66,10 @@ inline constexpr float kExpP5 = 5.0000001201e-1f;
 inline constexpr float kExpMin = -87.0f;
 inline constexpr float kExpMax = 88.0f;
 
-// e^x for finite x in [kExpMin, kExpMax]; 0 below, +inf above.
+// e^x for finite x in [kExpMin, kExpMax]; 0 below, +inf above, NaN for NaN (which must never
+// reach the integer conversion below: that would be undefined behaviour).
 inline float ExpF32(float x) {
+  if (std::isnan(x)) return x;
   if (x < kExpMin) return 0.0f;
   if (x > kExpMax) return INFINITY;
   const float n = std::nearbyint(x * kExpLog2e);  // ties to even

@@ -95,6 +95,20 @@ HWY_INLINE VF GeluF16Vec(DF df, VF x, const float* HWY_RESTRICT table) {
   return hn::IfThenZeroElse(hn::Le(x, hn::Set(df, -10.0f)), result);
 }
 
+// AllFinite (numerics.h) in vectors: x − x is 0 for finite x and NaN for NaN and ±inf, so a sum
+// of the differences stays 0 only if every value is finite.
+HWY_INLINE bool AllFiniteVec(const float* HWY_RESTRICT x, size_t n) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  auto diff = hn::Zero(df);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto v = hn::LoadU(df, x + i);
+    diff = hn::Add(diff, hn::Sub(v, v));
+  }
+  return hn::AllTrue(df, hn::Eq(diff, hn::Zero(df))) && AllFinite(x + i, int64_t(n - i));
+}
+
 // The tag whose vectors hold (at most) 8 f32 lanes: the 8 partial sums of every dot product.
 using D8 = hn::CappedTag<float, 8>;
 

@@ -11,6 +11,7 @@
 #include "kernels/matrix.h"
 #include "kernels/rope_tables.h"
 #include "models/model.h"
+#include "models/not_finite.h"
 #include "util/arena.h"
 #include "util/profile.h"
 
@@ -99,6 +100,18 @@ struct LayerSteps {
       Attention(q + first * q_row, k + first * k_row, v + first * v_row, length, n_head, n_head_kv,
                 head_dim, head_dim_v, half_window, scratch, out + first * o_row);
     });
+  }
+  // An error if the token embeddings just read into `x` from `tensor` hold a NaN or an infinity.
+  Status CheckEmbeddings(const char* tensor) const {
+    if (HWY_LIKELY(AllFiniteVec(x, size_t(T) * d))) return OkStatus();
+    return NotFiniteEmbedding(x, T, d, pass.ids, tensor);
+  }
+  // An error if the residual stream holds a NaN or an infinity after `block` of layer `layer`:
+  // checked after every block (a scan of T × n_embd values), so the error names where one first
+  // appears.
+  Status CheckFinite(int layer, const char* block) const {
+    if (HWY_LIKELY(AllFiniteVec(x, size_t(T) * d))) return OkStatus();
+    return NotFiniteActivations(x, T, d, layer, block);
   }
   // The sub-block output `o` normed with `norm` and added to the residual stream.
   void PostNormResidual(const float* norm) {

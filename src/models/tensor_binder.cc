@@ -2,6 +2,8 @@
 #include "models/tensor_binder.h"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cmath>
 
 namespace ggufembed {
 namespace {
@@ -45,15 +47,29 @@ Result<Matrix> TensorBinder::BindMatrix(const std::string& name, int64_t cols, i
 
 Result<const float*> TensorBinder::BindNorm(const std::string& name, int64_t n) {
   GGUFEMBED_ASSIGN_OR_RETURN(const GgufTensorInfo* t, Find(name, {n}));
-  if (t->type == GgmlType::kF32) return reinterpret_cast<const float*>(t->data);
-  if (t->type != GgmlType::kF16 && t->type != GgmlType::kBF16) {
+  const float* v;
+  if (t->type == GgmlType::kF32) {
+    v = reinterpret_cast<const float*>(t->data);
+  } else if (t->type == GgmlType::kF16 || t->type == GgmlType::kBF16) {
+    converted_->push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
+    GGUFEMBED_RETURN_IF_ERROR(DequantizeRow(t->type, t->data, converted_->back().get(), n));
+    v = converted_->back().get();
+  } else {
     return Error(StatusCode::kUnsupported,
                  "%s: norm tensor '%s' has type %s (supported: F32, F16, BF16)",
                  file_.name().c_str(), name.c_str(), GetGgmlType(t->type).name);
   }
-  converted_->push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
-  GGUFEMBED_RETURN_IF_ERROR(DequantizeRow(t->type, t->data, converted_->back().get(), n));
-  return converted_->back().get();
+  // Norm weights are small and scale every value of their block: checked here, where the error
+  // can name them (a NaN in a matrix is found by the forward pass, or by --check-tensors).
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) {
+      return Error(StatusCode::kNotFinite,
+                   "%s: norm tensor '%s' holds a value that is not finite (%g at index %" PRId64
+                   "): the model file is broken",
+                   file_.name().c_str(), name.c_str(), v[i], i);
+    }
+  }
+  return v;
 }
 
 Status TensorBinder::CheckAllUsed(std::string_view architecture,

@@ -150,6 +150,26 @@ test("errors are GgufembedError exceptions and the instance stays usable", async
   await assert.rejects(e.embed("x"), (err) => err.code === "invalid_argument");
 });
 
+test("weights holding NaN or infinity (the fuzzing findings) are not_finite errors", async () => {
+  const findings = new URL("../data/fuzz-findings/", import.meta.url);
+  // A norm weight: refused at load, naming the tensor.
+  await assert.rejects(loadEmbedder(new URL("nan_attn_norm.gguf", findings), { quiet: true }),
+    (err) => err instanceof GgufembedError && err.code === "not_finite" &&
+      /norm tensor 'blk\.0\.attn_norm\.weight' holds a value that is not finite/.test(err.message));
+  // Token embeddings: the text that reads them fails, naming the row; the instance goes on.
+  const broken = await loadEmbedder(new URL("inf_token_embd_scales.gguf", findings), { quiet: true });
+  for (const call of [() => broken.embed("hello world"), () => broken.embedBatch(["a", "b"])]) {
+    await assert.rejects(call(), (err) => err instanceof GgufembedError && err.code === "not_finite" &&
+      /token_embd\.weight row \d+ \(the embedding of token \d+\) holds a value that is not finite/
+        .test(err.message));
+  }
+  assert.equal((await broken.tokenize("hello")).length > 0, true);
+  broken.dispose();
+  const e = await loadEmbedder(tiny);
+  assert.equal((await e.embed("still works")).vector.length, 128);
+  e.dispose();
+});
+
 test("a model without dense layers warns once unless quiet", async () => {
   const warnings = [];
   const original = console.warn;

@@ -99,13 +99,16 @@ Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
           DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens.ids[t]), s.x + size_t(t) * d,
                         d));
     }
+    GGUFEMBED_RETURN_IF_ERROR(s.CheckEmbeddings("token_embd.weight"));
     ScaleInPlace(s.x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
   }
   for (int il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = w.layers[il];
     const bool sliding = c.IsSlidingLayer(il);
     AttentionBlock(p, l, rope[sliding ? 1 : 0], sliding ? c.n_swa / 2 : -1);
+    GGUFEMBED_RETURN_IF_ERROR(s.CheckFinite(il, "attention"));
     s.FeedForward(l.ffn_norm, l.ffn_gate, l.ffn_up, l.ffn_down, l.post_ffw_norm);
+    GGUFEMBED_RETURN_IF_ERROR(s.CheckFinite(il, "feed-forward"));
   }
   ProfileScope scope(profile, Op::kPoolDense);
   RmsNormRows(s.x, w.output_norm, T, d, d, c.rms_eps, hidden);

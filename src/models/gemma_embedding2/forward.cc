@@ -127,6 +127,7 @@ Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
           DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens.ids[t]), s.x + size_t(t) * d,
                         d));
     }
+    GGUFEMBED_RETURN_IF_ERROR(s.CheckEmbeddings("token_embd.weight"));
     ScaleInPlace(s.x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
     std::copy_n(s.x, size_t(T) * d, p.x0);
   }
@@ -140,8 +141,11 @@ Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
       rope = ws.rope.Get(shape.rope_base, shape.n_rot, T);
     }
     AttentionBlock(p, l, shape, rope);
+    GGUFEMBED_RETURN_IF_ERROR(s.CheckFinite(il, "attention"));
     s.FeedForward(l.ffn_norm, l.ffn_gate, l.ffn_up, l.ffn_down, l.post_ffw_norm);
+    GGUFEMBED_RETURN_IF_ERROR(s.CheckFinite(il, "feed-forward"));
     PerLayerBlock(p, l, il);
+    GGUFEMBED_RETURN_IF_ERROR(s.CheckFinite(il, "per-layer input"));
   }
   s.Norm(s.x, w.output_norm, T, d, s.h);
   s.Prepare(w.output, s.h, d);
