@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ggufembed/embedder.h"
@@ -12,6 +13,61 @@
 
 namespace ggufembed {
 namespace {
+
+// Four threads of the caller embed through one model at once, each also failing on purpose in
+// turn: every vector equals the one-thread result and each thread's last error is its own.
+TEST_CASE("the C API from several threads at once", "[c_api]") {
+  const std::string path = testing::SynthModelPath("tiny");
+  ggufembed_model* model = ggufembed_model_load_file(path.c_str());
+  REQUIRE(model != nullptr);
+  ggufembed_options options;
+  ggufembed_options_init(&options);
+  options.threads = 1;
+  const std::vector<std::string> texts = {"one text", "a second text, a little longer", "drei",
+                                          "the fourth of them all"};
+  std::vector<std::vector<float>> alone(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const char* t = texts[i].c_str();
+    ggufembed_result* r = ggufembed_embed(model, &t, nullptr, 1, &options);
+    REQUIRE(r != nullptr);
+    const float* v = ggufembed_result_values(r, 0);
+    alone[i].assign(v, v + ggufembed_result_dim(r, 0));
+    ggufembed_result_free(r);
+  }
+  constexpr int kThreads = 4, kRounds = 20;
+  std::vector<int> mismatches(kThreads), wrong_errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kThreads; ++k) {
+    threads.emplace_back([&, k] {
+      ggufembed_options bad = options;
+      bad.dim = 100000;  // refused: this thread's error only
+      for (int round = 0; round < kRounds; ++round) {
+        const size_t i = size_t(k + round) % texts.size();
+        const char* t = texts[i].c_str();
+        if (round % 5 == k % 5) {
+          if (ggufembed_embed(model, &t, nullptr, 1, &bad) != nullptr ||
+              ggufembed_last_error_code() != GGUFEMBED_INVALID_ARGUMENT ||
+              std::string(ggufembed_last_error_message()).find("dim 100000") == std::string::npos) {
+            ++wrong_errors[k];
+          }
+          continue;
+        }
+        ggufembed_result* r = ggufembed_embed(model, &t, nullptr, 1, &options);
+        if (r == nullptr || ggufembed_last_error_code() != GGUFEMBED_OK) {
+          ++wrong_errors[k];
+          continue;
+        }
+        const float* v = ggufembed_result_values(r, 0);
+        if (std::vector<float>(v, v + ggufembed_result_dim(r, 0)) != alone[i]) ++mismatches[k];
+        ggufembed_result_free(r);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  CHECK(mismatches == std::vector<int>(kThreads, 0));
+  CHECK(wrong_errors == std::vector<int>(kThreads, 0));
+  ggufembed_model_free(model);
+}
 
 TEST_CASE("C API embeds like the C++ API", "[c_api]") {
   const std::string path = testing::SynthModelPath("tiny");
