@@ -188,6 +188,7 @@ struct EmbedFlags {
   std::string model, prompt, title, prompt_text, format, pooling;  // format: json, jsonl for JSONL
   std::string input_format = "text", input, output, ids, on_error = "fail";
   int64_t dim = 0, threads = 0, pack_tokens = BatchOptions{}.pack_tokens;
+  int64_t max_line_bytes = static_cast<int64_t>(kDefaultMaxLineBytes);
   bool no_normalize = false, truncate = false, no_parse_special = false, quiet = false;
   bool reference = false, check_tensors = false;
   std::vector<std::string> texts;
@@ -210,6 +211,10 @@ void DeclareFlags(ArgParser& args, EmbedFlags* f) {
               "text (default: one text per line) or jsonl ({\"id\":…,\"text\":…} per line, "
               "optional \"title\" and \"prompt\")");
   args.Option("input", "i", &f->input, "FILE", "read texts or records from FILE (default: stdin)");
+  args.Option("max-line-bytes", nullptr, &f->max_line_bytes, "N",
+              "an input line (text or record) longer than N bytes is not read but an error "
+              "(default 64 MiB)",
+              1, int64_t{1} << 40);
   args.Option("output", "o", &f->output, "FILE", "write to FILE (default: stdout)");
   args.Option("format", "f", &f->format, "F",
               "json (default; jsonl for jsonl input), json+ (with a cosine-similarity matrix), "
@@ -251,45 +256,48 @@ Result<EmbedOptions> ToOptions(const EmbedFlags& f) {
   return options;
 }
 
-// Where results go: stdout or a file, plus the ids file of the binary formats.
+// Where results go: stdout or a file, plus the ids file of the binary formats. Each record is
+// handed to the kernel whole, in one write() (looping only if the kernel takes part of it), so a
+// killed run leaves complete records and at most the beginning of the last one; for f32/npy the
+// row goes out before its ids line, so every ids line's row is complete (the npy header's row
+// count is rewritten after each row).
 class Output {
  public:
   Status Open(const EmbedFlags& f, Format format) {
     if (!f.output.empty()) {
-      file_ = std::fopen(f.output.c_str(), "wb");
-      if (file_ == nullptr) {
+      out_ = open(f.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (out_ < 0) {
         return Error(StatusCode::kIoError, "cannot write %s: %s", f.output.c_str(),
                      std::strerror(errno));
       }
-      out_ = file_;
+      out_name_ = f.output;
     }
     if (!f.ids.empty()) {
-      ids_ = std::fopen(f.ids.c_str(), "wb");
-      if (ids_ == nullptr) {
+      ids_ = open(f.ids.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (ids_ < 0) {
         return Error(StatusCode::kIoError, "cannot write %s: %s", f.ids.c_str(),
                      std::strerror(errno));
       }
+      ids_name_ = f.ids;
     }
     if (format == Format::kNpy) {
-      // The header is rewritten with the row count at the end; padded to a fixed size so it can.
-      WriteNpyHeader(0, 0);
+      // The header holds the row count, rewritten as rows go out; padded to a fixed size so it
+      // can be.
+      return WriteNpyHeader(0, 0);
     }
     return OkStatus();
   }
   ~Output() {
-    if (file_ != nullptr) std::fclose(file_);
-    if (ids_ != nullptr) std::fclose(ids_);
+    if (out_ != STDOUT_FILENO) close(out_);
+    if (ids_ >= 0) close(ids_);
   }
-  void Write(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), out_); }
-  void WriteIds(std::string_view line) {
-    if (ids_ != nullptr) std::fwrite(line.data(), 1, line.size(), ids_);
+  Status Write(std::string_view bytes) { return WriteAll(out_, out_name_, bytes); }
+  Status WriteIds(std::string_view line) {
+    return ids_ < 0 ? OkStatus() : WriteAll(ids_, ids_name_, line);
   }
-  void Flush() {
-    std::fflush(out_);
-    if (ids_ != nullptr) std::fflush(ids_);
-  }
-  // NumPy's .npy v1.0 header for float32 rows of `dim` values, little-endian, C order.
-  void WriteNpyHeader(size_t rows, int dim) {
+  // NumPy's .npy v1.0 header for float32 rows of `dim` values, little-endian, C order, at the
+  // start of the file.
+  Status WriteNpyHeader(size_t rows, int dim) {
     std::string dict =
         StrFormat("{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", rows, dim);
     constexpr size_t kHeader = 128;  // magic, version, length, dict, padding, newline
@@ -298,15 +306,35 @@ class Output {
     std::string header("\x93NUMPY\x01\x00", 8);
     header += static_cast<char>((kHeader - 10) & 0xFF);
     header += static_cast<char>((kHeader - 10) >> 8);
-    std::fseek(out_, 0, SEEK_SET);
-    Write(header + dict);
-    std::fseek(out_, 0, SEEK_END);
+    header += dict;
+    if (pwrite(out_, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
+      return Error(StatusCode::kIoError, "cannot write %s: %s", out_name_.c_str(),
+                   std::strerror(errno));
+    }
+    if (rows == 0 && lseek(out_, kHeader, SEEK_SET) < 0) {
+      return Error(StatusCode::kIoError, "cannot write %s: %s", out_name_.c_str(),
+                   std::strerror(errno));
+    }
+    return OkStatus();
   }
 
  private:
-  std::FILE* out_ = stdout;
-  std::FILE* file_ = nullptr;
-  std::FILE* ids_ = nullptr;
+  static Status WriteAll(int fd, const std::string& name, std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = write(fd, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return Error(StatusCode::kIoError, "cannot write %s: %s", name.c_str(),
+                     std::strerror(n < 0 ? errno : EIO));
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return OkStatus();
+  }
+
+  int out_ = STDOUT_FILENO;
+  int ids_ = -1;
+  std::string out_name_ = "the output", ids_name_;
 };
 
 // One input text: where it came from, what to call it in the output, and how to embed it.
@@ -406,7 +434,7 @@ int RunEmbed(int argc, char** argv) {
 
   const BatchOptions batch{static_cast<int>(flags.threads), static_cast<int>(flags.pack_tokens)};
   Progress progress(!flags.quiet && isatty(STDERR_FILENO) && flags.texts.size() != 1, input_bytes);
-  LineReader reader(in_fd);
+  LineReader reader(in_fd, static_cast<uint64_t>(flags.max_line_bytes));
   std::vector<std::string> texts_seen;  // for the similarity table's labels
   std::vector<Embedding> collected;
   size_t done = 0, rows = 0;
@@ -417,6 +445,7 @@ int RunEmbed(int argc, char** argv) {
   auto emit = [&](const Item& item, const Status& status, const Embedding& e) {
     if (!failure.ok()) return;
     ++done;
+    Status written;
     if (!status.ok()) {
       if (!record_errors) {
         failure = Status(status.code(),
@@ -431,31 +460,32 @@ int RunEmbed(int argc, char** argv) {
       line += ",\"message\":";
       AppendJsonString(line, item.where + ": " + status.message());
       line += "}}\n";
-      (Binary(*format) ? output.WriteIds(line) : output.Write(line));
+      written = Binary(*format) ? output.WriteIds(line) : output.Write(line);
     } else if (Collects(*format)) {
       collected.push_back(e);
     } else if (Binary(*format)) {
       dim = e.dim;
-      output.Write(std::string_view(reinterpret_cast<const char*>(e.values.data()),
-                                    e.values.size() * sizeof(float)));
+      written = output.Write(std::string_view(reinterpret_cast<const char*>(e.values.data()),
+                                              e.values.size() * sizeof(float)));
       std::string line = "{\"id\":" + (jsonl_input ? item.id_json : std::to_string(done - 1)) +
                          StrFormat(",\"row\":%zu,\"tokens\":%d,\"truncated\":%s}\n", rows,
                                    e.n_tokens, e.truncated ? "true" : "false");
-      output.WriteIds(line);
+      if (written.ok()) written = output.WriteIds(line);
       ++rows;
+      if (written.ok() && *format == Format::kNpy) written = output.WriteNpyHeader(rows, dim);
     } else if (jsonl_input && *format == Format::kJsonl) {
-      output.Write(ResultJson("id", item.id_json, e) + "\n");
+      written = output.Write(ResultJson("id", item.id_json, e) + "\n");
     } else {
-      output.Write(StreamedResult(*format, done - 1, e));
+      written = output.Write(StreamedResult(*format, done - 1, e));
     }
-    output.Flush();
+    if (!written.ok()) failure = written;
     progress.Update(done, reader.bytes_read());
   };
 
   // Reads and embeds chunk by chunk: threads work on one chunk while its results stream out.
   std::vector<Item> items;
   std::vector<std::string> lines;
-  std::vector<uint64_t> numbers;
+  std::vector<uint64_t> numbers, overlong;
   bool first_chunk = true;
   size_t total_texts = 0;
   while (failure.ok()) {
@@ -468,17 +498,25 @@ int RunEmbed(int argc, char** argv) {
     } else {
       lines.clear();
       numbers.clear();
-      Result<bool> more = reader.NextChunk(1024, size_t{4} << 20, lines, numbers);
+      overlong.clear();
+      Result<bool> more = reader.NextChunk(1024, size_t{4} << 20, lines, numbers, &overlong);
       if (!more.ok()) return ReportError("embed", more.status());
       if (!*more) break;
       for (size_t i = 0; i < lines.size(); ++i) {
-        // A blank line between JSONL records is not a record (a trailing newline, say).
-        if (jsonl_input && lines[i].find_first_not_of(" \t") == std::string::npos) continue;
         Item item{StrFormat("line %llu", static_cast<unsigned long long>(numbers[i])),
                   "",
                   std::move(lines[i]),
                   options,
                   {}};
+        if (overlong[i] > 0) {  // never read whole: an error in its place, its id if it leads
+          item.error = OverlongLineError(overlong[i], reader.max_line_bytes());
+          if (jsonl_input) item.id_json = IdOfLineHead(item.text);
+          item.text.clear();
+          items.push_back(std::move(item));
+          continue;
+        }
+        // A blank line between JSONL records is not a record (a trailing newline, say).
+        if (jsonl_input && item.text.find_first_not_of(" \t") == std::string::npos) continue;
         if (jsonl_input) {
           JsonlRecord record;
           item.error = ParseJsonlRecord(item.text, &record);
@@ -529,12 +567,10 @@ int RunEmbed(int argc, char** argv) {
   if (total_texts == 0 && !jsonl_input) {  // an empty JSONL corpus is an empty result
     return usage("no TEXT arguments and nothing on the input");
   }
-  if (*format == Format::kNpy) output.WriteNpyHeader(rows, dim);
   if (Collects(*format)) {
     const std::string out = Summary(*format, flags.model, texts_seen, collected, options.normalize);
-    output.Write(out);
+    if (Status s = output.Write(out); !s.ok()) return ReportError("embed", s);
   }
-  output.Flush();
   return 0;
 }
 

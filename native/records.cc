@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstring>
 
 #include "util/json.h"
@@ -19,6 +20,7 @@ Result<bool> LineReader::Fill(bool wait) {
   }
   if (begin_ > 0) {  // keep the unconsumed tail only
     buffer_.erase(0, begin_);
+    scanned_ -= begin_;
     begin_ = 0;
   }
   const size_t old = buffer_.size();
@@ -33,23 +35,80 @@ Result<bool> LineReader::Fill(bool wait) {
   return !eof_;
 }
 
+Status OverlongLineError(uint64_t length, uint64_t limit) {
+  std::string mib;
+  if (limit >= (1 << 20) && limit % (1 << 20) == 0) {
+    mib = StrFormat(" (%" PRIu64 " MiB)", limit >> 20);
+  }
+  return Error(StatusCode::kInputTooLong,
+               "the line is %" PRIu64 " bytes long, more than the limit of %" PRIu64
+               " bytes%s; it was not read (--max-line-bytes)",
+               length, limit, mib.c_str());
+}
+
 Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
-                                   std::vector<std::string>& lines,
-                                   std::vector<uint64_t>& numbers) {
+                                   std::vector<std::string>& lines, std::vector<uint64_t>& numbers,
+                                   std::vector<uint64_t>* overlong) {
   size_t taken = 0, bytes = 0;
+  // Appends line `line_` (over the limit when `length` > 0).
+  auto append = [&](std::string text, uint64_t length) -> Status {
+    if (length > 0 && overlong == nullptr) {
+      const Status e = OverlongLineError(length, max_line_bytes_);
+      return Error(e.code(), "line %" PRIu64 ": %s", line_, e.message().c_str());
+    }
+    bytes += text.size();
+    lines.push_back(std::move(text));
+    numbers.push_back(line_);
+    if (overlong != nullptr) overlong->push_back(length);
+    ++taken;
+    return OkStatus();
+  };
   while (taken < max_lines && bytes < max_bytes) {
-    const size_t end = buffer_.find('\n', begin_);
-    if (end != std::string::npos || (eof_ && begin_ < buffer_.size())) {
-      const size_t stop = end != std::string::npos ? end : buffer_.size();
-      std::string line = buffer_.substr(begin_, stop - begin_);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t end = buffer_.find('\n', std::max(begin_, scanned_));
+    const bool line_ends = end != std::string::npos || (eof_ && begin_ < buffer_.size());
+    const size_t stop = end != std::string::npos ? end : buffer_.size();
+    if (skipping_) {  // drop what arrived of the line over the limit
+      const bool cr = stop > begin_ && buffer_[stop - 1] == '\r' && end != std::string::npos;
+      skipped_ += stop - begin_ - (cr ? 1 : 0);
       bytes_read_ += stop - begin_ + (end != std::string::npos ? 1 : 0);
-      begin_ = end != std::string::npos ? end + 1 : buffer_.size();
-      bytes += line.size();
-      lines.push_back(std::move(line));
-      numbers.push_back(++line_);
-      ++taken;
+      begin_ = scanned_ = end != std::string::npos ? end + 1 : buffer_.size();
+      if (end != std::string::npos || eof_) {
+        skipping_ = false;
+        GGUFEMBED_RETURN_IF_ERROR(append(std::move(skipped_head_), skipped_));
+        skipped_head_.clear();
+        continue;
+      }
+      if (skipped_ > 0 && buffer_.size() == begin_) {  // nothing kept
+        buffer_.clear();
+        begin_ = scanned_ = 0;
+      }
+    } else if (line_ends) {
+      size_t length = stop - begin_;
+      if (length > 0 && buffer_[stop - 1] == '\r') --length;
+      bytes_read_ += stop - begin_ + (end != std::string::npos ? 1 : 0);
+      const size_t first = begin_;
+      begin_ = scanned_ = end != std::string::npos ? end + 1 : buffer_.size();
+      ++line_;
+      if (length > max_line_bytes_) {
+        GGUFEMBED_RETURN_IF_ERROR(append(buffer_.substr(first, kOverlongHeadBytes), length));
+      } else {
+        GGUFEMBED_RETURN_IF_ERROR(append(buffer_.substr(first, length), 0));
+      }
       continue;
+    } else {
+      scanned_ = buffer_.size();
+      // The line so far (less a "\r" that may end it) is over the limit: drop it from now on.
+      if (buffer_.size() - begin_ > max_line_bytes_ + 1) {
+        skipping_ = true;
+        ++line_;
+        const bool cr = buffer_.back() == '\r';
+        skipped_ = buffer_.size() - begin_ - (cr ? 1 : 0);
+        bytes_read_ += skipped_;
+        skipped_head_ = buffer_.substr(begin_, kOverlongHeadBytes);
+        buffer_.erase(begin_, skipped_);  // a "\r" at the end may still end the line
+        buffer_.shrink_to_fit();
+        scanned_ = begin_;
+      }
     }
     if (eof_) break;
     // No whole line buffered: wait for input if the chunk is empty, else take only what is
@@ -60,6 +119,38 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
     if (taken > 0 && buffer_.size() - begin_ == before && !eof_) break;
   }
   return taken > 0;
+}
+
+std::string IdOfLineHead(std::string_view head) {
+  // {"id": VALUE, ... with only whitespace between; VALUE a string, number, bool or null.
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < head.size() && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r')) ++i;
+  };
+  auto expect = [&](std::string_view s) {
+    skip_space();
+    if (head.substr(i, s.size()) != s) return false;
+    i += s.size();
+    return true;
+  };
+  if (!expect("{") || !expect("\"id\"") || !expect(":")) return "null";
+  skip_space();
+  size_t end = i;
+  if (end < head.size() && head[end] == '"') {
+    for (++end; end < head.size() && head[end] != '"'; ++end) {
+      if (head[end] == '\\') ++end;
+    }
+    if (end >= head.size()) return "null";
+    ++end;
+  } else {
+    while (end < head.size() && head[end] != ',' && head[end] != '}' && head[end] != ' ') ++end;
+    if (end >= head.size()) return "null";
+  }
+  const Result<JsonValue> v = ParseJson(head.substr(i, end - i));
+  if (!v.ok() || v->is_object() || v->is_array()) return "null";
+  std::string out;
+  AppendJsonValue(out, *v);
+  return out;
 }
 
 Status ParseJsonlRecord(std::string_view line, JsonlRecord* record) {
