@@ -521,6 +521,8 @@ int RunEmbed(int argc, char** argv) {
           JsonlRecord record;
           item.error = ParseJsonlRecord(item.text, &record);
           item.id_json = record.id_json;
+          // A line that is not JSON still names its record when "id" comes first.
+          if (!item.error.ok() && item.id_json == "null") item.id_json = IdOfLineHead(item.text);
           item.text = std::move(record.text);
           if (!record.prompt.empty()) item.options.prompt = record.prompt;
           if (!record.title.empty()) item.options.title = record.title;

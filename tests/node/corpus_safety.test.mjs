@@ -1,0 +1,251 @@
+// Data safety of the corpus job (issue 12): a run killed with SIGKILL at any moment leaves a
+// prefix of the complete run's output (complete records in order, then at most the beginning of
+// one more, which a reader drops: a JSONL line without its "\n", a binary row short of its
+// bytes); with f32/npy, every row the ids file names is complete in the binary file, which holds
+// at most one row more. `--on-error record` writes every record exactly once, in input order,
+// with its id, whatever is wrong with it — malformed JSON, missing or mistyped members, invalid
+// UTF-8, too many tokens, a line over --max-line-bytes — and blank lines are not records.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+
+import { runCli, synthTinyModels } from "./gguf_util.mjs";
+
+const dir = mkdtempSync(join(tmpdir(), "ggufembed-safety-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const { "gemma-embedding": tiny } = synthTinyModels(dir);
+const DIM = 128;
+
+// A few thousand records of 3 to ~40 words, ids 0, 1, 2, ...
+const N = 3000;
+const input = join(dir, "corpus.jsonl");
+writeFileSync(input, Array.from({ length: N }, (_, i) => {
+  const words = 3 + (i * 13) % 38;
+  const text = Array.from({ length: words }, (_, w) => `w${(i * 7 + w * 3) % 50}`).join(" ");
+  return JSON.stringify({ id: i, text });
+}).join("\n") + "\n");
+
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const size = (file) => { try { return statSync(file).size; } catch { return 0; } };
+
+// Runs `embed` on the corpus and kills it with SIGKILL once `file` holds `bytes` bytes or after
+// `ms` milliseconds, whichever comes first; resolves when it has exited.
+async function runKilled(args, { file, bytes = Infinity, ms = Infinity }) {
+  const child = spawn(process.env.GGUFEMBED_CLI, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  const exited = new Promise((ok) => child.on("exit", (code, signal) => ok({ code, signal })));
+  const start = Date.now();
+  let done = false;
+  exited.then(() => { done = true; });
+  while (!done && size(file) < bytes && Date.now() - start < ms) await sleep(1);
+  if (!done) child.kill("SIGKILL");
+  const status = await exited;
+  return { ...status, stderr };
+}
+
+const base = ["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", input, "--threads", "2"];
+const KILLS = [{ ms: 150 }, { ms: 400 }, { ms: 800 }, { ms: 1500 }, { bytes: 1 }, { bytes: 4097 },
+               { bytes: 100_000 }, { bytes: 1_000_000 }, { bytes: 3_333_333 }];
+
+// The complete runs, whose outputs every killed run must be a prefix of.
+const fullJsonl = join(dir, "full.jsonl");
+assert.equal(runCli([...base, "-o", fullJsonl]).status, 0);
+const reference = readFileSync(fullJsonl);
+const fullF32 = join(dir, "full.f32"), fullIds = join(dir, "full.ids");
+assert.equal(runCli([...base, "-f", "f32", "-o", fullF32, "--ids", fullIds]).status, 0);
+const referenceF32 = readFileSync(fullF32), referenceIds = readFileSync(fullIds);
+assert.equal(referenceF32.length, N * DIM * 4);
+
+// What a reader keeps of a JSONL output: its complete lines (the unterminated tail is dropped).
+function completeLines(bytes) {
+  const text = bytes.toString("utf8");
+  const end = text.lastIndexOf("\n") + 1;
+  return { lines: text.slice(0, end).split("\n").slice(0, -1), tail: bytes.length - Buffer.byteLength(text.slice(0, end)) };
+}
+
+function assertPrefix(got, full, what) {
+  assert.ok(got.length <= full.length, `${what}: ${got.length} bytes, more than the full run's`);
+  assert.ok(got.equals(full.subarray(0, got.length)), `${what} is not a prefix of the full run's`);
+}
+
+function assertIdsInOrder(lines, what) {
+  lines.forEach((line, i) => assert.equal(JSON.parse(line).id, i, `${what}: line ${i + 1}`));
+}
+
+test("jsonl: a run killed at any point leaves complete records in order, then at most one partial line", async () => {
+  let tails = 0, counts = [];
+  for (const kill of KILLS) {
+    const out = join(dir, "killed.jsonl");
+    rmSync(out, { force: true });
+    const status = await runKilled([...base, "-o", out], { file: out, ...kill });
+    const got = readFileSync(out);
+    assertPrefix(got, reference, `killed at ${JSON.stringify(kill)}`);
+    const { lines, tail } = completeLines(got);
+    assertIdsInOrder(lines, `killed at ${JSON.stringify(kill)}`);
+    for (const line of lines) assert.equal(JSON.parse(line).embedding.length, DIM);
+    if (tail) tails++;
+    counts.push(status.signal === "SIGKILL" ? lines.length : `done ${lines.length}`);
+  }
+  console.log(`records before each kill: ${counts.join(", ")}; partial last lines: ${tails}`);
+  // Most kills land mid-run: the test would prove nothing if the job always finished first.
+  assert.ok(counts.filter((c) => typeof c === "number" && c < N).length >= 5, counts.join(", "));
+});
+
+test("jsonl to stdout through a pipe: killed, the reader still sees whole records in order", async () => {
+  for (const bytes of [50_000, 1_500_000]) {
+    const child = spawn(process.env.GGUFEMBED_CLI, base, { stdio: ["ignore", "pipe", "ignore"] });
+    const chunks = [];
+    let n = 0;
+    child.stdout.on("data", (d) => {
+      chunks.push(d);
+      n += d.length;
+      if (n >= bytes) child.kill("SIGKILL");
+    });
+    await new Promise((ok) => child.on("close", ok));
+    const got = Buffer.concat(chunks);
+    assertPrefix(got, reference, `stdout killed after ${bytes} bytes`);
+    assertIdsInOrder(completeLines(got).lines, `stdout killed after ${bytes} bytes`);
+  }
+});
+
+for (const format of ["f32", "npy"]) {
+  test(`${format} + --ids: killed at any point, every row the ids file names is complete`, async () => {
+    const header = format === "npy" ? 128 : 0;
+    const counts = [];
+    for (const kill of KILLS) {
+      const out = join(dir, `killed.${format}`), ids = join(dir, `killed.ids`);
+      rmSync(out, { force: true });
+      rmSync(ids, { force: true });
+      const status = await runKilled([...base, "-f", format, "-o", out, "--ids", ids],
+                                     { file: out, ...kill, bytes: kill.bytes && Math.ceil(kill.bytes / 3) });
+      const bin = readFileSync(out), idsBytes = size(ids) ? readFileSync(ids) : Buffer.alloc(0);
+      assertPrefix(idsBytes, referenceIds, `ids killed at ${JSON.stringify(kill)}`);
+      assertPrefix(bin.subarray(header), referenceF32, `${format} killed at ${JSON.stringify(kill)}`);
+      const { lines } = completeLines(idsBytes);
+      assertIdsInOrder(lines, `ids killed at ${JSON.stringify(kill)}`);
+      lines.forEach((line, i) => assert.equal(JSON.parse(line).row, i));
+      // The row goes out before its ids line: the binary file holds the named rows, and at most
+      // one more (whole or not).
+      const rowBytes = DIM * 4, fullRows = Math.floor((bin.length - header) / rowBytes);
+      assert.ok(fullRows >= lines.length && fullRows <= lines.length + 1,
+                `${fullRows} rows for ${lines.length} ids lines`);
+      if (format === "npy" && bin.length >= header) {
+        // The header's row count trails the ids file by at most one row; NumPy reads that many.
+        const shape = /'shape': \((\d+), (\d+)\)/.exec(bin.subarray(0, header).toString("latin1"));
+        const rows = Number(shape[1]);
+        assert.ok(rows <= lines.length && rows >= lines.length - 1, `header ${rows}, ids ${lines.length}`);
+        if (rows > 0) assert.equal(Number(shape[2]), DIM);
+      }
+      counts.push(status.signal === "SIGKILL" ? lines.length : `done ${lines.length}`);
+    }
+    console.log(`${format}: rows named before each kill: ${counts.join(", ")}`);
+    assert.ok(counts.filter((c) => typeof c === "number" && c < N).length >= 5, counts.join(", "));
+  });
+}
+
+// Good and bad records mixed; `expect` is null for a good one, else the error code.
+function mixedCorpus(maxLine) {
+  const good = (i) => ({ line: JSON.stringify({ id: `doc-${i}`, text: `good record ${i} with words` }),
+                         id: `doc-${i}`, expect: null });
+  const kinds = [
+    () => ({ line: '{"id": "m1", "text": "unterminated', id: "m1", expect: "invalid_argument" }),
+    () => ({ line: '{"id": "m2" "text": "no colon"}', id: "m2", expect: "invalid_argument" }),
+    () => ({ line: "not json at all", id: null, expect: "invalid_argument" }),
+    () => ({ line: '["an", "array"]', id: null, expect: "invalid_argument" }),
+    () => ({ line: '{"id": "nt"}', id: "nt", expect: "invalid_argument" }),
+    () => ({ line: '{"id": "t5", "text": 5}', id: "t5", expect: "invalid_argument" }),
+    () => ({ line: '{"id": "tn", "text": null}', id: "tn", expect: "invalid_argument" }),
+    () => ({ line: '{"id": "pr", "text": "x", "prompt": 3}', id: "pr", expect: "invalid_argument" }),
+    () => ({ line: '{"id": "pn", "text": "x", "prompt": "no-such-prompt"}', id: "pn", expect: "invalid_argument" }),
+    () => ({ line: '{"id": "u8", "text": "bad \xff\xfe bytes"}', id: "u8", expect: "invalid_argument", latin1: true }),
+    () => ({ line: '{"id": "sur", "text": "lone \\ud800 surrogate"}', id: "sur", expect: "invalid_argument" }),
+    () => ({ line: JSON.stringify({ id: "long", text: "w ".repeat(2100) }), id: "long", expect: "input_too_long" }),
+    () => ({ line: JSON.stringify({ id: "huge", text: "y".repeat(maxLine + 10) }), id: "huge", expect: "input_too_long" }),
+    () => ({ line: JSON.stringify({ text: "no id at all" }), id: null, expect: null }),
+    () => ({ line: JSON.stringify({ id: "doc-1", text: "a duplicate id is a record like any other" }), id: "doc-1", expect: null }),
+    () => ({ line: JSON.stringify({ id: { nested: [1, 2] }, text: "an object id" }), id: { nested: [1, 2] }, expect: null }),
+    () => ({ line: JSON.stringify({ id: 12345678901234, text: "" }), id: 12345678901234, expect: null }),
+  ];
+  const records = [], lines = [];
+  for (let i = 0; i < 400; i++) {
+    const r = i % 3 === 2 ? kinds[(i / 3 | 0) % kinds.length]() : good(i);
+    records.push(r);
+    lines.push(r.latin1 ? Buffer.from(r.line, "latin1") : Buffer.from(r.line));
+    if (i % 50 === 7) lines.push(Buffer.from(""), Buffer.from("   \t"));  // blank: not records
+  }
+  return { records, bytes: Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")])) };
+}
+
+function assertEveryRecordOnce(records, got, what) {
+  assert.equal(got.length, records.length, `${what}: ${got.length} results for ${records.length} records`);
+  records.forEach((r, i) => {
+    assert.deepEqual(got[i].id, r.id, `${what}: result ${i}`);
+    if (r.expect === null) {
+      assert.equal(got[i].error, undefined, `${what}: result ${i}: ${JSON.stringify(got[i].error)}`);
+    } else {
+      assert.equal(got[i].error?.code, r.expect, `${what}: result ${i} (${r.line.slice(0, 60)})`);
+      assert.match(got[i].error.message, /^line \d+: /);
+    }
+  });
+}
+
+test("--on-error record: a mix of good and bad records, each once, in order, with its id", () => {
+  const maxLine = 4096;
+  const { records, bytes } = mixedCorpus(maxLine);
+  const file = join(dir, "mixed.jsonl");
+  writeFileSync(file, bytes);
+  const lineNumbers = [];
+  bytes.toString("latin1").split("\n").forEach((l, i) => { if (l.trim()) lineNumbers.push(i + 1); });
+  for (const extra of [["--threads", "1", "--pack-tokens", "0"], ["--threads", "2", "--pack-tokens", "64"]]) {
+    const args = ["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", file,
+                  "--on-error", "record", "--max-line-bytes", String(maxLine), ...extra];
+    const r = runCli(args);
+    assert.equal(r.status, 0, r.stderr);
+    const got = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assertEveryRecordOnce(records, got, extra.join(" "));
+    got.forEach((g, i) => {
+      if (g.error) assert.ok(g.error.message.startsWith(`line ${lineNumbers[i]}: `), g.error.message);
+    });
+    const huge = got[records.findIndex((x) => x.id === "huge")];
+    assert.match(huge.error.message, /the line is \d+ bytes long, more than the limit of 4096 bytes/);
+
+    // The same through f32 + --ids: the ids file lists every record, rows numbered in order.
+    const out = join(dir, "mixed.f32"), ids = join(dir, "mixed.ids");
+    const b = runCli([...args, "-f", "f32", "-o", out, "--ids", ids]);
+    assert.equal(b.status, 0, b.stderr);
+    const idLines = readFileSync(ids, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assertEveryRecordOnce(records, idLines, `${extra.join(" ")} f32`);
+    let row = 0;
+    for (const l of idLines) if (!l.error) assert.equal(l.row, row++);
+    assert.equal(statSync(out).size, row * DIM * 4);
+  }
+});
+
+test("the default line limit: a 65 MiB record is an error in its place, never read whole", () => {
+  const file = join(dir, "huge-line.jsonl");
+  const huge = '{"id": "huge", "text": "' + "z".repeat(65 << 20) + '"}';
+  writeFileSync(file, ['{"id": 1, "text": "before"}', huge, '{"id": 2, "text": "after"}', ""].join("\n"));
+  const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", file, "--on-error", "record"]);
+  assert.equal(r.status, 0, r.stderr);
+  const got = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(got.map((g) => g.id), [1, "huge", 2]);
+  assert.equal(got[1].error.code, "input_too_long");
+  assert.equal(got[1].error.message, `line 2: the line is ${huge.length} bytes long, more than the limit of ` +
+    "67108864 bytes (64 MiB); it was not read (--max-line-bytes)");
+  // --on-error fail stops there, after the record before it.
+  const f = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", file]);
+  assert.equal(f.status, 1);
+  assert.equal(f.stdout.trim().split("\n").length, 1);
+  assert.match(f.stderr, /line 2 \(id "huge"\): the line is \d+ bytes long, more than the limit of 67108864 bytes/);
+  // Text input too: one text per line.
+  const t = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", "--max-line-bytes", "10", "--on-error", "record"],
+                   { input: "short\n" + "a much longer line\n" + "ok\n" });
+  assert.equal(t.status, 0, t.stderr);
+  const tl = t.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(tl.map((x) => x.index), [0, 1, 2]);
+  assert.equal(tl[1].error.code, "input_too_long");
+});
