@@ -16,6 +16,11 @@ constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, type, smallest value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims 0, type, offset
+// Sane bounds, far above real models (EmbeddingGemma: 316 tensors and 39 keys; the largest GGUF
+// models about 1,100 tensors and 60 keys), so that a file that is large enough to hold a count
+// still cannot make the reader build an index of millions of entries.
+constexpr int64_t kMaxTensors = 65536;
+constexpr int64_t kMaxKvs = 65536;
 
 // a * b, or false on u64 overflow.
 bool MulOverflows(uint64_t a, uint64_t b, uint64_t* out) {
@@ -206,6 +211,14 @@ Status GgufFile::ParseHeader(GgufReader& r, int64_t* n_tensors_out, int64_t* n_k
   if (n_kv < 0 || static_cast<uint64_t>(n_kv) > r.remaining() / kMinKvBytes) {
     return r.Fail(16, "key/value count %" PRId64 " cannot fit in a %" PRIu64 "-byte file", n_kv,
                   size);
+  }
+  if (n_tensors > kMaxTensors) {
+    return r.Fail(8, "tensor count %" PRId64 " is more than the limit of %" PRId64, n_tensors,
+                  kMaxTensors);
+  }
+  if (n_kv > kMaxKvs) {
+    return r.Fail(16, "key/value count %" PRId64 " is more than the limit of %" PRId64, n_kv,
+                  kMaxKvs);
   }
   return OkStatus();
 }

@@ -2,6 +2,8 @@
 // merges from tokenizer.ggml.merges ("left right", rank = position), applied to adjacent
 // symbols lowest rank first, leftmost on ties, over UTF-8 characters (no byte-level alphabet).
 #include <algorithm>
+#include <cinttypes>
+#include <cstdint>
 #include <cstring>
 
 #include "text/merge_queue.h"
@@ -24,10 +26,16 @@ struct RankOrder {
 
 Status Tokenizer::LoadMerges(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(const GgufValue merges, file.GetArray("tokenizer.ggml.merges"));
-  if (merges.element_type != GgufType::kString || merges.count > uint64_t{INT32_MAX} / 2) {
+  if (merges.element_type != GgufType::kString) {
     return Error(StatusCode::kInvalidFile,
-                 "%s: tokenizer.ggml.merges must be an array of at most %d strings",
-                 file.name().c_str(), INT32_MAX / 2);
+                 "%s: tokenizer.ggml.merges is an array of %s, not strings", file.name().c_str(),
+                 GgufTypeName(merges.element_type));
+  }
+  if (merges.count > kMaxMerges) {
+    return Error(StatusCode::kInvalidFile,
+                 "%s: tokenizer.ggml.merges has %" PRIu64
+                 " merges, more than the limit of %" PRIu64,
+                 file.name().c_str(), merges.count, kMaxMerges);
   }
   merges_base_ = merges.data;
   ReserveHugePages(merges_, merges.count);
@@ -41,6 +49,13 @@ Status Tokenizer::LoadMerges(const GgufFile& file) {
     // llama.cpp splits at the first space after the first byte; a line without one is the
     // pair ("", "").
     const size_t space = line.size() > 1 ? line.find(' ', 1) : std::string_view::npos;
+    if (static_cast<uint64_t>(p + sizeof(n) - merges_base_) > UINT32_MAX) {  // offsets are 32 bits
+      return Error(StatusCode::kInvalidFile,
+                   "%s: tokenizer.ggml.merges: merge %" PRIu64
+                   " starts more than 4 GiB into the "
+                   "array, more than the limit of 4 GiB",
+                   file.name().c_str(), i);
+    }
     Merge m{0, 0, 0};
     if (space != std::string_view::npos && space < 65536 && line.size() - space - 1 < 65536) {
       m = {static_cast<uint32_t>(p + sizeof(n) - merges_base_), static_cast<uint16_t>(space),

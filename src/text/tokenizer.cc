@@ -30,6 +30,7 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(t.vocab_, Vocabulary::FromGguf(file));
   const size_t n = static_cast<size_t>(t.vocab_.size());
   if (t.model_ == Model::kSentencePiece) {
+    GGUFEMBED_RETURN_IF_ERROR(CheckSameCount(file, "tokenizer.ggml.scores", n));
     if (file.FindKv("tokenizer.ggml.scores") != nullptr) {
       GGUFEMBED_ASSIGN_OR_RETURN(t.scores_, file.GetFloatArray("tokenizer.ggml.scores"));
     } else {

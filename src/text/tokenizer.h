@@ -39,6 +39,10 @@ struct TokenizerScratch {
   std::string escaped;
 };
 
+// The most merges a BPE vocabulary may have: 8,388,608, 16 times the 514,906 of Gemma's gemma4
+// vocabulary (EmbeddingGemma 2). A file claiming more is refused before anything is allocated.
+inline constexpr uint64_t kMaxMerges = uint64_t{1} << 23;
+
 class Tokenizer {
  public:
   enum class Model { kSentencePiece, kGemma4Bpe };

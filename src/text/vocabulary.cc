@@ -2,19 +2,43 @@
 #include "text/vocabulary.h"
 
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
 
 namespace ggufembed {
 
+Status CheckVocabularySize(const GgufFile& file, uint64_t count) {
+  if (count == 0) {
+    return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.tokens is empty",
+                 file.name().c_str());
+  }
+  if (count > kMaxVocabulary) {
+    return Error(StatusCode::kInvalidFile,
+                 "%s: tokenizer.ggml.tokens has %" PRIu64
+                 " pieces, more than the limit of %" PRIu64,
+                 file.name().c_str(), count, kMaxVocabulary);
+  }
+  return OkStatus();
+}
+
+Status CheckSameCount(const GgufFile& file, const char* key, uint64_t n_tokens) {
+  const GgufKv* kv = file.FindKv(key);
+  if (kv != nullptr && kv->value.is_array() && kv->value.count != n_tokens) {
+    return Error(StatusCode::kInvalidFile, "%s: %" PRIu64 " tokens but %" PRIu64 " entries in %s",
+                 file.name().c_str(), n_tokens, kv->value.count, key);
+  }
+  return OkStatus();
+}
+
 Result<Vocabulary> Vocabulary::FromGguf(const GgufFile& file) {
   Vocabulary v;
   v.bytes_ = file.shared_bytes();
+  // Sizes first: nothing is decoded for an array of the wrong length.
+  GGUFEMBED_ASSIGN_OR_RETURN(const GgufValue tokens, file.GetArray("tokenizer.ggml.tokens"));
+  GGUFEMBED_RETURN_IF_ERROR(CheckVocabularySize(file, tokens.count));
+  GGUFEMBED_RETURN_IF_ERROR(CheckSameCount(file, "tokenizer.ggml.token_type", tokens.count));
   GGUFEMBED_ASSIGN_OR_RETURN(v.pieces_, file.GetStringArray("tokenizer.ggml.tokens"));
   const size_t n = v.pieces_.size();
-  if (n == 0 || n > static_cast<size_t>(INT32_MAX)) {
-    return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.tokens has %zu entries",
-                 file.name().c_str(), n);
-  }
   if (file.FindKv("tokenizer.ggml.token_type") != nullptr) {
     GGUFEMBED_ASSIGN_OR_RETURN(v.types_, file.GetInt32Array("tokenizer.ggml.token_type"));
   } else {

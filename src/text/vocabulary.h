@@ -23,6 +23,18 @@ inline constexpr int32_t kTokenUserDefined = 4;
 inline constexpr int32_t kTokenUnused = 5;
 inline constexpr int32_t kTokenByte = 6;
 
+// The most pieces a vocabulary may have: 4,194,304, 16 times Gemma's 262,144 (the largest
+// vocabularies of released models are about 10^6). A file claiming more is refused before
+// anything is allocated for it.
+inline constexpr uint64_t kMaxVocabulary = uint64_t{1} << 22;
+
+// kInvalidFile unless 1 <= `count` <= kMaxVocabulary: "FILE: tokenizer.ggml.tokens has N
+// pieces, more than the limit of 4194304".
+Status CheckVocabularySize(const GgufFile& file, uint64_t count);
+// kInvalidFile when `key` is an array whose length is not `n_tokens` ("FILE: 4096 tokens but
+// 1099511627776 entries in tokenizer.ggml.scores"); checked before the array is decoded.
+Status CheckSameCount(const GgufFile& file, const char* key, uint64_t n_tokens);
+
 // One raw-text range or one special token of a text, in text order.
 struct TextFragment {
   int32_t token;  // -1 for raw text

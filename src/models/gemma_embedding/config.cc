@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "models/hparams.h"
+#include "text/vocabulary.h"
 
 namespace ggufembed::gemma_embedding {
 
@@ -79,10 +80,7 @@ Status ReadHead(const GgufFile& f, const std::string& p, Config& c) {
   }
 
   GGUFEMBED_ASSIGN_OR_RETURN(GgufValue tokens, f.GetArray("tokenizer.ggml.tokens"));
-  if (tokens.count == 0 || tokens.count > static_cast<uint64_t>(kMaxSize)) {
-    return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.tokens has %" PRIu64 " entries",
-                 f.name().c_str(), tokens.count);
-  }
+  GGUFEMBED_RETURN_IF_ERROR(CheckVocabularySize(f, tokens.count));
   c.n_vocab = static_cast<int>(tokens.count);
 
   if (dense_2 == nullptr) {

@@ -6,6 +6,7 @@
 #include <cinttypes>
 
 #include "models/hparams.h"
+#include "text/vocabulary.h"
 
 namespace ggufembed::gemma_embedding2 {
 namespace {
@@ -86,10 +87,7 @@ Status ReadRest(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_RETURN_IF_ERROR(CheckNoRopeScaling(f, p));
   GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p));
   GGUFEMBED_ASSIGN_OR_RETURN(GgufValue tokens, f.GetArray("tokenizer.ggml.tokens"));
-  if (tokens.count == 0 || tokens.count > static_cast<uint64_t>(kMaxSize)) {
-    return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.tokens has %" PRIu64 " entries",
-                 f.name().c_str(), tokens.count);
-  }
+  GGUFEMBED_RETURN_IF_ERROR(CheckVocabularySize(f, tokens.count));
   c.n_vocab = static_cast<int>(tokens.count);
   return OkStatus();
 }
