@@ -213,7 +213,7 @@ void DeclareFlags(ArgParser& args, EmbedFlags* f) {
   args.Option("input", "i", &f->input, "FILE", "read texts or records from FILE (default: stdin)");
   args.Option("max-line-bytes", nullptr, &f->max_line_bytes, "N",
               "an input line (text or record) longer than N bytes is not read but an error "
-              "(default 64 MiB)",
+              "(default 8 MiB)",
               1, int64_t{1} << 40);
   args.Option("output", "o", &f->output, "FILE", "write to FILE (default: stdout)");
   args.Option("format", "f", &f->format, "F",
@@ -382,7 +382,7 @@ int RunEmbed(int argc, char** argv) {
   Result<Format> format = ParseFormat(flags.format);
   if (!format.ok()) return usage(format.status().message());
   if (*format == Format::kNpy && flags.output.empty()) {
-    return usage("--format npy needs -o FILE (its header is rewritten at the end)");
+    return usage("--format npy needs -o FILE (its header is rewritten as rows go out)");
   }
   if (!flags.ids.empty() && !Binary(*format)) return usage("--ids goes with --format f32 or npy");
   if (Binary(*format) && record_errors && flags.ids.empty()) {

@@ -12,9 +12,12 @@
 
 namespace ggufembed {
 
-// The longest input line (one text or JSONL record) `embed` reads by default: 64 MiB. A longer
-// line is never held in memory: it is skipped and becomes an error of its own.
-inline constexpr uint64_t kDefaultMaxLineBytes = uint64_t{64} << 20;
+// The longest input line (one text or JSONL record) `embed` reads by default: 8 MiB. A longer
+// line is never held in memory: it is read past and becomes an error of its own. 8 MiB is 1,000
+// times what EmbeddingGemma's context of 2,048 tokens holds, room for a book's text with
+// --truncate; tokenizing costs about 50 bytes of memory per byte of text, so one record is held
+// to about 0.4 GB.
+inline constexpr uint64_t kDefaultMaxLineBytes = uint64_t{8} << 20;
 
 // How much of a line over the limit NextChunk keeps (to find its id).
 inline constexpr size_t kOverlongHeadBytes = 4096;
@@ -56,7 +59,7 @@ class LineReader {
   uint64_t line_ = 0, bytes_read_ = 0;
 };
 
-// kInputTooLong: "the line is B bytes long, more than the limit of L bytes (64 MiB); it was not
+// kInputTooLong: "the line is B bytes long, more than the limit of L bytes (8 MiB); it was not
 // read (--max-line-bytes)".
 Status OverlongLineError(uint64_t length, uint64_t limit);
 

@@ -220,7 +220,8 @@ test("a record that is not JSON stops the run naming its line", () => {
   const input = JSON.stringify({ id: 1, text: "ok" }) + "\n" + '{"id": 2, "text": "\\udc00"}\n';
   const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl"], { input });
   assert.equal(r.status, 1);
-  assert.equal(r.stderr, "ggufembed embed: line 2 (id null): JSON: at byte offset 19 (line 1, " +
+  // The id comes first, so it is recovered from the line that does not parse.
+  assert.equal(r.stderr, "ggufembed embed: line 2 (id 2): JSON: at byte offset 19 (line 1, " +
                          "column 20): lone low surrogate \\uDC00\n");
   assert.deepEqual(parseLines(r.stdout).map((o) => o.id), [1]);
 });

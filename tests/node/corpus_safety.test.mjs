@@ -225,9 +225,9 @@ test("--on-error record: a mix of good and bad records, each once, in order, wit
   }
 });
 
-test("the default line limit: a 65 MiB record is an error in its place, never read whole", () => {
+test("the default line limit: a 9 MiB record is an error in its place, never read whole", () => {
   const file = join(dir, "huge-line.jsonl");
-  const huge = '{"id": "huge", "text": "' + "z".repeat(65 << 20) + '"}';
+  const huge = '{"id": "huge", "text": "' + "z".repeat(9 << 20) + '"}';
   writeFileSync(file, ['{"id": 1, "text": "before"}', huge, '{"id": 2, "text": "after"}', ""].join("\n"));
   const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", file, "--on-error", "record"]);
   assert.equal(r.status, 0, r.stderr);
@@ -235,12 +235,12 @@ test("the default line limit: a 65 MiB record is an error in its place, never re
   assert.deepEqual(got.map((g) => g.id), [1, "huge", 2]);
   assert.equal(got[1].error.code, "input_too_long");
   assert.equal(got[1].error.message, `line 2: the line is ${huge.length} bytes long, more than the limit of ` +
-    "67108864 bytes (64 MiB); it was not read (--max-line-bytes)");
+    "8388608 bytes (8 MiB); it was not read (--max-line-bytes)");
   // --on-error fail stops there, after the record before it.
   const f = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", file]);
   assert.equal(f.status, 1);
   assert.equal(f.stdout.trim().split("\n").length, 1);
-  assert.match(f.stderr, /line 2 \(id "huge"\): the line is \d+ bytes long, more than the limit of 67108864 bytes/);
+  assert.match(f.stderr, /line 2 \(id "huge"\): the line is \d+ bytes long, more than the limit of 8388608 bytes/);
   // Text input too: one text per line.
   const t = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", "--max-line-bytes", "10", "--on-error", "record"],
                    { input: "short\n" + "a much longer line\n" + "ok\n" });
