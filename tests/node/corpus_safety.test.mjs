@@ -249,3 +249,34 @@ test("the default line limit: a 9 MiB record is an error in its place, never rea
   assert.deepEqual(tl.map((x) => x.index), [0, 1, 2]);
   assert.equal(tl[1].error.code, "input_too_long");
 });
+
+test("the line limit at its edges: exactly the limit, one more, CRLF, the last line without \\n", async () => {
+  // Text input, one text per line; with --max-line-bytes 10 a line of 10 bytes is read, 11 is not.
+  const lines = ["a".repeat(10), "b".repeat(11), "c".repeat(10) + "\r", "d".repeat(11) + "\r",
+                 "e".repeat(100000), "", "f".repeat(5)];
+  const input = lines.join("\n");  // the last line has no "\n"
+  const args = ["embed", "-q", "-m", tiny, "-f", "jsonl", "--max-line-bytes", "10", "--on-error", "record"];
+  const expectOverlong = [false, true, false, true, true, false, false];
+  const check = (stdout, what) => {
+    const got = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(got.map((g) => g.index), [0, 1, 2, 3, 4, 5, 6], what);
+    got.forEach((g, i) => assert.equal(g.error?.message?.includes("more than the limit of 10 bytes") ?? false,
+                                       expectOverlong[i], `${what}: line ${i + 1}`));
+    assert.match(got[1].error.message, /^line 2: the line is 11 bytes long/);
+    assert.match(got[3].error.message, /^line 4: the line is 11 bytes long/);  // the "\r" not counted
+    assert.match(got[4].error.message, /^line 5: the line is 100000 bytes long/);
+  };
+  check(runCli(args, { input }).stdout, "from a file-like pipe");
+  // Through a pipe in small pieces, so the long line arrives over many reads.
+  const child = spawn(process.env.GGUFEMBED_CLI, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  const closed = new Promise((ok) => child.on("close", ok));
+  for (let i = 0; i < input.length; i += 7000) {
+    child.stdin.write(input.slice(i, i + 7000));
+    await sleep(1);
+  }
+  child.stdin.end();
+  assert.equal(await closed, 0);
+  check(out, "in pieces");
+});
