@@ -310,8 +310,11 @@ Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
       return r.Fail(dims_offset, "ne[0] = %" PRId64 " is not a multiple of the %s block size %u",
                     t.ne[0], type->name, type->block_size);
     }
-    // n_elements fits in int64, and type_size/block_size <= 9 bytes per element at most.
-    t.n_bytes = n_elements / type->block_size * type->type_size;
+    // n_elements fits in int64, but its bytes may not fit in 64 bits (F32: 4 per element).
+    if (MulOverflows(n_elements / type->block_size, type->type_size, &t.n_bytes)) {
+      return r.Fail(dims_offset, "the size of %" PRIu64 " %s elements overflows 64 bits",
+                    n_elements, type->name);
+    }
     const uint64_t offset_offset = r.pos();
     GGUFEMBED_RETURN_IF_ERROR(r.Read(&t.offset, "tensor data offset"));
     if (t.offset % alignment_ != 0) {

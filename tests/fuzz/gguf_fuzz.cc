@@ -37,6 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<float> row;
   for (const GgufTensorInfo& t : f->tensors()) {
     if (f->FindTensor(t.name) == nullptr) __builtin_trap();
+    // The byte size is the element count's, without wrapping (regressions/gguf/size-overflow).
+    const GgmlTypeInfo& type = GetGgmlType(t.type);
+    uint64_t n_bytes;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(t.n_elements()) / type.block_size,
+                               type.type_size, &n_bytes) ||
+        n_bytes != t.n_bytes) {
+      __builtin_trap();
+    }
     if (t.ne[0] > (int64_t{1} << 22)) continue;  // fits the file; only the buffer is bounded
     row.assign(t.ne[0], 0.0f);
     (void)DequantizeTensorRow(t, 0, row.data());
