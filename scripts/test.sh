@@ -23,6 +23,10 @@ phase "native tests" ctest --test-dir build -j "$jobs" --output-on-failure
 
 phase "sanitizer build" bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON >/dev/null && cmake --build build-asan"
 phase "sanitizer tests" ctest --test-dir build-asan -j "$jobs" --output-on-failure
+# The libFuzzer harnesses: clang's ASan+UBSan build of the library and the harnesses only
+# (build-fuzz; GCC has no libFuzzer, and under clang Highway's fallback target is EMU128, not the
+# SCALAR the suite expects), then every harness for 30 s, two at a time (README, Fuzzing).
+phase "fuzzing (build, 30 s a harness)" env FUZZ_BUILD=build-fuzz FUZZ_JOBS="$jobs" bash scripts/fuzz.sh 30
 
 # ThreadSanitizer on the tests that run several threads (batches, packing, the C API's threads).
 phase "thread sanitizer build" bash -c "cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
