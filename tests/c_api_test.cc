@@ -14,6 +14,7 @@
 namespace ggufembed {
 namespace {
 
+#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)  // the wasm suite has no threads
 // Four threads of the caller embed through one model at once, each also failing on purpose in
 // turn: every vector equals the one-thread result and each thread's last error is its own.
 TEST_CASE("the C API from several threads at once", "[c_api]") {
@@ -68,6 +69,7 @@ TEST_CASE("the C API from several threads at once", "[c_api]") {
   CHECK(wrong_errors == std::vector<int>(kThreads, 0));
   ggufembed_model_free(model);
 }
+#endif
 
 TEST_CASE("C API embeds like the C++ API", "[c_api]") {
   const std::string path = testing::SynthModelPath("tiny");
