@@ -10,8 +10,9 @@ native_only=0
 [[ ${1:-} == --native ]] && native_only=1
 
 APT_PACKAGES=(g++ cmake ninja-build libhwy-dev catch2)
-# python3-distributed: the Dask example and its test (examples/dask/).
-((native_only)) || APT_PACKAGES+=(emscripten chromium python3-distributed)
+# python3-distributed: the Dask example and its test (examples/dask/); clang and its runtime
+# (libFuzzer, ASan, UBSan): the fuzz harnesses the test command runs (scripts/fuzz.sh).
+((native_only)) || APT_PACKAGES+=(emscripten chromium python3-distributed clang libclang-rt-14-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
