@@ -1,6 +1,7 @@
 // Resource limits (issue 12): a file that declares enormous counts or sizes is refused before
 // anything is allocated for them, with a message naming the key or item, the count and the limit;
 // a text longer than the context is refused before the forward pass.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -205,6 +206,41 @@ TEST_CASE("a text longer than the context is refused before the forward pass", "
   EmbedOptions truncate;
   truncate.truncate = true;
   CHECK((*e)->Embed({long_text}, truncate).status().code() == StatusCode::kNotFinite);
+}
+
+TEST_CASE("a text no tokenization could fit is refused before it is tokenized", "[limits]") {
+  const std::string path = testing::SynthModelPath("tiny");
+  Result<GgufFile> file = GgufFile::Open(path);
+  REQUIRE(file.ok());
+  Result<std::vector<std::string_view>> pieces = file->GetStringArray("tokenizer.ggml.tokens");
+  REQUIRE(pieces.ok());
+  size_t longest = 4;
+  for (std::string_view p : *pieces) longest = std::max(longest, p.size());
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(path);
+  REQUIRE(e.ok());
+  const size_t n_ctx = 2048;
+  // Texts that end in a byte that is not UTF-8: the tokenizer would name it.
+  auto text_of = [](size_t n_bytes) {
+    std::string t(n_bytes - 1, 'w');
+    for (size_t i = 1; i < t.size(); i += 2) t[i] = ' ';
+    return t + '\xff';
+  };
+  // One byte more than the context's tokens could cover: refused with the bound, and the invalid
+  // byte at its end is never read.
+  const size_t over = n_ctx * longest + 1;
+  Result<std::vector<Embedding>> refused = (*e)->Embed({text_of(over)}, EmbedOptions{});
+  CHECK(refused.status().code() == StatusCode::kInputTooLong);
+  CHECK(refused.status().message() ==
+        "the text is at least " + std::to_string(n_ctx + 1) + " tokens long (" +
+            std::to_string(over) +
+            " bytes), more than the model's context of 2048 tokens (use truncation to embed its "
+            "beginning)");
+  // At the bound the text is tokenized (and fails at the byte); with truncation too.
+  Result<std::vector<Embedding>> at_bound = (*e)->Embed({text_of(over - 1)}, EmbedOptions{});
+  CHECK(at_bound.status().code() == StatusCode::kInvalidArgument);
+  EmbedOptions truncate;
+  truncate.truncate = true;
+  CHECK((*e)->Embed({text_of(over)}, truncate).status().code() == StatusCode::kInvalidArgument);
 }
 
 }  // namespace

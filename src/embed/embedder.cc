@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <mutex>
 #include <thread>
 #if defined(__linux__)
@@ -223,6 +224,17 @@ Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws
   const Tokenizer& tokenizer = impl_->tokenizer;
   ws.text.assign(call.prefix);
   ws.text.append(text);
+  // A text too long for any tokenization to fit is refused before it is tokenized (a line of
+  // megabytes would otherwise cost seconds): every token stands for at most max_piece_bytes().
+  const size_t min_tokens =
+      (ws.text.size() + tokenizer.max_piece_bytes() - 1) / tokenizer.max_piece_bytes();
+  if (!call.truncate && min_tokens > static_cast<size_t>(head.n_ctx)) {
+    e->n_input_tokens = min_tokens > INT_MAX ? INT_MAX : static_cast<int>(min_tokens);
+    return Error(StatusCode::kInputTooLong,
+                 "the text is at least %zu tokens long (%zu bytes), more than the model's "
+                 "context of %d tokens (use truncation to embed its beginning)",
+                 min_tokens, ws.text.size(), head.n_ctx);
+  }
   std::vector<int32_t>& tokens = ws.tokens;
   GGUFEMBED_RETURN_IF_ERROR(
       tokenizer.EncodeInto(ws.text, true, call.parse_special, ws.tokenizer, &tokens));

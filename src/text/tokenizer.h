@@ -76,6 +76,8 @@ class Tokenizer {
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }
   size_t n_merges() const { return merges_.size(); }
+  // No token stands for more bytes of text than this (Vocabulary::max_piece_bytes).
+  size_t max_piece_bytes() const { return vocab_.max_piece_bytes(); }
 
  private:
   // One merge line "left right" in the file: where it starts in the merges array and the

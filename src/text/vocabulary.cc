@@ -59,6 +59,7 @@ Status Vocabulary::Index(const std::string& file_name) {
       renamed_.push_back(std::make_unique<std::string>("[EMPTY_" + std::to_string(i) + "]"));
       pieces_[i] = *renamed_.back();
     }
+    max_piece_bytes_ = std::max(max_piece_bytes_, pieces_[i].size());
     const int32_t type = types_[i];
     if (type == kTokenControl || type == kTokenUserDefined || type == kTokenUnknown) {
       special_ids_.push_back(static_cast<int32_t>(i));

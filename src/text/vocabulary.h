@@ -55,6 +55,10 @@ class Vocabulary {
   // The token of byte `b`: <0xXX>, or the one-byte piece; -1 if neither exists.
   int32_t ByteToken(uint8_t b) const { return byte_ids_[b]; }
 
+  // The longest piece in bytes (at least 4, a whole UTF-8 character): no token stands for more
+  // bytes of text, so a text of B bytes has at least B / max_piece_bytes() tokens.
+  size_t max_piece_bytes() const { return max_piece_bytes_; }
+
   // Makes `id` a NORMAL token, no longer split out of texts as a special one.
   void MakeNormal(int32_t id);
 
@@ -74,6 +78,7 @@ class Vocabulary {
   TextIndex index_;                   // piece text -> id
   std::vector<int32_t> special_ids_;  // CONTROL, USER_DEFINED, UNKNOWN; longest text first
   int32_t byte_ids_[256];
+  size_t max_piece_bytes_ = 4;
 };
 
 }  // namespace ggufembed
