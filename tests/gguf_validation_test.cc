@@ -161,6 +161,13 @@ TEST_CASE("tensor dimensions", "[gguf][invalid]") {
   CHECK(ErrorOf(overflow) ==
         "test.gguf: offset 45: tensor 't': the element count overflows at dimension 1 "
         "(1099511627776)");
+  // 32 × (2^57 + 2) elements fit in 63 bits, their 4-byte F32 values (2^64 + 256 bytes) do not:
+  // the size wrapped to 256 before, and walking the 2^57 rows of the tensor never ended.
+  GgufBytes bytes_overflow;
+  bytes_overflow.Header(3, 1, 0).TensorInfo("t", {32, (1ll << 57) + 2}, testing::kTypeF32, 0);
+  CHECK(ErrorOf(bytes_overflow) ==
+        "test.gguf: offset 33: tensor 't': the size of 4611686018427387968 F32 elements "
+        "overflows 64 bits");
 }
 
 TEST_CASE("tensor types and block sizes", "[gguf][invalid]") {
