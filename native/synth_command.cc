@@ -16,11 +16,12 @@ int RunSynth(int argc, char** argv) {
       "synth [--arch A] [--preset P] [--wtype q8_0|f16|bf16|f32] [--no-dense] [--seed N] -o FILE",
       "Writes an embedding GGUF with random weights, laid out exactly like llama.cpp's converter\n"
       "writes EmbeddingGemma (--arch gemma-embedding: presets tiny, 300m; SentencePiece\n"
-      "vocabulary) or EmbeddingGemma 2 (--arch gemma-embedding2: presets tiny, 270m; gemma4 BPE\n"
-      "vocabulary with merges): all metadata keys, tensor names and shapes, F32 norms. 300m and\n"
-      "270m have the real models' shapes; tiny is small and shaped differently on purpose.");
+      "vocabulary) or EmbeddingGemma 2 (--arch gemma-embedding2: presets tiny, 270m, micro;\n"
+      "gemma4 BPE vocabulary with merges): all metadata keys, tensor names and shapes, F32 norms.\n"
+      "300m and 270m have the real models' shapes; tiny is small and shaped differently on\n"
+      "purpose; micro (two layers of 32) is the fuzzers' seed.");
   args.Option("arch", "a", &arch, "A", "gemma-embedding (default) or gemma-embedding2");
-  args.Option("preset", "p", &preset, "NAME", "tiny (default), 300m or 270m");
+  args.Option("preset", "p", &preset, "NAME", "tiny (default), 300m, 270m or micro");
   args.Option("tokenizer", nullptr, &tokenizer, "T",
               "llama (SentencePiece) or gemma4 (BPE); default: the architecture's");
   args.Option("vocab", nullptr, &vocab, "FILE",
