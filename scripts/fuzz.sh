@@ -5,8 +5,8 @@
 #   scripts/fuzz.sh --seeds [HARNESS ...]     rewrite tests/fuzz/corpus/ from make_seeds.cc's
 #                                             seeds and the committed corpus, minimized (-merge=1)
 #   scripts/fuzz.sh --merge [HARNESS ...]     the same with the last run's new inputs too
-# Environment: FUZZ_BUILD (build directory, default build-fuzz; any build configured with
-# GGUFEMBED_FUZZ=ON, e.g. build-asan in scripts/test.sh), FUZZ_JOBS (harnesses at once, default 2),
+# Environment: FUZZ_BUILD (build directory, default build-asan: the sanitizer build of
+# scripts/test.sh, configured the same way here if it is not yet), FUZZ_JOBS (harnesses at once, default 2),
 # FUZZ_OUT (default $FUZZ_BUILD/fuzz-out: working corpora, logs, and crashes/<harness>/),
 # FUZZ_RUNS (stop a harness after this many executions, if its time is not up first).
 # Exits 1 when a harness crashed, leaked or timed out; its input is left in the crash directory
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-build=${FUZZ_BUILD:-build-fuzz}
+build=${FUZZ_BUILD:-build-asan}
 out=${FUZZ_OUT:-$build/fuzz-out}
 jobs=${FUZZ_JOBS:-2}
 all=(gguf tokenizer model embed records args)
@@ -32,17 +32,21 @@ fi
 harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=("${all[@]}")
 
-# Largest input per harness: models of ~20 KB, texts and records up to a few KB.
-declare -A max_len=([gguf]=8192 [model]=32768 [embed]=4096 [tokenizer]=4096 [records]=4096
+# Largest input per harness: models of 12-80 KB, texts and records up to a few KB.
+declare -A max_len=([gguf]=8192 [model]=98304 [embed]=4096 [tokenizer]=4096 [records]=4096
   [args]=1024)
 # Dictionaries (tests/fuzz/NAME.dict): GGUF tags and keys for both model harnesses.
 declare -A dict_of=([gguf]=gguf [model]=gguf [embed]=embed [tokenizer]=embed [records]=records
   [args]=args)
 
 if [[ ! -f $build/build.ninja ]] || ! grep -q '^GGUFEMBED_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
-  echo "=== configuring $build (clang, GGUFEMBED_FUZZ=ON)"
+  if [[ -f $build/CMakeCache.txt ]]; then
+    echo "$build is not configured with GGUFEMBED_FUZZ=ON (clang); remove it or set FUZZ_BUILD" >&2
+    exit 1
+  fi
+  echo "=== configuring $build (clang, GGUFEMBED_FUZZ=ON, as scripts/test.sh does)"
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-    -DCMAKE_CXX_COMPILER=clang++ -DGGUFEMBED_FUZZ=ON -DGGUFEMBED_BUILD_TESTS=OFF >/dev/null
+    -DCMAKE_CXX_COMPILER=clang++ -DGGUFEMBED_FUZZ=ON -DGGUFEMBED_BUILD_TESTS=ON >/dev/null
 fi
 targets=(fuzz_make_seeds)
 for h in "${all[@]}"; do targets+=("fuzz_$h"); done

@@ -21,12 +21,18 @@ phase "setup" bash scripts/setup.sh
 phase "native build" bash -c "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGUFEMBED_BUILD_TESTS=ON >/dev/null && cmake --build build"
 phase "native tests" ctest --test-dir build -j "$jobs" --output-on-failure
 
-phase "sanitizer build" bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGUFEMBED_SANITIZE=ON >/dev/null && cmake --build build-asan"
+# The sanitizer build is clang's, with the libFuzzer harnesses in it (GGUFEMBED_FUZZ implies ASan
+# and UBSan; GCC has no libFuzzer): one build serves the Catch2 suite, the corpus replays and the
+# fuzzing. A build directory configured otherwise (an older GCC one) is started afresh.
+if [[ -f build-asan/CMakeCache.txt ]] && ! grep -q '^GGUFEMBED_FUZZ:BOOL=ON' build-asan/CMakeCache.txt; then
+  rm -rf build-asan
+fi
+phase "sanitizer build" bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DGGUFEMBED_FUZZ=ON -DGGUFEMBED_BUILD_TESTS=ON >/dev/null \
+  && cmake --build build-asan"
 phase "sanitizer tests" ctest --test-dir build-asan -j "$jobs" --output-on-failure
-# The libFuzzer harnesses: clang's ASan+UBSan build of the library and the harnesses only
-# (build-fuzz; GCC has no libFuzzer, and under clang Highway's fallback target is EMU128, not the
-# SCALAR the suite expects), then every harness for 30 s, two at a time (README, Fuzzing).
-phase "fuzzing (build, 30 s a harness)" env FUZZ_BUILD=build-fuzz FUZZ_JOBS="$jobs" bash scripts/fuzz.sh 30
+# Every harness for 60 s, two at a time (README, Fuzzing).
+phase "fuzzing (60 s a harness)" env FUZZ_BUILD=build-asan FUZZ_JOBS="$jobs" bash scripts/fuzz.sh 60
 
 # ThreadSanitizer on the tests that run several threads (batches, packing, the C API's threads).
 phase "thread sanitizer build" bash -c "cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
