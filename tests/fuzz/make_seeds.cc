@@ -51,6 +51,15 @@ int main(int argc, char** argv) {
     const std::vector<uint8_t> bytes = fuzz::MicroModelBytes(o);
     Write("model", bytes);
   }
+  // gemma-embedding2's micro preset (49 KB in Q8_0, 80 KB in F16): per-layer inputs, a sliding
+  // and a global layer with their own head sizes, the output projection.
+  for (const GgmlType type : {GgmlType::kQ8_0, GgmlType::kF16}) {
+    SynthOptions o;
+    o.arch = "gemma-embedding2";
+    o.preset = "micro";
+    o.weight_type = type;
+    Write("model", fuzz::SynthModelBytes(o));
+  }
   // gguf: small files with every metadata type, scalar and array, a ten-token vocabulary, and
   // one or two rows of every dequantizable tensor type (random bytes), at two alignments.
   for (const uint32_t alignment : {32u, 64u}) {
