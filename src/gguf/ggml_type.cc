@@ -92,87 +92,21 @@ void GetScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
   }
 }
 
-// Q4_K: `f16 d; f16 dmin; u8 scales[12]; u8 qs[128]`; 8 sub-blocks of 32 with value d·sc·q −
-// dmin·m.
-void DequantizeQ4_K(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 144) {
-    const float d = LoadF16(src);
-    const float min = LoadF16(src + 2);
-    const uint8_t* scales = src + 4;
-    const uint8_t* q = src + 16;
-    int is = 0;
-    uint8_t sc, m;
-    for (uint32_t j = 0; j < kQK_K; j += 64) {
-      GetScaleMinK4(is + 0, scales, &sc, &m);
-      const float d1 = d * sc;
-      const float m1 = min * m;
-      GetScaleMinK4(is + 1, scales, &sc, &m);
-      const float d2 = d * sc;
-      const float m2 = min * m;
-      for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
-      for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
-      q += 32;
-      is += 2;
+// K-quant super-blocks through UnpackSuperBlockK, with ggml's formulas and order of operations:
+// Q4_K/Q5_K (d·sc)·q − dmin·m, Q6_K (d·sc)·(q − 32).
+void DequantizeK(GgmlType type, const uint8_t* src, float* y, int64_t nb) {
+  const uint64_t block_bytes = GetGgmlType(type).type_size;
+  uint8_t q[kQK_K];
+  int16_t scale[16], zero[16];
+  float d, dmin;
+  for (int64_t i = 0; i < nb; ++i, src += block_bytes) {
+    UnpackSuperBlockK(type, src, q, scale, zero, &d, &dmin);
+    for (uint32_t j = 0; j < kQK_K; ++j) {
+      const int k = j / 16;
+      y[j] = type == GgmlType::kQ6_K ? (d * scale[k]) * static_cast<float>(q[j] - 32)
+                                     : (d * scale[k]) * static_cast<float>(q[j]) - dmin * zero[k];
     }
-  }
-}
-
-// Q5_K: Q4_K plus `u8 qh[32]` (between scales and qs) holding the 5th bits.
-void DequantizeQ5_K(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 176) {
-    const float d = LoadF16(src);
-    const float min = LoadF16(src + 2);
-    const uint8_t* scales = src + 4;
-    const uint8_t* qh = src + 16;
-    const uint8_t* ql = src + 48;
-    int is = 0;
-    uint8_t sc, m;
-    uint8_t u1 = 1, u2 = 2;
-    for (uint32_t j = 0; j < kQK_K; j += 64) {
-      GetScaleMinK4(is + 0, scales, &sc, &m);
-      const float d1 = d * sc;
-      const float m1 = min * m;
-      GetScaleMinK4(is + 1, scales, &sc, &m);
-      const float d2 = d * sc;
-      const float m2 = min * m;
-      for (int l = 0; l < 32; ++l) {
-        *y++ = d1 * ((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
-      }
-      for (int l = 0; l < 32; ++l) {
-        *y++ = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
-      }
-      ql += 32;
-      is += 2;
-      u1 <<= 2;
-      u2 <<= 2;
-    }
-  }
-}
-
-// Q6_K: `u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d`; 16 sub-blocks of 16, value d·sc·(q − 32).
-void DequantizeQ6_K(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, src += 210) {
-    const float d = LoadF16(src + 208);
-    const uint8_t* ql = src;
-    const uint8_t* qh = src + 128;
-    const int8_t* sc = reinterpret_cast<const int8_t*>(src + 192);
-    for (uint32_t n = 0; n < kQK_K; n += 128) {
-      for (int l = 0; l < 32; ++l) {
-        const int is = l / 16;
-        const int8_t q1 = static_cast<int8_t>((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        const int8_t q2 = static_cast<int8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        const int8_t q3 = static_cast<int8_t>((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        const int8_t q4 = static_cast<int8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-        y[l + 0] = d * sc[is + 0] * q1;
-        y[l + 32] = d * sc[is + 2] * q2;
-        y[l + 64] = d * sc[is + 4] * q3;
-        y[l + 96] = d * sc[is + 6] * q4;
-      }
-      y += 128;
-      ql += 64;
-      qh += 32;
-      sc += 8;
-    }
+    y += kQK_K;
   }
 }
 
@@ -202,6 +136,56 @@ bool HasInt8Blocks(GgmlType type) {
       return true;
     default:
       return false;
+  }
+}
+
+bool IsKQuant(GgmlType type) {
+  return type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
+}
+
+void UnpackSuperBlockK(GgmlType type, const uint8_t* b, uint8_t q[256], int16_t scale[16],
+                       int16_t zero[16], float* d, float* dmin) {
+  if (type == GgmlType::kQ6_K) {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
+    const uint8_t* ql = b;
+    const uint8_t* qh = b + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
+    *d = LoadF16(b + 208);
+    *dmin = 0.0f;
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32) {
+      uint8_t* y = q + 128 * half;
+      for (int l = 0; l < 32; ++l) {
+        y[l + 0] = static_cast<uint8_t>((ql[l] & 0xF) | ((qh[l] >> 0) & 3) << 4);
+        y[l + 32] = static_cast<uint8_t>((ql[l + 32] & 0xF) | ((qh[l] >> 2) & 3) << 4);
+        y[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
+        y[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
+      }
+    }
+    for (int k = 0; k < 16; ++k) {
+      scale[k] = sc[k];
+      zero[k] = static_cast<int16_t>(32 * sc[k]);
+    }
+    return;
+  }
+  // Q4_K: f16 d; f16 dmin; u8 scales[12]; u8 qs[128]. Q5_K: the same with u8 qh[32] (the 5th
+  // bits) before qs. 64 values per 32 bytes of qs: low nibbles, then high nibbles.
+  const bool q5 = type == GgmlType::kQ5_K;
+  *d = LoadF16(b);
+  *dmin = LoadF16(b + 2);
+  const uint8_t* scales = b + 4;
+  const uint8_t* qh = b + 16;
+  const uint8_t* qs = b + (q5 ? 48 : 16);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    GetScaleMinK4(j, scales, &sc, &m);
+    scale[2 * j] = scale[2 * j + 1] = sc;
+    zero[2 * j] = zero[2 * j + 1] = m;
+    const uint8_t* nibbles = qs + 32 * (j / 2);
+    const int shift = 4 * (j % 2);
+    for (int l = 0; l < 32; ++l) {
+      int v = (nibbles[l] >> shift) & 0xF;
+      if (q5 && (qh[l] >> j) & 1) v += 16;
+      q[32 * j + l] = static_cast<uint8_t>(v);
+    }
   }
 }
 
@@ -287,13 +271,13 @@ Status DequantizeRow(GgmlType type, const uint8_t* src, float* dst, int64_t n) {
       DequantizeInt8Blocks(type, src, dst, nb);
       break;
     case GgmlType::kQ4_K:
-      DequantizeQ4_K(src, dst, nb);
+      DequantizeK(type, src, dst, nb);
       break;
     case GgmlType::kQ5_K:
-      DequantizeQ5_K(src, dst, nb);
+      DequantizeK(type, src, dst, nb);
       break;
     case GgmlType::kQ6_K:
-      DequantizeQ6_K(src, dst, nb);
+      DequantizeK(type, src, dst, nb);
       break;
     default:
       return Error(StatusCode::kInternal, "dequantizer table out of sync for %s", info->name);

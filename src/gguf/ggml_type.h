@@ -85,6 +85,20 @@ bool HasInt8Blocks(GgmlType type);
 //  qh is the 5th bit of value j, minus 16); Q5_1 `f16 d; f16 m; u8 qh[4]; u8 qs[16]`.
 void UnpackBlock32(GgmlType type, const uint8_t* block, int8_t q[32], float* d, float* m);
 
+// True for the K-quants the engine multiplies with integer kernels: Q4_K, Q5_K, Q6_K (256-value
+// super-blocks; activations in Q8_K blocks, as in ggml).
+bool IsKQuant(GgmlType type);
+
+// One super-block of a K-quant as integers, the one decoder of these layouts (dequantization and
+// the kernels use it): value j is d·scale[k]·q[j] − dmin·zero[k] for Q4_K/Q5_K and
+// d·(scale[k]·q[j] − zero[k]) for Q6_K, k = j / 16 (Q4_K/Q5_K repeat each 32-value sub-block's
+// 6-bit scale and minimum for both its halves). q is unsigned: 0..15 (Q4_K), 0..31 (Q5_K), 0..63
+// (Q6_K, whose zero is 32·scale); dmin is 0 for Q6_K.
+//  Q4_K `f16 d; f16 dmin; u8 scales[12]; u8 qs[128]`; Q5_K the same with `u8 qh[32]` before qs;
+//  Q6_K `u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d`.
+void UnpackSuperBlockK(GgmlType type, const uint8_t* block, uint8_t q[256], int16_t scale[16],
+                       int16_t zero[16], float* d, float* dmin);
+
 // Dequantizes `n` elements (a multiple of the block size) of `type` at `src` into `dst` with
 // ggml's reference formulas (ggml-quants.c `dequantize_row_*`), bit for bit. Returns kUnsupported
 // for types without a dequantizer and kInvalidArgument when `n` is not a whole number of blocks.
