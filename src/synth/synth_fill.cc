@@ -5,7 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "util/fp16.h"
+#include "synth/quantize.h"
+#include "util/check.h"
 
 namespace ggufembed {
 
@@ -16,7 +17,8 @@ uint64_t TensorSeed(uint64_t seed, const std::string& name) {
   return h;
 }
 
-// Fills a [in, out] matrix: `out` rows of `in` values, uniform with standard deviation `std`.
+// Fills a [in, out] matrix: `out` rows of `in` values, uniform with standard deviation `std`,
+// quantized row by row like llama-quantize does.
 GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double std) {
   return [seed, type, in, std](uint8_t* dst, uint64_t n_bytes) {
     Rng rng(seed);
@@ -25,22 +27,7 @@ GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double s
     std::vector<float> row(static_cast<size_t>(in));
     for (uint64_t off = 0; off < n_bytes; off += row_bytes) {
       for (float& v : row) v = rng.Symmetric() * scale;
-      uint8_t* out = dst + off;
-      switch (type) {
-        case GgmlType::kQ8_0:
-          QuantizeRowQ8_0Ref(row.data(), out, in);
-          break;
-        case GgmlType::kF16:
-        case GgmlType::kBF16:
-          for (int64_t i = 0; i < in; ++i) {
-            const uint16_t h = type == GgmlType::kF16 ? F32ToF16(row[i]) : F32ToBf16(row[i]);
-            std::memcpy(out + 2 * i, &h, 2);
-          }
-          break;
-        default:
-          std::memcpy(out, row.data(), row_bytes);
-          break;
-      }
+      GGUFEMBED_DCHECK_OK(QuantizeRow(type, row.data(), in, dst + off));
     }
   };
 }

@@ -31,8 +31,9 @@ class Rng {
 // FNV-1a of the tensor name mixed with the seed: each tensor gets its own stream.
 uint64_t TensorSeed(uint64_t seed, const std::string& name);
 
-// Fills a [in, out] matrix of `type` (Q8_0, F16, BF16 or F32): `out` rows of `in` values,
-// uniform with standard deviation `std`.
+// Fills a [in, out] matrix of `type` (any type CanQuantize accepts; `in` a multiple of its block
+// size, which GgufWriter checks before filling): `out` rows of `in` values, uniform with standard
+// deviation `std`, each row quantized with QuantizeRow (ggml's reference quantizers).
 GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double std);
 
 // F32 values uniform in [center - spread, center + spread).
