@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "synth/ftype.h"
 #include "synth/gguf_writer.h"
 #include "synth/synth_fill.h"
 #include "synth/synth_model.h"
@@ -47,13 +48,14 @@ Result<Shape2> GetShape2(const std::string& preset) {
                preset.c_str());
 }
 
-void WriteMetadata(const Shape2& s, const SynthOptions& o, const SynthTokenizer& t, GgufWriter& w) {
+void WriteMetadata(const Shape2& s, const SynthOptions& o, const SynthTokenizer& t,
+                   uint32_t file_type, GgufWriter& w) {
   const std::string p = "gemma-embedding2.";
   w.SetString("general.architecture", "gemma-embedding2");
   w.SetString("general.type", "model");
   w.SetString("general.name", "Synthetic EmbeddingGemma 2 " + o.preset);
   w.SetString("general.license", "synthetic-random-weights");
-  w.SetU32("general.file_type", FileType(o.weight_type));
+  w.SetU32("general.file_type", file_type);
   w.SetU32("general.quantization_version", 2);
   w.SetU32(p + "context_length", s.n_ctx);
   w.SetU32(p + "embedding_length", s.n_embd);
@@ -92,24 +94,26 @@ void WriteMetadata(const Shape2& s, const SynthOptions& o, const SynthTokenizer&
 
 Status WriteSynthEmbedding2(const SynthOptions& o, const std::string& path) {
   GGUFEMBED_ASSIGN_OR_RETURN(const Shape2 s, GetShape2(o.preset));
+  // output.weight exists, so token_embd.weight is quantized as an embedding, not as the output.
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      const SynthTensorTypes types,
+      SynthTensorTypes::Make(o.ftype, o.weight_type, static_cast<int>(s.n_layer), true));
   GGUFEMBED_ASSIGN_OR_RETURN(
       const SynthTokenizer t,
       MakeSynthTokenizer(o.tokenizer.empty() ? "gemma4" : o.tokenizer, s.n_vocab, o.vocab_json));
   const int64_t n_vocab = static_cast<int64_t>(t.vocab.tokens.size());
   GgufWriter w;
-  WriteMetadata(s, o, t, w);
-  const GgmlType wt = o.weight_type;
+  WriteMetadata(s, o, t, types.file_type(), w);
   auto matrix = [&](const std::string& name, int64_t in, int64_t out) {
-    w.AddTensor(name, wt, {in, out},
-                MatrixFill(TensorSeed(o.seed, name), wt, in, 1.0 / std::sqrt(double(in))));
+    const GgmlType type = types.Matrix(name, in, out);
+    w.AddTensor(name, type, {in, out},
+                MatrixFill(TensorSeed(o.seed, name), type, in, 1.0 / std::sqrt(double(in))));
   };
   auto vector = [&](const std::string& name, int64_t n, float center, float spread) {
     w.AddTensor(name, GgmlType::kF32, {n}, VectorFill(TensorSeed(o.seed, name), center, spread));
   };
   const int64_t d = s.n_embd, pl = s.n_per_layer;
-  w.AddTensor(
-      "token_embd.weight", wt, {d, n_vocab},
-      MatrixFill(TensorSeed(o.seed, "token_embd.weight"), wt, d, 1.0 / std::sqrt(double(d))));
+  matrix("token_embd.weight", d, n_vocab);
   matrix("per_layer_model_proj.weight", d, pl * s.n_layer);
   vector("per_layer_proj_norm.weight", pl, 1.0f, 0.05f);
   for (uint32_t il = 0; il < s.n_layer; ++il) {

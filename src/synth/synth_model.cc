@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "synth/ftype.h"
 #include "synth/gguf_writer.h"
 #include "synth/synth_fill.h"
 #include "synth/synth_tokenizer.h"
@@ -27,8 +28,7 @@ namespace {
 
 // Every metadata key of an EmbeddingGemma file, and its SentencePiece vocabulary.
 void WriteMetadata(const SynthShape& s, const SynthOptions& options, const SynthTokenizer& t,
-                   GgufWriter& w) {
-  const GgmlType wt = options.weight_type;
+                   uint32_t file_type, GgufWriter& w) {
   const std::string arch = "gemma-embedding";
   const std::string p = arch + ".";
   w.SetString("general.architecture", arch);
@@ -36,7 +36,7 @@ void WriteMetadata(const SynthShape& s, const SynthOptions& options, const Synth
   w.SetString("general.name", "Synthetic EmbeddingGemma " + s.preset);
   w.SetString("general.size_label", s.preset == "300m" ? "300M" : "tiny");
   w.SetString("general.license", "synthetic-random-weights");
-  w.SetU32("general.file_type", FileType(wt));
+  w.SetU32("general.file_type", file_type);
   w.SetU32("general.quantization_version", 2);
   w.SetU32(p + "context_length", s.n_ctx);
   w.SetU32(p + "embedding_length", s.n_embd);
@@ -63,8 +63,8 @@ void WriteMetadata(const SynthShape& s, const SynthOptions& options, const Synth
 
 Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
   const GgmlType wt = options.weight_type;
-  if (wt != GgmlType::kQ8_0 && wt != GgmlType::kF16 && wt != GgmlType::kBF16 &&
-      wt != GgmlType::kF32) {
+  if (options.ftype.empty() && wt != GgmlType::kQ8_0 && wt != GgmlType::kF16 &&
+      wt != GgmlType::kBF16 && wt != GgmlType::kF32) {
     return Error(StatusCode::kInvalidArgument, "weight type %s is not one of q8_0, f16, bf16, f32",
                  GetGgmlType(wt).name);
   }
@@ -75,18 +75,23 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
                  options.arch.c_str());
   }
   GGUFEMBED_ASSIGN_OR_RETURN(const SynthShape s, GetSynthShape(options.preset));
+  // No output.weight: token_embd.weight is also the output (llama-quantize's tied embeddings).
+  GGUFEMBED_ASSIGN_OR_RETURN(
+      const SynthTensorTypes types,
+      SynthTensorTypes::Make(options.ftype, wt, static_cast<int>(s.n_layer), false));
   GgufWriter w;
   GGUFEMBED_ASSIGN_OR_RETURN(
       const SynthTokenizer t,
       MakeSynthTokenizer(options.tokenizer.empty() ? "llama" : options.tokenizer, s.n_vocab,
                          options.vocab_json));
   const int64_t n_vocab = static_cast<int64_t>(t.vocab.tokens.size());
-  WriteMetadata(s, options, t, w);
+  WriteMetadata(s, options, t, types.file_type(), w);
   const uint64_t seed = options.seed;
   const int64_t d = s.n_embd, q = int64_t{s.n_head} * s.head_dim;
   const int64_t kv = int64_t{s.n_head_kv} * s.head_dim, ff = s.n_ff;
   auto matrix = [&](const std::string& name, int64_t in, int64_t out, double std) {
-    w.AddTensor(name, wt, {in, out}, MatrixFill(TensorSeed(seed, name), wt, in, std));
+    const GgmlType type = types.Matrix(name, in, out);
+    w.AddTensor(name, type, {in, out}, MatrixFill(TensorSeed(seed, name), type, in, std));
   };
   auto norm = [&](const std::string& name, int64_t n) {
     w.AddTensor(name, GgmlType::kF32, {n}, VectorFill(TensorSeed(seed, name), 1.0f, 0.05f));

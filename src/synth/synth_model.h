@@ -33,7 +33,10 @@ struct SynthOptions {
   std::string arch = "gemma-embedding";    // or "gemma-embedding2"
   std::string preset = "tiny";             // gemma-embedding: "tiny" or "300m"; 2: "tiny" or "270m"
   GgmlType weight_type = GgmlType::kQ8_0;  // Q8_0, F16, BF16 or F32 for every matrix
-  bool dense = true;                       // gemma-embedding: write dense_2 / dense_3
+  // A llama-quantize file type ("q4_k_m", ..., "q4_0_qat"; synth/ftype.h) choosing each tensor's
+  // type as llama-quantize would; replaces weight_type. Empty: every matrix weight_type.
+  std::string ftype;
+  bool dense = true;  // gemma-embedding: write dense_2 / dense_3
   // "llama" (SentencePiece) or "gemma4" (BPE); empty: the architecture's own (llama for
   // gemma-embedding, gemma4 for gemma-embedding2).
   std::string tokenizer;
