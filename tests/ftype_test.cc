@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -17,6 +19,11 @@
 #include "synth/quantize.h"
 #include "synth/synth_model.h"
 #include "test_util.h"
+
+#if defined(__x86_64__) && defined(__linux__) && !defined(__EMSCRIPTEN__)
+#include <dlfcn.h>
+#define GGUFEMBED_HAVE_LLAMA_QUANTIZE 1
+#endif
 
 namespace ggufembed {
 namespace {
@@ -379,6 +386,97 @@ TEST_CASE("synth --ftype: every preset's tiny file loads and embeds", "[ftype]")
     }
   }
 }
+
+#if GGUFEMBED_HAVE_LLAMA_QUANTIZE
+
+// llama_model_quantize_params as llama.cpp release v0.5.0 declares it (include/llama.h), the
+// release node-llama-cpp 3.22.1 ships; room to spare after it in case a default-params call
+// writes more.
+struct LlamaQuantizeParams {
+  int32_t nthread;
+  int32_t ftype;                 // enum llama_ftype
+  int32_t output_tensor_type;    // enum ggml_type
+  int32_t token_embedding_type;  // enum ggml_type
+  bool allow_requantize, quantize_output_tensor, only_copy, pure, keep_split, dry_run;
+  const void* imatrix;
+  const void* kv_overrides;
+  const void* tt_overrides;
+  const int32_t* prune_layers;
+  size_t max_buf_size;
+  char spare[512];
+};
+
+void SilentLog(int, const char*, void*) {}
+
+// The real llama-quantize (llama.cpp's llama_model_quantize, from node-llama-cpp's libllama)
+// turns the f32 tiny model into the very files `synth --ftype` writes: same tensor types, same
+// bytes, same general.file_type. (The 300m preset gives the same result for every preset, too
+// slow for this suite: 18 s a file.) llama.cpp v0.5.0 does not know gemma-embedding2.
+TEST_CASE("llama.cpp's llama-quantize writes the files synth --ftype writes", "[ftype][ggml]") {
+  std::ifstream release(GGUFEMBED_LLAMA_CPP_RELEASE);
+  const std::string text((std::istreambuf_iterator<char>(release)),
+                         std::istreambuf_iterator<char>());
+  INFO(GGUFEMBED_LLAMA_CPP_RELEASE
+       " should name llama.cpp release v0.5.0, whose "
+       "llama_model_quantize_params this test declares (npm ci installs it)");
+  REQUIRE(text.find("\"v0.5.0\"") != std::string::npos);
+  void* llama = dlopen(GGUFEMBED_LLAMA_CPP_BINS "/libllama.v0.5.0.so", RTLD_NOW | RTLD_LOCAL);
+  const char* error = llama == nullptr ? dlerror() : "";
+  INFO("cannot load libllama: " << (error ? error : "?"));
+  REQUIRE(llama != nullptr);
+  using DefaultParamsFn = LlamaQuantizeParams (*)();
+  using QuantizeFn = uint32_t (*)(const char*, const char*, const LlamaQuantizeParams*);
+  using LogSetFn = void (*)(void (*)(int, const char*, void*), void*);
+  auto default_params =
+      reinterpret_cast<DefaultParamsFn>(dlsym(llama, "llama_model_quantize_default_params"));
+  auto quantize = reinterpret_cast<QuantizeFn>(dlsym(llama, "llama_model_quantize"));
+  auto log_set = reinterpret_cast<LogSetFn>(dlsym(llama, "llama_log_set"));
+  auto backend_init = reinterpret_cast<void (*)()>(dlsym(llama, "llama_backend_init"));
+  REQUIRE((default_params && quantize && log_set && backend_init));
+  log_set(SilentLog, nullptr);
+  backend_init();
+
+  SynthOptions options;
+  options.ftype = "f32";
+  const std::string f32_path = testing::TempPath("llq-f32.gguf");
+  REQUIRE(WriteSynthModel(options, f32_path).ok());
+  for (Ftype f : kAllFtypes) {
+    INFO(FtypeName(f));
+    options.ftype = FtypeName(f);
+    const std::string ours_path = testing::TempPath(std::string("llq-ours-") + FtypeName(f));
+    const std::string theirs_path = testing::TempPath(std::string("llq-theirs-") + FtypeName(f));
+    REQUIRE(WriteSynthModel(options, ours_path).ok());
+    LlamaQuantizeParams params = default_params();
+    params.nthread = 1;
+    params.ftype = static_cast<int32_t>(FtypeFileType(f));
+    if (f == Ftype::kQ4_0_Qat) {  // --token-embedding-type Q8_0 --output-tensor-type Q8_0
+      params.token_embedding_type = static_cast<int32_t>(GgmlType::kQ8_0);
+      params.output_tensor_type = static_cast<int32_t>(GgmlType::kQ8_0);
+    }
+    REQUIRE(quantize(f32_path.c_str(), theirs_path.c_str(), &params) == 0);
+    Result<GgufFile> ours = GgufFile::Open(ours_path);
+    Result<GgufFile> theirs = GgufFile::Open(theirs_path);
+    REQUIRE(ours.ok());
+    REQUIRE(theirs.ok());
+    CHECK(*theirs->GetUint("general.file_type") == *ours->GetUint("general.file_type"));
+    REQUIRE(theirs->tensors().size() == ours->tensors().size());
+    int differences = 0;
+    for (const GgufTensorInfo& t : ours->tensors()) {
+      const GgufTensorInfo* u = theirs->FindTensor(t.name);
+      REQUIRE(u != nullptr);
+      if (u->type != t.type || u->n_bytes != t.n_bytes ||
+          std::memcmp(u->data, t.data, t.n_bytes) != 0) {
+        if (++differences <= 5) {
+          FAIL_CHECK(std::string(t.name) + ": ours " + GgmlTypeName(uint32_t(t.type)) +
+                     ", llama-quantize's " + GgmlTypeName(uint32_t(u->type)));
+        }
+      }
+    }
+    CHECK(differences == 0);
+  }
+}
+
+#endif  // GGUFEMBED_HAVE_LLAMA_QUANTIZE
 
 }  // namespace
 }  // namespace ggufembed

@@ -308,7 +308,7 @@ class Ggml {
 
  private:
   Ggml() {
-    handle_ = dlopen(GGUFEMBED_GGML_BASE_SO, RTLD_NOW | RTLD_LOCAL);
+    handle_ = dlopen(GGUFEMBED_LLAMA_CPP_BINS "/libggml-base.so", RTLD_NOW | RTLD_LOCAL);
     if (handle_ == nullptr) {
       const char* e = dlerror();
       error_ =
