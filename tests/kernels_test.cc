@@ -341,6 +341,65 @@ void TestQuantizeToInput() {
   }
 }
 
+// Activations for K-quant weights: Q8_K super-blocks in every layout, equal to
+// QuantizeActivationsQ8_K's values, scales (at each of the 8 blocks) and sums of 16 — with a
+// NaN, a vanishing super-block, and ties for the largest magnitude (the first one's sign wins).
+void TestQuantizeToInputQ8K() {
+  for (Int8Kernel kernel : Int8Kernels()) {
+    for (int T : {1, 5, 33}) {
+      const int cols = 768, nb = cols / 32;
+      std::vector<float> x = kt::Random(size_t(T) * cols + 1, 18, 2.5f);
+      float* xt = x.data() + 1;
+      if (T > 1) {
+        xt[1 * cols + 300] = std::numeric_limits<float>::quiet_NaN();  // token 1, super-block 1
+        for (int j = 512; j < 768; ++j) xt[1 * cols + j] = 1e-39f;     // token 1, super-block 2
+        xt[1 * cols + 10] = -30.0f;  // token 1, super-block 0: −30 first, then +30
+        xt[1 * cols + 20] = 30.0f;
+      }
+      Input input(T, cols, kernel);
+      PrepareMatMulInput(GgmlType::kQ4_K, xt, &input.in);
+      REQUIRE(input.in.type == GgmlType::kQ8_K);
+      const int P = input.in.padded_tokens;
+      std::vector<BlockQ8_K> want(cols / 256);
+      for (int t = 0; t < T; ++t) {
+        QuantizeActivationsQ8_K(xt + size_t(t) * cols, want.data(), cols);
+        if (t == 1) {
+          REQUIRE(want[0].qs[10] == -127);  // the first of the two largest maps to −127
+          REQUIRE(want[0].qs[20] == 127);
+          REQUIRE(std::isnan(want[1].d));
+          REQUIRE(want[2].d == 0.0f);
+        }
+        for (int b = 0; b < nb; ++b) {
+          INFO("kernel " << int(kernel) << " T " << T << " token " << t << " block " << b);
+          const BlockQ8_K& w = want[b / 8];
+          for (int j = 0; j < 32; ++j) {
+            const int expected = w.qs[32 * (b % 8) + j];
+            int got;
+            if (input.in.layout == Int8Layout::kS8Quads) {
+              got = static_cast<const int8_t*>(
+                  input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
+            } else if (input.in.layout == Int8Layout::kS8QuadGroups) {
+              got = static_cast<const int8_t*>(
+                  input.in
+                      .q)[(((size_t(b) * (P / 4) + t / 4) * 8 + j / 4) * 4 + t % 4) * 4 + j % 4];
+            } else {
+              const size_t L = Int8Lanes(), group = size_t(t) / L;
+              got = static_cast<const int16_t*>(
+                  input.in
+                      .q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
+            }
+            REQUIRE(got == expected);
+          }
+          const size_t at = size_t(b) * P + t;
+          REQUIRE(kt::SameBits(input.in.d[at], w.d));
+          REQUIRE(input.in.bsum[2 * at] == w.bsums[2 * (b % 8)]);
+          REQUIRE(input.in.bsum[2 * at + 1] == w.bsums[2 * (b % 8) + 1]);
+        }
+      }
+    }
+  }
+}
+
 // MatMul (and MatMulGeGLU when `geglu`) of T tokens through rows × cols weights of `type` with
 // `kernel`, against MatMulReference, bit for bit, into a strided output; Q8_0 weights without
 // -128 when not `minus128`.
@@ -424,7 +483,8 @@ void TestMatMul() {
     const bool k_quant = GetGgmlType(type).block_size == 256;
     const bool int8 = HasInt8Blocks(type);
     const int cols = k_quant ? 512 : int8 ? 160 : 37;
-    for (Int8Kernel kernel : int8 ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
+    for (Int8Kernel kernel :
+         int8 || k_quant ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
       for (int rows : {1, 5, 13, 16}) {
         // Token counts give every run length of the rows-in-lanes kernels (1..8) and tails of the
         // tokens-in-lanes ones.
@@ -498,6 +558,7 @@ HWY_EXPORT(TestAllFinite);
 HWY_EXPORT(TestQuantizeNotFinite);
 HWY_EXPORT(TestRmsNormRope);
 HWY_EXPORT(TestQuantizeToInput);
+HWY_EXPORT(TestQuantizeToInputQ8K);
 HWY_EXPORT(TestMatMul);
 HWY_EXPORT(TestAttentionShapes);
 
@@ -541,6 +602,10 @@ TEST_CASE("SIMD RMS norm and RoPE equal the reference", "[kernels]") {
 
 TEST_CASE("activation quantization into the kernels' layouts", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestQuantizeToInput)(); });
+}
+
+TEST_CASE("Q8_K activation quantization into the kernels' layouts", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestQuantizeToInputQ8K)(); });
 }
 
 TEST_CASE("matrix products and GeGLU equal the reference for every weight type", "[kernels]") {

@@ -32,6 +32,10 @@ GgmlType ActivationType(GgmlType weight_type) {
   }
 }
 
+bool SharesActivations(GgmlType a, GgmlType b) {
+  return ActivationType(a) == ActivationType(b) || (HasInt8Blocks(a) && HasInt8Blocks(b));
+}
+
 void QuantizeActivationsQ8_0(const float* x, BlockQ8_0* blocks, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, x += 32) {
     if (!AllFinite(x, 32)) {  // d = NaN carries it into every product; no value is converted
@@ -49,6 +53,36 @@ void QuantizeActivationsQ8_0(const float* x, BlockQ8_0* blocks, int64_t n) {
   }
 }
 
+void QuantizeActivationsQ8_K(const float* x, BlockQ8_K* blocks, int64_t n) {
+  for (int64_t b = 0; b < n / 256; ++b, x += 256) {
+    BlockQ8_K& y = blocks[b];
+    std::fill_n(y.qs, 256, int8_t{0});
+    std::fill_n(y.bsums, 16, int16_t{0});
+    if (!AllFinite(x, 256)) {  // as QuantizeActivationsQ8_0: NaN, and no conversion
+      y.d = NAN;
+      continue;
+    }
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < 256; ++j) {
+      const float ax = std::fabs(x[j]);
+      if (ax > amax) {
+        amax = ax;
+        max = x[j];
+      }
+    }
+    const float iscale = amax != 0.0f ? -127.0f / max : 0.0f;
+    if (amax == 0.0f || std::isinf(iscale)) {
+      y.d = 0.0f;
+      continue;
+    }
+    for (int j = 0; j < 256; ++j) {
+      y.qs[j] = static_cast<int8_t>(std::min(127, static_cast<int>(std::nearbyint(iscale * x[j]))));
+      y.bsums[j / 16] = static_cast<int16_t>(y.bsums[j / 16] + y.qs[j]);
+    }
+    y.d = 1.0f / iscale;
+  }
+}
+
 namespace {
 
 // Q8_0 and Q8_1 hold the same quantized values (Q8_1 adds a sum for the weights' minimum).
@@ -62,37 +96,13 @@ void RoundThroughQ8_0(float* x, int64_t n) {
   }
 }
 
-// ggml's `quantize_row_q8_K_ref` (x86 uses it as is): per 256 values the element of largest
-// magnitude maps to -127, d = 1/iscale is kept in f32, rounding is half to even.
+// d · q for each value: what the K-quant products multiply (NaN for a non-finite block).
 void RoundThroughQ8_K(float* x, int64_t n) {
+  BlockQ8_K block;
   for (int64_t b = 0; b < n / 256; ++b) {
     float* xb = x + 256 * b;
-    if (!AllFinite(xb, 256)) {  // as QuantizeActivationsQ8_0: NaN, and no conversion
-      std::fill_n(xb, 256, NAN);
-      continue;
-    }
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 256; ++j) {
-      const float ax = std::fabs(xb[j]);
-      if (ax > amax) {
-        amax = ax;
-        max = xb[j];
-      }
-    }
-    if (amax == 0.0f) {
-      for (int j = 0; j < 256; ++j) xb[j] = 0.0f;
-      continue;
-    }
-    const float iscale = -127.0f / max;
-    if (std::isinf(iscale)) {  // |max| below ~4e-37: d would be 0 (and iscale · x overflow)
-      std::fill_n(xb, 256, 0.0f);
-      continue;
-    }
-    const float d = 1.0f / iscale;
-    for (int j = 0; j < 256; ++j) {
-      const int q = std::min(127, static_cast<int>(std::nearbyint(iscale * xb[j])));
-      xb[j] = d * q;
-    }
+    QuantizeActivationsQ8_K(xb, &block, 256);
+    for (int j = 0; j < 256; ++j) xb[j] = block.d * block.qs[j];
   }
 }
 

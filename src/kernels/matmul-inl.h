@@ -31,6 +31,7 @@
 #include "kernels/int8_relaxed-inl.h"
 #include "kernels/int8_tile-inl.h"
 #include "kernels/int8_x86-inl.h"
+#include "kernels/kquant_tile-inl.h"
 #include "kernels/matmul_input-inl.h"
 #include "kernels/vec_math-inl.h"
 
@@ -107,7 +108,8 @@ HWY_INLINE void RunInt8Tile(Int8Kernel kernel, const Int8Tile& w, const MatMulIn
 
 // Bytes of one prepared weight tile of any kind, for `cols`-value rows.
 inline size_t MatMulTileBytes(int cols) {
-  size_t tile = std::max(Int8TileScratchBytes(cols), FloatTileScratchBytes(cols));
+  size_t tile =
+      std::max({Int8TileScratchBytes(cols), FloatTileScratchBytes(cols), KTileScratchBytes(cols)});
 #if GGUFEMBED_X86_INT8
   tile = std::max(tile, RowLanesTileBytes(cols));
 #endif
@@ -152,22 +154,53 @@ HWY_INLINE void FlushGroup(const MatMulScratch& s, int t0, int t1, int64_t n0g, 
   }
 }
 
-// Prepared weight rows of one tile, int8 or float.
+// Prepared weight rows of one tile: int8 blocks, K-quant or float.
 struct WeightTile {
   Int8Tile int8;
+  KTile k;
   const float* rows[kTileRows];
 };
+
+// Runs the K-quant kernel for `kernel`'s layout on one tile of V vectors of tokens (the x86
+// kernels share one K-quant kernel of 8 lanes).
+template <int V>
+HWY_INLINE void RunKTile(Int8Kernel kernel, const KTile& w, const MatMulInput& in, int t0,
+                         float* out) {
+  switch (kernel) {
+#if GGUFEMBED_X86_INT8
+    case Int8Kernel::kAvx2:
+    case Int8Kernel::kVnni:
+      return KTileX86<V>(w, in, t0, out);
+#endif
+#if GGUFEMBED_RELAXED_INT8
+    case Int8Kernel::kRelaxed:
+      return KTileRelaxed<V>(w, in, t0, out);
+#endif
+    default:
+      return KTilePortable<V>(w, in, t0, out);
+  }
+}
 
 // A matrix's weights, tile by tile, for one kernel.
 class TileSource {
  public:
   TileSource(const Matrix& w, Int8Kernel kernel, uint8_t* scratch)
-      : w_(w), kernel_(kernel), scratch_(scratch), int8_(HasInt8Blocks(w.type)) {}
+      : w_(w),
+        kernel_(kernel),
+        scratch_(scratch),
+        int8_(HasInt8Blocks(w.type)),
+        kquant_(IsKQuant(w.type)) {}
 
-  bool int8() const { return int8_; }
+  // Whether the weights run on integer kernels (int8 activations, 1 byte per value).
+  bool integer() const { return int8_ || kquant_; }
 
   // Prepares rows [n0, n0 + rows).
   void Prepare(int64_t n0, int rows, WeightTile* tile) const {
+    if (kquant_) {
+      PrepareKTile(w_, n0, rows, kernel_ == Int8Kernel::kPortable, kernel_ == Int8Kernel::kRelaxed,
+                   scratch_, &tile->k);
+      return;
+    }
     if (int8_) {
       const UnsignedWeights uform = kernel_ == Int8Kernel::kAvx2      ? UnsignedWeights::kAbs
                                     : kernel_ == Int8Kernel::kVnni    ? UnsignedWeights::kPlus128
@@ -192,7 +225,9 @@ class TileSource {
   // out [kTileRows][V·L] for V vectors of tokens from t0.
   template <int V>
   void Run(const WeightTile& tile, const MatMulInput& in, int t0, float* out) const {
-    if (int8_) {
+    if (kquant_) {
+      RunKTile<V>(kernel_, tile.k, in, t0, out);
+    } else if (int8_) {
       RunInt8Tile<V>(kernel_, tile.int8, in, t0, out);
     } else if (ExactProducts(w_.type)) {
       FloatTile<V, true>(tile.rows, in, t0, out);
@@ -203,14 +238,15 @@ class TileSource {
 
   // Tokens per vector.
   int lanes() const {
-    return int8_ ? KernelLanes(kernel_) : static_cast<int>(hn::Lanes(hn::ScalableTag<float>()));
+    if (kquant_ && kernel_ == Int8Kernel::kVnni) return KernelLanes(Int8Kernel::kAvx2);
+    return integer() ? KernelLanes(kernel_) : static_cast<int>(hn::Lanes(hn::ScalableTag<float>()));
   }
 
  private:
   const Matrix& w_;
   Int8Kernel kernel_;
   uint8_t* scratch_;
-  bool int8_;
+  bool int8_, kquant_;
 };
 
 // Tokens per sweep over a matrix's rows, a multiple of `align`: a chunk's prepared activations
@@ -230,7 +266,7 @@ HWY_INLINE void ForEachTile(const TileSource& first, const TileSource* second, i
                             const MatMulInput& in, const MatMulScratch& s, float* y, size_t ldy,
                             Finish&& finish) {
   const int L = first.lanes(), T = in.n_tokens;
-  const int chunk = ChunkTokens(size_t(in.cols) * (first.int8() ? 1 : 4), 2 * L);
+  const int chunk = ChunkTokens(size_t(in.cols) * (first.integer() ? 1 : 4), 2 * L);
   WeightTile tiles[2];
   for (int c0 = 0; c0 < T; c0 += chunk) {
     const int c1 = std::min(T, c0 + chunk);

@@ -47,6 +47,8 @@ enum class Int8Layout {
 // tokens (padding tokens are zeros):
 //  - int8-block weights: Q8_0 blocks in `layout`, with `d` the block scales, `s` Q8_1's d·Σq (as
 //    f16, for Q4_1/Q5_1 weights) and `bias` = −128·Σq (for kernels that take x + 128 as unsigned).
+//  - K-quant weights: Q8_K super-blocks, their values in `layout` block by block as above, `d`
+//    the super-block's scale at each of its 8 blocks, and `bsum` the sums of each 16 values.
 //  - other weights: `xt`, the activations rounded through the activation type (f16, bf16, Q8_K)
 //    or exact (f32), transposed: [cols][P].
 struct MatMulInput {
@@ -60,6 +62,7 @@ struct MatMulInput {
   float* d;       // [cols/32][P]
   float* s;       // [cols/32][P]
   int32_t* bias;  // [cols/32][P]
+  int16_t* bsum;  // [cols/32][P][2]: Q8_K, the sums of a block's two halves
   float* xt;      // [cols][P]
 };
 
@@ -73,6 +76,7 @@ inline void CarveMatMulInput(Arena& arena, int max_tokens, int max_cols, Int8Lay
   in->d = arena.Alloc<float>(blocks);
   in->s = arena.Alloc<float>(blocks);
   in->bias = arena.Alloc<int32_t>(blocks);
+  in->bsum = arena.Alloc<int16_t>(2 * blocks);
   in->xt = arena.Alloc<float>(size_t(max_cols) * P);
 }
 

@@ -80,14 +80,83 @@ HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT
   return F16ToF32(F32ToF16(amax / 127.0f));
 }
 
-// Quantizes x [T × cols] into `in` (layout, n_tokens and cols set; buffers sized by
-// MatMulInputBytes).
+// Quantizes one token's super-block of 256 values to Q8_K exactly as QuantizeActivationsQ8_K:
+// the first value of largest magnitude maps to −127, q = min(127, round-half-even(x · iscale)),
+// d = 1/iscale; NaN and zeros for a non-finite block, 0 and zeros for a vanishing one. Returns d;
+// q gets the values and bsum the sums of each 16.
+HWY_INLINE float QuantizeSuperBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT q,
+                                    int16_t* HWY_RESTRICT bsum) {
+  const hn::CappedTag<float, 8> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<int16_t, decltype(df)> d16;
+  const hn::Rebind<int8_t, decltype(df)> d8;
+  const size_t n = hn::Lanes(df);
+  auto vmax = hn::Zero(df);
+  auto diff = hn::Zero(df);  // Σ (x − x): 0 if every x is finite, NaN otherwise
+  for (size_t i = 0; i < 256; i += n) {
+    const auto v = hn::LoadU(df, x + i);
+    vmax = hn::Max(vmax, hn::Abs(v));
+    diff = hn::Add(diff, hn::Sub(v, v));
+  }
+  std::memset(q, 0, 256);
+  std::memset(bsum, 0, 16 * sizeof(int16_t));
+  if (HWY_UNLIKELY(!hn::AllTrue(df, hn::Eq(diff, hn::Zero(df))))) return NAN;
+  const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+  if (amax == 0.0f) return 0.0f;
+  size_t first = 0;  // the first value whose magnitude is amax: its sign decides iscale's
+  for (size_t i = 0; i < 256; i += n) {
+    const intptr_t at =
+        hn::FindFirstTrue(df, hn::Eq(hn::Abs(hn::LoadU(df, x + i)), hn::Set(df, amax)));
+    if (at >= 0) {
+      first = i + size_t(at);
+      break;
+    }
+  }
+  const float iscale = -127.0f / x[first];
+  if (std::isinf(iscale)) return 0.0f;
+  const auto vscale = hn::Set(df, iscale);
+  const auto limit = hn::Set(di, 127);
+  for (size_t i = 0; i < 256; i += n) {
+    const auto qi =
+        hn::Min(hn::ConvertTo(di, hn::Round(hn::Mul(hn::LoadU(df, x + i), vscale))), limit);
+    hn::StoreU(hn::DemoteTo(d8, hn::DemoteTo(d16, qi)), d8, q + i);
+  }
+  for (int k = 0; k < 16; ++k) {
+    int sum = 0;
+    for (int j = 0; j < 16; ++j) sum += q[16 * k + j];
+    bsum[k] = static_cast<int16_t>(sum);
+  }
+  return 1.0f / iscale;
+}
+
+// Stores token t's 32 int8 values of block b into `in`'s layout.
+HWY_INLINE void StoreBlockValues(const int8_t* HWY_RESTRICT q, int b, int t, MatMulInput* in) {
+  const int P = in->padded_tokens;
+  if (in->layout == Int8Layout::kS8Quads) {
+    uint8_t* base = static_cast<uint8_t*>(in->q) + (size_t(b) * 8 * P + t) * 4;
+    for (int g = 0; g < 8; ++g) std::memcpy(base + size_t(g) * P * 4, q + 4 * g, 4);
+  } else if (in->layout == Int8Layout::kS8QuadGroups) {
+    uint8_t* base = static_cast<uint8_t*>(in->q) + S8QuadGroupsIndex(b, t, 0, P);
+    for (int g = 0; g < 8; ++g) std::memcpy(base + 16 * g, q + 4 * g, 4);
+  } else {
+    int16_t* base = static_cast<int16_t*>(in->q) + I16PairsIndex(b, t, 0, P);
+    const size_t L = Int8Lanes();
+    for (int p = 0; p < 16; ++p) {
+      base[p * L * 2] = q[2 * p];
+      base[p * L * 2 + 1] = q[2 * p + 1];
+    }
+  }
+}
+
+// Quantizes x [T × cols] into `in` (type, layout, n_tokens and cols set; buffers carved by
+// CarveMatMulInput): Q8_0 blocks, or Q8_K super-blocks for K-quant weights.
 HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
   const int nb = in->cols / 32, T = in->n_tokens, P = in->padded_tokens;
   const size_t plane = size_t(nb) * P;
   std::memset(in->d, 0, plane * sizeof(float));
   std::memset(in->s, 0, plane * sizeof(float));
   std::memset(in->bias, 0, plane * sizeof(int32_t));
+  std::memset(in->bsum, 0, 2 * plane * sizeof(int16_t));
   if (T < P) {  // padding tokens are zeros
     std::memset(in->q, 0, size_t(in->cols) * P * (in->layout == Int8Layout::kI16Pairs ? 2 : 1));
   }
@@ -95,6 +164,27 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
   // apart from the next block), so each run writes whole cache lines instead of one 4-byte
   // piece per line at a stride of P — which thrashed the caches for inputs of hundreds of tokens.
   constexpr int kRun = 16;
+  if (in->type == GgmlType::kQ8_K) {
+    HWY_ALIGN int8_t q[256];
+    int16_t bsum[16];
+    for (int t0 = 0; t0 < T; t0 += kRun) {
+      const int t1 = std::min(T, t0 + kRun);
+      for (int sb = 0; sb < nb / 8; ++sb) {
+        for (int t = t0; t < t1; ++t) {
+          const float d = QuantizeSuperBlock(x + size_t(t) * in->cols + 256 * sb, q, bsum);
+          for (int i = 0; i < 8; ++i) {
+            const int b = 8 * sb + i;
+            const size_t at = size_t(b) * P + t;
+            in->d[at] = d;
+            in->bsum[2 * at] = bsum[2 * i];
+            in->bsum[2 * at + 1] = bsum[2 * i + 1];
+            StoreBlockValues(q + 32 * i, b, t, in);
+          }
+        }
+      }
+    }
+    return;
+  }
   HWY_ALIGN int8_t q[32];
   for (int t0 = 0; t0 < T; t0 += kRun) {
     const int t1 = std::min(T, t0 + kRun);
@@ -106,20 +196,7 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
         in->d[at] = d;
         in->s[at] = F16ToF32(F32ToF16(d * static_cast<float>(sum)));
         in->bias[at] = -128 * sum;
-        if (in->layout == Int8Layout::kS8Quads) {
-          uint8_t* base = static_cast<uint8_t*>(in->q) + (size_t(b) * 8 * P + t) * 4;
-          for (int g = 0; g < 8; ++g) std::memcpy(base + size_t(g) * P * 4, q + 4 * g, 4);
-        } else if (in->layout == Int8Layout::kS8QuadGroups) {
-          uint8_t* base = static_cast<uint8_t*>(in->q) + S8QuadGroupsIndex(b, t, 0, P);
-          for (int g = 0; g < 8; ++g) std::memcpy(base + 16 * g, q + 4 * g, 4);
-        } else {
-          int16_t* base = static_cast<int16_t*>(in->q) + I16PairsIndex(b, t, 0, P);
-          const size_t L = Int8Lanes();
-          for (int p = 0; p < 16; ++p) {
-            base[p * L * 2] = q[2 * p];
-            base[p * L * 2 + 1] = q[2 * p + 1];
-          }
-        }
+        StoreBlockValues(q, b, t, in);
       }
     }
   }
@@ -131,7 +208,7 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
 HWY_INLINE void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
   in->type = ActivationType(weight_type);
   in->padded_tokens = PaddedTokens(in->n_tokens);
-  if (HasInt8Blocks(weight_type)) {
+  if (HasInt8Blocks(weight_type) || IsKQuant(weight_type)) {
     QuantizeToInput(x, in);
     return;
   }

@@ -14,7 +14,13 @@
 //     grouping gives it); blocks are summed in order, acc = acc + (d_w·d_x)·isum, each operation
 //     rounded on its own; Q4_1/Q5_1 add m_w·s_x (s_x = d_x·Σq rounded to f16) to the block's term
 //     first.
-//  2. Matrix products, float weights (f32, f16, bf16, K-quants), and every other dot product
+//  1b. Matrix products, K-quants (Q4_K, Q5_K, Q6_K weights): activations are quantized to Q8_K
+//     (256 values, an f32 scale, sums of 16); per super-block two exact integers, S = Σ_k
+//     scale_k·Σ q·a and Z = Σ_k zero_k·Σ a over its 16 sub-blocks of 16 (UnpackSuperBlockK), then
+//     acc = acc + (d_w·d_x)·(S − Z) for Q6_K, or acc = acc + (d_w·d_x)·S and then
+//     acc = acc − (dmin_w·d_x)·Z for Q4_K/Q5_K; super-blocks in order. This is ggml's integer
+//     arithmetic (vec_dot_q*_K_q8_K) with one f32 sum where its generic code keeps eight.
+//  2. Matrix products, float weights (f32, f16, bf16), and every other dot product
 //     (attention scores): activations rounded through the weight's activation type; element i
 //     goes into partial sum i mod 8, each partial summed in order, and the partials combined as
 //     ((s0+s4)+(s2+s6))+((s1+s5)+(s3+s7)), the order of a 256-bit reduction.

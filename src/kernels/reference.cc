@@ -64,11 +64,57 @@ void MatMulInt8Blocks(const Matrix& w, const float* x, int n_tokens, float* y) {
   }
 }
 
+// Products with K-quant weights against Q8_K activations, as ggml's vec_dot_q{4,5,6}_K_q8_K: per
+// super-block, exact integer sums — the sub-block scales applied to each sub-block's sum of
+// products, the minimums (Q4_K/Q5_K) or the offset 32 (Q6_K) to the activations' sums of 16 —
+// then two f32 steps. (ggml's generic code splits the first sum over 8 float lanes and its SIMD
+// code uses FMA; a fixed single order keeps every target of ours on the same bits.)
+void MatMulKQuants(const Matrix& w, const float* x, int n_tokens, float* y) {
+  const int64_t k = w.cols, nb = k / 256;
+  std::vector<BlockQ8_K> xq(static_cast<size_t>(n_tokens * nb));
+  for (int t = 0; t < n_tokens; ++t) QuantizeActivationsQ8_K(x + t * k, &xq[t * nb], k);
+  const uint64_t block_bytes = GetGgmlType(w.type).type_size;
+  const bool q6 = w.type == GgmlType::kQ6_K;
+  std::vector<uint8_t> q(static_cast<size_t>(k));
+  std::vector<int16_t> scale(static_cast<size_t>(nb * 16)), zero(scale.size());
+  std::vector<float> d(static_cast<size_t>(nb)), dmin(d.size());
+  for (int64_t n = 0; n < w.rows; ++n) {
+    for (int64_t b = 0; b < nb; ++b) {
+      UnpackSuperBlockK(w.type, w.Row(n) + b * block_bytes, &q[256 * b], &scale[16 * b],
+                        &zero[16 * b], &d[b], &dmin[b]);
+    }
+    for (int t = 0; t < n_tokens; ++t) {
+      float acc = 0.0f;
+      for (int64_t b = 0; b < nb; ++b) {
+        const BlockQ8_K& a = xq[t * nb + b];
+        int32_t sum = 0, zsum = 0;  // Σ_k scale_k Σ q·a and Σ_k zero_k Σ a over sub-blocks of 16
+        for (int kk = 0; kk < 16; ++kk) {
+          int32_t dot = 0;
+          for (int j = 16 * kk; j < 16 * kk + 16; ++j) dot += int32_t{q[256 * b + j]} * a.qs[j];
+          sum += scale[16 * b + kk] * dot;
+          zsum += zero[16 * b + kk] * a.bsums[kk];
+        }
+        if (q6) {
+          acc = acc + (d[b] * a.d) * static_cast<float>(sum - zsum);
+        } else {
+          acc = acc + (d[b] * a.d) * static_cast<float>(sum);
+          acc = acc - (dmin[b] * a.d) * static_cast<float>(zsum);
+        }
+      }
+      y[t * w.rows + n] = acc;
+    }
+  }
+}
+
 }  // namespace
 
 void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y) {
   if (HasInt8Blocks(w.type)) {
     MatMulInt8Blocks(w, x, n_tokens, y);
+    return;
+  }
+  if (IsKQuant(w.type)) {
+    MatMulKQuants(w, x, n_tokens, y);
     return;
   }
   const int64_t k = w.cols;

@@ -13,7 +13,7 @@ namespace ggufembed {
 
 // y[t] = W · x[t] for each of `n_tokens` rows; x: [n_tokens × w.cols], y: [n_tokens × w.rows].
 // The activations are rounded as ggml rounds them for the weight type (activation_quant.h), and
-// the sums follow numerics.h, orders 1 (int8-block types) and 2 (the others).
+// the sums follow numerics.h, orders 1 (int8-block types), 1b (K-quants) and 2 (the others).
 void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y);
 
 // out = x · (1/sqrt(mean(x²) + eps)) · weight for `n` values, ggml's RMS norm followed by the

@@ -61,9 +61,9 @@ void AttentionBlock(Pass& p, const LayerWeights& l, const RopeTables::Table& rop
   s.Norm(s.x, l.attn_norm, T, c.n_embd, s.h);
   s.Prepare(l.attn_q, s.h, c.n_embd);
   s.Product(l.attn_q, p.q);
-  if (l.attn_k.type != l.attn_q.type) s.Prepare(l.attn_k, s.h, c.n_embd);
+  if (!SharesActivations(l.attn_k.type, l.attn_q.type)) s.Prepare(l.attn_k, s.h, c.n_embd);
   s.Product(l.attn_k, p.k);
-  if (l.attn_v.type != l.attn_k.type) s.Prepare(l.attn_v, s.h, c.n_embd);
+  if (!SharesActivations(l.attn_v.type, l.attn_k.type)) s.Prepare(l.attn_v, s.h, c.n_embd);
   s.Product(l.attn_v, p.v);
   s.Norm(p.q, l.attn_q_norm, T * c.n_head, c.head_dim, p.q);
   s.Norm(p.k, l.attn_k_norm, T * c.n_head_kv, c.head_dim, p.k);

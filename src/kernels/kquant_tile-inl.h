@@ -1,0 +1,344 @@
+// K-quant weight tiles and their integer kernels (numerics.h, order 1b): kTileRows rows of Q4_K,
+// Q5_K or Q6_K unpacked super-block by super-block into unsigned values with the scale and zero
+// of each 16 (UnpackSuperBlockK), and one kernel per activation layout, all giving the same exact
+// integers S and Z per super-block and then the same two f32 steps:
+//  - portable (kI16Pairs): the values pre-multiplied by their scale as int16 (at most 63·128),
+//    i32x4.dot_i16x8_s / VPMADDWD;
+//  - x86 (kS8Quads): VPMADDUBSW of the unsigned values (at most 63) by the int8 activations, then
+//    VPMADDWD by the scale of each half block, as ggml's AVX2 K-quant code does;
+//  - relaxed SIMD (kS8QuadGroups): the unsigned values are the instruction's 7-bit operand, so
+//    its result is fully defined; the scales are applied per half block.
+// Z (the activations' sums of 16 times the zeros) comes from VPMADDWD / dot_i16x8 on the input's
+// bsum pairs.
+
+#include <algorithm>
+#include <cstring>
+
+#include "gguf/ggml_type.h"
+#include "kernels/matmul.h"
+#include "kernels/matrix.h"
+
+// Per-target include guard.
+#if defined(GGUFEMBED_KERNELS_KQUANT_TILE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GGUFEMBED_KERNELS_KQUANT_TILE_INL_H_
+#undef GGUFEMBED_KERNELS_KQUANT_TILE_INL_H_
+#else
+#define GGUFEMBED_KERNELS_KQUANT_TILE_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/int8_relaxed-inl.h"
+#include "kernels/int8_tile-inl.h"
+#include "kernels/int8_x86-inl.h"
+#include "kernels/matmul_input-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ggufembed {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Up to kTileRows rows of K-quant weights; rows past `rows` repeat the last one.
+struct KTile {
+  int rows;
+  bool q6;                        // Q6_K: S − Z in one term; else Z is the minimums' own term
+  const uint8_t* u[kTileRows];    // row r's unsigned values [cols] (x86)
+  const int16_t* w16[kTileRows];  // portable: row r's values times their scale [cols]
+  const int32_t* uq;              // relaxed SIMD: the values in quads, [nb][8][kTileRows]
+  const int16_t* scale;           // [nb][kTileRows][2]: the scales of each block's halves
+  const int16_t* zero;            // [nb][kTileRows][2]: their zeros
+  const float* d;                 // [nb / 8][kTileRows] super-block scales
+  const float* dmin;              // [nb / 8][kTileRows]
+};
+
+// Scratch bytes one KTile of `cols`-value rows takes.
+inline size_t KTileScratchBytes(int cols) {
+  const size_t nb = cols / 32;
+  // Per row: unsigned values, int16 values and the relaxed quads (4 bytes per value); per block
+  // and row two scales and two zeros; per super-block and row d and dmin.
+  return kTileRows * (size_t(cols) * 4 + nb * 8 + nb / 8 * 8) + 2 * Arena::kAlignment;
+}
+
+// Fills `tile` with rows [n0, n0 + rows) of `w` for `kernel`'s layout, using `scratch`.
+HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, bool relaxed,
+                             uint8_t* scratch, KTile* tile) {
+  const int cols = static_cast<int>(w.cols), nb = cols / 32, nsb = nb / 8;
+  constexpr uintptr_t kAlign = Arena::kAlignment;
+  auto align = [](uint8_t* p) {
+    return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(p) + kAlign - 1) &
+                                      ~(kAlign - 1));
+  };
+  uint8_t* next = align(scratch);
+  float* d = reinterpret_cast<float*>(next);
+  float* dmin = d + size_t(nsb) * kTileRows;
+  int16_t* scale = reinterpret_cast<int16_t*>(dmin + size_t(nsb) * kTileRows);
+  int16_t* zero = scale + size_t(nb) * kTileRows * 2;
+  next = align(reinterpret_cast<uint8_t*>(zero + size_t(nb) * kTileRows * 2));
+  tile->rows = rows;
+  tile->q6 = w.type == GgmlType::kQ6_K;
+  tile->d = d;
+  tile->dmin = dmin;
+  tile->scale = scale;
+  tile->zero = zero;
+  const uint64_t block_bytes = GetGgmlType(w.type).type_size;
+  int16_t sc16[16], z16[16];
+  for (int r = 0; r < kTileRows; ++r) {
+    const uint8_t* row = w.Row(n0 + std::min(r, rows - 1));
+    uint8_t* u = next;
+    next += cols;
+    for (int sb = 0; sb < nsb; ++sb) {
+      UnpackSuperBlockK(w.type, row + sb * block_bytes, u + 256 * sb, sc16, z16,
+                        &d[sb * kTileRows + r], &dmin[sb * kTileRows + r]);
+      for (int k = 0; k < 16; ++k) {
+        const size_t at = (size_t(8 * sb + k / 2) * kTileRows + r) * 2 + k % 2;
+        scale[at] = sc16[k];
+        zero[at] = z16[k];
+      }
+    }
+    tile->u[r] = u;
+    if (widen) {
+      int16_t* w16 = reinterpret_cast<int16_t*>(next);
+      next += 2 * size_t(cols);
+      for (int j = 0; j < cols; ++j) {
+        const int b = j / 32, h = (j / 16) % 2;
+        w16[j] = static_cast<int16_t>(scale[(size_t(b) * kTileRows + r) * 2 + h] * u[j]);
+      }
+      tile->w16[r] = w16;
+    }
+  }
+  if (relaxed) {
+    InterleaveRows(tile->u, size_t(cols) / 4, next);
+    tile->uq = reinterpret_cast<const int32_t*>(next);
+  }
+}
+
+// The two f32 steps of one super-block for one row and one vector of tokens (numerics.h, 1b).
+template <class DF, class VF = hn::Vec<DF>, class VI = hn::Vec<hn::RebindToSigned<DF>>>
+HWY_INLINE VF AccumulateSuperBlock(DF df, VF acc, VI s, VI z, bool q6, float d, float dmin,
+                                   const float* HWY_RESTRICT dx) {
+  const VF vdx = hn::LoadU(df, dx);
+  if (q6)
+    return hn::Add(acc, hn::Mul(hn::Mul(hn::Set(df, d), vdx), hn::ConvertTo(df, hn::Sub(s, z))));
+  acc = hn::Add(acc, hn::Mul(hn::Mul(hn::Set(df, d), vdx), hn::ConvertTo(df, s)));
+  return hn::Sub(acc, hn::Mul(hn::Mul(hn::Set(df, dmin), vdx), hn::ConvertTo(df, z)));
+}
+
+// The zero pair of block b, row r, as one int32 (low half: the first 16 values).
+HWY_INLINE int32_t ZeroPair(const KTile& w, int b, int r) {
+  int32_t pair;
+  std::memcpy(&pair, w.zero + (size_t(b) * kTileRows + r) * 2, 4);
+  return pair;
+}
+
+// ------------------------------------------------------------------------ portable kernel
+
+// out[r][v·L + l] = row r · token (t0 + v·L + l) from the kI16Pairs layout.
+template <int V>
+HWY_NOINLINE void KTilePortable(const KTile& w, const MatMulInput& in, int t0,
+                                float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const int16_t* x16 = static_cast<const int16_t*>(in.q);
+#if HWY_TARGET == HWY_SCALAR
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int v = 0; v < V; ++v) {
+      const int t = t0 + v;
+      float acc = 0.0f;
+      for (int sb = 0; sb < nb / 8; ++sb) {
+        int32_t s = 0, z = 0;
+        for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+          for (int j = 0; j < 32; ++j) {
+            s += int32_t{w.w16[r][32 * b + j]} * x16[I16PairsIndex(b, t, j, P)];
+          }
+          const int16_t* bs = in.bsum + 2 * (size_t(b) * P + t);
+          const int16_t* zr = w.zero + (size_t(b) * kTileRows + r) * 2;
+          z += int32_t{zr[0]} * bs[0] + int32_t{zr[1]} * bs[1];
+        }
+        const float dx = in.d[size_t(8 * sb) * P + t];
+        const float d = w.d[sb * kTileRows + r], dmin = w.dmin[sb * kTileRows + r];
+        if (w.q6) {
+          acc = acc + (d * dx) * static_cast<float>(s - z);
+        } else {
+          acc = acc + (d * dx) * static_cast<float>(s);
+          acc = acc - (dmin * dx) * static_cast<float>(z);
+        }
+      }
+      out[r * V + v] = acc;
+    }
+  }
+#else
+  const hn::ScalableTag<int32_t> d32;
+  const hn::Repartition<int16_t, decltype(d32)> d16;
+  const hn::Rebind<float, decltype(d32)> df;
+  using VI = hn::Vec<decltype(d32)>;
+  const size_t L = hn::Lanes(d32);
+  for (size_t i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + i * L);
+  for (int sb = 0; sb < nb / 8; ++sb) {
+    VI s[kTileRows][V], odd[kTileRows][V];
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) s[r][v] = odd[r][v] = hn::Zero(d32);
+    }
+    for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+      const int16_t* xb = x16 + I16PairsIndex(b, t0, 0, P);  // t0 is a multiple of L
+      for (int p = 0; p < 16; ++p) {
+        hn::Vec<decltype(d16)> xv[V];
+        for (int v = 0; v < V; ++v) xv[v] = hn::Load(d16, xb + (v * 16 + p) * 2 * L);
+        for (int r = 0; r < kTileRows; ++r) {
+          int32_t pair;
+          std::memcpy(&pair, w.w16[r] + 32 * b + 2 * p, 4);
+          const auto wv = hn::BitCast(d16, hn::Set(d32, pair));
+          for (int v = 0; v < V; ++v) {
+            s[r][v] = hn::ReorderWidenMulAccumulate(d32, xv[v], wv, s[r][v], odd[r][v]);
+          }
+        }
+      }
+    }
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) {
+        VI z = hn::Zero(d32), zodd = hn::Zero(d32);
+        for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+          const auto bs = hn::LoadU(d16, in.bsum + 2 * (size_t(b) * P + t0 + v * L));
+          const auto zv = hn::BitCast(d16, hn::Set(d32, ZeroPair(w, b, r)));
+          z = hn::ReorderWidenMulAccumulate(d32, bs, zv, z, zodd);
+        }
+        float* acc = out + (r * V + v) * L;
+        hn::StoreU(AccumulateSuperBlock(df, hn::LoadU(df, acc), hn::Add(s[r][v], odd[r][v]),
+                                        hn::Add(z, zodd), w.q6, w.d[sb * kTileRows + r],
+                                        w.dmin[sb * kTileRows + r],
+                                        in.d + size_t(8 * sb) * P + t0 + v * L),
+                   df, acc);
+      }
+    }
+  }
+#endif
+}
+
+// ------------------------------------------------------------------------ x86 kernel
+#if GGUFEMBED_X86_INT8
+
+// The AVX2 kernel on the kS8Quads layout, 8 tokens per vector (also used by the AVX-512 targets):
+// per group of 4 values VPMADDUBSW multiplies the unsigned values (broadcast) by the tokens'
+// int8 values and adds pairs (at most 2·63·127, no saturation), VPMADDWD by the half block's
+// scale adds the pairs into each token's 32-bit lane.
+template <int V>
+HWY_NOINLINE void KTileX86(const KTile& w, const MatMulInput& in, int t0, float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
+  const hn::Full256<float> df;
+  for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 8 * i);
+  for (int sb = 0; sb < nb / 8; ++sb) {
+    __m256i s[kTileRows][V];
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) s[r][v] = _mm256_setzero_si256();
+    }
+    for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+      for (int h = 0; h < 2; ++h) {
+        __m256i scale[kTileRows];
+        for (int r = 0; r < kTileRows; ++r) {
+          scale[r] = _mm256_set1_epi16(w.scale[(size_t(b) * kTileRows + r) * 2 + h]);
+        }
+        for (int g = 4 * h; g < 4 * h + 4; ++g) {
+          const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
+          __m256i x[V];
+          for (int v = 0; v < V; ++v) {
+            x[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xg + 32 * v));
+          }
+          for (int r = 0; r < kTileRows; ++r) {
+            const __m256i wq = Broadcast4(w.u[r] + 32 * b + 4 * g);
+            for (int v = 0; v < V; ++v) {
+              const __m256i pairs = _mm256_maddubs_epi16(wq, x[v]);
+              s[r][v] = _mm256_add_epi32(s[r][v], _mm256_madd_epi16(pairs, scale[r]));
+            }
+          }
+        }
+      }
+    }
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) {
+        __m256i z = _mm256_setzero_si256();
+        for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+          const __m256i bs = _mm256_loadu_si256(
+              reinterpret_cast<const __m256i*>(in.bsum + 2 * (size_t(b) * P + t0 + 8 * v)));
+          z = _mm256_add_epi32(z, _mm256_madd_epi16(bs, _mm256_set1_epi32(ZeroPair(w, b, r))));
+        }
+        float* acc = out + (r * V + v) * 8;
+        hn::StoreU(AccumulateSuperBlock(df, hn::LoadU(df, acc), hn::Vec256<int32_t>{s[r][v]},
+                                        hn::Vec256<int32_t>{z}, w.q6, w.d[sb * kTileRows + r],
+                                        w.dmin[sb * kTileRows + r],
+                                        in.d + size_t(8 * sb) * P + t0 + 8 * v),
+                   df, acc);
+      }
+    }
+  }
+}
+
+#endif  // GGUFEMBED_X86_INT8
+
+// ------------------------------------------------------------------------ relaxed-SIMD kernel
+#if GGUFEMBED_RELAXED_INT8
+
+// out[r][v·4 + l] from the kS8QuadGroups layout: per group of 4 values one
+// i32x4.relaxed_dot_i8x16_i7x16_add_s of the tokens' values by the row's unsigned values
+// (broadcast, below 64: a 7-bit operand, so every engine gives the same result) into the half
+// block's sum, then times the half block's scale.
+template <int V>
+HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
+                               float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
+  const hn::Full128<float> df;
+  for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
+  for (int sb = 0; sb < nb / 8; ++sb) {
+    v128_t s[kTileRows][V];
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) s[r][v] = wasm_i32x4_splat(0);
+    }
+    for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+      const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
+      const int32_t* uq_b = w.uq + size_t(b) * 8 * kTileRows;
+      for (int h = 0; h < 2; ++h) {
+        v128_t half[kTileRows][V];
+        for (int r = 0; r < kTileRows; ++r) {
+          for (int v = 0; v < V; ++v) half[r][v] = wasm_i32x4_splat(0);
+        }
+        for (int g = 4 * h; g < 4 * h + 4; ++g) {
+          v128_t x[V];
+          for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
+          for (int r = 0; r < kTileRows; ++r) {
+            const v128_t uw = wasm_v128_load32_splat(uq_b + g * kTileRows + r);
+            for (int v = 0; v < V; ++v) {
+              half[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(x[v], uw, half[r][v]);
+            }
+          }
+        }
+        for (int r = 0; r < kTileRows; ++r) {
+          const v128_t scale = wasm_i32x4_splat(w.scale[(size_t(b) * kTileRows + r) * 2 + h]);
+          for (int v = 0; v < V; ++v) {
+            s[r][v] = wasm_i32x4_add(s[r][v], wasm_i32x4_mul(half[r][v], scale));
+          }
+        }
+      }
+    }
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) {
+        v128_t z = wasm_i32x4_splat(0);
+        for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+          const v128_t bs = wasm_v128_load(in.bsum + 2 * (size_t(b) * P + t0 + 4 * v));
+          z = wasm_i32x4_add(z, wasm_i32x4_dot_i16x8(bs, wasm_i32x4_splat(ZeroPair(w, b, r))));
+        }
+        float* acc = out + (r * V + v) * 4;
+        hn::StoreU(AccumulateSuperBlock(df, hn::LoadU(df, acc), hn::Vec128<int32_t>{s[r][v]},
+                                        hn::Vec128<int32_t>{z}, w.q6, w.d[sb * kTileRows + r],
+                                        w.dmin[sb * kTileRows + r],
+                                        in.d + size_t(8 * sb) * P + t0 + 4 * v),
+                   df, acc);
+      }
+    }
+  }
+}
+
+#endif  // GGUFEMBED_RELAXED_INT8
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ggufembed
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard
