@@ -4,7 +4,9 @@
 // ggml's dequantizers on random block bytes.
 #include "synth/quantize.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <random>
