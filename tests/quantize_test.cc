@@ -13,13 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "ggml_oracle.h"
 #include "gguf/ggml_type.h"
 #include "util/fp16.h"
-
-#if defined(__x86_64__) && defined(__linux__) && !defined(__EMSCRIPTEN__)
-#include <dlfcn.h>
-#define GGUFEMBED_HAVE_GGML_ORACLE 1
-#endif
 
 namespace ggufembed {
 namespace {
@@ -270,82 +266,8 @@ TEST_CASE("quantizing then dequantizing stays within about a step", "[quantize]"
 
 #if GGUFEMBED_HAVE_GGML_ORACLE
 
-// llama.cpp's ggml (node-llama-cpp's prebuilt libggml-base.so, llama.cpp release v0.5.0 of
-// node-llama-cpp 3.22.1), loaded at run time. Its reference quantizers are plain C built without
-// FMA, the same float operations in the same order as ours.
-class Ggml {
- public:
-  using QuantizeFn = void (*)(const float*, void*, int64_t);
-  using DequantizeFn = void (*)(const void*, float*, int64_t);
-  using ChunkFn = size_t (*)(int, const float*, void*, int64_t, int64_t, int64_t, const float*);
-  using RowSizeFn = size_t (*)(int, int64_t);
-  using ToHalfFn = void (*)(const float*, uint16_t*, int64_t);
-  using FromHalfFn = void (*)(const uint16_t*, float*, int64_t);
-
-  static const Ggml& Get() {
-    static const Ggml* ggml = new Ggml();
-    return *ggml;
-  }
-  bool ok() const { return handle_ != nullptr && error_.empty(); }
-  const std::string& error() const { return error_; }
-
-  template <typename Fn>
-  Fn Symbol(const char* name) const {
-    return reinterpret_cast<Fn>(dlsym(handle_, name));
-  }
-  // quantize_row_<type>_ref and dequantize_row_<type>, by our type.
-  QuantizeFn QuantizeRef(GgmlType t) const {
-    return Symbol<QuantizeFn>(Name("quantize_row_", t, "_ref").c_str());
-  }
-  DequantizeFn DequantizeRow(GgmlType t) const {
-    return Symbol<DequantizeFn>(Name("dequantize_row_", t, "").c_str());
-  }
-
-  ChunkFn quantize_chunk = nullptr;
-  RowSizeFn row_size = nullptr;
-  ToHalfFn fp32_to_fp16_row = nullptr;
-  ToHalfFn fp32_to_bf16_row_ref = nullptr;
-  FromHalfFn fp16_to_fp32_row = nullptr;
-  FromHalfFn bf16_to_fp32_row = nullptr;
-
- private:
-  Ggml() {
-    handle_ = dlopen(GGUFEMBED_LLAMA_CPP_BINS "/libggml-base.so", RTLD_NOW | RTLD_LOCAL);
-    if (handle_ == nullptr) {
-      const char* e = dlerror();
-      error_ =
-          std::string("cannot load ggml (") + (e ? e : "?") +
-          "); it comes with the npm dev dependency node-llama-cpp: run npm ci (scripts/setup.sh)";
-      return;
-    }
-    quantize_chunk = Symbol<ChunkFn>("ggml_quantize_chunk");
-    row_size = Symbol<RowSizeFn>("ggml_row_size");
-    fp32_to_fp16_row = Symbol<ToHalfFn>("ggml_fp32_to_fp16_row");
-    fp32_to_bf16_row_ref = Symbol<ToHalfFn>("ggml_fp32_to_bf16_row_ref");
-    fp16_to_fp32_row = Symbol<FromHalfFn>("ggml_fp16_to_fp32_row");
-    bf16_to_fp32_row = Symbol<FromHalfFn>("ggml_bf16_to_fp32_row");
-    if (!quantize_chunk || !row_size || !fp32_to_fp16_row || !fp32_to_bf16_row_ref ||
-        !fp16_to_fp32_row || !bf16_to_fp32_row) {
-      error_ = "libggml-base.so lacks an expected symbol";
-    }
-  }
-  static std::string Name(const char* prefix, GgmlType t, const char* suffix) {
-    std::string name = GgmlTypeName(static_cast<uint32_t>(t));
-    for (char& c : name) {
-      if (c != 'K') c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return prefix + name + suffix;
-  }
-  void* handle_ = nullptr;
-  std::string error_;
-};
-
-const Ggml& LoadGgml() {
-  const Ggml& ggml = Ggml::Get();
-  INFO(ggml.error());
-  REQUIRE(ggml.ok());
-  return ggml;
-}
+using testing::Ggml;
+using testing::LoadGgml;
 
 // Rows of many kinds: scales from 1e-30 to 1e4, zeros, constants, one outlier, one sign only,
 // halves and integers (exact ties for every rounding rule), per-sub-block magnitudes.
