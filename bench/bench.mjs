@@ -7,12 +7,16 @@
 //     [--runtimes ours,ours-avx2,llama.cpp,llama.cpp-haswell,ours-wasm,ours-relaxed,wllama,
 //                 ours-wasm-chromium,ours-relaxed-chromium,wllama-chromium,wllama-compat-chromium]
 //     [--cli build/ggufembed]       (default: every runtime available here but wllama-compat-chromium)
+//     [--ftype q4_0,q4_k_m,q6_k,bf16]  (instead of --model: per llama-quantize type, the synthetic
+//                                       300M file `ggufembed synth --preset 300m --ftype T` makes,
+//                                       cached as models/embeddinggemma-300m-synthetic-T.gguf)
 //
 // Each runtime runs in its own process (a Chromium one: a page of its own browser). Rounds go
 // through all runtimes in turn, so a noisy minute hits them alike; a text's time is the median of
-// all its timed runs over all rounds. Prints a Markdown table and the ratios.
+// all its timed runs over all rounds. Prints a Markdown table and the ratios (with --ftype: one
+// table per type, the types one after another, then the ratios of every type side by side).
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
@@ -82,7 +86,8 @@ async function parseCli() {
   try {
     ({ values } = parseArgs({
       options: {
-        model: { type: "string", default: DEFAULT_MODEL },
+        model: { type: "string" },
+        ftype: { type: "string" },
         rounds: { type: "string", default: "3" },
         runs: { type: "string", default: "5" },
         warmup: { type: "string", default: "1" },
@@ -97,7 +102,7 @@ async function parseCli() {
   }
   if (values.help) {
     process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8")
-        .split("\n").slice(1, 13).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+        .split("\n").slice(1, 17).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
     process.exit(0);
   }
   const int = (name, min) => {
@@ -121,7 +126,12 @@ async function parseCli() {
   const cli = values.cli ?? [join(ROOT, "build", "ggufembed"), join(ROOT, "build-cli", "ggufembed")]
       .find((p) => existsSync(p));
   if (!cli || !existsSync(cli)) die("no ggufembed binary: build it first (or pass --cli PATH)");
-  return { ...values, cli, runtimes: runtimes.filter((r) => !skipped[r]), skipped,
+  if (values.model !== undefined && values.ftype !== undefined) die("--model and --ftype exclude each other");
+  const ftypes = values.ftype?.split(",").filter(Boolean) ?? [];
+  if (values.ftype !== undefined && !ftypes.length) die("--ftype needs a comma-separated list of types");
+  for (const f of ftypes) if (!/^[a-z0-9_]+$/.test(f)) die(`--ftype: '${f}' is not a type name`);
+  return { ...values, model: values.model ?? DEFAULT_MODEL, ftypes, cli,
+           runtimes: runtimes.filter((r) => !skipped[r]), skipped,
            rounds: int("rounds", 1), runs: int("runs", 1), warmup: int("warmup", 0) };
 }
 
@@ -202,6 +212,26 @@ function summarize(opts, results, labels, vectors, RUNTIMES) {
   return rows;
 }
 
+// The ratios the issues set targets for: time of `a` / time of `b`, per text.
+const RATIOS = [
+  { a: "ours", b: "llama.cpp", short: "best / llama.cpp", target: "≤ 1.0",
+    what: "ggufembed best / llama.cpp default, time" },
+  { a: "ours-avx2", b: "llama.cpp-haswell", short: "AVX2 / haswell", target: "≤ 0.8",
+    what: "ggufembed AVX2 / llama.cpp haswell, time" },
+  { a: "wllama", b: "ours-wasm", short: "wllama / wasm", target: "≥ 8",
+    what: "wllama / ggufembed wasm SIMD128 in Node, time (speed-up)" },
+  { a: "wllama", b: "ours-relaxed", short: "wllama / relaxed", target: "≥ 12",
+    what: "wllama / ggufembed wasm relaxed SIMD in Node, time (speed-up)" },
+  { a: "wllama-chromium", b: "ours-wasm-chromium", short: "wllama / wasm (Chromium)", target: "≥ 8",
+    what: "wllama / ggufembed wasm SIMD128 in Chromium, time (speed-up)" },
+  { a: "wllama-chromium", b: "ours-relaxed-chromium", short: "wllama / relaxed (Chromium)", target: "≥ 12",
+    what: "wllama / ggufembed wasm relaxed SIMD in Chromium, time (speed-up)" },
+  { a: "wllama-compat-chromium", b: "ours-wasm-chromium", short: "wllama compat / wasm (Chromium)",
+    target: "none", what: "wllama compat build / ggufembed wasm SIMD128 in Chromium, time (speed-up)" },
+];
+const ratios = (rows, a, b) =>
+  rows[a] && rows[b] ? rows[a].texts.map((t, i) => t.median_ms / rows[b].texts[i].median_ms) : null;
+
 // The report: what ran where, a markdown table of medians, and the ratios the issues set
 // targets for.
 function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter, commit) {
@@ -228,21 +258,10 @@ function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter, co
                    ...(reference ? [row.cosine.map((c) => c.toFixed(5)).join(" / ")] : [])].join(" | ")} |`);
   }
   out.push("");
-  const ratio = (a, b, what, target) => {
-    if (!rows[a] || !rows[b]) return;
-    const r = labels.map((l, i) => `${l} ${(rows[a].texts[i].median_ms / rows[b].texts[i].median_ms).toFixed(2)}×`);
-    out.push(`- ${what}: ${r.join(", ")} (target ${target})`);
-  };
-  ratio("ours", "llama.cpp", "ggufembed best / llama.cpp default, time", "≤ 1.0");
-  ratio("ours-avx2", "llama.cpp-haswell", "ggufembed AVX2 / llama.cpp haswell, time", "≤ 0.8");
-  ratio("wllama", "ours-wasm", "wllama / ggufembed wasm SIMD128 in Node, time (speed-up)", "≥ 8");
-  ratio("wllama", "ours-relaxed", "wllama / ggufembed wasm relaxed SIMD in Node, time (speed-up)", "≥ 12");
-  ratio("wllama-chromium", "ours-wasm-chromium",
-        "wllama / ggufembed wasm SIMD128 in Chromium, time (speed-up)", "≥ 8");
-  ratio("wllama-chromium", "ours-relaxed-chromium",
-        "wllama / ggufembed wasm relaxed SIMD in Chromium, time (speed-up)", "≥ 12");
-  ratio("wllama-compat-chromium", "ours-wasm-chromium",
-        "wllama compat build / ggufembed wasm SIMD128 in Chromium, time (speed-up)", "none");
+  for (const { a, b, what, target } of RATIOS) {
+    const r = ratios(rows, a, b);
+    if (r) out.push(`- ${what}: ${labels.map((l, i) => `${l} ${r[i].toFixed(2)}×`).join(", ")} (target ${target})`);
+  }
   // Our wasm builds give the same bits everywhere (the tests hold them to it).
   for (const name of ["ours-relaxed", "ours-wasm-chromium", "ours-relaxed-chromium"]) {
     if (!rows[name] || !rows["ours-wasm"]) continue;
@@ -257,24 +276,25 @@ function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter, co
   return out;
 }
 
-async function main() {
-  const opts = await parseCli();
-  const commit = gitCommit();  // at the start: others may commit while it runs
-  if (!existsSync(opts.model)) {
-    if (resolve(opts.model) !== DEFAULT_MODEL) die(`${opts.model}: no such file`);
-    mkdirSync(dirname(DEFAULT_MODEL), { recursive: true });
-    run(opts.cli, ["synth", "--preset", "300m", "--wtype", "q8_0", "-o", DEFAULT_MODEL]);
+// A scratch directory for this process, removed at exit.
+let workMemo;
+function workDir() {
+  if (!workMemo) {
+    workMemo = join(tmpdir(), `ggufembed-bench-${process.pid}`);
+    mkdirSync(workMemo, { recursive: true });
+    process.on("exit", () => rmSync(workMemo, { recursive: true, force: true }));
   }
+  return workMemo;
+}
+
+// One model through every runtime: returns the report's lines and the JSON record.
+async function benchModel(opts, commit) {
   // The texts: ggufembed's built-in short sentence and ~500-token passage.
   const defaults = runJson(opts.cli, ["bench", "-m", opts.model, "--json", "--runs", "1", "--warmup", "0"]);
   const labels = defaults.texts.map((t) => t.label);
   const texts = defaults.texts.map((t) => t.text);
-  const work = join(tmpdir(), `ggufembed-bench-${process.pid}`);
-  mkdirSync(work, { recursive: true });
-  process.on("exit", () => rmSync(work, { recursive: true, force: true }));
-  const textsFile = join(work, "texts.json");
+  const textsFile = join(workDir(), "texts.json");
   writeFileSync(textsFile, JSON.stringify(texts));
-
   const timing = ["--runs", String(opts.runs), "--warmup", String(opts.warmup)];
   const peerWith = (node, script, ...extra) => () =>
     runJson(node, [join(PEERS, script), "--model", opts.model, "--texts", textsFile, ...timing, ...extra]);
@@ -345,15 +365,67 @@ async function main() {
 
   const out = report(opts, rows, labels, reference, defaults.file_mb, loadBefore, loadAfter, commit);
   const fileMb = defaults.file_mb;
-  process.stdout.write(out.join("\n") + "\n");
-
-  if (opts.out) {
-    writeFileSync(opts.out, JSON.stringify({
+  return {
+    out, labels,
+    json: {
       model: opts.model, file_mb: fileMb, commit, date: new Date().toISOString(),
       loadavg_before: loadBefore, loadavg_after: loadAfter, rounds: opts.rounds, runs: opts.runs,
       warmup: opts.warmup, texts, cosine_reference: reference ?? null, not_run: opts.skipped,
       runtimes: rows,
-    }, null, 1) + "\n");
+    },
+  };
+}
+
+// The synthetic 300M file of llama-quantize type `ftype`, made once and cached under models/.
+function ftypeModel(opts, ftype) {
+  const model = join(ROOT, "models", `embeddinggemma-300m-synthetic-${ftype}.gguf`);
+  if (!existsSync(model)) {
+    mkdirSync(dirname(model), { recursive: true });
+    process.stderr.write(`bench: synthesizing ${model}\n`);
+    run(opts.cli, ["synth", "--preset", "300m", "--ftype", ftype, "-o", `${model}.tmp`]);
+    renameSync(`${model}.tmp`, model);
+  }
+  return model;
+}
+
+async function main() {
+  const opts = await parseCli();
+  const commit = gitCommit();  // at the start: others may commit while it runs
+  if (!opts.ftypes.length) {
+    if (!existsSync(opts.model)) {
+      if (resolve(opts.model) !== DEFAULT_MODEL) die(`${opts.model}: no such file`);
+      mkdirSync(dirname(DEFAULT_MODEL), { recursive: true });
+      run(opts.cli, ["synth", "--preset", "300m", "--wtype", "q8_0", "-o", DEFAULT_MODEL]);
+    }
+    const { out, json } = await benchModel(opts, commit);
+    process.stdout.write(out.join("\n") + "\n");
+    if (opts.out) writeFileSync(opts.out, JSON.stringify(json, null, 1) + "\n");
+    return;
+  }
+  // --ftype: each type's file in turn (all its rounds), a table each, then the ratios side by side.
+  const models = opts.ftypes.map((f) => ftypeModel(opts, f));
+  const byType = {};
+  let labels;
+  for (const [i, ftype] of opts.ftypes.entries()) {
+    process.stderr.write(`bench: --ftype ${ftype} (${i + 1}/${opts.ftypes.length})\n`);
+    const r = await benchModel({ ...opts, model: models[i] }, commit);
+    labels = r.labels;
+    byType[ftype] = r.json;
+    process.stdout.write(`### ${ftype}\n\n${r.out.join("\n")}\n\n`);
+  }
+  const shown = RATIOS.filter(({ a, b }) => opts.runtimes.includes(a) && opts.runtimes.includes(b));
+  if (shown.length) {
+    const head = ["type", "MB", ...shown.map((x) => `${x.short} (target ${x.target}): ${labels.join(" / ")}`)];
+    const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i ? "---:" : "---")).join("|")}|`];
+    for (const ftype of opts.ftypes) {
+      const rows = byType[ftype].runtimes;
+      lines.push(`| ${[ftype, byType[ftype].file_mb.toFixed(0), ...shown.map(({ a, b }) =>
+        ratios(rows, a, b).map((x) => `${x.toFixed(2)}×`).join(" / "))].join(" | ")} |`);
+    }
+    process.stdout.write(`Ratios of times, per type (${labels.join(" / ")}):\n\n${lines.join("\n")}\n`);
+  }
+  if (opts.out) {
+    writeFileSync(opts.out, JSON.stringify({ commit, ftypes: opts.ftypes, results: byType }, null, 1) + "\n");
   }
 }
 
