@@ -215,14 +215,18 @@ HWY_NOINLINE void KTilePortable(const KTile& w, const MatMulInput& in, int t0,
 #if GGUFEMBED_X86_INT8
 
 // The AVX2 kernel on the kS8Quads layout, 8 tokens per vector (also used by the AVX-512 targets):
-// per group of 4 values VPMADDUBSW multiplies the unsigned values (broadcast) by the tokens'
-// int8 values and adds pairs (at most 2·63·127, no saturation), VPMADDWD by the half block's
-// scale adds the pairs into each token's 32-bit lane.
-template <int V>
-HWY_NOINLINE void KTileX86(const KTile& w, const MatMulInput& in, int t0, float* HWY_RESTRICT out) {
+// per group of 4 values VPMADDUBSW multiplies the unsigned values (broadcast) by the tokens' int8
+// values and adds pairs (at most 2·63·127, no saturation). The pairs of a half block's groups are
+// added in 16 bits first — all 4 groups when the values are below 32 (Q4_K, Q5_K: at most
+// 4·2·31·127 = 31,496), 2 at a time for Q6_K — then VPMADDWD by the half block's scale adds them
+// into each token's 32-bit lane.
+template <int V, bool kQ6>
+HWY_INLINE void KTileX86Impl(const KTile& w, const MatMulInput& in, int t0,
+                             float* HWY_RESTRICT out) {
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full256<float> df;
+  constexpr int kRun = kQ6 ? 2 : 4;  // groups summed in 16 bits
   for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 8 * i);
   for (int sb = 0; sb < nb / 8; ++sb) {
     __m256i s[kTileRows][V];
@@ -230,22 +234,24 @@ HWY_NOINLINE void KTileX86(const KTile& w, const MatMulInput& in, int t0, float*
       for (int v = 0; v < V; ++v) s[r][v] = _mm256_setzero_si256();
     }
     for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+      const uint8_t* xb = xq + (size_t(b) * 8 * P + t0) * 4;  // group g at xb + g·P·4
       for (int h = 0; h < 2; ++h) {
-        __m256i scale[kTileRows];
         for (int r = 0; r < kTileRows; ++r) {
-          scale[r] = _mm256_set1_epi16(w.scale[(size_t(b) * kTileRows + r) * 2 + h]);
-        }
-        for (int g = 4 * h; g < 4 * h + 4; ++g) {
-          const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
-          __m256i x[V];
-          for (int v = 0; v < V; ++v) {
-            x[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xg + 32 * v));
-          }
-          for (int r = 0; r < kTileRows; ++r) {
-            const __m256i wq = Broadcast4(w.u[r] + 32 * b + 4 * g);
+          const __m256i scale = _mm256_set1_epi16(w.scale[(size_t(b) * kTileRows + r) * 2 + h]);
+          const uint8_t* ub = w.u[r] + 32 * b;
+          for (int g0 = 4 * h; g0 < 4 * h + 4; g0 += kRun) {
+            __m256i pairs[V];
+            for (int g = g0; g < g0 + kRun; ++g) {
+              const __m256i wq = Broadcast4(ub + 4 * g);
+              for (int v = 0; v < V; ++v) {
+                const __m256i x = _mm256_load_si256(
+                    reinterpret_cast<const __m256i*>(xb + size_t(g) * P * 4 + 32 * v));
+                const __m256i p = _mm256_maddubs_epi16(wq, x);
+                pairs[v] = g == g0 ? p : _mm256_add_epi16(pairs[v], p);
+              }
+            }
             for (int v = 0; v < V; ++v) {
-              const __m256i pairs = _mm256_maddubs_epi16(wq, x[v]);
-              s[r][v] = _mm256_add_epi32(s[r][v], _mm256_madd_epi16(pairs, scale[r]));
+              s[r][v] = _mm256_add_epi32(s[r][v], _mm256_madd_epi16(pairs[v], scale));
             }
           }
         }
@@ -268,6 +274,12 @@ HWY_NOINLINE void KTileX86(const KTile& w, const MatMulInput& in, int t0, float*
       }
     }
   }
+}
+
+template <int V>
+HWY_NOINLINE void KTileX86(const KTile& w, const MatMulInput& in, int t0, float* HWY_RESTRICT out) {
+  if (w.q6) return KTileX86Impl<V, true>(w, in, t0, out);
+  KTileX86Impl<V, false>(w, in, t0, out);
 }
 
 #endif  // GGUFEMBED_X86_INT8
