@@ -6,21 +6,14 @@
 // wllama 3.13 has no tokenize call, so the ids are checked through the vectors: llama.cpp embeds
 // the text and, separately, our token ids; the two must be the same bits.
 import assert from "node:assert/strict";
-import { mkdirSync, openAsBlob, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { test } from "node:test";
 
-import { createLocalWllama, installWllamaNodeShim } from "../../bench/peers/wllama_node_shim.mjs";
+import { checkRows, label, openWllama } from "./conformance_util.mjs";
 import { SHORT_TEXTS, proseOfTokens } from "./corpus.mjs";
 import { cosine, runCli } from "./gguf_util.mjs";
 
-const MIN_COSINE = 0.9995;
 const modelPath = process.env.GGUFEMBED_MODEL;
-
-function label(text) {
-  const s = JSON.stringify(text);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
 
 const ourIds = (text) => {
   const r = runCli(["tokenize", "-m", modelPath, "--", text]);
@@ -36,19 +29,7 @@ test(`matches llama.cpp (wllama) on ${basename(modelPath ?? "(GGUFEMBED_MODEL un
   const ids = texts.map(ourIds);
   assert.ok(ids.at(-1).length > 2900);
 
-  installWllamaNodeShim({ onWorkerError: (err) => { throw err; } });
-  const { wllama } = await createLocalWllama({
-    logger: { debug() {}, log() {}, info() {}, warn() {}, error: console.error },
-  });
-  const ctx = 4096;
-  await wllama.loadModel([await openAsBlob(modelPath)], {
-    n_threads: 1, n_gpu_layers: 0, embeddings: true, pooling_type: "mean",
-    n_ctx: ctx, n_batch: ctx, n_ubatch: ctx, n_parallel: 1, log_level: 3,
-  });
-  const llamaEmbed = async (input) => {
-    const r = await wllama.createEmbedding({ input, embd_normalize: -1 });
-    return { vector: r.data[0].embedding, tokens: r.usage?.prompt_tokens };
-  };
+  const wllama = await openWllama(modelPath, { ctx: 4096 });
   try {
     const embedded = runCli(["embed", "-q", "-m", modelPath, "--no-normalize", "-f", "jsonl", "--",
                              ...texts]);
@@ -56,26 +37,15 @@ test(`matches llama.cpp (wllama) on ${basename(modelPath ?? "(GGUFEMBED_MODEL un
     const ours = embedded.stdout.trim().split("\n").map((line) => JSON.parse(line));
     const rows = [];
     for (let i = 0; i < texts.length; i++) {
-      const fromText = await llamaEmbed(texts[i]);
-      const fromIds = await llamaEmbed(ids[i]);
+      const fromText = await wllama.embed(texts[i]);
+      const fromIds = await wllama.embed(ids[i]);
       assert.equal(fromText.tokens, ids[i].length, `token count of ${label(texts[i])}`);
       assert.deepEqual(fromText.vector, fromIds.vector, `token ids of ${label(texts[i])}`);
       assert.equal(ours[i].tokens, ids[i].length);
       rows.push({ text: label(texts[i]), tokens: ids[i].length,
                   cosine: cosine(ours[i].embedding, fromText.vector) });
     }
-    const worst = rows.reduce((a, b) => (b.cosine < a.cosine ? b : a));
-    t.diagnostic(`${basename(modelPath)}: ${rows.length} texts, minimum cosine ` +
-                 `${worst.cosine.toFixed(6)} (${worst.text}, ${worst.tokens} tokens)`);
-    if (process.env.GGUFEMBED_REPORT_DIR) {
-      mkdirSync(process.env.GGUFEMBED_REPORT_DIR, { recursive: true });
-      writeFileSync(join(process.env.GGUFEMBED_REPORT_DIR, `wllama-${basename(modelPath)}.json`),
-                    JSON.stringify({ model: basename(modelPath), minCosine: worst.cosine, worst, rows },
-                                   null, 1));
-    }
-    for (const r of rows) {
-      assert.ok(r.cosine >= MIN_COSINE, `cosine ${r.cosine} < ${MIN_COSINE} for ${r.text}`);
-    }
+    checkRows(t, "wllama", modelPath, rows);
   } finally {
     await wllama.exit();
   }
