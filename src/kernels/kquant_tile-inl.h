@@ -5,7 +5,8 @@
 //  - portable (kI16Pairs): the values pre-multiplied by their scale as int16 (at most 63·128),
 //    i32x4.dot_i16x8_s / VPMADDWD;
 //  - x86 (kS8Quads): VPMADDUBSW of the unsigned values (at most 63) by the int8 activations, then
-//    VPMADDWD by the scale of each half block, as ggml's AVX2 K-quant code does;
+//    VPMADDWD by the scale of each half block, as ggml's AVX2 K-quant code does; with AVX-512
+//    VNNI, VPDPBUSD per group and VPMULLD by the scale;
 //  - relaxed SIMD (kS8QuadGroups): the unsigned values are the instruction's 7-bit operand, so
 //    its result is fully defined; the scales are applied per half block.
 // Z (the activations' sums of 16 times the zeros) comes from VPMADDWD / dot_i16x8 on the input's
@@ -281,6 +282,89 @@ HWY_NOINLINE void KTileX86(const KTile& w, const MatMulInput& in, int t0, float*
   if (w.q6) return KTileX86Impl<V, true>(w, in, t0, out);
   KTileX86Impl<V, false>(w, in, t0, out);
 }
+
+#if HWY_TARGET == HWY_AVX3_DL
+// The AVX-512 VNNI kernel on the kS8Quads layout, 16 tokens per vector: one VPDPBUSD per group
+// of 4 values multiplies the unsigned values (broadcast, < 64) by the tokens' int8 values into a
+// block's (Q4_K, Q5_K: one scale per 32) or half block's (Q6_K) sum, which VPMULLD by its scale
+// adds to S.
+template <int V, bool kQ6>
+GGUFEMBED_VNNI_ATTR HWY_INLINE void KTileVnniImpl(const KTile& w, const MatMulInput& in, int t0,
+                                                  float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
+  constexpr int kRun = kQ6 ? 4 : 8;  // groups under one scale
+  __m512 acc[kTileRows][V];
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  for (int sb = 0; sb < nb / 8; ++sb) {
+    __m512i s[kTileRows][V];
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) s[r][v] = _mm512_setzero_si512();
+    }
+    for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+      for (int g0 = 0; g0 < 8; g0 += kRun) {
+        __m512i part[kTileRows][V];
+        for (int r = 0; r < kTileRows; ++r) {
+          for (int v = 0; v < V; ++v) part[r][v] = _mm512_setzero_si512();
+        }
+        for (int g = g0; g < g0 + kRun; ++g) {
+          const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
+          __m512i x[V];
+          for (int v = 0; v < V; ++v) x[v] = _mm512_load_si512(xg + 64 * v);
+          for (int r = 0; r < kTileRows; ++r) {
+            int32_t wu;
+            std::memcpy(&wu, w.u[r] + 32 * b + 4 * g, 4);
+            const __m512i wb = _mm512_set1_epi32(wu);
+            for (int v = 0; v < V; ++v) part[r][v] = _mm512_dpbusd_epi32(part[r][v], wb, x[v]);
+          }
+        }
+        for (int r = 0; r < kTileRows; ++r) {
+          const __m512i scale =
+              _mm512_set1_epi32(w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4]);
+          for (int v = 0; v < V; ++v) {
+            s[r][v] = _mm512_add_epi32(s[r][v], _mm512_mullo_epi32(part[r][v], scale));
+          }
+        }
+      }
+    }
+    const float* dx = in.d + size_t(8 * sb) * P + t0;
+    for (int r = 0; r < kTileRows; ++r) {
+      const __m512 d = _mm512_set1_ps(w.d[sb * kTileRows + r]);
+      const __m512 dmin = _mm512_set1_ps(w.dmin[sb * kTileRows + r]);
+      for (int v = 0; v < V; ++v) {
+        __m512i z = _mm512_setzero_si512();
+        for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
+          const __m512i bs = _mm512_loadu_si512(in.bsum + 2 * (size_t(b) * P + t0 + 16 * v));
+          z = _mm512_add_epi32(z, _mm512_madd_epi16(bs, _mm512_set1_epi32(ZeroPair(w, b, r))));
+        }
+        const __m512 vdx = _mm512_loadu_ps(dx + 16 * v);
+        if (kQ6) {
+          acc[r][v] = _mm512_add_ps(
+              acc[r][v], _mm512_mul_ps(_mm512_mul_ps(d, vdx),
+                                       _mm512_cvtepi32_ps(_mm512_sub_epi32(s[r][v], z))));
+        } else {
+          acc[r][v] = _mm512_add_ps(
+              acc[r][v], _mm512_mul_ps(_mm512_mul_ps(d, vdx), _mm512_cvtepi32_ps(s[r][v])));
+          acc[r][v] = _mm512_sub_ps(acc[r][v],
+                                    _mm512_mul_ps(_mm512_mul_ps(dmin, vdx), _mm512_cvtepi32_ps(z)));
+        }
+      }
+    }
+  }
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int v = 0; v < V; ++v) _mm512_storeu_ps(out + (r * V + v) * 16, acc[r][v]);
+  }
+}
+
+template <int V>
+GGUFEMBED_VNNI_ATTR HWY_NOINLINE void KTileVnni(const KTile& w, const MatMulInput& in, int t0,
+                                                float* HWY_RESTRICT out) {
+  if (w.q6) return KTileVnniImpl<V, true>(w, in, t0, out);
+  KTileVnniImpl<V, false>(w, in, t0, out);
+}
+#endif  // HWY_TARGET == HWY_AVX3_DL
 
 #endif  // GGUFEMBED_X86_INT8
 

@@ -161,16 +161,18 @@ struct WeightTile {
   const float* rows[kTileRows];
 };
 
-// Runs the K-quant kernel for `kernel`'s layout on one tile of V vectors of tokens (the x86
-// kernels share one K-quant kernel of 8 lanes).
+// Runs the K-quant kernel for `kernel`'s layout on one tile of V vectors of tokens.
 template <int V>
 HWY_INLINE void RunKTile(Int8Kernel kernel, const KTile& w, const MatMulInput& in, int t0,
                          float* out) {
   switch (kernel) {
 #if GGUFEMBED_X86_INT8
     case Int8Kernel::kAvx2:
-    case Int8Kernel::kVnni:
       return KTileX86<V>(w, in, t0, out);
+#endif
+#if HWY_TARGET == HWY_AVX3_DL
+    case Int8Kernel::kVnni:
+      return KTileVnni<V>(w, in, t0, out);
 #endif
 #if GGUFEMBED_RELAXED_INT8
     case Int8Kernel::kRelaxed:
@@ -238,7 +240,6 @@ class TileSource {
 
   // Tokens per vector.
   int lanes() const {
-    if (kquant_ && kernel_ == Int8Kernel::kVnni) return KernelLanes(Int8Kernel::kAvx2);
     return integer() ? KernelLanes(kernel_) : static_cast<int>(hn::Lanes(hn::ScalableTag<float>()));
   }
 
