@@ -337,7 +337,9 @@ GGUFEMBED_VNNI_ATTR HWY_INLINE void KTileVnniImpl(const KTile& w, const MatMulIn
         __m512i z = _mm512_setzero_si512();
         for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
           const __m512i bs = _mm512_loadu_si512(in.bsum + 2 * (size_t(b) * P + t0 + 16 * v));
-          z = _mm512_add_epi32(z, _mm512_madd_epi16(bs, _mm512_set1_epi32(ZeroPair(w, b, r))));
+          int32_t zero;  // ZeroPair, spelled out: this function's target differs from Highway's
+          std::memcpy(&zero, w.zero + (size_t(b) * kTileRows + r) * 2, 4);
+          z = _mm512_add_epi32(z, _mm512_madd_epi16(bs, _mm512_set1_epi32(zero)));
         }
         const __m512 vdx = _mm512_loadu_ps(dx + 16 * v);
         if (kQ6) {
