@@ -18,8 +18,10 @@ RopeTables::Table RopeTables::Get(float base, int n_rot, int n_positions) {
     const size_t half = static_cast<size_t>(n_rot / 2);
     e->cos.resize(size_t(n_positions) * half);
     e->sin.resize(size_t(n_positions) * half);
-    for (int t = e->positions; t < n_positions; ++t) {
-      RopeCosSin(base, n_rot, t, &e->cos[size_t(t) * half], &e->sin[size_t(t) * half]);
+    // n_rot 0 (rope.dimension_count 0: nothing rotates) leaves the tables empty.
+    for (int t = e->positions; half > 0 && t < n_positions; ++t) {
+      RopeCosSin(base, n_rot, t, e->cos.data() + size_t(t) * half,
+                 e->sin.data() + size_t(t) * half);
     }
     e->positions = n_positions;
   }
