@@ -292,6 +292,24 @@ struct Input {
   }
 };
 
+// Value j of block b of token t in `in`'s int8 layout, indexed independently of the kernels'
+// index helpers.
+int LayoutValue(const MatMulInput& in, int b, int t, int j) {
+  const int P = in.padded_tokens;
+  if (in.layout == Int8Layout::kS8Quads) {
+    return static_cast<const int8_t*>(in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
+  }
+  if (in.layout == Int8Layout::kS8QuadGroups) {
+    // [block][group of 4 tokens][group of 4 values][4 tokens][4 values]
+    return static_cast<const int8_t*>(
+        in.q)[(((size_t(b) * (P / 4) + t / 4) * 8 + j / 4) * 4 + t % 4) * 4 + j % 4];
+  }
+  // [block][group of L tokens][pair][L tokens][2 values]
+  const size_t L = Int8Lanes(), group = size_t(t) / L;
+  return static_cast<const int16_t*>(
+      in.q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
+}
+
 void TestQuantizeToInput() {
   for (Int8Kernel kernel : Int8Kernels()) {
     for (int T : {1, 3, 13, 33, 70}) {
@@ -312,23 +330,7 @@ void TestQuantizeToInput() {
           for (int j = 0; j < 32; ++j) {
             const int expected = t < T ? want[b].qs[j] : 0;
             sum += expected;
-            int got;
-            if (input.in.layout == Int8Layout::kS8Quads) {
-              got = static_cast<const int8_t*>(
-                  input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
-            } else if (input.in.layout == Int8Layout::kS8QuadGroups) {
-              // [block][group of 4 tokens][group of 4 values][4 tokens][4 values]
-              got = static_cast<const int8_t*>(
-                  input.in
-                      .q)[(((size_t(b) * (P / 4) + t / 4) * 8 + j / 4) * 4 + t % 4) * 4 + j % 4];
-            } else {
-              // [block][group of L tokens][pair][L tokens][2 values]
-              const size_t L = Int8Lanes(), group = size_t(t) / L;
-              got = static_cast<const int16_t*>(
-                  input.in
-                      .q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
-            }
-            REQUIRE(got == expected);
+            REQUIRE(LayoutValue(input.in, b, t, j) == expected);
           }
           const size_t at = size_t(b) * P + t;
           REQUIRE(kt::SameBits(input.in.d[at], t < T ? F16ToF32(want[b].d) : 0.0f));
@@ -374,21 +376,7 @@ void TestQuantizeToInputQ8K() {
           const BlockQ8_K& w = want[b / 8];
           for (int j = 0; j < 32; ++j) {
             const int expected = w.qs[32 * (b % 8) + j];
-            int got;
-            if (input.in.layout == Int8Layout::kS8Quads) {
-              got = static_cast<const int8_t*>(
-                  input.in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
-            } else if (input.in.layout == Int8Layout::kS8QuadGroups) {
-              got = static_cast<const int8_t*>(
-                  input.in
-                      .q)[(((size_t(b) * (P / 4) + t / 4) * 8 + j / 4) * 4 + t % 4) * 4 + j % 4];
-            } else {
-              const size_t L = Int8Lanes(), group = size_t(t) / L;
-              got = static_cast<const int16_t*>(
-                  input.in
-                      .q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
-            }
-            REQUIRE(got == expected);
+            REQUIRE(LayoutValue(input.in, b, t, j) == expected);
           }
           const size_t at = size_t(b) * P + t;
           REQUIRE(kt::SameBits(input.in.d[at], w.d));
