@@ -36,8 +36,8 @@ phase "fuzzing (60 s a harness)" env FUZZ_BUILD=build-asan FUZZ_JOBS="$jobs" bas
 
 # ThreadSanitizer on the tests that run several threads (batches, packing, the C API's threads).
 phase "thread sanitizer build" bash -c "cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DGGUFEMBED_TSAN=ON >/dev/null && cmake --build build-tsan --target ggufembed_tests"
-phase "thread sanitizer tests" build-tsan/tests/ggufembed_tests "[batch],[c_api]"
+  -DGGUFEMBED_TSAN=ON >/dev/null && cmake --build build-tsan --target ggufembed_thread_tests"
+phase "thread sanitizer tests" build-tsan/tests/ggufembed_thread_tests "[batch],[c_api]"
 
 # The npm package's threads build (js/dist/threads), which the wasm tests use in Node: the
 # library only, every object compiled with -pthread.

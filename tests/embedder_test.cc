@@ -324,7 +324,7 @@ TEST_CASE("the SIMD forward pass equals the reference on every target", "[embedd
     }
     REQUIRE(SetSimdTarget("best").ok());
 #if !defined(__EMSCRIPTEN__)
-    REQUIRE(ran >= 3);  // best, avx2 and scalar at least: CI machines have AVX2
+    REQUIRE(ran >= 2);  // avx2 and scalar at least: CI machines have AVX2
 #endif
   }
 }
