@@ -143,14 +143,35 @@ bool IsKQuant(GgmlType type) {
   return type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
 }
 
-void UnpackSuperBlockK(GgmlType type, const uint8_t* b, uint8_t q[256], int16_t scale[16],
-                       int16_t zero[16], float* d, float* dmin) {
+void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], int16_t zero[16], float* d,
+                   float* dmin) {
   if (type == GgmlType::kQ6_K) {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
-    const uint8_t* ql = b;
-    const uint8_t* qh = b + 128;
     const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
     *d = LoadF16(b + 208);
     *dmin = 0.0f;
+    for (int k = 0; k < 16; ++k) {
+      scale[k] = sc[k];
+      zero[k] = static_cast<int16_t>(32 * sc[k]);
+    }
+    return;
+  }
+  // Q4_K, Q5_K: f16 d; f16 dmin; u8 scales[12]; ...
+  *d = LoadF16(b);
+  *dmin = LoadF16(b + 2);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    GetScaleMinK4(j, b + 4, &sc, &m);
+    scale[2 * j] = scale[2 * j + 1] = sc;
+    zero[2 * j] = zero[2 * j + 1] = m;
+  }
+}
+
+void UnpackSuperBlockK(GgmlType type, const uint8_t* b, uint8_t q[256], int16_t scale[16],
+                       int16_t zero[16], float* d, float* dmin) {
+  UnpackScalesK(type, b, scale, zero, d, dmin);
+  if (type == GgmlType::kQ6_K) {  // 4 low bits in ql, 2 high bits in qh
+    const uint8_t* ql = b;
+    const uint8_t* qh = b + 128;
     for (int half = 0; half < 2; ++half, ql += 64, qh += 32) {
       uint8_t* y = q + 128 * half;
       for (int l = 0; l < 32; ++l) {
@@ -160,25 +181,14 @@ void UnpackSuperBlockK(GgmlType type, const uint8_t* b, uint8_t q[256], int16_t 
         y[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
       }
     }
-    for (int k = 0; k < 16; ++k) {
-      scale[k] = sc[k];
-      zero[k] = static_cast<int16_t>(32 * sc[k]);
-    }
     return;
   }
-  // Q4_K: f16 d; f16 dmin; u8 scales[12]; u8 qs[128]. Q5_K: the same with u8 qh[32] (the 5th
-  // bits) before qs. 64 values per 32 bytes of qs: low nibbles, then high nibbles.
+  // Q4_K: ... u8 qs[128]. Q5_K: ... u8 qh[32] (the 5th bits) before qs. 64 values per 32 bytes
+  // of qs: low nibbles, then high nibbles.
   const bool q5 = type == GgmlType::kQ5_K;
-  *d = LoadF16(b);
-  *dmin = LoadF16(b + 2);
-  const uint8_t* scales = b + 4;
   const uint8_t* qh = b + 16;
   const uint8_t* qs = b + (q5 ? 48 : 16);
   for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    GetScaleMinK4(j, scales, &sc, &m);
-    scale[2 * j] = scale[2 * j + 1] = sc;
-    zero[2 * j] = zero[2 * j + 1] = m;
     const uint8_t* nibbles = qs + 32 * (j / 2);
     const int shift = 4 * (j % 2);
     for (int l = 0; l < 32; ++l) {
@@ -189,18 +199,20 @@ void UnpackSuperBlockK(GgmlType type, const uint8_t* b, uint8_t q[256], int16_t 
   }
 }
 
+void UnpackBlock32Scales(GgmlType type, const uint8_t* b, float* d, float* m) {
+  *d = LoadF16(b);
+  *m = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1 ? LoadF16(b + 2) : 0.0f;
+}
+
 void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, float* m) {
-  *m = 0.0f;
+  UnpackBlock32Scales(type, b, d, m);
   switch (type) {
     case GgmlType::kQ8_0:
-      *d = LoadF16(b);
       std::memcpy(q, b + 2, 32);
       break;
     case GgmlType::kQ4_0:
     case GgmlType::kQ4_1: {
       const bool has_min = type == GgmlType::kQ4_1;
-      *d = LoadF16(b);
-      if (has_min) *m = LoadF16(b + 2);
       const uint8_t* qs = b + (has_min ? 4 : 2);
       const int offset = has_min ? 0 : 8;
       for (int j = 0; j < 16; ++j) {
@@ -212,8 +224,6 @@ void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, floa
     case GgmlType::kQ5_0:
     case GgmlType::kQ5_1: {
       const bool has_min = type == GgmlType::kQ5_1;
-      *d = LoadF16(b);
-      if (has_min) *m = LoadF16(b + 2);
       uint32_t qh;
       std::memcpy(&qh, b + (has_min ? 4 : 2), 4);
       const uint8_t* qs = b + (has_min ? 8 : 6);

@@ -84,6 +84,8 @@ bool HasInt8Blocks(GgmlType type);
 //  Q4_1 `f16 d; f16 m; u8 qs[16]`; Q5_0 `f16 d; u8 qh[4]; u8 qs[16]` (bit j of the little-endian
 //  qh is the 5th bit of value j, minus 16); Q5_1 `f16 d; f16 m; u8 qh[4]; u8 qs[16]`.
 void UnpackBlock32(GgmlType type, const uint8_t* block, int8_t q[32], float* d, float* m);
+// The same without the values (kernels unpack those in vectors, int8_tile-inl.h).
+void UnpackBlock32Scales(GgmlType type, const uint8_t* block, float* d, float* m);
 
 // True for the K-quants the engine multiplies with integer kernels: Q4_K, Q5_K, Q6_K (256-value
 // super-blocks; activations in Q8_K blocks, as in ggml).
@@ -98,6 +100,9 @@ bool IsKQuant(GgmlType type);
 //  Q6_K `u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d`.
 void UnpackSuperBlockK(GgmlType type, const uint8_t* block, uint8_t q[256], int16_t scale[16],
                        int16_t zero[16], float* d, float* dmin);
+// The same without the values (kernels unpack those in vectors, kquant_tile-inl.h).
+void UnpackScalesK(GgmlType type, const uint8_t* block, int16_t scale[16], int16_t zero[16],
+                   float* d, float* dmin);
 
 // Dequantizes `n` elements (a multiple of the block size) of `type` at `src` into `dst` with
 // ggml's reference formulas (ggml-quants.c `dequantize_row_*`), bit for bit. Returns kUnsupported

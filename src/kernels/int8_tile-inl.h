@@ -94,6 +94,35 @@ HWY_INLINE void InterleaveRows(const uint8_t* const* rows, size_t n, uint8_t* ou
 #endif
 }
 
+// The 32 values of one Q4_0, Q4_1, Q5_0 or Q5_1 block as UnpackBlock32 writes them, in 16-byte
+// vectors: for short inputs a tile is prepared for every run of tokens, and the byte loop cost
+// more than the products.
+HWY_INLINE void UnpackValues32(GgmlType type, const uint8_t* HWY_RESTRICT b,
+                               int8_t* HWY_RESTRICT q) {
+#if HWY_TARGET == HWY_SCALAR
+  float d, m;
+  UnpackBlock32(type, b, q, &d, &m);
+#else
+  const hn::Full128<uint8_t> d8;
+  const bool has_min = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1;
+  const bool q5 = type == GgmlType::kQ5_0 || type == GgmlType::kQ5_1;
+  const uint8_t* qs = b + (has_min ? 4 : 2) + (q5 ? 4 : 0);
+  const auto v = hn::LoadU(d8, qs);
+  auto lo = hn::And(v, hn::Set(d8, 0x0F)), hi = hn::ShiftRight<4>(v);
+  if (q5) {  // bit j of the little-endian qh: the 5th bit of value j
+    const uint8_t* qh = b + (has_min ? 4 : 2);
+    const auto sixteen = hn::Set(d8, 16);
+    lo = hn::Or(lo, hn::IfThenElseZero(hn::LoadMaskBits(d8, qh), sixteen));
+    hi = hn::Or(hi, hn::IfThenElseZero(hn::LoadMaskBits(d8, qh + 2), sixteen));
+  }
+  // The offset in 8-bit wrapping arithmetic: the values are the int8 bits.
+  const auto offset = hn::Set(d8, has_min ? 0 : q5 ? 16 : 8);
+  const hn::RebindToSigned<decltype(d8)> ds8;
+  hn::StoreU(hn::BitCast(ds8, hn::Sub(lo, offset)), ds8, q);
+  hn::StoreU(hn::BitCast(ds8, hn::Sub(hi, offset)), ds8, q + 16);
+#endif
+}
+
 // Fills `tile` with rows [n0, n0 + rows) of `w`, using `scratch` (Int8TileScratchBytes).
 HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedWeights uform,
                                 bool widen, uint8_t* scratch, Int8Tile* tile) {
@@ -126,8 +155,9 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       int8_t* q = reinterpret_cast<int8_t*>(next);
       next += cols;
       for (int b = 0; b < nb; ++b) {
-        UnpackBlock32(w.type, row + b * block_bytes, q + 32 * b, &dw[b * kTileRows + r],
-                      &mins[b * kTileRows + r]);
+        UnpackBlock32Scales(w.type, row + b * block_bytes, &dw[b * kTileRows + r],
+                            &mins[b * kTileRows + r]);
+        UnpackValues32(w.type, row + b * block_bytes, q + 32 * b);
       }
       tile->q[r] = q;
       tile->stride = 32;

@@ -59,6 +59,77 @@ inline size_t KTileScratchBytes(int cols) {
   return kTileRows * (size_t(cols) * 4 + nb * 8 + nb / 8 * 8) + 2 * Arena::kAlignment;
 }
 
+// The 256 unsigned values of one K-quant super-block as UnpackSuperBlockK writes them, in 16-byte
+// vectors: for short inputs a tile is prepared for every run of tokens, and the byte loop cost
+// more than the products.
+HWY_INLINE void UnpackValuesK(GgmlType type, const uint8_t* HWY_RESTRICT b,
+                              uint8_t* HWY_RESTRICT u) {
+#if HWY_TARGET == HWY_SCALAR
+  int16_t scale[16], zero[16];
+  float d, dmin;
+  UnpackSuperBlockK(type, b, u, scale, zero, &d, &dmin);
+#else
+  const hn::Full128<uint8_t> d8;
+  const auto low4 = hn::Set(d8, 0x0F), low2 = hn::Set(d8, 3);
+  if (type == GgmlType::kQ6_K) {  // per half: 4 low bits in ql[64], 2 high bits in qh[32]
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = b + 64 * half;
+      const uint8_t* qh = b + 128 + 32 * half;
+      uint8_t* y = u + 128 * half;
+      for (int c = 0; c < 32; c += 16) {
+        const auto l0 = hn::LoadU(d8, ql + c), l1 = hn::LoadU(d8, ql + 32 + c);
+        const auto h = hn::LoadU(d8, qh + c);
+        hn::StoreU(hn::Or(hn::And(l0, low4), hn::ShiftLeft<4>(hn::And(h, low2))), d8, y + c);
+        hn::StoreU(hn::Or(hn::And(l1, low4), hn::ShiftLeft<4>(hn::And(hn::ShiftRight<2>(h), low2))),
+                   d8, y + 32 + c);
+        hn::StoreU(
+            hn::Or(hn::ShiftRight<4>(l0), hn::ShiftLeft<4>(hn::And(hn::ShiftRight<4>(h), low2))),
+            d8, y + 64 + c);
+        hn::StoreU(hn::Or(hn::ShiftRight<4>(l1), hn::ShiftLeft<4>(hn::ShiftRight<6>(h))), d8,
+                   y + 96 + c);
+      }
+    }
+    return;
+  }
+  // Q4_K, Q5_K: blocks j and j + 1 are the low and high nibbles of the same 32 bytes of qs; Q5_K
+  // adds 16 where bit j (j + 1) of qh[l] is set.
+  const bool q5 = type == GgmlType::kQ5_K;
+  const uint8_t* qh = b + 16;
+  const uint8_t* qs = b + (q5 ? 48 : 16);
+  const auto sixteen = hn::Set(d8, 16);
+  for (int j = 0; j < 8; j += 2) {
+    for (int c = 0; c < 32; c += 16) {
+      const auto v = hn::LoadU(d8, qs + 16 * j + c);
+      auto lo = hn::And(v, low4), hi = hn::ShiftRight<4>(v);
+      if (q5) {
+        const auto h = hn::LoadU(d8, qh + c);
+        lo = hn::Or(lo, hn::IfThenElseZero(hn::TestBit(h, hn::Set(d8, uint8_t(1u << j))), sixteen));
+        hi = hn::Or(hi, hn::IfThenElseZero(hn::TestBit(h, hn::Set(d8, uint8_t(2u << j))), sixteen));
+      }
+      hn::StoreU(lo, d8, u + 32 * j + c);
+      hn::StoreU(hi, d8, u + 32 * (j + 1) + c);
+    }
+  }
+#endif
+}
+
+// Row r's values times their scale as int16 (at most 63·128), 16 values per scale.
+HWY_INLINE void WidenScaled(const uint8_t* HWY_RESTRICT u, const int16_t* scale, int r, int cols,
+                            int16_t* HWY_RESTRICT w16) {
+  for (int k = 0; k < cols / 16; ++k) {
+    const int16_t s = scale[(size_t(k / 2) * kTileRows + r) * 2 + k % 2];
+#if HWY_TARGET == HWY_SCALAR
+    for (int j = 16 * k; j < 16 * k + 16; ++j) w16[j] = static_cast<int16_t>(s * u[j]);
+#else
+    const hn::Full128<int16_t> d16;
+    const hn::Rebind<uint8_t, decltype(d16)> d8;
+    for (int j = 16 * k; j < 16 * k + 16; j += 8) {
+      hn::StoreU(hn::Mul(hn::PromoteTo(d16, hn::LoadU(d8, u + j)), hn::Set(d16, s)), d16, w16 + j);
+    }
+#endif
+  }
+}
+
 // Fills `tile` with rows [n0, n0 + rows) of `w` for `kernel`'s layout, using `scratch`.
 HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, bool relaxed,
                              uint8_t* scratch, KTile* tile) {
@@ -87,8 +158,9 @@ HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, 
     uint8_t* u = next;
     next += cols;
     for (int sb = 0; sb < nsb; ++sb) {
-      UnpackSuperBlockK(w.type, row + sb * block_bytes, u + 256 * sb, sc16, z16,
-                        &d[sb * kTileRows + r], &dmin[sb * kTileRows + r]);
+      UnpackScalesK(w.type, row + sb * block_bytes, sc16, z16, &d[sb * kTileRows + r],
+                    &dmin[sb * kTileRows + r]);
+      UnpackValuesK(w.type, row + sb * block_bytes, u + 256 * sb);
       for (int k = 0; k < 16; ++k) {
         const size_t at = (size_t(8 * sb + k / 2) * kTileRows + r) * 2 + k % 2;
         scale[at] = sc16[k];
@@ -99,10 +171,7 @@ HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, 
     if (widen) {
       int16_t* w16 = reinterpret_cast<int16_t*>(next);
       next += 2 * size_t(cols);
-      for (int j = 0; j < cols; ++j) {
-        const int b = j / 32, h = (j / 16) % 2;
-        w16[j] = static_cast<int16_t>(scale[(size_t(b) * kTileRows + r) * 2 + h] * u[j]);
-      }
+      WidenScaled(u, scale, r, cols, w16);
       tile->w16[r] = w16;
     }
   }
