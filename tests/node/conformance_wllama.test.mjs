@@ -5,15 +5,40 @@
 //
 // wllama 3.13 has no tokenize call, so the ids are checked through the vectors: llama.cpp embeds
 // the text and, separately, our token ids; the two must be the same bits.
+//
+// With GGUFEMBED_FLOOR=native the same run also embeds every text with a native llama.cpp that
+// knows gemma-embedding2 (scripts/llama-eg2/build.sh: node-llama-cpp's llama.cpp and prebuilt
+// ggml with our port of the graph; opt-in, for measurement) and compares the two llama.cpp builds
+// text by text: the threshold becomes min(0.9995, their minimum), and ours vs native is reported.
 import assert from "node:assert/strict";
-import { basename } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 
 import { checkRows, label, openWllama } from "./conformance_util.mjs";
 import { SHORT_TEXTS, proseOfTokens } from "./corpus.mjs";
 import { cosine, runCli } from "./gguf_util.mjs";
 
 const modelPath = process.env.GGUFEMBED_MODEL;
+const floorPeer = process.env.GGUFEMBED_FLOOR || "";
+assert.ok(["", "native"].includes(floorPeer), `GGUFEMBED_FLOOR=${floorPeer}: only "native" is known`);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+// The native llama.cpp build's raw vectors of `texts` ({tokens, embedding} each).
+function nativeLlamaCpp(texts) {
+  const driver = join(root, "build/llama-eg2/embed");
+  assert.ok(existsSync(driver), `${driver} is missing: run bash scripts/llama-eg2/build.sh`);
+  const r = spawnSync(driver, [join(root, "node_modules/@node-llama-cpp/linux-x64/bins/linux-x64"),
+                               modelPath], {
+    input: texts.map((s) => `${s}\0`).join(""), encoding: "utf8", maxBuffer: 1 << 30,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.equal(out.length, texts.length);
+  return out;
+}
 
 const ourIds = (text) => {
   const r = runCli(["tokenize", "-m", modelPath, "--", text]);
@@ -35,6 +60,7 @@ test(`matches llama.cpp (wllama) on ${basename(modelPath ?? "(GGUFEMBED_MODEL un
                              ...texts]);
     assert.equal(embedded.status, 0, embedded.stderr);
     const ours = embedded.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const native = floorPeer === "native" ? nativeLlamaCpp(texts) : null;
     const rows = [];
     for (let i = 0; i < texts.length; i++) {
       const fromText = await wllama.embed(texts[i]);
@@ -42,10 +68,19 @@ test(`matches llama.cpp (wllama) on ${basename(modelPath ?? "(GGUFEMBED_MODEL un
       assert.equal(fromText.tokens, ids[i].length, `token count of ${label(texts[i])}`);
       assert.deepEqual(fromText.vector, fromIds.vector, `token ids of ${label(texts[i])}`);
       assert.equal(ours[i].tokens, ids[i].length);
-      rows.push({ text: label(texts[i]), tokens: ids[i].length,
-                  cosine: cosine(ours[i].embedding, fromText.vector) });
+      const row = { text: label(texts[i]), tokens: ids[i].length,
+                    cosine: cosine(ours[i].embedding, fromText.vector) };
+      if (native) {
+        assert.equal(native[i].tokens, ids[i].length, `native token count of ${label(texts[i])}`);
+        row.floor = cosine(native[i].embedding, fromText.vector);
+        row.native = cosine(ours[i].embedding, native[i].embedding);
+      }
+      rows.push(row);
     }
-    checkRows(t, "wllama", modelPath, rows);
+    const extra = native ? { floorBuilds: "native vs wasm",
+                             minNative: Math.min(...rows.map((r) => r.native)) } : {};
+    const summary = checkRows(t, "wllama", modelPath, rows, extra);
+    if (native) t.diagnostic(`ours vs native llama.cpp: minimum cosine ${summary.minNative.toFixed(6)}`);
   } finally {
     await wllama.exit();
   }
