@@ -29,8 +29,9 @@ int RunSynth(int argc, char** argv) {
   args.Option("vocab", nullptr, &vocab, "FILE",
               "a Hugging Face tokenizer.json to take the real vocabulary from");
   args.Option("wtype", "t", &wtype, "TYPE", "matrix type: q8_0 (default), f16, bf16 or f32");
-  args.Option("ftype", nullptr, &ftype, "NAME",
-              "llama-quantize's types: f32 f16 bf16 q8_0 q4_0 q4_k_m q5_k_m q6_k q4_0_qat");
+  args.Option(
+      "ftype", nullptr, &ftype, "NAME",
+      "llama-quantize's types: f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k_m q5_k_m q6_k q4_0_qat");
   args.Flag("no-dense", nullptr, &no_dense, "leave out the dense_2/dense_3 projections");
   args.Option("seed", "s", &seed, "N", "random seed (default 1)", 0, INT64_MAX);
   args.Option("output", "o", &output, "FILE", "where to write the model (required)");

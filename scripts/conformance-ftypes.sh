@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 which=${1:-all}
 [[ $# -gt 0 ]] && shift
 ftypes=("$@")
-[[ ${#ftypes[@]} -gt 0 ]] || ftypes=(q4_k_m q4_0 q6_k q5_k_m q4_0_qat q8_0 bf16 f16 f32)
+[[ ${#ftypes[@]} -gt 0 ]] || ftypes=(q4_k_m q4_0 q6_k q5_k_m q4_0_qat q4_1 q5_0 q5_1 q8_0 bf16 f16 f32)
 case $which in 300m | 270m | all) ;; *) echo "usage: $0 [300m|270m|all] [FTYPE...]" >&2; exit 2 ;; esac
 jobs=${JOBS:-1}
 cli=$PWD/build/ggufembed
@@ -86,7 +86,7 @@ const modelOf = (arch, ftype) => arch === "300m" ? `models/embeddinggemma-300m-s
                                                  : `models/embeddinggemma2-270m-synthetic-ftype-${ftype}.gguf`;
 const reportOf = (arch, model) =>
   join(reports, `${arch === "300m" ? "conformance" : "wllama"}-${basename(model)}.json`);
-const all = ["q4_0", "q4_0_qat", "q4_k_m", "q5_k_m", "q6_k", "q8_0", "bf16", "f16", "f32"];
+const all = ["q4_0", "q4_0_qat", "q4_1", "q5_0", "q5_1", "q4_k_m", "q5_k_m", "q6_k", "q8_0", "bf16", "f16", "f32"];
 const shown = ["300m", "270m"].flatMap((arch) => all.map((ftype) => [arch, ftype])).filter(([arch, ftype]) =>
   runs.includes(`${arch} ${ftype}`) || existsSync(reportOf(arch, modelOf(arch, ftype))));
 const rows = [];

@@ -91,6 +91,12 @@ GgmlType Expected300m(Ftype ftype, const std::string& name, size_t n_dims) {
       return GgmlType::kQ6_K;
     case Ftype::kQ4_0:
       return name == "token_embd.weight" ? GgmlType::kQ6_K : GgmlType::kQ4_0;
+    case Ftype::kQ4_1:
+      return name == "token_embd.weight" ? GgmlType::kQ6_K : GgmlType::kQ4_1;
+    case Ftype::kQ5_0:
+      return name == "token_embd.weight" ? GgmlType::kQ6_K : GgmlType::kQ5_0;
+    case Ftype::kQ5_1:
+      return name == "token_embd.weight" ? GgmlType::kQ6_K : GgmlType::kQ5_1;
     case Ftype::kQ4_0_Qat:
       return name == "token_embd.weight" ? GgmlType::kQ8_0 : GgmlType::kQ4_0;
     case Ftype::kQ8_0:
@@ -105,9 +111,9 @@ GgmlType Expected300m(Ftype ftype, const std::string& name, size_t n_dims) {
   return GgmlType::kF32;
 }
 
-const Ftype kAllFtypes[] = {Ftype::kF32,    Ftype::kF16,  Ftype::kBF16,
-                            Ftype::kQ8_0,   Ftype::kQ4_0, Ftype::kQ4_K_M,
-                            Ftype::kQ5_K_M, Ftype::kQ6_K, Ftype::kQ4_0_Qat};
+const Ftype kAllFtypes[] = {Ftype::kF32,    Ftype::kF16,    Ftype::kBF16, Ftype::kQ8_0,
+                            Ftype::kQ4_0,   Ftype::kQ4_1,   Ftype::kQ5_0, Ftype::kQ5_1,
+                            Ftype::kQ4_K_M, Ftype::kQ5_K_M, Ftype::kQ6_K, Ftype::kQ4_0_Qat};
 
 TEST_CASE("ftype names and file types", "[ftype]") {
   CHECK(*ParseFtype("Q4_K_M") == Ftype::kQ4_K_M);
@@ -117,12 +123,12 @@ TEST_CASE("ftype names and file types", "[ftype]") {
   const Result<Ftype> bad = ParseFtype("q3_k_m");
   CHECK(bad.status().code() == StatusCode::kInvalidArgument);
   CHECK(bad.status().message() ==
-        "unknown ftype 'q3_k_m' (expected f32, f16, bf16, q8_0, q4_0, q4_k_m, q5_k_m, q6_k or "
-        "q4_0_qat)");
+        "unknown ftype 'q3_k_m' (expected f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, "
+        "q5_k_m, q6_k or q4_0_qat)");
   // llama.h's llama_ftype values.
   const std::map<std::string, uint32_t> file_types = {
-      {"f32", 0},     {"f16", 1},     {"bf16", 32}, {"q8_0", 7},    {"q4_0", 2},
-      {"q4_k_m", 15}, {"q5_k_m", 17}, {"q6_k", 18}, {"q4_0_qat", 2}};
+      {"f32", 0},  {"f16", 1},  {"bf16", 32},   {"q8_0", 7},    {"q4_0", 2},  {"q4_1", 3},
+      {"q5_0", 8}, {"q5_1", 9}, {"q4_k_m", 15}, {"q5_k_m", 17}, {"q6_k", 18}, {"q4_0_qat", 2}};
   for (Ftype f : kAllFtypes) {
     INFO(FtypeName(f));
     CHECK(*ParseFtype(FtypeName(f)) == f);
@@ -376,11 +382,10 @@ TEST_CASE("synth --ftype: every preset's tiny file loads and embeds", "[ftype]")
           nb += b * b;
         }
         const double cosine = dot / std::sqrt(na * nb);
-        const bool four_bit = f == Ftype::kQ4_0 || f == Ftype::kQ4_0_Qat || f == Ftype::kQ4_K_M;
-        const double bound = four_bit              ? 0.95
-                             : f == Ftype::kQ5_K_M ? 0.98
-                             : f == Ftype::kQ6_K   ? 0.998
-                                                   : 0.999;
+        const bool four_bit =
+            f == Ftype::kQ4_0 || f == Ftype::kQ4_1 || f == Ftype::kQ4_0_Qat || f == Ftype::kQ4_K_M;
+        const bool five_bit = f == Ftype::kQ5_0 || f == Ftype::kQ5_1 || f == Ftype::kQ5_K_M;
+        const double bound = four_bit ? 0.95 : five_bit ? 0.98 : f == Ftype::kQ6_K ? 0.998 : 0.999;
         INFO("text " << i << ": cosine " << cosine << " with the f32 model's vector");
         CHECK(cosine > bound);
       }

@@ -23,6 +23,9 @@ constexpr FtypeEntry kFtypes[] = {
     {Ftype::kBF16, "bf16", 32, GgmlType::kBF16},
     {Ftype::kQ8_0, "q8_0", 7, GgmlType::kQ8_0},
     {Ftype::kQ4_0, "q4_0", 2, GgmlType::kQ4_0},
+    {Ftype::kQ4_1, "q4_1", 3, GgmlType::kQ4_1},
+    {Ftype::kQ5_0, "q5_0", 8, GgmlType::kQ5_0},
+    {Ftype::kQ5_1, "q5_1", 9, GgmlType::kQ5_1},
     {Ftype::kQ4_K_M, "q4_k_m", 15, GgmlType::kQ4_K},
     {Ftype::kQ5_K_M, "q5_k_m", 17, GgmlType::kQ5_K},
     {Ftype::kQ6_K, "q6_k", 18, GgmlType::kQ6_K},
@@ -128,8 +131,8 @@ Result<Ftype> ParseFtype(const std::string& name) {
     if (lower == e.name) return e.ftype;
   }
   return Error(StatusCode::kInvalidArgument,
-               "unknown ftype '%s' (expected f32, f16, bf16, q8_0, q4_0, q4_k_m, q5_k_m, q6_k or "
-               "q4_0_qat)",
+               "unknown ftype '%s' (expected f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, "
+               "q5_k_m, q6_k or q4_0_qat)",
                name.c_str());
 }
 

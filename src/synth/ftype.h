@@ -18,6 +18,9 @@ enum class Ftype {
   kBF16,
   kQ8_0,
   kQ4_0,
+  kQ4_1,
+  kQ5_0,
+  kQ5_1,
   kQ4_K_M,
   kQ5_K_M,
   kQ6_K,
@@ -28,7 +31,7 @@ enum class Ftype {
   kQ4_0_Qat,
 };
 
-// The preset for a name as llama-quantize spells it, in any case ("q4_k_m", "Q4_K_M"), or
+// The preset for a name as llama-quantize spells it, in any case ("q4_k_m", "Q4_K_M", "q5_1"), or
 // "q4_0_qat"; kInvalidArgument listing the presets otherwise.
 Result<Ftype> ParseFtype(const std::string& name);
 
