@@ -335,8 +335,14 @@ void TestQuantizeToInput() {
           const size_t at = size_t(b) * P + t;
           REQUIRE(kt::SameBits(input.in.d[at], t < T ? F16ToF32(want[b].d) : 0.0f));
           REQUIRE(input.in.bias[at] == -128 * sum);
+          // Q8_1's s as ggml's quantize_row_q8_1 makes it: the f32 max|x|/127 (not the f16 d)
+          // times the sum, rounded to f16.
+          float amax = 0.0f;
+          for (int j = 0; j < 32 && t < T; ++j) {
+            amax = std::fmax(amax, std::fabs(x[1 + size_t(t) * cols + 32 * b + j]));
+          }
           REQUIRE(kt::SameBits(input.in.s[at],
-                               t < T ? F16ToF32(F32ToF16(input.in.d[at] * float(sum))) : 0.0f));
+                               t < T ? F16ToF32(F32ToF16(amax / 127.0f * float(sum))) : 0.0f));
         }
       }
     }

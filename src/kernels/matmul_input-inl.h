@@ -49,8 +49,10 @@ HWY_INLINE size_t S8QuadGroupsIndex(int b, int t, int j, int P) {
 
 // Quantizes one token's block of 32 values to Q8_0 exactly as QuantizeActivationsQ8_0:
 // d = max|x|/127 as f16, q = round-half-even(x · 127/max|x|); a block with a NaN or an infinity
-// gets d = NaN and zeros. Returns d; q gets the values and *sum their sum.
-HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT q, int* sum) {
+// gets d = NaN and zeros. Returns d; q gets the values, *sum their sum and *s Q8_1's s, which
+// ggml computes from the unrounded d: f16((max|x|/127) · Σq) (NaN for a non-finite block).
+HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT q, int* sum,
+                               float* s) {
   const hn::CappedTag<float, 8> df;
   const hn::RebindToSigned<decltype(df)> di;
   const hn::Rebind<int16_t, decltype(df)> d16;
@@ -66,6 +68,7 @@ HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT
   if (HWY_UNLIKELY(!hn::AllTrue(df, hn::Eq(diff, hn::Zero(df))))) {
     std::memset(q, 0, 32);
     *sum = 0;
+    *s = NAN;
     return NAN;
   }
   const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
@@ -77,6 +80,7 @@ HWY_INLINE float QuantizeBlock(const float* HWY_RESTRICT x, int8_t* HWY_RESTRICT
     vsum = hn::Add(vsum, qi);
   }
   *sum = static_cast<int>(hn::GetLane(hn::SumOfLanes(di, vsum)));
+  *s = F16ToF32(F32ToF16(amax / 127.0f * static_cast<float>(*sum)));
   return F16ToF32(F32ToF16(amax / 127.0f));
 }
 
@@ -191,10 +195,8 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
     for (int b = 0; b < nb; ++b) {
       for (int t = t0; t < t1; ++t) {
         int sum;
-        const float d = QuantizeBlock(x + size_t(t) * in->cols + 32 * b, q, &sum);
         const size_t at = size_t(b) * P + t;
-        in->d[at] = d;
-        in->s[at] = F16ToF32(F32ToF16(d * static_cast<float>(sum)));
+        in->d[at] = QuantizeBlock(x + size_t(t) * in->cols + 32 * b, q, &sum, &in->s[at]);
         in->bias[at] = -128 * sum;
         StoreBlockValues(q, b, t, in);
       }

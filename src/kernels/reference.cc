@@ -31,14 +31,23 @@ float Dot(const float* a, const float* b, int64_t n) {
 void MatMulInt8Blocks(const Matrix& w, const float* x, int n_tokens, float* y) {
   const int64_t k = w.cols, nb = k / 32;
   std::vector<BlockQ8_0> xq(static_cast<size_t>(n_tokens * nb));
-  std::vector<float> xs(xq.size());  // Q8_1's s = d·Σq, rounded to f16 as ggml stores it
+  // Q8_1's s = d·Σq as ggml's quantize_row_q8_1 computes it: with the f32 d = max|x|/127, not
+  // the f16 one the block stores, then rounded to f16 (NaN for a non-finite block).
+  std::vector<float> xs(xq.size());
   for (int t = 0; t < n_tokens; ++t) {
     QuantizeActivationsQ8_0(x + t * k, &xq[t * nb], k);
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ8_0& blk = xq[t * nb + b];
+      const float* xb = x + t * k + 32 * b;
+      float amax = 0.0f;
       int sum = 0;
-      for (int j = 0; j < 32; ++j) sum += blk.qs[j];
-      xs[t * nb + b] = F16ToF32(F32ToF16(F16ToF32(blk.d) * static_cast<float>(sum)));
+      for (int j = 0; j < 32; ++j) {
+        amax = std::fmax(amax, std::fabs(xb[j]));
+        sum += blk.qs[j];
+      }
+      xs[t * nb + b] = std::isnan(F16ToF32(blk.d))
+                           ? NAN
+                           : F16ToF32(F32ToF16(amax / 127.0f * static_cast<float>(sum)));
     }
   }
   const uint64_t block_bytes = GetGgmlType(w.type).type_size;
