@@ -25,6 +25,20 @@ using testing::LoadGgml;
 using VecDotFn = void (*)(int n, float* s, size_t bs, const void* x, size_t bx, const void* y,
                           size_t by, int nrc);
 
+// One row of `type` weights quantized from `wf` (bytes) and dequantized back (the values the
+// products multiply).
+struct WeightRow {
+  std::vector<uint8_t> q;
+  std::vector<float> values;
+};
+WeightRow MakeWeightRow(GgmlType type, const std::vector<float>& wf) {
+  const int n = static_cast<int>(wf.size());
+  WeightRow row{std::vector<uint8_t>(RowBytes(type, n)), std::vector<float>(n)};
+  REQUIRE(QuantizeRow(type, wf.data(), n, row.q.data()).ok());
+  REQUIRE(DequantizeRow(type, row.q.data(), row.values.data(), n).ok());
+  return row;
+}
+
 // Activations of several kinds: Gaussian and uniform at several scales, one outlier, ties of the
 // largest magnitude with both signs, integers (exact halves after scaling), zeros.
 std::vector<std::vector<float>> Activations(int n) {
@@ -92,10 +106,9 @@ TEST_CASE("K-quant products agree with ggml's vec_dot on the same integers", "[k
     for (float wscale : {0.02f, 1.0f}) {
       std::vector<float> wf(n);
       for (float& v : wf) v = g(rng) * wscale;
-      std::vector<uint8_t> wq(RowBytes(type, n));
-      REQUIRE(QuantizeRow(type, wf.data(), n, wq.data()).ok());
-      std::vector<float> wd(n);
-      REQUIRE(DequantizeRow(type, wq.data(), wd.data(), n).ok());
+      const WeightRow row = MakeWeightRow(type, wf);
+      const std::vector<uint8_t>& wq = row.q;
+      const std::vector<float>& wd = row.values;
       const Matrix w{"w", type, wq.data(), 1, n, wq.size()};
       for (const std::vector<float>& x : Activations(n)) {
         float ours;
@@ -146,10 +159,9 @@ TEST_CASE("32-value block products agree with ggml's vec_dot", "[kquant][ggml]")
     for (float wscale : {0.02f, 1.0f}) {
       std::vector<float> wf(n);
       for (float& v : wf) v = g(rng) * wscale + (q8_1 ? 0.5f * wscale : 0.0f);
-      std::vector<uint8_t> wq(RowBytes(type, n));
-      REQUIRE(QuantizeRow(type, wf.data(), n, wq.data()).ok());
-      std::vector<float> wd(n);
-      REQUIRE(DequantizeRow(type, wq.data(), wd.data(), n).ok());
+      const WeightRow row = MakeWeightRow(type, wf);
+      const std::vector<uint8_t>& wq = row.q;
+      const std::vector<float>& wd = row.values;
       const Matrix w{"w", type, wq.data(), 1, n, wq.size()};
       for (const std::vector<float>& x : Activations(n)) {
         float ours;
