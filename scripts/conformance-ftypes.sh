@@ -53,7 +53,7 @@ check() {  # arch ftype: one conformance run, its log under $reports/logs
       >"$reports/logs/$1-$2.log" 2>&1 || status=$?
   else
     GGUFEMBED_CLI=$cli GGUFEMBED_MODEL=$model GGUFEMBED_REPORT_DIR=$reports GGUFEMBED_FLOOR=native \
-      node --test tests/node/conformance_wllama.test.mjs >"$reports/logs/$1-$2.log" 2>&1 || status=$?
+      GGUFEMBED_TIMEOUT_MINUTES=${GGUFEMBED_TIMEOUT_MINUTES:-60} node --test tests/node/conformance_wllama.test.mjs >"$reports/logs/$1-$2.log" 2>&1 || status=$?
   fi
   echo "$1 $2: $([[ $status == 0 ]] && echo pass || echo FAIL) in $(( $(date +%s) - start )) s" \
        "(load average $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$reports/logs/runs.txt"
