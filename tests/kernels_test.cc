@@ -397,28 +397,38 @@ void TestQuantizeToInputQ8K() {
 // MatMul (and MatMulGeGLU when `geglu`) of T tokens through rows × cols weights of `type` with
 // `kernel`, against MatMulReference, bit for bit, into a strided output; Q8_0 weights without
 // -128 when not `minus128`.
+// MatMul of the T tokens `x` through `w` with `kernel` into a strided output, against
+// MatMulReference bit for bit; `want` gets the reference's products [T][rows].
+void CheckProduct(const Matrix& w, const float* x, int T, Int8Kernel kernel, Input& input,
+                  const MatMulScratch& scratch, std::vector<float>& want) {
+  const int rows = static_cast<int>(w.rows);
+  want.assign(size_t(T) * rows, 0.0f);
+  MatMulReference(w, x, T, want.data());
+  PrepareMatMulInput(w.type, x, &input.in);
+  const size_t ldy = rows + 3;  // a strided output, as when writing into a wider buffer
+  std::vector<float> got(size_t(T) * ldy, -1.0f);
+  MatMul(w, input.in, scratch, got.data(), ldy, kernel);
+  for (int t = 0; t < T; ++t) {
+    INFO("token " << t);
+    REQUIRE(kt::FirstDifference(&got[t * ldy], &want[size_t(t) * rows], rows) == -1);
+    for (size_t n = rows; n < ldy; ++n) REQUIRE(got[t * ldy + n] == -1.0f);  // untouched
+  }
+}
+
 void CheckMatMul(GgmlType type, Int8Kernel kernel, int rows, int cols, int T, bool geglu,
                  bool minus128 = true) {
   INFO(GetGgmlType(type).name << " kernel " << int(kernel) << " rows " << rows << " cols " << cols
                               << " tokens " << T << " -128 " << minus128);
   const kt::RandomMatrix w(type, rows, cols, 9 + rows, 1 + rows % 3, minus128);
   const std::vector<float> x = kt::Random(size_t(T) * cols + 1, 10 + T, 1.5f);
-  std::vector<float> want(size_t(T) * rows);
-  MatMulReference(w.m, x.data() + 1, T, want.data());
   Input input(T, cols, kernel);
-  PrepareMatMulInput(type, x.data() + 1, &input.in);
   Arena scratch_arena;
   MatMulScratch aligned;
   REQUIRE(scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &aligned); }).ok());
-  const size_t ldy = rows + 3;  // a strided output, as when writing into a wider buffer
-  std::vector<float> got(size_t(T) * ldy, -1.0f);
-  MatMul(w.m, input.in, aligned, got.data(), ldy, kernel);
-  for (int t = 0; t < T; ++t) {
-    INFO("token " << t);
-    REQUIRE(kt::FirstDifference(&got[t * ldy], &want[size_t(t) * rows], rows) == -1);
-    for (size_t n = rows; n < ldy; ++n) REQUIRE(got[t * ldy + n] == -1.0f);  // untouched
-  }
+  std::vector<float> want;
+  CheckProduct(w.m, x.data() + 1, T, kernel, input, aligned, want);
   if (!geglu) return;
+  const size_t ldy = rows + 3;
   const kt::RandomMatrix up(type, rows, cols, 99, 2, minus128);
   std::vector<float> want_up(size_t(T) * rows);
   MatMulReference(up.m, x.data() + 1, T, want_up.data());
@@ -500,6 +510,65 @@ void TestMatMul() {
   }
 }
 
+// The 4- and 5-bit types at the extremes of their values, where integer sums come closest to
+// the 16-bit limit of the AVX2 kernel (8 groups of 2·15·127 for 4 bits, 4 of 2·31·127 for 5):
+// rows of all-largest, all-smallest and alternating stored values, against tokens of all +c, all
+// −c (both quantize to ±127), alternating signs, and random values.
+void TestMatMulExtremes() {
+  const int cols = 256, T = 13;
+  std::vector<float> x(size_t(T) * cols);
+  const std::vector<float> noise = kt::Random(x.size(), 31, 2.0f);
+  for (int t = 0; t < T; ++t) {
+    for (int i = 0; i < cols; ++i) {
+      const float alt = i % 2 ? 3.0f : -3.0f;
+      x[size_t(t) * cols + i] = t % 4 == 0   ? 3.0f
+                                : t % 4 == 1 ? -3.0f
+                                : t % 4 == 2 ? alt
+                                             : noise[i];
+    }
+  }
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1}) {
+    const GgmlTypeInfo& info = GetGgmlType(type);
+    const bool has_min = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1;
+    const bool q5 = type == GgmlType::kQ5_0 || type == GgmlType::kQ5_1;
+    const int rows = 6;
+    const uint64_t row_bytes = RowBytes(type, cols);
+    std::vector<uint8_t> bytes(row_bytes * rows);
+    const uint16_t d = F32ToF16(0.01f), m = F32ToF16(-0.05f);
+    for (int r = 0; r < rows; ++r) {
+      for (int b = 0; b < cols / 32; ++b) {
+        uint8_t* blk = bytes.data() + r * row_bytes + b * info.type_size;
+        std::memcpy(blk, &d, 2);
+        if (has_min) std::memcpy(blk + 2, &m, 2);
+        uint8_t* qh = blk + (has_min ? 4 : 2);
+        uint8_t* qs = qh + (q5 ? 4 : 0);
+        // Rows 0, 3: every value largest; 1, 4: smallest; 2, 5: alternating.
+        const uint8_t nibbles = r % 3 == 0 ? 0xFF : r % 3 == 1 ? 0x00 : 0x0F;
+        std::memset(qs, nibbles, 16);
+        if (q5) std::memset(qh, r % 3 == 0 ? 0xFF : r % 3 == 1 ? 0x00 : 0x55, 4);
+      }
+    }
+    const Matrix w{"w", type, bytes.data(), rows, cols, row_bytes};
+    for (Int8Kernel kernel : Int8Kernels()) {
+      INFO(info.name << " kernel " << int(kernel));
+      Input input(T, cols, kernel);
+      Arena scratch_arena;
+      MatMulScratch scratch;
+      REQUIRE(
+          scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &scratch); }).ok());
+      std::vector<float> want;
+      CheckProduct(w, x.data(), T, kernel, input, scratch, want);
+      // Independently of the code under test: row 0 of Q4_0 is 7·d everywhere, so token 0 (all
+      // 3.0, quantized to 127 with d_x = f16(3/127)) gives Σ 7·127 · d·d_x over 8 blocks.
+      if (type == GgmlType::kQ4_0) {
+        const float dx = F16ToF32(F32ToF16(3.0f / 127.0f));
+        const double expected = 8.0 * 32 * 7 * 127 * double(F16ToF32(d)) * dx;
+        REQUIRE(std::fabs(want[0] - expected) < 1e-5 * std::fabs(expected));
+      }
+    }
+  }
+}
+
 void TestAttention(const kt::AttentionShape& s) {
   const int q_dim = s.n_head * s.head_dim, kv_dim = s.n_head_kv * s.head_dim;
   const int v_dim = s.n_head_kv * s.head_dim_v, o_dim = s.n_head * s.head_dim_v;
@@ -554,6 +623,7 @@ HWY_EXPORT(TestRmsNormRope);
 HWY_EXPORT(TestQuantizeToInput);
 HWY_EXPORT(TestQuantizeToInputQ8K);
 HWY_EXPORT(TestMatMul);
+HWY_EXPORT(TestMatMulExtremes);
 HWY_EXPORT(TestAttentionShapes);
 
 // Runs `test` once for each SIMD target compiled in and supported here (WebAssembly has one).
@@ -604,6 +674,10 @@ TEST_CASE("Q8_K activation quantization into the kernels' layouts", "[kernels]")
 
 TEST_CASE("matrix products and GeGLU equal the reference for every weight type", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMul)(); });
+}
+
+TEST_CASE("4- and 5-bit weights at their extreme values equal the reference", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMulExtremes)(); });
 }
 
 TEST_CASE("fused attention equals the reference", "[kernels]") {

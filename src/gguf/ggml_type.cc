@@ -81,17 +81,6 @@ void DequantizeInt8Blocks(GgmlType type, const uint8_t* src, float* y, int64_t n
   }
 }
 
-// The 6-bit scale and min of sub-block `j` (0..7) packed in the 12 `scales` bytes of Q4_K/Q5_K.
-void GetScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 // K-quant super-blocks through UnpackSuperBlockK, with ggml's formulas and order of operations:
 // Q4_K/Q5_K (d·sc)·q − dmin·m, Q6_K (d·sc)·(q − 32).
 void DequantizeK(GgmlType type, const uint8_t* src, float* y, int64_t nb) {
@@ -155,14 +144,20 @@ void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], int16_t z
     }
     return;
   }
-  // Q4_K, Q5_K: f16 d; f16 dmin; u8 scales[12]; ...
+  // Q4_K, Q5_K: f16 d; f16 dmin; u8 scales[12]; ... The 6-bit scale and minimum of sub-block j
+  // are the low 6 bits of bytes j and j + 4 for j < 4; for j ≥ 4 the nibbles of byte j + 4 with
+  // the top 2 bits of bytes j − 4 and j above them. Unpacked four at a time in 32-bit words, as
+  // ggml's x86 code does (kernels prepare tiles with this for every run of tokens).
   *d = LoadF16(b);
   *dmin = LoadF16(b + 2);
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    GetScaleMinK4(j, b + 4, &sc, &m);
-    scale[2 * j] = scale[2 * j + 1] = sc;
-    zero[2 * j] = zero[2 * j + 1] = m;
+  uint32_t w[3];
+  std::memcpy(w, b + 4, 12);
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  const uint32_t sc[2] = {w[0] & kLow6, (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4)};
+  const uint32_t mn[2] = {w[1] & kLow6, ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4)};
+  for (int j = 0; j < 8; ++j) {  // little-endian: byte j % 4 of word j / 4 is sub-block j's
+    scale[2 * j] = scale[2 * j + 1] = static_cast<int16_t>((sc[j / 4] >> (8 * (j % 4))) & 0xFF);
+    zero[2 * j] = zero[2 * j + 1] = static_cast<int16_t>((mn[j / 4] >> (8 * (j % 4))) & 0xFF);
   }
 }
 
@@ -199,13 +194,13 @@ void UnpackSuperBlockK(GgmlType type, const uint8_t* b, uint8_t q[256], int16_t 
   }
 }
 
-void UnpackBlock32Scales(GgmlType type, const uint8_t* b, float* d, float* m) {
-  *d = LoadF16(b);
-  *m = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1 ? LoadF16(b + 2) : 0.0f;
+int Block32Offset(GgmlType type) {
+  return type == GgmlType::kQ4_0 ? 8 : type == GgmlType::kQ5_0 ? 16 : 0;
 }
 
 void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, float* m) {
   UnpackBlock32Scales(type, b, d, m);
+  const int offset = Block32Offset(type);
   switch (type) {
     case GgmlType::kQ8_0:
       std::memcpy(q, b + 2, 32);
@@ -214,7 +209,6 @@ void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, floa
     case GgmlType::kQ4_1: {
       const bool has_min = type == GgmlType::kQ4_1;
       const uint8_t* qs = b + (has_min ? 4 : 2);
-      const int offset = has_min ? 0 : 8;
       for (int j = 0; j < 16; ++j) {
         q[j] = static_cast<int8_t>((qs[j] & 0xF) - offset);
         q[j + 16] = static_cast<int8_t>((qs[j] >> 4) - offset);
@@ -227,7 +221,6 @@ void UnpackBlock32(GgmlType type, const uint8_t* b, int8_t q[32], float* d, floa
       uint32_t qh;
       std::memcpy(&qh, b + (has_min ? 4 : 2), 4);
       const uint8_t* qs = b + (has_min ? 8 : 6);
-      const int offset = has_min ? 0 : 16;
       for (int j = 0; j < 16; ++j) {
         q[j] = static_cast<int8_t>(((qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - offset);
         q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - offset);

@@ -3,8 +3,10 @@
 #define GGUFEMBED_GGUF_GGML_TYPE_H_
 
 #include <cstdint>
+#include <cstring>
 
 #include "ggufembed/status.h"
+#include "util/fp16.h"
 
 namespace ggufembed {
 
@@ -84,8 +86,21 @@ bool HasInt8Blocks(GgmlType type);
 //  Q4_1 `f16 d; f16 m; u8 qs[16]`; Q5_0 `f16 d; u8 qh[4]; u8 qs[16]` (bit j of the little-endian
 //  qh is the 5th bit of value j, minus 16); Q5_1 `f16 d; f16 m; u8 qh[4]; u8 qs[16]`.
 void UnpackBlock32(GgmlType type, const uint8_t* block, int8_t q[32], float* d, float* m);
-// The same without the values (kernels unpack those in vectors, int8_tile-inl.h).
-void UnpackBlock32Scales(GgmlType type, const uint8_t* block, float* d, float* m);
+// The same without the values (kernels unpack those in vectors, int8_tile-inl.h); inline, since
+// the kernels call it for every block of every tile.
+inline void UnpackBlock32Scales(GgmlType type, const uint8_t* block, float* d, float* m) {
+  uint16_t h;
+  std::memcpy(&h, block, 2);
+  *d = F16ToF32(h);
+  *m = 0.0f;
+  if (type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1) {
+    std::memcpy(&h, block + 2, 2);
+    *m = F16ToF32(h);
+  }
+}
+// What the 4- and 5-bit types subtract from their stored unsigned values: 8 (Q4_0), 16 (Q5_0);
+// 0 for the others (Q4_1 and Q5_1 keep q ≥ 0 beside a minimum; Q8_0 stores int8).
+int Block32Offset(GgmlType type);
 
 // True for the K-quants the engine multiplies with integer kernels: Q4_K, Q5_K, Q6_K (256-value
 // super-blocks; activations in Q8_K blocks, as in ggml).

@@ -33,9 +33,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 // last one (their results are discarded).
 struct Int8Tile {
   int rows;
+  GgmlType type;
   const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values
   size_t stride;
-  const uint8_t* u[kTileRows];    // x86: row r as unsigned bytes [nb × 32] (|w| or w + 128)
+  const uint8_t* u[kTileRows];    // x86: row r as unsigned bytes [nb × 32] (UnsignedWeights)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
   // Relaxed SIMD: |w| and the signs (0xFF where w < 0) of the rows interleaved in quads,
   // [nb][8][kTileRows] units of 4 values, so that the kernel broadcasts each at a fixed offset
@@ -48,10 +49,10 @@ struct Int8Tile {
   const float* mins;              // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
 };
 
-// Which unsigned form of the weights a kernel wants besides the int8 values: none, |w| or
-// w + 128 (x86), or |w| with the signs, the negative weights' sums and the -128 check (relaxed
-// SIMD).
-enum class UnsignedWeights { kNone, kAbs, kPlus128, kRelaxed };
+// Which unsigned form of the weights a kernel wants besides the int8 values: none, |w|, w + 128
+// or, for the 4- and 5-bit types, the stored values w + Block32Offset (x86), or |w| with the
+// signs, the negative weights' sums and the -128 check (relaxed SIMD).
+enum class UnsignedWeights { kNone, kAbs, kPlus128, kStored, kRelaxed };
 
 // Scratch bytes one Int8Tile of `cols`-value rows takes.
 inline size_t Int8TileScratchBytes(int cols) {
@@ -94,14 +95,17 @@ HWY_INLINE void InterleaveRows(const uint8_t* const* rows, size_t n, uint8_t* ou
 #endif
 }
 
-// The 32 values of one Q4_0, Q4_1, Q5_0 or Q5_1 block as UnpackBlock32 writes them, in 16-byte
-// vectors: for short inputs a tile is prepared for every run of tokens, and the byte loop cost
-// more than the products.
-HWY_INLINE void UnpackValues32(GgmlType type, const uint8_t* HWY_RESTRICT b,
-                               int8_t* HWY_RESTRICT q) {
+// The 32 values of one Q4_0, Q4_1, Q5_0 or Q5_1 block minus `offset`, in 16-byte vectors: with
+// Block32Offset(type) the int8 values UnpackBlock32 writes, with 0 the stored unsigned values
+// (UnsignedWeights::kStored). For short inputs a tile is prepared for every run of tokens, and the
+// byte loop cost more than the products.
+HWY_INLINE void UnpackValues32(GgmlType type, const uint8_t* HWY_RESTRICT b, int offset,
+                               uint8_t* HWY_RESTRICT out) {
 #if HWY_TARGET == HWY_SCALAR
+  int8_t q[32];
   float d, m;
   UnpackBlock32(type, b, q, &d, &m);
+  for (int j = 0; j < 32; ++j) out[j] = static_cast<uint8_t>(q[j] + Block32Offset(type) - offset);
 #else
   const hn::Full128<uint8_t> d8;
   const bool has_min = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1;
@@ -115,11 +119,10 @@ HWY_INLINE void UnpackValues32(GgmlType type, const uint8_t* HWY_RESTRICT b,
     lo = hn::Or(lo, hn::IfThenElseZero(hn::LoadMaskBits(d8, qh), sixteen));
     hi = hn::Or(hi, hn::IfThenElseZero(hn::LoadMaskBits(d8, qh + 2), sixteen));
   }
-  // The offset in 8-bit wrapping arithmetic: the values are the int8 bits.
-  const auto offset = hn::Set(d8, has_min ? 0 : q5 ? 16 : 8);
-  const hn::RebindToSigned<decltype(d8)> ds8;
-  hn::StoreU(hn::BitCast(ds8, hn::Sub(lo, offset)), ds8, q);
-  hn::StoreU(hn::BitCast(ds8, hn::Sub(hi, offset)), ds8, q + 16);
+  // The offset in 8-bit wrapping arithmetic: minus Block32Offset, the values are the int8 bits.
+  const auto sub = hn::Set(d8, static_cast<uint8_t>(offset));
+  hn::StoreU(hn::Sub(lo, sub), d8, out);
+  hn::StoreU(hn::Sub(hi, sub), d8, out + 16);
 #endif
 }
 
@@ -134,6 +137,7 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
   next =
       reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(next) + kAlign - 1) & ~(kAlign - 1));
   tile->rows = rows;
+  tile->type = w.type;
   tile->has_minus128 = false;
   tile->dw = dw;
   const bool has_min = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1;
@@ -151,16 +155,21 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
         std::memcpy(&d16, row + kQ8_0BlockBytes * b, 2);
         dw[b * kTileRows + r] = F16ToF32(d16);
       }
-    } else {  // unpack into scratch (exact: the values fit in int8)
-      int8_t* q = reinterpret_cast<int8_t*>(next);
+    } else {  // unpack into scratch (exact: the values fit in int8), or only their stored form
+      uint8_t* q = next;
       next += cols;
+      const int offset = uform == UnsignedWeights::kStored ? 0 : Block32Offset(w.type);
       for (int b = 0; b < nb; ++b) {
         UnpackBlock32Scales(w.type, row + b * block_bytes, &dw[b * kTileRows + r],
                             &mins[b * kTileRows + r]);
-        UnpackValues32(w.type, row + b * block_bytes, q + 32 * b);
+        UnpackValues32(w.type, row + b * block_bytes, offset, q + 32 * b);
       }
-      tile->q[r] = q;
+      tile->q[r] = reinterpret_cast<const int8_t*>(q);  // kStored: the unsigned values
       tile->stride = 32;
+      if (uform == UnsignedWeights::kStored) {
+        tile->u[r] = q;
+        continue;
+      }
     }
     if (uform == UnsignedWeights::kRelaxed) {
       uint8_t* u = next;
@@ -215,14 +224,14 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       const hn::RebindToUnsigned<decltype(d8)> du8;
       uint8_t* u = next;
       next += cols;
+      const auto plus128 = hn::Set(du8, 128);
       for (int b = 0; b < nb; ++b) {
         const int8_t* qb = tile->q[r] + b * tile->stride;
         for (size_t j = 0; j < 32; j += hn::Lanes(d8)) {
           const auto q = hn::LoadU(d8, qb + j);
           // |-128| wraps to -128, which is 128 as unsigned: still exact.
-          const auto uq = uform == UnsignedWeights::kAbs
-                              ? hn::BitCast(du8, hn::Abs(q))
-                              : hn::Xor(hn::BitCast(du8, q), hn::Set(du8, 0x80));
+          const auto uq = uform == UnsignedWeights::kAbs ? hn::BitCast(du8, hn::Abs(q))
+                                                         : hn::Add(hn::BitCast(du8, q), plus128);
           hn::StoreU(uq, du8, u + 32 * b + j);
         }
       }

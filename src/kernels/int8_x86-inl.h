@@ -1,6 +1,7 @@
 // The hand-tuned x86 int8 kernels beside the portable one (int8_tile-inl.h), tested against it:
-// AVX2 with tokens in the lanes (VPSIGNB/VPMADDUBSW/VPMADDWD), AVX2 with weight rows in the lanes
-// for Q8_0 (short inputs waste no lanes), and AVX-512 VNNI (VPDPBUSD). Same exact block sums,
+// AVX2 with tokens in the lanes (VPSIGNB/VPMADDUBSW/VPMADDWD; for the 4- and 5-bit types
+// VPMADDUBSW on their stored unsigned values), AVX2 with weight rows in the lanes for Q8_0 (short
+// inputs waste no lanes), and AVX-512 VNNI (VPDPBUSD). Same exact block sums,
 // same f32 steps as every int8 kernel (numerics.h).
 
 #include <algorithm>
@@ -43,6 +44,25 @@ HWY_INLINE __m256i Broadcast4(const void* p) {
   return _mm256_set1_epi32(v);
 }
 
+// The f32 steps of block b for the AVX2 kernels' tile (8 tokens per vector): AccumulateBlock on
+// every row's and vector's exact sums, into the f32 sums kept in `out`.
+template <int V>
+HWY_INLINE void AccumulateBlockAvx2(const Int8Tile& w, const MatMulInput& in, int b, int t0,
+                                    const __m256i (&isum)[kTileRows][V], float* HWY_RESTRICT out) {
+  const hn::Full256<float> df;
+  const float* dx = in.d + size_t(b) * in.padded_tokens + t0;
+  const float* sx = in.s + size_t(b) * in.padded_tokens + t0;
+  for (int r = 0; r < kTileRows; ++r) {
+    const float* mins_b = w.mins ? &w.mins[b * kTileRows + r] : nullptr;
+    for (int v = 0; v < V; ++v) {
+      float* acc = out + (r * V + v) * 8;
+      hn::StoreU(AccumulateBlock(df, hn::LoadU(df, acc), hn::Vec256<int32_t>{isum[r][v]},
+                                 w.dw[b * kTileRows + r], dx + 8 * v, mins_b, sx + 8 * v),
+                 df, acc);
+    }
+  }
+}
+
 // The AVX2 kernel on the kS8Quads layout, 8 tokens per vector. Per group of 4 values:
 // VPSIGNB moves the sign of w onto x, VPMADDUBSW multiplies |w| (unsigned) by it and adds
 // pairs (at most 2·128·127, no saturation), VPMADDWD by ones adds the pairs into each token's
@@ -75,17 +95,76 @@ HWY_NOINLINE void Int8TileAvx2(const Int8Tile& w, const MatMulInput& in, int t0,
         }
       }
     }
-    const float* dx = in.d + size_t(b) * P + t0;
-    const float* sx = in.s + size_t(b) * P + t0;
+    AccumulateBlockAvx2<V>(w, in, b, t0, isum, out);
+  }
+}
+
+// The AVX2 kernel for the 4- and 5-bit types on the kS8Quads layout: VPMADDUBSW multiplies the
+// stored unsigned values u = w + Block32Offset (UnsignedWeights::kStored, below 2^kBits) by the
+// tokens' int8 values with no sign step, and the pairs (at most 2·31·127) of a run of groups add
+// up in 16 bits before one VPMADDWD by ones: all 8 groups of a block when u < 16 (8·2·15·127 =
+// 30,480), 4 when u < 32 (31,496). A block's sum starts at −offset·Σx, the input's bias
+// (−128·Σx) shifted right, which takes the offset back out exactly: the same integers as
+// Int8TileAvx2 in half the multiplies.
+template <int V, int kBits, bool kOffset>
+HWY_INLINE void Int8TileAvx2StoredImpl(const Int8Tile& w, const MatMulInput& in, int t0,
+                                       float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
+  const hn::Full256<float> df;
+  const __m256i ones = _mm256_set1_epi16(1);
+  constexpr int kRun = kBits == 4 ? 8 : 4;  // groups summed in 16 bits
+  for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 8 * i);
+  for (int b = 0; b < nb; ++b) {
+    __m256i isum[kTileRows][V];
+    for (int v = 0; v < V; ++v) {
+      __m256i start = _mm256_setzero_si256();
+      if (kOffset) {  // −128·Σx >> (8 − kBits) = −2^(kBits−1)·Σx, the offset of Q4_0 and Q5_0
+        start = _mm256_srai_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                                      in.bias + size_t(b) * P + t0 + 8 * v)),
+                                  8 - kBits);
+      }
+      for (int r = 0; r < kTileRows; ++r) isum[r][v] = start;
+    }
+    const uint8_t* xb = xq + (size_t(b) * 8 * P + t0) * 4;  // group g at xb + g·P·4
     for (int r = 0; r < kTileRows; ++r) {
-      const float* mins_b = w.mins ? &w.mins[b * kTileRows + r] : nullptr;
-      for (int v = 0; v < V; ++v) {
-        float* acc = out + (r * V + v) * 8;
-        hn::StoreU(AccumulateBlock(df, hn::LoadU(df, acc), hn::Vec256<int32_t>{isum[r][v]},
-                                   w.dw[b * kTileRows + r], dx + 8 * v, mins_b, sx + 8 * v),
-                   df, acc);
+      const uint8_t* ub = w.u[r] + 32 * b;
+      for (int g0 = 0; g0 < 8; g0 += kRun) {
+        __m256i pairs[V];
+        for (int g = g0; g < g0 + kRun; ++g) {
+          const __m256i wu = Broadcast4(ub + 4 * g);
+          for (int v = 0; v < V; ++v) {
+            const __m256i x = _mm256_load_si256(
+                reinterpret_cast<const __m256i*>(xb + size_t(g) * P * 4 + 32 * v));
+            const __m256i p = _mm256_maddubs_epi16(wu, x);
+            pairs[v] = g == g0 ? p : _mm256_add_epi16(pairs[v], p);
+          }
+        }
+        for (int v = 0; v < V; ++v) {
+          isum[r][v] = _mm256_add_epi32(isum[r][v], _mm256_madd_epi16(pairs[v], ones));
+        }
       }
     }
+    AccumulateBlockAvx2<V>(w, in, b, t0, isum, out);
+  }
+}
+
+// The AVX2 kernel for `w`'s type: Int8TileAvx2StoredImpl for the 4- and 5-bit types, whose tiles
+// hold UnsignedWeights::kStored; Int8TileAvx2 for Q8_0 (UnsignedWeights::kAbs).
+template <int V>
+HWY_NOINLINE void Int8TileAvx2ForType(const Int8Tile& w, const MatMulInput& in, int t0,
+                                      float* HWY_RESTRICT out) {
+  switch (w.type) {
+    case GgmlType::kQ4_0:
+      return Int8TileAvx2StoredImpl<V, 4, true>(w, in, t0, out);
+    case GgmlType::kQ4_1:
+      return Int8TileAvx2StoredImpl<V, 4, false>(w, in, t0, out);
+    case GgmlType::kQ5_0:
+      return Int8TileAvx2StoredImpl<V, 5, true>(w, in, t0, out);
+    case GgmlType::kQ5_1:
+      return Int8TileAvx2StoredImpl<V, 5, false>(w, in, t0, out);
+    default:
+      return Int8TileAvx2<V>(w, in, t0, out);
   }
 }
 
@@ -215,6 +294,13 @@ HWY_INLINE void RunRowLanes(int n, const RowLanesTile& w, const MatMulInput& in,
 
 #endif  // GGUFEMBED_X86_INT8
 
+// The unsigned form of the weights the x86 kernels take for `type`: for the 4- and 5-bit types
+// their stored values, for Q8_0 |w| (AVX2) or w + 128 (VNNI).
+inline UnsignedWeights X86UnsignedWeights(bool vnni, GgmlType type) {
+  if (type != GgmlType::kQ8_0) return UnsignedWeights::kStored;
+  return vnni ? UnsignedWeights::kPlus128 : UnsignedWeights::kAbs;
+}
+
 #undef GGUFEMBED_VNNI_ATTR
 #if HWY_TARGET == HWY_AVX3_DL
 // Highway's AVX3_DL target guarantees AVX512-VNNI but does not enable it for the compiler.
@@ -224,12 +310,14 @@ HWY_INLINE void RunRowLanes(int n, const RowLanesTile& w, const MatMulInput& in,
              "avx512vnni")))
 
 // The AVX-512 VNNI kernel on the kS8Quads layout, 16 tokens per vector: one VPDPBUSD per group
-// of 4 values multiplies w + 128 (unsigned, the tile's u rows, UnsignedWeights::kPlus128) by x
-// and adds into each token's lane; starting the sum at −128·Σx (the input's bias) removes the
-// +128.
-template <int V>
-GGUFEMBED_VNNI_ATTR HWY_NOINLINE void Int8TileVnni(const Int8Tile& w, const MatMulInput& in, int t0,
-                                                   float* HWY_RESTRICT out) {
+// of 4 values multiplies the tile's unsigned u rows by x and adds into each token's lane. For
+// Q8_0 u = w + 128 (UnsignedWeights::kPlus128) and the sum starts at −128·Σx (the input's bias),
+// which removes the +128; for the 4- and 5-bit types u is the stored value w + offset
+// (UnsignedWeights::kStored) and the sum starts at −offset·Σx, the bias shifted right by kShift
+// (offset 8: 4, offset 16: 3), or at 0 (kShift < 0: no offset, Q4_1 and Q5_1).
+template <int V, int kShift>
+GGUFEMBED_VNNI_ATTR HWY_INLINE void Int8TileVnniImpl(const Int8Tile& w, const MatMulInput& in,
+                                                     int t0, float* HWY_RESTRICT out) {
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   __m512 acc[kTileRows][V];
@@ -239,8 +327,12 @@ GGUFEMBED_VNNI_ATTR HWY_NOINLINE void Int8TileVnni(const Int8Tile& w, const MatM
   for (int b = 0; b < nb; ++b) {
     __m512i isum[kTileRows][V];
     for (int v = 0; v < V; ++v) {
-      const __m512i bias = _mm512_loadu_si512(in.bias + size_t(b) * P + t0 + 16 * v);
-      for (int r = 0; r < kTileRows; ++r) isum[r][v] = bias;
+      __m512i start = _mm512_setzero_si512();
+      if (kShift >= 0) {
+        start = _mm512_srai_epi32(_mm512_loadu_si512(in.bias + size_t(b) * P + t0 + 16 * v),
+                                  kShift < 0 ? 0 : kShift);
+      }
+      for (int r = 0; r < kTileRows; ++r) isum[r][v] = start;
     }
     for (int g = 0; g < 8; ++g) {
       const uint8_t* xg = xq + ((size_t(b) * 8 + g) * P + t0) * 4;
@@ -270,6 +362,22 @@ GGUFEMBED_VNNI_ATTR HWY_NOINLINE void Int8TileVnni(const Int8Tile& w, const MatM
   }
   for (int r = 0; r < kTileRows; ++r) {
     for (int v = 0; v < V; ++v) _mm512_storeu_ps(out + (r * V + v) * 16, acc[r][v]);
+  }
+}
+
+template <int V>
+GGUFEMBED_VNNI_ATTR HWY_NOINLINE void Int8TileVnni(const Int8Tile& w, const MatMulInput& in, int t0,
+                                                   float* HWY_RESTRICT out) {
+  switch (w.type) {
+    case GgmlType::kQ4_0:
+      return Int8TileVnniImpl<V, 4>(w, in, t0, out);
+    case GgmlType::kQ5_0:
+      return Int8TileVnniImpl<V, 3>(w, in, t0, out);
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1:
+      return Int8TileVnniImpl<V, -1>(w, in, t0, out);
+    default:
+      return Int8TileVnniImpl<V, 0>(w, in, t0, out);
   }
 }
 #endif  // HWY_TARGET == HWY_AVX3_DL

@@ -89,7 +89,7 @@ HWY_INLINE void RunInt8Tile(Int8Kernel kernel, const Int8Tile& w, const MatMulIn
   switch (kernel) {
 #if GGUFEMBED_X86_INT8
     case Int8Kernel::kAvx2:
-      return Int8TileAvx2<V>(w, in, t0, out);
+      return Int8TileAvx2ForType<V>(w, in, t0, out);
 #endif
 #if HWY_TARGET == HWY_AVX3_DL
     case Int8Kernel::kVnni:
@@ -204,8 +204,8 @@ class TileSource {
       return;
     }
     if (int8_) {
-      const UnsignedWeights uform = kernel_ == Int8Kernel::kAvx2      ? UnsignedWeights::kAbs
-                                    : kernel_ == Int8Kernel::kVnni    ? UnsignedWeights::kPlus128
+      const UnsignedWeights uform = kernel_ == Int8Kernel::kAvx2 || kernel_ == Int8Kernel::kVnni
+                                        ? X86UnsignedWeights(kernel_ == Int8Kernel::kVnni, w_.type)
                                     : kernel_ == Int8Kernel::kRelaxed ? UnsignedWeights::kRelaxed
                                                                       : UnsignedWeights::kNone;
       PrepareInt8Tile(w_, n0, rows, uform, kernel_ == Int8Kernel::kPortable, scratch_, &tile->int8);
