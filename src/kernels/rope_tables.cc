@@ -11,8 +11,9 @@ RopeTables::Table RopeTables::Get(float base, int n_rot, int n_positions) {
     if (entry.base == base && entry.n_rot == n_rot) e = &entry;
   }
   if (e == nullptr) {
-    entries_.push_back(Entry{base, n_rot});
-    e = &entries_.back();
+    e = &entries_.emplace_back();
+    e->base = base;
+    e->n_rot = n_rot;
   }
   if (e->positions < n_positions) {
     const size_t half = static_cast<size_t>(n_rot / 2);

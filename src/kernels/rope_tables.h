@@ -24,8 +24,8 @@ class RopeTables {
 
  private:
   struct Entry {
-    float base;
-    int n_rot;
+    float base = 0.0f;
+    int n_rot = 0;
     int positions = 0;
     std::vector<float> cos, sin;
   };
