@@ -15,7 +15,8 @@
 # worst text, floor). Needs a native build in build/ (scripts/test.sh).
 #
 # Usage: bash scripts/conformance-ftypes.sh [300m|270m|all] [FTYPE...]
-#   default: all, every type; JOBS=2 runs two files at a time (each run is single-threaded).
+#   default: all, every type; JOBS=2 runs two files at a time (each run is single-threaded);
+#   GGUFEMBED_CLI=path uses that ggufembed binary instead of build/ggufembed.
 # The files are kept under models/: embeddinggemma-300m-synthetic-T.gguf (shared with
 # bench/bench.mjs --ftype) and embeddinggemma2-270m-synthetic-ftype-T.gguf (not -T.gguf: the
 # existing embeddinggemma2-270m-synthetic-q8_0.gguf is synth --wtype q8_0, which keeps the
@@ -28,7 +29,7 @@ ftypes=("$@")
 [[ ${#ftypes[@]} -gt 0 ]] || ftypes=(q4_k_m q4_0 q6_k q5_k_m q4_0_qat q4_1 q5_0 q5_1 q8_0 bf16 f16 f32)
 case $which in 300m | 270m | all) ;; *) echo "usage: $0 [300m|270m|all] [FTYPE...]" >&2; exit 2 ;; esac
 jobs=${JOBS:-1}
-cli=$PWD/build/ggufembed
+cli=${GGUFEMBED_CLI:-$PWD/build/ggufembed}  # a copy keeps a long run on one binary while build/ changes
 reports=$PWD/build/reports/ftypes
 mkdir -p models "$reports/logs"
 
