@@ -34,7 +34,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 struct Int8Tile {
   int rows;
   GgmlType type;
-  const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values
+  const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values (not kStored)
   size_t stride;
   const uint8_t* u[kTileRows];    // x86: row r as unsigned bytes [nb × 32] (UnsignedWeights)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
@@ -164,12 +164,13 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
                             &mins[b * kTileRows + r]);
         UnpackValues32(w.type, row + b * block_bytes, offset, q + 32 * b);
       }
-      tile->q[r] = reinterpret_cast<const int8_t*>(q);  // kStored: the unsigned values
       tile->stride = 32;
-      if (uform == UnsignedWeights::kStored) {
+      if (uform == UnsignedWeights::kStored) {  // the kernels that take them read nothing else
+        tile->q[r] = nullptr;
         tile->u[r] = q;
         continue;
       }
+      tile->q[r] = reinterpret_cast<const int8_t*>(q);
     }
     if (uform == UnsignedWeights::kRelaxed) {
       uint8_t* u = next;
