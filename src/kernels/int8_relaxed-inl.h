@@ -66,6 +66,26 @@ HWY_NOINLINE void Int8TileQuadsExact(const Int8Tile& w, const MatMulInput& in, i
   }
 }
 
+// The f32 steps of block b for the relaxed kernels' tile (4 tokens per vector): AccumulateBlock
+// on every row's and vector's exact sums, into the f32 sums kept in `out`.
+template <int V>
+HWY_INLINE void AccumulateBlockRelaxed(const Int8Tile& w, const MatMulInput& in, int b, int t0,
+                                       const v128_t (&isum)[kTileRows][V],
+                                       float* HWY_RESTRICT out) {
+  const hn::Full128<float> df;
+  const float* dx = in.d + size_t(b) * in.padded_tokens + t0;
+  const float* sx = in.s + size_t(b) * in.padded_tokens + t0;
+  for (int r = 0; r < kTileRows; ++r) {
+    const float* mins_b = w.mins ? &w.mins[b * kTileRows + r] : nullptr;
+    for (int v = 0; v < V; ++v) {
+      float* acc = out + (r * V + v) * 4;
+      hn::StoreU(AccumulateBlock(df, hn::LoadU(df, acc), hn::Vec128<int32_t>{isum[r][v]},
+                                 w.dw[b * kTileRows + r], dx + 4 * v, mins_b, sx + 4 * v),
+                 df, acc);
+    }
+  }
+}
+
 // out[r][v·4 + l] = row r · token (t0 + v·4 + l). Per group of 4 values the instruction takes
 // |w| (broadcast, 7-bit) and the token's values with the weights' signs moved onto them: x where
 // w ≥ 0 and ~x = -x - 1 where w < 0 (one XOR with the sign mask instead of a negation; x in
@@ -103,21 +123,70 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
         }
       }
     }
-    const float* dx = in.d + size_t(b) * P + t0;
-    const float* sx = in.s + size_t(b) * P + t0;
-    for (int r = 0; r < kTileRows; ++r) {
-      const float* mins_b = w.mins ? &w.mins[b * kTileRows + r] : nullptr;
-      for (int v = 0; v < V; ++v) {
-        float* acc = out + (r * V + v) * 4;
-        hn::StoreU(AccumulateBlock(df, hn::LoadU(df, acc), hn::Vec128<int32_t>{isum[r][v]},
-                                   w.dw[b * kTileRows + r], dx + 4 * v, mins_b, sx + 4 * v),
-                   df, acc);
+    AccumulateBlockRelaxed<V>(w, in, b, t0, isum, out);
+  }
+}
+
+// The 4- and 5-bit types (UnsignedWeights::kRelaxedStored): their stored values, below 32, are
+// the instruction's 7-bit operand as they are, so no sign moves onto the tokens; each block's sum
+// starts at −offset·Σx, the input's bias (−128·Σx) shifted right by kShift (offset 8: 4, offset
+// 16: 3), or at 0 (kShift < 0: Q4_1, Q5_1), as in the x86 kernels of these types.
+template <int V, int kShift>
+HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, int t0,
+                                      float* HWY_RESTRICT out) {
+  const int nb = in.cols / 32, P = in.padded_tokens;
+  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
+  const hn::Full128<float> df;
+  for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
+  for (int b = 0; b < nb; ++b) {
+    v128_t isum[kTileRows][V];
+    for (int v = 0; v < V; ++v) {
+      v128_t start = wasm_i32x4_splat(0);
+      if (kShift >= 0) {
+        start = wasm_i32x4_shr(wasm_v128_load(in.bias + size_t(b) * P + t0 + 4 * v),
+                               kShift < 0 ? 0 : kShift);
+      }
+      for (int r = 0; r < kTileRows; ++r) isum[r][v] = start;
+    }
+    const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
+    const int32_t* u_b = w.abs_w + size_t(b) * 8 * kTileRows;
+    for (int g = 0; g < 8; ++g) {
+      v128_t x[V];
+      for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
+      for (int r = 0; r < kTileRows; ++r) {
+        const v128_t uw = wasm_v128_load32_splat(u_b + g * kTileRows + r);
+        for (int v = 0; v < V; ++v) {
+          isum[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(x[v], uw, isum[r][v]);
+        }
       }
     }
+    AccumulateBlockRelaxed<V>(w, in, b, t0, isum, out);
+  }
+}
+
+// The relaxed-SIMD kernel for `w`'s type.
+template <int V>
+HWY_NOINLINE void Int8TileRelaxedForType(const Int8Tile& w, const MatMulInput& in, int t0,
+                                         float* HWY_RESTRICT out) {
+  switch (w.type) {
+    case GgmlType::kQ4_0:
+      return Int8TileRelaxedStored<V, 4>(w, in, t0, out);
+    case GgmlType::kQ5_0:
+      return Int8TileRelaxedStored<V, 3>(w, in, t0, out);
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1:
+      return Int8TileRelaxedStored<V, -1>(w, in, t0, out);
+    default:
+      return Int8TileRelaxed<V>(w, in, t0, out);
   }
 }
 
 #endif  // GGUFEMBED_RELAXED_INT8
+
+// The unsigned form of the weights the relaxed-SIMD kernels take for `type`.
+inline UnsignedWeights RelaxedUnsignedWeights(GgmlType type) {
+  return type == GgmlType::kQ8_0 ? UnsignedWeights::kRelaxed : UnsignedWeights::kRelaxedStored;
+}
 
 }  // namespace HWY_NAMESPACE
 }  // namespace ggufembed

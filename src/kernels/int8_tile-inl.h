@@ -36,9 +36,10 @@ struct Int8Tile {
   GgmlType type;
   const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values (not kStored)
   size_t stride;
-  const uint8_t* u[kTileRows];    // x86: row r as unsigned bytes [nb × 32] (UnsignedWeights)
+  const uint8_t* u[kTileRows];    // row r as unsigned bytes [nb × 32] (UnsignedWeights)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
-  // Relaxed SIMD: |w| and the signs (0xFF where w < 0) of the rows interleaved in quads,
+  // Relaxed SIMD: |w| (kRelaxedStored: the stored values) and the signs (0xFF where w < 0) of
+  // the rows interleaved in quads,
   // [nb][8][kTileRows] units of 4 values, so that the kernel broadcasts each at a fixed offset
   // from one pointer (a WebAssembly engine computes an address per row otherwise).
   const int32_t* abs_w;
@@ -50,9 +51,11 @@ struct Int8Tile {
 };
 
 // Which unsigned form of the weights a kernel wants besides the int8 values: none, |w|, w + 128
-// or, for the 4- and 5-bit types, the stored values w + Block32Offset (x86), or |w| with the
-// signs, the negative weights' sums and the -128 check (relaxed SIMD).
-enum class UnsignedWeights { kNone, kAbs, kPlus128, kStored, kRelaxed };
+// or, for the 4- and 5-bit types, the stored values w + Block32Offset (x86); |w| with the signs,
+// the negative weights' sums and the -128 check (relaxed SIMD, Q8_0), or the stored values
+// interleaved in quads (relaxed SIMD, the 4- and 5-bit types: below 32, a 7-bit operand as they
+// are).
+enum class UnsignedWeights { kNone, kAbs, kPlus128, kStored, kRelaxed, kRelaxedStored };
 
 // Scratch bytes one Int8Tile of `cols`-value rows takes.
 inline size_t Int8TileScratchBytes(int cols) {
@@ -158,14 +161,16 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
     } else {  // unpack into scratch (exact: the values fit in int8), or only their stored form
       uint8_t* q = next;
       next += cols;
-      const int offset = uform == UnsignedWeights::kStored ? 0 : Block32Offset(w.type);
+      const bool stored =
+          uform == UnsignedWeights::kStored || uform == UnsignedWeights::kRelaxedStored;
+      const int offset = stored ? 0 : Block32Offset(w.type);
       for (int b = 0; b < nb; ++b) {
         UnpackBlock32Scales(w.type, row + b * block_bytes, &dw[b * kTileRows + r],
                             &mins[b * kTileRows + r]);
         UnpackValues32(w.type, row + b * block_bytes, offset, q + 32 * b);
       }
       tile->stride = 32;
-      if (uform == UnsignedWeights::kStored) {  // the kernels that take them read nothing else
+      if (stored) {  // the kernels that take them read nothing else
         tile->q[r] = nullptr;
         tile->u[r] = q;
         continue;
@@ -251,6 +256,10 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       }
       tile->w16[r] = w16;
     }
+  }
+  if (uform == UnsignedWeights::kRelaxedStored) {
+    InterleaveRows(tile->u, size_t(cols) / 4, next);
+    tile->abs_w = reinterpret_cast<const int32_t*>(next);
   }
   if (uform == UnsignedWeights::kRelaxed) {
     int32_t* abs_w = reinterpret_cast<int32_t*>(next);

@@ -97,7 +97,7 @@ HWY_INLINE void RunInt8Tile(Int8Kernel kernel, const Int8Tile& w, const MatMulIn
 #endif
 #if GGUFEMBED_RELAXED_INT8
     case Int8Kernel::kRelaxed:
-      return Int8TileRelaxed<V>(w, in, t0, out);
+      return Int8TileRelaxedForType<V>(w, in, t0, out);
 #endif
     default:
       return Int8TilePortable<V>(w, in, t0, out);
@@ -206,8 +206,9 @@ class TileSource {
     if (int8_) {
       const UnsignedWeights uform = kernel_ == Int8Kernel::kAvx2 || kernel_ == Int8Kernel::kVnni
                                         ? X86UnsignedWeights(kernel_ == Int8Kernel::kVnni, w_.type)
-                                    : kernel_ == Int8Kernel::kRelaxed ? UnsignedWeights::kRelaxed
-                                                                      : UnsignedWeights::kNone;
+                                    : kernel_ == Int8Kernel::kRelaxed
+                                        ? RelaxedUnsignedWeights(w_.type)
+                                        : UnsignedWeights::kNone;
       PrepareInt8Tile(w_, n0, rows, uform, kernel_ == Int8Kernel::kPortable, scratch_, &tile->int8);
       return;
     }
