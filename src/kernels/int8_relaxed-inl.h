@@ -1,8 +1,8 @@
 // The WebAssembly relaxed-SIMD int8 kernel beside the portable one (int8_tile-inl.h), tested
 // against it: tokens in the lanes of the kS8QuadGroups layout, one
-// i32x4.relaxed_dot_i8x16_i7x16_add_s per group of 4 values with the weights' |w| as its 7-bit
-// operand, so that its result is fully defined and every engine gives the same bits. Same exact
-// block sums, same f32 steps as every int8 kernel (numerics.h).
+// i32x4.relaxed_dot_i8x16_i7x16_add_s per group of 4 values with a 7-bit operand — Q8_0's |w|,
+// the 4- and 5-bit types' stored values — so that its result is fully defined and every engine
+// gives the same bits. Same exact block sums, same f32 steps as every int8 kernel (numerics.h).
 
 #include <algorithm>
 #include <cstring>

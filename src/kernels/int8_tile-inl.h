@@ -9,6 +9,7 @@
 #include "gguf/ggml_type.h"
 #include "kernels/matmul.h"
 #include "kernels/matrix.h"
+#include "util/check.h"
 #include "util/fp16.h"
 
 // Per-target include guard.
@@ -34,14 +35,15 @@ namespace hn = hwy::HWY_NAMESPACE;
 struct Int8Tile {
   int rows;
   GgmlType type;
-  const int8_t* q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values (not kStored)
+  const int8_t*
+      q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values (not the stored forms)
   size_t stride;
   const uint8_t* u[kTileRows];    // row r as unsigned bytes [nb × 32] (UnsignedWeights)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
-  // Relaxed SIMD: |w| (kRelaxedStored: the stored values) and the signs (0xFF where w < 0) of
-  // the rows interleaved in quads,
-  // [nb][8][kTileRows] units of 4 values, so that the kernel broadcasts each at a fixed offset
-  // from one pointer (a WebAssembly engine computes an address per row otherwise).
+  // Relaxed SIMD: |w| and the signs (0xFF where w < 0) of the rows — kRelaxedStored: the stored
+  // values alone — interleaved in quads, [nb][8][kTileRows] units of 4 values, so that the
+  // kernel broadcasts each at a fixed offset from one pointer (a WebAssembly engine computes an
+  // address per row otherwise).
   const int32_t* abs_w;
   const int32_t* sgn;
   const int32_t* neg[kTileRows];  // relaxed SIMD: row r's Σ|w| over its negative weights [nb]
@@ -170,7 +172,8 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
         UnpackValues32(w.type, row + b * block_bytes, offset, q + 32 * b);
       }
       tile->stride = 32;
-      if (stored) {  // the kernels that take them read nothing else
+      if (stored) {  // the kernels that take them read nothing else (no widening: not portable)
+        GGUFEMBED_DCHECK(!widen);
         tile->q[r] = nullptr;
         tile->u[r] = q;
         continue;

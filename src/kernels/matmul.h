@@ -46,7 +46,8 @@ enum class Int8Layout {
 // Activations in the form weights of some type multiply them (ggml's vec_dot type), for P padded
 // tokens (padding tokens are zeros):
 //  - int8-block weights: Q8_0 blocks in `layout`, with `d` the block scales, `s` Q8_1's d·Σq (as
-//    f16, for Q4_1/Q5_1 weights) and `bias` = −128·Σq (for kernels that take x + 128 as unsigned).
+//    f16, for Q4_1/Q5_1 weights) and `bias` = −128·Σq (for kernels that take w + 128 as unsigned;
+//    shifted right, −offset·Σq for those that take the stored values of Q4_0 and Q5_0).
 //  - K-quant weights: Q8_K super-blocks, their values in `layout` block by block as above, `d`
 //    the super-block's scale at each of its 8 blocks, and `bsum` the sums of each 16 values.
 //  - other weights: `xt`, the activations rounded through the activation type (f16, bf16, Q8_K)
