@@ -26,6 +26,7 @@
 #include "hwy/highway.h"
 #include "kernels/attention-inl.h"
 #include "kernels/matmul-inl.h"
+#include "kernels/matmul_input-inl.h"
 #include "kernels/norm_rope-inl.h"
 #include "kernels/vec_math-inl.h"
 

@@ -1,16 +1,11 @@
-// Fused attention with an online softmax (no T×T buffer): queries are taken in blocks of kQueries
-// that share a KV head; for each block, one pass computes their scores against the keys of their
-// windows, one turns the scores into the online softmax's rescale factors and weights, and one
-// accumulates the values, each value vector loaded once for the whole block. Bit-identical to
-// AttentionReference (llama.cpp's flash-attention rounding): every f32 operation is the
-// reference's, in its order; only independent work is reordered.
+// Attention's per-target interface: its scratch, and Attention — declared here and compiled once
+// per target in attention.cc. Fused, with an online softmax (no T×T buffer), bit-identical to
+// AttentionReference (llama.cpp's flash-attention rounding).
 
-#include <algorithm>
-#include <cmath>
+#include <cstddef>
+#include <cstdint>
 
-#include "kernels/numerics.h"
 #include "util/arena.h"
-#include "util/check.h"
 
 #if defined(GGUFEMBED_KERNELS_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef GGUFEMBED_KERNELS_ATTENTION_INL_H_
@@ -20,7 +15,6 @@
 #endif
 
 #include "hwy/highway.h"
-#include "kernels/vec_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ggufembed {
@@ -68,242 +62,11 @@ inline void CarveAttentionScratch(Arena& arena, int max_tokens, int head_dim, in
   s->plain = arena.Alloc<uint8_t>(keys);
 }
 
-// `x` rounded to f16, in place, n values.
-HWY_INLINE void RoundRowToF16(float* x, size_t n) {
-  const hn::ScalableTag<float> df;
-  const size_t lanes = hn::Lanes(df);
-  size_t i = 0;
-  for (; i + lanes <= n; i += lanes) hn::StoreU(RoundToF16(df, hn::LoadU(df, x + i)), df, x + i);
-  for (; i < n; ++i) x[i] = F16ToF32(F32ToF16(x[i]));
-}
-
-// scores[q][u] for keys u in [u_begin, u_end) (u_begin a multiple of the lanes): the reference's
-// Dot of query q with key u, the keys' lanes side by side (kt: [head_dim][key_stride]).
-HWY_NOINLINE inline void Scores(const float* const* queries, int n_queries, const float* kt,
-                                size_t key_stride, int head_dim, int u_begin, int u_end,
-                                float* scores, size_t score_stride) {
-  const hn::ScalableTag<float> df;
-  using VF = hn::Vec<decltype(df)>;
-  const int L = static_cast<int>(hn::Lanes(df));
-  HWY_ALIGN float partial[8][kQueries][2 * hn::MaxLanes(df)];
-  for (int u0 = u_begin; u0 < u_end; u0 += 2 * L) {
-    for (int j = 0; j < 8; ++j) {
-      VF acc[kQueries][2];
-      for (int q = 0; q < kQueries; ++q) acc[q][0] = acc[q][1] = hn::Zero(df);
-      for (int i = j; i < head_dim; i += 8) {
-        const float* k = kt + size_t(i) * key_stride + u0;
-        const VF k0 = hn::Load(df, k), k1 = hn::Load(df, k + L);
-        for (int q = 0; q < kQueries; ++q) {
-          const VF qi = hn::Set(df, queries[q][i]);
-          acc[q][0] = hn::Add(acc[q][0], hn::Mul(qi, k0));
-          acc[q][1] = hn::Add(acc[q][1], hn::Mul(qi, k1));
-        }
-      }
-      for (int q = 0; q < kQueries; ++q) {
-        hn::Store(acc[q][0], df, partial[j][q]);
-        hn::Store(acc[q][1], df, partial[j][q] + L);
-      }
-    }
-    for (int q = 0; q < n_queries; ++q) {
-      for (int v = 0; v < 2 * L; v += L) {
-        auto p = [&](int j) { return hn::Load(df, partial[j][q] + v); };
-        const VF s = hn::Add(hn::Add(hn::Add(p(0), p(4)), hn::Add(p(2), p(6))),
-                             hn::Add(hn::Add(p(1), p(5)), hn::Add(p(3), p(7))));
-        hn::StoreU(s, df, scores + q * score_stride + u0 + v);
-      }
-    }
-  }
-}
-
-// The online softmax of keys [lo, hi] in order, as factors: key u rescales what came before by
-// rescale[u] and adds its value with weight[u]. A key above the running maximum m gets
-// rescale e^(m − s), weight 1 and becomes the maximum; any other gets rescale 1, weight e^(s − m).
-// Returns the sum of the weights, accumulated the reference's way.
-HWY_NOINLINE inline float SoftmaxFactors(const float* scores, int lo, int hi, float* running_max,
-                                         float* rescale, float* weight) {
-  float max = -INFINITY;
-  for (int u = lo; u <= hi; ++u) {  // the maximum before each key
-    running_max[u] = max;
-    max = std::max(max, scores[u]);
-  }
-  const hn::ScalableTag<float> df;
-  const int L = static_cast<int>(hn::Lanes(df));
-  const auto one = hn::Set(df, 1.0f);
-  int u = lo;
-  for (; u + L <= hi + 1; u += L) {
-    const auto s = hn::LoadU(df, scores + u), m = hn::LoadU(df, running_max + u);
-    const auto is_max = hn::Gt(s, m);
-    const auto e = ExpVec(df, hn::IfThenElse(is_max, hn::Sub(m, s), hn::Sub(s, m)));
-    hn::StoreU(hn::IfThenElse(is_max, e, one), df, rescale + u);
-    hn::StoreU(hn::IfThenElse(is_max, one, e), df, weight + u);
-  }
-  for (; u <= hi; ++u) {
-    const bool is_max = scores[u] > running_max[u];
-    const float e = ExpF32(is_max ? running_max[u] - scores[u] : scores[u] - running_max[u]);
-    rescale[u] = is_max ? e : 1.0f;
-    weight[u] = is_max ? 1.0f : e;
-  }
-  float sum = 0.0f;
-  for (int u2 = lo; u2 <= hi; ++u2) sum = sum * rescale[u2] + weight[u2];
-  return sum;
-}
-
-// The weighted value sums of kQueries queries (windows [lo[i], hi[i]] inside [u_lo, u_hi]) from
-// their softmax factors, divided by their weight sums, into `out` (the first `nq` queries are
-// real; the others repeat the last one). Accumulators for kValueVectors vectors of every query
-// stay in registers while the keys go by, so each value vector is loaded once per block. Keys
-// where every query simply adds v·weight (`plain`) take a branch-free path.
-template <bool kF16Sum>
-HWY_NOINLINE void AccumulateValues(const float* v16, int head_dim_v, int u_lo, int u_hi,
-                                   const int* lo, const int* hi, const float* rescale,
-                                   const float* weight, const uint8_t* plain, size_t keys,
-                                   const float* sum, int nq, const int* t_of, const int* h_of,
-                                   size_t o_stride, float* out) {
-  const hn::ScalableTag<float> df;
-  using VF = hn::Vec<decltype(df)>;
-  const int L = static_cast<int>(hn::Lanes(df));
-  auto round = [&](VF x) { return kF16Sum ? RoundToF16(df, x) : x; };
-  // Values [c, c + n·L) of every query; n is kValueVectors, then 1 for what remains (head_dim_v
-  // need not be a multiple of kValueVectors·L: tiny models have 48).
-  auto run = [&]<int n>(int c) {
-    VF acc[kQueries][n];
-    for (int i = 0; i < kQueries; ++i) {
-      for (int kk = 0; kk < n; ++kk) acc[i][kk] = hn::Zero(df);
-    }
-    for (int u = u_lo; u <= u_hi; ++u) {
-      const float* vu = v16 + size_t(u) * head_dim_v + c;
-      VF vv[n];
-      for (int kk = 0; kk < n; ++kk) vv[kk] = hn::LoadU(df, vu + kk * L);
-      if (HWY_LIKELY(plain[u])) {
-        for (int i = 0; i < kQueries; ++i) {
-          const VF w = hn::Set(df, weight[i * keys + u]);
-          for (int kk = 0; kk < n; ++kk)
-            acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
-        }
-        continue;
-      }
-      for (int i = 0; i < kQueries; ++i) {
-        if (u >= lo[i] && u <= hi[i]) {
-          const float r = rescale[i * keys + u];
-          if (r != 1.0f) {
-            for (int kk = 0; kk < n; ++kk) acc[i][kk] = round(hn::Mul(acc[i][kk], hn::Set(df, r)));
-          }
-          const VF w = hn::Set(df, weight[i * keys + u]);
-          for (int kk = 0; kk < n; ++kk)
-            acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
-        }
-      }
-    }
-    // Only constant indices of `acc` (a loop to nq would index it at run time, which keeps the
-    // accumulators in memory: clang then stored every one of them at every key).
-    for (int i = 0; i < kQueries; ++i) {
-      if (i >= nq) break;
-      const VF inv = hn::Set(df, sum[i] == 0.0f ? 0.0f : 1.0f / sum[i]);
-      float* o = out + size_t(t_of[i]) * o_stride + size_t(h_of[i]) * head_dim_v + c;
-      for (int kk = 0; kk < n; ++kk) hn::StoreU(hn::Mul(acc[i][kk], inv), df, o + kk * L);
-    }
-  };
-  int c = 0;
-  for (; c + kValueVectors * L <= head_dim_v; c += kValueVectors * L) {
-    run.template operator()<kValueVectors>(c);
-  }
-  for (; c + L <= head_dim_v; c += L) run.template operator()<1>(c);
-  // Values past the last whole run, one at a time.
-  for (int i = 0; i < nq; ++i) {
-    const float inv = sum[i] == 0.0f ? 0.0f : 1.0f / sum[i];
-    float* o = out + size_t(t_of[i]) * o_stride + size_t(h_of[i]) * head_dim_v;
-    for (int e = c; e < head_dim_v; ++e) {
-      float a = 0.0f;
-      for (int u = lo[i]; u <= hi[i]; ++u) {
-        const float r = rescale[i * keys + u];
-        if (r != 1.0f) {
-          a = a * r;
-          if (kF16Sum) a = F16ToF32(F32ToF16(a));
-        }
-        a = a + v16[size_t(u) * head_dim_v + e] * weight[i * keys + u];
-        if (kF16Sum) a = F16ToF32(F32ToF16(a));
-      }
-      o[e] = a * inv;
-    }
-  }
-}
-
 // out [T × n_head·head_dim_v] from q [T × n_head·head_dim] (scaled), k [T × n_head_kv·head_dim]
 // and v [T × n_head_kv·head_dim_v]; see AttentionReference for the exact semantics.
-HWY_INLINE void Attention(const float* q, const float* k, const float* v, int T, int n_head,
-                          int n_head_kv, int head_dim, int head_dim_v, int half_window,
-                          const AttentionScratch& scratch, float* out) {
-  const hn::ScalableTag<float> df;
-  const int L = static_cast<int>(hn::Lanes(df));
-  const int group = n_head / n_head_kv;
-  const size_t q_stride = size_t(n_head) * head_dim, o_stride = size_t(n_head) * head_dim_v;
-  const bool f16_sum = AttentionAccumulatesInF16(T, head_dim);
-  // The key stride of this T: a scratch carved for more tokens is used in part.
-  const size_t keys = AttentionKeyStride(T);
-  GGUFEMBED_DCHECK(keys <= scratch.keys);
-  float* kt = scratch.kt;
-  float* v16 = scratch.v16;
-  float* scores = scratch.scores;
-  float* running_max = scratch.running_max;
-  float* rescale = scratch.rescale;
-  float* weight = scratch.weight;
-  float* q16 = scratch.q16;
-  uint8_t* plain = scratch.plain;
-  auto window = [&](int t, int* lo, int* hi) {
-    *lo = half_window >= 0 ? std::max(0, t - half_window) : 0;
-    *hi = half_window >= 0 ? std::min(T - 1, t + half_window) : T - 1;
-  };
-
-  for (int g = 0; g < n_head_kv; ++g) {
-    std::fill_n(kt, size_t(head_dim) * keys, 0.0f);
-    for (int u = 0; u < T; ++u) {
-      const float* ku = k + (size_t(u) * n_head_kv + g) * head_dim;
-      for (int i = 0; i < head_dim; ++i) kt[size_t(i) * keys + u] = ku[i];
-      std::copy_n(v + (size_t(u) * n_head_kv + g) * head_dim_v, head_dim_v,
-                  v16 + size_t(u) * head_dim_v);
-    }
-    RoundRowToF16(kt, size_t(head_dim) * keys);
-    RoundRowToF16(v16, size_t(T) * head_dim_v);
-
-    // Queries of this KV head in (token, head) order, kQueries at a time.
-    const int n_queries = T * group;
-    for (int first = 0; first < n_queries; first += kQueries) {
-      const int nq = std::min(kQueries, n_queries - first);
-      const float* qp[kQueries];
-      int lo[kQueries], hi[kQueries], t_of[kQueries], h_of[kQueries];
-      float sum[kQueries];
-      for (int i = 0; i < kQueries; ++i) {
-        const int index = first + std::min(i, nq - 1);
-        t_of[i] = index / group;
-        h_of[i] = g * group + index % group;
-        qp[i] = q + size_t(t_of[i]) * q_stride + size_t(h_of[i]) * head_dim;
-        if (f16_sum) {  // the one-chunk kernel multiplies an f16 copy of Q
-          std::copy_n(qp[i], head_dim, q16 + size_t(i) * head_dim);
-          RoundRowToF16(q16 + size_t(i) * head_dim, head_dim);
-          qp[i] = q16 + size_t(i) * head_dim;
-        }
-        window(t_of[i], &lo[i], &hi[i]);
-      }
-      const int u_lo = lo[0], u_hi = hi[nq - 1];  // windows move right with the token
-      Scores(qp, kQueries, kt, keys, head_dim, u_lo / L * L, u_hi + 1, scores, keys);
-      for (int i = 0; i < kQueries; ++i) {
-        sum[i] = SoftmaxFactors(scores + i * keys, lo[i], hi[i], running_max + i * keys,
-                                rescale + i * keys, weight + i * keys);
-      }
-
-      for (int u = u_lo; u <= u_hi; ++u) {
-        bool p = true;
-        for (int i = 0; i < kQueries; ++i) {
-          p = p && u >= lo[i] && u <= hi[i] && rescale[i * keys + u] == 1.0f;
-        }
-        plain[u] = p;
-      }
-      (f16_sum ? AccumulateValues<true>
-               : AccumulateValues<false>)(v16, head_dim_v, u_lo, u_hi, lo, hi, rescale, weight,
-                                          plain, keys, sum, nq, t_of, h_of, o_stride, out);
-    }
-  }
-}
+void Attention(const float* q, const float* k, const float* v, int T, int n_head, int n_head_kv,
+               int head_dim, int head_dim_v, int half_window, const AttentionScratch& scratch,
+               float* out);
 
 }  // namespace HWY_NAMESPACE
 }  // namespace ggufembed

@@ -19,14 +19,9 @@
 
 #include "hwy/highway.h"
 #include "kernels/int8_tile-inl.h"
-#undef GGUFEMBED_RELAXED_INT8
-#if HWY_TARGET == HWY_WASM
-#define GGUFEMBED_RELAXED_INT8 1  // the relaxed-SIMD kernel exists for this target
+#include "kernels/matmul-inl.h"  // GGUFEMBED_RELAXED_INT8: whether this target has this kernel
+#if GGUFEMBED_RELAXED_INT8
 #include <wasm_simd128.h>
-
-#include "kernels/relaxed_dot.h"
-#else
-#define GGUFEMBED_RELAXED_INT8 0
 #endif
 
 HWY_BEFORE_NAMESPACE();

@@ -22,12 +22,9 @@
 
 #include "hwy/highway.h"
 #include "kernels/int8_tile-inl.h"
-#undef GGUFEMBED_X86_INT8
-#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-#define GGUFEMBED_X86_INT8 1  // the hand-tuned x86 kernels exist for this target
+#include "kernels/matmul-inl.h"  // GGUFEMBED_X86_INT8: whether this target has these kernels
+#if GGUFEMBED_X86_INT8
 #include <immintrin.h>
-#else
-#define GGUFEMBED_X86_INT8 0
 #endif
 
 HWY_BEFORE_NAMESPACE();

@@ -1,4 +1,4 @@
-// The shapes the matrix-product kernels (matmul-inl.h) share with their callers and tests: tile
+// The shapes the matrix-product kernels (matmul.cc) share with their callers and tests: tile
 // sizes, the layouts of prepared activations, and how their buffers are carved from an arena.
 #ifndef GGUFEMBED_KERNELS_MATMUL_H_
 #define GGUFEMBED_KERNELS_MATMUL_H_

@@ -204,44 +204,6 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
   }
 }
 
-// Prepares x [n_tokens × cols] for products with weights of `weight_type`: quantized (int8
-// types) or rounded and transposed (the rest). `in` has its buffers, n_tokens, cols and, for
-// int8 types, layout set.
-HWY_INLINE void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
-  in->type = ActivationType(weight_type);
-  in->padded_tokens = PaddedTokens(in->n_tokens);
-  if (HasInt8Blocks(weight_type) || IsKQuant(weight_type)) {
-    QuantizeToInput(x, in);
-    return;
-  }
-  const int T = in->n_tokens, P = in->padded_tokens, cols = in->cols;
-  std::memset(in->xt, 0, sizeof(float) * size_t(cols) * P);
-  for (int t0 = 0; t0 < T; t0 += 16) {  // runs of tokens, for whole cache lines (see above)
-    const int t1 = std::min(T, t0 + 16);
-    for (int i = 0; i < cols; ++i) {
-      for (int t = t0; t < t1; ++t) in->xt[size_t(i) * P + t] = x[size_t(t) * cols + i];
-    }
-  }
-  if (in->type == GgmlType::kF16) {
-    const hn::ScalableTag<float> df;
-    const size_t n = size_t(cols) * P, lanes = hn::Lanes(df);
-    for (size_t i = 0; i < n; i += lanes) {  // P is a multiple of the lanes
-      hn::Store(RoundToF16(df, hn::Load(df, in->xt + i)), df, in->xt + i);
-    }
-  } else if (in->type != GgmlType::kF32) {
-    // bf16 and Q8_K round whole rows of a token: do it before transposing.
-    HWY_ALIGN float row[4096];
-    for (int t = 0; t < T; ++t) {
-      for (int c0 = 0; c0 < cols; c0 += 4096) {
-        const int n = std::min(4096, cols - c0);
-        for (int i = 0; i < n; ++i) row[i] = x[size_t(t) * cols + c0 + i];
-        RoundThroughActivationType(in->type, row, n);
-        for (int i = 0; i < n; ++i) in->xt[size_t(c0 + i) * P + t] = row[i];
-      }
-    }
-  }
-}
-
 }  // namespace HWY_NAMESPACE
 }  // namespace ggufembed
 HWY_AFTER_NAMESPACE();

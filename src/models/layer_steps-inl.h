@@ -27,6 +27,7 @@
 #include "kernels/attention-inl.h"
 #include "kernels/matmul-inl.h"
 #include "kernels/norm_rope-inl.h"
+#include "kernels/vec_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ggufembed {

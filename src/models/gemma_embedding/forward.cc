@@ -2,8 +2,10 @@
 // src/models/gemma-embedding.cpp computes it, to the final-normed hidden states. Compiled once
 // per SIMD target (Highway's foreach_target); Model::Forward dispatches to the best one per call.
 // Bit-identical to reference_forward.cc on every target.
+#include <algorithm>
 #include <cmath>
 
+#include "kernels/activation_quant.h"
 #include "kernels/gelu.h"
 #include "models/gemma_embedding/model.h"
 #include "util/check.h"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/activation_quant.h"
 #include "kernels/gelu.h"
 #include "models/gemma_embedding2/model.h"
 #include "util/check.h"
