@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "gguf/ggml_type.h"
+#include "kernels/activation_quant.h"
 #include "kernels/gelu.h"
 #include "kernels/matrix.h"
 #include "util/check.h"
@@ -303,7 +304,8 @@ void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
   }
   const int T = in->n_tokens, P = in->padded_tokens, cols = in->cols;
   std::memset(in->xt, 0, sizeof(float) * size_t(cols) * P);
-  for (int t0 = 0; t0 < T; t0 += 16) {  // runs of tokens, for whole cache lines (see above)
+  // Runs of 16 tokens, so that each run writes whole cache lines (as QuantizeToInput does).
+  for (int t0 = 0; t0 < T; t0 += 16) {
     const int t1 = std::min(T, t0 + 16);
     for (int i = 0; i < cols; ++i) {
       for (int t = t0; t < t1; ++t) in->xt[size_t(i) * P + t] = x[size_t(t) * cols + i];

@@ -1,6 +1,7 @@
-// Activations prepared for the matrix-product kernels: quantized to Q8_0 blocks in the int8
-// kernels' layouts, or rounded through the activation type and transposed for the float kernel
-// (matmul.h describes the layouts).
+// Activations quantized for the integer matrix-product kernels: Q8_0 and Q8_K blocks in the int8
+// kernels' layouts (matmul.h describes them), and where each value sits in those layouts.
+// PrepareMatMulInput (matmul.cc) calls QuantizeToInput, or rounds and transposes for the float
+// kernel.
 
 #include <algorithm>
 #include <cstring>
@@ -19,7 +20,6 @@
 #endif
 
 #include "hwy/highway.h"
-#include "kernels/vec_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ggufembed {
