@@ -35,8 +35,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 struct Int8Tile {
   int rows;
   GgmlType type;
-  const int8_t*
-      q[kTileRows];  // row r, block b at q[r] + b·stride: 32 int8 values (not the stored forms)
+  // Row r, block b at q[r] + b·stride: 32 int8 values (null for the stored forms).
+  const int8_t* q[kTileRows];
   size_t stride;
   const uint8_t* u[kTileRows];    // row r as unsigned bytes [nb × 32] (UnsignedWeights)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
