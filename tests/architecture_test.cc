@@ -25,8 +25,8 @@ constexpr int kToyOut = 4;  // width of the toy's projection
 // of its own after pooling.
 class ToyBag final : public Model {
  public:
-  ToyBag(ModelHead head, Matrix embd, std::vector<std::unique_ptr<float[]>> converted)
-      : Model(std::move(head)), embd_(embd), converted_(std::move(converted)) {}
+  ToyBag(ModelHead head, Matrix embd, TensorBinder::Kept kept)
+      : Model(std::move(head)), embd_(embd), kept_(std::move(kept)) {}
 
   Status Forward(const PassTokens& tokens, ForwardWorkspace&, float* hidden,
                  OpProfile*) const override {
@@ -47,7 +47,7 @@ class ToyBag final : public Model {
 
  private:
   Matrix embd_;
-  std::vector<std::unique_ptr<float[]>> converted_;
+  TensorBinder::Kept kept_;
 };
 
 Result<std::unique_ptr<Model>> LoadToyBag(const GgufFile& f) {
@@ -55,13 +55,13 @@ Result<std::unique_ptr<Model>> LoadToyBag(const GgufFile& f) {
   const GgufTensorInfo* t = f.FindTensor("token_embd.weight");
   if (t == nullptr || t->n_dims != 2) return Error(StatusCode::kInvalidFile, "no token_embd");
   const int d = static_cast<int>(t->ne[0]), n_vocab = static_cast<int>(t->ne[1]);
-  std::vector<std::unique_ptr<float[]>> converted;
-  TensorBinder b(f, &converted);
+  TensorBinder::Kept kept;
+  TensorBinder b(f, &kept);
   GGUFEMBED_ASSIGN_OR_RETURN(Matrix embd, b.BindMatrix("token_embd.weight", d, n_vocab));
   GGUFEMBED_ASSIGN_OR_RETURN(Matrix proj, b.BindMatrix("proj.weight", d, kToyOut));
   GGUFEMBED_RETURN_IF_ERROR(b.CheckAllUsed("toy-bag", {}));
   ModelHead head{"toy-bag", "", n_ctx, d, n_vocab, Pooling::kMean, {proj}, kToyOut, {}};
-  return std::unique_ptr<Model>(new ToyBag(std::move(head), embd, std::move(converted)));
+  return std::unique_ptr<Model>(new ToyBag(std::move(head), embd, std::move(kept)));
 }
 
 // The tiny synthetic model's vocabulary and token embeddings as a toy-bag file.

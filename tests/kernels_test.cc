@@ -487,9 +487,12 @@ void TestMatMul() {
   for (GgmlType type : types) {
     const bool k_quant = GetGgmlType(type).block_size == 256;
     const bool int8 = HasInt8Blocks(type);
+    // bf16: odd rows (no VDPBF16PS: it takes pairs) here, even ones in TestMatMulBf16.
     const int cols = k_quant ? 512 : int8 ? 160 : 37;
+    // The kernels of bf16 weights follow the target's (kVnni: VDPBF16PS where the CPU has it).
+    const bool kernels = int8 || k_quant || type == GgmlType::kBF16;
     for (Int8Kernel kernel :
-         int8 || k_quant ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
+         kernels ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
       for (int rows : {1, 5, 13, 16}) {
         // Token counts give every run length of the rows-in-lanes kernels (1..8) and tails of the
         // tokens-in-lanes ones.
@@ -507,6 +510,49 @@ void TestMatMul() {
                   : int8  ? 8192
                           : 4096 + 5,
                   70, true);
+    }
+  }
+}
+
+// bf16 weights on even rows (where VDPBF16PS runs on CPUs that have it), and values outside
+// Bf16Tame's range — tiny, huge and subnormal weights, a tiny activation — which take the exact
+// path and still give the reference's bits; a matrix that keeps its Bf16Range learns it from
+// the first product and gives the same bits after.
+void TestMatMulBf16() {
+  for (Int8Kernel kernel : Int8Kernels()) {
+    for (int rows : {1, 5, 16}) {
+      for (int T : {1, 3, 13, 16, 17, 33, 70}) {
+        CheckMatMul(GgmlType::kBF16, kernel, rows, 40, T, rows == 16 && T % 2 == 1);
+      }
+    }
+    CheckMatMul(GgmlType::kBF16, kernel, 2 * kGroupRows + 5, 4096 + 6, 70, true);
+  }
+  const int rows = 9, cols = 64, T = 21;
+  const std::vector<float> x = kt::Random(size_t(T) * cols, 31, 1.5f);
+  // Tame: 0, 1e-15 and 1e15 (2^-51 ≈ 4.4e-16, 2^50 ≈ 1.1e15); the rest not (1e-40: subnormal).
+  const float weights[] = {0.0f, 1e-15f, 1e15f, 1e-30f, 3e-16f, 1.2e15f, 1e30f, 1e-40f};
+  for (Int8Kernel kernel : Int8Kernels()) {
+    for (float weight : weights) {
+      for (bool tiny_activation : {false, true}) {
+        INFO("kernel " << int(kernel) << " weight " << weight << " tiny activation "
+                       << tiny_activation);
+        kt::RandomMatrix w(GgmlType::kBF16, rows, cols, 5, 1);
+        const uint16_t bits = F32ToBf16(weight);
+        std::memcpy(w.bytes.data() + 1 + 6 * w.m.row_bytes + 2 * 17, &bits, 2);  // row 6
+        std::vector<float> xw = x;
+        if (tiny_activation) xw[size_t(T - 1) * cols + 3] = 1e-20f;
+        std::atomic<Bf16Range> range{Bf16Range::kUnknown};
+        w.m.bf16_range = &range;
+        Input input(T, cols, kernel);
+        Arena scratch_arena;
+        MatMulScratch s;
+        REQUIRE(scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &s); }).ok());
+        std::vector<float> want;
+        CheckProduct(w.m, xw.data(), T, kernel, input, s, want);
+        REQUIRE(input.in.tame == !tiny_activation);
+        REQUIRE(range.load() == (Bf16Tame(bits) ? Bf16Range::kTame : Bf16Range::kWild));
+        CheckProduct(w.m, xw.data(), T, kernel, input, s, want);  // with the range known
+      }
     }
   }
 }
@@ -625,6 +671,7 @@ HWY_EXPORT(TestQuantizeToInput);
 HWY_EXPORT(TestQuantizeToInputQ8K);
 HWY_EXPORT(TestMatMul);
 HWY_EXPORT(TestMatMulExtremes);
+HWY_EXPORT(TestMatMulBf16);
 HWY_EXPORT(TestAttentionShapes);
 
 // Runs `test` once for each SIMD target compiled in and supported here (WebAssembly has one).
@@ -675,6 +722,10 @@ TEST_CASE("Q8_K activation quantization into the kernels' layouts", "[kernels]")
 
 TEST_CASE("matrix products and GeGLU equal the reference for every weight type", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMul)(); });
+}
+
+TEST_CASE("bf16 products equal the reference on every path, whatever the values", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMulBf16)(); });
 }
 
 TEST_CASE("4- and 5-bit weights at their extreme values equal the reference", "[kernels]") {

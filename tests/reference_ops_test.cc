@@ -194,6 +194,35 @@ TEST_CASE("attention with f16 accumulation for short inputs", "[ops]") {
   CHECK(o1[0] == 1.0f);
 }
 
+// numerics.h, order 2b, on values worked by hand: pairs 0 and 8 share partial 0. Pair 0 leaves
+// it at 1 (odd value 1·1 first, then 0). Pair 8's odd product 2^-24 + 2^-31 is more than half an
+// ulp of 1, so 1 + 2^-23; then its even product 2^-24 is exactly half an ulp: a tie, rounded to
+// the even 1 + 2^-22. Even values first would give round(1 + 2^-24) = 1, then 1 + 2^-23.
+TEST_CASE("bf16 dot products by pairs, odd value first", "[ops]") {
+  std::vector<float> w(18, 1.0f), x(18, 0.0f);
+  x[1] = 1.0f;
+  x[16] = std::ldexp(1.0f, -24);
+  x[17] = std::ldexp(1.0f + std::ldexp(1.0f, -7), -24);  // a bf16 value: 8 significant bits
+  CHECK(DotBf16Pairs(w.data(), x.data(), 1, 18) == 1.0f + std::ldexp(1.0f, -22));
+  // The stride walks a transposed layout; an odd length ends on an even value alone.
+  std::vector<float> xt(3 * 19, 0.0f);
+  for (int i = 0; i < 18; ++i) xt[3 * i] = x[i];
+  xt[3 * 18] = std::ldexp(1.0f, -23);  // pair 9 (partial 1): alone, added to the tree exactly
+  w.push_back(1.0f);
+  CHECK(DotBf16Pairs(w.data(), xt.data(), 3, 19) ==
+        1.0f + std::ldexp(1.0f, -22) + std::ldexp(1.0f, -23));
+  // Tame: zero, and magnitudes in [2^-51, 2^50).
+  CHECK(Bf16Tame(0x0000));
+  CHECK(Bf16Tame(0x8000));  // -0
+  CHECK(Bf16Tame(F32ToBf16(std::ldexp(1.0f, -51))));
+  CHECK_FALSE(Bf16Tame(F32ToBf16(std::ldexp(1.5f, -52))));
+  CHECK(Bf16Tame(F32ToBf16(-std::ldexp(1.99f, 49))));
+  CHECK_FALSE(Bf16Tame(F32ToBf16(std::ldexp(1.0f, 50))));
+  CHECK_FALSE(Bf16Tame(0x0001));  // subnormal
+  CHECK_FALSE(Bf16Tame(0x7F80));  // infinity
+  CHECK_FALSE(Bf16Tame(0x7FC0));  // NaN
+}
+
 TEST_CASE("activation rounding before a dot product", "[ops]") {
   CHECK(ActivationType(GgmlType::kQ8_0) == GgmlType::kQ8_0);
   CHECK(ActivationType(GgmlType::kQ4_0) == GgmlType::kQ8_0);

@@ -24,6 +24,7 @@
 #define HWY_TARGET_INCLUDE "kernels/matmul.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
+#include "kernels/bf16_x86-inl.h"
 #include "kernels/float_tile-inl.h"
 #include "kernels/int8_relaxed-inl.h"
 #include "kernels/int8_tile-inl.h"
@@ -112,6 +113,8 @@ struct WeightTile {
   Int8Tile int8;
   KTile k;
   const float* rows[kTileRows];
+  const uint8_t* half_rows[kTileRows];  // bf16: the rows as stored (VDPBF16PS)
+  bool tame;                            // bf16: every weight of the tile is Bf16Tame
 };
 
 // Runs the K-quant kernel for `kernel`'s layout on one tile of V vectors of tokens.
@@ -139,12 +142,28 @@ HWY_INLINE void RunKTile(Int8Kernel kernel, const KTile& w, const MatMulInput& i
 // A matrix's weights, tile by tile, for one kernel.
 class TileSource {
  public:
-  TileSource(const Matrix& w, Int8Kernel kernel, uint8_t* scratch)
+  TileSource(const Matrix& w, const MatMulInput& in, Int8Kernel kernel, uint8_t* scratch)
       : w_(w),
         kernel_(kernel),
         scratch_(scratch),
         int8_(HasInt8Blocks(w.type)),
-        kquant_(IsKQuant(w.type)) {}
+        kquant_(IsKQuant(w.type)),
+        bf16_range_(w.type != GgmlType::kBF16 ? Bf16Range::kWild
+                    : w.bf16_range            ? w.bf16_range->load(std::memory_order_relaxed)
+                                              : Bf16Range::kUnknown),
+        // VDPBF16PS for bf16 weights where the CPU has it (the kVnni target's float kernel),
+        // on even rows of tame activations (and tiles of tame weights).
+        bf16_dp_(GGUFEMBED_BF16_X86 && w.type == GgmlType::kBF16 && kernel == Int8Kernel::kVnni &&
+                 w.cols % 2 == 0 && in.tame && CpuHasBf16Dp()) {}
+
+  // Keeps in the matrix what this product found of its bf16 values, once it has prepared every
+  // row (the products after it then skip the check).
+  void KeepBf16Range() const {
+    if (w_.type == GgmlType::kBF16 && w_.bf16_range && bf16_range_ == Bf16Range::kUnknown) {
+      w_.bf16_range->store(all_tame_ ? Bf16Range::kTame : Bf16Range::kWild,
+                           std::memory_order_relaxed);
+    }
+  }
 
   // Whether the weights run on integer kernels (int8 activations, 1 byte per value).
   bool integer() const { return int8_ || kquant_; }
@@ -166,6 +185,16 @@ class TileSource {
       return;
     }
     const int cols = static_cast<int>(w_.cols);
+    if (w_.type == GgmlType::kBF16) {
+      tile->tame = bf16_range_ == Bf16Range::kTame;
+      if (bf16_range_ == Bf16Range::kUnknown) {
+        tile->tame = true;
+        for (int r = 0; r < rows; ++r) tile->tame &= Bf16RowTame(w_.Row(n0 + r), cols);
+        all_tame_ &= tile->tame;
+      }
+      for (int r = 0; r < kTileRows; ++r) tile->half_rows[r] = w_.Row(n0 + std::min(r, rows - 1));
+      if (bf16_dp_ && tile->tame) return;  // VDPBF16PS reads the rows as they are
+    }
     float* f = reinterpret_cast<float*>(scratch_);
     for (int r = 0; r < kTileRows; ++r) {
       if (r >= rows) {
@@ -185,6 +214,16 @@ class TileSource {
       RunKTile<V>(kernel_, tile.k, in, t0, out);
     } else if (int8_) {
       RunInt8Tile<V>(kernel_, tile.int8, in, t0, out);
+    } else if (w_.type == GgmlType::kBF16) {
+      if (!tile.tame || !in.tame) {
+        Bf16TileExact<V>(tile.rows, in, t0, out);
+#if GGUFEMBED_BF16_X86
+      } else if (bf16_dp_) {
+        Bf16TileDp<V>(tile.half_rows, in, t0, out);
+#endif
+      } else {
+        FloatTile<V, true, true>(tile.rows, in, t0, out);
+      }
     } else if (ExactProducts(w_.type)) {
       FloatTile<V, true>(tile.rows, in, t0, out);
     } else {
@@ -202,6 +241,9 @@ class TileSource {
   Int8Kernel kernel_;
   uint8_t* scratch_;
   bool int8_, kquant_;
+  Bf16Range bf16_range_;  // bf16: as the matrix held it when this product began
+  bool bf16_dp_;
+  mutable bool all_tame_ = true;  // bf16, range unknown: every tile prepared so far was tame
 };
 
 // Tokens per sweep over a matrix's rows, a multiple of `align`: a chunk's prepared activations
@@ -298,6 +340,7 @@ HWY_INLINE void ForEachRowLanesTile(const Matrix& first, const Matrix* second,
 void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
   in->type = ActivationType(weight_type);
   in->padded_tokens = PaddedTokens(in->n_tokens);
+  in->tame = true;
   if (HasInt8Blocks(weight_type) || IsKQuant(weight_type)) {
     QuantizeToInput(x, in);
     return;
@@ -319,13 +362,24 @@ void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
     }
   } else if (in->type != GgmlType::kF32) {
     // bf16 and Q8_K round whole rows of a token: do it before transposing.
+    const bool bf16 = in->type == GgmlType::kBF16, pairs = bf16 && cols % 2 == 0;
+    uint16_t* halves = static_cast<uint16_t*>(in->q);  // bf16 pairs: [cols/2][P][2]
+    if (pairs) std::memset(halves, 0, sizeof(uint16_t) * size_t(cols) * P);
     HWY_ALIGN float row[4096];
     for (int t = 0; t < T; ++t) {
-      for (int c0 = 0; c0 < cols; c0 += 4096) {
+      for (int c0 = 0; c0 < cols; c0 += 4096) {  // c0 is even
         const int n = std::min(4096, cols - c0);
         for (int i = 0; i < n; ++i) row[i] = x[size_t(t) * cols + c0 + i];
         RoundThroughActivationType(in->type, row, n);
         for (int i = 0; i < n; ++i) in->xt[size_t(c0 + i) * P + t] = row[i];
+        if (!bf16) continue;
+        for (int i = 0; i < n; ++i) {
+          uint32_t bits;
+          std::memcpy(&bits, &row[i], 4);
+          const uint16_t half = static_cast<uint16_t>(bits >> 16);  // exact: rounded to bf16
+          in->tame &= Bf16Tame(half);
+          if (pairs) halves[(size_t((c0 + i) / 2) * P + t) * 2 + i % 2] = half;
+        }
       }
     }
   }
@@ -337,8 +391,9 @@ void MatMul(const Matrix& w, const MatMulInput& in, const MatMulScratch& s, floa
 #if GGUFEMBED_X86_INT8
   if (UseRowLanes(w, kernel)) return ForEachRowLanesTile(w, nullptr, in, s, y, ldy, as_is);
 #endif
-  const TileSource source(w, kernel, s.tile[0]);
+  const TileSource source(w, in, kernel, s.tile[0]);
   ForEachTile(source, nullptr, w.rows, in, s, y, ldy, as_is);
+  source.KeepBf16Range();
 }
 
 void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulInput& in,
@@ -359,9 +414,11 @@ void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulInput& in,
     return ForEachRowLanesTile(gate, &up, in, s, g, ldg, geglu);
   }
 #endif
-  const TileSource gate_source(gate, kernel, s.tile[0]);
-  const TileSource up_source(up, kernel, s.tile[1]);
+  const TileSource gate_source(gate, in, kernel, s.tile[0]);
+  const TileSource up_source(up, in, kernel, s.tile[1]);
   ForEachTile(gate_source, &up_source, gate.rows, in, s, g, ldg, geglu);
+  gate_source.KeepBf16Range();
+  up_source.KeepBf16Range();
 }
 
 Status MatMulRowsImpl(const Matrix& w, const float* x, int n_tokens, float* y, Arena& arena) {

@@ -59,12 +59,14 @@ struct MatMulInput {
   int cols;  // values per token
   Int8Layout layout;
   void* q;        // int8 layouts: cols × P bytes (kS8Quads, kS8QuadGroups) or 2 × cols × P
-                  // bytes (kI16Pairs)
+                  // bytes (kI16Pairs); bf16 weights, even cols: [cols/2][P] pairs of bf16
+                  // values, the even one in the low half (VDPBF16PS's operand)
   float* d;       // [cols/32][P]
   float* s;       // [cols/32][P]
   int32_t* bias;  // [cols/32][P]
   int16_t* bsum;  // [cols/32][P][2]: Q8_K, the sums of a block's two halves
   float* xt;      // [cols][P]
+  bool tame;      // bf16 weights: every activation is Bf16Tame (numerics.h, order 2b)
 };
 
 // Takes the buffers of a MatMulInput for up to `max_tokens` tokens of up to `max_cols` values in

@@ -24,6 +24,12 @@
 //     (attention scores): activations rounded through the weight's activation type; element i
 //     goes into partial sum i mod 8, each partial summed in order, and the partials combined as
 //     ((s0+s4)+(s2+s6))+((s1+s5)+(s3+s7)), the order of a 256-bit reduction.
+//  2b. Matrix products, bf16 weights: as 2 but by pairs of values, the unit of VDPBF16PS: pair p
+//     (values 2p, 2p+1) goes into partial sum p mod 8, its odd value first, each step fused,
+//     s = fma(w, x, s) (DotBf16Pairs). The products of bf16 values are exact, so wherever no
+//     product or sum is subnormal or overflows a fused step equals a product and an add, and
+//     the instruction's flushing of subnormals never acts: Bf16Tame names values for which that
+//     holds, and kernels take their fast paths only when every weight and activation is tame.
 //  3. RMS norm: squares (f32) summed in order in double; L2 normalization the same.
 //  4. Softmax attention: an online softmax over keys in order (numbers below); independent
 //     queries and value lanes may be reordered, the operations of one output may not.
@@ -95,6 +101,32 @@ inline float ExpF32(float x) {
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
   return p * scale;
+}
+
+// Whether a bf16 value (its bits) is zero or has a magnitude in [2^-51, 2^50). Products of two
+// such values are exact multiples of 2^-116 below 2^100, so every sum of them in f32 is a
+// multiple of 2^-116 too: never subnormal, never infinite (for fewer than 2^27 terms) — and then
+// VDPBF16PS (which flushes subnormals), an FMA and a product followed by an add all give the
+// same result as DotBf16Pairs.
+inline constexpr uint16_t kBf16TameMin = (127 - 51) << 7;  // bits of 2^-51
+inline constexpr uint16_t kBf16TameEnd = (127 + 50) << 7;  // bits of 2^50
+inline bool Bf16Tame(uint16_t bits) {
+  const uint16_t magnitude = bits & 0x7FFF;
+  return magnitude == 0 || (magnitude >= kBf16TameMin && magnitude < kBf16TameEnd);
+}
+
+// numerics.h, order 2b: w[i] · x[i·x_stride] summed by pairs into 8 partial sums, for bf16
+// weights against bf16-rounded activations. std::fma is exact everywhere (a software routine
+// where the CPU has no FMA), so this is also the kernels' path for values that are not tame.
+inline float DotBf16Pairs(const float* w, const float* x, size_t x_stride, int64_t n) {
+  float s[8] = {};
+  for (int64_t p = 0; 2 * p < n; ++p) {
+    float& acc = s[p % 8];
+    const int64_t odd = 2 * p + 1, even = 2 * p;
+    if (odd < n) acc = std::fma(w[odd], x[size_t(odd) * x_stride], acc);
+    acc = std::fma(w[even], x[size_t(even) * x_stride], acc);
+  }
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 
 }  // namespace ggufembed

@@ -133,7 +133,10 @@ void MatMulReference(const Matrix& w, const float* x, int n_tokens, float* y) {
   std::vector<float> row(static_cast<size_t>(k));
   for (int64_t n = 0; n < w.rows; ++n) {
     GGUFEMBED_DCHECK_OK(DequantizeRow(w.type, w.Row(n), row.data(), k));  // checked at load
-    for (int t = 0; t < n_tokens; ++t) y[t * w.rows + n] = Dot(row.data(), &xq[t * k], k);
+    for (int t = 0; t < n_tokens; ++t) {
+      y[t * w.rows + n] = w.type == GgmlType::kBF16 ? DotBf16Pairs(row.data(), &xq[t * k], 1, k)
+                                                    : Dot(row.data(), &xq[t * k], k);
+    }
   }
 }
 

@@ -42,7 +42,12 @@ Result<Matrix> TensorBinder::BindMatrix(const std::string& name, int64_t cols, i
                  "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)",
                  file_.name().c_str(), name.c_str(), GetGgmlType(t->type).name);
   }
-  return Matrix{t->name, t->type, t->data, rows, cols, t->row_bytes()};
+  Matrix m{t->name, t->type, t->data, rows, cols, t->row_bytes()};
+  if (m.type == GgmlType::kBF16) {
+    ranges_->push_back(std::make_unique<std::atomic<Bf16Range>>(Bf16Range::kUnknown));
+    m.bf16_range = ranges_->back().get();
+  }
+  return m;
 }
 
 Result<const float*> TensorBinder::BindNorm(const std::string& name, int64_t n) {

@@ -4,6 +4,7 @@
 #ifndef GGUFEMBED_MODELS_TENSOR_BINDER_H_
 #define GGUFEMBED_MODELS_TENSOR_BINDER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -19,9 +20,15 @@ namespace ggufembed {
 
 class TensorBinder {
  public:
-  // F16/BF16 norms are converted to f32 into `converted`, which the model keeps.
-  TensorBinder(const GgufFile& file, std::vector<std::unique_ptr<float[]>>* converted)
-      : file_(file), converted_(converted) {}
+  // What the model keeps of its binding: F16/BF16 norms converted to f32, and the Bf16Range
+  // of each bf16 matrix.
+  struct Kept {
+    std::vector<std::unique_ptr<float[]>> norms;
+    std::vector<std::unique_ptr<std::atomic<Bf16Range>>> bf16_ranges;
+  };
+
+  TensorBinder(const GgufFile& file, Kept* kept)
+      : file_(file), converted_(&kept->norms), ranges_(&kept->bf16_ranges) {}
 
   // The tensor `name` with shape `ne` (GGUF order: ne[0] is the row length), marked as used.
   Result<const GgufTensorInfo*> Find(const std::string& name, std::vector<int64_t> ne);
@@ -40,6 +47,7 @@ class TensorBinder {
  private:
   const GgufFile& file_;
   std::vector<std::unique_ptr<float[]>>* converted_;
+  std::vector<std::unique_ptr<std::atomic<Bf16Range>>>* ranges_;
   std::set<std::string_view> used_;
 };
 

@@ -10,7 +10,7 @@ namespace ggufembed::gemma_embedding {
 Result<Weights> Weights::FromGguf(const GgufFile& file, const Config& c) {
   Weights w;
   w.bytes_ = file.shared_bytes();
-  TensorBinder b(file, &w.converted_norms_);
+  TensorBinder b(file, &w.kept_);
   const int64_t d = c.n_embd, q = int64_t{c.n_head} * c.head_dim;
   const int64_t k = int64_t{c.n_head_kv} * c.head_dim, v = int64_t{c.n_head_kv} * c.head_dim_v;
   const int64_t o = int64_t{c.n_head} * c.head_dim_v;

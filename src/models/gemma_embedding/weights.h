@@ -12,6 +12,7 @@
 #include "ggufembed/status.h"
 #include "kernels/matrix.h"
 #include "models/gemma_embedding/config.h"
+#include "models/tensor_binder.h"
 
 namespace ggufembed::gemma_embedding {
 
@@ -48,8 +49,8 @@ struct Weights {
   static Result<Weights> FromGguf(const GgufFile& file, const Config& config);
 
  private:
-  std::shared_ptr<const FileBytes> bytes_;                 // the views point into these bytes
-  std::vector<std::unique_ptr<float[]>> converted_norms_;  // F16/BF16 norms as f32
+  std::shared_ptr<const FileBytes> bytes_;  // the views point into these bytes
+  TensorBinder::Kept kept_;                 // F16/BF16 norms as f32, the bf16 matrices' Bf16Range
 };
 
 }  // namespace ggufembed::gemma_embedding

@@ -17,7 +17,7 @@ Matrix Weights::PerLayerProj(int il, int n_embd_per_layer) const {
 Result<Weights> Weights::FromGguf(const GgufFile& file, const Config& c) {
   Weights w;
   w.bytes_ = file.shared_bytes();
-  TensorBinder b(file, &w.converted_norms_);
+  TensorBinder b(file, &w.kept_);
   const int64_t d = c.n_embd, pl = c.n_embd_per_layer;
   GGUFEMBED_ASSIGN_OR_RETURN(w.token_embd, b.BindMatrix("token_embd.weight", d, c.n_vocab));
   GGUFEMBED_ASSIGN_OR_RETURN(w.per_layer_model_proj,

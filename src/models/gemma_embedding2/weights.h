@@ -11,6 +11,7 @@
 #include "ggufembed/status.h"
 #include "kernels/matrix.h"
 #include "models/gemma_embedding2/config.h"
+#include "models/tensor_binder.h"
 
 namespace ggufembed::gemma_embedding2 {
 
@@ -53,7 +54,7 @@ struct Weights {
 
  private:
   std::shared_ptr<const FileBytes> bytes_;
-  std::vector<std::unique_ptr<float[]>> converted_norms_;
+  TensorBinder::Kept kept_;  // F16/BF16 norms as f32, the bf16 matrices' Bf16Range
 };
 
 }  // namespace ggufembed::gemma_embedding2
