@@ -1,6 +1,7 @@
 // EmbedBatch: packed passes and threads give every text the bits it gets alone (both
-// architectures, every SIMD target, mixed per-text options); results come once each, in input
-// order, with errors in their place; bad batch options are refused.
+// architectures, every SIMD target, mixed per-text options, a fresh bf16 model's first products
+// on several threads); results come once each, in input order, with errors in their place; bad
+// batch options are refused.
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -63,6 +64,7 @@ TEST_CASE("packed passes and threads give every text the bits it gets alone", "[
   const std::vector<std::string> models = {
       testing::SynthModelPath("tiny", GgmlType::kQ8_0),
       testing::SynthModelPath("tiny", GgmlType::kF16),
+      testing::SynthModelPath("tiny", GgmlType::kBF16),
       testing::SynthModelPath("tiny", GgmlType::kQ8_0, true, "gemma-embedding2"),
   };
   const std::vector<std::string> texts = MixedTexts();
@@ -103,6 +105,26 @@ TEST_CASE("packed passes and threads give every text the bits it gets alone", "[
     Result<std::vector<Embedding>> single = (*e)->Embed({texts[7]}, options[7]);
     REQUIRE(single.ok());
     REQUIRE(SameBits(single->front(), RunBatch(**e, texts, options, {1, 0})[7].embedding));
+  }
+}
+
+// A bf16 model learns whether its weights are tame (Bf16Range) from its first products, which
+// threads may run at once: on a fresh model they still give every text the bits it gets alone.
+TEST_CASE("a bf16 model's first products may run on several threads at once", "[batch]") {
+  const std::string path = testing::SynthModelPath("tiny", GgmlType::kBF16);
+  const std::vector<std::string> texts = MixedTexts();
+  const std::vector<EmbedOptions> options(texts.size());
+  Result<std::unique_ptr<Embedder>> fresh = Embedder::Load(path);
+  Result<std::unique_ptr<Embedder>> other = Embedder::Load(path);
+  REQUIRE(fresh.ok());
+  REQUIRE(other.ok());
+  const std::vector<Outcome> threaded = RunBatch(**fresh, texts, options, {4, 64});
+  const std::vector<Outcome> alone = RunBatch(**other, texts, options, {1, 0});
+  for (size_t i = 0; i < texts.size(); ++i) {
+    INFO("text " << i);
+    REQUIRE(threaded[i].status.ok());
+    REQUIRE(alone[i].status.ok());
+    REQUIRE(SameBits(threaded[i].embedding, alone[i].embedding));
   }
 }
 
