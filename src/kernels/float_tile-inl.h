@@ -104,8 +104,9 @@ HWY_NOINLINE void FloatTile(const float* const* rows, const MatMulInput& in, int
 }
 
 // FloatTile for bf16 weights where some weight or activation is not tame (numerics.h, order
-// 2b): DotBf16Pairs lane by lane, exact but slow — for values no real model holds (below 2^-51,
-// at or above 2^50, subnormal, infinite or NaN).
+// 2b) on a target whose MulAdd is a product and an add (WebAssembly, scalar): DotBf16Pairs lane
+// by lane, exact but slow — for values no trained model holds (below 2^-51, at or above 2^50,
+// subnormal, infinite or NaN). Targets with FMA run FloatTile, exact for any value.
 template <int V>
 HWY_NOINLINE void Bf16TileExact(const float* const* rows, const MatMulInput& in, int t0,
                                 float* HWY_RESTRICT out) {

@@ -154,12 +154,16 @@ class TileSource {
         // VDPBF16PS for bf16 weights where the CPU has it (the kVnni target's float kernel),
         // on even rows of tame activations (and tiles of tame weights).
         bf16_dp_(GGUFEMBED_BF16_X86 && w.type == GgmlType::kBF16 && kernel == Int8Kernel::kVnni &&
-                 w.cols % 2 == 0 && in.tame && CpuHasBf16Dp()) {}
+                 w.cols % 2 == 0 && in.tame && CpuHasBf16Dp()),
+        // Whether bf16 weights must be checked: for VDPBF16PS, which flushes subnormals, and
+        // where MulAdd is a product and an add. With a fused MulAdd the float kernel is
+        // DotBf16Pairs itself, whatever the values.
+        bf16_check_(w.type == GgmlType::kBF16 && (bf16_dp_ || !HWY_NATIVE_FMA)) {}
 
   // Keeps in the matrix what this product found of its bf16 values, once it has prepared every
   // row (the products after it then skip the check).
   void KeepBf16Range() const {
-    if (w_.type == GgmlType::kBF16 && w_.bf16_range && bf16_range_ == Bf16Range::kUnknown) {
+    if (bf16_check_ && w_.bf16_range && bf16_range_ == Bf16Range::kUnknown) {
       w_.bf16_range->store(all_tame_ ? Bf16Range::kTame : Bf16Range::kWild,
                            std::memory_order_relaxed);
     }
@@ -185,7 +189,7 @@ class TileSource {
       return;
     }
     const int cols = static_cast<int>(w_.cols);
-    if (w_.type == GgmlType::kBF16) {
+    if (bf16_check_) {
       tile->tame = bf16_range_ == Bf16Range::kTame;
       if (bf16_range_ == Bf16Range::kUnknown) {
         tile->tame = true;
@@ -215,14 +219,13 @@ class TileSource {
     } else if (int8_) {
       RunInt8Tile<V>(kernel_, tile.int8, in, t0, out);
     } else if (w_.type == GgmlType::kBF16) {
-      if (!tile.tame || !in.tame) {
-        Bf16TileExact<V>(tile.rows, in, t0, out);
 #if GGUFEMBED_BF16_X86
-      } else if (bf16_dp_) {
-        Bf16TileDp<V>(tile.half_rows, in, t0, out);
+      if (bf16_dp_ && tile.tame) return Bf16TileDp<V>(tile.half_rows, in, t0, out);
 #endif
-      } else {
+      if (HWY_NATIVE_FMA || (tile.tame && in.tame)) {
         FloatTile<V, true, true>(tile.rows, in, t0, out);
+      } else {
+        Bf16TileExact<V>(tile.rows, in, t0, out);
       }
     } else if (ExactProducts(w_.type)) {
       FloatTile<V, true>(tile.rows, in, t0, out);
@@ -242,7 +245,7 @@ class TileSource {
   uint8_t* scratch_;
   bool int8_, kquant_;
   Bf16Range bf16_range_;  // bf16: as the matrix held it when this product began
-  bool bf16_dp_;
+  bool bf16_dp_, bf16_check_;
   mutable bool all_tame_ = true;  // bf16, range unknown: every tile prepared so far was tame
 };
 

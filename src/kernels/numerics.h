@@ -29,7 +29,8 @@
 //     s = fma(w, x, s) (DotBf16Pairs). The products of bf16 values are exact, so wherever no
 //     product or sum is subnormal or overflows a fused step equals a product and an add, and
 //     the instruction's flushing of subnormals never acts: Bf16Tame names values for which that
-//     holds, and kernels take their fast paths only when every weight and activation is tame.
+//     holds. VDPBF16PS (which flushes) and targets without FMA (a product, then an add) run
+//     only on tame weights and activations; targets with FMA are exact for any value.
 //  3. RMS norm: squares (f32) summed in order in double; L2 normalization the same.
 //  4. Softmax attention: an online softmax over keys in order (numbers below); independent
 //     queries and value lanes may be reordered, the operations of one output may not.
