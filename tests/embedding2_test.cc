@@ -13,7 +13,9 @@
 #include "ggufembed/embedder.h"
 #include "model_util.h"
 #include "models/gemma_embedding2/config.h"
+#include "models/gemma_embedding2/weights.h"
 #include "test_util.h"
+#include "util/fp16.h"
 
 namespace ggufembed {
 namespace {
@@ -306,6 +308,64 @@ TEST_CASE("gemma-embedding2: the reference follows llama.cpp's graph", "[embeddi
   // as llama.cpp does; everything else is f32.
   CHECK(min > 0.99999);
   CHECK(control_min < 0.99);
+}
+
+// Every layer multiplies its own rows of the bf16 per_layer_model_proj; a value that is not tame
+// (1e-30) in the last layer's rows alone must be found by that layer's products, not vouched for
+// by the first layer's: each layer's view checks its own rows (no shared Bf16Range), and the
+// SIMD forward pass gives the reference's bits on every target, twice (the second time with
+// every matrix's range learnt).
+TEST_CASE("gemma-embedding2: a wild bf16 value in one layer's rows of the per-layer projection",
+          "[embedding2]") {
+  Result<GgufFile> src = GgufFile::Open(Tiny2(GgmlType::kBF16));
+  REQUIRE(src.ok());
+  {
+    Result<gemma_embedding2::Config> c = gemma_embedding2::Config::FromGguf(*src);
+    REQUIRE(c.ok());
+    Result<gemma_embedding2::Weights> w = gemma_embedding2::Weights::FromGguf(*src, *c);
+    REQUIRE(w.ok());
+    REQUIRE(w->per_layer_model_proj.bf16_range != nullptr);
+    for (int il = 0; il < c->n_layer; ++il) {
+      REQUIRE(w->PerLayerProj(il, c->n_embd_per_layer).bf16_range == nullptr);
+    }
+  }
+  const GgufTensorInfo* t = src->FindTensor("per_layer_model_proj.weight");
+  REQUIRE(t != nullptr);
+  REQUIRE(t->type == GgmlType::kBF16);
+  testing::Rewrite r;
+  r.keep_tensor = [](const GgufTensorInfo& x) { return x.name != "per_layer_model_proj.weight"; };
+  r.add = [&](GgufWriter& w) {
+    std::vector<uint8_t> bytes(t->data, t->data + t->n_bytes);
+    const uint16_t wild = F32ToBf16(1e-30f);
+    std::memcpy(bytes.data() + (t->n_rows() - 1) * t->row_bytes() + 6, &wild, 2);
+    w.AddTensor(std::string(t->name), t->type, {t->ne[0], t->ne[1]}, std::move(bytes));
+  };
+  Result<GgufFile> f = testing::RewriteModel(*src, r, "tiny2-bf16-wild-last-layer.gguf");
+  REQUIRE(f.ok());
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(std::string(f->name()));
+  REQUIRE(e.ok());
+  EmbedOptions reference, fast;
+  reference.reference = true;
+  reference.pooling = fast.pooling = Pooling::kNone;
+  const std::vector<std::string> texts = {"a", "Hello, world! A few more words for the pass."};
+  Result<std::vector<Embedding>> want = (*e)->Embed(texts, reference);
+  REQUIRE(want.ok());
+  for (const std::string& target : testing::SimdTargetNames()) {
+    const Status s = SetSimdTarget(target);
+    if (s.code() == StatusCode::kUnsupported) continue;  // not this CPU's
+    REQUIRE(s.ok());
+    for (int pass = 0; pass < 2; ++pass) {  // the second with every range learnt
+      Result<std::vector<Embedding>> got = (*e)->Embed(texts, fast);
+      REQUIRE(got.ok());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        INFO("target " << target << ", pass " << pass << ", text " << i);
+        REQUIRE((*got)[i].values.size() == (*want)[i].values.size());
+        REQUIRE(std::memcmp((*got)[i].values.data(), (*want)[i].values.data(),
+                            (*want)[i].values.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+  REQUIRE(SetSimdTarget("best").ok());
 }
 
 TEST_CASE("gemma-embedding2: the SIMD forward pass equals the reference on every target",

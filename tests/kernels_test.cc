@@ -561,6 +561,19 @@ void TestMatMulBf16() {
         CheckProduct(w.m, xw.data(), T, kernel, input, s, want);  // with the range known
       }
     }
+    // A product of no tokens prepares no tile: it checks nothing and learns nothing.
+    kt::RandomMatrix w(GgmlType::kBF16, rows, cols, 5, 1);
+    std::atomic<Bf16Range> range{Bf16Range::kUnknown};
+    w.m.bf16_range = &range;
+    Input input(0, cols, kernel);
+    Arena scratch_arena;
+    MatMulScratch s;
+    REQUIRE(scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, 0, cols, &s); }).ok());
+    PrepareMatMulInput(GgmlType::kBF16, x.data(), &input.in);
+    float y = -1.0f;
+    MatMul(w.m, input.in, s, &y, rows, kernel);
+    REQUIRE(y == -1.0f);
+    REQUIRE(range.load() == Bf16Range::kUnknown);
   }
 }
 

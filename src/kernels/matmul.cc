@@ -163,7 +163,7 @@ class TileSource {
   // Keeps in the matrix what this product found of its bf16 values, once it has prepared every
   // row (the products after it then skip the check).
   void KeepBf16Range() const {
-    if (bf16_check_ && w_.bf16_range && bf16_range_ == Bf16Range::kUnknown) {
+    if (bf16_check_ && w_.bf16_range && bf16_range_ == Bf16Range::kUnknown && checked_) {
       w_.bf16_range->store(all_tame_ ? Bf16Range::kTame : Bf16Range::kWild,
                            std::memory_order_relaxed);
     }
@@ -195,6 +195,7 @@ class TileSource {
         tile->tame = true;
         for (int r = 0; r < rows; ++r) tile->tame &= Bf16RowTame(w_.Row(n0 + r), cols);
         all_tame_ &= tile->tame;
+        checked_ = true;
       }
       for (int r = 0; r < kTileRows; ++r) tile->half_rows[r] = w_.Row(n0 + std::min(r, rows - 1));
       if (bf16_dp_ && tile->tame) return;  // VDPBF16PS reads the rows as they are
@@ -247,6 +248,7 @@ class TileSource {
   Bf16Range bf16_range_;  // bf16: as the matrix held it when this product began
   bool bf16_dp_, bf16_check_;
   mutable bool all_tame_ = true;  // bf16, range unknown: every tile prepared so far was tame
+  mutable bool checked_ = false;  // and some tile was (none for no tokens)
 };
 
 // Tokens per sweep over a matrix's rows, a multiple of `align`: a chunk's prepared activations

@@ -24,7 +24,8 @@ struct Matrix {
   int64_t rows, cols;
   uint64_t row_bytes;
   // bf16: where products keep what they found of the values (the model owns it), so that only
-  // the first one checks them; null: every product checks.
+  // the first one checks them; null: every product checks. A view of some rows must not share
+  // the whole matrix's (its first product would answer for rows it never read).
   std::atomic<Bf16Range>* bf16_range = nullptr;
 
   const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }

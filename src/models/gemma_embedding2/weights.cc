@@ -11,6 +11,7 @@ Matrix Weights::PerLayerProj(int il, int n_embd_per_layer) const {
   Matrix m = per_layer_model_proj;
   m.data = m.Row(int64_t{il} * n_embd_per_layer);
   m.rows = n_embd_per_layer;
+  m.bf16_range = nullptr;  // the whole matrix's: a slice's products check their own rows
   return m;
 }
 
