@@ -528,6 +528,8 @@ void TestMatMulBf16() {
       }
     }
     CheckMatMul(GgmlType::kBF16, kernel, 2 * kGroupRows + 5, 4096 + 6, 70, true);
+    // Rows shorter than 8 pairs (some partials empty), odd and even.
+    for (int cols : {1, 2, 6, 9, 14}) CheckMatMul(GgmlType::kBF16, kernel, 5, cols, 13, false);
   }
   const int rows = 9, cols = 64, T = 21;
   const std::vector<float> x = kt::Random(size_t(T) * cols, 31, 1.5f);
