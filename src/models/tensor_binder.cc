@@ -44,8 +44,8 @@ Result<Matrix> TensorBinder::BindMatrix(const std::string& name, int64_t cols, i
   }
   Matrix m{t->name, t->type, t->data, rows, cols, t->row_bytes()};
   if (m.type == GgmlType::kBF16) {
-    ranges_->push_back(std::make_unique<std::atomic<Bf16Range>>(Bf16Range::kUnknown));
-    m.bf16_range = ranges_->back().get();
+    kept_->bf16_ranges.push_back(std::make_unique<std::atomic<Bf16Range>>(Bf16Range::kUnknown));
+    m.bf16_range = kept_->bf16_ranges.back().get();
   }
   return m;
 }
@@ -56,9 +56,9 @@ Result<const float*> TensorBinder::BindNorm(const std::string& name, int64_t n) 
   if (t->type == GgmlType::kF32) {
     v = reinterpret_cast<const float*>(t->data);
   } else if (t->type == GgmlType::kF16 || t->type == GgmlType::kBF16) {
-    converted_->push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
-    GGUFEMBED_RETURN_IF_ERROR(DequantizeRow(t->type, t->data, converted_->back().get(), n));
-    v = converted_->back().get();
+    kept_->norms.push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
+    GGUFEMBED_RETURN_IF_ERROR(DequantizeRow(t->type, t->data, kept_->norms.back().get(), n));
+    v = kept_->norms.back().get();
   } else {
     return Error(StatusCode::kUnsupported,
                  "%s: norm tensor '%s' has type %s (supported: F32, F16, BF16)",

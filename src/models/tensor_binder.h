@@ -27,8 +27,7 @@ class TensorBinder {
     std::vector<std::unique_ptr<std::atomic<Bf16Range>>> bf16_ranges;
   };
 
-  TensorBinder(const GgufFile& file, Kept* kept)
-      : file_(file), converted_(&kept->norms), ranges_(&kept->bf16_ranges) {}
+  TensorBinder(const GgufFile& file, Kept* kept) : file_(file), kept_(kept) {}
 
   // The tensor `name` with shape `ne` (GGUF order: ne[0] is the row length), marked as used.
   Result<const GgufTensorInfo*> Find(const std::string& name, std::vector<int64_t> ne);
@@ -46,8 +45,7 @@ class TensorBinder {
 
  private:
   const GgufFile& file_;
-  std::vector<std::unique_ptr<float[]>>* converted_;
-  std::vector<std::unique_ptr<std::atomic<Bf16Range>>>* ranges_;
+  Kept* kept_;
   std::set<std::string_view> used_;
 };
 
