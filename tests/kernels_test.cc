@@ -495,9 +495,9 @@ void TestMatMul() {
     for (Int8Kernel kernel :
          kernels ? Int8Kernels() : std::vector<Int8Kernel>{NativeInt8Kernel()}) {
       for (int rows : {1, 5, 13, 16}) {
-        // Token counts give every run length of the rows-in-lanes kernels (1..8) and tails of the
-        // tokens-in-lanes ones.
-        for (int T : {1, 2, 3, 4, 7, 13, 31, 33, 70}) {
+        // Token counts give every run length of the Q8_0 rows-in-lanes kernel (1..8: T up to 8,
+        // 13 as 7 + 6, 31 as 8 + 8 + 8 + 7) and tails of the tokens-in-lanes ones.
+        for (int T : {1, 2, 3, 4, 5, 7, 13, 31, 33, 70}) {
           const bool geglu = rows >= 13 && (T == 1 || T == 7 || T == 70);
           CheckMatMul(type, kernel, rows, cols, T, geglu);
           // Random Q8_0 rows nearly always hold a -128 somewhere: also rows without one.
@@ -528,6 +528,16 @@ void TestMatMulBf16() {
       }
     }
     CheckMatMul(GgmlType::kBF16, kernel, 2 * kGroupRows + 5, 4096 + 6, 70, true);
+    // Rows of whole vectors of pairs (16 values), where the AVX2 kernel puts rows in the lanes
+    // for inputs of up to 64 tokens: every run length (1..12), runs of nearly equal length (13 as
+    // 7 + 6, 25, 64), the first input too long for it (65), a short group of rows.
+    for (int cols : {16, 48}) {
+      for (int rows : {5, 16}) {
+        for (int T = 1; T <= 13; ++T) CheckMatMul(GgmlType::kBF16, kernel, rows, cols, T, T == 7);
+        for (int T : {25, 64, 65}) CheckMatMul(GgmlType::kBF16, kernel, rows, cols, T, rows == 16);
+      }
+    }
+    CheckMatMul(GgmlType::kBF16, kernel, 2 * kGroupRows + 5, 3072, 13, true);
     // Rows shorter than 8 pairs (some partials empty), odd and even.
     for (int cols : {1, 2, 6, 9, 14}) CheckMatMul(GgmlType::kBF16, kernel, 5, cols, 13, false);
   }

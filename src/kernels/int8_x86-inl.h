@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "gguf/ggml_type.h"
 #include "kernels/matmul.h"
@@ -186,6 +187,26 @@ struct RowLanesTile {
   const float* dw;   // [nb][8 rows] block scales
 };
 
+// The 8×8 transpose of 32-bit words: out[k] holds word k of v[0], v[1], …, v[7] (rows pairwise,
+// then quads, then the 128-bit halves). Also bf16_x86-inl.h's, whose pairs are 32-bit words.
+HWY_INLINE void Transpose8x8Epi32(const __m256i (&v)[8], __m256i (&out)[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {  // rows 4i..4i+3: u[4i + k] holds words k (low) and k + 4
+    u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int k = 0; k < 4; ++k) {
+    out[k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);
+    out[k + 4] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);
+  }
+}
+
 // Rows [n0, n0 + rows) of Q8_0 matrix `m` (rows past the end repeat the last one).
 HWY_INLINE void PrepareRowLanesTile(const Matrix& m, int64_t n0, int rows, uint8_t* scratch,
                                     RowLanesTile* tile) {
@@ -196,7 +217,7 @@ HWY_INLINE void PrepareRowLanesTile(const Matrix& m, int64_t n0, int rows, uint8
   const uint8_t* row[kRowLanes];
   for (int r = 0; r < kRowLanes; ++r) row[r] = m.Row(n0 + std::min(r, rows - 1));
   for (int b = 0; b < nb; ++b) {
-    __m256i v[kRowLanes];  // row r's block: groups 0..3 in the low half, 4..7 in the high half
+    __m256i v[kRowLanes];  // row r's block: 8 groups of 4 values
     for (int r = 0; r < kRowLanes; ++r) {
       uint16_t d16;
       std::memcpy(&d16, row[r] + kQ8_0BlockBytes * b, 2);
@@ -204,26 +225,12 @@ HWY_INLINE void PrepareRowLanesTile(const Matrix& m, int64_t n0, int rows, uint8
       v[r] = _mm256_loadu_si256(
           reinterpret_cast<const __m256i*>(row[r] + kQ8_0BlockBytes * b + kQ8_0ValuesOffset));
     }
-    // 8×8 transpose of 4-byte groups: rows pairwise, then quads, then the 128-bit halves.
-    __m256i t[8], u[8];
-    for (int i = 0; i < 4; ++i) {
-      t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
-      t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
-    }
-    for (int i = 0; i < 2; ++i) {  // rows 4i..4i+3: u[4i + k] holds groups k (low) and k + 4
-      u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-      u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-      u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-      u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int k = 0; k < 4; ++k) {
-      const __m256i g_lo = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);  // group k
-      const __m256i g_hi = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);  // group k + 4
-      const size_t at_lo = (size_t(b) * 8 + k) * 32, at_hi = (size_t(b) * 8 + k + 4) * 32;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + at_lo), g_lo);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + at_hi), g_hi);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + at_lo), _mm256_abs_epi8(g_lo));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + at_hi), _mm256_abs_epi8(g_hi));
+    __m256i g[8];  // group k of every row
+    Transpose8x8Epi32(v, g);
+    for (int k = 0; k < 8; ++k) {
+      const size_t at = (size_t(b) * 8 + k) * 32;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + at), g[k]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + at), _mm256_abs_epi8(g[k]));
     }
   }
   tile->rows = rows;
@@ -266,27 +273,20 @@ HWY_NOINLINE void RowLanesAvx2(const RowLanesTile& w, const MatMulInput& in, int
   }
 }
 
+// f(std::integral_constant<int, n>()) for a run of n (1..kMax) tokens: the rows-in-lanes kernels
+// are unrolled over their run's tokens, one instantiation per length.
+template <int kMax, class F>
+HWY_INLINE void WithRunLength(int n, F&& f) {
+  if constexpr (kMax > 1) {
+    if (n < kMax) return WithRunLength<kMax - 1>(n, f);
+  }
+  f(std::integral_constant<int, kMax>());
+}
+
 // RowLanesAvx2 for n (1..8) tokens.
 HWY_INLINE void RunRowLanes(int n, const RowLanesTile& w, const MatMulInput& in, int t0,
                             float* out) {
-  switch (n) {
-    case 1:
-      return RowLanesAvx2<1>(w, in, t0, out);
-    case 2:
-      return RowLanesAvx2<2>(w, in, t0, out);
-    case 3:
-      return RowLanesAvx2<3>(w, in, t0, out);
-    case 4:
-      return RowLanesAvx2<4>(w, in, t0, out);
-    case 5:
-      return RowLanesAvx2<5>(w, in, t0, out);
-    case 6:
-      return RowLanesAvx2<6>(w, in, t0, out);
-    case 7:
-      return RowLanesAvx2<7>(w, in, t0, out);
-    default:
-      return RowLanesAvx2<8>(w, in, t0, out);
-  }
+  WithRunLength<kRowLanes>(n, [&](auto N) HWY_ATTR { RowLanesAvx2<N>(w, in, t0, out); });
 }
 
 #endif  // GGUFEMBED_X86_INT8

@@ -7,7 +7,8 @@
 // Most kernels put tokens in the vector lanes: activations are stored transposed (matmul.h), a
 // few weight values are broadcast, and each lane accumulates one token's sum; a tile is
 // kTileRows weight rows × V vectors of tokens. The AVX2 Q8_0 kernel puts weight rows in the lanes
-// instead (tiles transposed when prepared) and broadcasts each token's values. Either way weight
+// instead (tiles transposed when prepared) and broadcasts each token's values, as does the AVX2
+// bf16 one. Either way weight
 // rows are prepared once per tile of rows and reused for every run of tokens.
 #include "kernels/matmul.h"
 
@@ -82,7 +83,7 @@ inline size_t MatMulTileBytes(int cols) {
   size_t tile =
       std::max({Int8TileScratchBytes(cols), FloatTileScratchBytes(cols), KTileScratchBytes(cols)});
 #if GGUFEMBED_X86_INT8
-  tile = std::max(tile, RowLanesTileBytes(cols));
+  tile = std::max(tile, RowLanesTileBytes(cols));  // a bf16 one takes less: 8 rows of 2·cols bytes
 #endif
   return tile;
 }
@@ -303,35 +304,79 @@ HWY_INLINE void ForEachTile(const TileSource& first, const TileSource* second, i
 }
 
 #if GGUFEMBED_X86_INT8
-// Whether a product takes the rows-in-lanes path (Q8_0 weights, AVX2 kernel).
-HWY_INLINE bool UseRowLanes(const Matrix& w, Int8Kernel kernel) {
-  return kernel == Int8Kernel::kAvx2 && w.type == GgmlType::kQ8_0;
+// Whether a product takes a rows-in-lanes path (AVX2 kernel: Q8_0 weights, or bf16 ones of a
+// short input).
+HWY_INLINE bool UseRowLanes(const Matrix& w, const MatMulInput& in, Int8Kernel kernel) {
+  return (kernel == Int8Kernel::kAvx2 && w.type == GgmlType::kQ8_0) ||
+         UseBf16RowLanes(w, in, kernel);
 }
 
-// ForEachTile for the rows-in-lanes kernel: tiles of kRowLanes rows and runs of up to 8 tokens,
-// whose results s.out[i] hold as [token][8 rows]; finish(first_out, second_out, 8·n) on each run.
+// A matrix on a rows-in-lanes kernel: its tile of kRowLanes rows, prepared, run on a few tokens.
+class RowLanesSource {
+ public:
+  RowLanesSource(const Matrix& w, uint8_t* scratch)
+      : w_(w), scratch_(scratch), bf16_(w.type == GgmlType::kBF16) {}
+
+  // Tokens per run, at most.
+  int max_run() const { return bf16_ ? kBf16RowLanesRun : kRowLanes; }
+
+  // Tokens per sweep over the rows, of the input's T (ChunkTokens). bf16 inputs are short
+  // (kBf16RowLanesMaxTokens): one sweep, so that 13 tokens of 3072 values do not split 12 + 1.
+  int chunk(int T) const {
+    return bf16_ ? std::max(T, 1) : ChunkTokens(size_t(w_.cols), kRowLanes);
+  }
+
+  // Prepares rows [n0, n0 + rows).
+  void Prepare(int64_t n0, int rows) {
+    if (bf16_) return PrepareBf16RowLanesTile(w_, n0, rows, scratch_, &bf16_tile_);
+    PrepareRowLanesTile(w_, n0, rows, scratch_, &int8_tile_);
+  }
+
+  // out [n][kRowLanes] for tokens [t0, t0 + n).
+  void Run(int n, const MatMulInput& in, int t0, float* out) const {
+    if (bf16_) return RunBf16RowLanes(n, bf16_tile_, in, t0, out);
+    RunRowLanes(n, int8_tile_, in, t0, out);
+  }
+
+ private:
+  const Matrix& w_;
+  uint8_t* scratch_;
+  bool bf16_;
+  RowLanesTile int8_tile_;
+  Bf16RowLanesTile bf16_tile_;
+};
+
+static_assert(kRowLanes * kBf16RowLanesRun <= kTileOutputFloats, "a run's results fit a tile's");
+
+// ForEachTile for the rows-in-lanes kernels: tiles of kRowLanes rows and runs of tokens of
+// nearly equal length (13 tokens are 7 and 6 rather than 8 and 5: the shorter run has chains
+// enough to hide the adds' latency), whose results s.out[i] hold as [token][kRowLanes rows];
+// finish(first_out, second_out, kRowLanes·n) on each run.
 template <class Finish>
 HWY_INLINE void ForEachRowLanesTile(const Matrix& first, const Matrix* second,
                                     const MatMulInput& in, const MatMulScratch& s, float* y,
                                     size_t ldy, Finish&& finish) {
-  const int T = in.n_tokens, chunk = ChunkTokens(size_t(in.cols), 8);
-  RowLanesTile tiles[2];
+  RowLanesSource sources[2] = {{first, s.tile[0]}, {second ? *second : first, s.tile[1]}};
+  const int T = in.n_tokens, max_run = sources[0].max_run(), chunk = sources[0].chunk(T);
   for (int c0 = 0; c0 < T; c0 += chunk) {
     const int c1 = std::min(T, c0 + chunk);
     for (int64_t n0g = 0; n0g < first.rows; n0g += kGroupRows) {
       const int group = static_cast<int>(std::min<int64_t>(kGroupRows, first.rows - n0g));
       for (int64_t n0 = n0g; n0 < n0g + group; n0 += kRowLanes) {
         const int rows = static_cast<int>(std::min<int64_t>(kRowLanes, n0g + group - n0));
-        PrepareRowLanesTile(first, n0, rows, s.tile[0], &tiles[0]);
-        if (second) PrepareRowLanesTile(*second, n0, rows, s.tile[1], &tiles[1]);
-        for (int t0 = c0; t0 < c1; t0 += 8) {
-          const int n = std::min(8, c1 - t0);
-          RunRowLanes(n, tiles[0], in, t0, s.out[0]);
-          if (second) RunRowLanes(n, tiles[1], in, t0, s.out[1]);
-          finish(s.out[0], s.out[1], 8 * n);
+        sources[0].Prepare(n0, rows);
+        if (second) sources[1].Prepare(n0, rows);
+        for (int t0 = c0; t0 < c1;) {
+          const int left = c1 - t0, runs = (left + max_run - 1) / max_run;
+          const int n = (left + runs - 1) / runs;
+          sources[0].Run(n, in, t0, s.out[0]);
+          if (second) sources[1].Run(n, in, t0, s.out[1]);
+          finish(s.out[0], s.out[1], kRowLanes * n);
           for (int l = 0; l < n; ++l) {
-            std::copy_n(s.out[0] + 8 * l, rows, s.stage + size_t(t0 + l) * kGroupRows + (n0 - n0g));
+            std::copy_n(s.out[0] + kRowLanes * l, rows,
+                        s.stage + size_t(t0 + l) * kGroupRows + (n0 - n0g));
           }
+          t0 += n;
         }
       }
       FlushGroup(s, c0, c1, n0g, group, y, ldy);
@@ -394,7 +439,7 @@ void MatMul(const Matrix& w, const MatMulInput& in, const MatMulScratch& s, floa
             Int8Kernel kernel) {
   const auto as_is = [](float*, const float*, int) {};
 #if GGUFEMBED_X86_INT8
-  if (UseRowLanes(w, kernel)) return ForEachRowLanesTile(w, nullptr, in, s, y, ldy, as_is);
+  if (UseRowLanes(w, in, kernel)) return ForEachRowLanesTile(w, nullptr, in, s, y, ldy, as_is);
 #endif
   const TileSource source(w, in, kernel, s.tile[0]);
   ForEachTile(source, nullptr, w.rows, in, s, y, ldy, as_is);
@@ -415,7 +460,7 @@ void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulInput& in,
     }
   };
 #if GGUFEMBED_X86_INT8
-  if (UseRowLanes(gate, kernel) && UseRowLanes(up, kernel)) {
+  if (UseRowLanes(gate, in, kernel) && UseRowLanes(up, in, kernel)) {
     return ForEachRowLanesTile(gate, &up, in, s, g, ldg, geglu);
   }
 #endif

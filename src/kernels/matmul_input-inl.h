@@ -9,6 +9,7 @@
 #include "gguf/ggml_type.h"
 #include "kernels/activation_quant.h"
 #include "kernels/matmul.h"
+#include "kernels/numerics.h"
 #include "util/fp16.h"
 
 // Per-target include guard.
