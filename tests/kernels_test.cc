@@ -682,6 +682,8 @@ void TestAttentionShapes() {
       {80, 2, 1, 40, 56, -1},    // f32 sums; runs, single vectors and a scalar tail
       {100, 3, 1, 64, 64, 16},   // f32 sums, windowed
       {77, 4, 2, 256, 256, -1},  // EmbeddingGemma's head size
+      {7, 1, 1, 32, 32, -1},     // a last block of 1 query (AVX2 takes 6 at a time, others 4)
+      {11, 1, 1, 32, 32, 3},     // of 5 (of 3 with 4 at a time), windowed
   };
   for (const kt::AttentionShape& s : shapes) TestAttention(s);
 }

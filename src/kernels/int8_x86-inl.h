@@ -11,6 +11,7 @@
 #include "gguf/ggml_type.h"
 #include "kernels/matmul.h"
 #include "kernels/matrix.h"
+#include "util/check.h"
 #include "util/fp16.h"
 
 // Per-target include guard.
@@ -277,6 +278,7 @@ HWY_NOINLINE void RowLanesAvx2(const RowLanesTile& w, const MatMulInput& in, int
 // are unrolled over their run's tokens, one instantiation per length.
 template <int kMax, class F>
 HWY_INLINE void WithRunLength(int n, F&& f) {
+  GGUFEMBED_DCHECK(n >= 1 && n <= kMax);
   if constexpr (kMax > 1) {
     if (n < kMax) return WithRunLength<kMax - 1>(n, f);
   }

@@ -41,8 +41,9 @@ namespace HWY_NAMESPACE {
 
 // The int8 kernels a target has: kPortable everywhere, the hand-tuned ones on x86, the
 // relaxed-SIMD one in WebAssembly (used by the relaxed build, whose module holds the instruction).
-// bf16 weights follow it too: kVnni multiplies them with VDPBF16PS where the CPU has AVX512-BF16
-// (bf16_x86-inl.h), every other kernel with the portable float one.
+// bf16 weights follow it too (bf16_x86-inl.h): kVnni multiplies them with VDPBF16PS where the CPU
+// has AVX512-BF16, kAvx2 with weight rows in the lanes for short inputs (rows of a multiple of 16
+// values), every other kernel and case with the portable float one.
 enum class Int8Kernel { kPortable, kAvx2, kVnni, kRelaxed };
 
 // The fastest int8 kernel on this target.

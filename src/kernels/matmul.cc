@@ -8,8 +8,8 @@
 // few weight values are broadcast, and each lane accumulates one token's sum; a tile is
 // kTileRows weight rows × V vectors of tokens. The AVX2 Q8_0 kernel puts weight rows in the lanes
 // instead (tiles transposed when prepared) and broadcasts each token's values, as does the AVX2
-// bf16 one. Either way weight
-// rows are prepared once per tile of rows and reused for every run of tokens.
+// bf16 one for inputs of up to 64 tokens. Either way weight rows are prepared once per tile of
+// rows and reused for every run of tokens.
 #include "kernels/matmul.h"
 
 #include <algorithm>
@@ -460,7 +460,8 @@ void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulInput& in,
     }
   };
 #if GGUFEMBED_X86_INT8
-  if (UseRowLanes(gate, in, kernel) && UseRowLanes(up, in, kernel)) {
+  // Both matrices on one rows-in-lanes kernel (its runs of tokens are the gate's).
+  if (gate.type == up.type && UseRowLanes(gate, in, kernel) && UseRowLanes(up, in, kernel)) {
     return ForEachRowLanesTile(gate, &up, in, s, g, ldg, geglu);
   }
 #endif
