@@ -8,7 +8,7 @@
 //    VPMADDWD by the scale of each half block, as ggml's AVX2 K-quant code does; with AVX-512
 //    VNNI, VPDPBUSD per group and VPMULLD by the scale;
 //  - relaxed SIMD (kS8QuadGroups): the unsigned values are the instruction's 7-bit operand, so
-//    its result is fully defined; the scales are applied per half block.
+//    its result is fully defined; the scales are applied per block (Q6_K: per half block).
 // Z (the activations' sums of 16 times the zeros) comes from VPMADDWD / dot_i16x8 on the input's
 // bsum pairs.
 
@@ -444,14 +444,16 @@ GGUFEMBED_VNNI_ATTR HWY_NOINLINE void KTileVnni(const KTile& w, const MatMulInpu
 
 // out[r][v·4 + l] from the kS8QuadGroups layout: per group of 4 values one
 // i32x4.relaxed_dot_i8x16_i7x16_add_s of the tokens' values by the row's unsigned values
-// (broadcast, below 64: a 7-bit operand, so every engine gives the same result) into the half
-// block's sum, then times the half block's scale.
-template <int V>
-HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
-                               float* HWY_RESTRICT out) {
+// (broadcast, below 64: a 7-bit operand, so every engine gives the same result) into the sum of
+// the groups under one scale — a block's 8 for Q4_K and Q5_K (at most 8·4·31·127), a half
+// block's 4 for Q6_K — then times that scale.
+template <int V, bool kQ6>
+HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
+                                 float* HWY_RESTRICT out) {
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
+  constexpr int kRun = kQ6 ? 4 : 8;  // groups under one scale
   for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
   for (int sb = 0; sb < nb / 8; ++sb) {
     v128_t s[kTileRows][V];
@@ -461,25 +463,25 @@ HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
     for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
       const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
       const int32_t* uq_b = w.uq + size_t(b) * 8 * kTileRows;
-      for (int h = 0; h < 2; ++h) {
-        v128_t half[kTileRows][V];
+      for (int g0 = 0; g0 < 8; g0 += kRun) {
+        v128_t part[kTileRows][V];
         for (int r = 0; r < kTileRows; ++r) {
-          for (int v = 0; v < V; ++v) half[r][v] = wasm_i32x4_splat(0);
+          for (int v = 0; v < V; ++v) part[r][v] = wasm_i32x4_splat(0);
         }
-        for (int g = 4 * h; g < 4 * h + 4; ++g) {
+        for (int g = g0; g < g0 + kRun; ++g) {
           v128_t x[V];
           for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
           for (int r = 0; r < kTileRows; ++r) {
             const v128_t uw = wasm_v128_load32_splat(uq_b + g * kTileRows + r);
             for (int v = 0; v < V; ++v) {
-              half[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(x[v], uw, half[r][v]);
+              part[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(x[v], uw, part[r][v]);
             }
           }
         }
         for (int r = 0; r < kTileRows; ++r) {
-          const v128_t scale = wasm_i32x4_splat(w.scale[(size_t(b) * kTileRows + r) * 2 + h]);
+          const v128_t scale = wasm_i32x4_splat(w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4]);
           for (int v = 0; v < V; ++v) {
-            s[r][v] = wasm_i32x4_add(s[r][v], wasm_i32x4_mul(half[r][v], scale));
+            s[r][v] = wasm_i32x4_add(s[r][v], wasm_i32x4_mul(part[r][v], scale));
           }
         }
       }
@@ -500,6 +502,13 @@ HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
       }
     }
   }
+}
+
+template <int V>
+HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
+                               float* HWY_RESTRICT out) {
+  if (w.q6) return KTileRelaxedImpl<V, true>(w, in, t0, out);
+  KTileRelaxedImpl<V, false>(w, in, t0, out);
 }
 
 #endif  // GGUFEMBED_RELAXED_INT8
