@@ -5,11 +5,13 @@
 // shared machine whose bench rounds disagree by a third, this resolves changes of a few per cent.
 //
 //   node bench/ab-chromium.mjs --a DIST_A --b DIST_B [--model M.gguf] [--simd simd128|relaxed]
-//        [--rounds 7]
+//        [--simd-b simd128|relaxed] [--rounds 7]
 //
 // DIST_A and DIST_B are copies of js/dist (e.g. `cp -r js/dist /tmp/before`, change, rebuild
 // with `cmake --build build-wasm --target js_package`, then --a /tmp/before --b js/dist). The
-// texts are `ggufembed bench`'s short sentence and ~500-token passage (build/ggufembed).
+// texts are `ggufembed bench`'s short sentence and ~500-token passage (build/ggufembed). With
+// --simd-b, B loads that module instead of --simd's: `--a js/dist --b js/dist --simd simd128
+// --simd-b relaxed` compares the two modules of one build.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -21,13 +23,16 @@ const { values: opts } = parseArgs({
   options: {
     a: { type: "string" }, b: { type: "string" },
     model: { type: "string", default: join(root, "build/models/300m-q8_0.gguf") },
-    simd: { type: "string", default: "simd128" }, rounds: { type: "string", default: "7" },
+    simd: { type: "string", default: "simd128" }, "simd-b": { type: "string" }, rounds: { type: "string", default: "7" },
     cli: { type: "string", default: join(root, "build/ggufembed") },
   },
 });
 const die = (m) => { process.stderr.write(`ab-chromium: ${m}\n`); process.exit(2); };
 if (!opts.a || !opts.b) die("--a DIST_A and --b DIST_B are required (copies of js/dist)");
-if (!["simd128", "relaxed"].includes(opts.simd)) die("--simd must be simd128 or relaxed");
+const simdB = opts["simd-b"] ?? opts.simd;
+if (![opts.simd, simdB].every((s) => ["simd128", "relaxed"].includes(s))) {
+  die("--simd and --simd-b must be simd128 or relaxed");
+}
 const rounds = Number(opts.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) die("--rounds must be a positive integer");
 
@@ -55,10 +60,10 @@ const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(`${base}/ab.html`);
-  const result = await page.evaluate(async ({ url, simd, texts, rounds }) => {
-    const load = async (d) => (await import(`${d}/index.js`)).loadEmbedder(
-        url, { worker: false, threads: 1, cache: false, simd, quiet: true });
-    const a = await load("/ab-a"), b = await load("/ab-b");
+  const result = await page.evaluate(async ({ url, simd, simdB, texts, rounds }) => {
+    const load = async (d, s) => (await import(`${d}/index.js`)).loadEmbedder(
+        url, { worker: false, threads: 1, cache: false, simd: s, quiet: true });
+    const a = await load("/ab-a", simd), b = await load("/ab-b", simdB);
     const out = [];
     for (const [label, text] of texts) {
       const va = (await a.embed(text)).vector, vb = (await b.embed(text)).vector;  // warm-up
@@ -71,11 +76,12 @@ try {
       out.push({ label, same, ta, tb });
     }
     return out;
-  }, { url: `${base}/ab-model.gguf`, simd: opts.simd, texts, rounds });
+  }, { url: `${base}/ab-model.gguf`, simd: opts.simd, simdB, texts, rounds });
   const median = (x) => { const s = [...x].sort((p, q) => p - q); return s[s.length >> 1]; };
   for (const { label, same, ta, tb } of result) {
     const ratios = ta.map((x, i) => x / tb[i]);
-    console.log(`${opts.simd} ${label}: A ${median(ta).toFixed(1)} ms, B ${median(tb).toFixed(1)} ms, ` +
+    const which = simdB === opts.simd ? opts.simd : `${opts.simd} vs ${simdB}`;
+    console.log(`${which} ${label}: A ${median(ta).toFixed(1)} ms, B ${median(tb).toFixed(1)} ms, ` +
                 `median A/B ${median(ratios).toFixed(3)} [${ratios.map((r) => r.toFixed(2)).join(" ")}]` +
                 `${same ? "" : "  (the vectors differ)"}`);
   }
