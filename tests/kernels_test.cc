@@ -354,6 +354,33 @@ void TestQuantizeToInput() {
 // Activations for K-quant weights: Q8_K super-blocks in every layout, equal to
 // QuantizeActivationsQ8_K's values, scales (at each of the 8 blocks) and sums of 16 — with a
 // NaN, a vanishing super-block, and ties for the largest magnitude (the first one's sign wins).
+// The layout PrepareMatMulInput gives an input follows the layout it was carved for, except that
+// one carved for the relaxed kernel takes the portable kernel's for Q8_0 weights and fewer than
+// kRelaxedQ8_0MinTokens tokens — and returns to its own for the next product's weights.
+void TestInputLayout() {
+  const int cols = 256, T_max = kRelaxedQ8_0MinTokens + 1;
+  const std::vector<float> x = kt::Random(size_t(T_max) * cols, 5, 1.0f);
+  for (Int8Kernel kernel : Int8Kernels()) {
+    const Int8Layout carved = LayoutOf(kernel);
+    const bool relaxed = kernel == Int8Kernel::kRelaxed;
+    for (int T : {1, kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens}) {
+      INFO("kernel " << int(kernel) << " tokens " << T);
+      Input input(T_max, cols, kernel);
+      input.in.n_tokens = T;
+      PrepareMatMulInput(GgmlType::kQ8_0, x.data(), &input.in);
+      const bool portable = relaxed && T < kRelaxedQ8_0MinTokens;
+      REQUIRE(input.in.layout == (portable ? Int8Layout::kI16Pairs : carved));
+      REQUIRE(KernelForLayout(kernel, input.in.layout) ==
+              (portable ? Int8Kernel::kPortable : kernel));
+      for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_K}) {
+        PrepareMatMulInput(type, x.data(), &input.in);
+        REQUIRE(input.in.layout == carved);
+        REQUIRE(KernelForLayout(kernel, input.in.layout) == kernel);
+      }
+    }
+  }
+}
+
 void TestQuantizeToInputQ8K() {
   for (Int8Kernel kernel : Int8Kernels()) {
     for (int T : {1, 5, 33}) {
@@ -502,6 +529,12 @@ void TestMatMul() {
           CheckMatMul(type, kernel, rows, cols, T, geglu);
           // Random Q8_0 rows nearly always hold a -128 somewhere: also rows without one.
           if (type == GgmlType::kQ8_0) CheckMatMul(type, kernel, rows, cols, T, geglu, false);
+        }
+        // Either side of the relaxed build's portable kernel for short Q8_0 inputs.
+        if (type == GgmlType::kQ8_0) {
+          for (int T : {kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens}) {
+            CheckMatMul(type, kernel, rows, cols, T, rows == 16);
+          }
         }
       }
       // Inputs wide enough that the tokens are swept in several chunks (ChunkTokens), the last
@@ -703,6 +736,7 @@ HWY_EXPORT(TestQuantizeNotFinite);
 HWY_EXPORT(TestRmsNormRope);
 HWY_EXPORT(TestQuantizeToInput);
 HWY_EXPORT(TestQuantizeToInputQ8K);
+HWY_EXPORT(TestInputLayout);
 HWY_EXPORT(TestMatMul);
 HWY_EXPORT(TestMatMulExtremes);
 HWY_EXPORT(TestMatMulBf16);
@@ -748,6 +782,10 @@ TEST_CASE("SIMD RMS norm and RoPE equal the reference", "[kernels]") {
 
 TEST_CASE("activation quantization into the kernels' layouts", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestQuantizeToInput)(); });
+}
+
+TEST_CASE("an input's layout follows its kernel and the weights it multiplies", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestInputLayout)(); });
 }
 
 TEST_CASE("Q8_K activation quantization into the kernels' layouts", "[kernels]") {

@@ -392,6 +392,7 @@ void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
   in->padded_tokens = PaddedTokens(in->n_tokens);
   in->tame = true;
   if (HasInt8Blocks(weight_type) || IsKQuant(weight_type)) {
+    in->layout = InputLayout(in->carved_layout, weight_type, in->n_tokens);
     QuantizeToInput(x, in);
     return;
   }
@@ -437,6 +438,7 @@ void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
 
 void MatMul(const Matrix& w, const MatMulInput& in, const MatMulScratch& s, float* y, size_t ldy,
             Int8Kernel kernel) {
+  kernel = KernelForLayout(kernel, in.layout);
   const auto as_is = [](float*, const float*, int) {};
 #if GGUFEMBED_X86_INT8
   if (UseRowLanes(w, in, kernel)) return ForEachRowLanesTile(w, nullptr, in, s, y, ldy, as_is);
@@ -448,6 +450,7 @@ void MatMul(const Matrix& w, const MatMulInput& in, const MatMulScratch& s, floa
 
 void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulInput& in,
                  const MatMulScratch& s, float* g, size_t ldg, Int8Kernel kernel) {
+  kernel = KernelForLayout(kernel, in.layout);
   const hn::CappedTag<float, 8> df;
   const int lanes = static_cast<int>(hn::Lanes(df));  // divides every kernel's vector lanes
   const float* table = GeluTable();

@@ -56,8 +56,9 @@ struct MatMulInput {
   GgmlType type;  // the activation type (ActivationType of the weights)
   int n_tokens;
   int padded_tokens;
-  int cols;  // values per token
-  Int8Layout layout;
+  int cols;                  // values per token
+  Int8Layout layout;         // as prepared (PrepareMatMulInput)
+  Int8Layout carved_layout;  // as carved: the caller's kernel's
   void* q;        // int8 layouts: cols × P bytes (kS8Quads, kS8QuadGroups) or 2 × cols × P
                   // bytes (kI16Pairs); bf16 weights, even cols: [cols/2][P] pairs of bf16
                   // values, the even one in the low half (VDPBF16PS's operand)
@@ -74,7 +75,7 @@ struct MatMulInput {
 inline void CarveMatMulInput(Arena& arena, int max_tokens, int max_cols, Int8Layout layout,
                              MatMulInput* in) {
   const size_t P = PaddedTokens(max_tokens), blocks = size_t(max_cols / 32) * P;
-  in->layout = layout;
+  in->layout = in->carved_layout = layout;
   in->q = arena.Alloc<int16_t>(size_t(max_cols) * P);  // room for either layout
   in->d = arena.Alloc<float>(blocks);
   in->s = arena.Alloc<float>(blocks);
