@@ -23,7 +23,8 @@ const { values: opts } = parseArgs({
   options: {
     a: { type: "string" }, b: { type: "string" },
     model: { type: "string", default: join(root, "build/models/300m-q8_0.gguf") },
-    simd: { type: "string", default: "simd128" }, "simd-b": { type: "string" }, rounds: { type: "string", default: "7" },
+    simd: { type: "string", default: "simd128" }, "simd-b": { type: "string" },
+    rounds: { type: "string", default: "7" },
     cli: { type: "string", default: join(root, "build/ggufembed") },
   },
 });

@@ -4,7 +4,8 @@
 //
 // Usage: node scripts/vector-checksums.mjs --cli build/ggufembed [--models DIR] [--out F.json]
 //        [--check F.json] [--no-wasm]
-// Models come from `ggufembed synth` (made in DIR when missing); the wasm rows need js/dist.
+// Models come from `ggufembed synth` (made in DIR when missing); the wasm rows need js/dist (the
+// relaxed-SIMD row js/dist/relaxed/ and Node >= 22).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -83,6 +84,17 @@ for (const m of MODELS) {
     const out = await embedder.embedBatch(TEXTS, { truncate: true });
     embedder.dispose();
     results[m.name].wasm = hashRows(out.map((e) => e.vector));
+    // The relaxed-SIMD build where the runtime computes its instruction as specified (run the
+    // script with Node >= 22, e.g. node_modules/.bin/node, for this row; Node 20 gives "n/a").
+    try {
+      const relaxed = await loadEmbedder(path, { simd: "relaxed" });
+      const vectors = await relaxed.embedBatch(TEXTS, { truncate: true });
+      relaxed.dispose();
+      results[m.name]["wasm-relaxed"] = hashRows(vectors.map((e) => e.vector));
+    } catch (e) {
+      if (e.code !== "unsupported") throw e;
+      results[m.name]["wasm-relaxed"] = "n/a";
+    }
   }
   console.log(m.name.padEnd(20), Object.entries(results[m.name])
     .map(([k, v]) => `${k}=${v}`).join(" "));

@@ -351,9 +351,6 @@ void TestQuantizeToInput() {
   }
 }
 
-// Activations for K-quant weights: Q8_K super-blocks in every layout, equal to
-// QuantizeActivationsQ8_K's values, scales (at each of the 8 blocks) and sums of 16 — with a
-// NaN, a vanishing super-block, and ties for the largest magnitude (the first one's sign wins).
 // The layout PrepareMatMulInput gives an input follows the layout it was carved for, except that
 // one carved for the relaxed kernel takes the portable kernel's for Q8_0 weights and fewer than
 // kRelaxedQ8_0MinTokens tokens — and returns to its own for the next product's weights.
@@ -381,6 +378,9 @@ void TestInputLayout() {
   }
 }
 
+// Activations for K-quant weights: Q8_K super-blocks in every layout, equal to
+// QuantizeActivationsQ8_K's values, scales (at each of the 8 blocks) and sums of 16 — with a
+// NaN, a vanishing super-block, and ties for the largest magnitude (the first one's sign wins).
 void TestQuantizeToInputQ8K() {
   for (Int8Kernel kernel : Int8Kernels()) {
     for (int T : {1, 5, 33}) {
