@@ -195,6 +195,49 @@ void TestElementwise() {
   }
 }
 
+// RoundToF16 rounds as F16ToF32(F32ToF16(x)) does at every place the rounding can go wrong: each
+// finite half, its f32 neighbours, the midpoint to the next half (a tie: to even) and the
+// midpoint's neighbours, of both signs, from the subnormal halves through 65504 and the overflow
+// to infinity at 65520; f32 subnormals; and NaN, which becomes the quiet NaN of its sign.
+void TestRoundToF16() {
+  const hn::ScalableTag<float> df;
+  const size_t L = hn::Lanes(df);
+  std::vector<float> x;
+  for (uint32_t h = 0; h < 0x7C00; ++h) {
+    const float v = F16ToF32(static_cast<uint16_t>(h));
+    const float next = h + 1 < 0x7C00 ? F16ToF32(static_cast<uint16_t>(h + 1)) : 65536.0f;
+    const float mid = v + (next - v) / 2;  // exact: halves have 11 significant bits
+    for (float y : {v, std::nextafter(v, 0.0f), std::nextafter(v, 1e9f), mid,
+                    std::nextafter(mid, 0.0f), std::nextafter(mid, 1e9f)}) {
+      x.push_back(y);
+      x.push_back(-y);
+    }
+  }
+  for (float y :
+       {std::numeric_limits<float>::denorm_min(), 1e-40f, 1e-20f, 65519.99f, 65520.0f, 1e5f, 3e38f,
+        std::numeric_limits<float>::max(), std::numeric_limits<float>::infinity()}) {
+    x.push_back(y);
+    x.push_back(-y);
+  }
+  const size_t finite = x.size();
+  x.push_back(std::numeric_limits<float>::quiet_NaN());
+  x.push_back(-std::numeric_limits<float>::quiet_NaN());
+  x.push_back(std::numeric_limits<float>::signaling_NaN());
+  while (x.size() % L) x.push_back(1.0f);
+  std::vector<float> got(x.size());
+  for (size_t i = 0; i < x.size(); i += L) {
+    hn::StoreU(RoundToF16(df, hn::LoadU(df, x.data() + i)), df, got.data() + i);
+  }
+  for (size_t i = 0; i < x.size(); ++i) {
+    INFO("round to f16 (" << x[i] << ", bits " << std::hex << kt::Bits(x[i]) << ")");
+    if (i >= finite && std::isnan(x[i])) {
+      REQUIRE(kt::Bits(got[i]) == ((kt::Bits(x[i]) & 0x80000000u) | 0x7FC00000u));
+    } else {
+      REQUIRE(kt::Bits(got[i]) == kt::Bits(F16ToF32(F32ToF16(x[i]))));
+    }
+  }
+}
+
 // AllFiniteVec equals AllFinite with one NaN or infinity at every position of short and long
 // arrays (the vector part and the tail), and on finite extremes.
 void TestAllFinite() {
@@ -730,6 +773,7 @@ namespace ggufembed {
 namespace {
 
 HWY_EXPORT(TestElementwise);
+HWY_EXPORT(TestRoundToF16);
 HWY_EXPORT(TestDot8);
 HWY_EXPORT(TestAllFinite);
 HWY_EXPORT(TestQuantizeNotFinite);
@@ -761,6 +805,10 @@ void ForEachTarget(Test&& test) {
 
 TEST_CASE("SIMD exp, f16 rounding and GELU equal the scalar functions", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestElementwise)(); });
+}
+
+TEST_CASE("SIMD f16 rounding equals the scalar conversions at every half and tie", "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestRoundToF16)(); });
 }
 
 TEST_CASE("the finiteness check sees every NaN and infinity", "[kernels]") {
