@@ -599,6 +599,10 @@ void TestMatMul() {
                   : int8  ? 8192
                           : 4096 + 5,
                   70, true);
+      // Rows of 37 blocks: ForEachBlockStaged's stages of 16, 16 and 5 blocks.
+      if (int8) {
+        for (int T : {13, 33}) CheckMatMul(type, kernel, 5, 32 * (2 * kStagedBlocks + 5), T, false);
+      }
     }
   }
 }

@@ -95,9 +95,11 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
-  // The f32 sums live in `out` (the 16 vector registers of engines on x86 hold the integer sums).
   for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
-  for (int b = 0; b < nb; ++b) {
+  struct Sums {
+    v128_t s[kTileRows][V];
+  };
+  const auto integer = [&](int b, Sums* sums) {
     v128_t isum[kTileRows][V];
     for (int r = 0; r < kTileRows; ++r) {
       const v128_t start = wasm_i32x4_splat(w.neg[r][b]);
@@ -118,8 +120,11 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
         }
       }
     }
-    AccumulateBlockRelaxed<V>(w, in, b, t0, isum, out);
-  }
+    std::memcpy(sums->s, isum, sizeof(isum));
+  };
+  ForEachBlockStaged<Sums>(nb, integer, [&](int b, const Sums& sums) {
+    AccumulateBlockRelaxed<V>(w, in, b, t0, sums.s, out);
+  });
 }
 
 // The 4- and 5-bit types (UnsignedWeights::kRelaxedStored): their stored values, below 32, are
@@ -133,6 +138,7 @@ HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, 
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
   for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
+  // One loop (ForEachBlockStaged was 2 % slower on Q4_0's long text: fewer live sums here).
   for (int b = 0; b < nb; ++b) {
     v128_t isum[kTileRows][V];
     for (int v = 0; v < V; ++v) {
