@@ -117,7 +117,7 @@ HWY_INLINE __m256i StoredStart(const MatMulInput& in, int b, int t0, int v) {
 // 4-bit values (Q4_0, Q4_1): a block is one run, so groups go in the outer loop and each vector of
 // tokens is loaded once for all the tile's rows, whose 16-bit sums die with the block. With rows
 // outer, gcc kept a block's activations on the stack and loaded them again for each row: this
-// order is 7 % faster (300m Q4_0, 13 and 500 tokens).
+// order is 5–7 % faster (300m Q4_0, 13 and 500 tokens).
 template <int V, bool kOffset>
 HWY_INLINE void Int8TileAvx2Stored4(const Int8Tile& w, const MatMulInput& in, int t0,
                                     float* HWY_RESTRICT out) {
@@ -154,7 +154,7 @@ HWY_INLINE void Int8TileAvx2Stored4(const Int8Tile& w, const MatMulInput& in, in
 }
 
 // 5-bit values (Q5_0, Q5_1): two runs per block, rows in the outer loop. The 4-bit kernel's order
-// keeps every row's first-run sums waiting for the second, and was 5–11 % slower here.
+// keeps every row's first-run sums waiting for the second, and was 6–11 % slower here.
 template <int V, bool kOffset>
 HWY_INLINE void Int8TileAvx2Stored5(const Int8Tile& w, const MatMulInput& in, int t0,
                                     float* HWY_RESTRICT out) {

@@ -290,8 +290,8 @@ HWY_NOINLINE void KTilePortable(const KTile& w, const MatMulInput& in, int t0,
 // added in 16 bits first — all 4 groups when the values are below 32 (Q4_K, Q5_K: at most
 // 4·2·31·127 = 31,496), 2 at a time for Q6_K — then VPMADDWD by the half block's scale adds them
 // into each token's 32-bit lane. A super-block goes row by row, so that only one row's sums are
-// live: with all the tile's rows in registers across the blocks, gcc spilled (Q6_K 13 %, Q4_K_M
-// 5 % slower on 500 tokens).
+// live: with all the tile's rows in registers across the blocks, gcc spilled (the 300m q4_k_m and
+// q6_k models 11–13 % slower on AVX2).
 template <int V, bool kQ6>
 HWY_INLINE void KTileX86Impl(const KTile& w, const MatMulInput& in, int t0,
                              float* HWY_RESTRICT out) {
