@@ -5,7 +5,8 @@
 // Usage: node scripts/vector-checksums.mjs --cli build/ggufembed [--models DIR] [--out F.json]
 //        [--check F.json] [--no-wasm]
 // Models come from `ggufembed synth` (made in DIR when missing); the wasm rows need js/dist (the
-// relaxed-SIMD row js/dist/relaxed/ and Node >= 22).
+// relaxed-SIMD row js/dist/relaxed/ and Node >= 22). About 16 minutes on 2 cores, most of it the
+// scalar reference on the 300M files.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -39,6 +40,15 @@ for (const preset of ["tiny", "300m"]) {
 for (const wtype of ["q8_0", "f16"]) {
   MODELS.push({ name: `eg2-tiny-${wtype}`,
     args: ["--arch", "gemma-embedding2", "--preset", "tiny", "--wtype", wtype] });
+}
+// Every weight type's kernels: the tiny model in each llama-quantize layout (its rows are too
+// short for most K-quant blocks, which fall back to Q5_0/Q5_1/Q8_0), and the 300M in the layouts
+// whose matrices are Q4_0, Q4_K and Q6_K.
+for (const ftype of ["q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m", "q5_k_m", "q6_k", "bf16", "f32"]) {
+  MODELS.push({ name: `tiny-ftype-${ftype}`, args: ["--preset", "tiny", "--ftype", ftype] });
+}
+for (const ftype of ["q4_0", "q4_k_m", "q6_k"]) {
+  MODELS.push({ name: `300m-ftype-${ftype}`, args: ["--preset", "300m", "--ftype", ftype] });
 }
 const TARGETS = ["best", "avx512vnni", "avx512", "avx2", "scalar", "reference"];
 
