@@ -4,14 +4,15 @@
 // and the median of the per-pair time ratios reported — so a noisy minute hits both alike. On a
 // shared machine whose bench rounds disagree by a third, this resolves changes of a few per cent.
 //
-//   node bench/ab-chromium.mjs --a DIST_A --b DIST_B [--model M.gguf] [--simd simd128|relaxed]
-//        [--simd-b simd128|relaxed] [--rounds 7]
+//   node bench/ab-chromium.mjs --a DIST_A --b DIST_B [--model M.gguf] [--simd simd128|relaxed|auto]
+//        [--simd-b simd128|relaxed|auto] [--rounds 7]
 //
 // DIST_A and DIST_B are copies of js/dist (e.g. `cp -r js/dist /tmp/before`, change, rebuild
 // with `cmake --build build-wasm --target js_package`, then --a /tmp/before --b js/dist). The
 // texts are `ggufembed bench`'s short sentence and ~500-token passage (build/ggufembed). With
 // --simd-b, B loads that module instead of --simd's: `--a js/dist --b js/dist --simd simd128
-// --simd-b relaxed` compares the two modules of one build.
+// --simd-b relaxed` compares the two modules of one build (`--simd relaxed --simd-b auto`: the
+// relaxed module with and without its Q8_0 kernel, on a machine where auto's timing drops it).
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -31,8 +32,8 @@ const { values: opts } = parseArgs({
 const die = (m) => { process.stderr.write(`ab-chromium: ${m}\n`); process.exit(2); };
 if (!opts.a || !opts.b) die("--a DIST_A and --b DIST_B are required (copies of js/dist)");
 const simdB = opts["simd-b"] ?? opts.simd;
-if (![opts.simd, simdB].every((s) => ["simd128", "relaxed"].includes(s))) {
-  die("--simd and --simd-b must be simd128 or relaxed");
+if (![opts.simd, simdB].every((s) => ["simd128", "relaxed", "auto"].includes(s))) {
+  die("--simd and --simd-b must be simd128, relaxed or auto");
 }
 const rounds = Number(opts.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) die("--rounds must be a positive integer");
@@ -76,10 +77,12 @@ try {
       }
       out.push({ label, same, ta, tb });
     }
-    return out;
+    const kernels = (e) => `${e.build}${e.relaxedQ8_0 ? " (Q8_0 relaxed)" : ""}`;
+    return { out, builds: `A: ${kernels(a)}, B: ${kernels(b)}` };
   }, { url: `${base}/ab-model.gguf`, simd: opts.simd, simdB, texts, rounds });
   const median = (x) => { const s = [...x].sort((p, q) => p - q); return s[s.length >> 1]; };
-  for (const { label, same, ta, tb } of result) {
+  console.log(result.builds);
+  for (const { label, same, ta, tb } of result.out) {
     const ratios = ta.map((x, i) => x / tb[i]);
     const which = simdB === opts.simd ? opts.simd : `${opts.simd} vs ${simdB}`;
     console.log(`${which} ${label}: A ${median(ta).toFixed(1)} ms, B ${median(tb).toFixed(1)} ms, ` +

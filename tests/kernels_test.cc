@@ -336,6 +336,20 @@ std::vector<Int8Kernel> Int8Kernels() {
   return kernels;
 }
 
+// Runs body(on) with the relaxed build's Q8_0 kernel switched off and on (RelaxedQ8_0) in
+// WebAssembly, where the package may switch it off at load, else once as it is (on); leaves it on.
+template <class Body>
+void ForEachRelaxedQ8_0(const Body& body) {
+#if GGUFEMBED_RELAXED_INT8
+  for (bool on : {false, true}) {
+    ggufembed_set_relaxed_q8_0(on);
+    body(on);
+  }
+#else
+  body(true);
+#endif
+}
+
 // A MatMulInput with its own buffers, for `T` tokens of `cols` values, carved as the forward
 // pass carves them.
 struct Input {
@@ -408,29 +422,32 @@ void TestQuantizeToInput() {
 
 // The layout PrepareMatMulInput gives an input follows the layout it was carved for, except that
 // one carved for the relaxed kernel takes the portable kernel's for Q8_0 weights and fewer than
-// kRelaxedQ8_0MinTokens tokens — and returns to its own for the next product's weights.
+// kRelaxedQ8_0MinTokens tokens, or any number with RelaxedQ8_0 off — and returns to its own for
+// the next product's weights.
 void TestInputLayout() {
   const int cols = 256, T_max = kRelaxedQ8_0MinTokens + 1;
   const std::vector<float> x = kt::Random(size_t(T_max) * cols, 5, 1.0f);
-  for (Int8Kernel kernel : Int8Kernels()) {
-    const Int8Layout carved = LayoutOf(kernel);
-    const bool relaxed = kernel == Int8Kernel::kRelaxed;
-    for (int T : {1, kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens}) {
-      INFO("kernel " << int(kernel) << " tokens " << T);
-      Input input(T_max, cols, kernel);
-      input.in.n_tokens = T;
-      PrepareMatMulInput(GgmlType::kQ8_0, x.data(), &input.in);
-      const bool portable = relaxed && T < kRelaxedQ8_0MinTokens;
-      REQUIRE(input.in.layout == (portable ? Int8Layout::kI16Pairs : carved));
-      REQUIRE(KernelForLayout(kernel, input.in.layout) ==
-              (portable ? Int8Kernel::kPortable : kernel));
-      for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_K}) {
-        PrepareMatMulInput(type, x.data(), &input.in);
-        REQUIRE(input.in.layout == carved);
-        REQUIRE(KernelForLayout(kernel, input.in.layout) == kernel);
+  ForEachRelaxedQ8_0([&](bool relaxed_q8_0) {
+    for (Int8Kernel kernel : Int8Kernels()) {
+      const Int8Layout carved = LayoutOf(kernel);
+      const bool relaxed = kernel == Int8Kernel::kRelaxed;
+      for (int T : {1, kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens, T_max}) {
+        INFO("kernel " << int(kernel) << " tokens " << T << " relaxed Q8_0 " << relaxed_q8_0);
+        Input input(T_max, cols, kernel);
+        input.in.n_tokens = T;
+        PrepareMatMulInput(GgmlType::kQ8_0, x.data(), &input.in);
+        const bool portable = relaxed && (T < kRelaxedQ8_0MinTokens || !relaxed_q8_0);
+        REQUIRE(input.in.layout == (portable ? Int8Layout::kI16Pairs : carved));
+        REQUIRE(KernelForLayout(kernel, input.in.layout) ==
+                (portable ? Int8Kernel::kPortable : kernel));
+        for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_K}) {
+          PrepareMatMulInput(type, x.data(), &input.in);
+          REQUIRE(input.in.layout == carved);
+          REQUIRE(KernelForLayout(kernel, input.in.layout) == kernel);
+        }
       }
     }
-  }
+  });
 }
 
 // Activations for K-quant weights: Q8_K super-blocks in every layout, equal to
@@ -585,11 +602,14 @@ void TestMatMul() {
           // Random Q8_0 rows nearly always hold a -128 somewhere: also rows without one.
           if (type == GgmlType::kQ8_0) CheckMatMul(type, kernel, rows, cols, T, geglu, false);
         }
-        // Either side of the relaxed build's portable kernel for short Q8_0 inputs.
+        // Either side of the relaxed build's portable kernel for short Q8_0 inputs, with its
+        // relaxed Q8_0 kernel on and off.
         if (type == GgmlType::kQ8_0) {
-          for (int T : {kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens}) {
-            CheckMatMul(type, kernel, rows, cols, T, rows == 16);
-          }
+          ForEachRelaxedQ8_0([&](bool) {
+            for (int T : {kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens}) {
+              CheckMatMul(type, kernel, rows, cols, T, rows == 16);
+            }
+          });
         }
       }
       // Inputs wide enough that the tokens are swept in several chunks (ChunkTokens), the last

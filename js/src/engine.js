@@ -104,12 +104,13 @@ const SIMD_BUILDS = ["auto", "relaxed", "simd128"];
 const RELAXED_MODULE = new URL("./relaxed/ggufembed-relaxed.mjs", import.meta.url);
 const RELAXED_WASM = new URL("./relaxed/ggufembed-relaxed.wasm", import.meta.url);
 
-// Whether the relaxed-SIMD build can run here: the package ships it and the runtime computes
-// the relaxed dot product as the final specification says (wasm_features.js).
-async function relaxedAvailable() {
+// A yes-or-no of wasm_features.js (false where it cannot be imported): "relaxedSimdWorks", whether
+// the runtime computes the relaxed dot product as the final specification says, or
+// "relaxedDotIsFast", whether it runs it faster than SIMD128's dot_i16x8_s (the relaxed build's
+// Q8_0 kernel pays).
+async function wasmFeature(name) {
   try {
-    const { relaxedSimdWorks } = await import("./wasm_features.js");
-    return await relaxedSimdWorks();
+    return await (await import("./wasm_features.js"))[name]();
   } catch {
     return false;
   }
@@ -126,7 +127,8 @@ function memo(map, key, start) {
   }
   return map.get(key);
 }
-const singleModules = new Map();  // "simd128" | "relaxed-simd" -> module promise
+// "simd128" | "relaxed-simd" (forced: every relaxed kernel) | "relaxed-simd-auto" -> module promise
+const singleModules = new Map();
 
 async function getModule(options = {}) {
   const simd = options.simd ?? "auto";
@@ -161,7 +163,7 @@ async function getModule(options = {}) {
   // (Node 22) lowers the instruction to two multiplies, and the relaxed build measured 1.3x
   // slower than SIMD128 there (README, "The relaxed-SIMD build").
   const oldV8 = isNode && Number(process.versions.v8.split(".")[0]) < 13;
-  const relaxed = (simd === "relaxed" || simd === "auto" && !oldV8) && await relaxedAvailable();
+  const relaxed = (simd === "relaxed" || simd === "auto" && !oldV8) && await wasmFeature("relaxedSimdWorks");
   if (simd === "relaxed" && !relaxed) {
     throw new GgufembedError("unsupported",
       "the relaxed-SIMD build cannot run here: this runtime does not compute " +
@@ -170,12 +172,17 @@ async function getModule(options = {}) {
   }
   if (relaxed) {
     try {
-      return await memo(singleModules, "relaxed-simd", async () => {
-        // The loader and the module are fetched at once: a load waits for both anyway.
-        const [{ default: create }, wasmBinary] =
-          await Promise.all([import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM)]);
+      const key = simd === "relaxed" ? "relaxed-simd" : "relaxed-simd-auto";
+      return await memo(singleModules, key, async () => {
+        // The loader, the module and the timing at once: a load waits for all anyway. "auto"
+        // keeps Q8_0 weights on the SIMD128 kernel where the relaxed dot product is not faster
+        // (src/kernels/relaxed_dot.h); the 4- to 6-bit types gain from the relaxed build either way.
+        const [{ default: create }, wasmBinary, q8_0] = await Promise.all([
+          import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM),
+          simd === "relaxed" || wasmFeature("relaxedDotIsFast")]);
         const mod = await create({ wasmBinary });
         mod.ggufembedBuild = "relaxed-simd";
+        mod._ggufembed_set_relaxed_q8_0(q8_0 ? 1 : 0);
         return checkedModule(mod);
       });
     } catch (e) {
@@ -684,6 +691,7 @@ export class Embedder {
     this.threads = mod.ggufembedPool ?? 1;
     this.runsIn = "thread";
     this.build = mod.ggufembedBuild;
+    this.relaxedQ8_0 = mod._ggufembed_relaxed_q8_0() === 1;  // what the module will do
     const json = mod._ggufembed_model_info_json(model) >>> 0;
     const raw = JSON.parse(mod.UTF8ToString(json));
     this.info = Object.freeze({

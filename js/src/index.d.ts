@@ -184,6 +184,12 @@ export interface Embedder {
   readonly runsIn: "worker" | "thread";
   /** The WebAssembly build in use. */
   readonly build: "simd128" | "relaxed-simd" | "threads";
+  /**
+   * Whether Q8_0 weights take the relaxed-SIMD kernel (relaxed-simd build: forced with
+   * `simd: "relaxed"`, or where this runtime's relaxed dot product timed faster than SIMD128's
+   * at load); otherwise they take the SIMD128 kernel. The same vectors either way.
+   */
+  readonly relaxedQ8_0: boolean;
   embed(text: string, options?: EmbedOptions): Promise<Embedding>;
   /**
    * Results equal one-at-a-time `embed` calls: short texts share forward passes, and the threads
@@ -217,7 +223,8 @@ export interface LoadOptions extends ModuleOptions {
   cache?: boolean;
   /**
    * The SIMD build: "auto" (default: relaxed SIMD where the runtime computes it as specified,
-   * else SIMD128), or forced.
+   * else SIMD128; Q8_0 weights on its relaxed kernel only where that is faster, `relaxedQ8_0`),
+   * or forced ("relaxed": every relaxed kernel).
    */
   simd?: "auto" | "relaxed" | "simd128";
   /** Cancels the load: it rejects with a GgufembedError of code "aborted". */

@@ -1,6 +1,7 @@
 // Feature detection for the package's WebAssembly builds: whether this runtime computes relaxed
 // SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s as the final specification defines it, so that the
-// relaxed-SIMD build (dist/relaxed/) may run here and give the SIMD128 build's bits.
+// relaxed-SIMD build (dist/relaxed/) may run here and give the SIMD128 build's bits; and whether
+// it runs that instruction faster than SIMD128's i32x4.dot_i16x8_s runs the same products.
 //
 // Validating a module that holds the instruction is not enough: Node 20's V8 accepts it behind
 // --experimental-wasm-relaxed-simd but computes an older draft's result (twice the right sums).
@@ -59,5 +60,121 @@ async function probe() {
     return instance.exports.dot() === 1;
   } catch {
     return false;
+  }
+}
+
+// ------------------------------------------------------------------------ speed
+
+// How a runtime lowers the relaxed dot product decides whether the relaxed build's Q8_0 kernel,
+// which also moves the weights' signs onto the tokens, beats the SIMD128 kernel: with AVX-VNNI's
+// vpdpbusd (Chromium, Node >= 24 on CPUs that have it) 16 products take one instruction and the
+// kernel gained 1.14-1.18x on long texts; lowered to pmaddubsw + pmaddwd (older V8, CPUs without
+// AVX-VNNI) they take two multiplies, as with dot_i16x8_s, and it lost (0.92). JavaScript cannot
+// see the lowering, so it is timed: two loops of the same 192 products per iteration, one with
+// relaxed_dot_i8x16_i7x16_add_s and one with dot_i16x8_s. They ran 2x apart where the instruction
+// is one (63-68 against 23-38 G products/s) and the relaxed loop was the slower one elsewhere
+// (0.6-0.7x, Node 22 and Chromium without AVX-VNNI), so 1.25x separates them with room for noise.
+const FAST_RATIO = 1.25;
+const CHAINS = 12;  // independent sums per loop: enough to keep the multipliers busy
+const ITERATIONS = 1 << 19;  // a timed call: 2-4 ms at 26-50 G products/s (timers tick 0.1 ms)
+const WARMUP_ITERATIONS = 1 << 16;
+
+// (func (export "relaxed"|"dot") (param $n i32) (result i32)
+//   (local $b v128) (local $c0 v128) ... (local $c11 v128)
+//   b = 7-bit constant; c_i = distinct constants
+//   (loop
+//     relaxed: c_i = i32x4.relaxed_dot_i8x16_i7x16_add_s(c_i, b, c_i)   for each i
+//     dot:     c_i = i32x4.add(c_i, i32x4.dot_i16x8_s(c_i, b))          twice for each i
+//     (br_if 0 (local.tee $n (i32.sub $n 1))))
+//   (i32x4.extract_lane 0 (c0 + ... + c11)))
+// Each step reads its own sum, so no engine can fold or hoist a product.
+function speedFunction(kind) {
+  const b = 1, c = (i) => 2 + i;
+  const get = (i) => [0x20, i], set = (i) => [0x21, i];
+  const v128Const = (f) => [0xfd, 0x0c, ...Array.from({ length: 16 }, (_, j) => f(j) & 0xff)];
+  const body = [...v128Const((j) => (37 * j + 11) & 0x7f), ...set(b)];
+  for (let i = 0; i < CHAINS; ++i) body.push(...v128Const((j) => 16 * i + 7 * j + 3), ...set(c(i)));
+  body.push(0x03, 0x40);  // loop
+  for (let i = 0; i < CHAINS; ++i) {
+    if (kind === "relaxed") {
+      body.push(...get(c(i)), ...get(b), ...get(c(i)), 0xfd, 0x93, 0x02, ...set(c(i)));  // 0x113
+    } else {
+      for (let twice = 0; twice < 2; ++twice) {  // i32x4.dot_i16x8_s (0xba), i32x4.add (0xae)
+        body.push(...get(c(i)), ...get(c(i)), ...get(b), 0xfd, 0xba, 0x01, 0xfd, 0xae, 0x01, ...set(c(i)));
+      }
+    }
+  }
+  body.push(...get(0), 0x41, 1, 0x6b, 0x22, 0, 0x0d, 0, 0x0b);  // n -= 1; br_if 0 (n); end
+  body.push(...get(c(0)));
+  for (let i = 1; i < CHAINS; ++i) body.push(...get(c(i)), 0xfd, 0xae, 0x01);
+  body.push(0xfd, 0x1b, 0, 0x0b);  // i32x4.extract_lane 0; end
+  return [1, 1 + CHAINS, 0x7b, ...body];  // one run of 1 + CHAINS v128 locals
+}
+
+function speedModule() {
+  const leb = (n) => (n < 128 ? [n] : [(n & 0x7f) | 0x80, ...leb(n >>> 7)]);
+  const section = (id, bytes) => [id, ...leb(bytes.length), ...bytes];
+  const sized = (bytes) => [...leb(bytes.length), ...bytes];
+  const name = (text) => sized([...text].map((ch) => ch.charCodeAt(0)));
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7f]),  // one type: [i32] -> [i32]
+    ...section(3, [2, 0, 0]),  // two functions of type 0
+    ...section(7, [2, ...name("relaxed"), 0, 0, ...name("dot"), 0, 1]),
+    ...section(10, [2, ...sized(speedFunction("relaxed")), ...sized(speedFunction("dot"))]),
+  ]);
+}
+
+let speed;
+
+/**
+ * Products per second (in billions) of the relaxed dot product and of dot_i16x8_s here, the
+ * fastest of three timed calls each, after calls that let the engine optimize both loops;
+ * null where relaxed SIMD does not run as specified. About 10-30 ms, once; never rejects.
+ * @returns {Promise<{relaxed: number, dotI16x8: number} | null>}
+ */
+export async function relaxedDotSpeed() {
+  speed ??= measureSpeed();
+  return speed;
+}
+
+/**
+ * Whether the relaxed dot product runs at least FAST_RATIO times as fast as dot_i16x8_s here:
+ * whether the relaxed build's Q8_0 kernel pays (js/src/engine.js). False where relaxed SIMD does
+ * not run as specified.
+ * @returns {Promise<boolean>}
+ */
+export async function relaxedDotIsFast() {
+  const s = await relaxedDotSpeed();
+  return s !== null && s.relaxed >= FAST_RATIO * s.dotI16x8;
+}
+
+async function measureSpeed() {
+  try {
+    if (!(await relaxedSimdWorks())) return null;
+    const { instance } = await WebAssembly.instantiate(speedModule());
+    const loops = { relaxed: instance.exports.relaxed, dotI16x8: instance.exports.dot };
+    const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
+    // V8 runs a function's baseline code until it has run long enough, then its optimized code
+    // from the next call on.
+    for (let i = 0; i < 2; ++i) {
+      for (const f of Object.values(loops)) f(WARMUP_ITERATIONS);
+      await yieldToEvents();
+    }
+    const best = { relaxed: Infinity, dotI16x8: Infinity };
+    for (let i = 0; i < 3; ++i) {
+      for (const [kind, f] of Object.entries(loops)) {
+        const t0 = performance.now();
+        f(ITERATIONS);
+        best[kind] = Math.min(best[kind], performance.now() - t0);
+      }
+      await yieldToEvents();
+    }
+    const products = ITERATIONS * CHAINS * 16;
+    // A call under the timer's resolution counts as one tick (0.1 ms in browsers).
+    const rate = (ms) => products / Math.max(ms, 0.1) / 1e6;
+    return { relaxed: rate(best.relaxed), dotI16x8: rate(best.dotI16x8) };
+  } catch {
+    return null;
   }
 }

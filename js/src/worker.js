@@ -63,7 +63,8 @@ async function run(m, signal) {
   if (m.op === "load") {
     const onProgress = m.progress ? throttledProgress(m.id, (p) => p.loaded === p.total) : undefined;
     embedder = await loadEmbedderHere(sourceFromMessage(m.source), { ...m.options, signal, onProgress });
-    return { value: { info: embedder.info, threads: embedder.threads, build: embedder.build } };
+    const { info, threads, build, relaxedQ8_0 } = embedder;
+    return { value: { info, threads, build, relaxedQ8_0 } };
   }
   if (embedder === null) throw new GgufembedError("internal", "no model in this worker");
   if (m.op === "embed" || m.op === "embedBatch") {

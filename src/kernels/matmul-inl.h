@@ -74,14 +74,20 @@ inline Int8Layout LayoutOf(Int8Kernel kernel) {
 // few tokens the relaxed kernel's sign step (|w|, sign masks and negative sums prepared per tile,
 // an XOR per instruction) costs more than its 16 products per instruction save. Same bits either
 // way. A/B in Chromium, 300m Q8_0, portable against relaxed: 13 tokens 7.5 % faster, 16 about 5 %,
-// 20–23 about 2 %, 33 3 % slower, 58 4 %, 100 and more 7–11 %.
+// 20–23 about 2 %, 33 3 % slower, 58 4 %, 100 and more 7–11 %. Where the engine lowers the
+// instruction to two multiplies, Q8_0 stays on the portable kernel at every length (RelaxedQ8_0).
 inline constexpr int kRelaxedQ8_0MinTokens = 24;
 
 // The layout PrepareMatMulInput gives an input carved for `carved` (its kernel's) for products
 // with `type` weights and `n_tokens` tokens.
 inline Int8Layout InputLayout(Int8Layout carved, GgmlType type, int n_tokens) {
-  const bool short_q8_0 = type == GgmlType::kQ8_0 && n_tokens < kRelaxedQ8_0MinTokens;
-  return carved == Int8Layout::kS8QuadGroups && short_q8_0 ? Int8Layout::kI16Pairs : carved;
+  if (carved != Int8Layout::kS8QuadGroups || type != GgmlType::kQ8_0) return carved;
+#if GGUFEMBED_RELAXED_INT8
+  const bool relaxed_q8_0 = RelaxedQ8_0();
+#else
+  const bool relaxed_q8_0 = true;  // no target but WebAssembly carves for the relaxed kernel
+#endif
+  return relaxed_q8_0 && n_tokens >= kRelaxedQ8_0MinTokens ? carved : Int8Layout::kI16Pairs;
 }
 
 // The kernel that runs `kernel`'s products on an input prepared in `layout`.

@@ -25,7 +25,21 @@ namespace ggufembed {
 // function masks to 0 and the instruction takes as 128 or -128. Computed once.
 bool RelaxedDotIsInstruction();
 
+// Whether Q8_0 weights take the relaxed kernel (from kRelaxedQ8_0MinTokens tokens on) or stay on
+// the portable one; the same bits either way. Their relaxed kernel adds a sign step, so it gains
+// only where the engine runs the instruction as one multiply (x86 with AVX-VNNI): elsewhere it lost
+// to the portable kernel (Chromium without AVX-VNNI, 0.92 on 500 tokens), while the 4- to 6-bit
+// types' relaxed kernels gained either way. Default true; the JavaScript package sets it once, from
+// timing the instruction against i32x4.dot_i16x8_s at load (js/src/wasm_features.js).
+bool RelaxedQ8_0();
+
 }  // namespace ggufembed
+
+// Sets RelaxedQ8_0, and reports whether Q8_0 products take the relaxed kernel in this module (it
+// holds the instruction and RelaxedQ8_0): exported by name for the JavaScript package, which sets
+// it before any product.
+extern "C" void ggufembed_set_relaxed_q8_0(int on);
+extern "C" int ggufembed_relaxed_q8_0();
 
 #endif  // __wasm_simd128__
 #endif  // GGUFEMBED_KERNELS_RELAXED_DOT_H_

@@ -17,6 +17,8 @@ const char* TargetNameImpl() { return hwy::TargetName(HWY_TARGET); }
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <atomic>
+
 #include "ggufembed/embedder.h"
 #include "kernels/relaxed_dot.h"
 
@@ -33,6 +35,12 @@ bool RelaxedDotIsInstruction() {
   }();
   return instruction;
 }
+
+namespace {
+std::atomic<bool> relaxed_q8_0{true};
+}  // namespace
+
+bool RelaxedQ8_0() { return relaxed_q8_0.load(std::memory_order_relaxed); }
 #endif
 
 HWY_EXPORT(TargetNameImpl);
@@ -88,4 +96,14 @@ Status SetSimdTarget(std::string_view name) {
 }
 
 }  // namespace ggufembed
+
+#if defined(__wasm_simd128__)
+extern "C" void ggufembed_set_relaxed_q8_0(int on) {
+  ggufembed::relaxed_q8_0.store(on != 0, std::memory_order_relaxed);
+}
+
+extern "C" int ggufembed_relaxed_q8_0() {
+  return ggufembed::RelaxedDotIsInstruction() && ggufembed::RelaxedQ8_0();
+}
+#endif
 #endif  // HWY_ONCE

@@ -1,5 +1,6 @@
 // The relaxed-SIMD build in Chromium: detection says yes, and its vectors are the SIMD128
-// build's and the native CLI's bits for both architectures.
+// build's and the native CLI's bits for both architectures — forced, and as `simd: "auto"` loads
+// it, with Q8_0 weights on the relaxed kernel or not as the timing at load found.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,32 +41,47 @@ for (const [arch, modelPath] of [["gemma-embedding", "/model.gguf"], ["gemma-emb
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${served.base}/blank.html`);
     const seen = await page.evaluate(async ({ modelPath, texts }) => {
-      const { relaxedSimdWorks } = await import("/js/dist/wasm_features.js");
+      const { relaxedDotIsFast, relaxedDotSpeed, relaxedSimdWorks } = await import("/js/dist/wasm_features.js");
       const { loadEmbedder } = await import("/js/dist/index.js");
       const bits = (v) => btoa(String.fromCharCode(...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
-      const embed = async (wasm) => {
-        const embedder = await loadEmbedder(modelPath, { wasm, threads: 1, quiet: true });
+      const embed = async (options) => {
+        const embedder = await loadEmbedder(modelPath, { ...options, worker: false, threads: 1, quiet: true });
         const vectors = (await embedder.embedBatch(texts)).map((e) => bits(e.vector));
         embedder.dispose();
-        return vectors;
+        return { vectors, build: embedder.build, relaxedQ8_0: embedder.relaxedQ8_0 };
       };
       return {
         works: await relaxedSimdWorks(),
+        speed: await relaxedDotSpeed(),
+        fast: await relaxedDotIsFast(),
         agent: navigator.userAgent,
-        relaxed: await embed("/js/dist/relaxed/ggufembed-relaxed.wasm"),
-        simd128: await embed("/js/dist/ggufembed.wasm"),
+        relaxed: await embed({ wasm: "/js/dist/relaxed/ggufembed-relaxed.wasm" }),
+        simd128: await embed({ wasm: "/js/dist/ggufembed.wasm" }),
+        forced: await embed({ simd: "relaxed" }),
+        auto: await embed({ simd: "auto" }),
       };
     }, { modelPath, texts: TEXTS });
     await page.close();
     assert.deepEqual(errors, []);
     assert.equal(seen.works, true, seen.agent);
+    // The timing: both loops ran (billions of products per second), and auto followed it.
+    for (const rate of [seen.speed.relaxed, seen.speed.dotI16x8]) assert.ok(rate > 0.1 && rate < 1e4, rate);
+    // What each module does with Q8_0 weights, as the module itself reports it.
+    assert.equal(seen.relaxed.relaxedQ8_0, true);
+    assert.equal(seen.simd128.relaxedQ8_0, false);
+    assert.equal(seen.forced.build, "relaxed-simd");
+    assert.equal(seen.forced.relaxedQ8_0, true);
+    assert.equal(seen.auto.build, "relaxed-simd");
+    assert.equal(seen.auto.relaxedQ8_0, seen.fast, JSON.stringify(seen.speed));
     const r = runCli(["embed", "-q", "-m", extra[modelPath], "-f", "raw", "--", ...TEXTS]);
     assert.equal(r.status, 0, r.stderr);
     const native = r.stdout.trimEnd().split("\n").map((l) => base64(Float32Array.from(l.split(" ").map(Number))));
-    assert.equal(seen.relaxed.length, TEXTS.length);
-    for (let i = 0; i < TEXTS.length; i++) {
-      assert.equal(seen.relaxed[i], seen.simd128[i], `relaxed vs SIMD128: ${JSON.stringify(TEXTS[i])}`);
-      assert.equal(seen.relaxed[i], native[i], `relaxed vs native: ${JSON.stringify(TEXTS[i])}`);
+    for (const run of ["relaxed", "forced", "auto"]) {
+      assert.equal(seen[run].vectors.length, TEXTS.length);
+      for (let i = 0; i < TEXTS.length; i++) {
+        assert.equal(seen[run].vectors[i], seen.simd128.vectors[i], `${run} vs SIMD128: ${JSON.stringify(TEXTS[i])}`);
+        assert.equal(seen[run].vectors[i], native[i], `${run} vs native: ${JSON.stringify(TEXTS[i])}`);
+      }
     }
   });
 }

@@ -12,7 +12,7 @@ import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 import { loadEmbedder } from "../../js/dist/index.js";
-import { relaxedSimdWorks } from "../../js/dist/wasm_features.js";
+import { relaxedDotIsFast, relaxedDotSpeed, relaxedSimdWorks } from "../../js/dist/wasm_features.js";
 import { SHORT_TEXTS } from "../node/corpus.mjs";
 import { runCli } from "../node/gguf_util.mjs";
 
@@ -50,17 +50,27 @@ test("detection: relaxed SIMD works under Node >= 22, not under Node 20 even wit
   assert.equal(await relaxedSimdWorks(), true);  // the cached answer
   const probe = `
     import { readFileSync } from "node:fs";
-    import { relaxedSimdWorks } from ${JSON.stringify(pathToFileURL(join(DIST, "wasm_features.js")).href)};
+    import { relaxedDotSpeed, relaxedSimdWorks } from ${JSON.stringify(pathToFileURL(join(DIST, "wasm_features.js")).href)};
     const validates = (f) => WebAssembly.validate(readFileSync(${JSON.stringify(DIST)} + f));
     console.log(JSON.stringify({ version: process.version, works: await relaxedSimdWorks(),
+      speed: await relaxedDotSpeed(),
       simd128: validates("ggufembed.wasm"), relaxed: validates("relaxed/ggufembed-relaxed.wasm") }));`;
   const plain = node20([], probe);
   assert.match(plain.version, /^v20\./);
-  assert.deepEqual(plain, { version: plain.version, works: false, simd128: true, relaxed: false });
+  assert.deepEqual(plain, { version: plain.version, works: false, speed: null, simd128: true, relaxed: false });
   // With the flag, Node 20 accepts the relaxed module, but detection still says no: it computes
   // the draft's dot product, and only the result tells.
   const flagged = node20(["--experimental-wasm-relaxed-simd"], probe);
-  assert.deepEqual(flagged, { version: plain.version, works: false, simd128: true, relaxed: true });
+  assert.deepEqual(flagged, { version: plain.version, works: false, speed: null, simd128: true, relaxed: true });
+});
+
+// The figures are this machine's (no assertion on speed): only that both loops ran and gave
+// a rate, once.
+test("timing: both loops run here and give billions of products per second, measured once", async () => {
+  const speed = await relaxedDotSpeed();
+  for (const rate of [speed.relaxed, speed.dotI16x8]) assert.ok(rate > 0.1 && rate < 1e4, JSON.stringify(speed));
+  assert.equal(await relaxedDotSpeed(), speed);
+  assert.equal(typeof await relaxedDotIsFast(), "boolean");
 });
 
 test("the relaxed module is the SIMD128 one with the instruction: same imports and exports", async () => {
@@ -120,6 +130,9 @@ test("the simd option forces either build on one runtime; auto keeps SIMD128 on 
       // V8 12 runs the relaxed instruction slower than SIMD128 (V8 >= 13 and browsers: relaxed).
       const autoBuild = Number(process.versions.v8.split(".")[0]) < 13 ? "simd128" : "relaxed-simd";
       assert.equal(embedder.build, simd === "auto" ? autoBuild : simd === "simd128" ? "simd128" : "relaxed-simd", simd);
+      // Forced, every relaxed kernel; "auto" only where the instruction timed faster.
+      const fast = await relaxedDotIsFast();
+      assert.equal(embedder.relaxedQ8_0, embedder.build === "relaxed-simd" && (simd === "relaxed" || fast), simd);
       vectors[simd] = (await embedder.embedBatch(TEXTS)).map((e) => Array.from(e.vector));
     } finally {
       embedder.dispose();
