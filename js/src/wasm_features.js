@@ -66,38 +66,42 @@ async function probe() {
 // ------------------------------------------------------------------------ speed
 
 // How a runtime lowers the relaxed dot product decides whether the relaxed build's Q8_0 kernel,
-// which also moves the weights' signs onto the tokens, beats the SIMD128 kernel: with AVX-VNNI's
-// vpdpbusd (Chromium, Node >= 24 on CPUs that have it) 16 products take one instruction and the
-// kernel gained 1.14-1.18x on long texts; lowered to pmaddubsw + pmaddwd (older V8, CPUs without
-// AVX-VNNI) they take two multiplies, as with dot_i16x8_s, and it lost (0.92). JavaScript cannot
-// see the lowering, so it is timed: two loops of the same 192 products per iteration, one with
-// relaxed_dot_i8x16_i7x16_add_s and one with dot_i16x8_s. They ran 2x apart where the instruction
-// is one (63-68 against 23-38 G products/s) and the relaxed loop was the slower one elsewhere
-// (0.6-0.7x, Node 22 and Chromium without AVX-VNNI), so 1.25x separates them with room for noise.
+// which also moves the weights' signs onto the tokens (one XOR per instruction), beats the SIMD128
+// kernel: with AVX-VNNI's vpdpbusd (Chromium, Node >= 24 on CPUs that have it) 16 products take
+// one multiply and the kernel gained 1.14-1.18x on long texts; lowered to pmaddubsw + pmaddwd
+// (Node 22's V8, CPUs without AVX-VNNI) they take two, as with dot_i16x8_s, and it lost (0.92).
+// JavaScript cannot see the lowering, so it is timed: two loops of the same 192 products per
+// iteration, each step as the kernels take it — an XOR and relaxed_dot_i8x16_i7x16_add_s, or two
+// dot_i16x8_s and adds. Without AVX-VNNI the relaxed loop ran 0.67-0.97x as fast as the other
+// (Node 22, 14 runs; Chromium, 16; without the XOR up to 1.3x: one add fewer per 16 products), and
+// an earlier loop of the instruction alone 1.8-3x where it is vpdpbusd; 1.25x is about where the
+// kernels break even, and a wrong call near it costs little.
 const FAST_RATIO = 1.25;
 const CHAINS = 12;  // independent sums per loop: enough to keep the multipliers busy
-const ITERATIONS = 1 << 19;  // a timed call: 2-4 ms at 26-50 G products/s (timers tick 0.1 ms)
+const ITERATIONS = 1 << 19;  // a timed call: 2-4 ms at 25-50 G products/s (timers tick 0.1 ms)
 const WARMUP_ITERATIONS = 1 << 16;
 
 // (func (export "relaxed"|"dot") (param $n i32) (result i32)
-//   (local $b v128) (local $c0 v128) ... (local $c11 v128)
-//   b = 7-bit constant; c_i = distinct constants
+//   (local $b v128) (local $signs v128) (local $c0 v128) ... (local $c11 v128)
+//   b = 7-bit constant; signs = 0x00/0xFF bytes; c_i = distinct constants
 //   (loop
-//     relaxed: c_i = i32x4.relaxed_dot_i8x16_i7x16_add_s(c_i, b, c_i)   for each i
-//     dot:     c_i = i32x4.add(c_i, i32x4.dot_i16x8_s(c_i, b))          twice for each i
+//     relaxed: c_i = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.xor(c_i, signs), b, c_i)  each i
+//     dot:     c_i = i32x4.add(c_i, i32x4.dot_i16x8_s(c_i, b))                twice for each i
 //     (br_if 0 (local.tee $n (i32.sub $n 1))))
 //   (i32x4.extract_lane 0 (c0 + ... + c11)))
 // Each step reads its own sum, so no engine can fold or hoist a product.
 function speedFunction(kind) {
-  const b = 1, c = (i) => 2 + i;
+  const b = 1, signs = 2, c = (i) => 3 + i;
   const get = (i) => [0x20, i], set = (i) => [0x21, i];
   const v128Const = (f) => [0xfd, 0x0c, ...Array.from({ length: 16 }, (_, j) => f(j) & 0xff)];
-  const body = [...v128Const((j) => (37 * j + 11) & 0x7f), ...set(b)];
+  const body = [...v128Const((j) => (37 * j + 11) & 0x7f), ...set(b),
+                ...v128Const((j) => (j * 5) % 3 === 0 ? 0xff : 0), ...set(signs)];
   for (let i = 0; i < CHAINS; ++i) body.push(...v128Const((j) => 16 * i + 7 * j + 3), ...set(c(i)));
   body.push(0x03, 0x40);  // loop
   for (let i = 0; i < CHAINS; ++i) {
     if (kind === "relaxed") {
-      body.push(...get(c(i)), ...get(b), ...get(c(i)), 0xfd, 0x93, 0x02, ...set(c(i)));  // 0x113
+      body.push(...get(c(i)), ...get(signs), 0xfd, 0x51,  // v128.xor
+                ...get(b), ...get(c(i)), 0xfd, 0x93, 0x02, ...set(c(i)));  // 0x113
     } else {
       for (let twice = 0; twice < 2; ++twice) {  // i32x4.dot_i16x8_s (0xba), i32x4.add (0xae)
         body.push(...get(c(i)), ...get(c(i)), ...get(b), 0xfd, 0xba, 0x01, 0xfd, 0xae, 0x01, ...set(c(i)));
@@ -108,7 +112,7 @@ function speedFunction(kind) {
   body.push(...get(c(0)));
   for (let i = 1; i < CHAINS; ++i) body.push(...get(c(i)), 0xfd, 0xae, 0x01);
   body.push(0xfd, 0x1b, 0, 0x0b);  // i32x4.extract_lane 0; end
-  return [1, 1 + CHAINS, 0x7b, ...body];  // one run of 1 + CHAINS v128 locals
+  return [1, 2 + CHAINS, 0x7b, ...body];  // one run of 2 + CHAINS v128 locals
 }
 
 function speedModule() {
