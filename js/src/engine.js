@@ -159,11 +159,7 @@ async function getModule(options = {}) {
       if (mod !== null) return mod;
     }
   }
-  // "auto" takes relaxed SIMD in browsers, and in Node only from V8 13 (Node 24) on: V8 12
-  // (Node 22) lowers the instruction to two multiplies, and the relaxed build measured 1.3x
-  // slower than SIMD128 there (README, "The relaxed-SIMD build").
-  const oldV8 = isNode && Number(process.versions.v8.split(".")[0]) < 13;
-  const relaxed = (simd === "relaxed" || simd === "auto" && !oldV8) && await wasmFeature("relaxedSimdWorks");
+  const relaxed = simd !== "simd128" && await wasmFeature("relaxedSimdWorks");
   if (simd === "relaxed" && !relaxed) {
     throw new GgufembedError("unsupported",
       "the relaxed-SIMD build cannot run here: this runtime does not compute " +

@@ -121,18 +121,17 @@ for (const [name, model] of Object.entries(MODELS)) {
   });
 }
 
-test("the simd option forces either build on one runtime; auto keeps SIMD128 on Node 22's V8", async () => {
+test("the simd option forces either build on one runtime; auto takes relaxed SIMD, Q8_0 as timed", async () => {
   const model = MODELS["EmbeddingGemma 2 tiny q8_0"];
   const vectors = {};
   for (const simd of ["relaxed", "simd128", "auto"]) {
     const embedder = await loadEmbedder(model, { simd, threads: 1, quiet: true });
     try {
-      // V8 12 runs the relaxed instruction slower than SIMD128 (V8 >= 13 and browsers: relaxed).
-      const autoBuild = Number(process.versions.v8.split(".")[0]) < 13 ? "simd128" : "relaxed-simd";
-      assert.equal(embedder.build, simd === "auto" ? autoBuild : simd === "simd128" ? "simd128" : "relaxed-simd", simd);
-      // Forced, every relaxed kernel; "auto" only where the instruction timed faster.
+      assert.equal(embedder.build, simd === "simd128" ? "simd128" : "relaxed-simd", simd);
+      // Forced, every relaxed kernel; "auto" Q8_0 on the relaxed kernel only where the instruction
+      // timed faster.
       const fast = await relaxedDotIsFast();
-      assert.equal(embedder.relaxedQ8_0, embedder.build === "relaxed-simd" && (simd === "relaxed" || fast), simd);
+      assert.equal(embedder.relaxedQ8_0, simd === "relaxed" || simd === "auto" && fast, simd);
       vectors[simd] = (await embedder.embedBatch(TEXTS)).map((e) => Array.from(e.vector));
     } finally {
       embedder.dispose();
