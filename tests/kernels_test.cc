@@ -337,10 +337,14 @@ std::vector<Int8Kernel> Int8Kernels() {
 }
 
 // Runs body(on) with the relaxed build's Q8_0 kernel switched off and on (RelaxedQ8_0) in
-// WebAssembly, where the package may switch it off at load, else once as it is (on); leaves it on.
+// WebAssembly, where the package may switch it off at load, else once as it is (on); leaves it on,
+// also when a REQUIRE fails inside.
 template <class Body>
 void ForEachRelaxedQ8_0(const Body& body) {
 #if GGUFEMBED_RELAXED_INT8
+  struct BackOn {
+    ~BackOn() { ggufembed_set_relaxed_q8_0(1); }
+  } back_on;
   for (bool on : {false, true}) {
     ggufembed_set_relaxed_q8_0(on);
     body(on);
@@ -613,12 +617,20 @@ void TestMatMul() {
         }
       }
       // Inputs wide enough that the tokens are swept in several chunks (ChunkTokens), the last
-      // one short, over groups of rows with a short last one.
-      CheckMatMul(type, kernel, 2 * kGroupRows + 5,
-                  k_quant ? 4096
-                  : int8  ? 8192
-                          : 4096 + 5,
-                  70, true);
+      // one short, over groups of rows with a short last one (Q8_0: with the relaxed build's Q8_0
+      // kernel off and on).
+      const auto chunked = [&](bool) {
+        CheckMatMul(type, kernel, 2 * kGroupRows + 5,
+                    k_quant ? 4096
+                    : int8  ? 8192
+                            : 4096 + 5,
+                    70, true);
+      };
+      if (type == GgmlType::kQ8_0) {
+        ForEachRelaxedQ8_0(chunked);
+      } else {
+        chunked(true);
+      }
       // Rows of 37 blocks: ForEachBlockStaged's stages of 16, 16 and 5 blocks.
       if (int8) {
         for (int T : {13, 33}) CheckMatMul(type, kernel, 5, 32 * (2 * kStagedBlocks + 5), T, false);

@@ -224,7 +224,7 @@ export interface LoadOptions extends ModuleOptions {
   /**
    * The SIMD build: "auto" (default: relaxed SIMD where the runtime computes it as specified,
    * else SIMD128; Q8_0 weights on its relaxed kernel only where that is faster, `relaxedQ8_0`),
-   * or forced ("relaxed": every relaxed kernel).
+   * or forced ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on).
    */
   simd?: "auto" | "relaxed" | "simd128";
   /** Cancels the load: it rejects with a GgufembedError of code "aborted". */
