@@ -5,7 +5,8 @@
 //
 //   node bench/bench.mjs [--model M.gguf] [--rounds 3] [--runs 5] [--warmup 1] [--out results.json]
 //     [--runtimes ours,ours-avx2,llama.cpp,llama.cpp-haswell,ours-wasm,ours-relaxed,wllama,
-//                 ours-wasm-chromium,ours-relaxed-chromium,wllama-chromium,wllama-compat-chromium]
+//                 ours-wasm-chromium,ours-relaxed-chromium,ours-auto-chromium,wllama-chromium,
+//                 wllama-compat-chromium]
 //     [--cli build/ggufembed]       (default: every runtime available here but wllama-compat-chromium)
 //     [--ftype q4_0,q4_k_m,q6_k,bf16]  (instead of --model: per llama-quantize type, the synthetic
 //                                       300M file `ggufembed synth --preset 300m --ftype T` makes,
@@ -35,7 +36,8 @@ function die(message) {
 }
 
 const ALL_RUNTIMES = ["ours", "ours-avx2", "llama.cpp", "llama.cpp-haswell", "ours-wasm", "ours-relaxed",
-                      "wllama", "ours-wasm-chromium", "ours-relaxed-chromium", "wllama-chromium",
+                      "wllama", "ours-wasm-chromium", "ours-relaxed-chromium", "ours-auto-chromium",
+                      "wllama-chromium",
                       "wllama-compat-chromium"];
 // Run only when asked for: wllama's compat build in Chromium (its build for Node 20 and
 // browsers without JSPI or memory64; Chromium itself gets the default build).
@@ -196,7 +198,7 @@ function summarize(opts, results, labels, vectors, RUNTIMES) {
     rows[name] = {
       ...about, detail: typeof detail === "function" ? detail(last) : detail,
       version: last.version, node: last.node, target: last.target, cpu_features: last.cpu_features,
-      build: last.build, browser: last.browser, memory: last.memory,
+      build: last.build, relaxed_q8_0: last.relaxed_q8_0, browser: last.browser, memory: last.memory,
       load_ms: median(rounds.map((r) => r.load_ms)),
       peak_rss_mb: peaks.length ? median(peaks) : null,
       vector_checksums: vectors[name].map(vectorChecksum),
@@ -226,6 +228,8 @@ const RATIOS = [
     what: "wllama / ggufembed wasm SIMD128 in Chromium, time (speed-up)" },
   { a: "wllama-chromium", b: "ours-relaxed-chromium", short: "wllama / relaxed (Chromium)", target: "≥ 12",
     what: "wllama / ggufembed wasm relaxed SIMD in Chromium, time (speed-up)" },
+  { a: "wllama-chromium", b: "ours-auto-chromium", short: "wllama / auto (Chromium)", target: "none",
+    what: "wllama / ggufembed wasm as the package picks it (simd: auto) in Chromium, time (speed-up)" },
   { a: "wllama-compat-chromium", b: "ours-wasm-chromium", short: "wllama compat / wasm (Chromium)",
     target: "none", what: "wllama compat build / ggufembed wasm SIMD128 in Chromium, time (speed-up)" },
 ];
@@ -263,7 +267,7 @@ function report(opts, rows, labels, reference, fileMb, loadBefore, loadAfter, co
     if (r) out.push(`- ${what}: ${labels.map((l, i) => `${l} ${r[i].toFixed(2)}×`).join(", ")} (target ${target})`);
   }
   // Our wasm builds give the same bits everywhere (the tests hold them to it).
-  for (const name of ["ours-relaxed", "ours-wasm-chromium", "ours-relaxed-chromium"]) {
+  for (const name of ["ours-relaxed", "ours-wasm-chromium", "ours-relaxed-chromium", "ours-auto-chromium"]) {
     if (!rows[name] || !rows["ours-wasm"]) continue;
     const same = rows[name].vector_checksums.every((c, i) => c === rows["ours-wasm"].vector_checksums[i]);
     out.push(`- ${name} vs ours-wasm: ${same ? "same bits" : "DIFFERENT bits"} (${labels.join(", ")})`);
@@ -328,6 +332,12 @@ async function benchModel(opts, commit) {
                             run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "simd128") },
     "ours-relaxed-chromium": { label: "ggufembed wasm (Chromium)", detail: "relaxed SIMD, page thread",
                                run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "relaxed") },
+    // simd: "auto", what a page gets: the build and whether Q8_0 took its relaxed kernel.
+    "ours-auto-chromium": {
+      label: "ggufembed wasm (Chromium)",
+      detail: (r) => `auto: ${r.build}${r.relaxed_q8_0 ? "" : ", Q8_0 on SIMD128's kernel"}, page thread`,
+      run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "auto"),
+    },
     "wllama-chromium": { label: "wllama (Chromium)", detail: (r) => `${r.build}, 1 thread`,
                          run: peer("chromium_runner.mjs", "--engine", "wllama") },
     "wllama-compat-chromium": {

@@ -3,7 +3,7 @@
 // package, driven by playwright-core), one thread.
 //
 //   node bench/peers/chromium_runner.mjs --engine ours|wllama --model M.gguf --texts T.json
-//        [--runs 5] [--warmup 1] [--simd simd128|relaxed] [--worker] [--wllama-build auto|compat]
+//        [--runs 5] [--warmup 1] [--simd simd128|relaxed|auto] [--worker] [--wllama-build auto|compat]
 //        [--ctx 2048] [--verbose]
 //
 // This process serves the repository and the model on 127.0.0.1 (tests/browser/browser_util.mjs),
@@ -45,13 +45,15 @@ async function oursInPage({ modelUrl, texts, runs, warmup, simd, worker }) {
   const t0 = performance.now();
   const embedder = await loadEmbedder(modelUrl, { worker, threads: 1, cache: false, simd, quiet: true });
   const loadMs = performance.now() - t0;
-  const want = simd === "relaxed" ? "relaxed-simd" : "simd128";
+  // auto: whichever the package picks here (Chromium: relaxed SIMD, Q8_0's kernel as timed).
+  const want = simd === "relaxed" ? "relaxed-simd" : simd === "simd128" ? "simd128" : embedder.build;
   if (embedder.build !== want) throw new Error(`loaded the ${embedder.build} build, not ${want}`);
   const results = await timeTextsWith(texts, { runs, warmup }, async (text) => {
     const e = await embedder.embed(text, { normalize: false });
     return { vector: e.vector, tokens: e.tokens };
   }, (line) => console.log(line));
-  const out = { load_ms: loadMs, texts: results, build: embedder.build, runs_in: embedder.runsIn };
+  const out = { load_ms: loadMs, texts: results, build: embedder.build, relaxed_q8_0: embedder.relaxedQ8_0,
+                runs_in: embedder.runsIn };
   embedder.dispose();
   return out;
 }
@@ -112,7 +114,7 @@ async function main() {
     verbose: { type: "boolean", default: false },
   });
   if (!["ours", "wllama"].includes(opts.engine)) die(RUNNER, "--engine must be ours or wllama");
-  if (!["simd128", "relaxed"].includes(opts.simd)) die(RUNNER, "--simd must be simd128 or relaxed");
+  if (!["simd128", "relaxed", "auto"].includes(opts.simd)) die(RUNNER, "--simd must be simd128, relaxed or auto");
   if (!["auto", "compat"].includes(opts["wllama-build"])) die(RUNNER, "--wllama-build must be auto or compat");
   const ctx = Number(opts.ctx);
   if (!Number.isInteger(ctx) || ctx < 1) die(RUNNER, "--ctx must be a positive integer");

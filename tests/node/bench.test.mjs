@@ -31,7 +31,7 @@ test("bench.mjs runs every runtime on the same texts and they agree", () => {
   // runtimes may be left out (no js/dist/relaxed/, or no Node >= 22 for ours-relaxed).
   for (const name of Object.keys(report.not_run)) assert.match(name, /^ours-relaxed/);
   const names = ["ours", "ours-avx2", "llama.cpp", "llama.cpp-haswell", "ours-wasm", "ours-relaxed", "wllama",
-                 "ours-wasm-chromium", "ours-relaxed-chromium", "wllama-chromium"]
+                 "ours-wasm-chromium", "ours-relaxed-chromium", "ours-auto-chromium", "wllama-chromium"]
       .filter((name) => !(name in report.not_run));
   assert.deepEqual(Object.keys(report.runtimes), names);
   assert.equal(report.cosine_reference, "llama.cpp");
@@ -52,11 +52,16 @@ test("bench.mjs runs every runtime on the same texts and they agree", () => {
   // Our wasm builds give the same bits in Node and in Chromium (and relaxed SIMD, where it ran).
   const wasm = report.runtimes["ours-wasm"];
   assert.equal(wasm.build, "simd128");
-  for (const name of ["ours-relaxed", "ours-wasm-chromium", "ours-relaxed-chromium"].filter((n) => n in report.runtimes)) {
+  for (const name of ["ours-relaxed", "ours-wasm-chromium", "ours-relaxed-chromium", "ours-auto-chromium"]
+      .filter((n) => n in report.runtimes)) {
     assert.deepEqual(report.runtimes[name].vector_checksums, wasm.vector_checksums, name);
     assert.match(r.stdout, new RegExp(`^- ${name} vs ours-wasm: same bits`, "m"));
-    assert.equal(report.runtimes[name].build, name.startsWith("ours-relaxed") ? "relaxed-simd" : "simd128");
+    const relaxed = name.startsWith("ours-relaxed") || name === "ours-auto-chromium";  // Chromium: relaxed
+    assert.equal(report.runtimes[name].build, relaxed ? "relaxed-simd" : "simd128", name);
   }
+  // auto reports whether Q8_0 took the relaxed kernel, as the page's timing found.
+  assert.equal(typeof report.runtimes["ours-auto-chromium"].relaxed_q8_0, "boolean");
+  assert.match(report.runtimes["ours-auto-chromium"].detail, /^auto: relaxed-simd(, Q8_0 on SIMD128's kernel)?, page thread$/);
   for (const name of ["ours-wasm-chromium", "wllama-chromium"]) {
     const row = report.runtimes[name];
     assert.match(row.browser, /^Chromium \d+/, name);
