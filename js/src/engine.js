@@ -38,7 +38,7 @@ async function loadWasmBinary(wasm) {
 // a page gets SharedArrayBuffer). `threads: 1`, an explicit `wasm`, a package without that build
 // or a browser that cannot start it (no isolation, workers from another origin, a CSP without
 // 'unsafe-eval') give the single-threaded module. The vectors are the same bits either way.
-const threadModules = new Map();  // pool size -> module promise (null: the build is unavailable)
+const threadModules = new Map();  // "pool variant" -> module promise (null: the build is unavailable)
 
 async function checkedModule(mod) {
   const mismatch = optionsLayoutMismatch(readOptionsLayout(mod), OPTIONS_LAYOUT);
@@ -62,17 +62,21 @@ async function poolSize(options) {
 const THREADS_SCRIPT = new URL("./threads/ggufembed-threads.js", import.meta.url);
 const THREADS_WASM = new URL("./threads/ggufembed-threads.wasm", import.meta.url);
 const THREADS_WORKER = new URL("./threads/ggufembed-threads.worker.js", import.meta.url);
+// Its relaxed-SIMD module: the same loader takes it as wasmBinary, and the pool's workers get the
+// compiled module from the main thread.
+const THREADS_RELAXED_WASM = new URL("./threads/ggufembed-threads-relaxed.wasm", import.meta.url);
 
 // Node: the CommonJS script through require() (emscripten 3.1.6's pthread workers require() it
-// too, which is why it is not an ES module), or null when the package has no threads build.
-async function instantiateThreadsNode(pool) {
+// too, which is why it is not an ES module), or null when the package has no threads build (or,
+// for `wasm`, no such module).
+async function instantiateThreadsNode(pool, wasm) {
   const { existsSync } = await import("node:fs");
-  if (!existsSync(THREADS_SCRIPT)) return null;
+  if (!existsSync(THREADS_SCRIPT) || !existsSync(wasm)) return null;
   const { createRequire } = await import("node:module");
   const { readFile } = await import("node:fs/promises");
   const { fileURLToPath } = await import("node:url");
   const create = createRequire(import.meta.url)(fileURLToPath(THREADS_SCRIPT));
-  const mod = await create({ wasmBinary: await readFile(THREADS_WASM), ggufembedThreads: pool });
+  const mod = await create({ wasmBinary: await readFile(wasm), ggufembedThreads: pool });
   // Idle pool workers must not keep the process alive.
   const { unusedWorkers = [], runningWorkers = [] } = mod.PThread ?? {};
   for (const worker of [...unusedWorkers, ...runningWorkers]) worker.unref?.();
@@ -83,12 +87,12 @@ async function instantiateThreadsNode(pool) {
 // script is not an ES module); its pthread workers are classic workers that importScripts it
 // by URL. Null when the page cannot have it (not isolated, no build deployed); other failures
 // throw, and the caller falls back for this call and tries again on the next.
-async function instantiateThreadsBrowser(pool) {
+async function instantiateThreadsBrowser(pool, wasmUrl) {
   if (globalThis.crossOriginIsolated !== true || typeof Worker !== "function") return null;
   // The worker script is checked too: a pool worker that cannot load would leave the module's
   // start waiting forever.
   const [script, wasm, worker] = await Promise.all(
-      [fetch(THREADS_SCRIPT), fetch(THREADS_WASM), fetch(THREADS_WORKER, { method: "HEAD" })]);
+      [fetch(THREADS_SCRIPT), fetch(wasmUrl), fetch(THREADS_WORKER, { method: "HEAD" })]);
   if (!script.ok || !wasm.ok || !worker.ok) return null;
   const source = await script.text();
   const create = new Function(`${source}\nreturn createGgufembedModule;`)();
@@ -127,8 +131,24 @@ function memo(map, key, start) {
   }
   return map.get(key);
 }
-// "simd128" | "relaxed-simd" (forced: every relaxed kernel) | "relaxed-simd-auto" -> module promise
+// Module starts by variant: "simd128", "relaxed" (forced: every relaxed kernel) or "relaxed-auto"
+// (Q8_0's relaxed kernel as timed); the threads build's by pool size and variant.
 const singleModules = new Map();
+
+// The threads build with `pool` workers in `variant`, null where it cannot run here; `q8_0` (a
+// boolean or its promise) sets the relaxed modules' Q8_0 kernel.
+function threadsModule(pool, variant, q8_0) {
+  return memo(threadModules, `${pool} ${variant}`, async () => {
+    const wasm = variant === "simd128" ? THREADS_WASM : THREADS_RELAXED_WASM;
+    const [mod, relaxedQ8_0] = await Promise.all(
+        [isNode ? instantiateThreadsNode(pool, wasm) : instantiateThreadsBrowser(pool, wasm), q8_0]);
+    if (mod === null) return null;
+    mod.ggufembedPool = pool;
+    mod.ggufembedBuild = variant === "simd128" ? "threads" : "relaxed-simd-threads";
+    if (variant !== "simd128") mod._ggufembed_set_relaxed_q8_0(relaxedQ8_0 ? 1 : 0);
+    return checkedModule(mod);
+  });
+}
 
 async function getModule(options = {}) {
   const simd = options.simd ?? "auto";
@@ -140,25 +160,6 @@ async function getModule(options = {}) {
     mod.ggufembedBuild = "simd128";
     return checkedModule(mod);
   }
-  if (simd !== "relaxed" && options.threads !== 1) {
-    const pool = await poolSize(options);
-    if (pool > 1) {
-      let mod;
-      try {
-        mod = await memo(threadModules, pool, async () => {
-          const mod = await (isNode ? instantiateThreadsNode(pool) : instantiateThreadsBrowser(pool));
-          if (mod === null) return null;
-          mod.ggufembedPool = pool;
-          mod.ggufembedBuild = "threads";
-          return checkedModule(mod);
-        });
-      } catch (e) {
-        if (isNode) throw e;
-        mod = null;  // a browser still has the single-threaded build
-      }
-      if (mod !== null) return mod;
-    }
-  }
   const relaxed = simd !== "simd128" && await wasmFeature("relaxedSimdWorks");
   if (simd === "relaxed" && !relaxed) {
     throw new GgufembedError("unsupported",
@@ -166,19 +167,35 @@ async function getModule(options = {}) {
       "i32x4.relaxed_dot_i8x16_i7x16_add_s as specified (Node >= 22 and Chrome >= 114 do), or " +
       "the package has no dist/relaxed/");
   }
+  const variant = !relaxed ? "simd128" : simd === "relaxed" ? "relaxed" : "relaxed-auto";
+  // Forced, the relaxed modules run Q8_0 weights on their relaxed kernel; "auto" keeps them on the
+  // SIMD128 kernel where the relaxed dot product is not faster (src/kernels/relaxed_dot.h), timed
+  // while the module loads. The 4- to 6-bit types gain from relaxed SIMD either way.
+  const q8_0 = variant === "relaxed" || (variant === "relaxed-auto" && wasmFeature("relaxedDotIsFast"));
+  if (options.threads !== 1) {
+    const pool = await poolSize(options);
+    if (pool > 1) {
+      let mod = null;
+      try {
+        if (variant !== "simd128") mod = await threadsModule(pool, variant, q8_0);
+        // Without its relaxed module "auto" takes the SIMD128 threads build, "relaxed" one thread.
+        if (mod === null && variant !== "relaxed") mod = await threadsModule(pool, "simd128", false);
+      } catch (e) {
+        if (isNode) throw e;
+        mod = null;  // a browser still has the single-threaded build
+      }
+      if (mod !== null) return mod;
+    }
+  }
   if (relaxed) {
     try {
-      const key = simd === "relaxed" ? "relaxed-simd" : "relaxed-simd-auto";
-      return await memo(singleModules, key, async () => {
-        // The loader, the module and the timing at once: a load waits for all anyway. "auto"
-        // keeps Q8_0 weights on the SIMD128 kernel where the relaxed dot product is not faster
-        // (src/kernels/relaxed_dot.h); the 4- to 6-bit types gain from the relaxed build either way.
-        const [{ default: create }, wasmBinary, q8_0] = await Promise.all([
-          import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM),
-          simd === "relaxed" || wasmFeature("relaxedDotIsFast")]);
+      return await memo(singleModules, variant, async () => {
+        // The loader, the module and the timing at once: a load waits for all anyway.
+        const [{ default: create }, wasmBinary, relaxedQ8_0] = await Promise.all([
+          import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM), q8_0]);
         const mod = await create({ wasmBinary });
         mod.ggufembedBuild = "relaxed-simd";
-        mod._ggufembed_set_relaxed_q8_0(q8_0 ? 1 : 0);
+        mod._ggufembed_set_relaxed_q8_0(relaxedQ8_0 ? 1 : 0);
         return checkedModule(mod);
       });
     } catch (e) {

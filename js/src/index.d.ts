@@ -182,8 +182,8 @@ export interface Embedder {
   readonly threads: number;
   /** Where the engine runs: a worker (Web Worker or worker_threads) or the calling thread. */
   readonly runsIn: "worker" | "thread";
-  /** The WebAssembly build in use. */
-  readonly build: "simd128" | "relaxed-simd" | "threads";
+  /** The WebAssembly build in use (the threads build in SIMD128 or relaxed SIMD). */
+  readonly build: "simd128" | "relaxed-simd" | "threads" | "relaxed-simd-threads";
   /**
    * Whether Q8_0 weights take the relaxed-SIMD kernel (relaxed-simd build: forced with
    * `simd: "relaxed"`, or where this runtime's relaxed dot product timed faster than SIMD128's
@@ -222,9 +222,9 @@ export interface LoadOptions extends ModuleOptions {
    */
   cache?: boolean;
   /**
-   * The SIMD build: "auto" (default: relaxed SIMD where the runtime computes it as specified,
-   * else SIMD128; Q8_0 weights on its relaxed kernel only where that is faster, `relaxedQ8_0`),
-   * or forced ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on).
+   * The SIMD build, single-threaded or threads: "auto" (default: relaxed SIMD where the runtime
+   * computes it as specified, else SIMD128; Q8_0 weights on its relaxed kernel only where that is
+   * faster, `relaxedQ8_0`), or forced ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on).
    */
   simd?: "auto" | "relaxed" | "simd128";
   /** Cancels the load: it rejects with a GgufembedError of code "aborted". */

@@ -1,4 +1,5 @@
-// The threads build in Chromium: a cross-origin-isolated page gets it (one shared heap, a pool of
+// The threads build in Chromium (its relaxed-SIMD module by default, SIMD128 forced): a
+// cross-origin-isolated page gets it (one shared heap, a pool of
 // workers), on the page's thread and inside the package's module worker, and its vectors are the
 // single-threaded build's bits for both architectures; a page that is not isolated gets the
 // single-threaded build with the same API.
@@ -53,12 +54,15 @@ async function embedOnPage(base, modelPath, threads, worker = false) {
     const bits = (v) => btoa(String.fromCharCode(...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
     const multi = await loadEmbedder(modelPath, { threads, quiet: true, worker });
     const single = await loadEmbedder(modelPath, { threads: 1, quiet: true, worker: false });
+    const simd128 = await loadEmbedder(modelPath, { threads, quiet: true, worker, simd: "simd128" });
     const out = {
       isolated: globalThis.crossOriginIsolated,
       cores: navigator.hardwareConcurrency,
       threads: multi.threads,
       runsIn: multi.runsIn,
+      builds: [multi.build, simd128.build, single.build],
       multi: (await multi.embedBatch(texts)).map((e) => bits(e.vector)),
+      simd128: (await simd128.embedBatch(texts)).map((e) => bits(e.vector)),
       two: (await multi.embedBatch(texts, { threads: 2, prompt: "query" })).map((e) => bits(e.vector)),
       single: (await single.embedBatch(texts)).map((e) => bits(e.vector)),
       singleQuery: (await single.embedBatch(texts, { prompt: "query" })).map((e) => bits(e.vector)),
@@ -66,6 +70,7 @@ async function embedOnPage(base, modelPath, threads, worker = false) {
     };
     multi.dispose();
     single.dispose();
+    simd128.dispose();
     return out;
   }, { modelPath, threads, texts: TEXTS, worker });
   await page.close();
@@ -78,9 +83,13 @@ for (const [arch, modelPath] of [["gemma-embedding", "/model.gguf"], ["gemma-emb
     const seen = await embedOnPage(isolated.base, modelPath, 3);
     assert.equal(seen.isolated, true);
     assert.equal(seen.threads, 3);
-    assert.ok(seen.started >= 3, `${seen.started} pthreads started`);  // 2 + 1 beside the caller
+    assert.ok(seen.started >= 6, `${seen.started} pthreads started`);  // 2 + 1 beside the caller, twice
+    // Chromium computes relaxed SIMD: the threads build's relaxed module by default, or forced
+    // SIMD128; the single-threaded relaxed build; all the same bits.
+    assert.deepEqual(seen.builds, ["relaxed-simd-threads", "threads", "relaxed-simd"]);
     assert.equal(seen.multi.length, TEXTS.length);
     assert.deepEqual(seen.multi, seen.single);
+    assert.deepEqual(seen.simd128, seen.single);
     assert.deepEqual(seen.two, seen.singleQuery);
     assert.notDeepEqual(seen.single, seen.singleQuery);
   });
@@ -90,7 +99,9 @@ test("the package's worker in an isolated page runs the threads build with the s
   const seen = await embedOnPage(isolated.base, "/model2.gguf", 3, true);
   assert.equal(seen.runsIn, "worker");
   assert.equal(seen.threads, 3);
+  assert.deepEqual(seen.builds, ["relaxed-simd-threads", "threads", "relaxed-simd"]);
   assert.deepEqual(seen.multi, seen.single);
+  assert.deepEqual(seen.simd128, seen.single);
   assert.deepEqual(seen.two, seen.singleQuery);
 });
 
@@ -105,5 +116,7 @@ test("a page that is not isolated gets the single-threaded build", async () => {
   assert.equal(seen.isolated, false);
   assert.equal(seen.threads, 1);
   assert.equal(seen.started, 0);
+  assert.deepEqual(seen.builds, ["relaxed-simd", "simd128", "relaxed-simd"]);
   assert.deepEqual(seen.multi, seen.single);
+  assert.deepEqual(seen.simd128, seen.single);
 });

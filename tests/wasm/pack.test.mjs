@@ -39,7 +39,7 @@ test("npm pack, install offline, import by name and embed", { timeout: 120000 },
     "LICENSE", "README.md", "dist/cache.js", "dist/engine.js", "dist/errors.js",
     "dist/ggufembed.mjs", "dist/ggufembed.wasm", "dist/index.d.ts", "dist/index.js",
     "dist/layout.js", "dist/relaxed/ggufembed-relaxed.mjs", "dist/relaxed/ggufembed-relaxed.wasm",
-    "dist/remote.js", "dist/threads/ggufembed-threads.js",
+    "dist/remote.js", "dist/threads/ggufembed-threads-relaxed.wasm", "dist/threads/ggufembed-threads.js",
     "dist/threads/ggufembed-threads.wasm", "dist/threads/ggufembed-threads.worker.js",
     "dist/threads/package.json", "dist/wasm_features.js", "dist/worker.js", "package.json"]);
   assert.equal(readFileSync(join(jsDir, "LICENSE"), "utf8"), readFileSync(join(root, "LICENSE"), "utf8"));

@@ -2,7 +2,7 @@
 // dependency): feature detection says yes here and no under Node 20 even with its flag; the
 // module is the SIMD128 one with the instruction; its vectors are the SIMD128 build's and the
 // native CLI's bits on the corpus for three models, and a file holding -128 weights stays exact;
-// loadEmbedder's `simd` option forces either build.
+// loadEmbedder's `simd` option forces either build; the threads build's relaxed module likewise.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -147,6 +147,27 @@ test("the simd option forces either build on one runtime; auto takes relaxed SIM
         .then(() => "loaded", (e) => e.code);
     console.log(JSON.stringify({ auto: auto.build, forced }));`);
   assert.deepEqual(seen, { auto: "simd128", forced: "unsupported" });
+});
+
+test("the threads build's relaxed module: auto and forced take it, simd128 the SIMD128 one; same bits", async () => {
+  for (const model of [MODELS["tiny q8_0"], MODELS["EmbeddingGemma 2 tiny q8_0"]]) {
+    const seen = {};
+    for (const simd of ["auto", "relaxed", "simd128"]) {
+      const embedder = await loadEmbedder(model, { simd, threads: 2, quiet: true });
+      try {
+        assert.equal(embedder.threads, 2);
+        assert.equal(embedder.build, simd === "simd128" ? "threads" : "relaxed-simd-threads", simd);
+        assert.equal(embedder.relaxedQ8_0, simd === "relaxed" || simd === "auto" && await relaxedDotIsFast(), simd);
+        seen[simd] = (await embedder.embedBatch(TEXTS, { threads: 2 })).map((e) => Array.from(e.vector));
+      } finally {
+        embedder.dispose();
+      }
+    }
+    const single = await loadEmbedder(model, { simd: "simd128", threads: 1, quiet: true });
+    const want = (await single.embedBatch(TEXTS)).map((e) => Array.from(e.vector));
+    single.dispose();
+    for (const simd of ["auto", "relaxed", "simd128"]) assert.deepEqual(seen[simd], want, simd);
+  }
 });
 
 test("a Q8_0 file holding -128 weights: the relaxed build stays exact (the SIMD128 and native bits)", async () => {

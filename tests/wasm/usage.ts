@@ -83,7 +83,7 @@ export async function embedding(): Promise<number> {
   const progress: Embedding[] = await embedder.embedBatch(frozen, {
     signal: controller.signal, onProgress: ({ done, total }) => void (done / total) });
   const where: "worker" | "thread" = embedder.runsIn;
-  const build: "simd128" | "relaxed-simd" | "threads" = embedder.build;
+  const build: "simd128" | "relaxed-simd" | "threads" | "relaxed-simd-threads" = embedder.build;
   const relaxedQ8_0: boolean = embedder.relaxedQ8_0;
   // @ts-expect-error: tokenize options are checked too
   await embedder.tokenize("x", { addSpecials: true });
