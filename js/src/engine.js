@@ -177,7 +177,13 @@ async function getModule(options = {}) {
     if (pool > 1) {
       let mod = null;
       try {
-        if (variant !== "simd128") mod = await threadsModule(pool, variant, q8_0);
+        if (variant !== "simd128") {
+          try {
+            mod = await threadsModule(pool, variant, q8_0);
+          } catch (e) {
+            if (variant === "relaxed") throw e;  // forced; "auto" falls back to SIMD128
+          }
+        }
         // Without its relaxed module "auto" takes the SIMD128 threads build, "relaxed" one thread.
         if (mod === null && variant !== "relaxed") mod = await threadsModule(pool, "simd128", false);
       } catch (e) {

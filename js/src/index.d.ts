@@ -185,7 +185,7 @@ export interface Embedder {
   /** The WebAssembly build in use (the threads build in SIMD128 or relaxed SIMD). */
   readonly build: "simd128" | "relaxed-simd" | "threads" | "relaxed-simd-threads";
   /**
-   * Whether Q8_0 weights take the relaxed-SIMD kernel (relaxed-simd build: forced with
+   * Whether Q8_0 weights take the relaxed-SIMD kernel (relaxed-simd builds: forced with
    * `simd: "relaxed"`, or where this runtime's relaxed dot product timed faster than SIMD128's
    * at load); otherwise they take the SIMD128 kernel. The same vectors either way.
    */
@@ -224,7 +224,8 @@ export interface LoadOptions extends ModuleOptions {
   /**
    * The SIMD build, single-threaded or threads: "auto" (default: relaxed SIMD where the runtime
    * computes it as specified, else SIMD128; Q8_0 weights on its relaxed kernel only where that is
-   * faster, `relaxedQ8_0`), or forced ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on).
+   * faster, `relaxedQ8_0`), or forced ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on;
+   * one thread where the package has no relaxed threads module).
    */
   simd?: "auto" | "relaxed" | "simd128";
   /** Cancels the load: it rejects with a GgufembedError of code "aborted". */
