@@ -122,3 +122,24 @@ test("a page that is not isolated gets the single-threaded build", async () => {
   assert.deepEqual(seen.multi, seen.single);
   assert.deepEqual(seen.simd128, seen.single);
 });
+
+// Equal bits cannot tell the two threads modules apart: the page and its pool's workers must fetch
+// the relaxed one alone (the workers get the module compiled on the page, not by name; their own
+// requests — the worker script, the loader — are seen here too).
+test("the relaxed threads build fetches its own module, never the SIMD128 one", async () => {
+  const page = await browser.newPage();
+  const fetched = [];
+  page.on("request", (r) => fetched.push(new URL(r.url()).pathname));
+  await page.goto(`${isolated.base}/blank.html`);
+  const build = await page.evaluate(async () => {
+    const { loadEmbedder } = await import("/js/dist/index.js");
+    const multi = await loadEmbedder("/model.gguf", { threads: 3, quiet: true, worker: false });
+    await multi.embedBatch(["one", "two", "three"]);
+    multi.dispose();
+    return multi.build;
+  });
+  await page.close();
+  assert.equal(build, "relaxed-simd-threads");
+  const wasm = fetched.filter((path) => path.endsWith(".wasm"));
+  assert.deepEqual(wasm, ["/js/dist/threads/ggufembed-threads-relaxed.wasm"]);
+});
