@@ -62,8 +62,9 @@ inline long FirstDifference(const float* a, const float* b, size_t n) {
   return -1;
 }
 
-// Weight rows of `type` with random contents and sane scales (as in reference_ops_test), placed
-// `offset` bytes into their buffer so that rows are misaligned. Q8_0 values include -128 unless
+// Weight rows of `type` with random contents and sane scales (as in reference_ops_test), each
+// block's its own (a kernel that took one row's scale for another's would show), placed `offset`
+// bytes into their buffer so that rows are misaligned. Q8_0 values include -128 unless
 // `minus128` is false (then -127 stands in: kernels with a separate path for -128 need both).
 struct RandomMatrix {
   std::vector<uint8_t> bytes;
@@ -76,7 +77,8 @@ struct RandomMatrix {
     bytes.resize(offset + row_bytes * rows);
     uint8_t* data = bytes.data() + offset;
     for (uint64_t i = 0; i < row_bytes * rows; ++i) data[i] = static_cast<uint8_t>(rng());
-    const uint16_t small = F32ToF16(0.01f), tiny = F32ToF16(0.001f);
+    // Scales of 0.005–0.0125 and minimums of 0.001–0.0025, by block.
+    const auto scale = [&](float unit) { return F32ToF16(unit * float(4 + rng() % 7) / 4.0f); };
     if (type == GgmlType::kF32) {
       for (int i = 0; i < rows * cols; ++i) {
         const float v = std::ldexp(float(int(rng() % 2000) - 1000), -9);
@@ -91,14 +93,15 @@ struct RandomMatrix {
     } else {
       for (uint64_t off = 0; off < row_bytes * rows; off += info.type_size) {
         uint8_t* blk = data + off;
+        const uint16_t d = scale(0.005f), m = scale(0.001f);
         if (type == GgmlType::kQ6_K) {
-          std::memcpy(blk + 208, &small, 2);  // d at the end
+          std::memcpy(blk + 208, &d, 2);  // d at the end
           continue;
         }
-        std::memcpy(blk, &small, 2);  // d first
+        std::memcpy(blk, &d, 2);  // d first
         if (type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1 || type == GgmlType::kQ4_K ||
             type == GgmlType::kQ5_K) {
-          std::memcpy(blk + 2, &tiny, 2);  // m or dmin
+          std::memcpy(blk + 2, &m, 2);  // m or dmin
         }
       }
       if (type == GgmlType::kQ8_0) {
