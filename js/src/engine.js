@@ -157,7 +157,8 @@ async function getModule(options = {}) {
   }
   if (options.wasm !== undefined) {
     const mod = await createGgufembedModule({ wasmBinary: await loadWasmBinary(options.wasm) });
-    mod.ggufembedBuild = "simd128";
+    // The module says which it is: its Q8_0 switch starts on, so this reports the instruction.
+    mod.ggufembedBuild = mod._ggufembed_relaxed_q8_0() === 1 ? "relaxed-simd" : "simd128";
     return checkedModule(mod);
   }
   const relaxed = simd !== "simd128" && await wasmFeature("relaxedSimdWorks");

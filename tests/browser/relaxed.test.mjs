@@ -69,6 +69,8 @@ for (const [arch, modelPath] of [["gemma-embedding", "/model.gguf"], ["gemma-emb
     // What each module does with Q8_0 weights, as the module itself reports it.
     assert.equal(seen.relaxed.relaxedQ8_0, true);
     assert.equal(seen.simd128.relaxedQ8_0, false);
+    assert.equal(seen.relaxed.build, "relaxed-simd");  // modules given by URL named for what they hold
+    assert.equal(seen.simd128.build, "simd128");
     assert.equal(seen.forced.build, "relaxed-simd");
     assert.equal(seen.forced.relaxedQ8_0, true);
     assert.equal(seen.auto.build, "relaxed-simd");

@@ -139,6 +139,12 @@ test("the simd option forces either build on one runtime; auto takes relaxed SIM
   }
   assert.deepEqual(vectors.relaxed, vectors.simd128);
   assert.deepEqual(vectors.auto, vectors.simd128);
+  // A module given as bytes is named for what it holds.
+  for (const [bytes, build] of [[RELAXED_WASM, "relaxed-simd"], [SIMD128_WASM, "simd128"]]) {
+    const embedder = await loadEmbedder(model, { wasm: bytes, threads: 1, quiet: true });
+    assert.equal(embedder.build, build);
+    embedder.dispose();
+  }
   // Node 20 refuses to force it, and auto gives it the SIMD128 build.
   const seen = node20(["--experimental-wasm-relaxed-simd"], `
     import { loadEmbedder } from ${JSON.stringify(pathToFileURL(join(DIST, "index.js")).href)};
