@@ -150,17 +150,52 @@ function threadsModule(pool, variant, q8_0) {
   });
 }
 
+// A module given as `wasm` bytes or URL (single-threaded, not shared): it must compile here, and be
+// the build `simd` asks for, if one is asked; the relaxed-SIMD build must also run where relaxed
+// SIMD is computed as specified — Node 20 with --experimental-wasm-relaxed-simd runs an older
+// draft of the instruction, and its vectors would be wrong.
+async function explicitModule(wasm, simd) {
+  const source = wasm instanceof ArrayBuffer || ArrayBuffer.isView(wasm)
+    ? "the WebAssembly module given as bytes" : `the WebAssembly module ${wasm}`;
+  const wasmBinary = await loadWasmBinary(wasm);
+  if (!WebAssembly.validate(wasmBinary)) {
+    let reason = "invalid";
+    try {
+      new WebAssembly.Module(wasmBinary);
+    } catch (e) {
+      reason = e.message;
+    }
+    throw new GgufembedError("invalid_argument", `${source} cannot be compiled here: ${reason}`);
+  }
+  let mod, build;
+  try {
+    mod = await checkedModule(await createGgufembedModule({ wasmBinary }));
+    // Its Q8_0 switch starts on, so this reports whether the module holds the relaxed instruction.
+    build = mod._ggufembed_relaxed_q8_0() === 1 ? "relaxed-simd" : "simd128";
+  } catch (e) {
+    if (e instanceof GgufembedError) throw e;
+    throw new GgufembedError("invalid_argument", `${source} is not a ggufembed module: ${e.message}`);
+  }
+  if (build === "relaxed-simd" && !(await wasmFeature("relaxedSimdWorks"))) {
+    throw new GgufembedError("unsupported",
+      `${source} is the relaxed-SIMD build, and this runtime does not compute ` +
+      "i32x4.relaxed_dot_i8x16_i7x16_add_s as specified (Node >= 22 and Chrome >= 114 do)");
+  }
+  if (simd !== "auto" && (simd === "relaxed") !== (build === "relaxed-simd")) {
+    throw new GgufembedError("invalid_argument", `simd '${simd}' asks for the ${simd === "relaxed" ?
+      "relaxed-SIMD" : "SIMD128"} build, and ${source} is the ${build === "relaxed-simd" ? "relaxed-SIMD" :
+      "SIMD128"} one`);
+  }
+  mod.ggufembedBuild = build;
+  return mod;
+}
+
 async function getModule(options = {}) {
   const simd = options.simd ?? "auto";
   if (!SIMD_BUILDS.includes(simd)) {
     throw new GgufembedError("invalid_argument", `simd '${simd}' is not one of ${SIMD_BUILDS.join(", ")}`);
   }
-  if (options.wasm !== undefined) {
-    const mod = await createGgufembedModule({ wasmBinary: await loadWasmBinary(options.wasm) });
-    // The module says which it is: its Q8_0 switch starts on, so this reports the instruction.
-    mod.ggufembedBuild = mod._ggufembed_relaxed_q8_0() === 1 ? "relaxed-simd" : "simd128";
-    return checkedModule(mod);
-  }
+  if (options.wasm !== undefined) return explicitModule(options.wasm, simd);
   const relaxed = simd !== "simd128" && await wasmFeature("relaxedSimdWorks");
   if (simd === "relaxed" && !relaxed) {
     throw new GgufembedError("unsupported",

@@ -139,12 +139,6 @@ test("the simd option forces either build on one runtime; auto takes relaxed SIM
   }
   assert.deepEqual(vectors.relaxed, vectors.simd128);
   assert.deepEqual(vectors.auto, vectors.simd128);
-  // A module given as bytes is named for what it holds.
-  for (const [bytes, build] of [[RELAXED_WASM, "relaxed-simd"], [SIMD128_WASM, "simd128"]]) {
-    const embedder = await loadEmbedder(model, { wasm: bytes, threads: 1, quiet: true });
-    assert.equal(embedder.build, build);
-    embedder.dispose();
-  }
   // Node 20 refuses to force it, and auto gives it the SIMD128 build.
   const seen = node20(["--experimental-wasm-relaxed-simd"], `
     import { loadEmbedder } from ${JSON.stringify(pathToFileURL(join(DIST, "index.js")).href)};
@@ -153,6 +147,46 @@ test("the simd option forces either build on one runtime; auto takes relaxed SIM
         .then(() => "loaded", (e) => e.code);
     console.log(JSON.stringify({ auto: auto.build, forced }));`);
   assert.deepEqual(seen, { auto: "simd128", forced: "unsupported" });
+});
+
+test("a module given as wasm: named for what it holds; bad bytes, a conflicting simd and wrong relaxed SIMD refused", async () => {
+  const model = MODELS["EmbeddingGemma 2 tiny q8_0"];
+  for (const [bytes, build] of [[RELAXED_WASM, "relaxed-simd"], [SIMD128_WASM, "simd128"]]) {
+    const embedder = await loadEmbedder(model, { wasm: bytes, threads: 1, quiet: true });
+    assert.equal(embedder.build, build);
+    assert.equal(embedder.relaxedQ8_0, build === "relaxed-simd");  // untimed: every relaxed kernel
+    embedder.dispose();
+  }
+  const refused = (options) => loadEmbedder(model, { ...options, threads: 1, quiet: true })
+      .then(() => "loaded", (e) => ({ name: e.name, code: e.code, message: e.message }));
+  const given = "the WebAssembly module given as bytes";
+  const garbage = await refused({ wasm: new Uint8Array(8) });
+  assert.equal(garbage.name, "GgufembedError");
+  assert.equal(garbage.code, "invalid_argument");
+  assert.ok(garbage.message.startsWith(`${given} cannot be compiled here: `), garbage.message);
+  assert.match(garbage.message, /magic word/);
+  const jsFile = await refused({ wasm: join(DIST, "engine.js") });
+  assert.equal(jsFile.code, "invalid_argument");
+  assert.ok(jsFile.message.includes("engine.js cannot be compiled here"), jsFile.message);
+  assert.deepEqual(await refused({ wasm: SIMD128_WASM, simd: "relaxed" }), { name: "GgufembedError",
+    code: "invalid_argument", message: `simd 'relaxed' asks for the relaxed-SIMD build, and ${given} is the SIMD128 one` });
+  assert.deepEqual(await refused({ wasm: RELAXED_WASM, simd: "simd128" }), { name: "GgufembedError",
+    code: "invalid_argument", message: `simd 'simd128' asks for the SIMD128 build, and ${given} is the relaxed-SIMD one` });
+  // Node 20: the relaxed module does not compile without the flag; with it, V8 runs an older draft
+  // of the instruction (other vectors), so the module is refused rather than run.
+  const loadIn20 = (flags) => node20(flags, `
+    import { readFileSync } from "node:fs";
+    import { loadEmbedder } from ${JSON.stringify(pathToFileURL(join(DIST, "index.js")).href)};
+    const wasm = readFileSync(${JSON.stringify(join(DIST, "relaxed", "ggufembed-relaxed.wasm"))});
+    const seen = await loadEmbedder(${JSON.stringify(model)}, { wasm, threads: 1, quiet: true })
+        .then((e) => e.build, (e) => [e.name, e.code, e.message]);
+    console.log(JSON.stringify(seen));`);
+  const plain = loadIn20([]);
+  assert.deepEqual(plain.slice(0, 2), ["GgufembedError", "invalid_argument"]);
+  assert.match(plain[2], /^the WebAssembly module given as bytes cannot be compiled here: .*relaxed/);
+  assert.deepEqual(loadIn20(["--experimental-wasm-relaxed-simd"]), ["GgufembedError", "unsupported",
+    `${given} is the relaxed-SIMD build, and this runtime does not compute ` +
+    "i32x4.relaxed_dot_i8x16_i7x16_add_s as specified (Node >= 22 and Chrome >= 114 do)"]);
 });
 
 test("the threads build's relaxed module: auto and forced take it, simd128 the SIMD128 one; same bits", async () => {
