@@ -4,11 +4,16 @@
 import createGgufembedModule from "./ggufembed.mjs";
 import { OPTIONS_LAYOUT, optionsLayoutMismatch, readOptionsLayout } from "./layout.js";
 
-import { ERROR_CODES, GgufembedError, checkAbort, checkInt32, checkOptionNames, isNode, yieldToEventLoop } from "./errors.js";
+import { ERROR_CODES, GgufembedError, abortedError, checkAbort, checkBoolean, checkInt32, checkOptionNames, checkText, isNode,
+  yieldToEventLoop } from "./errors.js";
 import { cacheAvailable, cachedResponse, cacheKey, cacheWriter, deleteCachedModel, isFileKey } from "./cache.js";
 
 async function loadWasmBinary(wasm) {
   if (wasm instanceof ArrayBuffer || ArrayBuffer.isView(wasm)) return wasm;
+  if (wasm !== undefined && !(wasm instanceof URL) && (typeof wasm !== "string" || wasm === "")) {
+    throw new GgufembedError("invalid_argument",
+      `wasm must be a URL, a non-empty string, an ArrayBuffer or a typed array, got ${JSON.stringify(wasm) ?? typeof wasm}`);
+  }
   let url;
   try {
     url = new URL(wasm ?? "./ggufembed.wasm", import.meta.url);
@@ -391,7 +396,8 @@ class Gguf {
     return this.#handle;
   }
 
-  info({ maxArrayItems = 8 } = {}) {
+  info(options) {
+    const { maxArrayItems = 8 } = checkOptionNames(options, new Set(["maxArrayItems"]), "info");
     const handle = this.#live();
     if (!Number.isInteger(maxArrayItems) || maxArrayItems < 0 || maxArrayItems > 2 ** 32 - 1) {
       throw new GgufembedError("invalid_argument",
@@ -431,6 +437,7 @@ class Gguf {
 /** Parses GGUF bytes (copied into the WebAssembly heap); throws `GgufembedError` on bad input. */
 export async function openGguf(source, options) {
   options = checkOptionNames(options, new Set(["name", "wasm", "simd"]), "openGguf");
+  if (options.name != null) checkText(options.name, "openGguf: name");
   const bytes = asBytes(source);
   const mod = await getModule({ ...options, threads: 1 });
   const name = options.name ?? "model.gguf";
@@ -636,7 +643,7 @@ async function readStreamIntoHeap(mod, stream, total, name, signal, progress, si
       checkAbort(signal, "loadEmbedder");
       let chunk;
       try {
-        const { done, value } = reader ? await reader.read() : { done: true };
+        const { done, value } = reader ? await readOrAbort(reader, signal) : { done: true };
         if (done) break;
         chunk = value;
       } catch (e) {
@@ -666,6 +673,18 @@ async function readStreamIntoHeap(mod, stream, total, name, signal, progress, si
     await reader?.cancel().catch(() => {});
     throw e;
   }
+}
+
+// reader.read(), or the "aborted" error as soon as `signal` fires: a stream that stalls must not
+// hold a cancelled load (the caller's catch cancels the reader).
+function readOrAbort(reader, signal) {
+  if (signal === undefined) return reader.read();
+  let onAbort;
+  const aborted = new Promise((_, reject) => {
+    onAbort = () => reject(abortedError(signal, "loadEmbedder"));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([reader.read(), aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 // Allocations for one call, freed together.
@@ -707,12 +726,27 @@ function checkEmbedOptions(options, call, own) {
     if (embed[key] != null && typeof embed[key] !== "string") {
       throw new GgufembedError("invalid_argument", `${call}: ${key} must be a string`);
     }
+    if (embed[key] != null) checkText(embed[key], `${call}: ${key}`, true);  // C strings
   }
+  for (const key of ["normalize", "truncate", "parseSpecial"]) checkBoolean(embed[key], key, call);
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw new GgufembedError("invalid_argument", `${call}: onProgress must be a function`);
   }
   checkAbort(signal, call);
   return { embed, signal, onProgress };
+}
+
+// The most UTF-8 bytes one text may have here. Tokenizing takes about 70 bytes of the heap per
+// byte of text (16 MiB: 1.2 GB), and a tokenization that does not fit the 4 GiB heap ends the
+// module (a failed C++ allocation aborts in WebAssembly); 16 MiB leaves room for the largest
+// models beside it. `truncate` embeds a text's beginning, but tokenizes all of it first.
+const MAX_TEXT_BYTES = 16 << 20;
+
+function checkTextBytes(length, call, index) {
+  if (length > MAX_TEXT_BYTES) {
+    throw new GgufembedError("input_too_long", `${call === "embedBatch" ? `text ${index}: ` : ""}the text is ` +
+      `${length} bytes long, more than the ${MAX_TEXT_BYTES} (16 MiB) a text may have in WebAssembly`);
+  }
 }
 
 // Text bytes per call of the C API in embedBatch, per thread: enough for a few packed passes,
@@ -726,7 +760,13 @@ function writeOptions(mod, scratch, opts, options) {
     const value = options[option];
     if (value == null) continue;
     const at = (opts + offset) >>> 2;
-    if (kind === "string") heap(mod).HEAPU32[at] = scratch.string(value);
+    // Allocate first, then take the heap's views: an allocation that grows the memory detaches
+    // views taken before it (`heap(mod).HEAPU32[at] = scratch.string(value)` would take the view
+    // first and write the pointer into the old buffer, losing the option).
+    if (kind === "string") {
+      const pointer = scratch.string(value);
+      heap(mod).HEAPU32[at] = pointer;
+    }
     else if (kind === "int") heap(mod).HEAP32[at] = value;
     else if (kind === "bool") heap(mod).HEAP32[at] = value ? 1 : 0;
     else if (kind === "pooling") heap(mod).HEAP32[at] = POOLING[value];
@@ -773,6 +813,7 @@ export class Embedder {
     if (typeof text !== "string") {
       throw new GgufembedError("invalid_argument", `embed expects a string, got ${typeof text}`);
     }
+    checkText(text, "embed: the text");
     return (await this.#embedTexts([text], embed, signal, undefined, "embed"))[0];
   }
 
@@ -785,11 +826,12 @@ export class Embedder {
     if (!Array.isArray(texts)) {
       throw new GgufembedError("invalid_argument", "embedBatch expects an array of strings");
     }
-    texts.forEach((text, i) => {
-      if (typeof text !== "string") {
+    for (let i = 0; i < texts.length; i++) {  // every index: forEach would skip a hole
+      if (typeof texts[i] !== "string") {
         throw new GgufembedError("invalid_argument", `embedBatch: text ${i} is not a string`);
       }
-    });
+      checkText(texts[i], `embedBatch: text ${i}`);
+    }
     return this.#embedTexts(texts, embed, signal, onProgress, "embedBatch");
   }
 
@@ -807,6 +849,7 @@ export class Embedder {
       const chunk = [];
       for (let bytes = 0; start + chunk.length < texts.length && bytes < BATCH_CHUNK_BYTES * threads;) {
         const encoded = encoder.encode(texts[start + chunk.length]);
+        checkTextBytes(encoded.length, call, start + chunk.length);
         chunk.push(encoded);
         bytes += encoded.length;
       }
@@ -839,7 +882,8 @@ export class Embedder {
       const lengths = scratch.alloc(4 * Math.max(n, 1), "the text lengths");
       for (let i = 0; i < n; i++) {
         checkInt32(encoded[i].length, `the length of text ${i}`);
-        heap(mod).HEAPU32[(textPtrs >>> 2) + i] = scratch.bytes(encoded[i]);
+        const pointer = scratch.bytes(encoded[i]);  // may grow the memory: then the view
+        heap(mod).HEAPU32[(textPtrs >>> 2) + i] = pointer;
         heap(mod).HEAP32[(lengths >>> 2) + i] = encoded[i].length;
       }
       const opts = scratch.alloc(OPTIONS_LAYOUT.size, "the options");
@@ -870,15 +914,20 @@ export class Embedder {
 
   /** Token ids of `text` (BOS/EOS and special-token parsing on by default). */
   async tokenize(text, options) {
-    const { addSpecial = true, parseSpecial = true } = checkOptionNames(options, TOKENIZE_OPTIONS, "tokenize");
+    const checked = checkOptionNames(options, TOKENIZE_OPTIONS, "tokenize");
+    for (const key of TOKENIZE_OPTIONS) checkBoolean(checked[key], key, "tokenize");
+    // null is the default, as in embed.
+    const addSpecial = checked.addSpecial ?? true, parseSpecial = checked.parseSpecial ?? true;
     if (typeof text !== "string") {
       throw new GgufembedError("invalid_argument", `tokenize expects a string, got ${typeof text}`);
     }
+    checkText(text, "tokenize: the text");
     const model = this.#live();
     const mod = this.#mod;
     const scratch = new Scratch(mod);
     try {
       const bytes = new TextEncoder().encode(text);
+      checkTextBytes(bytes.length, "tokenize");
       const textPtr = scratch.bytes(bytes);
       let capacity = bytes.length + 8;
       for (;;) {
@@ -936,6 +985,11 @@ export function sourceName(source) {
 
 /** Cosine similarity of two vectors. */
 export function cosineSimilarity(a, b) {
+  for (const [v, which] of [[a, "a"], [b, "b"]]) {
+    if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) {
+      throw new GgufembedError("invalid_argument", `cosineSimilarity: ${which} must be an array or a typed array`);
+    }
+  }
   if (a.length !== b.length) {
     throw new GgufembedError("invalid_argument", `vectors of length ${a.length} and ${b.length}`);
   }
@@ -944,6 +998,9 @@ export function cosineSimilarity(a, b) {
     ab += a[i] * b[i];
     aa += a[i] * a[i];
     bb += b[i] * b[i];
+  }
+  if (!Number.isFinite(ab + aa + bb)) {  // a NaN, an infinity or a non-number: no cosine
+    throw new GgufembedError("invalid_argument", "cosineSimilarity: the vectors hold values that are not finite numbers");
   }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }

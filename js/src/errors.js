@@ -50,11 +50,53 @@ export function checkOptionNames(options, known, call) {
 // Throws the "aborted" error when `signal` (an AbortSignal or undefined) has fired.
 export function checkAbort(signal, call) {
   if (signal === undefined) return;
-  if (typeof signal?.aborted !== "boolean") {
+  if (typeof signal?.aborted !== "boolean" || typeof signal.addEventListener !== "function") {
     throw new GgufembedError("invalid_argument", `${call}: signal must be an AbortSignal`);
   }
   if (signal.aborted) throw abortedError(signal, call);
 }
+
+// Throws unless `value` (option `key` of `call`) is a boolean, or null/undefined (the default).
+export function checkBoolean(value, key, call) {
+  if (value != null && typeof value !== "boolean") {
+    throw new GgufembedError("invalid_argument", `${call}: ${key} must be a boolean, got ${typeof value}`);
+  }
+}
+
+// Throws unless `text` is a string that UTF-8 can hold: a lone surrogate (half of a UTF-16 pair)
+// has no UTF-8 form, and TextEncoder would silently turn it into U+FFFD. `cString`: it goes to C
+// as a NUL-terminated string, so a NUL would silently end it early.
+export function checkText(text, what, cString = false) {
+  if (typeof text !== "string") {
+    throw new GgufembedError("invalid_argument", `${what} must be a string, got ${typeofValue(text)}`);
+  }
+  const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(text);
+  if (lone !== null) {
+    throw new GgufembedError("invalid_argument",
+      `${what} has a lone surrogate (U+${lone[0].charCodeAt(0).toString(16).toUpperCase()}) at index ` +
+      `${lone.index}: not Unicode text, so it has no UTF-8 form`);
+  }
+  if (cString && text.includes("\0")) {
+    throw new GgufembedError("invalid_argument", `${what} holds a NUL character at index ${text.indexOf("\0")}`);
+  }
+}
+
+// Throws when `source` is a Response whose body was read or a stream something else is reading:
+// loading it would fail later with a TypeError of the stream's.
+export function checkUnread(source, call) {
+  const isResponse = typeof Response !== "undefined" && source instanceof Response;
+  if (isResponse && source.bodyUsed) {
+    throw new GgufembedError("invalid_argument", `${call}: the Response's body was already read`);
+  }
+  const stream = isResponse ? source.body
+    : typeof ReadableStream !== "undefined" && source instanceof ReadableStream ? source : null;
+  if (stream?.locked) {
+    throw new GgufembedError("invalid_argument",
+      `${call}: the ${isResponse ? "Response's body" : "stream"} is locked (a reader of its own is reading it)`);
+  }
+}
+
+const typeofValue = (v) => v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
 
 export function abortedError(signal, call) {
   const reason = signal?.reason;

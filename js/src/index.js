@@ -2,10 +2,14 @@
 // small promise-based API. A model runs in a worker (browsers, by default) or on this thread.
 import { cacheKey, deleteCachedModel, listCachedModels } from "./cache.js";
 import { LOAD_OPTIONS, cosineSimilarity, loadEmbedderHere, openGguf, sourceName } from "./engine.js";
-import { GgufembedError, checkAbort, checkInt32, checkOptionNames, isNode } from "./errors.js";
+import { GgufembedError, checkAbort, checkInt32, checkOptionNames, checkUnread, isNode } from "./errors.js";
 import { WorkerUnavailable, loadInWorker } from "./remote.js";
 
 export { GgufembedError, cacheKey, cosineSimilarity, deleteCachedModel, listCachedModels, openGguf };
+
+// The threads build's pool starts a worker per thread when the module loads (each a JavaScript
+// realm and a stack): a limit, so that a wrong number is an error rather than gigabytes of workers.
+const MAX_THREADS = 256;
 
 function checkLoadOptions(options) {
   options = checkOptionNames(options, LOAD_OPTIONS, "loadEmbedder");
@@ -21,8 +25,9 @@ function checkLoadOptions(options) {
   expect("worker", "boolean");
   if (options.threads !== undefined) {
     checkInt32(options.threads, "loadEmbedder: threads");
-    if (options.threads < 0) {
-      throw new GgufembedError("invalid_argument", `loadEmbedder: threads ${options.threads} is negative`);
+    if (options.threads < 0 || options.threads > MAX_THREADS) {
+      throw new GgufembedError("invalid_argument",
+        `loadEmbedder: threads ${options.threads} is not 0 (the cores) to ${MAX_THREADS}`);
     }
   }
   if (options.simd !== undefined && !["auto", "relaxed", "simd128"].includes(options.simd)) {
@@ -41,6 +46,7 @@ function checkLoadOptions(options) {
  */
 export async function loadEmbedder(source, options) {
   options = checkLoadOptions(options);
+  checkUnread(source, "loadEmbedder");
   const isBlob = typeof Blob !== "undefined" && source instanceof Blob;
   const load = {
     ...options,

@@ -1,7 +1,7 @@
 // The engine in a worker: an Embedder whose calls are messages to worker.js, which runs the
 // engine in a module Web Worker (browsers) or a worker_threads Worker (Node), one per model.
 // Sources that only this thread can read (streams, Responses) are pumped over on demand.
-import { GgufembedError, abortedError, isNode } from "./errors.js";
+import { GgufembedError, abortedError, checkAbort, isNode } from "./errors.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -69,7 +69,11 @@ class Connection {
   // the promise rejects at once and the worker stops at its next turn.
   call(op, args, { onProgress, signal, transfer = [] } = {}) {
     if (this.#failure) return Promise.reject(this.#failure);
-    if (signal?.aborted) return Promise.reject(abortedError(signal, op));
+    try {
+      checkAbort(signal, op);  // also refuses what is not an AbortSignal
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
@@ -87,8 +91,11 @@ class Connection {
       this.#worker.ref();  // a call in flight keeps a Node process alive
       try {
         this.#worker.post({ id, op, ...args }, transfer);
-      } catch (e) {  // an argument that cannot be cloned, e.g. a function as a text
-        this.#settle(id)?.reject(new GgufembedError("invalid_argument", `${op}: ${e.message}`));
+      } catch (e) {  // an argument that cannot be cloned, e.g. a function as a text or option
+        const options = args.options !== null && typeof args.options === "object" ? args.options : {};
+        const key = Object.keys(options).find((k) => typeof options[k] === "function");
+        this.#settle(id)?.reject(new GgufembedError("invalid_argument", key === undefined ? `${op}: ${e.message}`
+          : `${op}: option '${key}' is a function, which cannot go to the worker (and no ${op} option is)`));
       }
     });
   }
@@ -143,11 +150,25 @@ class Connection {
         reply = { op: "chunk", stream: m.pull, error: e?.message ?? String(e) };
       }
       if (reply.done || reply.error) this.#streams.delete(m.pull);
+      // A chunk's buffer moves to the worker when the chunk is all of it; a view of part of a
+      // buffer (whose other parts may be other chunks, or the caller's) goes over as a copy.
+      const value = reply.value;
+      if (value instanceof Uint8Array && !source.recycle &&
+          (value.byteOffset !== 0 || value.byteLength !== value.buffer.byteLength)) {
+        reply.value = new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+      }
       this.#worker.post(reply, reply.value?.buffer instanceof ArrayBuffer ? [reply.value.buffer] : []);
       return;
     }
     if (m.progress !== undefined) {
-      this.#calls.get(m.id)?.onProgress?.(m.progress);
+      const call = this.#calls.get(m.id);
+      try {
+        call?.onProgress?.(m.progress);
+      } catch (e) {  // the caller's callback threw: its call fails with that, as on this thread
+        this.#settle(m.id);
+        this.#worker.post({ op: "cancel", target: m.id });
+        call.reject(e);
+      }
       return;
     }
     const call = this.#settle(m.id);

@@ -56,7 +56,10 @@ test("errors of the threads build are GgufembedErrors and the instance stays usa
                          message: "threads -2 is not 0 (all cores) to 4096" });
   await assert.rejects(multi.embedBatch(["x"], { threads: 1.5 }), { code: "invalid_argument" });
   await assert.rejects(loadEmbedder(models["gemma-embedding"], { threads: -1 }),
-                       { code: "invalid_argument", message: "loadEmbedder: threads -1 is negative" });
+                       { code: "invalid_argument", message: "loadEmbedder: threads -1 is not 0 (the cores) to 256" });
+  // Not a pool of 100,000 workers (each a realm and a stack: gigabytes before any error).
+  await assert.rejects(loadEmbedder(models["gemma-embedding"], { threads: 100000 }),
+                       { code: "invalid_argument", message: "loadEmbedder: threads 100000 is not 0 (the cores) to 256" });
   assert.equal((await multi.embedBatch(["still fine"]))[0].vector.length, 128);
   multi.dispose();
 });

@@ -131,3 +131,71 @@ test("loadEmbedder checks its source and options, in a worker and here", async (
   }
   assert.deepEqual(await listCachedModels(), []);  // Node has no model cache
 });
+
+// An outside probe's findings (2026-12-03), each on this thread and in a worker; the embedder
+// still embeds the same bits afterwards.
+test("hostile inputs: options and texts that grow the heap, wrong types, lone surrogates, stalled and shared streams", async () => {
+  const path = models["gemma-embedding"];
+  const bytes = readFileSync(path);
+  const simd128 = readFileSync(new URL("../../js/dist/ggufembed.wasm", import.meta.url));
+  for (const worker of [false, true]) {
+    // A module of its own (`wasm` bytes): its heap is small, so the long prompt below grows it.
+    const e = await loadEmbedder(path, { threads: 1, quiet: true, worker, wasm: simd128 });
+    const reference = bits((await e.embed("hello world")).vector);
+    // The prompt's pointer was written into the heap's view from before the growth and lost: the
+    // first call returned the text without its prompt (5 tokens), the second the right answer.
+    const prompted = { promptText: "x ".repeat(6e6) + "query: ", truncate: true };
+    const first = await e.embed("hello world", prompted), second = await e.embed("hello world", prompted);
+    assert.deepEqual([first.tokens, first.truncated], [2048, true], `worker ${worker}`);
+    assert.equal(bits(first.vector), bits(second.vector));
+    const refused = (promise, code, message) => assert.rejects(promise, (err) =>
+      err instanceof GgufembedError && err.code === code && err.message === message);
+    await refused(e.embed("x", { normalize: "false" }), "invalid_argument", "embed: normalize must be a boolean, got string");
+    await refused(e.embedBatch(["x"], { truncate: 1 }), "invalid_argument", "embedBatch: truncate must be a boolean, got number");
+    await refused(e.tokenize("x", { addSpecial: "no" }), "invalid_argument", "tokenize: addSpecial must be a boolean, got string");
+    assert.deepEqual(await e.tokenize("hello", { addSpecial: null }), await e.tokenize("hello"));  // null: the default
+    await refused(e.embedBatch([, "a"]), "invalid_argument", "embedBatch: text 0 is not a string");  // a hole
+    await refused(e.embed("hello \ud800 world"), "invalid_argument",
+                  "embed: the text has a lone surrogate (U+D800) at index 6: not Unicode text, so it has no UTF-8 form");
+    await refused(e.embedBatch(["ok", "\udc00"]), "invalid_argument",
+                  "embedBatch: text 1 has a lone surrogate (U+DC00) at index 0: not Unicode text, so it has no UTF-8 form");
+    assert.equal((await e.tokenize("pair \ud83d\ude00 ok")).length > 0, true);  // a whole pair is fine
+    await refused(e.embed("x", { promptText: "a\0b" }), "invalid_argument", "embed: promptText holds a NUL character at index 1");
+    await refused(e.embed("x", { signal: { aborted: false } }), "invalid_argument", "embed: signal must be an AbortSignal");
+    // A text whose tokenization would not fit the heap (it aborted the module) is refused first.
+    const huge = "ab ".repeat(5.6e6);  // 16,800,000 bytes
+    await refused(e.tokenize(huge), "input_too_long",
+                  "the text is 16800000 bytes long, more than the 16777216 (16 MiB) a text may have in WebAssembly");
+    await refused(e.embedBatch(["ok", huge], { truncate: true }), "input_too_long",
+                  "text 1: the text is 16800000 bytes long, more than the 16777216 (16 MiB) a text may have in WebAssembly");
+    // A throwing progress callback fails its call (in a worker it was thrown in the message handler).
+    await assert.rejects(e.embedBatch(["a", "b"], { onProgress() { throw new Error("boom"); } }), { message: "boom" });
+    assert.equal(bits((await e.embed("hello world")).vector), reference);
+    e.dispose();
+
+    // A stream that stalls: the signal ends the load.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("user gave up")), 100);
+    await assert.rejects(loadEmbedder(new ReadableStream({ pull: () => new Promise(() => {}) }),
+                                      { threads: 1, worker, signal: controller.signal }),
+                         isError("aborted", /was aborted: user gave up$/));
+    // Chunks that are views of one buffer: loaded, and the caller's buffer left as it was.
+    const shared = bytes.slice(), half = shared.length >> 1;
+    const fromViews = await loadEmbedder(new ReadableStream({ start(c) {
+      c.enqueue(shared.subarray(0, half));
+      c.enqueue(shared.subarray(half));
+      c.close();
+    } }), { threads: 1, worker, quiet: true });
+    assert.equal(bits((await fromViews.embed("hello world")).vector), reference);
+    assert.equal(shared.length, bytes.length);
+    fromViews.dispose();
+    // Sources something else already read, and a pool of workers that would not fit.
+    const locked = new Blob([bytes]).stream();
+    locked.getReader();
+    await assert.rejects(loadEmbedder(locked, { worker }), isError("invalid_argument", /the stream is locked/));
+    const used = new Response(bytes);
+    await used.arrayBuffer();
+    await assert.rejects(loadEmbedder(used, { worker }), isError("invalid_argument", /body was already read$/));
+    await assert.rejects(loadEmbedder(path, { worker, wasm: 5 }), isError("invalid_argument", /^wasm must be a URL/));
+  }
+});
