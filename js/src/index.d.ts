@@ -241,7 +241,7 @@ export interface LoadOptions extends ModuleOptions {
    * weights), default the available cores (`navigator.hardwareConcurrency` in browsers); 1 loads
    * the single-threaded build. Node always has the threads build; a browser page has it when it
    * is cross-origin isolated (and serves the package's `dist/threads/` from its own origin), else
-   * it gets the single-threaded build and `threads` is 1.
+   * it gets the single-threaded build and `threads` is 1. 0 (the cores) to 256.
    */
   threads?: number;
 }
