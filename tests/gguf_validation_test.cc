@@ -59,7 +59,8 @@ TEST_CASE("counts larger than the file could hold", "[gguf][invalid]") {
   GgufBytes negative;
   negative.Header(3, -1, 0);
   CHECK(ErrorOf(negative) ==
-        "test.gguf: offset 8: header: tensor count -1 cannot fit in a 24-byte file");
+        "test.gguf: offset 8: header: tensor count 18446744073709551615 cannot fit in a 24-byte "
+        "file");
   GgufBytes kvs;
   kvs.Header(3, 0, 5).KvU32("a", 1);
   CHECK(ErrorOf(kvs) ==

@@ -204,13 +204,14 @@ Status GgufFile::ParseHeader(GgufReader& r, int64_t* n_tensors_out, int64_t* n_k
   int64_t& n_kv = *n_kv_out;
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&n_tensors, "tensor count"));
   GGUFEMBED_RETURN_IF_ERROR(r.Read(&n_kv, "key/value count"));
+  // The counts are uint64 in the format: a huge one is named as such, not as a negative int64.
   if (n_tensors < 0 || static_cast<uint64_t>(n_tensors) > r.remaining() / kMinTensorInfoBytes) {
-    return r.Fail(8, "tensor count %" PRId64 " cannot fit in a %" PRIu64 "-byte file", n_tensors,
-                  size);
+    return r.Fail(8, "tensor count %" PRIu64 " cannot fit in a %" PRIu64 "-byte file",
+                  static_cast<uint64_t>(n_tensors), size);
   }
   if (n_kv < 0 || static_cast<uint64_t>(n_kv) > r.remaining() / kMinKvBytes) {
-    return r.Fail(16, "key/value count %" PRId64 " cannot fit in a %" PRIu64 "-byte file", n_kv,
-                  size);
+    return r.Fail(16, "key/value count %" PRIu64 " cannot fit in a %" PRIu64 "-byte file",
+                  static_cast<uint64_t>(n_kv), size);
   }
   if (n_tensors > kMaxTensors) {
     return r.Fail(8, "tensor count %" PRId64 " is more than the limit of %" PRId64, n_tensors,
