@@ -18,6 +18,9 @@ export function cacheKey(file, name) {
   if (typeof Blob === "undefined" || !(file instanceof Blob)) {
     throw new GgufembedError("invalid_argument", "cacheKey expects a Blob or File");
   }
+  if (name != null && typeof name !== "string") {
+    throw new GgufembedError("invalid_argument", `cacheKey: name must be a string, got ${typeof name}`);
+  }
   const label = name ?? (typeof file.name === "string" ? file.name : "model.gguf");
   return `${FILE_KEYS}${file.size}-${file.lastModified ?? 0}/${encodeURIComponent(label)}`;
 }
@@ -106,6 +109,11 @@ export async function listCachedModels() {
 
 /** Removes a kept model; resolves to whether there was one. */
 export async function deleteCachedModel(url) {
+  // A URL (as listCachedModels gives them) or a cacheKey: anything else is a mistake, not a miss.
+  const base = globalThis.location?.href;  // a page's or worker's relative URLs, as the cache takes them
+  if (!(url instanceof URL) && !(typeof url === "string" && (isFileKey(url) || URL.canParse?.(url, base) !== false))) {
+    throw new GgufembedError("invalid_argument", `deleteCachedModel: ${JSON.stringify(String(url))} is not a model URL or cache key`);
+  }
   if (!cacheAvailable()) return false;
   return (await openCache()).delete(String(url));
 }

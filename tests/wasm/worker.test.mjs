@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 
-import { GgufembedError, listCachedModels, loadEmbedder } from "../../js/dist/index.js";
+import { GgufembedError, cacheKey, cosineSimilarity, deleteCachedModel, listCachedModels, loadEmbedder, openGguf }
+  from "../../js/dist/index.js";
 import { SHORT_TEXTS } from "../node/corpus.mjs";
 import { synthTinyModels } from "../node/gguf_util.mjs";
 
@@ -197,5 +198,18 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     await used.arrayBuffer();
     await assert.rejects(loadEmbedder(used, { worker }), isError("invalid_argument", /body was already read$/));
     await assert.rejects(loadEmbedder(path, { worker, wasm: 5 }), isError("invalid_argument", /^wasm must be a URL/));
+  }
+  // The helpers' arguments.
+  const gguf = await openGguf(bytes);
+  assert.throws(() => gguf.info(null), isError("invalid_argument", /^info: options must be an object/));
+  assert.throws(() => gguf.info({ foo: 1 }), isError("invalid_argument", /^info: unknown option 'foo'/));
+  gguf.close();
+  await assert.rejects(openGguf(bytes, { name: 5 }), isError("invalid_argument", /^openGguf: name must be a string/));
+  assert.throws(() => cosineSimilarity(null, [1]), isError("invalid_argument", /a must be an array/));
+  assert.throws(() => cosineSimilarity([NaN, 1], [1, 1]), isError("invalid_argument", /not finite numbers$/));
+  assert.equal(cosineSimilarity(new Float32Array([1, 0]), [1, 0]), 1);
+  assert.throws(() => cacheKey(new Blob(["x"]), 5), isError("invalid_argument", /name must be a string/));
+  for (const bad of [null, 5, "http://["]) {
+    await assert.rejects(deleteCachedModel(bad), isError("invalid_argument", /is not a model URL or cache key$/));
   }
 });
