@@ -4,7 +4,7 @@
 // The Cache API rather than OPFS: it is in every browser's window and worker scopes, a kept
 // model comes back as a Response whose body streams into the heap like a download, and keys are
 // the URLs themselves. (Measured on the 300M model in Chromium: see the README's "Caching".)
-import { GgufembedError, isNode } from "./errors.js";
+import { GgufembedError, checkText, isNode } from "./errors.js";
 
 const CACHE_NAME = "ggufembed-models-v1";
 const FILE_KEYS = "https://cache.ggufembed.invalid/file/";
@@ -18,9 +18,7 @@ export function cacheKey(file, name) {
   if (typeof Blob === "undefined" || !(file instanceof Blob)) {
     throw new GgufembedError("invalid_argument", "cacheKey expects a Blob or File");
   }
-  if (name != null && typeof name !== "string") {
-    throw new GgufembedError("invalid_argument", `cacheKey: name must be a string, got ${typeof name}`);
-  }
+  if (name != null) checkText(name, "cacheKey: name");  // a lone surrogate has no URI form either
   const label = name ?? (typeof file.name === "string" ? file.name : "model.gguf");
   return `${FILE_KEYS}${file.size}-${file.lastModified ?? 0}/${encodeURIComponent(label)}`;
 }
@@ -110,10 +108,12 @@ export async function listCachedModels() {
 /** Removes a kept model; resolves to whether there was one. */
 export async function deleteCachedModel(url) {
   // A URL (as listCachedModels gives them) or a cacheKey: anything else is a mistake, not a miss.
-  const base = globalThis.location?.href;  // a page's or worker's relative URLs, as the cache takes them
-  if (!(url instanceof URL) && !(typeof url === "string" && (isFileKey(url) || URL.canParse?.(url, base) !== false))) {
-    throw new GgufembedError("invalid_argument", `deleteCachedModel: ${JSON.stringify(String(url))} is not a model URL or cache key`);
-  }
+  const bad = () => new GgufembedError("invalid_argument",
+    `deleteCachedModel: ${typeof url === "string" ? JSON.stringify(url) : typeof url} is not a model URL or cache key`);
+  if (!(url instanceof URL) && typeof url !== "string") throw bad();
   if (!cacheAvailable()) return false;
+  // Relative URLs against the base the Cache API takes (a document's, else the worker's).
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href;
+  if (typeof url === "string" && !isFileKey(url) && URL.canParse?.(url, base) === false) throw bad();
   return (await openCache()).delete(String(url));
 }

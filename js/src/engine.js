@@ -4,15 +4,15 @@
 import createGgufembedModule from "./ggufembed.mjs";
 import { OPTIONS_LAYOUT, optionsLayoutMismatch, readOptionsLayout } from "./layout.js";
 
-import { ERROR_CODES, GgufembedError, abortedError, checkAbort, checkBoolean, checkInt32, checkOptionNames, checkText, isNode,
-  yieldToEventLoop } from "./errors.js";
+import { ERROR_CODES, GgufembedError, MAX_THREADS, abortedError, checkAbort, checkBoolean, checkInt32, checkOptionNames,
+  checkText, isNode, typeofValue, yieldToEventLoop } from "./errors.js";
 import { cacheAvailable, cachedResponse, cacheKey, cacheWriter, deleteCachedModel, isFileKey } from "./cache.js";
 
 async function loadWasmBinary(wasm) {
   if (wasm instanceof ArrayBuffer || ArrayBuffer.isView(wasm)) return wasm;
-  if (wasm !== undefined && !(wasm instanceof URL) && (typeof wasm !== "string" || wasm === "")) {
-    throw new GgufembedError("invalid_argument",
-      `wasm must be a URL, a non-empty string, an ArrayBuffer or a typed array, got ${JSON.stringify(wasm) ?? typeof wasm}`);
+  if (wasm != null && !(wasm instanceof URL) && (typeof wasm !== "string" || wasm === "")) {
+    throw new GgufembedError("invalid_argument", "wasm must be a URL, a non-empty string, an ArrayBuffer or a " +
+      `typed array, got ${typeof wasm === "string" ? "an empty string" : typeofValue(wasm)}`);
   }
   let url;
   try {
@@ -59,9 +59,9 @@ async function poolSize(options) {
     }
     if (options.threads > 0) return options.threads;
   }
-  if (!isNode) return globalThis.navigator?.hardwareConcurrency ?? 1;
+  if (!isNode) return Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, MAX_THREADS);
   const os = await import("node:os");
-  return os.availableParallelism?.() ?? os.cpus().length;
+  return Math.min(os.availableParallelism?.() ?? os.cpus().length, MAX_THREADS);
 }
 
 const THREADS_SCRIPT = new URL("./threads/ggufembed-threads.js", import.meta.url);
@@ -170,7 +170,10 @@ async function explicitModule(wasm, simd) {
     } catch (e) {
       reason = e.message;
     }
-    throw new GgufembedError("invalid_argument", `${source} cannot be compiled here: ${reason}`);
+    // The relaxed-SIMD module, where the engine has no relaxed SIMD (its reason names it, as V8's
+    // does): a module this runtime cannot run, not a wrong one.
+    const unsupported = /relaxed/i.test(reason) && !(await wasmFeature("relaxedSimdWorks"));
+    throw new GgufembedError(unsupported ? "unsupported" : "invalid_argument", `${source} cannot be compiled here: ${reason}`);
   }
   let mod, build;
   try {
@@ -200,7 +203,7 @@ async function getModule(options = {}) {
   if (!SIMD_BUILDS.includes(simd)) {
     throw new GgufembedError("invalid_argument", `simd '${simd}' is not one of ${SIMD_BUILDS.join(", ")}`);
   }
-  if (options.wasm !== undefined) return explicitModule(options.wasm, simd);
+  if (options.wasm != null) return explicitModule(options.wasm, simd);
   const relaxed = simd !== "simd128" && await wasmFeature("relaxedSimdWorks");
   if (simd === "relaxed" && !relaxed) {
     throw new GgufembedError("unsupported",
@@ -437,7 +440,7 @@ class Gguf {
 /** Parses GGUF bytes (copied into the WebAssembly heap); throws `GgufembedError` on bad input. */
 export async function openGguf(source, options) {
   options = checkOptionNames(options, new Set(["name", "wasm", "simd"]), "openGguf");
-  if (options.name != null) checkText(options.name, "openGguf: name");
+  if (options.name != null) checkText(options.name, "openGguf: name", true);  // a C string
   const bytes = asBytes(source);
   const mod = await getModule({ ...options, threads: 1 });
   const name = options.name ?? "model.gguf";
@@ -742,6 +745,12 @@ function checkEmbedOptions(options, call, own) {
 // models beside it. `truncate` embeds a text's beginning, but tokenizes all of it first.
 const MAX_TEXT_BYTES = 16 << 20;
 
+// Refuses a text of more than MAX_TEXT_BYTES of UTF-8 before anything is encoded or embedded.
+function checkTextSize(text, call, index) {
+  // UTF-8 takes at least one byte and at most three per UTF-16 unit: count only when it matters.
+  if (text.length * 3 > MAX_TEXT_BYTES) checkTextBytes(new TextEncoder().encode(text).length, call, index);
+}
+
 function checkTextBytes(length, call, index) {
   if (length > MAX_TEXT_BYTES) {
     throw new GgufembedError("input_too_long", `${call === "embedBatch" ? `text ${index}: ` : ""}the text is ` +
@@ -814,6 +823,7 @@ export class Embedder {
       throw new GgufembedError("invalid_argument", `embed expects a string, got ${typeof text}`);
     }
     checkText(text, "embed: the text");
+    checkTextSize(text, "embed");
     return (await this.#embedTexts([text], embed, signal, undefined, "embed"))[0];
   }
 
@@ -831,6 +841,7 @@ export class Embedder {
         throw new GgufembedError("invalid_argument", `embedBatch: text ${i} is not a string`);
       }
       checkText(texts[i], `embedBatch: text ${i}`);
+      checkTextSize(texts[i], "embedBatch", i);
     }
     return this.#embedTexts(texts, embed, signal, onProgress, "embedBatch");
   }
@@ -849,7 +860,6 @@ export class Embedder {
       const chunk = [];
       for (let bytes = 0; start + chunk.length < texts.length && bytes < BATCH_CHUNK_BYTES * threads;) {
         const encoded = encoder.encode(texts[start + chunk.length]);
-        checkTextBytes(encoded.length, call, start + chunk.length);
         chunk.push(encoded);
         bytes += encoded.length;
       }
@@ -922,12 +932,12 @@ export class Embedder {
       throw new GgufembedError("invalid_argument", `tokenize expects a string, got ${typeof text}`);
     }
     checkText(text, "tokenize: the text");
+    checkTextSize(text, "tokenize");
     const model = this.#live();
     const mod = this.#mod;
     const scratch = new Scratch(mod);
     try {
       const bytes = new TextEncoder().encode(text);
-      checkTextBytes(bytes.length, "tokenize");
       const textPtr = scratch.bytes(bytes);
       let capacity = bytes.length + 8;
       for (;;) {
@@ -986,21 +996,32 @@ export function sourceName(source) {
 /** Cosine similarity of two vectors. */
 export function cosineSimilarity(a, b) {
   for (const [v, which] of [[a, "a"], [b, "b"]]) {
-    if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) {
-      throw new GgufembedError("invalid_argument", `cosineSimilarity: ${which} must be an array or a typed array`);
+    if (typeof v !== "object" || v === null || typeof v.length !== "number") {
+      throw new GgufembedError("invalid_argument", `cosineSimilarity: ${which} must be an array of numbers`);
     }
   }
   if (a.length !== b.length) {
     throw new GgufembedError("invalid_argument", `vectors of length ${a.length} and ${b.length}`);
   }
-  let ab = 0, aa = 0, bb = 0;
+  const sums = (scaleA, scaleB) => {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i] / scaleA, y = b[i] / scaleB;
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  };
+  let maxA = 0, maxB = 0;
   for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
+    if (typeof a[i] !== "number" || typeof b[i] !== "number" || !Number.isFinite(a[i] + b[i])) {
+      throw new GgufembedError("invalid_argument", `cosineSimilarity: value ${i} is not a finite number in both vectors`);
+    }
+    maxA = Math.max(maxA, Math.abs(a[i]));
+    maxB = Math.max(maxB, Math.abs(b[i]));
   }
-  if (!Number.isFinite(ab + aa + bb)) {  // a NaN, an infinity or a non-number: no cosine
-    throw new GgufembedError("invalid_argument", "cosineSimilarity: the vectors hold values that are not finite numbers");
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  const cosine = sums(1, 1);
+  // Squares that overflow (1e200) or vanish (1e-200): again, divided by the largest magnitudes.
+  return Number.isFinite(cosine) && (cosine !== 0 || maxA === 0 || maxB === 0) ? cosine : sums(maxA, maxB);
 }

@@ -96,7 +96,11 @@ export function checkUnread(source, call) {
   }
 }
 
-const typeofValue = (v) => v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+export const typeofValue = (v) => v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+
+// The threads build's pool starts a worker per thread when the module loads (each a JavaScript
+// realm and a stack): a limit, so that a wrong number is an error rather than gigabytes of workers.
+export const MAX_THREADS = 256;
 
 export function abortedError(signal, call) {
   const reason = signal?.reason;

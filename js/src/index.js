@@ -2,14 +2,11 @@
 // small promise-based API. A model runs in a worker (browsers, by default) or on this thread.
 import { cacheKey, deleteCachedModel, listCachedModels } from "./cache.js";
 import { LOAD_OPTIONS, cosineSimilarity, loadEmbedderHere, openGguf, sourceName } from "./engine.js";
-import { GgufembedError, checkAbort, checkInt32, checkOptionNames, checkUnread, isNode } from "./errors.js";
+import { GgufembedError, MAX_THREADS, checkAbort, checkInt32, checkOptionNames, checkText, checkUnread, isNode }
+  from "./errors.js";
 import { WorkerUnavailable, loadInWorker } from "./remote.js";
 
 export { GgufembedError, cacheKey, cosineSimilarity, deleteCachedModel, listCachedModels, openGguf };
-
-// The threads build's pool starts a worker per thread when the module loads (each a JavaScript
-// realm and a stack): a limit, so that a wrong number is an error rather than gigabytes of workers.
-const MAX_THREADS = 256;
 
 function checkLoadOptions(options) {
   options = checkOptionNames(options, LOAD_OPTIONS, "loadEmbedder");
@@ -19,6 +16,7 @@ function checkLoadOptions(options) {
     }
   };
   expect("name", "string");
+  if (options.name != null) checkText(options.name, "loadEmbedder: name", true);  // a C string
   expect("onProgress", "function");
   expect("quiet", "boolean");
   expect("cache", "boolean");

@@ -94,8 +94,9 @@ class Connection {
       } catch (e) {  // an argument that cannot be cloned, e.g. a function as a text or option
         const options = args.options !== null && typeof args.options === "object" ? args.options : {};
         const key = Object.keys(options).find((k) => typeof options[k] === "function");
-        this.#settle(id)?.reject(new GgufembedError("invalid_argument", key === undefined ? `${op}: ${e.message}`
-          : `${op}: option '${key}' is a function, which cannot go to the worker (and no ${op} option is)`));
+        const call = op === "load" ? "loadEmbedder" : op;
+        this.#settle(id)?.reject(new GgufembedError("invalid_argument", key === undefined ? `${call}: ${e.message}`
+          : `${call}: option '${key}' is a function, which cannot go to the worker`));
       }
     });
   }
@@ -104,8 +105,10 @@ class Connection {
   // `own`: the browser's own byte stream (a fetched Response's body), read with a BYOB reader into
   // the buffer the worker hands back with each request, so that no chunk needs a new ArrayBuffer
   // (whose pages the process would fault in: engine.js, chunkReader). Other streams are read with
-  // a default reader and each chunk's buffer goes over.
-  addStream(stream, own = false) {
+  // a default reader and each chunk's buffer goes over — moved when the stream made it (a
+  // fetch's body, a Blob's stream); `callers`: the caller's own stream, whose chunks may be views
+  // of the caller's buffers, goes as copies (moving a buffer empties it for its owner).
+  addStream(stream, own = false, callers = false) {
     const id = this.#nextId++;
     let byob;
     if (own && !isNode) {
@@ -116,7 +119,7 @@ class Connection {
       }
     }
     const reader = byob ?? stream.getReader();
-    this.#streams.set(id, byob === undefined ? { reader, read: () => reader.read() } : {
+    this.#streams.set(id, byob === undefined ? { reader, read: () => reader.read(), callers } : {
       reader,
       // The worker's buffer, or a new one while it has none to give back.
       read: (buffer) => byob.read(new Uint8Array(buffer ?? new ArrayBuffer(PUMP_CHUNK_BYTES))),
@@ -150,14 +153,23 @@ class Connection {
         reply = { op: "chunk", stream: m.pull, error: e?.message ?? String(e) };
       }
       if (reply.done || reply.error) this.#streams.delete(m.pull);
-      // A chunk's buffer moves to the worker when the chunk is all of it; a view of part of a
-      // buffer (whose other parts may be other chunks, or the caller's) goes over as a copy.
+      // A chunk's buffer moves to the worker when the stream's own chunk is all of it; the
+      // caller's chunks and views of part of a buffer (whose other parts may be other chunks, as
+      // in Node's pooled Buffers) go over as copies of their bytes. A chunk of another type goes
+      // as it is, for the worker to refuse.
       const value = reply.value;
-      if (value instanceof Uint8Array && !source.recycle &&
-          (value.byteOffset !== 0 || value.byteLength !== value.buffer.byteLength)) {
-        reply.value = new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+      let transfer = [];
+      if (value instanceof Uint8Array && !source.recycle) {
+        const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength &&
+                      value.buffer instanceof ArrayBuffer;
+        if (source.callers || !whole) {
+          reply.value = new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+        }
+        transfer = [reply.value.buffer];
+      } else if (source.recycle && value?.buffer instanceof ArrayBuffer) {
+        transfer = [value.buffer];  // the worker's own buffer, back to it
       }
-      this.#worker.post(reply, reply.value?.buffer instanceof ArrayBuffer ? [reply.value.buffer] : []);
+      this.#worker.post(reply, transfer);
       return;
     }
     if (m.progress !== undefined) {
@@ -249,10 +261,11 @@ function forWorker(connection, source) {
       .map((h) => [h, source.headers.get(h)]).filter(([, v]) => v !== null));
     // A Response made by a constructor (type "default") may carry any stream of the caller's.
     return { pumped: "response", status: source.status, headers,
-             stream: source.body && connection.addStream(source.body, source.type !== "default") };
+             stream: source.body && connection.addStream(source.body, source.type !== "default",
+                                                         source.type === "default") };
   }
   if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
-    return { pumped: "stream", stream: connection.addStream(source) };
+    return { pumped: "stream", stream: connection.addStream(source, false, true) };
   }
   // Node's worker_threads cannot clone a Blob: its bytes are pumped like a stream's.
   if (isNode && typeof Blob !== "undefined" && source instanceof Blob) {
