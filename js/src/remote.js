@@ -69,8 +69,9 @@ class Connection {
   // the promise rejects at once and the worker stops at its next turn.
   call(op, args, { onProgress, signal, transfer = [] } = {}) {
     if (this.#failure) return Promise.reject(this.#failure);
+    const name = op === "load" ? "loadEmbedder" : op;  // the call as the caller made it
     try {
-      checkAbort(signal, op);  // also refuses what is not an AbortSignal
+      checkAbort(signal, name);  // also refuses what is not an AbortSignal
     } catch (e) {
       return Promise.reject(e);
     }
@@ -79,7 +80,7 @@ class Connection {
       const onAbort = () => {
         this.#settle(id);
         this.#worker.post({ op: "cancel", target: id });
-        reject(abortedError(signal, op));
+        reject(abortedError(signal, name));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       const done = () => signal?.removeEventListener("abort", onAbort);
@@ -94,9 +95,8 @@ class Connection {
       } catch (e) {  // an argument that cannot be cloned, e.g. a function as a text or option
         const options = args.options !== null && typeof args.options === "object" ? args.options : {};
         const key = Object.keys(options).find((k) => typeof options[k] === "function");
-        const call = op === "load" ? "loadEmbedder" : op;
-        this.#settle(id)?.reject(new GgufembedError("invalid_argument", key === undefined ? `${call}: ${e.message}`
-          : `${call}: option '${key}' is a function, which cannot go to the worker`));
+        this.#settle(id)?.reject(new GgufembedError("invalid_argument", key === undefined ? `${name}: ${e.message}`
+          : `${name}: option '${key}' is a function, which cannot go to the worker`));
       }
     });
   }

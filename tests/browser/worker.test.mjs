@@ -388,10 +388,10 @@ test("reads that fail or are aborted are GgufembedErrors naming the source; a ke
     assert.deepEqual(seen[how], { error: true, code: "io_error",
                                   message: "failing.gguf: read failed: the disk went away" }, how);
   }
-  // (The worker names the call it was asked for.)
   for (const how of ["aborted", "aborted fetch"]) {
-    assert.deepEqual(seen[`${how} worker`], { error: true, code: "aborted", message: "load was aborted: enough" });
-    assert.deepEqual(seen[`${how} page`], { error: true, code: "aborted", message: "loadEmbedder was aborted: enough" });
+    for (const where of ["worker", "page"]) {
+      assert.deepEqual(seen[`${how} ${where}`], { error: true, code: "aborted", message: "loadEmbedder was aborted: enough" });
+    }
   }
   assert.equal(seen.garbage.code, "invalid_file");
   assert.match(seen.garbage.message, /^\/kept-garbage\.gguf: /);

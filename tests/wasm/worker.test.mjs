@@ -185,7 +185,7 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     setTimeout(() => controller.abort(new Error("user gave up")), 100);
     await assert.rejects(loadEmbedder(new ReadableStream({ pull: () => new Promise(() => {}) }),
                                       { threads: 1, worker, signal: controller.signal }),
-                         isError("aborted", /was aborted: user gave up$/));
+                         isError("aborted", /^loadEmbedder was aborted: user gave up$/));
     // Chunks that are views of one buffer, and a chunk that is a whole buffer: loaded, and the
     // caller's buffers left as they were (a worker's load hung on the first, emptied the second).
     const shared = new Uint8Array(bytes), half = shared.length >> 1;
