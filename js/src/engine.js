@@ -726,9 +726,6 @@ function checkEmbedOptions(options, call, own) {
   if (embed.dim != null) checkInt32(embed.dim, `${call}: dim`);
   if (embed.threads != null) checkInt32(embed.threads, `${call}: threads`);
   for (const key of ["prompt", "title", "promptText"]) {
-    if (embed[key] != null && typeof embed[key] !== "string") {
-      throw new GgufembedError("invalid_argument", `${call}: ${key} must be a string`);
-    }
     if (embed[key] != null) checkText(embed[key], `${call}: ${key}`, true);  // C strings
   }
   for (const key of ["normalize", "truncate", "parseSpecial"]) checkBoolean(embed[key], key, call);
@@ -748,10 +745,8 @@ const MAX_TEXT_BYTES = 16 << 20;
 // Refuses a text of more than MAX_TEXT_BYTES of UTF-8 before anything is encoded or embedded.
 function checkTextSize(text, call, index) {
   // UTF-8 takes at least one byte and at most three per UTF-16 unit: count only when it matters.
-  if (text.length * 3 > MAX_TEXT_BYTES) checkTextBytes(new TextEncoder().encode(text).length, call, index);
-}
-
-function checkTextBytes(length, call, index) {
+  if (text.length * 3 <= MAX_TEXT_BYTES) return;
+  const length = new TextEncoder().encode(text).length;
   if (length > MAX_TEXT_BYTES) {
     throw new GgufembedError("input_too_long", `${call === "embedBatch" ? `text ${index}: ` : ""}the text is ` +
       `${length} bytes long, more than the ${MAX_TEXT_BYTES} (16 MiB) a text may have in WebAssembly`);
