@@ -733,6 +733,20 @@ void TestMatMulExtremes() {
                                              : noise[i];
     }
   }
+  // Every kernel against the reference; `expected` (unless 0): token 0 by row 0, worked by hand.
+  auto check_kernels = [&](const Matrix& w, double expected) {
+    for (Int8Kernel kernel : Int8Kernels()) {
+      INFO(GetGgmlType(w.type).name << " kernel " << int(kernel));
+      Input input(T, cols, kernel);
+      Arena scratch_arena;
+      MatMulScratch scratch;
+      REQUIRE(
+          scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &scratch); }).ok());
+      std::vector<float> want;
+      CheckProduct(w, x.data(), T, kernel, input, scratch, want);
+      if (expected != 0.0) REQUIRE(std::fabs(want[0] - expected) < 1e-5 * std::fabs(expected));
+    }
+  };
   for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1}) {
     const GgmlTypeInfo& info = GetGgmlType(type);
     const bool has_min = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1;
@@ -754,24 +768,50 @@ void TestMatMulExtremes() {
         if (q5) std::memset(qh, r % 3 == 0 ? 0xFF : r % 3 == 1 ? 0x00 : 0x55, 4);
       }
     }
-    const Matrix w{"w", type, bytes.data(), rows, cols, row_bytes};
-    for (Int8Kernel kernel : Int8Kernels()) {
-      INFO(info.name << " kernel " << int(kernel));
-      Input input(T, cols, kernel);
-      Arena scratch_arena;
-      MatMulScratch scratch;
-      REQUIRE(
-          scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &scratch); }).ok());
-      std::vector<float> want;
-      CheckProduct(w, x.data(), T, kernel, input, scratch, want);
-      // Independently of the code under test: row 0 of Q4_0 is 7·d everywhere, so token 0 (all
-      // 3.0, quantized to 127 with d_x = f16(3/127)) gives Σ 7·127 · d·d_x over 8 blocks.
-      if (type == GgmlType::kQ4_0) {
-        const float dx = F16ToF32(F32ToF16(3.0f / 127.0f));
-        const double expected = 8.0 * 32 * 7 * 127 * double(F16ToF32(d)) * dx;
-        REQUIRE(std::fabs(want[0] - expected) < 1e-5 * std::fabs(expected));
+    // Independently of the code under test: row 0 of Q4_0 is 7·d everywhere, so token 0 (all
+    // 3.0, quantized to 127 with d_x = f16(3/127)) gives Σ 7·127 · d·d_x over 8 blocks.
+    const double dx = F16ToF32(F32ToF16(3.0f / 127.0f));
+    check_kernels(Matrix{"w", type, bytes.data(), rows, cols, row_bytes},
+                  type == GgmlType::kQ4_0 ? 8.0 * 32 * 7 * 127 * double(F16ToF32(d)) * dx : 0.0);
+  }
+  // The K-quants: their kernels add products in int16 as far as the largest values allow (the
+  // relaxed one a block's 8 groups for Q4_K, 4 for Q5_K, 2 for Q6_K), so every value and scale
+  // at its largest against ±127 inputs is the case that would overflow.
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+    const GgmlTypeInfo& info = GetGgmlType(type);
+    const int rows = 6;
+    const uint64_t row_bytes = RowBytes(type, cols);
+    std::vector<uint8_t> bytes(row_bytes * rows);
+    const uint16_t d = F32ToF16(0.001f);
+    for (int r = 0; r < rows; ++r) {
+      // Rows 0, 3: every value largest; 1, 4: smallest; 2, 5: alternating. Every scale (and
+      // Q4_K/Q5_K minimum) largest: 63, or 127 for Q6_K's int8 scales.
+      const uint8_t values = r % 3 == 0 ? 0xFF : r % 3 == 1 ? 0x00 : 0x0F;
+      const uint8_t high = r % 3 == 0 ? 0xFF : r % 3 == 1 ? 0x00 : 0x55;
+      for (int sb = 0; sb < cols / 256; ++sb) {
+        uint8_t* blk = bytes.data() + r * row_bytes + sb * info.type_size;
+        if (type == GgmlType::kQ6_K) {  // ql[128], qh[64], scales[16], d
+          std::memset(blk, values, 128);
+          std::memset(blk + 128, high, 64);
+          std::memset(blk + 192, 127, 16);
+          std::memcpy(blk + 208, &d, 2);
+        } else {  // d, dmin, scales[12], (Q5_K: qh[32]), qs[128]
+          std::memcpy(blk, &d, 2);
+          std::memcpy(blk + 2, &d, 2);
+          std::memset(blk + 4, 0xFF, 12);
+          const bool q5 = type == GgmlType::kQ5_K;
+          if (q5) std::memset(blk + 16, high, 32);
+          std::memset(blk + (q5 ? 48 : 16), values, 128);
+        }
       }
     }
+    // Independently of the code under test: Q4_K row 0 is 15 with scale and minimum 63 in all
+    // 8 blocks, token 0 (all 3.0) is -127 with d_x = -3/127, so S = 8·63·32·15·(-127), Z =
+    // 8·63·32·(-127) and the result is d·d_x·(S − Z) (d = dmin).
+    const double s_sum = 8.0 * 63 * 32 * 15 * -127, z_sum = 8.0 * 63 * 32 * -127;
+    check_kernels(
+        Matrix{"w", type, bytes.data(), rows, cols, row_bytes},
+        type == GgmlType::kQ4_K ? double(F16ToF32(d)) * (-3.0 / 127.0) * (s_sum - z_sum) : 0.0);
   }
 }
 
@@ -899,7 +939,7 @@ TEST_CASE("bf16 products equal the reference on every path, whatever the values"
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMulBf16)(); });
 }
 
-TEST_CASE("4- and 5-bit weights at their extreme values equal the reference", "[kernels]") {
+TEST_CASE("4- to 6-bit weights at their extreme values equal the reference", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMulExtremes)(); });
 }
 
@@ -910,8 +950,9 @@ TEST_CASE("fused attention equals the reference", "[kernels]") {
 #if defined(__wasm_simd128__)
 // The suite runs twice in wasm: as built (SIMD128: the relaxed kernel on its plain stand-in) and
 // as rewritten by wasm/relaxed_simd.mjs (the instruction), with GGUFEMBED_EXPECT_RELAXED_SIMD=1.
-TEST_CASE("the relaxed dot product: the instruction exactly in the relaxed build, exact on 7-bit b",
-          "[kernels]") {
+TEST_CASE(
+    "the relaxed dot products: the instructions exactly in the relaxed build, exact on 7-bit b",
+    "[kernels]") {
   const char* expect = std::getenv("GGUFEMBED_EXPECT_RELAXED_SIMD");
   REQUIRE(RelaxedDotIsInstruction() == (expect != nullptr && std::string(expect) == "1"));
   std::mt19937 rng(5);
@@ -933,6 +974,13 @@ TEST_CASE("the relaxed dot product: the instruction exactly in the relaxed build
     std::memcpy(got, &sum, 16);
     INFO("trial " << trial);
     for (int i = 0; i < 4; ++i) REQUIRE(got[i] == want[i]);
+    // The int16 form: each lane's two products, exact (at most 2·128·127 in magnitude).
+    int16_t pairs[8];
+    const v128_t pair_sums = ggufembed_relaxed_dot_i8x16_i7x16(va, vb);
+    std::memcpy(pairs, &pair_sums, 16);
+    for (int i = 0; i < 8; ++i) {
+      REQUIRE(pairs[i] == int32_t{a[2 * i]} * b[2 * i] + int32_t{a[2 * i + 1]} * b[2 * i + 1]);
+    }
   }
 }
 #endif

@@ -1,24 +1,31 @@
 #!/usr/bin/env node
-// Makes the relaxed-SIMD module from a linked SIMD128 one: every call of the stand-in
-// ggufembed_relaxed_dot_i8x16_i7x16_add (src/kernels/relaxed_dot.h) becomes the instruction
-// i32x4.relaxed_dot_i8x16_i7x16_add_s, with npm's binaryen (a dev dependency).
+// Makes the relaxed-SIMD module from a linked SIMD128 one: every call of the stand-ins
+// ggufembed_relaxed_dot_i8x16_i7x16_add and ggufembed_relaxed_dot_i8x16_i7x16
+// (src/kernels/relaxed_dot.h) becomes the instruction i32x4.relaxed_dot_i8x16_i7x16_add_s or
+// i16x8.relaxed_dot_i8x16_i7x16_s, with npm's binaryen (a dev dependency).
 //
 //   node wasm/relaxed_simd.mjs IN.wasm OUT.wasm [IN.js OUT.js]
 //
 // Why a rewrite after linking: Debian's emscripten 3.1.6 (clang 14) has no intrinsic for the
-// instruction, and the modules Debian's clang 19 and 22 emit with it do not validate in V8 (a
-// stray `drop` after its first operand). The stand-in is exported, so it survives linking
-// whole; emscripten minifies export names, so it is found as the one exported function of type
-// (v128, v128, v128) -> v128. The rewrite goes through binaryen's text form, where each call is
-// one folded expression `(call $f a b c)` whose operands stay in place. With IN.js/OUT.js, emscripten's loader is
-// copied with the .wasm file name it asks for changed to OUT.wasm's.
+// instructions, and the modules Debian's clang 19 and 22 emit with them do not validate in V8 (a
+// stray `drop` after its first operand). The stand-ins are exported, so they survive linking
+// whole; emscripten minifies export names, so each is found as the one exported function of its
+// type: (v128, v128, v128) -> v128 and (v128, v128) -> v128. The rewrite goes through binaryen's
+// text form, where each call is one folded expression `(call $f a b [c])` whose operands stay in
+// place. With IN.js/OUT.js, emscripten's loader is copied with the .wasm file name it asks for
+// changed to OUT.wasm's.
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 
 import binaryen from "binaryen";
 
-const STAND_IN = "ggufembed_relaxed_dot_i8x16_i7x16_add";
-const INSTRUCTION = "i32x4.relaxed_dot_i8x16_i7x16_add_s";
+// Each stand-in by its number of v128 operands, and its instruction.
+const STAND_INS = [
+  { name: "ggufembed_relaxed_dot_i8x16_i7x16_add", operands: 3,
+    instruction: "i32x4.relaxed_dot_i8x16_i7x16_add_s" },
+  { name: "ggufembed_relaxed_dot_i8x16_i7x16", operands: 2,
+    instruction: "i16x8.relaxed_dot_i8x16_i7x16_s" },
+];
 
 function fail(message) {
   process.stderr.write(`relaxed_simd: ${message}\n`);
@@ -38,30 +45,37 @@ const FEATURES = binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Fe
 
 const input = binaryen.readBinary(readFileSync(inWasm));
 input.setFeatures(FEATURES);
-const isStandIn = (name) => {
+// The number of v128 operands of a function (v128, ...) -> v128, else 0.
+const v128Operands = (name) => {
   const f = binaryen.getFunctionInfo(input.getFunction(name));
-  const v128 = (type) => binaryen.expandType(type).map((t) => t === binaryen.v128);
-  return v128(f.params).length === 3 && v128(f.params).every(Boolean) &&
-         v128(f.results).length === 1 && v128(f.results)[0];
+  const params = binaryen.expandType(f.params), results = binaryen.expandType(f.results);
+  const allV128 = params.every((t) => t === binaryen.v128);
+  return allV128 && results.length === 1 && results[0] === binaryen.v128 ? params.length : 0;
 };
-const candidates = new Set();
+const exported = [];
 for (let i = 0; i < input.getNumExports(); i++) {
   const e = binaryen.getExportInfo(input.getExportByIndex(i));
-  if (e.kind === binaryen.ExternalFunction && isStandIn(e.value)) candidates.add(e.value);
+  if (e.kind === binaryen.ExternalFunction) exported.push(e.value);
 }
-if (candidates.size !== 1) {
-  fail(`${inWasm} exports ${candidates.size} functions of type (v128, v128, v128) -> v128, ` +
-       `not one (link ${STAND_IN} in EXPORTED_FUNCTIONS)`);
+let text = input.emitText();
+const counts = [];
+for (const s of STAND_INS) {
+  const candidates = new Set(exported.filter((f) => v128Operands(f) === s.operands));
+  if (candidates.size !== 1) {
+    fail(`${inWasm} exports ${candidates.size} functions of type (${Array(s.operands).fill("v128").join(", ")}) ` +
+         `-> v128, not one (link ${s.name} in EXPORTED_FUNCTIONS)`);
+  }
+  const [standIn] = candidates;
+  const callee = new RegExp(`\\(call \\$${standIn.replace(/[^A-Za-z0-9_]/g, "\\$&")}(?=\\s)`, "g");
+  let calls = 0;
+  text = text.replace(callee, () => {
+    calls++;
+    return `(${s.instruction}`;
+  });
+  if (calls === 0) fail(`no call of ${s.name} in ${inWasm} (inlined or unused?)`);
+  counts.push(`${calls} calls of ${s.name} replaced by ${s.instruction}`);
 }
-const [standIn] = candidates;
-const callee = new RegExp(`\\(call \\$${standIn.replace(/[^A-Za-z0-9_]/g, "\\$&")}(?=\\s)`, "g");
-let calls = 0;
-const text = input.emitText().replace(callee, () => {
-  calls++;
-  return `(${INSTRUCTION}`;
-});
 input.dispose();
-if (calls === 0) fail(`no call of ${STAND_IN} in ${inWasm} (inlined or unused?)`);
 
 const output = binaryen.parseText(text);
 output.setFeatures(FEATURES);
@@ -75,4 +89,4 @@ if (inJs) {
   if (!js.includes(`"${from}"`)) fail(`${inJs} does not name "${from}"`);
   writeFileSync(outJs, js.replaceAll(`"${from}"`, `"${to}"`));
 }
-process.stdout.write(`relaxed_simd: ${basename(outWasm)}: ${calls} calls of ${STAND_IN} replaced by ${INSTRUCTION}\n`);
+process.stdout.write(`relaxed_simd: ${basename(outWasm)}: ${counts.join("; ")}\n`);

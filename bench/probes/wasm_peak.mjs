@@ -52,6 +52,8 @@ function loopWat(name, product) {
 const KINDS = {  // multiply-adds per product, product
   dot_i16x8: [8, (a, b, c) => `(i32x4.add ${c} (i32x4.dot_i16x8_s ${a} ${b}))`],
   relaxed_dot_i8x16_i7x16: [16, (a, b, c) => `(i32x4.relaxed_dot_i8x16_i7x16_add_s ${a} ${b} ${c})`],
+  // int16 pair sums, added in int16: exact while they fit (the 4- to 6-bit types' kernels)
+  relaxed_dot_i8x16_i7x16_i16: [16, (a, b, c) => `(i16x8.add ${c} (i16x8.relaxed_dot_i8x16_i7x16_s ${a} ${b}))`],
   f32x4_mul_add: [4, (a, b, c) => `(f32x4.add ${c} (f32x4.mul ${a} ${b}))`],
 };
 

@@ -187,7 +187,7 @@ async function explicitModule(wasm, simd) {
   if (build === "relaxed-simd" && !(await wasmFeature("relaxedSimdWorks"))) {
     throw new GgufembedError("unsupported",
       `${source} is the relaxed-SIMD build, and this runtime does not compute ` +
-      "i32x4.relaxed_dot_i8x16_i7x16_add_s as specified (Node >= 22 and Chrome >= 114 do)");
+      "relaxed SIMD's int8 dot products as specified (Node >= 22 and Chrome >= 114 do)");
   }
   if (simd !== "auto" && (simd === "relaxed") !== (build === "relaxed-simd")) {
     throw new GgufembedError("invalid_argument", `simd '${simd}' asks for the ${simd === "relaxed" ?
@@ -208,7 +208,7 @@ async function getModule(options = {}) {
   if (simd === "relaxed" && !relaxed) {
     throw new GgufembedError("unsupported",
       "the relaxed-SIMD build cannot run here: this runtime does not compute " +
-      "i32x4.relaxed_dot_i8x16_i7x16_add_s as specified (Node >= 22 and Chrome >= 114 do), or " +
+      "relaxed SIMD's int8 dot products as specified (Node >= 22 and Chrome >= 114 do), or " +
       "the package has no dist/relaxed/");
   }
   const variant = !relaxed ? "simd128" : simd === "relaxed" ? "relaxed" : "relaxed-auto";

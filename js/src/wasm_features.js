@@ -1,7 +1,8 @@
 // Feature detection for the package's WebAssembly builds: whether this runtime computes relaxed
-// SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s as the final specification defines it, so that the
-// relaxed-SIMD build (dist/relaxed/) may run here and give the SIMD128 build's bits; and whether
-// it runs that instruction faster than SIMD128's i32x4.dot_i16x8_s runs the same products.
+// SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s and i16x8.relaxed_dot_i8x16_i7x16_s as the final
+// specification defines them, so that the relaxed-SIMD build (dist/relaxed/) may run here and give
+// the SIMD128 build's bits; and whether it runs the first faster than SIMD128's i32x4.dot_i16x8_s
+// runs the same products.
 //
 // Validating a module that holds the instruction is not enough: Node 20's V8 accepts it behind
 // --experimental-wasm-relaxed-simd but computes an older draft's result (twice the right sums).
@@ -14,11 +15,15 @@ const B = [127, 127, 3, 0, 1, 126, 45, 99, 2, 64, 10, 127, 88, 7, 50, 120];
 const C = [1000, -2000, 3, 40000];
 // Lane i: C[i] + the sum of A[4i + k]·B[4i + k]: [870, -15058, -3838, 44795].
 const WANT = C.map((c, i) => c + [0, 1, 2, 3].reduce((s, k) => s + A[4 * i + k] * B[4 * i + k], 0));
+// The int16 form, lane i: A[2i]·B[2i] + A[2i + 1]·B[2i + 1].
+const WANT16 = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => A[2 * i] * B[2 * i] + A[2 * i + 1] * B[2 * i + 1]);
 
 // (module (func (export "dot") (result i32)
-//   (i32x4.all_true (i32x4.eq (i32x4.relaxed_dot_i8x16_i7x16_add_s A B C) WANT))))
+//   (i32.and (i32x4.all_true (i32x4.eq (i32x4.relaxed_dot_i8x16_i7x16_add_s A B C) WANT))
+//            (i16x8.all_true (i16x8.eq (i16x8.relaxed_dot_i8x16_i7x16_s A B) WANT16)))))
 function probeModule() {
   const i8 = (values) => values.map((v) => v & 0xff);
+  const i16 = (values) => values.flatMap((v) => [v & 0xff, (v >> 8) & 0xff]);
   const i32 = (values) => values.flatMap((v) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff]);
   const v128Const = (bytes) => [0xfd, 0x0c, ...bytes];
   const body = [
@@ -28,15 +33,22 @@ function probeModule() {
     ...v128Const(i32(WANT)),
     0xfd, 0x37,  // i32x4.eq
     0xfd, 0xa3, 0x01,  // i32x4.all_true
+    ...v128Const(i8(A)), ...v128Const(i8(B)),
+    0xfd, 0x92, 0x02,  // i16x8.relaxed_dot_i8x16_i7x16_s (0x112)
+    ...v128Const(i16(WANT16)),
+    0xfd, 0x2d,  // i16x8.eq
+    0xfd, 0x83, 0x01,  // i16x8.all_true
+    0x71,  // i32.and
     0x0b,  // end
   ];
-  const section = (id, bytes) => [id, bytes.length, ...bytes];  // every size here is < 128
+  const size = (n) => (n < 128 ? [n] : [0x80 | (n & 0x7f), n >> 7]);  // LEB128, n < 16384
+  const section = (id, bytes) => [id, ...size(bytes.length), ...bytes];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // "\0asm", version 1
     ...section(1, [1, 0x60, 0, 1, 0x7f]),  // one type: [] -> [i32]
     ...section(3, [1, 0]),  // one function of type 0
     ...section(7, [1, 3, 0x64, 0x6f, 0x74, 0x00, 0]),  // export "dot" = function 0
-    ...section(10, [1, body.length, ...body]),  // its code
+    ...section(10, [1, ...size(body.length), ...body]),  // its code
   ]);
 }
 

@@ -1,8 +1,9 @@
 // The WebAssembly relaxed-SIMD int8 kernel beside the portable one (int8_tile-inl.h), tested
-// against it: tokens in the lanes of the kS8QuadGroups layout, one
-// i32x4.relaxed_dot_i8x16_i7x16_add_s per group of 4 values with a 7-bit operand — Q8_0's |w|,
-// the 4- and 5-bit types' stored values — so that its result is fully defined and every engine
-// gives the same bits. Same exact block sums, same f32 steps as every int8 kernel (numerics.h).
+// against it: tokens in the lanes of the kS8QuadGroups layout, one relaxed dot product per group
+// of 4 values with a 7-bit operand — Q8_0's |w| (i32x4.relaxed_dot_i8x16_i7x16_add_s), the 4- and
+// 5-bit types' stored values (i16x8.relaxed_dot_i8x16_i7x16_s) — so that its result is fully
+// defined and every engine gives the same bits. Same exact block sums, same f32 steps as every int8
+// kernel (numerics.h).
 
 #include <algorithm>
 #include <cstring>
@@ -127,11 +128,35 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
   });
 }
 
+// The int16 pair sums of groups [g0, g0 + kRun) of a block for every row and vector of tokens:
+// per group of 4 values one i16x8.relaxed_dot_i8x16_i7x16_s of the tokens' values (`xb`, the
+// block's kS8QuadGroups run) by the row's 7-bit values (`u_b`, the block's quads interleaved by
+// row), added in int16 — the caller's kRun keeps every sum below 32,768.
+template <int V, int kRun>
+HWY_INLINE void RelaxedPairSums(const uint8_t* HWY_RESTRICT xb, const int32_t* HWY_RESTRICT u_b,
+                                int g0, v128_t (&pairs)[kTileRows][V]) {
+  for (int g = g0; g < g0 + kRun; ++g) {
+    v128_t x[V];
+    for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
+    for (int r = 0; r < kTileRows; ++r) {
+      const v128_t uw = wasm_v128_load32_splat(u_b + g * kTileRows + r);
+      for (int v = 0; v < V; ++v) {
+        const v128_t p = ggufembed_relaxed_dot_i8x16_i7x16(x[v], uw);
+        pairs[r][v] = g == g0 ? p : wasm_i16x8_add(pairs[r][v], p);
+      }
+    }
+  }
+}
+
 // The 4- and 5-bit types (UnsignedWeights::kRelaxedStored): their stored values, below 32, are
-// the instruction's 7-bit operand as they are, so no sign moves onto the tokens; each block's sum
-// starts at −offset·Σx, the input's bias (−128·Σx) shifted right by kShift (offset 8: 4, offset
-// 16: 3), or at 0 (kShift < 0: Q4_1, Q5_1), as in the x86 kernels of these types.
-template <int V, int kShift>
+// the 7-bit operand as they are, so no sign moves onto the tokens; each block's sum starts at
+// −offset·Σx, the input's bias (−128·Σx) shifted right by kShift (offset 8: 4, offset 16: 3), or
+// at 0 (kShift < 0: Q4_1, Q5_1), as in the x86 kernels of these types. Per group of 4 values one
+// i16x8.relaxed_dot_i8x16_i7x16_s (one multiply per 16 products on x86, where the i32x4 form
+// takes two without AVX-VNNI), its pair sums added in int16 over kRun groups — all 8 of a block
+// for the 4-bit types (at most 8·2·15·127 = 30,480), 4 for the 5-bit ones (4·2·31·127 = 31,496)
+// — then widened into the block's sum.
+template <int V, int kShift, int kRun>
 HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, int t0,
                                       float* HWY_RESTRICT out) {
   const int nb = in.cols / 32, P = in.padded_tokens;
@@ -151,13 +176,12 @@ HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, 
     }
     const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
     const int32_t* u_b = w.abs_w + size_t(b) * 8 * kTileRows;
-    for (int g = 0; g < 8; ++g) {
-      v128_t x[V];
-      for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
+    for (int g0 = 0; g0 < 8; g0 += kRun) {
+      v128_t pairs[kTileRows][V];
+      RelaxedPairSums<V, kRun>(xb, u_b, g0, pairs);
       for (int r = 0; r < kTileRows; ++r) {
-        const v128_t uw = wasm_v128_load32_splat(u_b + g * kTileRows + r);
         for (int v = 0; v < V; ++v) {
-          isum[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(x[v], uw, isum[r][v]);
+          isum[r][v] = wasm_i32x4_add(isum[r][v], wasm_i32x4_extadd_pairwise_i16x8(pairs[r][v]));
         }
       }
     }
@@ -171,12 +195,13 @@ HWY_NOINLINE void Int8TileRelaxedForType(const Int8Tile& w, const MatMulInput& i
                                          float* HWY_RESTRICT out) {
   switch (w.type) {
     case GgmlType::kQ4_0:
-      return Int8TileRelaxedStored<V, 4>(w, in, t0, out);
+      return Int8TileRelaxedStored<V, 4, 8>(w, in, t0, out);
     case GgmlType::kQ5_0:
-      return Int8TileRelaxedStored<V, 3>(w, in, t0, out);
+      return Int8TileRelaxedStored<V, 3, 4>(w, in, t0, out);
     case GgmlType::kQ4_1:
+      return Int8TileRelaxedStored<V, -1, 8>(w, in, t0, out);
     case GgmlType::kQ5_1:
-      return Int8TileRelaxedStored<V, -1>(w, in, t0, out);
+      return Int8TileRelaxedStored<V, -1, 4>(w, in, t0, out);
     default:
       return Int8TileRelaxed<V>(w, in, t0, out);
   }

@@ -7,8 +7,9 @@
 //  - x86 (kS8Quads): VPMADDUBSW of the unsigned values (at most 63) by the int8 activations, then
 //    VPMADDWD by the scale of each half block, as ggml's AVX2 K-quant code does; with AVX-512
 //    VNNI, VPDPBUSD per group and VPMULLD by the scale;
-//  - relaxed SIMD (kS8QuadGroups): the unsigned values are the instruction's 7-bit operand, so
-//    its result is fully defined; the scales are applied per block (Q6_K: per half block).
+//  - relaxed SIMD (kS8QuadGroups): the unsigned values are the 7-bit operand of
+//    i16x8.relaxed_dot_i8x16_i7x16_s, so its result is fully defined; pair sums added in int16
+//    as far as they fit, then multiplied by their scale with i32x4.dot_i16x8_s.
 // Z (the activations' sums of 16 times the zeros) comes from VPMADDWD / dot_i16x8 on the input's
 // bsum pairs.
 
@@ -42,6 +43,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 struct KTile {
   int rows;
   bool q6;                        // Q6_K: S − Z in one term; else Z is the minimums' own term
+  int max_value;                  // the largest unsigned value of the type: 15, 31 or 63
   const uint8_t* u[kTileRows];    // row r's unsigned values [cols] (x86)
   const int16_t* w16[kTileRows];  // portable: row r's values times their scale [cols]
   const int32_t* uq;              // relaxed SIMD: the values in quads, [nb][8][kTileRows]
@@ -147,6 +149,7 @@ HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, 
   next = align(reinterpret_cast<uint8_t*>(zero + size_t(nb) * kTileRows * 2));
   tile->rows = rows;
   tile->q6 = w.type == GgmlType::kQ6_K;
+  tile->max_value = w.type == GgmlType::kQ4_K ? 15 : w.type == GgmlType::kQ5_K ? 31 : 63;
   tile->d = d;
   tile->dmin = dmin;
   tile->scale = scale;
@@ -439,17 +442,18 @@ GGUFEMBED_VNNI_ATTR HWY_NOINLINE void KTileVnni(const KTile& w, const MatMulInpu
 #if GGUFEMBED_RELAXED_INT8
 
 // out[r][v·4 + l] from the kS8QuadGroups layout: per group of 4 values one
-// i32x4.relaxed_dot_i8x16_i7x16_add_s of the tokens' values by the row's unsigned values
-// (broadcast, below 64: a 7-bit operand, so every engine gives the same result) into the sum of
-// the groups under one scale — a block's 8 for Q4_K and Q5_K (at most 8·4·31·127), a half
-// block's 4 for Q6_K — then times that scale.
-template <int V, bool kQ6>
+// i16x8.relaxed_dot_i8x16_i7x16_s of the tokens' values by the row's unsigned values (broadcast,
+// below 64: a 7-bit operand, so every engine gives the same result), each token's two pair sums
+// added in int16 over kRun groups under one scale — as many as fit: 8 for Q4_K (values below 16:
+// at most 8·2·15·127 = 30,480), 4 for Q5_K (below 32: 4·2·31·127 = 31,496), 2 for Q6_K (below
+// 64: 2·2·63·127 = 32,004) — then i32x4.dot_i16x8_s by that scale adds them into S. One multiply
+// per 16 products on x86 where i32x4.relaxed_dot_i8x16_i7x16_add_s takes two without AVX-VNNI.
+template <int V, int kRun>
 HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
                                  float* HWY_RESTRICT out) {
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
-  constexpr int kRun = kQ6 ? 4 : 8;  // groups under one scale
   for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
   for (int sb = 0; sb < nb / 8; ++sb) {
     v128_t s[kTileRows][V];
@@ -460,24 +464,12 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
       const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
       const int32_t* uq_b = w.uq + size_t(b) * 8 * kTileRows;
       for (int g0 = 0; g0 < 8; g0 += kRun) {
-        v128_t part[kTileRows][V];
+        v128_t pairs[kTileRows][V];
+        RelaxedPairSums<V, kRun>(xb, uq_b, g0, pairs);
         for (int r = 0; r < kTileRows; ++r) {
-          for (int v = 0; v < V; ++v) part[r][v] = wasm_i32x4_splat(0);
-        }
-        for (int g = g0; g < g0 + kRun; ++g) {
-          v128_t x[V];
-          for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
-          for (int r = 0; r < kTileRows; ++r) {
-            const v128_t uw = wasm_v128_load32_splat(uq_b + g * kTileRows + r);
-            for (int v = 0; v < V; ++v) {
-              part[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(x[v], uw, part[r][v]);
-            }
-          }
-        }
-        for (int r = 0; r < kTileRows; ++r) {
-          const v128_t scale = wasm_i32x4_splat(w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4]);
+          const v128_t scale = wasm_i16x8_splat(w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4]);
           for (int v = 0; v < V; ++v) {
-            s[r][v] = wasm_i32x4_add(s[r][v], wasm_i32x4_mul(part[r][v], scale));
+            s[r][v] = wasm_i32x4_add(s[r][v], wasm_i32x4_dot_i16x8(pairs[r][v], scale));
           }
         }
       }
@@ -503,8 +495,14 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
 template <int V>
 HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
                                float* HWY_RESTRICT out) {
-  if (w.q6) return KTileRelaxedImpl<V, true>(w, in, t0, out);
-  KTileRelaxedImpl<V, false>(w, in, t0, out);
+  switch (w.max_value) {
+    case 15:
+      return KTileRelaxedImpl<V, 8>(w, in, t0, out);
+    case 31:
+      return KTileRelaxedImpl<V, 4>(w, in, t0, out);
+    default:
+      return KTileRelaxedImpl<V, 2>(w, in, t0, out);
+  }
 }
 
 #endif  // GGUFEMBED_RELAXED_INT8

@@ -1,6 +1,7 @@
-// WebAssembly's relaxed-SIMD int8 dot product (i32x4.relaxed_dot_i8x16_i7x16_add_s) for a
-// compiler that lacks it: a plain function that the relaxed build swaps for the instruction
-// after linking (wasm/relaxed_simd.mjs), and the check of which one a module holds.
+// WebAssembly's relaxed-SIMD int8 dot products (i32x4.relaxed_dot_i8x16_i7x16_add_s and
+// i16x8.relaxed_dot_i8x16_i7x16_s) for a compiler that lacks them: plain functions that the
+// relaxed build swaps for the instructions after linking (wasm/relaxed_simd.mjs), and the check of
+// which ones a module holds.
 #ifndef GGUFEMBED_KERNELS_RELAXED_DOT_H_
 #define GGUFEMBED_KERNELS_RELAXED_DOT_H_
 
@@ -18,11 +19,18 @@
 extern "C" __attribute__((const)) v128_t ggufembed_relaxed_dot_i8x16_i7x16_add(v128_t a, v128_t b,
                                                                                v128_t c);
 
+// The 8 int16 lanes a[2i]·b[2i] + a[2i+1]·b[2i+1], `a` signed and `b` 7-bit: at most 2·128·127
+// in magnitude, so no engine saturates and the result is fully defined. One multiply per 16
+// products on x86 (VPMADDUBSW) where the instruction above takes two without AVX-VNNI; kernels
+// add its lanes in int16 only as far as they fit. The same stand-in rules (and 7-bit mask).
+extern "C" __attribute__((const)) v128_t ggufembed_relaxed_dot_i8x16_i7x16(v128_t a, v128_t b);
+
 namespace ggufembed {
 
-// Whether this module's ggufembed_relaxed_dot_i8x16_i7x16_add is the instruction (the relaxed
-// build) or the plain function (the SIMD128 build): a dot product with b = 0x80, which the plain
-// function masks to 0 and the instruction takes as 128 or -128. Computed once.
+// Whether this module's stand-ins are the instructions (the relaxed build) or the plain functions
+// (the SIMD128 build): a dot product with b = 0x80, which the plain functions mask to 0 and the
+// instructions take as 128 or -128 — both stand-ins, which wasm/relaxed_simd.mjs replaces
+// together. Computed once.
 bool RelaxedDotIsInstruction();
 
 // Whether Q8_0 weights take the relaxed kernel (from kRelaxedQ8_0MinTokens tokens on) or stay on

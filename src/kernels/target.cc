@@ -29,9 +29,11 @@ namespace ggufembed {
 // probe to a constant.
 bool RelaxedDotIsInstruction() {
   static const bool instruction = [] {
-    const v128_t sum = ggufembed_relaxed_dot_i8x16_i7x16_add(
-        wasm_i8x16_splat(1), wasm_i8x16_splat(static_cast<int8_t>(0x80)), wasm_i32x4_splat(0));
-    return wasm_i32x4_extract_lane(sum, 0) != 0;  // ±512 from the instruction, 0 plain
+    const v128_t one = wasm_i8x16_splat(1), b = wasm_i8x16_splat(static_cast<int8_t>(0x80));
+    const v128_t sum = ggufembed_relaxed_dot_i8x16_i7x16_add(one, b, wasm_i32x4_splat(0));
+    const v128_t pairs = ggufembed_relaxed_dot_i8x16_i7x16(one, b);
+    // ±512 and ±256 from the instructions, 0 plain.
+    return wasm_i32x4_extract_lane(sum, 0) != 0 && wasm_i16x8_extract_lane(pairs, 0) != 0;
   }();
   return instruction;
 }

@@ -186,7 +186,7 @@ test("a module given as wasm: named for what it holds; bad bytes, a conflicting 
   assert.match(plain[2], /^the WebAssembly module given as bytes cannot be compiled here: .*relaxed/);
   assert.deepEqual(loadIn20(["--experimental-wasm-relaxed-simd"]), ["GgufembedError", "unsupported",
     `${given} is the relaxed-SIMD build, and this runtime does not compute ` +
-    "i32x4.relaxed_dot_i8x16_i7x16_add_s as specified (Node >= 22 and Chrome >= 114 do)"]);
+    "relaxed SIMD's int8 dot products as specified (Node >= 22 and Chrome >= 114 do)"]);
 });
 
 test("the threads build's relaxed module: auto and forced take it, simd128 the SIMD128 one; same bits", async () => {
