@@ -716,10 +716,11 @@ void TestMatMulBf16() {
   }
 }
 
-// The 4- and 5-bit types at the extremes of their values, where integer sums come closest to
-// the 16-bit limit of the AVX2 kernel (8 groups of 2·15·127 for 4 bits, 4 of 2·31·127 for 5):
-// rows of all-largest, all-smallest and alternating stored values, against tokens of all +c, all
-// −c (both quantize to ±127), alternating signs, and random values.
+// The 4- to 6-bit types at the extremes of their values, where integer sums come closest to the
+// 16-bit limit of the kernels that add pair sums in int16 (AVX2; relaxed SIMD: 8 groups of
+// 2·15·127 for 4 bits, 4 of 2·31·127 for 5, 2 of 2·63·127 for Q6_K): rows of all-largest,
+// all-smallest and mixed stored values, against tokens of all +c, all −c (both quantize to
+// ±127), alternating signs, and random values.
 void TestMatMulExtremes() {
   const int cols = 256, T = 13;
   std::vector<float> x(size_t(T) * cols);
@@ -784,8 +785,9 @@ void TestMatMulExtremes() {
     std::vector<uint8_t> bytes(row_bytes * rows);
     const uint16_t d = F32ToF16(0.001f);
     for (int r = 0; r < rows; ++r) {
-      // Rows 0, 3: every value largest; 1, 4: smallest; 2, 5: alternating. Every scale (and
-      // Q4_K/Q5_K minimum) largest: 63, or 127 for Q6_K's int8 scales.
+      // Rows 0, 3: every value largest; 1, 4: smallest; 2, 5: mixed (Q4_K/Q5_K: largest and
+      // smallest by block). Every scale (and Q4_K/Q5_K minimum) largest: 63, or 127 for Q6_K's
+      // int8 scales.
       const uint8_t values = r % 3 == 0 ? 0xFF : r % 3 == 1 ? 0x00 : 0x0F;
       const uint8_t high = r % 3 == 0 ? 0xFF : r % 3 == 1 ? 0x00 : 0x55;
       for (int sb = 0; sb < cols / 256; ++sb) {

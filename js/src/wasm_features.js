@@ -6,7 +6,8 @@
 //
 // Validating a module that holds the instruction is not enough: Node 20's V8 accepts it behind
 // --experimental-wasm-relaxed-simd but computes an older draft's result (twice the right sums).
-// So a tiny module computes one known dot product and compares it with the right answer.
+// So a tiny module computes one known dot product with each instruction and compares them with
+// the right answers.
 
 // The probe's operands: a signed, b 7-bit ([0, 127], where the result is fully defined), c the
 // int32 lanes added; extremes included (-128 and 127 in a, 127 in b).

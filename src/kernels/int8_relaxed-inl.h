@@ -135,6 +135,7 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
 template <int V, int kRun>
 HWY_INLINE void RelaxedPairSums(const uint8_t* HWY_RESTRICT xb, const int32_t* HWY_RESTRICT u_b,
                                 int g0, v128_t (&pairs)[kTileRows][V]) {
+  static_assert(8 % kRun == 0, "runs tile a block's 8 groups");
   for (int g = g0; g < g0 + kRun; ++g) {
     v128_t x[V];
     for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);

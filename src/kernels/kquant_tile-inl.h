@@ -19,6 +19,7 @@
 #include "gguf/ggml_type.h"
 #include "kernels/matmul.h"
 #include "kernels/matrix.h"
+#include "util/check.h"
 
 // Per-target include guard.
 #if defined(GGUFEMBED_KERNELS_KQUANT_TILE_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -451,6 +452,7 @@ GGUFEMBED_VNNI_ATTR HWY_NOINLINE void KTileVnni(const KTile& w, const MatMulInpu
 template <int V, int kRun>
 HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
                                  float* HWY_RESTRICT out) {
+  static_assert(kRun == 2 || kRun == 4 || kRun == 8, "runs tile a block, within one scale");
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
@@ -500,7 +502,8 @@ HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
       return KTileRelaxedImpl<V, 8>(w, in, t0, out);
     case 31:
       return KTileRelaxedImpl<V, 4>(w, in, t0, out);
-    default:
+    default:  // 63 (Q6_K); the shortest run is safe for any value below 64
+      GGUFEMBED_DCHECK(w.max_value == 63);
       return KTileRelaxedImpl<V, 2>(w, in, t0, out);
   }
 }
