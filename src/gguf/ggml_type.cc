@@ -132,35 +132,6 @@ bool IsKQuant(GgmlType type) {
   return type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
 }
 
-void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], int16_t zero[16], float* d,
-                   float* dmin) {
-  if (type == GgmlType::kQ6_K) {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
-    const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
-    *d = LoadF16(b + 208);
-    *dmin = 0.0f;
-    for (int k = 0; k < 16; ++k) {
-      scale[k] = sc[k];
-      zero[k] = static_cast<int16_t>(32 * sc[k]);
-    }
-    return;
-  }
-  // Q4_K, Q5_K: f16 d; f16 dmin; u8 scales[12]; ... The 6-bit scale and minimum of sub-block j
-  // are the low 6 bits of bytes j and j + 4 for j < 4; for j ≥ 4 the nibbles of byte j + 4 with
-  // the top 2 bits of bytes j − 4 and j above them. Unpacked four at a time in 32-bit words, as
-  // ggml's x86 code does (kernels prepare tiles with this for every run of tokens).
-  *d = LoadF16(b);
-  *dmin = LoadF16(b + 2);
-  uint32_t w[3];
-  std::memcpy(w, b + 4, 12);
-  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
-  const uint32_t sc[2] = {w[0] & kLow6, (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4)};
-  const uint32_t mn[2] = {w[1] & kLow6, ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4)};
-  for (int j = 0; j < 8; ++j) {  // little-endian: byte j % 4 of word j / 4 is sub-block j's
-    scale[2 * j] = scale[2 * j + 1] = static_cast<int16_t>((sc[j / 4] >> (8 * (j % 4))) & 0xFF);
-    zero[2 * j] = zero[2 * j + 1] = static_cast<int16_t>((mn[j / 4] >> (8 * (j % 4))) & 0xFF);
-  }
-}
-
 void UnpackSuperBlockK(GgmlType type, const uint8_t* b, uint8_t q[256], int16_t scale[16],
                        int16_t zero[16], float* d, float* dmin) {
   UnpackScalesK(type, b, scale, zero, d, dmin);

@@ -115,9 +115,43 @@ bool IsKQuant(GgmlType type);
 //  Q6_K `u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d`.
 void UnpackSuperBlockK(GgmlType type, const uint8_t* block, uint8_t q[256], int16_t scale[16],
                        int16_t zero[16], float* d, float* dmin);
-// The same without the values (kernels unpack those in vectors, kquant_tile-inl.h).
-void UnpackScalesK(GgmlType type, const uint8_t* block, int16_t scale[16], int16_t zero[16],
-                   float* d, float* dmin);
+// The same without the values (kernels unpack those in vectors, kquant_tile-inl.h); inline, since
+// the kernels call it for every super-block of every tile.
+inline void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], int16_t zero[16],
+                          float* d, float* dmin) {
+  uint16_t h;
+  if (type == GgmlType::kQ6_K) {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
+    const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
+    std::memcpy(&h, b + 208, 2);
+    *d = F16ToF32(h);
+    *dmin = 0.0f;
+    for (int k = 0; k < 16; ++k) {
+      scale[k] = sc[k];
+      zero[k] = static_cast<int16_t>(32 * sc[k]);
+    }
+    return;
+  }
+  // Q4_K, Q5_K: f16 d; f16 dmin; u8 scales[12]; ... The 6-bit scale and minimum of sub-block j
+  // are the low 6 bits of bytes j and j + 4 for j < 4; for j ≥ 4 the nibbles of byte j + 4 with
+  // the top 2 bits of bytes j − 4 and j above them. Unpacked four at a time in 32-bit words, as
+  // ggml's x86 code does.
+  std::memcpy(&h, b, 2);
+  *d = F16ToF32(h);
+  std::memcpy(&h, b + 2, 2);
+  *dmin = F16ToF32(h);
+  uint32_t w[3];
+  std::memcpy(w, b + 4, 12);
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  const uint32_t sc[2] = {w[0] & kLow6, (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4)};
+  const uint32_t mn[2] = {w[1] & kLow6, ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4)};
+  uint8_t sc8[8], mn8[8];  // little-endian: byte j of the two words is sub-block j's
+  std::memcpy(sc8, sc, 8);
+  std::memcpy(mn8, mn, 8);
+  for (int j = 0; j < 8; ++j) {
+    scale[2 * j] = scale[2 * j + 1] = sc8[j];
+    zero[2 * j] = zero[2 * j + 1] = mn8[j];
+  }
+}
 
 // Dequantizes `n` elements (a multiple of the block size) of `type` at `src` into `dst` with
 // ggml's reference formulas (ggml-quants.c `dequantize_row_*`), bit for bit. Returns kUnsupported

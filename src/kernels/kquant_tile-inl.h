@@ -58,8 +58,9 @@ struct KTile {
 inline size_t KTileScratchBytes(int cols) {
   const size_t nb = cols / 32;
   // Per row: unsigned values, int16 values and the relaxed quads (4 bytes per value); per block
-  // and row two scales and two zeros; per super-block and row d and dmin.
-  return kTileRows * (size_t(cols) * 4 + nb * 8 + nb / 8 * 8) + 2 * Arena::kAlignment;
+  // and row two scales and two zeros, twice (row by row, then interleaved); per super-block and
+  // row d and dmin.
+  return kTileRows * (size_t(cols) * 4 + nb * 16 + nb / 8 * 8) + 3 * Arena::kAlignment;
 }
 
 // The 256 unsigned values of one K-quant super-block as UnpackSuperBlockK writes them, in 16-byte
@@ -116,11 +117,11 @@ HWY_INLINE void UnpackValuesK(GgmlType type, const uint8_t* HWY_RESTRICT b,
 #endif
 }
 
-// Row r's values times their scale as int16 (at most 63·128), 16 values per scale.
-HWY_INLINE void WidenScaled(const uint8_t* HWY_RESTRICT u, const int16_t* scale, int r, int cols,
-                            int16_t* HWY_RESTRICT w16) {
+// A row's values times their scale as int16 (at most 63·128), 16 values per scale.
+HWY_INLINE void WidenScaled(const uint8_t* HWY_RESTRICT u, const int16_t* HWY_RESTRICT scale,
+                            int cols, int16_t* HWY_RESTRICT w16) {
   for (int k = 0; k < cols / 16; ++k) {
-    const int16_t s = scale[(size_t(k / 2) * kTileRows + r) * 2 + k % 2];
+    const int16_t s = scale[k];
 #if HWY_TARGET == HWY_SCALAR
     for (int j = 16 * k; j < 16 * k + 16; ++j) w16[j] = static_cast<int16_t>(s * u[j]);
 #else
@@ -147,7 +148,11 @@ HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, 
   float* dmin = d + size_t(nsb) * kTileRows;
   int16_t* scale = reinterpret_cast<int16_t*>(dmin + size_t(nsb) * kTileRows);
   int16_t* zero = scale + size_t(nb) * kTileRows * 2;
-  next = align(reinterpret_cast<uint8_t*>(zero + size_t(nb) * kTileRows * 2));
+  // Each row's scales and zeros as UnpackScalesK writes them, [nb][2], before interleaving.
+  int16_t* row_scales = reinterpret_cast<int16_t*>(
+      align(reinterpret_cast<uint8_t*>(zero + size_t(nb) * kTileRows * 2)));
+  int16_t* row_zeros = row_scales + size_t(nb) * kTileRows * 2;
+  next = align(reinterpret_cast<uint8_t*>(row_zeros + size_t(nb) * kTileRows * 2));
   tile->rows = rows;
   tile->q6 = w.type == GgmlType::kQ6_K;
   tile->max_value = w.type == GgmlType::kQ4_K ? 15 : w.type == GgmlType::kQ5_K ? 31 : 63;
@@ -156,29 +161,32 @@ HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, 
   tile->scale = scale;
   tile->zero = zero;
   const uint64_t block_bytes = GetGgmlType(w.type).type_size;
-  int16_t sc16[16], z16[16];
+  const uint8_t* scale_rows[kTileRows];
+  const uint8_t* zero_rows[kTileRows];
   for (int r = 0; r < kTileRows; ++r) {
     const uint8_t* row = w.Row(n0 + std::min(r, rows - 1));
+    int16_t* row_scale = row_scales + size_t(nb) * 2 * r;
+    int16_t* row_zero = row_zeros + size_t(nb) * 2 * r;
     uint8_t* u = next;
     next += cols;
     for (int sb = 0; sb < nsb; ++sb) {
-      UnpackScalesK(w.type, row + sb * block_bytes, sc16, z16, &d[sb * kTileRows + r],
-                    &dmin[sb * kTileRows + r]);
+      UnpackScalesK(w.type, row + sb * block_bytes, row_scale + 16 * sb, row_zero + 16 * sb,
+                    &d[sb * kTileRows + r], &dmin[sb * kTileRows + r]);
       UnpackValuesK(w.type, row + sb * block_bytes, u + 256 * sb);
-      for (int k = 0; k < 16; ++k) {
-        const size_t at = (size_t(8 * sb + k / 2) * kTileRows + r) * 2 + k % 2;
-        scale[at] = sc16[k];
-        zero[at] = z16[k];
-      }
     }
+    scale_rows[r] = reinterpret_cast<const uint8_t*>(row_scale);
+    zero_rows[r] = reinterpret_cast<const uint8_t*>(row_zero);
     tile->u[r] = u;
     if (widen) {
       int16_t* w16 = reinterpret_cast<int16_t*>(next);
       next += 2 * size_t(cols);
-      WidenScaled(u, scale, r, cols, w16);
+      WidenScaled(u, row_scale, cols, w16);
       tile->w16[r] = w16;
     }
   }
+  // Every kernel reads a block's scale pairs of the tile's rows side by side: [nb][kTileRows][2].
+  InterleaveRows(scale_rows, nb, reinterpret_cast<uint8_t*>(scale));
+  InterleaveRows(zero_rows, nb, reinterpret_cast<uint8_t*>(zero));
   if (relaxed) {
     InterleaveRows(tile->u, size_t(cols) / 4, next);
     tile->uq = reinterpret_cast<const int32_t*>(next);
