@@ -12,7 +12,7 @@
 // texts are `ggufembed bench`'s short sentence and ~500-token passage (build/ggufembed). With
 // --simd-b, B loads that module instead of --simd's: `--a js/dist --b js/dist --simd simd128
 // --simd-b relaxed` compares the two modules of one build (`--simd relaxed --simd-b auto`: the
-// relaxed module with and without its Q8_0 kernel, on a machine where auto's timing drops it).
+// relaxed module with and without its int32-dot kernels, on a machine where auto's timing drops them).
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -77,7 +77,7 @@ try {
       }
       out.push({ label, same, ta, tb });
     }
-    const kernels = (e) => `${e.build}${e.relaxedQ8_0 ? " (Q8_0 relaxed)" : ""}`;
+    const kernels = (e) => `${e.build}${e.relaxedInt32Dot ? " (int32 relaxed dot)" : ""}`;
     return { out, builds: `A: ${kernels(a)}, B: ${kernels(b)}` };
   }, { url: `${base}/ab-model.gguf`, simd: opts.simd, simdB, texts, rounds });
   const median = (x) => { const s = [...x].sort((p, q) => p - q); return s[s.length >> 1]; };

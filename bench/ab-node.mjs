@@ -45,7 +45,7 @@ const texts = JSON.parse(bench.stdout).texts.map((t) => [t.label, t.text]);
 const load = async (dist, simd) => (await import(pathToFileURL(join(resolve(dist), "index.js")).href))
     .loadEmbedder(opts.model, { threads, simd, quiet: true });
 const a = await load(opts.a, opts.simd), b = await load(opts.b, simdB);
-const kernels = (e) => `${e.build}${e.relaxedQ8_0 ? " (Q8_0 relaxed)" : ""}, ${e.threads} thread(s)`;
+const kernels = (e) => `${e.build}${e.relaxedInt32Dot ? " (int32 relaxed dot)" : ""}, ${e.threads} thread(s)`;
 console.log(`Node ${process.version}; A: ${kernels(a)}; B: ${kernels(b)}; batch ${batch}`);
 const call = async (e, text) => (batch > 1 ? (await e.embedBatch(Array(batch).fill(text)))[0] : await e.embed(text));
 const median = (x) => { const s = [...x].sort((p, q) => p - q); return s[s.length >> 1]; };

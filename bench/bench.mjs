@@ -198,7 +198,7 @@ function summarize(opts, results, labels, vectors, RUNTIMES) {
     rows[name] = {
       ...about, detail: typeof detail === "function" ? detail(last) : detail,
       version: last.version, node: last.node, target: last.target, cpu_features: last.cpu_features,
-      build: last.build, relaxed_q8_0: last.relaxed_q8_0, browser: last.browser, memory: last.memory,
+      build: last.build, relaxed_int32_dot: last.relaxed_int32_dot, browser: last.browser, memory: last.memory,
       load_ms: median(rounds.map((r) => r.load_ms)),
       peak_rss_mb: peaks.length ? median(peaks) : null,
       vector_checksums: vectors[name].map(vectorChecksum),
@@ -335,7 +335,7 @@ async function benchModel(opts, commit) {
     // simd: "auto", what a page gets: the build and whether Q8_0 took its relaxed kernel.
     "ours-auto-chromium": {
       label: "ggufembed wasm (Chromium)",
-      detail: (r) => `auto: ${r.build}${r.relaxed_q8_0 ? "" : ", Q8_0 on SIMD128's kernel"}, page thread`,
+      detail: (r) => `auto: ${r.build}${r.relaxed_int32_dot ? "" : ", no int32 relaxed dot (Q8_0 on SIMD128's kernel, K-quants' int16 form)"}, page thread`,
       run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "auto"),
     },
     "wllama-chromium": { label: "wllama (Chromium)", detail: (r) => `${r.build}, 1 thread`,

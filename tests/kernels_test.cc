@@ -339,17 +339,17 @@ std::vector<Int8Kernel> Int8Kernels() {
   return kernels;
 }
 
-// Runs body(on) with the relaxed build's Q8_0 kernel switched off and on (RelaxedQ8_0) in
-// WebAssembly, where the package may switch it off at load, else once as it is (on); leaves it on,
-// also when a REQUIRE fails inside.
+// Runs body(on) with the relaxed build's int32 dot product kernels (Q8_0's, the K-quants' int32
+// form) switched off and on (RelaxedInt32Dot) in WebAssembly, where the package may switch them
+// off at load, else once as it is (on); leaves them on, also when a REQUIRE fails inside.
 template <class Body>
-void ForEachRelaxedQ8_0(const Body& body) {
+void ForEachRelaxedInt32Dot(const Body& body) {
 #if GGUFEMBED_RELAXED_INT8
   struct BackOn {
-    ~BackOn() { ggufembed_set_relaxed_q8_0(1); }
+    ~BackOn() { ggufembed_set_relaxed_int32_dot(1); }
   } back_on;
   for (bool on : {false, true}) {
-    ggufembed_set_relaxed_q8_0(on);
+    ggufembed_set_relaxed_int32_dot(on);
     body(on);
   }
 #else
@@ -429,12 +429,12 @@ void TestQuantizeToInput() {
 
 // The layout PrepareMatMulInput gives an input follows the layout it was carved for, except that
 // one carved for the relaxed kernel takes the portable kernel's for Q8_0 weights and fewer than
-// kRelaxedQ8_0MinTokens tokens, or any number with RelaxedQ8_0 off — and returns to its own for
+// kRelaxedQ8_0MinTokens tokens, or any number with RelaxedInt32Dot off — and returns to its own for
 // the next product's weights.
 void TestInputLayout() {
   const int cols = 256, T_max = kRelaxedQ8_0MinTokens + 1;
   const std::vector<float> x = kt::Random(size_t(T_max) * cols, 5, 1.0f);
-  ForEachRelaxedQ8_0([&](bool relaxed_q8_0) {
+  ForEachRelaxedInt32Dot([&](bool relaxed_q8_0) {
     for (Int8Kernel kernel : Int8Kernels()) {
       const Int8Layout carved = LayoutOf(kernel);
       const bool relaxed = kernel == Int8Kernel::kRelaxed;
@@ -603,16 +603,24 @@ void TestMatMul() {
       for (int rows : {1, 5, 13, 16}) {
         // Token counts give every run length of the Q8_0 rows-in-lanes kernel (1..8: T up to 8,
         // 13 as 7 + 6, 31 as 8 + 8 + 8 + 7) and tails of the tokens-in-lanes ones.
-        for (int T : {1, 2, 3, 4, 5, 7, 13, 31, 33, 70}) {
-          const bool geglu = rows >= 13 && (T == 1 || T == 7 || T == 70);
-          CheckMatMul(type, kernel, rows, cols, T, geglu);
-          // Random Q8_0 rows nearly always hold a -128 somewhere: also rows without one.
-          if (type == GgmlType::kQ8_0) CheckMatMul(type, kernel, rows, cols, T, geglu, false);
+        // (K-quants: with the relaxed build's int32 form off and on.)
+        const auto lengths = [&](bool) {
+          for (int T : {1, 2, 3, 4, 5, 7, 13, 31, 33, 70}) {
+            const bool geglu = rows >= 13 && (T == 1 || T == 7 || T == 70);
+            CheckMatMul(type, kernel, rows, cols, T, geglu);
+            // Random Q8_0 rows nearly always hold a -128 somewhere: also rows without one.
+            if (type == GgmlType::kQ8_0) CheckMatMul(type, kernel, rows, cols, T, geglu, false);
+          }
+        };
+        if (k_quant) {
+          ForEachRelaxedInt32Dot(lengths);
+        } else {
+          lengths(true);
         }
         // Either side of the relaxed build's portable kernel for short Q8_0 inputs, with its
         // relaxed Q8_0 kernel on and off.
         if (type == GgmlType::kQ8_0) {
-          ForEachRelaxedQ8_0([&](bool) {
+          ForEachRelaxedInt32Dot([&](bool) {
             for (int T : {kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens}) {
               CheckMatMul(type, kernel, rows, cols, T, rows == 16);
             }
@@ -620,8 +628,8 @@ void TestMatMul() {
         }
       }
       // Inputs wide enough that the tokens are swept in several chunks (ChunkTokens), the last
-      // one short, over groups of rows with a short last one (Q8_0: with the relaxed build's Q8_0
-      // kernel off and on).
+      // one short, over groups of rows with a short last one (Q8_0 and K-quants: with the relaxed
+      // build's int32 dot product kernels off and on).
       const auto chunked = [&](bool) {
         CheckMatMul(type, kernel, 2 * kGroupRows + 5,
                     k_quant ? 4096
@@ -629,8 +637,8 @@ void TestMatMul() {
                             : 4096 + 5,
                     70, true);
       };
-      if (type == GgmlType::kQ8_0) {
-        ForEachRelaxedQ8_0(chunked);
+      if (type == GgmlType::kQ8_0 || k_quant) {
+        ForEachRelaxedInt32Dot(chunked);
       } else {
         chunked(true);
       }
@@ -734,19 +742,22 @@ void TestMatMulExtremes() {
                                              : noise[i];
     }
   }
-  // Every kernel against the reference; `expected` (unless 0): token 0 by row 0, worked by hand.
+  // Every kernel against the reference (the relaxed build's with its int32 form off and on);
+  // `expected` (unless 0): token 0 by row 0, worked by hand.
   auto check_kernels = [&](const Matrix& w, double expected) {
-    for (Int8Kernel kernel : Int8Kernels()) {
-      INFO(GetGgmlType(w.type).name << " kernel " << int(kernel));
-      Input input(T, cols, kernel);
-      Arena scratch_arena;
-      MatMulScratch scratch;
-      REQUIRE(
-          scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &scratch); }).ok());
-      std::vector<float> want;
-      CheckProduct(w, x.data(), T, kernel, input, scratch, want);
-      if (expected != 0.0) REQUIRE(std::fabs(want[0] - expected) < 1e-5 * std::fabs(expected));
-    }
+    ForEachRelaxedInt32Dot([&](bool int32_dot) {
+      for (Int8Kernel kernel : Int8Kernels()) {
+        INFO(GetGgmlType(w.type).name << " kernel " << int(kernel) << " int32 dot " << int32_dot);
+        Input input(T, cols, kernel);
+        Arena scratch_arena;
+        MatMulScratch scratch;
+        REQUIRE(
+            scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &scratch); }).ok());
+        std::vector<float> want;
+        CheckProduct(w, x.data(), T, kernel, input, scratch, want);
+        if (expected != 0.0) REQUIRE(std::fabs(want[0] - expected) < 1e-5 * std::fabs(expected));
+      }
+    });
   };
   for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1}) {
     const GgmlTypeInfo& info = GetGgmlType(type);

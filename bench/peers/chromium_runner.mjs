@@ -52,7 +52,7 @@ async function oursInPage({ modelUrl, texts, runs, warmup, simd, worker }) {
     const e = await embedder.embed(text, { normalize: false });
     return { vector: e.vector, tokens: e.tokens };
   }, (line) => console.log(line));
-  const out = { load_ms: loadMs, texts: results, build: embedder.build, relaxed_q8_0: embedder.relaxedQ8_0,
+  const out = { load_ms: loadMs, texts: results, build: embedder.build, relaxed_int32_dot: embedder.relaxedInt32Dot,
                 runs_in: embedder.runsIn };
   embedder.dispose();
   return out;

@@ -145,12 +145,12 @@ const singleModules = new Map();
 function threadsModule(pool, variant, q8_0) {
   return memo(threadModules, `${pool} ${variant}`, async () => {
     const wasm = variant === "simd128" ? THREADS_WASM : THREADS_RELAXED_WASM;
-    const [mod, relaxedQ8_0] = await Promise.all(
+    const [mod, relaxedInt32Dot] = await Promise.all(
         [isNode ? instantiateThreadsNode(pool, wasm) : instantiateThreadsBrowser(pool, wasm), q8_0]);
     if (mod === null) return null;
     mod.ggufembedPool = pool;
     mod.ggufembedBuild = variant === "simd128" ? "threads" : "relaxed-simd-threads";
-    if (variant !== "simd128") mod._ggufembed_set_relaxed_q8_0(relaxedQ8_0 ? 1 : 0);
+    if (variant !== "simd128") mod._ggufembed_set_relaxed_int32_dot(relaxedInt32Dot ? 1 : 0);
     return checkedModule(mod);
   });
 }
@@ -179,7 +179,7 @@ async function explicitModule(wasm, simd) {
   try {
     mod = await checkedModule(await createGgufembedModule({ wasmBinary }));
     // Its Q8_0 switch starts on, so this reports whether the module holds the relaxed instruction.
-    build = mod._ggufembed_relaxed_q8_0() === 1 ? "relaxed-simd" : "simd128";
+    build = mod._ggufembed_relaxed_int32_dot() === 1 ? "relaxed-simd" : "simd128";
   } catch (e) {
     if (e instanceof GgufembedError) throw e;
     throw new GgufembedError("invalid_argument", `${source} is not a ggufembed module: ${e.message}`);
@@ -241,11 +241,11 @@ async function getModule(options = {}) {
     try {
       return await memo(singleModules, variant, async () => {
         // The loader, the module and the timing at once: a load waits for all anyway.
-        const [{ default: create }, wasmBinary, relaxedQ8_0] = await Promise.all([
+        const [{ default: create }, wasmBinary, relaxedInt32Dot] = await Promise.all([
           import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM), q8_0]);
         const mod = await create({ wasmBinary });
         mod.ggufembedBuild = "relaxed-simd";
-        mod._ggufembed_set_relaxed_q8_0(relaxedQ8_0 ? 1 : 0);
+        mod._ggufembed_set_relaxed_int32_dot(relaxedInt32Dot ? 1 : 0);
         return checkedModule(mod);
       });
     } catch (e) {
@@ -790,7 +790,7 @@ export class Embedder {
     this.threads = mod.ggufembedPool ?? 1;
     this.runsIn = "thread";
     this.build = mod.ggufembedBuild;
-    this.relaxedQ8_0 = mod._ggufembed_relaxed_q8_0() === 1;  // what the module will do
+    this.relaxedInt32Dot = mod._ggufembed_relaxed_int32_dot() === 1;  // what the module will do
     const json = mod._ggufembed_model_info_json(model) >>> 0;
     const raw = JSON.parse(mod.UTF8ToString(json));
     this.info = Object.freeze({

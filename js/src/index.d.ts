@@ -185,11 +185,13 @@ export interface Embedder {
   /** The WebAssembly build in use (the threads build in SIMD128 or relaxed SIMD). */
   readonly build: "simd128" | "relaxed-simd" | "threads" | "relaxed-simd-threads";
   /**
-   * Whether Q8_0 weights take the relaxed-SIMD kernel (relaxed-simd builds: forced with
-   * `simd: "relaxed"`, or where this runtime's relaxed dot product timed faster than SIMD128's
-   * at load); otherwise they take the SIMD128 kernel. The same vectors either way.
+   * Whether the relaxed build's kernels on its int32 dot product run (relaxed-simd builds: forced
+   * with `simd: "relaxed"`, or where this runtime's relaxed dot product timed faster than
+   * SIMD128's at load): Q8_0 weights take the relaxed-SIMD kernel (otherwise the SIMD128 one) and
+   * Q4_K, Q5_K and Q6_K weights its int32 form (otherwise its int16 one). The same vectors
+   * either way.
    */
-  readonly relaxedQ8_0: boolean;
+  readonly relaxedInt32Dot: boolean;
   embed(text: string, options?: EmbedOptions): Promise<Embedding>;
   /**
    * Results equal one-at-a-time `embed` calls: short texts share forward passes, and the threads
@@ -223,9 +225,10 @@ export interface LoadOptions extends ModuleOptions {
   cache?: boolean;
   /**
    * The SIMD build, single-threaded or threads: "auto" (default: relaxed SIMD where the runtime
-   * computes it as specified, else SIMD128; Q8_0 weights on its relaxed kernel only where that is
-   * faster, `relaxedQ8_0`), or forced ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on;
-   * one thread where the package has no relaxed threads module).
+   * computes it as specified, else SIMD128; the kernels on its int32 dot product — Q8_0's, the
+   * K-quants' int32 form — only where that is faster, `relaxedInt32Dot`), or forced ("relaxed":
+   * every relaxed kernel, Q8_0's from 24 tokens on; one thread where the package has no relaxed
+   * threads module).
    */
   simd?: "auto" | "relaxed" | "simd128";
   /** Cancels the load: it rejects with a GgufembedError of code "aborted". */

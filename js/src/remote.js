@@ -214,7 +214,7 @@ class RemoteEmbedder {
     this.info = loaded.info;
     this.threads = loaded.threads;
     this.build = loaded.build;
-    this.relaxedQ8_0 = loaded.relaxedQ8_0;
+    this.relaxedInt32Dot = loaded.relaxedInt32Dot;
     this.runsIn = "worker";
   }
 

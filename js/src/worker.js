@@ -63,8 +63,8 @@ async function run(m, signal) {
   if (m.op === "load") {
     const onProgress = m.progress ? throttledProgress(m.id, (p) => p.loaded === p.total) : undefined;
     embedder = await loadEmbedderHere(sourceFromMessage(m.source), { ...m.options, signal, onProgress });
-    const { info, threads, build, relaxedQ8_0 } = embedder;
-    return { value: { info, threads, build, relaxedQ8_0 } };
+    const { info, threads, build, relaxedInt32Dot } = embedder;
+    return { value: { info, threads, build, relaxedInt32Dot } };
   }
   if (embedder === null) throw new GgufembedError("internal", "no model in this worker");
   if (m.op === "embed" || m.op === "embedBatch") {

@@ -128,13 +128,14 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
   });
 }
 
-// The int16 pair sums of groups [g0, g0 + kRun) of a block for every row and vector of tokens:
-// per group of 4 values one i16x8.relaxed_dot_i8x16_i7x16_s of the tokens' values (`xb`, the
-// block's kS8QuadGroups run) by the row's 7-bit values (`u_b`, the block's quads interleaved by
-// row), added in int16 — the caller's kRun keeps every sum below 32,768.
-template <int V, int kRun>
-HWY_INLINE void RelaxedPairSums(const uint8_t* HWY_RESTRICT xb, const int32_t* HWY_RESTRICT u_b,
-                                int g0, v128_t (&pairs)[kTileRows][V]) {
+// The sums of groups [g0, g0 + kRun) of a block for every row and vector of tokens: per group of
+// 4 values one relaxed dot product of the tokens' values (`xb`, the block's kS8QuadGroups run) by
+// the row's 7-bit values (`u_b`, the block's quads interleaved by row) — the int16 pair sums of
+// i16x8.relaxed_dot_i8x16_i7x16_s added in int16 (the caller's kRun keeps every sum below 32,768),
+// or with kInt32 the int32 sums of i32x4.relaxed_dot_i8x16_i7x16_add_s.
+template <int V, int kRun, bool kInt32 = false>
+HWY_INLINE void RelaxedGroupSums(const uint8_t* HWY_RESTRICT xb, const int32_t* HWY_RESTRICT u_b,
+                                 int g0, v128_t (&sums)[kTileRows][V]) {
   static_assert(8 % kRun == 0, "runs tile a block's 8 groups");
   for (int g = g0; g < g0 + kRun; ++g) {
     v128_t x[V];
@@ -142,8 +143,13 @@ HWY_INLINE void RelaxedPairSums(const uint8_t* HWY_RESTRICT xb, const int32_t* H
     for (int r = 0; r < kTileRows; ++r) {
       const v128_t uw = wasm_v128_load32_splat(u_b + g * kTileRows + r);
       for (int v = 0; v < V; ++v) {
-        const v128_t p = ggufembed_relaxed_dot_i8x16_i7x16(x[v], uw);
-        pairs[r][v] = g == g0 ? p : wasm_i16x8_add(pairs[r][v], p);
+        if constexpr (kInt32) {
+          sums[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(
+              x[v], uw, g == g0 ? wasm_i32x4_splat(0) : sums[r][v]);
+        } else {
+          const v128_t p = ggufembed_relaxed_dot_i8x16_i7x16(x[v], uw);
+          sums[r][v] = g == g0 ? p : wasm_i16x8_add(sums[r][v], p);
+        }
       }
     }
   }
@@ -179,7 +185,7 @@ HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, 
     const int32_t* u_b = w.abs_w + size_t(b) * 8 * kTileRows;
     for (int g0 = 0; g0 < 8; g0 += kRun) {
       v128_t pairs[kTileRows][V];
-      RelaxedPairSums<V, kRun>(xb, u_b, g0, pairs);
+      RelaxedGroupSums<V, kRun>(xb, u_b, g0, pairs);
       for (int r = 0; r < kTileRows; ++r) {
         for (int v = 0; v < V; ++v) {
           isum[r][v] = wasm_i32x4_add(isum[r][v], wasm_i32x4_extadd_pairwise_i16x8(pairs[r][v]));

@@ -7,9 +7,11 @@
 //  - x86 (kS8Quads): VPMADDUBSW of the unsigned values (at most 63) by the int8 activations, then
 //    VPMADDWD by the scale of each half block, as ggml's AVX2 K-quant code does; with AVX-512
 //    VNNI, VPDPBUSD per group and VPMULLD by the scale;
-//  - relaxed SIMD (kS8QuadGroups): the unsigned values are the 7-bit operand of
-//    i16x8.relaxed_dot_i8x16_i7x16_s, so its result is fully defined; pair sums added in int16
-//    as far as they fit, then multiplied by their scale with i32x4.dot_i16x8_s.
+//  - relaxed SIMD (kS8QuadGroups): the unsigned values are the 7-bit operand, so the result is
+//    fully defined: of i16x8.relaxed_dot_i8x16_i7x16_s, pair sums added in int16 as far as they
+//    fit, then multiplied by their scale with i32x4.dot_i16x8_s; or, where the engine runs
+//    i32x4.relaxed_dot_i8x16_i7x16_add_s as one multiply (RelaxedInt32Dot), of that, added in
+//    int32 under one scale and multiplied by it with i32x4.mul.
 // Z (the activations' sums of 16 times the zeros) comes from VPMADDWD / dot_i16x8 on the input's
 // bsum pairs.
 
@@ -450,14 +452,21 @@ GGUFEMBED_VNNI_ATTR HWY_NOINLINE void KTileVnni(const KTile& w, const MatMulInpu
 // ------------------------------------------------------------------------ relaxed-SIMD kernel
 #if GGUFEMBED_RELAXED_INT8
 
-// out[r][v·4 + l] from the kS8QuadGroups layout: per group of 4 values one
-// i16x8.relaxed_dot_i8x16_i7x16_s of the tokens' values by the row's unsigned values (broadcast,
-// below 64: a 7-bit operand, so every engine gives the same result), each token's two pair sums
-// added in int16 over kRun groups under one scale — as many as fit: 8 for Q4_K (values below 16:
-// at most 8·2·15·127 = 30,480), 4 for Q5_K (below 32: 4·2·31·127 = 31,496), 2 for Q6_K (below
-// 64: 2·2·63·127 = 32,004) — then i32x4.dot_i16x8_s by that scale adds them into S. One multiply
-// per 16 products on x86 where i32x4.relaxed_dot_i8x16_i7x16_add_s takes two without AVX-VNNI.
-template <int V, int kRun>
+// out[r][v·4 + l] from the kS8QuadGroups layout, the row's unsigned values (below 64: a 7-bit
+// operand, so every engine gives the same result) broadcast against the tokens' values, in one of
+// two forms:
+//  - int16 (kInt32 false): per group of 4 values one i16x8.relaxed_dot_i8x16_i7x16_s, each
+//    token's two pair sums added in int16 over kRun groups under one scale — as many as fit: 8 for
+//    Q4_K (values below 16: at most 8·2·15·127 = 30,480), 4 for Q5_K (below 32: 4·2·31·127 =
+//    31,496), 2 for Q6_K (below 64: 2·2·63·127 = 32,004) — then i32x4.dot_i16x8_s by that scale
+//    adds them into S. One multiply per 16 products on x86, where the int32 instruction takes two
+//    without AVX-VNNI.
+//  - int32 (kInt32 true, RelaxedInt32Dot): per group one i32x4.relaxed_dot_i8x16_i7x16_add_s into
+//    int32 sums over all the groups under one scale — a block's 8 for Q4_K and Q5_K, 4 for Q6_K —
+//    then i32x4.mul by that scale. No widening: where AVX-VNNI makes the instruction one VPDPBUSD
+//    it wins, most for Q6_K (Chromium, 300m q6_k: 1.23 short, 1.20 long).
+// Then per super-block Z from the input's bsum pairs and the two f32 steps on the exact sums S.
+template <int V, int kRun, bool kInt32>
 HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
                                  float* HWY_RESTRICT out) {
   static_assert(kRun == 2 || kRun == 4 || kRun == 8, "runs tile a block, within one scale");
@@ -474,12 +483,15 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
       const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
       const int32_t* uq_b = w.uq + size_t(b) * 8 * kTileRows;
       for (int g0 = 0; g0 < 8; g0 += kRun) {
-        v128_t pairs[kTileRows][V];
-        RelaxedPairSums<V, kRun>(xb, uq_b, g0, pairs);
+        v128_t sums[kTileRows][V];
+        RelaxedGroupSums<V, kRun, kInt32>(xb, uq_b, g0, sums);
         for (int r = 0; r < kTileRows; ++r) {
-          const v128_t scale = wasm_i16x8_splat(w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4]);
+          const int16_t scale = w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4];
           for (int v = 0; v < V; ++v) {
-            s[r][v] = wasm_i32x4_add(s[r][v], wasm_i32x4_dot_i16x8(pairs[r][v], scale));
+            const v128_t scaled = kInt32
+                                      ? wasm_i32x4_mul(sums[r][v], wasm_i32x4_splat(scale))
+                                      : wasm_i32x4_dot_i16x8(sums[r][v], wasm_i16x8_splat(scale));
+            s[r][v] = wasm_i32x4_add(s[r][v], scaled);
           }
         }
       }
@@ -505,14 +517,19 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
 template <int V>
 HWY_NOINLINE void KTileRelaxed(const KTile& w, const MatMulInput& in, int t0,
                                float* HWY_RESTRICT out) {
+  if (RelaxedInt32Dot()) {
+    // One scale per 32 values (Q4_K, Q5_K) or per 16 (Q6_K).
+    if (w.q6) return KTileRelaxedImpl<V, 4, true>(w, in, t0, out);
+    return KTileRelaxedImpl<V, 8, true>(w, in, t0, out);
+  }
   switch (w.max_value) {
     case 15:
-      return KTileRelaxedImpl<V, 8>(w, in, t0, out);
+      return KTileRelaxedImpl<V, 8, false>(w, in, t0, out);
     case 31:
-      return KTileRelaxedImpl<V, 4>(w, in, t0, out);
+      return KTileRelaxedImpl<V, 4, false>(w, in, t0, out);
     default:  // 63 (Q6_K); the shortest run is safe for any value below 64
       GGUFEMBED_DCHECK(w.max_value == 63);
-      return KTileRelaxedImpl<V, 2>(w, in, t0, out);
+      return KTileRelaxedImpl<V, 2, false>(w, in, t0, out);
   }
 }
 

@@ -75,7 +75,8 @@ inline Int8Layout LayoutOf(Int8Kernel kernel) {
 // an XOR per instruction) costs more than its 16 products per instruction save. Same bits either
 // way. A/B in Chromium, 300m Q8_0, portable against relaxed: 13 tokens 7.5 % faster, 16 about 5 %,
 // 20–23 about 2 %, 33 3 % slower, 58 4 %, 100 and more 7–11 %. Where the engine lowers the
-// instruction to two multiplies, Q8_0 stays on the portable kernel at every length (RelaxedQ8_0).
+// instruction to two multiplies, Q8_0 stays on the portable kernel at every length
+// (RelaxedInt32Dot).
 inline constexpr int kRelaxedQ8_0MinTokens = 24;
 
 // The layout PrepareMatMulInput gives an input carved for `carved` (its kernel's) for products
@@ -83,7 +84,7 @@ inline constexpr int kRelaxedQ8_0MinTokens = 24;
 inline Int8Layout InputLayout(Int8Layout carved, GgmlType type, int n_tokens) {
   if (carved != Int8Layout::kS8QuadGroups || type != GgmlType::kQ8_0) return carved;
 #if GGUFEMBED_RELAXED_INT8
-  const bool relaxed_q8_0 = RelaxedQ8_0();
+  const bool relaxed_q8_0 = RelaxedInt32Dot();
 #else
   const bool relaxed_q8_0 = true;  // no target but WebAssembly carves for the relaxed kernel
 #endif

@@ -33,21 +33,23 @@ namespace ggufembed {
 // together. Computed once.
 bool RelaxedDotIsInstruction();
 
-// Whether Q8_0 weights take the relaxed kernel (from kRelaxedQ8_0MinTokens tokens on) or stay on
-// the portable one; the same bits either way. Their relaxed kernel adds a sign step, so it gains
-// only where the engine runs the instruction as one multiply (x86 with AVX-VNNI): elsewhere it lost
-// to the portable kernel (Chromium without AVX-VNNI, 0.92 on 500 tokens), while the 4- to 6-bit
-// types' relaxed kernels gained either way. Default true; the JavaScript package sets it once, from
-// timing the instruction against i32x4.dot_i16x8_s at load (js/src/wasm_features.js).
-bool RelaxedQ8_0();
+// Whether the kernels built on i32x4.relaxed_dot_i8x16_i7x16_add_s run: Q8_0's relaxed kernel
+// (from kRelaxedQ8_0MinTokens tokens on; else Q8_0 stays on the portable kernel) and the int32
+// form of the K-quants' (else their int16 form); the same bits either way. Both gain only where
+// the engine runs the instruction as one multiply (x86 with AVX-VNNI): elsewhere Q8_0's lost to
+// the portable kernel (Chromium without AVX-VNNI, 0.92 on 500 tokens), while the int16 form
+// (i16x8.relaxed_dot_i8x16_i7x16_s) gains on every engine. Default true; the JavaScript package
+// sets it once, from timing the instruction against i32x4.dot_i16x8_s at load
+// (js/src/wasm_features.js).
+bool RelaxedInt32Dot();
 
 }  // namespace ggufembed
 
-// Sets RelaxedQ8_0, and reports whether Q8_0 products take the relaxed kernel in this module (it
-// holds the instruction and RelaxedQ8_0): exported by name for the JavaScript package, which sets
-// it before any product.
-extern "C" void ggufembed_set_relaxed_q8_0(int on);
-extern "C" int ggufembed_relaxed_q8_0();
+// Sets RelaxedInt32Dot, and reports whether the kernels it names run in this module (it holds the
+// instruction and RelaxedInt32Dot): exported by name for the JavaScript package, which sets it
+// before any product.
+extern "C" void ggufembed_set_relaxed_int32_dot(int on);
+extern "C" int ggufembed_relaxed_int32_dot();
 
 #endif  // __wasm_simd128__
 #endif  // GGUFEMBED_KERNELS_RELAXED_DOT_H_

@@ -39,10 +39,10 @@ bool RelaxedDotIsInstruction() {
 }
 
 namespace {
-std::atomic<bool> relaxed_q8_0{true};
+std::atomic<bool> relaxed_int32_dot{true};
 }  // namespace
 
-bool RelaxedQ8_0() { return relaxed_q8_0.load(std::memory_order_relaxed); }
+bool RelaxedInt32Dot() { return relaxed_int32_dot.load(std::memory_order_relaxed); }
 #endif
 
 HWY_EXPORT(TargetNameImpl);
@@ -100,12 +100,12 @@ Status SetSimdTarget(std::string_view name) {
 }  // namespace ggufembed
 
 #if defined(__wasm_simd128__)
-extern "C" void ggufembed_set_relaxed_q8_0(int on) {
-  ggufembed::relaxed_q8_0.store(on != 0, std::memory_order_relaxed);
+extern "C" void ggufembed_set_relaxed_int32_dot(int on) {
+  ggufembed::relaxed_int32_dot.store(on != 0, std::memory_order_relaxed);
 }
 
-extern "C" int ggufembed_relaxed_q8_0() {
-  return ggufembed::RelaxedDotIsInstruction() && ggufembed::RelaxedQ8_0();
+extern "C" int ggufembed_relaxed_int32_dot() {
+  return ggufembed::RelaxedDotIsInstruction() && ggufembed::RelaxedInt32Dot();
 }
 #endif
 #endif  // HWY_ONCE

@@ -48,7 +48,7 @@ for (const [arch, modelPath] of [["gemma-embedding", "/model.gguf"], ["gemma-emb
         const embedder = await loadEmbedder(modelPath, { ...options, worker: false, threads: 1, quiet: true });
         const vectors = (await embedder.embedBatch(texts)).map((e) => bits(e.vector));
         embedder.dispose();
-        return { vectors, build: embedder.build, relaxedQ8_0: embedder.relaxedQ8_0 };
+        return { vectors, build: embedder.build, relaxedInt32Dot: embedder.relaxedInt32Dot };
       };
       return {
         works: await relaxedSimdWorks(),
@@ -66,15 +66,15 @@ for (const [arch, modelPath] of [["gemma-embedding", "/model.gguf"], ["gemma-emb
     assert.equal(seen.works, true, seen.agent);
     // The timing: both loops ran (billions of products per second), and auto followed it.
     for (const rate of [seen.speed.relaxed, seen.speed.dotI16x8]) assert.ok(rate > 0.1 && rate < 1e4, rate);
-    // What each module does with Q8_0 weights, as the module itself reports it.
-    assert.equal(seen.relaxed.relaxedQ8_0, true);
-    assert.equal(seen.simd128.relaxedQ8_0, false);
+    // Whether each module runs the kernels on the int32 relaxed dot, as the module itself reports it.
+    assert.equal(seen.relaxed.relaxedInt32Dot, true);
+    assert.equal(seen.simd128.relaxedInt32Dot, false);
     assert.equal(seen.relaxed.build, "relaxed-simd");  // modules given by URL named for what they hold
     assert.equal(seen.simd128.build, "simd128");
     assert.equal(seen.forced.build, "relaxed-simd");
-    assert.equal(seen.forced.relaxedQ8_0, true);
+    assert.equal(seen.forced.relaxedInt32Dot, true);
     assert.equal(seen.auto.build, "relaxed-simd");
-    assert.equal(seen.auto.relaxedQ8_0, seen.fast, JSON.stringify(seen.speed));
+    assert.equal(seen.auto.relaxedInt32Dot, seen.fast, JSON.stringify(seen.speed));
     const r = runCli(["embed", "-q", "-m", extra[modelPath], "-f", "raw", "--", ...TEXTS]);
     assert.equal(r.status, 0, r.stderr);
     const native = r.stdout.trimEnd().split("\n").map((l) => base64(Float32Array.from(l.split(" ").map(Number))));

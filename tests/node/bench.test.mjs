@@ -62,8 +62,8 @@ test("bench.mjs runs every runtime on the same texts and they agree", () => {
     assert.equal(report.runtimes[name].build, relaxed ? "relaxed-simd" : "simd128", name);
   }
   // auto reports whether Q8_0 took the relaxed kernel, as the page's timing found.
-  assert.equal(typeof report.runtimes["ours-auto-chromium"].relaxed_q8_0, "boolean");
-  assert.match(report.runtimes["ours-auto-chromium"].detail, /^auto: relaxed-simd(, Q8_0 on SIMD128's kernel)?, page thread$/);
+  assert.equal(typeof report.runtimes["ours-auto-chromium"].relaxed_int32_dot, "boolean");
+  assert.match(report.runtimes["ours-auto-chromium"].detail, /^auto: relaxed-simd(, no int32 relaxed dot \(Q8_0 on SIMD128's kernel, K-quants' int16 form\))?, page thread$/);
   for (const name of ["ours-wasm-chromium", "wllama-chromium"]) {
     const row = report.runtimes[name];
     assert.match(row.browser, /^Chromium \d+/, name);

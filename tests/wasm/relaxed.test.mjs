@@ -131,7 +131,7 @@ test("the simd option forces either build on one runtime; auto takes relaxed SIM
       // Forced, every relaxed kernel; "auto" Q8_0 on the relaxed kernel only where the instruction
       // timed faster.
       const fast = await relaxedDotIsFast();
-      assert.equal(embedder.relaxedQ8_0, simd === "relaxed" || simd === "auto" && fast, simd);
+      assert.equal(embedder.relaxedInt32Dot, simd === "relaxed" || simd === "auto" && fast, simd);
       vectors[simd] = (await embedder.embedBatch(TEXTS)).map((e) => Array.from(e.vector));
     } finally {
       embedder.dispose();
@@ -154,7 +154,7 @@ test("a module given as wasm: named for what it holds; bad bytes, a conflicting 
   for (const [bytes, build] of [[RELAXED_WASM, "relaxed-simd"], [SIMD128_WASM, "simd128"]]) {
     const embedder = await loadEmbedder(model, { wasm: bytes, threads: 1, quiet: true });
     assert.equal(embedder.build, build);
-    assert.equal(embedder.relaxedQ8_0, build === "relaxed-simd");  // untimed: every relaxed kernel
+    assert.equal(embedder.relaxedInt32Dot, build === "relaxed-simd");  // untimed: every relaxed kernel
     embedder.dispose();
   }
   const refused = (options) => loadEmbedder(model, { ...options, threads: 1, quiet: true })
@@ -197,7 +197,7 @@ test("the threads build's relaxed module: auto and forced take it, simd128 the S
       try {
         assert.equal(embedder.threads, 2);
         assert.equal(embedder.build, simd === "simd128" ? "threads" : "relaxed-simd-threads", simd);
-        assert.equal(embedder.relaxedQ8_0, simd === "relaxed" || simd === "auto" && await relaxedDotIsFast(), simd);
+        assert.equal(embedder.relaxedInt32Dot, simd === "relaxed" || simd === "auto" && await relaxedDotIsFast(), simd);
         seen[simd] = (await embedder.embedBatch(TEXTS, { threads: 2 })).map((e) => Array.from(e.vector));
       } finally {
         embedder.dispose();

@@ -84,7 +84,7 @@ export async function embedding(): Promise<number> {
     signal: controller.signal, onProgress: ({ done, total }) => void (done / total) });
   const where: "worker" | "thread" = embedder.runsIn;
   const build: "simd128" | "relaxed-simd" | "threads" | "relaxed-simd-threads" = embedder.build;
-  const relaxedQ8_0: boolean = embedder.relaxedQ8_0;
+  const relaxedInt32Dot: boolean = embedder.relaxedInt32Dot;
   // @ts-expect-error: tokenize options are checked too
   await embedder.tokenize("x", { addSpecials: true });
   embedder.dispose();
@@ -97,7 +97,7 @@ export async function embedding(): Promise<number> {
     onProgress: ({ loaded, total, cached }) => void [loaded, total, cached] });
   // @ts-expect-error: not a SIMD build name
   await loadEmbedder("m.gguf", { simd: "sse2" });
-  void [progress, where, build, relaxedQ8_0, removed, inWorker];
+  void [progress, where, build, relaxedInt32Dot, removed, inWorker];
 
   // @ts-expect-error: unknown option
   await embedder.embed("x", { dims: 64 });

@@ -29,8 +29,8 @@ for (const [arch, path] of Object.entries(models)) {
     assert.equal(there.runsIn, "worker");
     assert.deepEqual(there.info, here.info);
     assert.equal(there.build, here.build);
-    assert.equal(typeof there.relaxedQ8_0, "boolean");
-    assert.equal(there.relaxedQ8_0, here.relaxedQ8_0);
+    assert.equal(typeof there.relaxedInt32Dot, "boolean");
+    assert.equal(there.relaxedInt32Dot, here.relaxedInt32Dot);
     const options = { prompt: "query", dim: 64 };
     assert.deepEqual((await there.embedBatch(TEXTS, options)).map((e) => bits(e.vector)),
                      (await here.embedBatch(TEXTS, options)).map((e) => bits(e.vector)));
