@@ -137,6 +137,11 @@ template <int V, int kRun, bool kInt32 = false>
 HWY_INLINE void RelaxedGroupSums(const uint8_t* HWY_RESTRICT xb, const int32_t* HWY_RESTRICT u_b,
                                  int g0, v128_t (&sums)[kTileRows][V]) {
   static_assert(8 % kRun == 0, "runs tile a block's 8 groups");
+  if constexpr (kInt32) {
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) sums[r][v] = wasm_i32x4_splat(0);
+    }
+  }
   for (int g = g0; g < g0 + kRun; ++g) {
     v128_t x[V];
     for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
@@ -144,8 +149,7 @@ HWY_INLINE void RelaxedGroupSums(const uint8_t* HWY_RESTRICT xb, const int32_t* 
       const v128_t uw = wasm_v128_load32_splat(u_b + g * kTileRows + r);
       for (int v = 0; v < V; ++v) {
         if constexpr (kInt32) {
-          sums[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(
-              x[v], uw, g == g0 ? wasm_i32x4_splat(0) : sums[r][v]);
+          sums[r][v] = ggufembed_relaxed_dot_i8x16_i7x16_add(x[v], uw, sums[r][v]);
         } else {
           const v128_t p = ggufembed_relaxed_dot_i8x16_i7x16(x[v], uw);
           sums[r][v] = g == g0 ? p : wasm_i16x8_add(sums[r][v], p);
