@@ -339,9 +339,10 @@ std::vector<Int8Kernel> Int8Kernels() {
   return kernels;
 }
 
-// Runs body(on) with the relaxed build's int32 dot product kernels (Q8_0's, the K-quants' int32
-// form) switched off and on (RelaxedInt32Dot) in WebAssembly, where the package may switch them
-// off at load, else once as it is (on); leaves them on, also when a REQUIRE fails inside.
+// Runs body(on) with the relaxed build's int32 dot product kernels (Q8_0's, the 4- to 6-bit
+// types' int32 form) switched off and on (RelaxedInt32Dot) in WebAssembly, where the package may
+// switch them off at load, else once as it is (on); leaves them on, also when a REQUIRE fails
+// inside.
 template <class Body>
 void ForEachRelaxedInt32Dot(const Body& body) {
 #if GGUFEMBED_RELAXED_INT8
@@ -603,7 +604,7 @@ void TestMatMul() {
       for (int rows : {1, 5, 13, 16}) {
         // Token counts give every run length of the Q8_0 rows-in-lanes kernel (1..8: T up to 8,
         // 13 as 7 + 6, 31 as 8 + 8 + 8 + 7) and tails of the tokens-in-lanes ones.
-        // (K-quants: with the relaxed build's int32 form off and on.)
+        // (The 4- to 6-bit types: with the relaxed build's int32 forms off and on.)
         const auto lengths = [&](bool) {
           for (int T : {1, 2, 3, 4, 5, 7, 13, 31, 33, 70}) {
             const bool geglu = rows >= 13 && (T == 1 || T == 7 || T == 70);
@@ -612,7 +613,7 @@ void TestMatMul() {
             if (type == GgmlType::kQ8_0) CheckMatMul(type, kernel, rows, cols, T, geglu, false);
           }
         };
-        if (k_quant) {
+        if ((int8 || k_quant) && type != GgmlType::kQ8_0) {
           ForEachRelaxedInt32Dot(lengths);
         } else {
           lengths(true);
@@ -628,7 +629,7 @@ void TestMatMul() {
         }
       }
       // Inputs wide enough that the tokens are swept in several chunks (ChunkTokens), the last
-      // one short, over groups of rows with a short last one (Q8_0 and K-quants: with the relaxed
+      // one short, over groups of rows with a short last one (the int8 types: with the relaxed
       // build's int32 dot product kernels off and on).
       const auto chunked = [&](bool) {
         CheckMatMul(type, kernel, 2 * kGroupRows + 5,
@@ -637,7 +638,7 @@ void TestMatMul() {
                             : 4096 + 5,
                     70, true);
       };
-      if (type == GgmlType::kQ8_0 || k_quant) {
+      if (int8 || k_quant) {
         ForEachRelaxedInt32Dot(chunked);
       } else {
         chunked(true);
@@ -742,7 +743,7 @@ void TestMatMulExtremes() {
                                              : noise[i];
     }
   }
-  // Every kernel against the reference (the relaxed build's with its int32 form off and on);
+  // Every kernel against the reference (the relaxed build's with its int32 forms off and on);
   // `expected` (unless 0): token 0 by row 0, worked by hand.
   auto check_kernels = [&](const Matrix& w, double expected) {
     ForEachRelaxedInt32Dot([&](bool int32_dot) {

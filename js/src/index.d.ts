@@ -188,8 +188,8 @@ export interface Embedder {
    * Whether the relaxed build's kernels on its int32 dot product run (relaxed-simd builds: forced
    * with `simd: "relaxed"`, or where this runtime's relaxed dot product timed faster than
    * SIMD128's at load): Q8_0 weights take the relaxed-SIMD kernel (otherwise the SIMD128 one) and
-   * Q4_K, Q5_K and Q6_K weights its int32 form (otherwise its int16 one). The same vectors
-   * either way.
+   * the 4- to 6-bit types (Q4_0 … Q6_K) their int32 form (otherwise their int16 one). The same
+   * vectors either way.
    */
   readonly relaxedInt32Dot: boolean;
   embed(text: string, options?: EmbedOptions): Promise<Embedding>;
@@ -226,9 +226,9 @@ export interface LoadOptions extends ModuleOptions {
   /**
    * The SIMD build, single-threaded or threads: "auto" (default: relaxed SIMD where the runtime
    * computes it as specified, else SIMD128; the kernels on its int32 dot product — Q8_0's, the
-   * K-quants' int32 form — only where that is faster, `relaxedInt32Dot`), or forced ("relaxed":
-   * every relaxed kernel, Q8_0's from 24 tokens on; one thread where the package has no relaxed
-   * threads module).
+   * 4- to 6-bit types' int32 form — only where that is faster, `relaxedInt32Dot`), or forced
+   * ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on; one thread where the package has
+   * no relaxed threads module).
    */
   simd?: "auto" | "relaxed" | "simd128";
   /** Cancels the load: it rejects with a GgufembedError of code "aborted". */

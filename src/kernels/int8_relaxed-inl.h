@@ -1,8 +1,8 @@
 // The WebAssembly relaxed-SIMD int8 kernel beside the portable one (int8_tile-inl.h), tested
 // against it: tokens in the lanes of the kS8QuadGroups layout, one relaxed dot product per group
 // of 4 values with a 7-bit operand — Q8_0's |w| (i32x4.relaxed_dot_i8x16_i7x16_add_s), the 4- and
-// 5-bit types' stored values (i16x8.relaxed_dot_i8x16_i7x16_s) — so that its result is fully
-// defined and every engine gives the same bits. Same exact block sums, same f32 steps as every int8
+// 5-bit types' stored values (i16x8.relaxed_dot_i8x16_i7x16_s, or the i32x4 one where
+// RelaxedInt32Dot) — so that its result is fully defined and every engine gives the same bits. Same exact block sums, same f32 steps as every int8
 // kernel (numerics.h).
 
 #include <algorithm>
@@ -132,16 +132,12 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
 // 4 values one relaxed dot product of the tokens' values (`xb`, the block's kS8QuadGroups run) by
 // the row's 7-bit values (`u_b`, the block's quads interleaved by row) — the int16 pair sums of
 // i16x8.relaxed_dot_i8x16_i7x16_s added in int16 (the caller's kRun keeps every sum below 32,768),
-// or with kInt32 the int32 sums of i32x4.relaxed_dot_i8x16_i7x16_add_s.
+// or with kInt32 the int32 products of i32x4.relaxed_dot_i8x16_i7x16_add_s added into `sums` as
+// the caller started them.
 template <int V, int kRun, bool kInt32 = false>
 HWY_INLINE void RelaxedGroupSums(const uint8_t* HWY_RESTRICT xb, const int32_t* HWY_RESTRICT u_b,
                                  int g0, v128_t (&sums)[kTileRows][V]) {
   static_assert(8 % kRun == 0, "runs tile a block's 8 groups");
-  if constexpr (kInt32) {
-    for (int r = 0; r < kTileRows; ++r) {
-      for (int v = 0; v < V; ++v) sums[r][v] = wasm_i32x4_splat(0);
-    }
-  }
   for (int g = g0; g < g0 + kRun; ++g) {
     v128_t x[V];
     for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
@@ -166,8 +162,9 @@ HWY_INLINE void RelaxedGroupSums(const uint8_t* HWY_RESTRICT xb, const int32_t* 
 // i16x8.relaxed_dot_i8x16_i7x16_s (one multiply per 16 products on x86, where the i32x4 form
 // takes two without AVX-VNNI), its pair sums added in int16 over kRun groups — all 8 of a block
 // for the 4-bit types (at most 8·2·15·127 = 30,480), 4 for the 5-bit ones (4·2·31·127 = 31,496)
-// — then widened into the block's sum.
-template <int V, int kShift, int kRun>
+// — then widened into the block's sum; or, with kInt32 (RelaxedInt32Dot: the engine makes the
+// instruction one VPDPBUSD), one i32x4.relaxed_dot_i8x16_i7x16_add_s per group straight into it.
+template <int V, int kShift, int kRun, bool kInt32>
 HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, int t0,
                                       float* HWY_RESTRICT out) {
   const int nb = in.cols / 32, P = in.padded_tokens;
@@ -187,17 +184,29 @@ HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, 
     }
     const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
     const int32_t* u_b = w.abs_w + size_t(b) * 8 * kTileRows;
-    for (int g0 = 0; g0 < 8; g0 += kRun) {
-      v128_t pairs[kTileRows][V];
-      RelaxedGroupSums<V, kRun>(xb, u_b, g0, pairs);
-      for (int r = 0; r < kTileRows; ++r) {
-        for (int v = 0; v < V; ++v) {
-          isum[r][v] = wasm_i32x4_add(isum[r][v], wasm_i32x4_extadd_pairwise_i16x8(pairs[r][v]));
+    if constexpr (kInt32) {
+      RelaxedGroupSums<V, 8, true>(xb, u_b, 0, isum);
+    } else {
+      for (int g0 = 0; g0 < 8; g0 += kRun) {
+        v128_t pairs[kTileRows][V];
+        RelaxedGroupSums<V, kRun>(xb, u_b, g0, pairs);
+        for (int r = 0; r < kTileRows; ++r) {
+          for (int v = 0; v < V; ++v) {
+            isum[r][v] = wasm_i32x4_add(isum[r][v], wasm_i32x4_extadd_pairwise_i16x8(pairs[r][v]));
+          }
         }
       }
     }
     AccumulateBlockRelaxed<V>(w, in, b, t0, isum, out);
   }
+}
+
+// The int32 or int16 form of Int8TileRelaxedStored, as RelaxedInt32Dot says.
+template <int V, int kShift, int kRun>
+HWY_INLINE void Int8TileRelaxedStoredForm(const Int8Tile& w, const MatMulInput& in, int t0,
+                                          float* HWY_RESTRICT out) {
+  if (RelaxedInt32Dot()) return Int8TileRelaxedStored<V, kShift, 8, true>(w, in, t0, out);
+  return Int8TileRelaxedStored<V, kShift, kRun, false>(w, in, t0, out);
 }
 
 // The relaxed-SIMD kernel for `w`'s type.
@@ -206,13 +215,13 @@ HWY_NOINLINE void Int8TileRelaxedForType(const Int8Tile& w, const MatMulInput& i
                                          float* HWY_RESTRICT out) {
   switch (w.type) {
     case GgmlType::kQ4_0:
-      return Int8TileRelaxedStored<V, 4, 8>(w, in, t0, out);
+      return Int8TileRelaxedStoredForm<V, 4, 8>(w, in, t0, out);
     case GgmlType::kQ5_0:
-      return Int8TileRelaxedStored<V, 3, 4>(w, in, t0, out);
+      return Int8TileRelaxedStoredForm<V, 3, 4>(w, in, t0, out);
     case GgmlType::kQ4_1:
-      return Int8TileRelaxedStored<V, -1, 8>(w, in, t0, out);
+      return Int8TileRelaxedStoredForm<V, -1, 8>(w, in, t0, out);
     case GgmlType::kQ5_1:
-      return Int8TileRelaxedStored<V, -1, 4>(w, in, t0, out);
+      return Int8TileRelaxedStoredForm<V, -1, 4>(w, in, t0, out);
     default:
       return Int8TileRelaxed<V>(w, in, t0, out);
   }

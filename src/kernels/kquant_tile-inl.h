@@ -484,6 +484,11 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
       const int32_t* uq_b = w.uq + size_t(b) * 8 * kTileRows;
       for (int g0 = 0; g0 < 8; g0 += kRun) {
         v128_t sums[kTileRows][V];
+        if constexpr (kInt32) {
+          for (int r = 0; r < kTileRows; ++r) {
+            for (int v = 0; v < V; ++v) sums[r][v] = wasm_i32x4_splat(0);
+          }
+        }
         RelaxedGroupSums<V, kRun, kInt32>(xb, uq_b, g0, sums);
         for (int r = 0; r < kTileRows; ++r) {
           const int16_t scale = w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4];
