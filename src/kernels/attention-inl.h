@@ -26,7 +26,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 // otherwise), and each key and value vector loaded serves kQueries queries. AVX2 takes 6 queries
 // × 2 vectors: attention on 500 tokens of the 300m model 308–319 → 266–279 ms against 4 × 2. The
 // others keep 4: AVX-512 with 6 × 4 went 142 → 228 ms, WebAssembly with 6 × 2 (V8 spills) the
-// whole long text 1.97 → 2.45 s.
+// whole long text 1.97 → 2.45 s; with 5 × 2 it was 1.03–1.04× as fast in Chromium 156 but 0.91×
+// in Node 20 and 22 (A/B, 300m, 500 tokens), whose V8 spills there too.
 inline constexpr int kQueries = HWY_TARGET == HWY_AVX2 ? 6 : 4;
 inline constexpr int kValueVectors = HWY_MAX_BYTES >= 64 ? 4 : 2;
 
