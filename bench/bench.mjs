@@ -332,10 +332,10 @@ async function benchModel(opts, commit) {
                             run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "simd128") },
     "ours-relaxed-chromium": { label: "ggufembed wasm (Chromium)", detail: "relaxed SIMD, page thread",
                                run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "relaxed") },
-    // simd: "auto", what a page gets: the build and whether Q8_0 took its relaxed kernel.
+    // simd: "auto", what a page gets: the build and whether its int32-dot kernels run (relaxedInt32Dot).
     "ours-auto-chromium": {
       label: "ggufembed wasm (Chromium)",
-      detail: (r) => `auto: ${r.build}${r.relaxed_int32_dot ? "" : ", no int32 relaxed dot (Q8_0 on SIMD128's kernel, K-quants' int16 form)"}, page thread`,
+      detail: (r) => `auto: ${r.build}${r.relaxed_int32_dot ? "" : ", no int32 relaxed dot (Q8_0 on SIMD128's kernel, 4- to 6-bit types' int16 form)"}, page thread`,
       run: peer("chromium_runner.mjs", "--engine", "ours", "--simd", "auto"),
     },
     "wllama-chromium": { label: "wllama (Chromium)", detail: (r) => `${r.build}, 1 thread`,

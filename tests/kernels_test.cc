@@ -727,8 +727,9 @@ void TestMatMulBf16() {
 
 // The 4- to 6-bit types at the extremes of their values, where integer sums come closest to the
 // 16-bit limit of the kernels that add pair sums in int16 (AVX2; relaxed SIMD: 8 groups of
-// 2·15·127 for 4 bits, 4 of 2·31·127 for 5, 2 of 2·63·127 for Q6_K): rows of all-largest,
-// all-smallest and mixed stored values, against tokens of all +c, all −c (both quantize to
+// 2·15·127 for 4 bits, 4 of 2·31·127 for 5, 2 of 2·63·127 for Q6_K; its int32 form sums a whole
+// scale's groups instead, so a wrong run shows here too): rows of all-largest, all-smallest and
+// mixed stored values, against tokens of all +c, all −c (both quantize to
 // ±127), alternating signs, and random values.
 void TestMatMulExtremes() {
   const int cols = 256, T = 13;

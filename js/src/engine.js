@@ -116,7 +116,7 @@ const RELAXED_WASM = new URL("./relaxed/ggufembed-relaxed.wasm", import.meta.url
 // A yes-or-no of wasm_features.js (false where it cannot be imported): "relaxedSimdWorks", whether
 // the runtime computes the relaxed dot product as the final specification says, or
 // "relaxedDotIsFast", whether it runs it faster than SIMD128's dot_i16x8_s (the relaxed build's
-// Q8_0 kernel pays).
+// kernels on its int32 dot product pay).
 async function wasmFeature(name) {
   try {
     return await (await import("./wasm_features.js"))[name]();
@@ -137,16 +137,16 @@ function memo(map, key, start) {
   return map.get(key);
 }
 // Module starts by variant: "simd128", "relaxed" (forced: every relaxed kernel) or "relaxed-auto"
-// (Q8_0's relaxed kernel as timed); the threads build's by pool size and variant.
+// (the kernels on the int32 dot product as timed); the threads build's by pool size and variant.
 const singleModules = new Map();
 
-// The threads build with `pool` workers in `variant`, null where it cannot run here; `q8_0` (a
-// boolean or its promise) sets the relaxed modules' Q8_0 kernel.
-function threadsModule(pool, variant, q8_0) {
+// The threads build with `pool` workers in `variant`, null where it cannot run here; `int32Dot` (a
+// boolean or its promise) sets the relaxed modules' int32 switch.
+function threadsModule(pool, variant, int32Dot) {
   return memo(threadModules, `${pool} ${variant}`, async () => {
     const wasm = variant === "simd128" ? THREADS_WASM : THREADS_RELAXED_WASM;
     const [mod, relaxedInt32Dot] = await Promise.all(
-        [isNode ? instantiateThreadsNode(pool, wasm) : instantiateThreadsBrowser(pool, wasm), q8_0]);
+        [isNode ? instantiateThreadsNode(pool, wasm) : instantiateThreadsBrowser(pool, wasm), int32Dot]);
     if (mod === null) return null;
     mod.ggufembedPool = pool;
     mod.ggufembedBuild = variant === "simd128" ? "threads" : "relaxed-simd-threads";
@@ -178,7 +178,7 @@ async function explicitModule(wasm, simd) {
   let mod, build;
   try {
     mod = await checkedModule(await createGgufembedModule({ wasmBinary }));
-    // Its Q8_0 switch starts on, so this reports whether the module holds the relaxed instruction.
+    // Its int32 switch starts on, so this reports whether the module holds the relaxed instruction.
     build = mod._ggufembed_relaxed_int32_dot() === 1 ? "relaxed-simd" : "simd128";
   } catch (e) {
     if (e instanceof GgufembedError) throw e;
@@ -212,10 +212,11 @@ async function getModule(options = {}) {
       "the package has no dist/relaxed/");
   }
   const variant = !relaxed ? "simd128" : simd === "relaxed" ? "relaxed" : "relaxed-auto";
-  // Forced, the relaxed modules run Q8_0 weights on their relaxed kernel; "auto" keeps them on the
-  // SIMD128 kernel where the relaxed dot product is not faster (src/kernels/relaxed_dot.h), timed
-  // while the module loads. The 4- to 6-bit types gain from relaxed SIMD either way.
-  const q8_0 = variant === "relaxed" || (variant === "relaxed-auto" && wasmFeature("relaxedDotIsFast"));
+  // Forced, the relaxed modules run the kernels on the int32 dot product (Q8_0's relaxed kernel,
+  // the 4- to 6-bit types' int32 form); "auto" keeps Q8_0 on the SIMD128 kernel and the others on
+  // their int16 form where that dot product is not faster (src/kernels/relaxed_dot.h), timed while
+  // the module loads. The int16 form gains from relaxed SIMD either way.
+  const int32Dot = variant === "relaxed" || (variant === "relaxed-auto" && wasmFeature("relaxedDotIsFast"));
   if (options.threads !== 1) {
     const pool = await poolSize(options);
     if (pool > 1) {
@@ -223,7 +224,7 @@ async function getModule(options = {}) {
       try {
         if (variant !== "simd128") {
           try {
-            mod = await threadsModule(pool, variant, q8_0);
+            mod = await threadsModule(pool, variant, int32Dot);
           } catch (e) {
             if (variant === "relaxed") throw e;  // forced; "auto" falls back to SIMD128
           }
@@ -242,7 +243,7 @@ async function getModule(options = {}) {
       return await memo(singleModules, variant, async () => {
         // The loader, the module and the timing at once: a load waits for all anyway.
         const [{ default: create }, wasmBinary, relaxedInt32Dot] = await Promise.all([
-          import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM), q8_0]);
+          import(RELAXED_MODULE.href), loadWasmBinary(RELAXED_WASM), int32Dot]);
         const mod = await create({ wasmBinary });
         mod.ggufembedBuild = "relaxed-simd";
         mod._ggufembed_set_relaxed_int32_dot(relaxedInt32Dot ? 1 : 0);

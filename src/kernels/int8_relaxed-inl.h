@@ -2,8 +2,8 @@
 // against it: tokens in the lanes of the kS8QuadGroups layout, one relaxed dot product per group
 // of 4 values with a 7-bit operand — Q8_0's |w| (i32x4.relaxed_dot_i8x16_i7x16_add_s), the 4- and
 // 5-bit types' stored values (i16x8.relaxed_dot_i8x16_i7x16_s, or the i32x4 one where
-// RelaxedInt32Dot) — so that its result is fully defined and every engine gives the same bits. Same exact block sums, same f32 steps as every int8
-// kernel (numerics.h).
+// RelaxedInt32Dot) — so that its result is fully defined and every engine gives the same bits.
+// Same exact block sums, same f32 steps as every int8 kernel (numerics.h).
 
 #include <algorithm>
 #include <cstring>
@@ -163,10 +163,12 @@ HWY_INLINE void RelaxedGroupSums(const uint8_t* HWY_RESTRICT xb, const int32_t* 
 // takes two without AVX-VNNI), its pair sums added in int16 over kRun groups — all 8 of a block
 // for the 4-bit types (at most 8·2·15·127 = 30,480), 4 for the 5-bit ones (4·2·31·127 = 31,496)
 // — then widened into the block's sum; or, with kInt32 (RelaxedInt32Dot: the engine makes the
-// instruction one VPDPBUSD), one i32x4.relaxed_dot_i8x16_i7x16_add_s per group straight into it.
+// instruction one VPDPBUSD), one i32x4.relaxed_dot_i8x16_i7x16_add_s per group straight into it
+// (all 8 groups: kRun is 8).
 template <int V, int kShift, int kRun, bool kInt32>
 HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, int t0,
                                       float* HWY_RESTRICT out) {
+  static_assert(!kInt32 || kRun == 8, "the int32 form sums a whole block");
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;

@@ -470,6 +470,7 @@ template <int V, int kRun, bool kInt32>
 HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
                                  float* HWY_RESTRICT out) {
   static_assert(kRun == 2 || kRun == 4 || kRun == 8, "runs tile a block, within one scale");
+  GGUFEMBED_DCHECK(!w.q6 || kRun <= 4);  // Q6_K has a scale per 16 values
   const int nb = in.cols / 32, P = in.padded_tokens;
   const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
@@ -491,11 +492,16 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
         }
         RelaxedGroupSums<V, kRun, kInt32>(xb, uq_b, g0, sums);
         for (int r = 0; r < kTileRows; ++r) {
+          // The scale of the block's half the run is in; Q4_K's and Q5_K's halves share theirs, so
+          // a run of 8 reads the first.
           const int16_t scale = w.scale[(size_t(b) * kTileRows + r) * 2 + g0 / 4];
           for (int v = 0; v < V; ++v) {
-            const v128_t scaled = kInt32
-                                      ? wasm_i32x4_mul(sums[r][v], wasm_i32x4_splat(scale))
-                                      : wasm_i32x4_dot_i16x8(sums[r][v], wasm_i16x8_splat(scale));
+            v128_t scaled;
+            if constexpr (kInt32) {
+              scaled = wasm_i32x4_mul(sums[r][v], wasm_i32x4_splat(scale));
+            } else {
+              scaled = wasm_i32x4_dot_i16x8(sums[r][v], wasm_i16x8_splat(scale));
+            }
             s[r][v] = wasm_i32x4_add(s[r][v], scaled);
           }
         }

@@ -61,9 +61,9 @@ test("bench.mjs runs every runtime on the same texts and they agree", () => {
                     name === "ours-auto-chromium" && existsSync(join(root, "js/dist/relaxed/ggufembed-relaxed.wasm"));
     assert.equal(report.runtimes[name].build, relaxed ? "relaxed-simd" : "simd128", name);
   }
-  // auto reports whether Q8_0 took the relaxed kernel, as the page's timing found.
+  // auto reports whether its int32-dot kernels run, as the page's timing found.
   assert.equal(typeof report.runtimes["ours-auto-chromium"].relaxed_int32_dot, "boolean");
-  assert.match(report.runtimes["ours-auto-chromium"].detail, /^auto: relaxed-simd(, no int32 relaxed dot \(Q8_0 on SIMD128's kernel, K-quants' int16 form\))?, page thread$/);
+  assert.match(report.runtimes["ours-auto-chromium"].detail, /^auto: relaxed-simd(, no int32 relaxed dot \(Q8_0 on SIMD128's kernel, 4- to 6-bit types' int16 form\))?, page thread$/);
   for (const name of ["ours-wasm-chromium", "wllama-chromium"]) {
     const row = report.runtimes[name];
     assert.match(row.browser, /^Chromium \d+/, name);
