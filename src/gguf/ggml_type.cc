@@ -66,8 +66,6 @@ uint16_t LoadU16(const uint8_t* p) {
   return v;
 }
 
-float LoadF16(const uint8_t* p) { return F16ToF32(LoadU16(p)); }
-
 // Blocks of 32 small integers: value q·d, plus m for Q4_1/Q5_1 (no +0 otherwise, which would
 // turn −0 into +0).
 void DequantizeInt8Blocks(GgmlType type, const uint8_t* src, float* y, int64_t nb) {

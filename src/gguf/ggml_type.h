@@ -119,11 +119,9 @@ void UnpackSuperBlockK(GgmlType type, const uint8_t* block, uint8_t q[256], int1
 // the kernels call it for every super-block of every tile.
 inline void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], int16_t zero[16],
                           float* d, float* dmin) {
-  uint16_t h;
   if (type == GgmlType::kQ6_K) {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
     const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
-    std::memcpy(&h, b + 208, 2);
-    *d = F16ToF32(h);
+    *d = LoadF16(b + 208);
     *dmin = 0.0f;
     for (int k = 0; k < 16; ++k) {
       scale[k] = sc[k];
@@ -135,10 +133,8 @@ inline void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], in
   // are the low 6 bits of bytes j and j + 4 for j < 4; for j ≥ 4 the nibbles of byte j + 4 with
   // the top 2 bits of bytes j − 4 and j above them. Unpacked four at a time in 32-bit words, as
   // ggml's x86 code does.
-  std::memcpy(&h, b, 2);
-  *d = F16ToF32(h);
-  std::memcpy(&h, b + 2, 2);
-  *dmin = F16ToF32(h);
+  *d = LoadF16(b);
+  *dmin = LoadF16(b + 2);
   uint32_t w[3];
   std::memcpy(w, b + 4, 12);
   constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;

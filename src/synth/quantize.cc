@@ -23,12 +23,6 @@ void StoreF16(uint8_t* p, float f) {
   std::memcpy(p, &h, sizeof(h));
 }
 
-float LoadF16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return F16ToF32(h);
-}
-
 // ggml's nearest_int: adding 1.5·2^23 makes the FPU round to an integer in the current mode
 // (to nearest, ties to even); the integer is then read from the mantissa bits. Valid for
 // |f| <= 4194303, like ggml's (whose assert is compiled out); used for the same inputs.

@@ -34,6 +34,13 @@ inline float F16ToF32(uint16_t h) {
   return FloatFromBits(sign | magnitude);
 }
 
+// The f16 stored at `p` (a file's little-endian bytes, any alignment) as f32.
+inline float LoadF16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, sizeof(h));
+  return F16ToF32(h);
+}
+
 // f32 -> f16 with round-to-nearest-even, overflow to ±inf and quiet NaN, like F16C `vcvtps2ph`.
 // The f32 additions do the rounding: adding a power of two whose ulp equals the half's ulp at this
 // exponent leaves exactly the rounded half mantissa in the low bits.
