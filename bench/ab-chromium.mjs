@@ -8,7 +8,8 @@
 //        [--simd-b simd128|relaxed|auto] [--rounds 7]
 //
 // DIST_A and DIST_B are copies of js/dist (e.g. `cp -r js/dist /tmp/before`, change, rebuild
-// with `cmake --build build-wasm --target js_package`, then --a /tmp/before --b js/dist). The
+// with `cmake --build build-wasm` — all of it: the target js_package alone leaves dist/relaxed/
+// as it was — then --a /tmp/before --b js/dist). The
 // texts are `ggufembed bench`'s short sentence and ~500-token passage (build/ggufembed). With
 // --simd-b, B loads that module instead of --simd's: `--a js/dist --b js/dist --simd simd128
 // --simd-b relaxed` compares the two modules of one build (`--simd relaxed --simd-b auto`: the

@@ -48,7 +48,7 @@ struct AttentionScratch {
   float* rescale;      // [kQueries × keys]
   float* weight;       // [kQueries × keys]
   float* q16;          // [kQueries × head_dim] Q as f16
-  uint8_t* plain;      // [keys] keys every query of a block weighs without rescaling
+  int* special;        // [keys] keys where some query of a block rescales or is outside its window
 };
 
 // Takes Attention's scratch for up to `max_tokens` tokens from `arena` (inside a Carve plan).
@@ -63,7 +63,7 @@ inline void CarveAttentionScratch(Arena& arena, int max_tokens, int head_dim, in
   s->rescale = arena.Alloc<float>(kQueries * keys);
   s->weight = arena.Alloc<float>(kQueries * keys);
   s->q16 = arena.Alloc<float>(size_t(kQueries) * head_dim);
-  s->plain = arena.Alloc<uint8_t>(keys);
+  s->special = arena.Alloc<int>(keys);
 }
 
 // out [T × n_head·head_dim_v] from q [T × n_head·head_dim] (scaled), k [T × n_head_kv·head_dim]

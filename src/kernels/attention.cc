@@ -123,13 +123,14 @@ HWY_NOINLINE void SoftmaxFactors(const float* scores, size_t keys, int lo, int h
 // their softmax factors, divided by their weight sums, into `out` (the first `nq` queries are
 // real; the others repeat the last one). Accumulators for kValueVectors vectors of every query
 // stay in registers while the keys go by, so each value vector is loaded once per block. Keys
-// where every query simply adds v·weight (`plain`) take a branch-free path.
+// where every query simply adds v·weight take a branch-free loop; the others (`special`, in
+// order: a window's edge or a query's new maximum) one that checks each query.
 template <bool kF16Sum>
 HWY_NOINLINE void AccumulateValues(const float* v16, int head_dim_v, int u_lo, int u_hi,
                                    const int* lo, const int* hi, const float* rescale,
-                                   const float* weight, const uint8_t* plain, size_t keys,
-                                   const float* sum, int nq, const int* t_of, const int* h_of,
-                                   size_t o_stride, float* out) {
+                                   const float* weight, const int* special, int n_special,
+                                   size_t keys, const float* sum, int nq, const int* t_of,
+                                   const int* h_of, size_t o_stride, float* out) {
   const hn::ScalableTag<float> df;
   using VF = hn::Vec<decltype(df)>;
   const int L = static_cast<int>(hn::Lanes(df));
@@ -141,29 +142,38 @@ HWY_NOINLINE void AccumulateValues(const float* v16, int head_dim_v, int u_lo, i
     for (int i = 0; i < kQueries; ++i) {
       for (int kk = 0; kk < n; ++kk) acc[i][kk] = hn::Zero(df);
     }
-    for (int u = u_lo; u <= u_hi; ++u) {
-      const float* vu = v16 + size_t(u) * head_dim_v + c;
-      VF vv[n];
-      for (int kk = 0; kk < n; ++kk) vv[kk] = hn::LoadU(df, vu + kk * L);
-      if (HWY_LIKELY(plain[u])) {
+    // The queries' weight rows in locals (read through the lambda's captures, they were reloaded
+    // at every key).
+    const float* w_of[kQueries];
+    for (int i = 0; i < kQueries; ++i) w_of[i] = weight + i * keys;
+    const float* vu = v16 + size_t(u_lo) * head_dim_v + c;
+    int u = u_lo;
+    for (int e = 0; e <= n_special; ++e) {
+      for (const int end = e < n_special ? special[e] : u_hi + 1; u < end; ++u, vu += head_dim_v) {
+        VF vv[n];
+        for (int kk = 0; kk < n; ++kk) vv[kk] = hn::LoadU(df, vu + kk * L);
         for (int i = 0; i < kQueries; ++i) {
-          const VF w = hn::Set(df, weight[i * keys + u]);
+          const VF w = hn::Set(df, w_of[i][u]);
           for (int kk = 0; kk < n; ++kk)
             acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
         }
-        continue;
       }
+      if (e == n_special) break;
+      VF vv[n];
+      for (int kk = 0; kk < n; ++kk) vv[kk] = hn::LoadU(df, vu + kk * L);
       for (int i = 0; i < kQueries; ++i) {
         if (u >= lo[i] && u <= hi[i]) {
           const float r = rescale[i * keys + u];
           if (r != 1.0f) {
             for (int kk = 0; kk < n; ++kk) acc[i][kk] = round(hn::Mul(acc[i][kk], hn::Set(df, r)));
           }
-          const VF w = hn::Set(df, weight[i * keys + u]);
+          const VF w = hn::Set(df, w_of[i][u]);
           for (int kk = 0; kk < n; ++kk)
             acc[i][kk] = round(hn::Add(acc[i][kk], hn::Mul(vv[kk], w)));
         }
       }
+      ++u;
+      vu += head_dim_v;
     }
     // Only constant indices of `acc` (a loop to nq would index it at run time, which keeps the
     // accumulators in memory: clang then stored every one of them at every key).
@@ -219,7 +229,7 @@ void Attention(const float* q, const float* k, const float* v, int T, int n_head
   float* rescale = scratch.rescale;
   float* weight = scratch.weight;
   float* q16 = scratch.q16;
-  uint8_t* plain = scratch.plain;
+  int* special = scratch.special;
   auto window = [&](int t, int* lo, int* hi) {
     *lo = half_window >= 0 ? std::max(0, t - half_window) : 0;
     *hi = half_window >= 0 ? std::min(T - 1, t + half_window) : T - 1;
@@ -266,16 +276,18 @@ void Attention(const float* q, const float* k, const float* v, int T, int n_head
         }
       }
 
+      int n_special = 0;
       for (int u = u_lo; u <= u_hi; ++u) {
-        bool p = true;
+        bool plain = true;
         for (int i = 0; i < kQueries; ++i) {
-          p = p && u >= lo[i] && u <= hi[i] && rescale[i * keys + u] == 1.0f;
+          plain = plain && u >= lo[i] && u <= hi[i] && rescale[i * keys + u] == 1.0f;
         }
-        plain[u] = p;
+        if (!plain) special[n_special++] = u;
       }
-      (f16_sum ? AccumulateValues<true>
-               : AccumulateValues<false>)(v16, head_dim_v, u_lo, u_hi, lo, hi, rescale, weight,
-                                          plain, keys, sum, nq, t_of, h_of, o_stride, out);
+      (f16_sum ? AccumulateValues<true> : AccumulateValues<false>)(v16, head_dim_v, u_lo, u_hi, lo,
+                                                                   hi, rescale, weight, special,
+                                                                   n_special, keys, sum, nq, t_of,
+                                                                   h_of, o_stride, out);
     }
   }
 }
