@@ -72,20 +72,23 @@ HWY_NOINLINE inline void Scores(const float* const* queries, int n_queries, cons
   }
 }
 
-// The online softmax of keys [lo, hi] in order, as factors, for kN queries whose windows are
-// [lo, hi] (their rows `keys` apart in scores, running_max, rescale and weight): key u rescales
+// The online softmax of kN queries' keys (query i's window [lo[i], hi[i]], in order), as
+// factors, their rows `keys` apart in scores, running_max, rescale and weight: key u rescales
 // what came before by rescale[u] and adds its value with weight[u]. A key above the running
 // maximum m gets rescale e^(m − s), weight 1 and becomes the maximum; any other gets rescale 1,
 // weight e^(s − m). sum[i] gets query i's sum of the weights, accumulated the reference's way.
 // The running maximum and the sum are chains of dependent scalar steps, one per key: the kN
-// queries' chains are interleaved, so that each step waits for its own query's previous step only.
+// queries' chains are interleaved, so that each step waits for its own query's previous step only
+// (their windows differ at the edges only, in the sliding-window layers).
 template <int kN>
-HWY_NOINLINE void SoftmaxFactors(const float* scores, size_t keys, int lo, int hi,
+HWY_NOINLINE void SoftmaxFactors(const float* scores, size_t keys, const int* lo, const int* hi,
                                  float* running_max, float* rescale, float* weight, float* sum) {
+  const int u_lo = *std::min_element(lo, lo + kN), u_hi = *std::max_element(hi, hi + kN);
   float max[kN];
   for (int i = 0; i < kN; ++i) max[i] = -INFINITY;
-  for (int u = lo; u <= hi; ++u) {  // the maximum before each key
+  for (int u = u_lo; u <= u_hi; ++u) {  // the maximum before each key
     for (int i = 0; i < kN; ++i) {
+      if (u < lo[i] || u > hi[i]) continue;
       running_max[i * keys + u] = max[i];
       max[i] = std::max(max[i], scores[i * keys + u]);
     }
@@ -98,15 +101,15 @@ HWY_NOINLINE void SoftmaxFactors(const float* scores, size_t keys, int lo, int h
     const float* mi = running_max + i * keys;
     float* ri = rescale + i * keys;
     float* wi = weight + i * keys;
-    int u = lo;
-    for (; u + L <= hi + 1; u += L) {
+    int u = lo[i];
+    for (; u + L <= hi[i] + 1; u += L) {
       const auto s = hn::LoadU(df, si + u), m = hn::LoadU(df, mi + u);
       const auto is_max = hn::Gt(s, m);
       const auto e = ExpVec(df, hn::IfThenElse(is_max, hn::Sub(m, s), hn::Sub(s, m)));
       hn::StoreU(hn::IfThenElse(is_max, e, one), df, ri + u);
       hn::StoreU(hn::IfThenElse(is_max, one, e), df, wi + u);
     }
-    for (; u <= hi; ++u) {
+    for (; u <= hi[i]; ++u) {
       const bool is_max = si[u] > mi[u];
       const float e = ExpF32(is_max ? mi[u] - si[u] : si[u] - mi[u]);
       ri[u] = is_max ? e : 1.0f;
@@ -114,8 +117,11 @@ HWY_NOINLINE void SoftmaxFactors(const float* scores, size_t keys, int lo, int h
     }
   }
   for (int i = 0; i < kN; ++i) sum[i] = 0.0f;
-  for (int u = lo; u <= hi; ++u) {
-    for (int i = 0; i < kN; ++i) sum[i] = sum[i] * rescale[i * keys + u] + weight[i * keys + u];
+  for (int u = u_lo; u <= u_hi; ++u) {
+    for (int i = 0; i < kN; ++i) {
+      if (u < lo[i] || u > hi[i]) continue;
+      sum[i] = sum[i] * rescale[i * keys + u] + weight[i * keys + u];
+    }
   }
 }
 
@@ -267,14 +273,7 @@ void Attention(const float* q, const float* k, const float* v, int T, int n_head
       }
       const int u_lo = lo[0], u_hi = hi[nq - 1];  // windows move right with the token
       Scores(qp, kQueries, kt, keys, head_dim, u_lo / L * L, u_hi + 1, scores, keys);
-      if (lo[0] == lo[kQueries - 1] && hi[0] == hi[kQueries - 1]) {  // one window for all
-        SoftmaxFactors<kQueries>(scores, keys, lo[0], hi[0], running_max, rescale, weight, sum);
-      } else {
-        for (int i = 0; i < kQueries; ++i) {
-          SoftmaxFactors<1>(scores + i * keys, keys, lo[i], hi[i], running_max + i * keys,
-                            rescale + i * keys, weight + i * keys, &sum[i]);
-        }
-      }
+      SoftmaxFactors<kQueries>(scores, keys, lo, hi, running_max, rescale, weight, sum);
 
       int n_special = 0;
       for (int u = u_lo; u <= u_hi; ++u) {
