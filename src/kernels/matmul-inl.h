@@ -76,7 +76,9 @@ inline Int8Layout LayoutOf(Int8Kernel kernel) {
 // way. A/B in Chromium, 300m Q8_0, portable against relaxed: 13 tokens 7.5 % faster, 16 about 5 %,
 // 20–23 about 2 %, 33 3 % slower, 58 4 %, 100 and more 7–11 %. Where the engine lowers the
 // instruction to two multiplies, Q8_0 stays on the portable kernel at every length
-// (RelaxedInt32Dot).
+// (RelaxedInt32Dot). Where it makes it one VPDPBUSD (Chromium 156, Zen 5), relaxed from the first
+// token against this threshold (A/B, 300m Q8_0): 5–11 tokens 2–7 % slower, 13–14 4–5 % faster,
+// 20 equal — a gain at two whole tiles of 8 tokens, not from some length on; the threshold stays.
 inline constexpr int kRelaxedQ8_0MinTokens = 24;
 
 // The layout PrepareMatMulInput gives an input carved for `carved` (its kernel's) for products
