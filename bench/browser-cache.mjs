@@ -1,5 +1,6 @@
 // How a kept model comes back in Chromium: the Cache API (what the package uses) against OPFS
-// for the raw bytes, and the package's load-to-first-embedding from its cache. Not a test.
+// for the raw bytes, the package's load-to-first-embedding from its cache, and the renderer's
+// peak memory from the cache and from a download. Not a test.
 //
 //   node bench/browser-cache.mjs [MODEL.gguf] [--runs N]
 //
@@ -12,7 +13,7 @@ import { join, resolve } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
-import { launchChromiumProfile, root, serve } from "../tests/browser/browser_util.mjs";
+import { launchChromiumProfile, rendererPeakRssMb, root, serve } from "../tests/browser/browser_util.mjs";
 
 const args = process.argv.slice(2);
 const runsAt = args.indexOf("--runs");
@@ -103,10 +104,34 @@ const result = await page.evaluate(async (runs) => {
     cached.push(embedded - t0);
     parts.push({ start: first - t0, read: last - first, parse: loaded - last, embed: embedded - loaded });
   }
-  await deleteCachedModel(url);
   return { raw, first, cached, parts, bytes: (await fetch(url, { method: "HEAD" })).headers.get("content-length") };
 }, runs);
 await browser.close();
+
+// The renderer's peak memory for one load and a first text, each in a browser of its own on the
+// same profile (the page and its worker are one renderer): from the cache (the token embeddings
+// stay in the cached Blob), then downloaded again with `cache: false` (every byte in the heap).
+const memory = {};
+for (const [how, options] of [["cache", {}], ["download", { cache: false }]]) {
+  const b = await launchChromiumProfile(profile);
+  const p = await b.newPage();
+  await p.goto(`${base}/blank.html`);
+  const cached = await p.evaluate(async (options) => {
+    const { loadEmbedder } = await import("/js/dist/index.js");
+    let cached = false;
+    const e = await loadEmbedder(new URL("/model.gguf", location.href).href,
+                                 { ...options, onProgress: (x) => { cached = x.cached; } });
+    await e.embed("The first embedding after a visit.");
+    e.dispose();
+    return cached;
+  }, options);
+  if (cached !== (how === "cache")) throw new Error(`the ${how} load was ${cached ? "" : "not "}from the cache`);
+  memory[how] = rendererPeakRssMb();
+  if (how === "download") {
+    await p.evaluate(async () => (await import("/js/dist/index.js")).deleteCachedModel(new URL("/model.gguf", location.href).href));
+  }
+  await b.close();
+}
 server.close();
 
 const commit = execSync("git rev-parse --short HEAD", { cwd: root, encoding: "utf8" }).trim();
@@ -120,3 +145,5 @@ console.log(`package, load to first embedding: download ${result.first.toFixed(0
 const part = (key) => median(result.parts.map((p) => p[key])).toFixed(0);
 console.log(`  from the cache, medians of each part: worker and module start ${part("start")} ms, bytes into ` +
             `the heap ${part("read")} ms, parse ${part("parse")} ms, first text ${part("embed")} ms`);
+console.log(`renderer peak RSS for a load and a first text: from the cache ${memory.cache?.toFixed(0)} MB, ` +
+            `downloaded (cache: false) ${memory.download?.toFixed(0)} MB`);

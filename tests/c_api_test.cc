@@ -1,12 +1,18 @@
 // The C API over the Embedder: the same vectors, the last-error protocol, tokenization buffers.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "gguf/file_bytes.h"
+#include "gguf/gguf.h"
 #include "ggufembed/embedder.h"
 #include "ggufembed/ggufembed_c.h"
 #include "model_util.h"
@@ -122,6 +128,132 @@ TEST_CASE("C API embeds like the C++ API", "[c_api]") {
   REQUIRE(n >= 1);
   CHECK(n <= 4);
   ggufembed_model_free(model);
+}
+
+// The whole file's bytes, for the buffer loads.
+std::vector<uint8_t> FileContents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+// A model whose token embeddings are left out (the WebAssembly bindings' load from a Blob): the
+// table's place is found from a prefix, rows come in as the texts need them, and the vectors are
+// those of the whole file bit for bit; a row not brought in is an error, not a wrong vector.
+TEST_CASE("C API: a model loaded without its token embeddings", "[c_api]") {
+  for (const char* arch : {"gemma-embedding", "gemma-embedding2"}) {
+    CAPTURE(arch);
+    const std::string path = testing::SynthModelPath("tiny", GgmlType::kQ8_0, true, arch);
+    const std::vector<uint8_t> file = FileContents(path);
+    Result<GgufFile> parsed = GgufFile::Parse(FileBytes::Borrow(file.data(), file.size()), path);
+    REQUIRE(parsed.ok());
+    const GgufTensorInfo* table = parsed->FindTensor("token_embd.weight");
+    REQUIRE(table != nullptr);
+    const size_t begin = size_t(table->data - file.data()), end = begin + table->n_bytes;
+
+    // Located from prefixes: "read more" until the header is in, then the same place.
+    size_t where[3] = {};
+    CHECK(ggufembed_gguf_locate_tensor(file.data(), 64, file.size(), "token_embd.weight", where) ==
+          0);
+    CHECK(ggufembed_gguf_locate_tensor(file.data(), parsed->data_offset(), file.size(),
+                                       "token_embd.weight", where) == 1);
+    CHECK(where[0] == begin);
+    CHECK(where[1] == end);
+    CHECK(where[2] == table->row_bytes());
+    CHECK(ggufembed_gguf_locate_tensor(file.data(), file.size(), file.size(), "nope", where) == -1);
+    CHECK(ggufembed_last_error_code() == GGUFEMBED_INVALID_ARGUMENT);
+    std::vector<uint8_t> not_gguf(file.begin(), file.end());
+    not_gguf[0] = 'X';
+    CHECK(ggufembed_gguf_locate_tensor(not_gguf.data(), 64, not_gguf.size(), "token_embd.weight",
+                                       where) == 0);
+    CHECK(ggufembed_gguf_locate_tensor(not_gguf.data(), not_gguf.size(), not_gguf.size(),
+                                       "token_embd.weight", where) == -1);
+    CHECK(ggufembed_last_error_code() == GGUFEMBED_INVALID_FILE);
+
+    // The buffer with the table's bytes NaN (0xFF): a row read without being brought in would
+    // poison the vector.
+    auto lazy_buffer = [&] {
+      auto* data = static_cast<uint8_t*>(ggufembed_alloc(file.size()));
+      std::memcpy(data, file.data(), file.size());
+      std::memset(data + begin, 0xFF, end - begin);
+      return data;
+    };
+    uint8_t* wrong = lazy_buffer();
+    CHECK(ggufembed_model_load_buffer_lazy(wrong, file.size(), "m.gguf", begin, end - 1) ==
+          nullptr);
+    CHECK(ggufembed_last_error_code() == GGUFEMBED_INVALID_ARGUMENT);
+    CHECK(std::string(ggufembed_last_error_message()).find("not the data of token_embd.weight") !=
+          std::string::npos);
+    uint8_t* data = lazy_buffer();
+    ggufembed_model* lazy =
+        ggufembed_model_load_buffer_lazy(data, file.size(), "m.gguf", begin, end);
+    REQUIRE(lazy != nullptr);
+    ggufembed_model* whole = ggufembed_model_load_file(path.c_str());
+    REQUIRE(whole != nullptr);
+
+    ggufembed_options options;
+    ggufembed_options_init(&options);
+    options.prompt_text = "topic: ";
+    const char* texts[] = {"rows on demand", "and a second text"};
+    CHECK(ggufembed_embed(lazy, texts, nullptr, 2, &options) == nullptr);
+    CHECK(ggufembed_last_error_code() == GGUFEMBED_INTERNAL);
+    CHECK(std::string(ggufembed_last_error_message()).find("m.gguf: token_embd.weight row ") !=
+          std::string::npos);
+
+    // The absent rows are the distinct tokens of prompt + text, as the whole model tokenizes them.
+    std::vector<int32_t> expected;
+    for (const char* t : texts) {
+      const std::string full = std::string("topic: ") + t;
+      int32_t ids[64];
+      const int32_t n = ggufembed_tokenize(whole, full.data(), int32_t(full.size()), 1, 1, ids, 64);
+      REQUIRE(n > 0);
+      REQUIRE(n <= 64);
+      expected.insert(expected.end(), ids, ids + n);
+    }
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    std::vector<int32_t> absent(expected.size() + 4);
+    REQUIRE(
+        ggufembed_model_absent_token_rows(lazy, texts, nullptr, 2, &options, absent.data(), 2) ==
+        int32_t(expected.size()));  // the count, whatever the capacity
+    const int32_t n_absent = ggufembed_model_absent_token_rows(
+        lazy, texts, nullptr, 2, &options, absent.data(), int32_t(absent.size()));
+    REQUIRE(n_absent == int32_t(expected.size()));
+    absent.resize(size_t(n_absent));
+    CHECK(absent == expected);
+
+    // Half of them brought in: still an error; all: the whole file's vectors.
+    const size_t row = table->row_bytes();
+    auto bring = [&](std::span<const int32_t> ids) {
+      for (int32_t id : ids)
+        std::memcpy(data + begin + id * row, file.data() + begin + id * row, row);
+      REQUIRE(ggufembed_model_mark_token_rows(lazy, ids.data(), int32_t(ids.size())) == 0);
+    };
+    bring(std::span<const int32_t>(absent).first(absent.size() / 2));
+    CHECK(ggufembed_embed(lazy, texts, nullptr, 2, &options) == nullptr);
+    CHECK(ggufembed_last_error_code() == GGUFEMBED_INTERNAL);
+    bring(std::span<const int32_t>(absent).subspan(absent.size() / 2));
+    CHECK(ggufembed_model_absent_token_rows(lazy, texts, nullptr, 2, &options, nullptr, 0) == 0);
+    ggufembed_result* got = ggufembed_embed(lazy, texts, nullptr, 2, &options);
+    ggufembed_result* want = ggufembed_embed(whole, texts, nullptr, 2, &options);
+    REQUIRE(got != nullptr);
+    REQUIRE(want != nullptr);
+    for (int i = 0; i < 2; ++i) {
+      const int dim = ggufembed_result_dim(want, i);
+      REQUIRE(ggufembed_result_dim(got, i) == dim);
+      CHECK(std::memcmp(ggufembed_result_values(got, i), ggufembed_result_values(want, i),
+                        sizeof(float) * size_t(dim)) == 0);
+    }
+    ggufembed_result_free(got);
+    ggufembed_result_free(want);
+
+    const int32_t bad[] = {0, int32_t(table->n_rows())};
+    CHECK(ggufembed_model_mark_token_rows(lazy, bad, 2) == -1);
+    CHECK(ggufembed_last_error_code() == GGUFEMBED_INVALID_ARGUMENT);
+    // A model loaded whole lacks nothing.
+    CHECK(ggufembed_model_absent_token_rows(whole, texts, nullptr, 2, &options, nullptr, 0) == 0);
+    ggufembed_model_free(lazy);
+    ggufembed_model_free(whole);
+  }
 }
 
 TEST_CASE("C API errors set the last error and return NULL or -1", "[c_api]") {

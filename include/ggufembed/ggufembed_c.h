@@ -63,6 +63,14 @@ const char* ggufembed_gguf_info_json(ggufembed_gguf* gguf, uint32_t max_array_it
 int32_t ggufembed_gguf_dequantize_row(ggufembed_gguf* gguf, const char* name, int32_t row,
                                       float* out, int32_t capacity);
 
+/* Where the data of tensor `name` lies in a GGUF file of `file_size` bytes, from its first
+   `prefix_size` bytes: writes {begin, end, bytes per row} to `out` and returns 1; 0 when the
+   prefix may end inside the header (read more, and ask again); -1 on error (a header that is
+   not valid although the whole file is given, no such tensor). For bindings that read a file in
+   pieces and leave a tensor out (see ggufembed_model_load_buffer_lazy). */
+int32_t ggufembed_gguf_locate_tensor(const uint8_t* prefix, size_t prefix_size, size_t file_size,
+                                     const char* name, size_t* out);
+
 /* ------------------------------------------------------------------ embedding models */
 
 /* Pooling overrides for `ggufembed_options.pooling`. */
@@ -81,6 +89,15 @@ ggufembed_model* ggufembed_model_load_file(const char* path);
 /* Loads a model from `size` bytes at `data` (from `ggufembed_alloc`); ownership passes to the
    model, also on failure. `name` is how errors refer to it. NULL on error. */
 ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const char* name);
+/* The same for a buffer whose bytes [absent_begin, absent_end), exactly the data of
+   token_embd.weight (ggufembed_gguf_locate_tensor), were not filled in: the token embedding table
+   is most of an EmbeddingGemma file and a text needs a few of its rows. Before each embed call,
+   ggufembed_model_absent_token_rows lists the rows its texts lack; the caller writes each row
+   `id` at data + absent_begin + id * (bytes per row) and marks them with
+   ggufembed_model_mark_token_rows. A text with a row not marked fails (GGUFEMBED_INTERNAL,
+   naming the row) instead of reading bytes that are not there. */
+ggufembed_model* ggufembed_model_load_buffer_lazy(uint8_t* data, size_t size, const char* name,
+                                                  size_t absent_begin, size_t absent_end);
 void ggufembed_model_free(ggufembed_model* model);
 
 /* {"architecture","name","dim","context_length","vocab_size","pooling","has_dense",
@@ -135,6 +152,18 @@ void ggufembed_result_free(ggufembed_result* result);
 int32_t ggufembed_tokenize(ggufembed_model* model, const char* text, int32_t length,
                            int32_t add_special, int32_t parse_special, int32_t* out,
                            int32_t capacity);
+
+/* For a model from ggufembed_model_load_buffer_lazy: the distinct token ids, ascending, of the
+   texts tokenized as ggufembed_embed would with `options`, whose rows are not marked (texts that
+   ggufembed_embed would refuse are skipped). Writes at most `capacity` to `out` and returns how
+   many there are; 0 for a model loaded whole; -1 on error. */
+int32_t ggufembed_model_absent_token_rows(ggufembed_model* model, const char* const* texts,
+                                          const int32_t* lengths, int32_t n_texts,
+                                          const ggufembed_options* options, int32_t* out,
+                                          int32_t capacity);
+/* Marks `n` rows as written; -1 if an id is not a row left out. Not while an embed call on this
+   model runs. */
+int32_t ggufembed_model_mark_token_rows(ggufembed_model* model, const int32_t* ids, int32_t n);
 
 #ifdef __cplusplus
 }

@@ -482,6 +482,7 @@ async function loadIntoHeap(mod, source, name, load) {
   if (typeof Blob !== "undefined" && source instanceof Blob) {
     const key = load.cache && cacheAvailable() ? cacheKey(source, name) : undefined;
     const sink = key && cacheWriter(key, name, source.size);
+    if (sink === undefined) return readBlobIntoHeap(mod, source, name, load.signal, progress);
     return { ...await readStreamIntoHeap(mod, source.stream(), source.size, name, load.signal, progress, sink, true),
              keptAs: key };
   }
@@ -501,7 +502,14 @@ async function loadIntoHeap(mod, source, name, load) {
     const keep = load.cache && cacheAvailable() && /^https?:$/.test(url.protocol);
     const kept = keep || isFileKey(url) ? await cachedResponse(url.href) : undefined;
     if (kept !== undefined) {
-      return { ...await readResponseIntoHeap(mod, kept, name, load.signal, (p) => progress(p, true), undefined, true),
+      // The cache's Blob is its entry on disk, read where asked (not the whole body at once).
+      let blob;
+      try {
+        blob = await kept.blob();
+      } catch (e) {
+        throw new GgufembedError("io_error", `${name}: cannot read the model cache: ${e.message}`);
+      }
+      return { ...await readBlobIntoHeap(mod, blob, name, load.signal, (p) => progress(p, true)),
                keptAs: url.href, readBack: true };
     }
     if (isFileKey(url)) {
@@ -522,6 +530,97 @@ async function loadIntoHeap(mod, source, name, load) {
   throw new GgufembedError("invalid_argument",
     `${name}: expected a path, URL, Blob, Response, ReadableStream, ArrayBuffer or typed array of ` +
     `GGUF bytes, got ${source === null ? "null" : typeof source}`);
+}
+
+// A Blob (a picked file, a copy in the model cache) can be read at any offset, so the token
+// embedding table, most of an EmbeddingGemma file (214 of the 300m Q8_0 model's 333 MB), stays
+// out of the heap: Embedder reads the rows its texts need when it first meets them. The load
+// writes a third of the bytes, and the pages of the table's place in the buffer, never written,
+// are never faulted in. The header is read in growing pieces until ggufembed_gguf_locate_tensor
+// places the table; a file it cannot place (not a GGUF model, no table) is read whole, and the
+// engine then says what is wrong with it. Returns {ptr, size, rows} (rows: see Embedder).
+async function readBlobIntoHeap(mod, blob, name, signal, progress) {
+  const size = blob.size;
+  const ptr = heapAlloc(mod, size, `${name}: the model`);
+  try {
+    let done = 0;  // bytes read or left out, for the progress reports
+    const read = async (from, to) => {
+      await readBlobInto(mod, blob, from, to, ptr, name, signal, (n) => {
+        done += n;
+        progress({ loaded: done, total: size });
+      });
+    };
+    let loaded = 0, table;
+    for (let want = Math.min(size, HEADER_PIECE_BYTES); table === undefined; want = Math.min(size, want * 2)) {
+      await read(loaded, want);
+      loaded = want;
+      table = locateTable(mod, ptr, loaded, size) ?? (loaded === size ? null : undefined);
+    }
+    if (table === null || loaded >= table.end) {  // no table, or all of it read with the header
+      if (loaded < size) await read(loaded, size);
+      return { ptr, size };
+    }
+    if (loaded < table.begin) await read(loaded, table.begin);
+    done += table.end - Math.max(loaded, table.begin);  // left out
+    if (Math.max(loaded, table.end) < size) await read(Math.max(loaded, table.end), size);
+    progress({ loaded: size, total: size });
+    return { ptr, size, rows: { ...table, blob, ptr, name } };
+  } catch (e) {
+    mod._ggufembed_free(ptr);
+    throw e;
+  }
+}
+
+// Header bytes read before asking where the token embedding table is, then twice as many each
+// time: Gemma's header (its 262,144-piece vocabulary) is about 6 MB, a tiny model's 100 kB, and
+// each question costs at most a few ms (a parse of what is there).
+const HEADER_PIECE_BYTES = 64 << 10;
+
+// Where token_embd.weight lies, from the first `loaded` of `size` bytes at `ptr`: {begin, end,
+// rowBytes}; undefined while the header may go on past `loaded`; null when it cannot be placed.
+function locateTable(mod, ptr, loaded, size) {
+  const scratch = new Scratch(mod);
+  try {
+    const out = scratch.alloc(12, "the table's place");
+    const found = mod._ggufembed_gguf_locate_tensor(ptr, loaded, size, scratch.string("token_embd.weight"), out);
+    if (found === 0) return undefined;
+    if (found < 0) return null;
+    const [begin, end, rowBytes] = heap(mod).HEAPU32.subarray(out >>> 2, (out >>> 2) + 3);
+    return { begin, end, rowBytes };
+  } finally {
+    scratch.free();
+  }
+}
+
+// Copies bytes [from, to) of `blob` to the heap at base + from, in pieces of BYOB_CHUNK_BYTES
+// read through one reused buffer (see chunkReader); `onBytes(n)` after each piece. `base`: the
+// buffer's address, or a function that gives it before each write (and throws when it is gone).
+async function readBlobInto(mod, blob, from, to, base, name, signal, onBytes, call = "loadEmbedder") {
+  const reader = chunkReader(blob.slice(from, to).stream(), true);
+  let at = from;
+  try {
+    for (;;) {
+      checkAbort(signal, call);
+      let result;
+      try {
+        result = await readOrAbort(reader, signal);
+      } catch (e) {
+        checkAbort(signal, call);
+        throw new GgufembedError("io_error", `${name}: read failed at offset ${at}: ${e.message}`);
+      }
+      if (result.done) break;
+      if (at + result.value.length > to) {
+        throw new GgufembedError("io_error", `${name}: the file grew while it was read`);
+      }
+      heap(mod).HEAPU8.set(result.value, (typeof base === "function" ? base() : base) + at);
+      at += result.value.length;
+      onBytes?.(result.value.length);
+    }
+    if (at !== to) throw new GgufembedError("io_error", `${name}: the file shrank while it was read`);
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
+  }
 }
 
 async function readFileIntoHeap(mod, path, name, signal, progress) {
@@ -758,6 +857,13 @@ function checkTextSize(text, call, index) {
 // small enough that progress, cancellation and (on a page's thread) rendering get a turn often.
 const BATCH_CHUNK_BYTES = 8192;
 
+// Token embedding rows read from a model's Blob (Embedder's #bringRows): rows at most ROW_GAP
+// apart are one read (the rows between come along); ROW_READS_AT_ONCE reads are in flight; past
+// WHOLE_TABLE_ROWS rows for one call the whole table is read.
+const ROW_GAP = 8;
+const ROW_READS_AT_ONCE = 64;
+const WHOLE_TABLE_ROWS = 1024;
+
 // Writes the options that are set into an initialized ggufembed_options at `opts`, by the one
 // table of its fields (layout.js); the others keep ggufembed_options_init's defaults.
 function writeOptions(mod, scratch, opts, options) {
@@ -783,10 +889,14 @@ function writeOptions(mod, scratch, opts, options) {
 export class Embedder {
   #mod;
   #model;
+  // The token embedding rows not yet in the heap, for a model read from a Blob (readBlobIntoHeap):
+  // {blob, ptr, begin, end, rowBytes, name}; undefined once every row is in.
+  #rows;
 
-  constructor(mod, model) {
+  constructor(mod, model, rows) {
     this.#mod = mod;
     this.#model = model;
+    this.#rows = rows;
     /** Threads `embedBatch` may use: the threads build's pool, else 1. */
     this.threads = mod.ggufembedPool ?? 1;
     this.runsIn = "thread";
@@ -860,6 +970,7 @@ export class Embedder {
         bytes += encoded.length;
       }
       try {
+        if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
         out.push(...this.#embedChunk(chunk, options));
       } catch (e) {
         // The C API numbers the texts of its call; name them as the caller's.
@@ -877,24 +988,113 @@ export class Embedder {
     return out;
   }
 
+  // The texts and options of a C call, written into `scratch`: {textPtrs, lengths, n, opts}.
+  #callArguments(scratch, encoded, options) {
+    const mod = this.#mod;
+    const n = encoded.length;
+    const textPtrs = scratch.alloc(4 * Math.max(n, 1), "the text pointers");
+    const lengths = scratch.alloc(4 * Math.max(n, 1), "the text lengths");
+    for (let i = 0; i < n; i++) {
+      checkInt32(encoded[i].length, `the length of text ${i}`);
+      const pointer = scratch.bytes(encoded[i]);  // may grow the memory: then the view
+      heap(mod).HEAPU32[(textPtrs >>> 2) + i] = pointer;
+      heap(mod).HEAP32[(lengths >>> 2) + i] = encoded[i].length;
+    }
+    const opts = scratch.alloc(OPTIONS_LAYOUT.size, "the options");
+    mod._ggufembed_options_init(opts);
+    writeOptions(mod, scratch, opts, options);
+    return { textPtrs, lengths, n, opts };
+  }
+
+  // Reads the token embedding rows these texts need and the heap lacks from the model's Blob,
+  // writes them in place and marks them. Rows a few apart are read as one slice; past
+  // WHOLE_TABLE_ROWS rows (a large batch) one pass over the whole table is cheaper (in Chromium
+  // a slice read costs about 0.6 ms, the table about 2 ms per MB), and then no call asks again.
+  async #bringRows(encoded, options, signal, call) {
+    const mod = this.#mod;
+    let ids;
+    const scratch = new Scratch(mod);
+    try {
+      const a = this.#callArguments(scratch, encoded, options);
+      for (let capacity = 256; ids === undefined;) {
+        const out = scratch.alloc(4 * capacity, "the token ids");
+        const n = mod._ggufembed_model_absent_token_rows(this.#live(), a.textPtrs, a.lengths, a.n, a.opts, out, capacity);
+        if (n < 0) throw lastError(mod);
+        if (n <= capacity) ids = new Int32Array(heap(mod).HEAP32.buffer, out, n).slice();
+        capacity = n;
+      }
+    } finally {
+      scratch.free();
+    }
+    if (ids.length === 0) return;
+    const rows = this.#rows;
+    if (ids.length > WHOLE_TABLE_ROWS) {
+      // Written as it streams in, each piece after checking that the model is still there.
+      await readBlobInto(mod, rows.blob, rows.begin, rows.end, () => { this.#live(); return rows.ptr; },
+                         rows.name, signal, undefined, call);
+      const all = Int32Array.from({ length: (rows.end - rows.begin) / rows.rowBytes }, (_, i) => i);
+      const marks = new Scratch(mod);
+      try {
+        const marked = marks.alloc(4 * all.length, "the token ids");
+        heap(mod).HEAP32.set(all, marked >>> 2);
+        if (mod._ggufembed_model_mark_token_rows(this.#live(), marked, all.length) < 0) throw lastError(mod);
+      } finally {
+        marks.free();
+      }
+      this.#rows = undefined;
+      return;
+    }
+    const spans = [];  // [first id, last id]
+    for (const id of ids) {
+      const last = spans[spans.length - 1];
+      if (last !== undefined && id - last[1] <= ROW_GAP) last[1] = id;
+      else spans.push([id, id]);
+    }
+    // Read first, write after: the model may be disposed (and its buffer freed) while we wait.
+    const pieces = [];
+    for (let k = 0; k < spans.length; k += ROW_READS_AT_ONCE) {
+      pieces.push(...await Promise.all(spans.slice(k, k + ROW_READS_AT_ONCE).map(async ([first, last]) => {
+        const from = rows.begin + first * rows.rowBytes, to = rows.begin + (last + 1) * rows.rowBytes;
+        try {
+          return [from, new Uint8Array(await rows.blob.slice(from, to).arrayBuffer())];
+        } catch (e) {
+          throw new GgufembedError("io_error", `${rows.name}: cannot read token embeddings [${from}, ${to}): ${e.message}`);
+        }
+      })));
+      checkAbort(signal, call);
+    }
+    const model = this.#live();
+    if (this.#rows === undefined) return;  // another call read the whole table meanwhile
+    const marks = new Scratch(mod);
+    try {
+      let count = 0;
+      for (const [from, bytes] of pieces) {
+        if (bytes.length !== 0 && bytes.length % rows.rowBytes === 0) count += bytes.length / rows.rowBytes;
+      }
+      const marked = marks.alloc(4 * Math.max(count, 1), "the token ids");
+      const view = heap(mod);
+      let at = marked >>> 2;
+      for (const [from, bytes] of pieces) {
+        if (bytes.length === 0 || bytes.length % rows.rowBytes !== 0) {
+          throw new GgufembedError("io_error", `${rows.name}: token embeddings at offset ${from} ended early (the file changed?)`);
+        }
+        view.HEAPU8.set(bytes, rows.ptr + from);
+        const first = (from - rows.begin) / rows.rowBytes;
+        for (let r = 0; r < bytes.length / rows.rowBytes; r++) view.HEAP32[at++] = first + r;
+      }
+      if (mod._ggufembed_model_mark_token_rows(model, marked, count) < 0) throw lastError(mod);
+    } finally {
+      marks.free();
+    }
+  }
+
   #embedChunk(encoded, options) {
     const model = this.#live();
     const mod = this.#mod;
     const scratch = new Scratch(mod);
     let result = 0;
     try {
-      const n = encoded.length;
-      const textPtrs = scratch.alloc(4 * Math.max(n, 1), "the text pointers");
-      const lengths = scratch.alloc(4 * Math.max(n, 1), "the text lengths");
-      for (let i = 0; i < n; i++) {
-        checkInt32(encoded[i].length, `the length of text ${i}`);
-        const pointer = scratch.bytes(encoded[i]);  // may grow the memory: then the view
-        heap(mod).HEAPU32[(textPtrs >>> 2) + i] = pointer;
-        heap(mod).HEAP32[(lengths >>> 2) + i] = encoded[i].length;
-      }
-      const opts = scratch.alloc(OPTIONS_LAYOUT.size, "the options");
-      mod._ggufembed_options_init(opts);
-      writeOptions(mod, scratch, opts, options);
+      const { textPtrs, lengths, n, opts } = this.#callArguments(scratch, encoded, options);
       result = mod._ggufembed_embed(model, textPtrs, lengths, n, opts) >>> 0;
       if (result === 0) throw lastError(mod);
       const out = [];
@@ -965,7 +1165,10 @@ export async function loadEmbedderHere(source, options) {
   const mod = await getModule(options);
   const name = options.name ?? sourceName(source);
   const loaded = await loadIntoHeap(mod, source, name, options);
-  const model = adoptBuffer(mod, loaded.ptr, loaded.size, name, mod._ggufembed_model_load_buffer);
+  const rows = loaded.rows;
+  const model = adoptBuffer(mod, loaded.ptr, loaded.size, name, rows === undefined
+    ? mod._ggufembed_model_load_buffer
+    : (ptr, size, namePtr) => mod._ggufembed_model_load_buffer_lazy(ptr, size, namePtr, rows.begin, rows.end));
   if (model === 0) {
     const error = lastError(mod);
     // A copy that is not a model is not kept: one written by this load whatever the failure, one
@@ -975,7 +1178,7 @@ export async function loadEmbedderHere(source, options) {
     }
     throw error;
   }
-  const embedder = new Embedder(mod, model);
+  const embedder = new Embedder(mod, model, rows);
   if (!options.quiet) for (const w of embedder.info.warnings) console.warn(`ggufembed: ${w}`);
   return embedder;
 }

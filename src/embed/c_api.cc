@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,56 @@ void SetError(const Status& status) {
 void ClearError() {
   g_error_code = GGUFEMBED_OK;
   g_error_message.clear();
+}
+
+// The C options as the Embedder's; NULL for the defaults.
+Status ToEmbedOptions(const ggufembed_options* options, ggufembed::EmbedOptions* eo) {
+  ggufembed_options defaults;
+  ggufembed_options_init(&defaults);
+  const ggufembed_options& o = options != nullptr ? *options : defaults;
+  eo->prompt = o.prompt != nullptr ? o.prompt : "";
+  eo->title = o.title != nullptr ? o.title : "";
+  eo->prompt_text = o.prompt_text != nullptr ? o.prompt_text : "";
+  eo->dim = o.dim;
+  eo->normalize = o.normalize != 0;
+  eo->truncate = o.truncate != 0;
+  eo->parse_special = o.parse_special != 0;
+  if (o.pooling != GGUFEMBED_POOLING_FILE) {
+    if (o.pooling < GGUFEMBED_POOLING_NONE || o.pooling > GGUFEMBED_POOLING_LAST) {
+      return ggufembed::Error(StatusCode::kInvalidArgument, "pooling %d is not one of -1..3",
+                              o.pooling);
+    }
+    eo->pooling = static_cast<ggufembed::Pooling>(o.pooling);
+  }
+  return ggufembed::OkStatus();
+}
+
+// The C texts (with `lengths`, or NUL-terminated) as strings.
+Status ToTexts(const char* const* texts, const int32_t* lengths, int32_t n_texts,
+               std::vector<std::string>* out) {
+  out->reserve(static_cast<size_t>(n_texts));
+  for (int32_t i = 0; i < n_texts; ++i) {
+    if (texts[i] == nullptr || (lengths != nullptr && lengths[i] < 0)) {
+      return ggufembed::Error(StatusCode::kInvalidArgument,
+                              "text %d is NULL or has a negative length", i);
+    }
+    out->emplace_back(texts[i],
+                      lengths != nullptr ? static_cast<size_t>(lengths[i]) : std::strlen(texts[i]));
+  }
+  return ggufembed::OkStatus();
+}
+
+// Writes at most `capacity` of `ids` to `out` and returns how many there are; -1 on error.
+int32_t ReturnIds(const ggufembed::Result<std::vector<int32_t>>& ids, int32_t* out,
+                  int32_t capacity) {
+  if (!ids.ok()) {
+    SetError(ids.status());
+    return -1;
+  }
+  const int32_t n = static_cast<int32_t>(ids->size());
+  for (int32_t i = 0; i < n && i < capacity; ++i) out[i] = (*ids)[static_cast<size_t>(i)];
+  ClearError();
+  return n;
 }
 
 ggufembed_model* WrapModel(ggufembed::Result<std::unique_ptr<ggufembed::Embedder>> embedder) {
@@ -199,6 +250,36 @@ int32_t ggufembed_gguf_dequantize_row(ggufembed_gguf* gguf, const char* name, in
   return static_cast<int32_t>(t->ne[0]);
 }
 
+int32_t ggufembed_gguf_locate_tensor(const uint8_t* prefix, size_t prefix_size, size_t file_size,
+                                     const char* name, size_t* out) {
+  if (prefix == nullptr || name == nullptr || out == nullptr || prefix_size > file_size) {
+    SetError(
+        Status(StatusCode::kInvalidArgument, "NULL argument or a prefix longer than the file"));
+    return -1;
+  }
+  ggufembed::Result<GgufFile> file = GgufFile::ParsePrefix(
+      ggufembed::FileBytes::Borrow(prefix, prefix_size), file_size, "<prefix>");
+  if (!file.ok()) {
+    if (prefix_size < file_size) {
+      ClearError();
+      return 0;  // perhaps only cut short
+    }
+    SetError(file.status());
+    return -1;
+  }
+  const ggufembed::GgufTensorInfo* t = file->FindTensor(name);
+  if (t == nullptr) {
+    SetError(ggufembed::Error(StatusCode::kInvalidArgument, "no tensor named '%s'", name));
+    return -1;
+  }
+  const uint64_t begin = file->data_offset() + t->offset;
+  out[0] = static_cast<size_t>(begin);
+  out[1] = static_cast<size_t>(begin + t->n_bytes);
+  out[2] = static_cast<size_t>(t->row_bytes());
+  ClearError();
+  return 1;
+}
+
 ggufembed_model* ggufembed_model_load_file(const char* path) {
   if (path == nullptr) {
     SetError(Status(StatusCode::kInvalidArgument, "path is NULL"));
@@ -214,6 +295,17 @@ ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const c
   }
   return WrapModel(ggufembed::internal::EmbedderAccess::Load(
       ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>"));
+}
+
+ggufembed_model* ggufembed_model_load_buffer_lazy(uint8_t* data, size_t size, const char* name,
+                                                  size_t absent_begin, size_t absent_end) {
+  if (data == nullptr) {
+    SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
+    return nullptr;
+  }
+  return WrapModel(ggufembed::internal::EmbedderAccess::LoadWithoutTokenRows(
+      ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>",
+      absent_begin, absent_end));
 }
 
 void ggufembed_model_free(ggufembed_model* model) { delete model; }
@@ -286,40 +378,19 @@ ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* tex
     SetError(Status(StatusCode::kInvalidArgument, "NULL model or texts, or a negative count"));
     return nullptr;
   }
-  ggufembed_options defaults;
-  ggufembed_options_init(&defaults);
-  const ggufembed_options& o = options != nullptr ? *options : defaults;
   ggufembed::EmbedOptions eo;
-  eo.prompt = o.prompt != nullptr ? o.prompt : "";
-  eo.title = o.title != nullptr ? o.title : "";
-  eo.prompt_text = o.prompt_text != nullptr ? o.prompt_text : "";
-  eo.dim = o.dim;
-  eo.normalize = o.normalize != 0;
-  eo.truncate = o.truncate != 0;
-  eo.parse_special = o.parse_special != 0;
-  if (o.pooling != GGUFEMBED_POOLING_FILE) {
-    if (o.pooling < GGUFEMBED_POOLING_NONE || o.pooling > GGUFEMBED_POOLING_LAST) {
-      SetError(ggufembed::Error(StatusCode::kInvalidArgument, "pooling %d is not one of -1..3",
-                                o.pooling));
-      return nullptr;
-    }
-    eo.pooling = static_cast<ggufembed::Pooling>(o.pooling);
-  }
   std::vector<std::string> batch;
-  batch.reserve(static_cast<size_t>(n_texts));
-  for (int32_t i = 0; i < n_texts; ++i) {
-    if (texts[i] == nullptr || (lengths != nullptr && lengths[i] < 0)) {
-      SetError(ggufembed::Error(StatusCode::kInvalidArgument,
-                                "text %d is NULL or has a "
-                                "negative length",
-                                i));
-      return nullptr;
-    }
-    batch.emplace_back(
-        texts[i], lengths != nullptr ? static_cast<size_t>(lengths[i]) : std::strlen(texts[i]));
+  if (Status status = ToEmbedOptions(options, &eo); !status.ok()) {
+    SetError(status);
+    return nullptr;
   }
+  if (Status status = ToTexts(texts, lengths, n_texts, &batch); !status.ok()) {
+    SetError(status);
+    return nullptr;
+  }
+  const int32_t threads = options != nullptr ? options->threads : 1;
   ggufembed::Result<std::vector<ggufembed::Embedding>> r =
-      model->embedder->Embed(batch, eo, ggufembed::BatchOptions{.threads = o.threads});
+      model->embedder->Embed(batch, eo, ggufembed::BatchOptions{.threads = threads});
   if (!r.ok()) {
     SetError(r.status());
     return nullptr;
@@ -373,14 +444,42 @@ int32_t ggufembed_tokenize(ggufembed_model* model, const char* text, int32_t len
   }
   ggufembed::Result<std::vector<int32_t>> ids = model->embedder->Tokenize(
       std::string_view(text, static_cast<size_t>(length)), add_special != 0, parse_special != 0);
-  if (!ids.ok()) {
-    SetError(ids.status());
+  return ReturnIds(ids, out, capacity);
+}
+
+int32_t ggufembed_model_absent_token_rows(ggufembed_model* model, const char* const* texts,
+                                          const int32_t* lengths, int32_t n_texts,
+                                          const ggufembed_options* options, int32_t* out,
+                                          int32_t capacity) {
+  if (model == nullptr || (texts == nullptr && n_texts > 0) || n_texts < 0 ||
+      (out == nullptr && capacity > 0)) {
+    SetError(Status(StatusCode::kInvalidArgument, "NULL argument or a negative count"));
     return -1;
   }
-  const int32_t n = static_cast<int32_t>(ids->size());
-  for (int32_t i = 0; i < n && i < capacity; ++i) out[i] = (*ids)[static_cast<size_t>(i)];
+  ggufembed::EmbedOptions eo;
+  std::vector<std::string> batch;
+  Status status = ToEmbedOptions(options, &eo);
+  if (status.ok()) status = ToTexts(texts, lengths, n_texts, &batch);
+  ggufembed::Result<std::vector<int32_t>> ids =
+      status.ok()
+          ? ggufembed::internal::EmbedderAccess::AbsentTokenRows(*model->embedder, batch, eo)
+          : status;
+  return ReturnIds(ids, out, capacity);
+}
+
+int32_t ggufembed_model_mark_token_rows(ggufembed_model* model, const int32_t* ids, int32_t n) {
+  if (model == nullptr || (ids == nullptr && n > 0) || n < 0) {
+    SetError(Status(StatusCode::kInvalidArgument, "NULL argument or a negative count"));
+    return -1;
+  }
+  const Status status = ggufembed::internal::EmbedderAccess::MarkTokenRows(
+      *model->embedder, std::span<const int32_t>(ids, static_cast<size_t>(n)));
+  if (!status.ok()) {
+    SetError(status);
+    return -1;
+  }
   ClearError();
-  return n;
+  return 0;
 }
 
 }  // extern "C"

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cinttypes>
 #include <climits>
 #include <mutex>
+#include <span>
 #include <thread>
 #if defined(__linux__)
 #include <sched.h>
@@ -66,6 +68,23 @@ struct Embedder::Impl {
   // concurrent calls never share memory and a steady single caller allocates nothing.
   std::mutex workspaces_mutex;
   std::vector<std::unique_ptr<Workspace>> free_workspaces;
+  // Whether each row of token_embd.weight is in memory, when the model was loaded without them
+  // (EmbedderAccess::LoadWithoutTokenRows); empty when all are.
+  std::vector<uint8_t> token_row_in_memory;
+
+  Status CheckTokenRows(std::span<const int32_t> tokens) const {
+    if (token_row_in_memory.empty()) return OkStatus();
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      if (!token_row_in_memory[static_cast<size_t>(tokens[t])]) {
+        return Error(StatusCode::kInternal,
+                     "%s: token_embd.weight row %d (token %zu of the text) is not in memory: the "
+                     "model was loaded without its token embeddings and this row was not brought "
+                     "in",
+                     file.name().c_str(), tokens[t], t);
+      }
+    }
+    return OkStatus();
+  }
 
   std::unique_ptr<Workspace> AcquireWorkspace() {
     std::lock_guard<std::mutex> lock(workspaces_mutex);
@@ -106,6 +125,58 @@ Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
                  h.n_vocab,      h.pooling, !h.projections.empty()};
   return std::unique_ptr<Embedder>(new Embedder(std::make_unique<Embedder::Impl>(
       std::move(file), std::move(model), std::move(tokenizer), std::move(info))));
+}
+
+Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::LoadWithoutTokenRows(
+    std::shared_ptr<const FileBytes> bytes, std::string name, uint64_t absent_begin,
+    uint64_t absent_end) {
+  const uint8_t* base = bytes->data();
+  GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder,
+                             Load(std::move(bytes), std::move(name)));
+  Embedder::Impl& impl = *embedder->impl_;
+  const GgufTensorInfo* t = impl.file.FindTensor("token_embd.weight");
+  if (t == nullptr || uint64_t(t->data - base) != absent_begin ||
+      t->n_bytes != absent_end - absent_begin || absent_end < absent_begin) {
+    return Error(StatusCode::kInvalidArgument,
+                 "%s: the bytes left out, [%" PRIu64 ", %" PRIu64
+                 "), are not the data of token_embd.weight",
+                 impl.file.name().c_str(), absent_begin, absent_end);
+  }
+  impl.token_row_in_memory.assign(static_cast<size_t>(t->n_rows()), 0);
+  return embedder;
+}
+
+Result<std::vector<int32_t>> internal::EmbedderAccess::AbsentTokenRows(
+    const Embedder& embedder, std::span<const std::string> texts, const EmbedOptions& options) {
+  Embedder::Impl& impl = *embedder.impl_;
+  std::vector<int32_t> absent;
+  if (impl.token_row_in_memory.empty()) return absent;
+  std::unique_ptr<Embedder::Workspace> ws = impl.AcquireWorkspace();
+  Result<Embedder::Call> call = embedder.Prepare(options, *ws);
+  for (size_t i = 0; call.ok() && i < texts.size(); ++i) {
+    EmbeddingInfo info;
+    if (!embedder.Tokenize(texts[i], *call, *ws, &info).ok()) continue;
+    for (int32_t id : ws->tokens) {
+      if (!impl.token_row_in_memory[static_cast<size_t>(id)]) absent.push_back(id);
+    }
+  }
+  impl.ReleaseWorkspace(std::move(ws));
+  if (!call.ok()) return call.status();
+  std::sort(absent.begin(), absent.end());
+  absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
+  return absent;
+}
+
+Status internal::EmbedderAccess::MarkTokenRows(Embedder& embedder, std::span<const int32_t> ids) {
+  std::vector<uint8_t>& in_memory = embedder.impl_->token_row_in_memory;
+  for (int32_t id : ids) {
+    if (id < 0 || static_cast<size_t>(id) >= in_memory.size()) {
+      return Error(StatusCode::kInvalidArgument, "token row %d is not one of the %zu left out", id,
+                   in_memory.size());
+    }
+  }
+  for (int32_t id : ids) in_memory[static_cast<size_t>(id)] = 1;
+  return OkStatus();
 }
 
 const ModelInfo& Embedder::info() const { return impl_->info; }
@@ -270,6 +341,7 @@ Status Embedder::Run(std::string_view text, const Call& call, Workspace& ws, Emb
   const Model& model = *impl_->model;
   const ModelHead& head = model.head();
   GGUFEMBED_RETURN_IF_ERROR(Tokenize(text, call, ws, e));
+  GGUFEMBED_RETURN_IF_ERROR(impl_->CheckTokenRows(ws.tokens));
   const int T = e->n_tokens;
   ws.hidden.resize(std::max(ws.hidden.size(), size_t(T) * head.n_embd));  // [T × n_embd]
   if (call.head.reference) {
@@ -436,6 +508,7 @@ Status Embedder::EmbedBatch(
       p.call = *call;
       p.call.prefix = {};  // the workspace's, gone with the next text; tokens hold it now
       p.status = Tokenize(texts[i].text, *call, ws, &p.result);
+      if (p.status.ok()) p.status = impl_->CheckTokenRows(ws.tokens);
     }
     if (p.status.ok()) {
       p.tokens.assign(ws.tokens.begin(), ws.tokens.end());

@@ -1,6 +1,7 @@
 // GGUF parsing and validation: every count, length and offset is checked before it is trusted.
 #include "gguf/gguf.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstring>
 #include <limits>
@@ -153,9 +154,16 @@ Result<GgufFile> GgufFile::Open(const std::string& path) {
 }
 
 Result<GgufFile> GgufFile::Parse(std::shared_ptr<const FileBytes> bytes, std::string name) {
+  const uint64_t size = bytes->size();
+  return ParsePrefix(std::move(bytes), size, std::move(name));
+}
+
+Result<GgufFile> GgufFile::ParsePrefix(std::shared_ptr<const FileBytes> prefix, uint64_t file_size,
+                                       std::string name) {
   GgufFile file;
-  file.bytes_ = std::move(bytes);
+  file.bytes_ = std::move(prefix);
   file.name_ = std::move(name);
+  file.file_size_ = std::max<uint64_t>(file_size, file.bytes_->size());
   GgufReader r(file.bytes_->data(), file.bytes_->size(), file.name_);
   int64_t n_tensors, n_kv;
   GGUFEMBED_RETURN_IF_ERROR(file.ParseHeader(r, &n_tensors, &n_kv));
@@ -336,7 +344,7 @@ Status GgufFile::ParseTensorInfos(GgufReader& r, int64_t n_tensors) {
 // The data section starts at the next multiple of the alignment; every tensor lies inside the
 // file.
 Status GgufFile::LocateTensorData(GgufReader& r) {
-  const uint64_t size = bytes_->size();
+  const uint64_t size = file_size_;
   const uint64_t end_of_infos = r.pos();
   data_offset_ = (end_of_infos + alignment_ - 1) / alignment_ * alignment_;
   if (data_offset_ < end_of_infos) {  // wrapped around
@@ -352,7 +360,7 @@ Status GgufFile::LocateTensorData(GgufReader& r) {
                     " bytes, data section at %" PRIu64 ")",
                     start, t.n_bytes, size, data_offset_);
     }
-    t.data = bytes_->data() + start;
+    t.data = start + t.n_bytes <= bytes_->size() ? bytes_->data() + start : nullptr;
   }
   return OkStatus();
 }

@@ -94,12 +94,18 @@ class GgufFile {
   static Result<GgufFile> Open(const std::string& path);
   // Parses `bytes`; `name` is how errors refer to the file.
   static Result<GgufFile> Parse(std::shared_ptr<const FileBytes> bytes, std::string name);
+  // Parses the header from the first bytes (`prefix`) of a file of `file_size` bytes, for
+  // bindings that read a file in pieces and want to know where a tensor lies before reading
+  // on; tensors whose data is not in the prefix have `data == nullptr`. An error also when the
+  // prefix ends inside the header.
+  static Result<GgufFile> ParsePrefix(std::shared_ptr<const FileBytes> prefix, uint64_t file_size,
+                                      std::string name);
 
   const std::string& name() const { return name_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
-  uint64_t file_size() const { return bytes_->size(); }
+  uint64_t file_size() const { return file_size_; }
   const FileBytes& bytes() const { return *bytes_; }
   // For objects that keep views into the file (tokenizer pieces, weights) alive on their own.
   const std::shared_ptr<const FileBytes>& shared_bytes() const { return bytes_; }
@@ -148,6 +154,7 @@ class GgufFile {
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;
+  uint64_t file_size_ = 0;  // bytes_->size() unless parsed from a prefix
   std::vector<GgufKv> kvs_;
   std::vector<GgufTensorInfo> tensors_;
   std::unordered_map<std::string_view, size_t> kv_index_;

@@ -144,17 +144,27 @@ test("a model loaded by URL is kept in the Cache API and read from there next ti
     const key = cacheKey(file);
     const fromKey = await run(key);
     const listedAfter = await listCachedModels();
+    // A model read from the cache reads its token embeddings from there as texts need them, also
+    // after its copy is deleted (the Blob keeps the bytes).
+    const kept = await loadEmbedder("/eg2.gguf");
     const deleted = [await deleteCachedModel(new URL("/eg2.gguf", location.href)), await deleteCachedModel(key),
                      await deleteCachedModel(key)];
+    const later = "words that the model read from the cache had not met";
+    const keptLater = bits((await kept.embed(later)).vector);
+    kept.dispose();
+    const fetchedLater = await loadEmbedder("/eg2.gguf", { cache: false });
+    const expectLater = bits((await fetchedLater.embed(later)).vector);
+    fetchedLater.dispose();
     const gone = await run(key).catch((e) => ({ code: e.code, message: e.message }));
     return { first, second, listed, fresh, picked, fromKey, key, listedAfter, deleted, gone,
-             left: await listCachedModels() };
+             keptLater, expectLater, left: await listCachedModels() };
   });
   await page.close();
   assert.deepEqual(errors, []);
   assert.deepEqual([seen.first.cached, seen.second.cached, seen.fresh.cached], [false, true, false]);
   assert.deepEqual(seen.second.vector, seen.first.vector);
-  assert.equal(requests.get("/eg2.gguf"), 2);  // the first load and the cache: false one
+  assert.equal(requests.get("/eg2.gguf"), 3);  // the first load and the two cache: false ones
+  assert.deepEqual(seen.keptLater, seen.expectLater);
   assert.deepEqual(seen.listed.map((m) => [new URL(m.url).pathname, m.name, m.size]),
                    [["/eg2.gguf", "eg2.gguf", seen.listed[0]?.size]]);
   assert.ok(seen.listed[0].size > 100000 && !Number.isNaN(Date.parse(seen.listed[0].cachedAt)));
