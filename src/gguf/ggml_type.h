@@ -115,24 +115,15 @@ bool IsKQuant(GgmlType type);
 //  Q6_K `u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d`.
 void UnpackSuperBlockK(GgmlType type, const uint8_t* block, uint8_t q[256], int16_t scale[16],
                        int16_t zero[16], float* d, float* dmin);
-// The same without the values (kernels unpack those in vectors, kquant_tile-inl.h); inline, since
-// the kernels call it for every super-block of every tile.
-inline void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], int16_t zero[16],
-                          float* d, float* dmin) {
-  if (type == GgmlType::kQ6_K) {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
-    const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
-    *d = LoadF16(b + 208);
-    *dmin = 0.0f;
-    for (int k = 0; k < 16; ++k) {
-      scale[k] = sc[k];
-      zero[k] = static_cast<int16_t>(32 * sc[k]);
-    }
-    return;
-  }
-  // Q4_K, Q5_K: f16 d; f16 dmin; u8 scales[12]; ... The 6-bit scale and minimum of sub-block j
-  // are the low 6 bits of bytes j and j + 4 for j < 4; for j ≥ 4 the nibbles of byte j + 4 with
-  // the top 2 bits of bytes j − 4 and j above them. Unpacked four at a time in 32-bit words, as
-  // ggml's x86 code does.
+// Q6_K `u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d`: where its scales and d are.
+inline constexpr int kQ6KScalesOffset = 192;
+inline constexpr int kQ6KDOffset = 208;
+// Q4_K, Q5_K `f16 d; f16 dmin; u8 scales[12]; ...`: the 6-bit scale and minimum of each 32-value
+// sub-block j as bytes sc8[j], mn8[j], and d, dmin. The 6 bits are the low 6 bits of bytes j and
+// j + 4 for j < 4; for j ≥ 4 the nibbles of byte j + 4 with the top 2 bits of bytes j − 4 and j
+// above them. Unpacked four at a time in 32-bit words, as ggml's x86 code does.
+inline void UnpackScaleBytesK(const uint8_t* b, uint8_t sc8[8], uint8_t mn8[8], float* d,
+                              float* dmin) {
   *d = LoadF16(b);
   *dmin = LoadF16(b + 2);
   uint32_t w[3];
@@ -140,9 +131,25 @@ inline void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], in
   constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
   const uint32_t sc[2] = {w[0] & kLow6, (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4)};
   const uint32_t mn[2] = {w[1] & kLow6, ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4)};
-  uint8_t sc8[8], mn8[8];  // little-endian: byte j of the two words is sub-block j's
-  std::memcpy(sc8, sc, 8);
+  std::memcpy(sc8, sc, 8);  // little-endian: byte j of the two words is sub-block j's
   std::memcpy(mn8, mn, 8);
+}
+// UnpackSuperBlockK without the values; the kernels unpack both in vectors (kquant_tile-inl.h,
+// UnpackValuesK and UnpackScalesKVec), and this is what their tests hold them to.
+inline void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], int16_t zero[16],
+                          float* d, float* dmin) {
+  if (type == GgmlType::kQ6_K) {
+    const int8_t* sc = reinterpret_cast<const int8_t*>(b + kQ6KScalesOffset);
+    *d = LoadF16(b + kQ6KDOffset);
+    *dmin = 0.0f;
+    for (int k = 0; k < 16; ++k) {
+      scale[k] = sc[k];
+      zero[k] = static_cast<int16_t>(32 * sc[k]);
+    }
+    return;
+  }
+  uint8_t sc8[8], mn8[8];
+  UnpackScaleBytesK(b, sc8, mn8, d, dmin);
   for (int j = 0; j < 8; ++j) {
     scale[2 * j] = scale[2 * j + 1] = sc8[j];
     zero[2 * j] = zero[2 * j + 1] = mn8[j];
