@@ -534,41 +534,49 @@ async function loadIntoHeap(mod, source, name, load) {
 
 // A Blob (a picked file, a copy in the model cache) can be read at any offset, so the token
 // embedding table, most of an EmbeddingGemma file (214 of the 300m Q8_0 model's 333 MB), stays
-// out of the heap: Embedder reads the rows its texts need when it first meets them. The load
-// writes a third of the bytes, and the pages of the table's place in the buffer, never written,
-// are never faulted in. The header is read in growing pieces until ggufembed_gguf_locate_tensor
-// places the table; a file it cannot place (not a GGUF model, no table) is read whole, and the
-// engine then says what is wrong with it. Returns {ptr, size, rows} (rows: see Embedder).
+// out of the heap (readAroundTable): Embedder reads the rows its texts need from the Blob when it
+// first meets them. Returns {ptr, size, rows} (rows: see Embedder).
 async function readBlobIntoHeap(mod, blob, name, signal, progress) {
   const size = blob.size;
   const ptr = heapAlloc(mod, size, `${name}: the model`);
   try {
-    let done = 0;  // bytes read or left out, for the progress reports
-    const read = async (from, to) => {
-      await readBlobInto(mod, blob, from, to, ptr, name, signal, (n) => {
-        done += n;
-        progress({ loaded: done, total: size });
-      });
-    };
-    let loaded = 0, table;
-    for (let want = Math.min(size, HEADER_PIECE_BYTES); table === undefined; want = Math.min(size, want * 2)) {
-      await read(loaded, want);
-      loaded = want;
-      table = locateTable(mod, ptr, loaded, size) ?? (loaded === size ? null : undefined);
-    }
-    if (table === null || loaded >= table.end) {  // no table, or all of it read with the header
-      if (loaded < size) await read(loaded, size);
-      return { ptr, size };
-    }
-    if (loaded < table.begin) await read(loaded, table.begin);
-    done += table.end - Math.max(loaded, table.begin);  // left out
-    if (Math.max(loaded, table.end) < size) await read(Math.max(loaded, table.end), size);
-    progress({ loaded: size, total: size });
-    return { ptr, size, rows: { ...table, blob, ptr, name } };
+    const table = await readAroundTable(mod, ptr, size, progress,
+      (from, to, onBytes) => readBlobInto(mod, blob, from, to, ptr, name, signal, onBytes));
+    return { ptr, size, rows: table === null ? undefined : { ...table, blob, ptr, name } };
   } catch (e) {
     mod._ggufembed_free(ptr);
     throw e;
   }
+}
+
+// Fills the heap buffer at `ptr` with a file of `size` bytes but for its token embedding table:
+// the load writes a third of the 300m model's bytes, and the pages of the table's place in the
+// buffer, never written, are never faulted in. The header is read in growing pieces until
+// ggufembed_gguf_locate_tensor places the table; a file it cannot place (not a GGUF model, no
+// table) is read whole, and the engine then says what is wrong with it. `readInto(from, to,
+// onBytes)` copies bytes [from, to) of the file to ptr + from. Returns the table {begin, end,
+// rowBytes}, or null when it was read (all of the file was).
+async function readAroundTable(mod, ptr, size, progress, readInto) {
+  let done = 0;  // bytes read or left out, for the progress reports
+  const read = (from, to) => readInto(from, to, (n) => {
+    done += n;
+    progress({ loaded: done, total: size });
+  });
+  let loaded = 0, table;
+  for (let want = Math.min(size, HEADER_PIECE_BYTES); table === undefined; want = Math.min(size, want * 2)) {
+    await read(loaded, want);
+    loaded = want;
+    table = locateTable(mod, ptr, loaded, size) ?? (loaded === size ? null : undefined);
+  }
+  if (table === null || loaded >= table.end) {  // no table, or all of it read with the header
+    if (loaded < size) await read(loaded, size);
+    return null;
+  }
+  if (loaded < table.begin) await read(loaded, table.begin);
+  done += table.end - Math.max(loaded, table.begin);  // left out
+  if (Math.max(loaded, table.end) < size) await read(Math.max(loaded, table.end), size);
+  progress({ loaded: size, total: size });
+  return table;
 }
 
 // Header bytes read before asking where the token embedding table is, then twice as many each
@@ -623,8 +631,12 @@ async function readBlobInto(mod, blob, from, to, base, name, signal, onBytes, ca
   }
 }
 
+// Node: a file read with its handle straight into the heap, but for the token embedding table
+// (readAroundTable), whose rows Embedder reads later from a Blob of the file (fs.openAsBlob: a
+// file changed on disk after the Blob was made fails those reads instead of mixing two files).
 async function readFileIntoHeap(mod, path, name, signal, progress) {
   const { open } = await import("node:fs/promises");
+  const { openAsBlob } = await import("node:fs");
   let handle;
   try {
     handle = await open(path, "r");
@@ -637,24 +649,28 @@ async function readFileIntoHeap(mod, path, name, signal, progress) {
     const size = stat.size;
     const ptr = heapAlloc(mod, size, `${name}: the file`);
     try {
-      for (let done = 0; done < size;) {
-        checkAbort(signal, "loadEmbedder");
-        const n = Math.min(size - done, 1 << 24);
-        let bytesRead;
-        try {
-          ({ bytesRead } = await handle.read(heap(mod).HEAPU8, ptr + done, n, done));
-        } catch (e) {
-          throw new GgufembedError("io_error", `${name}: read failed at offset ${done}: ${e.message}`);
+      const blob = await openAsBlob(path);
+      const readInto = async (from, to, onBytes) => {
+        for (let done = from; done < to;) {
+          checkAbort(signal, "loadEmbedder");
+          const n = Math.min(to - done, 1 << 24);
+          let bytesRead;
+          try {
+            ({ bytesRead } = await handle.read(heap(mod).HEAPU8, ptr + done, n, done));
+          } catch (e) {
+            throw new GgufembedError("io_error", `${name}: read failed at offset ${done}: ${e.message}`);
+          }
+          if (bytesRead === 0) throw new GgufembedError("io_error", `${name}: file shrank while reading`);
+          done += bytesRead;
+          onBytes(bytesRead);
         }
-        if (bytesRead === 0) throw new GgufembedError("io_error", `${name}: file shrank while reading`);
-        done += bytesRead;
-        progress({ loaded: done, total: size });
-      }
+      };
+      const table = await readAroundTable(mod, ptr, size, progress, readInto);
+      return { ptr, size, rows: table === null ? undefined : { ...table, blob, ptr, name } };
     } catch (e) {
       mod._ggufembed_free(ptr);
       throw e;
     }
-    return { ptr, size };
   } finally {
     await handle.close();
   }

@@ -1,9 +1,9 @@
-// A model loaded from a Blob keeps its token embedding table in the Blob and reads the rows its
-// texts need: the vectors of a load by path bit for bit, reads only where those rows are, the
-// whole table at once for a call that needs many, and read failures that are GgufembedErrors
-// after which the model still works.
+// A model loaded from a Blob or a path keeps its token embedding table in the file and reads the
+// rows its texts need: the vectors of a load of the bytes (all of them in the heap) bit for bit,
+// reads only where those rows are, the whole table at once for a call that needs many, and read
+// failures that are GgufembedErrors after which the model still works.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -67,8 +67,11 @@ class WatchedBlob extends Blob {
 for (const arch of ["gemma-embedding", "gemma-embedding2"]) {
   test(`${arch}: a Blob's token embeddings stay in it until texts need them`, async () => {
     const { path, bytes, table, many } = await modelOf(arch);
+    const whole = await loadEmbedder(bytes);
+    const reference = (await whole.embedBatch([...TEXTS, ...many])).map((r) => r.vector);
+    whole.dispose();
     const byPath = await loadEmbedder(path);
-    const reference = (await byPath.embedBatch([...TEXTS, ...many])).map((r) => r.vector);
+    assert.deepEqual((await byPath.embedBatch([...TEXTS, ...many])).map((r) => r.vector), reference);
     byPath.dispose();
 
     const blob = new WatchedBlob([bytes]);
@@ -104,10 +107,10 @@ for (const arch of ["gemma-embedding", "gemma-embedding2"]) {
 }
 
 test("a failed row read is a GgufembedError naming the file; the model works after it", async () => {
-  const { path, bytes } = await modelOf("gemma-embedding");
-  const byPath = await loadEmbedder(path);
-  const reference = (await byPath.embed(TEXTS[0])).vector;
-  byPath.dispose();
+  const { bytes } = await modelOf("gemma-embedding");
+  const whole = await loadEmbedder(bytes);
+  const reference = (await whole.embed(TEXTS[0])).vector;
+  whole.dispose();
 
   const blob = new WatchedBlob([bytes]);
   const e = await loadEmbedder(blob, { name: "changed.gguf" });
@@ -135,4 +138,22 @@ test("a failed row read is a GgufembedError naming the file; the model works aft
   const again = await loadEmbedder(new Blob([bytes]));
   assert.deepEqual((await again.embed(TEXTS[0])).vector, reference);
   again.dispose();
+});
+
+test("a path's rows come from the file; a file changed after the load fails those reads", async () => {
+  const { bytes } = await modelOf("gemma-embedding");
+  const whole = await loadEmbedder(bytes);
+  const reference = (await whole.embedBatch(TEXTS)).map((r) => r.vector);
+  whole.dispose();
+  const path = join(dir, "changing.gguf");
+  writeFileSync(path, bytes);
+  const e = await loadEmbedder(path);
+  assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);
+  const other = Buffer.concat([bytes, Buffer.from([0])]);  // another size: whatever the clock's grain
+  other.fill(0x55, bytes.length - 4096);
+  writeFileSync(path, other);
+  await assert.rejects(e.embed(TEXTS[1]), (err) => err instanceof GgufembedError &&
+    err.code === "io_error" && err.message.startsWith(`${path}: cannot read token embeddings [`));
+  assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);  // its rows are in
+  e.dispose();
 });
