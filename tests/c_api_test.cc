@@ -246,6 +246,19 @@ TEST_CASE("C API: a model loaded without its token embeddings", "[c_api]") {
     ggufembed_result_free(got);
     ggufembed_result_free(want);
 
+    // A file whose output_norm.weight shares the table's bytes (its offset patched to the
+    // table's): refused before anything reads them.
+    const GgufTensorInfo* norm = parsed->FindTensor("output_norm.weight");
+    REQUIRE(norm != nullptr);
+    uint8_t* aliased = lazy_buffer();
+    const size_t offset_at = norm->info_offset + 8 + norm->name.size() + 4 + 8 * norm->n_dims + 4;
+    std::memcpy(aliased + offset_at, &table->offset, 8);
+    CHECK(ggufembed_model_load_buffer_lazy(aliased, file.size(), "alias.gguf", begin, end) ==
+          nullptr);
+    CHECK(ggufembed_last_error_code() == GGUFEMBED_INVALID_FILE);
+    CHECK(std::string(ggufembed_last_error_message())
+              .starts_with("alias.gguf: tensor 'output_norm.weight' ["));
+
     const int32_t bad[] = {0, int32_t(table->n_rows())};
     CHECK(ggufembed_model_mark_token_rows(lazy, bad, 2) == -1);
     CHECK(ggufembed_last_error_code() == GGUFEMBED_INVALID_ARGUMENT);

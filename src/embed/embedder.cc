@@ -118,6 +118,10 @@ Result<std::unique_ptr<Embedder>> Embedder::LoadFromMemory(const void* data, siz
 Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
     std::shared_ptr<const FileBytes> bytes, std::string name) {
   GGUFEMBED_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Parse(std::move(bytes), std::move(name)));
+  return FromParsed(std::move(file));
+}
+
+Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::FromParsed(GgufFile file) {
   GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::FromGguf(file));
   const ModelHead& h = model->head();
@@ -130,19 +134,31 @@ Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
 Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::LoadWithoutTokenRows(
     std::shared_ptr<const FileBytes> bytes, std::string name, uint64_t absent_begin,
     uint64_t absent_end) {
-  const uint8_t* base = bytes->data();
-  GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder,
-                             Load(std::move(bytes), std::move(name)));
-  Embedder::Impl& impl = *embedder->impl_;
-  const GgufTensorInfo* t = impl.file.FindTensor("token_embd.weight");
-  if (t == nullptr || uint64_t(t->data - base) != absent_begin ||
-      t->n_bytes != absent_end - absent_begin || absent_end < absent_begin) {
+  GGUFEMBED_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Parse(std::move(bytes), std::move(name)));
+  const uint8_t* base = file.bytes().data();
+  const GgufTensorInfo* table = file.FindTensor("token_embd.weight");
+  if (table == nullptr || uint64_t(table->data - base) != absent_begin ||
+      table->n_bytes != absent_end - absent_begin || absent_end < absent_begin) {
     return Error(StatusCode::kInvalidArgument,
                  "%s: the bytes left out, [%" PRIu64 ", %" PRIu64
                  "), are not the data of token_embd.weight",
-                 impl.file.name().c_str(), absent_begin, absent_end);
+                 file.name().c_str(), absent_begin, absent_end);
   }
-  impl.token_row_in_memory.assign(static_cast<size_t>(t->n_rows()), 0);
+  // Checked before the model reads anything (norm weights are read at load): a tensor whose data
+  // shares those bytes would be read from bytes that are not there.
+  for (const GgufTensorInfo& t : file.tensors()) {
+    const uint64_t begin = uint64_t(t.data - base), end = begin + t.n_bytes;
+    if (&t != table && begin < absent_end && absent_begin < end) {
+      return Error(StatusCode::kInvalidFile,
+                   "%s: tensor '%.*s' [%" PRIu64 ", %" PRIu64
+                   ") shares bytes with token_embd.weight [%" PRIu64 ", %" PRIu64 ")",
+                   file.name().c_str(), static_cast<int>(t.name.size()), t.name.data(), begin, end,
+                   absent_begin, absent_end);
+    }
+  }
+  const size_t rows = static_cast<size_t>(table->n_rows());
+  GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder, FromParsed(std::move(file)));
+  embedder->impl_->token_row_in_memory.assign(rows, 0);
   return embedder;
 }
 

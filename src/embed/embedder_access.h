@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gguf/file_bytes.h"
+#include "gguf/gguf.h"
 #include "ggufembed/embedder.h"
 
 namespace ggufembed::internal {
@@ -21,11 +22,11 @@ struct EmbedderAccess {
                                                 std::string name);
 
   // The same for bytes whose [absent_begin, absent_end), which must be exactly the data of
-  // token_embd.weight, are not filled in yet. In WebAssembly the model is copied into the heap,
-  // and the table is most of it (214 of 333 MB for the 300m Q8_0 model) while a text needs a
-  // few of its rows: the bindings leave it out, list the rows the texts of a call lack
-  // (AbsentTokenRows), write them in place and mark them (MarkTokenRows). A text whose rows are
-  // not marked fails with kInternal naming the row, never embedding bytes that are not there.
+  // token_embd.weight and no other tensor's, are not filled in yet. In WebAssembly the model is
+  // copied into the heap, and the table is most of it (214 of 333 MB for the 300m Q8_0 model) while
+  // a text needs a few of its rows: the bindings leave it out, list the rows the texts of a call
+  // lack (AbsentTokenRows), write them in place and mark them (MarkTokenRows). A text whose rows
+  // are not marked fails with kInternal naming the row, never embedding bytes that are not there.
   static Result<std::unique_ptr<Embedder>> LoadWithoutTokenRows(
       std::shared_ptr<const FileBytes> bytes, std::string name, uint64_t absent_begin,
       uint64_t absent_end);
@@ -36,6 +37,9 @@ struct EmbedderAccess {
                                                       const EmbedOptions& options);
   // Marks rows as filled in; not while another call embeds with this embedder.
   static Status MarkTokenRows(Embedder& embedder, std::span<const int32_t> ids);
+
+  // The model and tokenizer of a parsed file, which the embedder keeps.
+  static Result<std::unique_ptr<Embedder>> FromParsed(GgufFile file);
 };
 
 }  // namespace ggufembed::internal
