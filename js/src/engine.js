@@ -542,11 +542,69 @@ async function readBlobIntoHeap(mod, blob, name, signal, progress) {
   try {
     const table = await readAroundTable(mod, ptr, size, progress,
       (from, to, onBytes) => readBlobInto(mod, blob, from, to, ptr, name, signal, onBytes));
-    return { ptr, size, rows: table === null ? undefined : { ...table, blob, ptr, name } };
+    return { ptr, size, rows: table === null ? undefined : { ...table, ptr, name, source: blobRows(mod, blob, name) } };
   } catch (e) {
     mod._ggufembed_free(ptr);
     throw e;
   }
+}
+
+// Where an Embedder reads token embedding rows: read(from, to) gives bytes [from, to) of the file;
+// readInto(from, to, base, signal, call) copies them to the heap at base() + from (base() throws
+// once the model is gone); check() fails when the file is no longer the one loaded; close().
+function blobRows(mod, blob, name) {
+  return {
+    read: async (from, to) => new Uint8Array(await blob.slice(from, to).arrayBuffer()),
+    readInto: (from, to, base, signal, call) =>
+      readBlobInto(mod, blob, from, to, base, name, signal, undefined, call),
+    check: async () => {},  // a Blob fails its own reads when its file changed (Chromium, Node)
+    close() {},
+  };
+}
+
+// Node: the file handle of the load, kept open, so a file renamed over or deleted is still the
+// one loaded; one changed in place (another size or modification time) fails check().
+function fileRows(mod, handle, stat, name) {
+  const piece = (to, from) => Math.min(to - from, 1 << 24);
+  const readExactly = async (buffer, n, at) => {
+    let done = 0;
+    while (done < n) {
+      const { bytesRead } = await handle.read(buffer, done, n - done, at + done);
+      if (bytesRead === 0) throw new Error("the file ends early");
+      done += bytesRead;
+    }
+  };
+  return {
+    async read(from, to) {
+      const bytes = new Uint8Array(to - from);
+      await readExactly(bytes, to - from, from);
+      return bytes;
+    },
+    async readInto(from, to, base, signal, call) {
+      const bounce = new Uint8Array(piece(to, from));  // the heap may be freed while a read waits
+      for (let at = from; at < to;) {
+        checkAbort(signal, call);
+        const n = piece(to, at);
+        try {
+          await readExactly(bounce, n, at);
+        } catch (e) {
+          throw new GgufembedError("io_error", `${name}: cannot read token embeddings at offset ${at}: ${e.message}`);
+        }
+        heap(mod).HEAPU8.set(bounce.subarray(0, n), base() + at);
+        at += n;
+      }
+    },
+    async check() {
+      const now = await handle.stat({ bigint: true }).catch((e) => ({ error: e }));
+      if (now.error || now.size !== stat.size || now.mtimeNs !== stat.mtimeNs) {
+        throw new GgufembedError("io_error", `${name}: the file changed on disk after it was loaded ` +
+          "(its token embeddings are read from it as texts need them)");
+      }
+    },
+    close() {
+      handle.close().catch(() => {});
+    },
+  };
 }
 
 // Fills the heap buffer at `ptr` with a file of `size` bytes but for its token embedding table:
@@ -575,7 +633,7 @@ async function readAroundTable(mod, ptr, size, progress, readInto) {
   if (loaded < table.begin) await read(loaded, table.begin);
   done += table.end - Math.max(loaded, table.begin);  // left out
   if (Math.max(loaded, table.end) < size) await read(Math.max(loaded, table.end), size);
-  progress({ loaded: size, total: size });
+  else progress({ loaded: size, total: size });  // the table ends the file
   return table;
 }
 
@@ -632,24 +690,23 @@ async function readBlobInto(mod, blob, from, to, base, name, signal, onBytes, ca
 }
 
 // Node: a file read with its handle straight into the heap, but for the token embedding table
-// (readAroundTable), whose rows Embedder reads later from a Blob of the file (fs.openAsBlob: a
-// file changed on disk after the Blob was made fails those reads instead of mixing two files).
+// (readAroundTable), whose rows Embedder reads later through the same handle (fileRows), which
+// the model then keeps open until it is disposed.
 async function readFileIntoHeap(mod, path, name, signal, progress) {
   const { open } = await import("node:fs/promises");
-  const { openAsBlob } = await import("node:fs");
   let handle;
   try {
     handle = await open(path, "r");
   } catch (e) {
     throw new GgufembedError("io_error", `${name}: cannot open: ${e.message}`);
   }
+  let kept = false;
   try {
-    const stat = await handle.stat();
+    const stat = await handle.stat({ bigint: true });
     if (!stat.isFile()) throw new GgufembedError("io_error", `${name}: not a file`);
-    const size = stat.size;
+    const size = Number(stat.size);
     const ptr = heapAlloc(mod, size, `${name}: the file`);
     try {
-      const blob = await openAsBlob(path);
       const readInto = async (from, to, onBytes) => {
         for (let done = from; done < to;) {
           checkAbort(signal, "loadEmbedder");
@@ -666,13 +723,15 @@ async function readFileIntoHeap(mod, path, name, signal, progress) {
         }
       };
       const table = await readAroundTable(mod, ptr, size, progress, readInto);
-      return { ptr, size, rows: table === null ? undefined : { ...table, blob, ptr, name } };
+      if (table === null) return { ptr, size };
+      kept = true;
+      return { ptr, size, rows: { ...table, ptr, name, source: fileRows(mod, handle, stat, name) } };
     } catch (e) {
       mod._ggufembed_free(ptr);
       throw e;
     }
   } finally {
-    await handle.close();
+    if (!kept) await handle.close();
   }
 }
 
@@ -905,8 +964,9 @@ function writeOptions(mod, scratch, opts, options) {
 export class Embedder {
   #mod;
   #model;
-  // The token embedding rows not yet in the heap, for a model read from a Blob (readBlobIntoHeap):
-  // {blob, ptr, begin, end, rowBytes, name}; undefined once every row is in.
+  // The token embedding rows not yet in the heap, for a model read from a Blob or a Node path
+  // (readAroundTable): {source, ptr, begin, end, rowBytes, name} (source: blobRows, fileRows);
+  // undefined once every row is in.
   #rows;
 
   constructor(mod, model, rows) {
@@ -1044,10 +1104,10 @@ export class Embedder {
     }
     if (ids.length === 0) return;
     const rows = this.#rows;
+    await rows.source.check();
     if (ids.length > WHOLE_TABLE_ROWS) {
-      // Written as it streams in, each piece after checking that the model is still there.
-      await readBlobInto(mod, rows.blob, rows.begin, rows.end, () => { this.#live(); return rows.ptr; },
-                         rows.name, signal, undefined, call);
+      // Written as it comes in, each piece after checking that the model is still there.
+      await rows.source.readInto(rows.begin, rows.end, () => { this.#live(); return rows.ptr; }, signal, call);
       const all = Int32Array.from({ length: (rows.end - rows.begin) / rows.rowBytes }, (_, i) => i);
       const marks = new Scratch(mod);
       try {
@@ -1058,6 +1118,7 @@ export class Embedder {
         marks.free();
       }
       this.#rows = undefined;
+      rows.source.close();
       return;
     }
     const spans = [];  // [first id, last id]
@@ -1072,7 +1133,7 @@ export class Embedder {
       pieces.push(...await Promise.all(spans.slice(k, k + ROW_READS_AT_ONCE).map(async ([first, last]) => {
         const from = rows.begin + first * rows.rowBytes, to = rows.begin + (last + 1) * rows.rowBytes;
         try {
-          return [from, new Uint8Array(await rows.blob.slice(from, to).arrayBuffer())];
+          return [from, await rows.source.read(from, to)];
         } catch (e) {
           throw new GgufembedError("io_error", `${rows.name}: cannot read token embeddings [${from}, ${to}): ${e.message}`);
         }
@@ -1169,6 +1230,8 @@ export class Embedder {
   dispose() {
     if (this.#model !== 0) this.#mod._ggufembed_model_free(this.#model);
     this.#model = 0;
+    this.#rows?.source.close();
+    this.#rows = undefined;
   }
 }
 
@@ -1182,9 +1245,14 @@ export async function loadEmbedderHere(source, options) {
   const name = options.name ?? sourceName(source);
   const loaded = await loadIntoHeap(mod, source, name, options);
   const rows = loaded.rows;
-  const model = adoptBuffer(mod, loaded.ptr, loaded.size, name, rows === undefined
-    ? mod._ggufembed_model_load_buffer
-    : (ptr, size, namePtr) => mod._ggufembed_model_load_buffer_lazy(ptr, size, namePtr, rows.begin, rows.end));
+  let model = 0;
+  try {
+    model = adoptBuffer(mod, loaded.ptr, loaded.size, name, rows === undefined
+      ? mod._ggufembed_model_load_buffer
+      : (ptr, size, namePtr) => mod._ggufembed_model_load_buffer_lazy(ptr, size, namePtr, rows.begin, rows.end));
+  } finally {
+    if (model === 0) rows?.source.close();
+  }
   if (model === 0) {
     const error = lastError(mod);
     // A copy that is not a model is not kept: one written by this load whatever the failure, one

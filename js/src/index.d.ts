@@ -253,8 +253,10 @@ export interface LoadOptions extends ModuleOptions {
  * Where a model comes from: a file path (Node), a URL (fetched, or read when file: in Node), a Blob
  * or File, a fetch Response, a stream of Uint8Array chunks, or the bytes. A path, a Blob or File
  * and a copy in the model cache keep the token embedding table in the file: the embedder reads
- * the rows of tokens it has not met yet from there, so the file must stay as it was (a changed
- * one fails those reads with `io_error`).
+ * the rows of tokens it has not met yet from there (a path through the file handle it keeps
+ * open until `dispose()`), so a picked file must stay as it was and a path's file must not be
+ * rewritten in place (either fails those reads with `io_error`; a path renamed over or deleted
+ * is still read).
  */
 export type ModelSource =
   | string

@@ -187,8 +187,8 @@ Status internal::EmbedderAccess::MarkTokenRows(Embedder& embedder, std::span<con
   std::vector<uint8_t>& in_memory = embedder.impl_->token_row_in_memory;
   for (int32_t id : ids) {
     if (id < 0 || static_cast<size_t>(id) >= in_memory.size()) {
-      return Error(StatusCode::kInvalidArgument, "token row %d is not one of the %zu left out", id,
-                   in_memory.size());
+      return Error(StatusCode::kInvalidArgument, "%s: token row %d is not one of the %zu left out",
+                   embedder.impl_->file.name().c_str(), id, in_memory.size());
     }
   }
   for (int32_t id : ids) in_memory[static_cast<size_t>(id)] = 1;

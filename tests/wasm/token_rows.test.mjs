@@ -3,7 +3,7 @@
 // reads only where those rows are, the whole table at once for a call that needs many, and read
 // failures that are GgufembedErrors after which the model still works.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -140,20 +140,32 @@ test("a failed row read is a GgufembedError naming the file; the model works aft
   again.dispose();
 });
 
-test("a path's rows come from the file; a file changed after the load fails those reads", async () => {
+test("a path's rows come from the file it opened: renamed over or deleted, still it; changed in place, an error", async () => {
   const { bytes } = await modelOf("gemma-embedding");
   const whole = await loadEmbedder(bytes);
   const reference = (await whole.embedBatch(TEXTS)).map((r) => r.vector);
   whole.dispose();
-  const path = join(dir, "changing.gguf");
-  writeFileSync(path, bytes);
-  const e = await loadEmbedder(path);
-  assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);
   const other = Buffer.concat([bytes, Buffer.from([0])]);  // another size: whatever the clock's grain
-  other.fill(0x55, bytes.length - 4096);
+  other.fill(0x55, bytes.length - (bytes.length >> 1));
+
+  // Replaced by a rename (as downloaders write), then deleted: the loaded file is read on.
+  const path = join(dir, "replaced.gguf");
+  writeFileSync(path, bytes);
+  let e = await loadEmbedder(path);
+  writeFileSync(`${path}.new`, other);
+  renameSync(`${path}.new`, path);
+  assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);
+  rmSync(path);
+  assert.deepEqual((await e.embed(TEXTS[1])).vector, reference[1]);
+  e.dispose();
+
+  // Rewritten in place: texts that need rows fail naming the file; those whose rows are in embed.
+  writeFileSync(path, bytes);
+  e = await loadEmbedder(path);
+  assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);
   writeFileSync(path, other);
   await assert.rejects(e.embed(TEXTS[1]), (err) => err instanceof GgufembedError &&
-    err.code === "io_error" && err.message.startsWith(`${path}: cannot read token embeddings [`));
-  assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);  // its rows are in
+    err.code === "io_error" && err.message.startsWith(`${path}: the file changed on disk after it was loaded`));
+  assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);
   e.dispose();
 });
