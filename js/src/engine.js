@@ -853,17 +853,30 @@ async function readStreamIntoHeap(mod, stream, total, name, signal, progress, si
   }
 }
 
-// reader.read(), or the "aborted" error as soon as `signal` fires: a stream that stalls must not
-// hold a cancelled load (the caller's catch cancels the reader).
-function readOrAbort(reader, signal) {
-  if (signal === undefined) return reader.read();
+// reader.read(), the reader held until it is answered (below), or the "aborted" error as soon as
+// `signal` fires: a stream that stalls must not hold a cancelled load (the caller's catch cancels
+// the reader).
+async function readOrAbort(reader, signal) {
+  readersReading.add(reader);
   let onAbort;
-  const aborted = new Promise((_, reject) => {
-    onAbort = () => reject(abortedError(signal, "loadEmbedder"));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return Promise.race([reader.read(), aborted]).finally(() => signal.removeEventListener("abort", onAbort));
+  try {
+    if (signal === undefined) return await reader.read();
+    const aborted = new Promise((_, reject) => {
+      onAbort = () => reject(abortedError(signal, "loadEmbedder"));
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    return await Promise.race([reader.read(), aborted]);
+  } finally {
+    readersReading.delete(reader);
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+  }
 }
+
+// Readers with a read pending. Chromium collects a Blob's stream while a read of it is pending
+// if nothing else refers to it, and that read then never settles: a load from the model cache
+// (a Blob of its entry) hung about once in ten runs of the threads test, the page idle, and
+// always with gc() called every few ms. Held here, they live until their read is answered.
+const readersReading = new Set();
 
 // Allocations for one call, freed together.
 class Scratch {

@@ -52,9 +52,12 @@ const CHROMIUM = {
          "--disable-sync", "--no-first-run"],
 };
 
-/** Debian's Chromium, headless, kept off the network (this machine's network is closed). */
-export function launchChromium() {
-  return chromium.launch(CHROMIUM);
+/**
+ * Debian's Chromium, headless, kept off the network (this machine's network is closed), with
+ * `args` added to its command line.
+ */
+export function launchChromium(args = []) {
+  return chromium.launch({ ...CHROMIUM, args: [...CHROMIUM.args, ...args] });
 }
 
 /**
