@@ -191,14 +191,23 @@ test("loads from the cache and of picked files complete while the page collects 
     await page.goto(`${site.base}/blank.html`);
     const seen = await page.evaluate(async () => {
       const { deleteCachedModel, loadEmbedder } = await import("/js/dist/index.js");
+      const reference = async (path) => {
+        const e = await loadEmbedder(await (await fetch(path)).arrayBuffer(), { worker: false });
+        const vector = Array.from((await e.embed("collected or not")).vector);
+        e.dispose();
+        return vector;
+      };
       const bytes = await (await fetch("/eg2.gguf")).arrayBuffer();
-      const reference = await loadEmbedder(bytes, { worker: false });
-      const expected = Array.from((await reference.embed("collected or not")).vector);
-      reference.dispose();
+      const expected = await reference("/eg2.gguf");
+      const expectedF32 = await reference("/eg2-f32.gguf");
       const collector = setInterval(() => gc(), 2);
       const hung = (what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} hung`)), 30000));
+      const cached = [];  // whether each load read the model cache
       const run = async (what, source, options) => {
-        const e = await Promise.race([loadEmbedder(source, { worker: false, ...options }), hung(what)]);
+        let last;
+        const e = await Promise.race([
+          loadEmbedder(source, { worker: false, ...options, onProgress: (p) => { last = p; } }), hung(what)]);
+        cached.push(last.cached);
         const vector = Array.from((await Promise.race([e.embed("collected or not"), hung(`${what}: embed`)])).vector);
         e.dispose();
         return vector;
@@ -208,18 +217,24 @@ test("loads from the cache and of picked files complete while the page collects 
         for (let k = 0; k < 4; k++) vectors.push(await run(`cached load ${k}`, "/eg2.gguf"));
         const file = new File([bytes], "picked.gguf");
         vectors.push(await run("picked file", file), await run("picked file, kept", file, { cache: true }));
-        return { expected, vectors };
+        // 7 MB: the cache's writer waits for room while it streams.
+        const f32 = [await run("download, 7 MB", "/eg2-f32.gguf"), await run("cached load, 7 MB", "/eg2-f32.gguf")];
+        return { expected, vectors, expectedF32, f32, cached };
       } catch (e) {
         return { failed: e.message };
       } finally {
         clearInterval(collector);
         await deleteCachedModel(new URL("/eg2.gguf", location.href));
+        await deleteCachedModel(new URL("/eg2-f32.gguf", location.href));
       }
     });
     assert.deepEqual(errors, []);
     assert.equal(seen.failed, undefined);
+    assert.deepEqual(seen.cached, [false, true, true, true, true, false, false, false, true]);
     assert.equal(seen.vectors.length, 7);
     for (const vector of seen.vectors) assert.deepEqual(vector, seen.expected);
+    assert.deepEqual(seen.f32, [seen.expectedF32, seen.expectedF32]);
+    assert.notDeepEqual(seen.expectedF32, seen.expected);
   } finally {
     await collecting.close();
   }
