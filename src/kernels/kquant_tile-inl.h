@@ -292,7 +292,13 @@ HWY_NOINLINE void KTilePortable(const KTile& w, const MatMulInput& in, int t0,
   using VI = hn::Vec<decltype(d32)>;
   const size_t L = hn::Lanes(d32);
   for (size_t i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + i * L);
-  for (int sb = 0; sb < nb / 8; ++sb) {
+  struct Sums {
+    VI s[kTileRows][V];
+  };
+  // The super-block's integer sums in a function of their own, as in Int8TilePortable: clang 14
+  // keeps an array of vectors in locals only where every loop indexing it is unrolled, and the
+  // zeros' loop below is not, which left the sums in memory, 8 stores a pair step in wasm.
+  const auto integer = [&](int sb, Sums* sums) {
     VI s[kTileRows][V], odd[kTileRows][V];
     for (int r = 0; r < kTileRows; ++r) {
       for (int v = 0; v < V; ++v) s[r][v] = odd[r][v] = hn::Zero(d32);
@@ -313,6 +319,13 @@ HWY_NOINLINE void KTilePortable(const KTile& w, const MatMulInput& in, int t0,
       }
     }
     for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < V; ++v) sums->s[r][v] = hn::Add(s[r][v], odd[r][v]);
+    }
+  };
+  for (int sb = 0; sb < nb / 8; ++sb) {
+    Sums sums;
+    integer(sb, &sums);
+    for (int r = 0; r < kTileRows; ++r) {
       for (int v = 0; v < V; ++v) {
         VI z = hn::Zero(d32), zodd = hn::Zero(d32);
         for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
@@ -321,9 +334,8 @@ HWY_NOINLINE void KTilePortable(const KTile& w, const MatMulInput& in, int t0,
           z = hn::ReorderWidenMulAccumulate(d32, bs, zv, z, zodd);
         }
         float* acc = out + (r * V + v) * L;
-        hn::StoreU(AccumulateSuperBlock(df, hn::LoadU(df, acc), hn::Add(s[r][v], odd[r][v]),
-                                        hn::Add(z, zodd), w.q6, w.d[sb * kTileRows + r],
-                                        w.dmin[sb * kTileRows + r],
+        hn::StoreU(AccumulateSuperBlock(df, hn::LoadU(df, acc), sums.s[r][v], hn::Add(z, zodd),
+                                        w.q6, w.d[sb * kTileRows + r], w.dmin[sb * kTileRows + r],
                                         in.d + size_t(8 * sb) * P + t0 + v * L),
                    df, acc);
       }
