@@ -873,9 +873,9 @@ async function readOrAbort(reader, signal) {
 }
 
 // Readers with a read pending. Chromium collects a Blob's stream while a read of it is pending
-// if nothing else refers to it, and that read then never settles: a load from the model cache
-// (a Blob of its entry) hung about once in ten runs of the threads test, the page idle, and
-// always with gc() called every few ms. Held here, they live until their read is answered.
+// if nothing else refers to it, and that read then never settles: loads from the model cache
+// (a Blob of its entry) hung now and then under load (about one in 40), the page idle, and
+// every time with gc() called every few ms. Held here, they live until their read is answered.
 const readersReading = new Set();
 
 // Allocations for one call, freed together.
