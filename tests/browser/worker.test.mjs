@@ -2,7 +2,7 @@
 // the 300M model loads and embeds (long tasks measured); models loaded by URL are kept in the
 // Cache API and reused; failures are GgufembedErrors naming the source, and a failed fetch of
 // the WebAssembly module is tried again on the next call; loads from the cache survive garbage
-// collection mid-read.
+// collection mid-read, on the page's thread and in a worker.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,12 +22,41 @@ assert.equal(runCli(["synth", "--preset", "300m", "-o", big]).status, 0);
 const f32 = join(dir, "eg2-f32.gguf");
 assert.equal(runCli(["synth", "--arch", "gemma-embedding2", "--wtype", "f32", "-o", f32]).status, 0);
 
+// A module worker of the test's own that loads the package as the shipped worker does (engine on
+// its thread) and repeats a download and cached loads while it collects garbage every 2 ms: the
+// Blob streams of a worker's realm are collected as a page's are (the loader before f5745e9 hung
+// at the first cached load here too).
+const GC_WORKER = `
+self.onmessage = async () => {
+  const { deleteCachedModel, loadEmbedder } = await import("/js/dist/index.js");
+  const collector = setInterval(() => gc(), 2);
+  const hung = (what) => new Promise((_, reject) => setTimeout(() => reject(new Error(what + " hung")), 30000));
+  const cached = [], vectors = [];
+  try {
+    for (const what of ["download", "cached load 0", "cached load 1", "cached load 2"]) {
+      let last;
+      const e = await Promise.race([
+        loadEmbedder("/eg2.gguf", { worker: false, onProgress: (p) => { last = p; } }), hung(what)]);
+      cached.push(last.cached);
+      vectors.push(Array.from((await Promise.race([e.embed("collected or not"), hung(what + ": embed")])).vector));
+      e.dispose();
+    }
+    postMessage({ cached, vectors });
+  } catch (e) {
+    postMessage({ failed: e.message });
+  } finally {
+    clearInterval(collector);
+    await deleteCachedModel(new URL("/eg2.gguf", location.href));
+  }
+};`;
+
 const requests = new Map();  // path -> count
 let site, browser;
 before(async () => {
   site = await serve({
     extra: {
       "/blank.html": { body: "<!doctype html><title>worker</title>", type: "text/html" },
+      "/gc-worker.mjs": { body: GC_WORKER, type: "text/javascript" },
       "/tiny.gguf": models["gemma-embedding"],
       "/eg2.gguf": models["gemma-embedding2"],
       "/300m.gguf": big,
@@ -182,7 +211,7 @@ test("a model loaded by URL is kept in the Cache API and read from there next ti
 // Chromium collected a Blob's stream with a read of it pending when nothing else referred to it,
 // and that read never settled: loads from the cache hung now and then, and always with gc()
 // called every few ms, as here.
-test("loads from the cache and of picked files complete while the page collects garbage", async () => {
+test("loads from the cache and of picked files complete while the page, or a worker, collects garbage", async () => {
   const collecting = await launchChromium(["--js-flags=--expose-gc"]);
   try {
     const page = await collecting.newPage();
@@ -228,8 +257,17 @@ test("loads from the cache and of picked files complete while the page collects 
         await deleteCachedModel(new URL("/eg2-f32.gguf", location.href));
       }
     });
+    const inWorker = await page.evaluate(() => new Promise((resolve) => {
+      const worker = new Worker("/gc-worker.mjs", { type: "module" });
+      worker.onmessage = (m) => { worker.terminate(); resolve(m.data); };
+      worker.onerror = (e) => resolve({ failed: `worker error: ${e.message}` });
+      worker.postMessage("go");
+    }));
     assert.deepEqual(errors, []);
     assert.equal(seen.failed, undefined);
+    assert.equal(inWorker.failed, undefined);
+    assert.deepEqual(inWorker.cached, [false, true, true, true]);
+    for (const vector of inWorker.vectors) assert.deepEqual(vector, seen.expected);
     assert.deepEqual(seen.cached, [false, true, true, true, true, false, false, false, true]);
     assert.equal(seen.vectors.length, 7);
     for (const vector of seen.vectors) assert.deepEqual(vector, seen.expected);
