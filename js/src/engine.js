@@ -876,7 +876,7 @@ async function readOrAbort(reader, signal) {
 // if nothing else refers to it, and that read then never settles: loads from the model cache
 // (a Blob of its entry) hung now and then under load (about one in 40), the page idle, and
 // every time with gc() called every few ms. Held here, they live until their read is answered
-(one that is never answered stays: its load hung anyway, and a signal's abort lets it go).
+// (one that is never answered stays: its load hung anyway, and a signal's abort lets it go).
 const readersReading = new Set();
 
 // Allocations for one call, freed together.
