@@ -22,37 +22,49 @@ assert.equal(runCli(["synth", "--preset", "300m", "-o", big]).status, 0);
 const f32 = join(dir, "eg2-f32.gguf");
 assert.equal(runCli(["synth", "--arch", "gemma-embedding2", "--wtype", "f32", "-o", f32]).status, 0);
 
+// Loads each [what, source, options] in turn while collecting garbage every 2 ms, each load and
+// its first text raced against a 30 s hang guard; returns whether each load read the model cache
+// and each one's vector of one text. It runs in the page and in a worker (sent as source), so it
+// refers to nothing outside it.
+async function loadsWhileCollecting(loadEmbedder, steps) {
+  const hung = (what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} hung`)), 30000));
+  const collector = setInterval(() => gc(), 2);
+  const cached = [], vectors = [];
+  try {
+    for (const [what, source, options] of steps) {
+      let last;
+      const e = await Promise.race([
+        loadEmbedder(source, { worker: false, ...options, onProgress: (p) => { last = p; } }), hung(what)]);
+      cached.push(last.cached);
+      vectors.push(Array.from((await Promise.race([e.embed("collected or not"), hung(`${what}: embed`)])).vector));
+      e.dispose();
+    }
+    return { cached, vectors };
+  } finally {
+    clearInterval(collector);
+  }
+}
+
 // A module worker of the test's own that loads the package as the shipped worker does (engine on
-// its thread) and repeats a download and cached loads while it collects garbage every 2 ms: the
-// Blob streams of a worker's realm are collected as a page's are (the loader before f5745e9 hung
-// at the first cached load here too).
+// its thread) and repeats a download and cached loads while it collects garbage: the Blob streams
+// of a worker's realm are collected as a page's are (the loader before f5745e9 hung at the first
+// cached load here too). The small model: a download and three cached loads; the 7 MB one (the
+// cache's writer waits for room while it streams): a download and a cached load.
 const GC_WORKER = `
+${loadsWhileCollecting}
 const models = ["/eg2.gguf", "/eg2-f32.gguf"];
 self.onunhandledrejection = (e) => postMessage({ failed: "unhandled rejection: " + (e.reason?.message ?? e.reason) });
 self.onmessage = async () => {
-  let result, collector, deleteCachedModel;
-  const hung = (what) => new Promise((_, reject) => setTimeout(() => reject(new Error(what + " hung")), 30000));
+  let result, deleteCachedModel;
   try {
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("import hung")), 30000));
     let loadEmbedder;
-    ({ deleteCachedModel, loadEmbedder } = await Promise.race([import("/js/dist/index.js"), hung("import")]));
-    collector = setInterval(() => gc(), 2);
-    const cached = [], vectors = [];
-    // The small model: a download and three cached loads; the 7 MB one (the cache's writer
-    // waits for room while it streams): a download and a cached load.
-    for (const [what, path] of [["download", models[0]], ["cached load 0", models[0]], ["cached load 1", models[0]],
-                                ["cached load 2", models[0]], ["download, 7 MB", models[1]], ["cached load, 7 MB", models[1]]]) {
-      let last;
-      const e = await Promise.race([
-        loadEmbedder(path, { worker: false, onProgress: (p) => { last = p; } }), hung(what)]);
-      cached.push(last.cached);
-      vectors.push(Array.from((await Promise.race([e.embed("collected or not"), hung(what + ": embed")])).vector));
-      e.dispose();
-    }
-    result = { cached, vectors };
+    ({ deleteCachedModel, loadEmbedder } = await Promise.race([import("/js/dist/index.js"), timeout]));
+    result = await loadsWhileCollecting(loadEmbedder, [
+      ["download", models[0]], ["cached load 0", models[0]], ["cached load 1", models[0]],
+      ["cached load 2", models[0]], ["download, 7 MB", models[1]], ["cached load, 7 MB", models[1]]]);
   } catch (e) {
     result = { failed: e.message };
-  } finally {
-    clearInterval(collector);
   }
   try {
     for (const path of models) await deleteCachedModel?.(new URL(path, location.href));
@@ -230,7 +242,8 @@ test("loads from the cache and of picked files complete while the page, or a wor
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${site.base}/blank.html`);
-    const seen = await page.evaluate(async () => {
+    const seen = await page.evaluate(async (source) => {
+      const loadsWhileCollecting = (0, eval)(`(${source})`);
       const { deleteCachedModel, loadEmbedder } = await import("/js/dist/index.js");
       const reference = async (path) => {
         const e = await loadEmbedder(await (await fetch(path)).arrayBuffer(), { worker: false });
@@ -241,34 +254,23 @@ test("loads from the cache and of picked files complete while the page, or a wor
       const bytes = await (await fetch("/eg2.gguf")).arrayBuffer();
       const expected = await reference("/eg2.gguf");
       const expectedF32 = await reference("/eg2-f32.gguf");
-      const collector = setInterval(() => gc(), 2);
-      const hung = (what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} hung`)), 30000));
-      const cached = [];  // whether each load read the model cache
-      const run = async (what, source, options) => {
-        let last;
-        const e = await Promise.race([
-          loadEmbedder(source, { worker: false, ...options, onProgress: (p) => { last = p; } }), hung(what)]);
-        cached.push(last.cached);
-        const vector = Array.from((await Promise.race([e.embed("collected or not"), hung(`${what}: embed`)])).vector);
-        e.dispose();
-        return vector;
-      };
+      const file = new File([bytes], "picked.gguf");
       try {
-        const vectors = [await run("download", "/eg2.gguf")];
-        for (let k = 0; k < 4; k++) vectors.push(await run(`cached load ${k}`, "/eg2.gguf"));
-        const file = new File([bytes], "picked.gguf");
-        vectors.push(await run("picked file", file), await run("picked file, kept", file, { cache: true }));
-        // 7 MB: the cache's writer waits for room while it streams.
-        const f32 = [await run("download, 7 MB", "/eg2-f32.gguf"), await run("cached load, 7 MB", "/eg2-f32.gguf")];
-        return { expected, vectors, expectedF32, f32, cached };
+        const loads = await loadsWhileCollecting(loadEmbedder, [
+          ["download", "/eg2.gguf"], ["cached load 0", "/eg2.gguf"], ["cached load 1", "/eg2.gguf"],
+          ["cached load 2", "/eg2.gguf"], ["cached load 3", "/eg2.gguf"],
+          ["picked file", file], ["picked file, kept", file, { cache: true }],
+          // 7 MB: the cache's writer waits for room while it streams.
+          ["download, 7 MB", "/eg2-f32.gguf"], ["cached load, 7 MB", "/eg2-f32.gguf"]]);
+        return { expected, expectedF32, vectors: loads.vectors.slice(0, 7), f32: loads.vectors.slice(7),
+                 cached: loads.cached };
       } catch (e) {
         return { failed: e.message };
       } finally {
-        clearInterval(collector);
         await deleteCachedModel(new URL("/eg2.gguf", location.href));
         await deleteCachedModel(new URL("/eg2-f32.gguf", location.href));
       }
-    });
+    }, loadsWhileCollecting.toString());
     const inWorker = await page.evaluate(() => new Promise((resolve) => {
       const worker = new Worker("/gc-worker.mjs", { type: "module" });
       const done = (result) => { clearTimeout(timer); worker.terminate(); resolve(result); };
