@@ -371,6 +371,12 @@ struct Input {
   }
 };
 
+// Where value j of block b of token t sits in the kS8QuadGroups layout of P padded tokens:
+// [block][group of 4 tokens][group of 4 values][4 tokens][4 values].
+size_t QuadGroupsAt(int P, int b, int t, int j) {
+  return (((size_t(b) * (P / 4) + t / 4) * 8 + j / 4) * 4 + t % 4) * 4 + j % 4;
+}
+
 // Value j of block b of token t in `in`'s int8 layout, indexed independently of the kernels'
 // index helpers.
 int LayoutValue(const MatMulInput& in, int b, int t, int j) {
@@ -379,9 +385,7 @@ int LayoutValue(const MatMulInput& in, int b, int t, int j) {
     return static_cast<const int8_t*>(in.q)[((size_t(b) * 8 + j / 4) * P + t) * 4 + j % 4];
   }
   if (in.layout == Int8Layout::kS8QuadGroups) {
-    // [block][group of 4 tokens][group of 4 values][4 tokens][4 values]
-    return static_cast<const int8_t*>(
-        in.q)[(((size_t(b) * (P / 4) + t / 4) * 8 + j / 4) * 4 + t % 4) * 4 + j % 4];
+    return static_cast<const int8_t*>(in.q)[QuadGroupsAt(P, b, t, j)];
   }
   // [block][group of L tokens][pair][L tokens][2 values]
   const size_t L = Int8Lanes(), group = size_t(t) / L;
@@ -389,6 +393,9 @@ int LayoutValue(const MatMulInput& in, int b, int t, int j) {
       in.q)[(((size_t(b) * (P / L) + group) * 16 + j / 2) * L + t % L) * 2 + j % 2];
 }
 
+// Q8_0 activations in each kernel's layout: the values, scales and sums of
+// QuantizeActivationsQ8_0, and in the relaxed kernel's layout |q|, the sign masks and the sums of
+// the negative values' magnitudes (Q8_0 weights multiply those) — padding tokens all zeros.
 void TestQuantizeToInput() {
   for (Int8Kernel kernel : Int8Kernels()) {
     for (int T : {1, 3, 13, 33, 70}) {
@@ -405,13 +412,21 @@ void TestQuantizeToInput() {
         if (t < T) QuantizeActivationsQ8_0(x.data() + 1 + size_t(t) * cols, want.data(), cols);
         for (int b = 0; b < nb; ++b) {
           INFO("kernel " << int(kernel) << " T " << T << " token " << t << " block " << b);
-          int sum = 0;
+          int sum = 0, neg_sum = 0;
+          const bool sign_magnitude = input.in.layout == Int8Layout::kS8QuadGroups;
+          REQUIRE(sign_magnitude == (kernel == Int8Kernel::kRelaxed));  // RelaxedInt32Dot: on
           for (int j = 0; j < 32; ++j) {
             const int expected = t < T ? want[b].qs[j] : 0;
             sum += expected;
             REQUIRE(LayoutValue(input.in, b, t, j) == expected);
+            if (!sign_magnitude) continue;
+            neg_sum += expected < 0 ? -expected : 0;
+            const size_t in_layout = QuadGroupsAt(P, b, t, j);
+            REQUIRE(int{input.in.abs_q[in_layout]} == std::abs(expected));
+            REQUIRE(int{input.in.sgn_q[in_layout]} == (expected < 0 ? 0xFF : 0));
           }
           const size_t at = size_t(b) * P + t;
+          if (sign_magnitude) REQUIRE(input.in.neg_sum[at] == neg_sum);
           REQUIRE(kt::SameBits(input.in.d[at], t < T ? F16ToF32(want[b].d) : 0.0f));
           REQUIRE(input.in.bias[at] == -128 * sum);
           // Q8_1's s as ggml's quantize_row_q8_1 makes it: the f32 max|x|/127 (not the f16 d)
@@ -429,22 +444,21 @@ void TestQuantizeToInput() {
 }
 
 // The layout PrepareMatMulInput gives an input follows the layout it was carved for, except that
-// one carved for the relaxed kernel takes the portable kernel's for Q8_0 weights and fewer than
-// kRelaxedQ8_0MinTokens tokens, or any number with RelaxedInt32Dot off — and returns to its own for
-// the next product's weights.
+// one carved for the relaxed kernel takes the portable kernel's for Q8_0 weights with
+// RelaxedInt32Dot off — and returns to its own for the next product's weights.
 void TestInputLayout() {
-  const int cols = 256, T_max = kRelaxedQ8_0MinTokens + 1;
+  const int cols = 256, T_max = 25;
   const std::vector<float> x = kt::Random(size_t(T_max) * cols, 5, 1.0f);
   ForEachRelaxedInt32Dot([&](bool relaxed_q8_0) {
     for (Int8Kernel kernel : Int8Kernels()) {
       const Int8Layout carved = LayoutOf(kernel);
       const bool relaxed = kernel == Int8Kernel::kRelaxed;
-      for (int T : {1, kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens, T_max}) {
+      for (int T : {1, 13, T_max}) {
         INFO("kernel " << int(kernel) << " tokens " << T << " relaxed Q8_0 " << relaxed_q8_0);
         Input input(T_max, cols, kernel);
         input.in.n_tokens = T;
         PrepareMatMulInput(GgmlType::kQ8_0, x.data(), &input.in);
-        const bool portable = relaxed && (T < kRelaxedQ8_0MinTokens || !relaxed_q8_0);
+        const bool portable = relaxed && !relaxed_q8_0;
         REQUIRE(input.in.layout == (portable ? Int8Layout::kI16Pairs : carved));
         REQUIRE(KernelForLayout(kernel, input.in.layout) ==
                 (portable ? Int8Kernel::kPortable : kernel));
@@ -618,13 +632,10 @@ void TestMatMul() {
         } else {
           lengths(true);
         }
-        // Either side of the relaxed build's portable kernel for short Q8_0 inputs, with its
-        // relaxed Q8_0 kernel on and off.
+        // Q8_0 in the relaxed build with its relaxed kernel off (the portable one then runs).
         if (type == GgmlType::kQ8_0) {
           ForEachRelaxedInt32Dot([&](bool) {
-            for (int T : {kRelaxedQ8_0MinTokens - 1, kRelaxedQ8_0MinTokens}) {
-              CheckMatMul(type, kernel, rows, cols, T, rows == 16);
-            }
+            for (int T : {5, 13}) CheckMatMul(type, kernel, rows, cols, T, rows == 16);
           });
         }
       }

@@ -1,8 +1,9 @@
 // The WebAssembly relaxed-SIMD int8 kernel beside the portable one (int8_tile-inl.h), tested
 // against it: tokens in the lanes of the kS8QuadGroups layout, one relaxed dot product per group
-// of 4 values with a 7-bit operand — Q8_0's |w| (i32x4.relaxed_dot_i8x16_i7x16_add_s), the 4- and
-// 5-bit types' stored values (i16x8.relaxed_dot_i8x16_i7x16_s, or the i32x4 one where
-// RelaxedInt32Dot) — so that its result is fully defined and every engine gives the same bits.
+// of 4 values with a 7-bit operand — for Q8_0 the activations' |x|
+// (i32x4.relaxed_dot_i8x16_i7x16_add_s), for the 4- and 5-bit types their stored values
+// (i16x8.relaxed_dot_i8x16_i7x16_s, or the i32x4 one where RelaxedInt32Dot) — so that its result
+// is fully defined and every engine gives the same bits.
 // Same exact block sums, same f32 steps as every int8 kernel (numerics.h).
 
 #include <algorithm>
@@ -32,36 +33,6 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 #if GGUFEMBED_RELAXED_INT8
 
-// Tokens per vector of the relaxed kernel: a token's 4 values fill an int32 lane.
-inline constexpr int kRelaxedLanes = 4;
-
-// Tiles holding a -128 weight, whose |w| does not fit the instruction's 7-bit operand: plain
-// integer loops on the same layout (exact; real Q8_0 files never hold -128, a hostile one may).
-template <int V>
-HWY_NOINLINE void Int8TileQuadsExact(const Int8Tile& w, const MatMulInput& in, int t0,
-                                     float* HWY_RESTRICT out) {
-  const int nb = in.cols / 32, P = in.padded_tokens;
-  const int8_t* xq = static_cast<const int8_t*>(in.q);
-  for (int r = 0; r < kTileRows; ++r) {
-    for (int l = 0; l < V * kRelaxedLanes; ++l) {
-      const int t = t0 + l;
-      float acc = 0.0f;
-      for (int b = 0; b < nb; ++b) {
-        const int8_t* qb = w.q[r] + b * w.stride;
-        int32_t isum = 0;
-        for (int j = 0; j < 32; ++j) {
-          isum += int32_t{qb[j]} * xq[S8QuadGroupsIndex(b, t, j, P)];
-        }
-        const size_t at = size_t(b) * P + t;
-        float term = (w.dw[b * kTileRows + r] * in.d[at]) * static_cast<float>(isum);
-        if (w.mins) term = term + w.mins[b * kTileRows + r] * in.s[at];
-        acc = acc + term;
-      }
-      out[r * V * kRelaxedLanes + l] = acc;
-    }
-  }
-}
-
 // The f32 steps of block b for the relaxed kernels' tile (4 tokens per vector): AccumulateBlock
 // on every row's and vector's exact sums, into the f32 sums kept in `out`.
 template <int V>
@@ -82,19 +53,20 @@ HWY_INLINE void AccumulateBlockRelaxed(const Int8Tile& w, const MatMulInput& in,
   }
 }
 
-// out[r][v·4 + l] = row r · token (t0 + v·4 + l). Per group of 4 values the instruction takes
-// |w| (broadcast, 7-bit) and the token's values with the weights' signs moved onto them: x where
-// w ≥ 0 and ~x = -x - 1 where w < 0 (one XOR with the sign mask instead of a negation; x in
-// [-127, 127] keeps ~x in int8). Each product of a negative weight then comes out |w| too low, so
-// the block's sums start at Σ|w| over its negative weights (Int8Tile::neg). |w| and the masks
-// come prepared with the tile (UnsignedWeights::kRelaxed): computing them here would cost an
-// i8x16.shr_s per group, which engines on x86 emulate in several instructions.
+// out[r][v·4 + l] = row r · token (t0 + v·4 + l), for Q8_0 weights read where the file has them
+// (no tile preparation but the scales). Per group of 4 values the instruction takes the tokens'
+// |x| (7-bit: activations are in [-127, 127]) and the row's 4 values, broadcast, with the tokens'
+// signs moved onto them: w where x ≥ 0 and ~w = -w - 1 where x < 0 (one XOR with the tokens' sign
+// masks; ~w is int8 for every w, -128 included). Each product of a negative x then comes out |x|
+// too low, so the block's sums start at Σ|x| over its negative values (MatMulInput::neg_sum, like
+// |x| and the masks prepared once per input). The other way round — the weights' signs moved
+// onto x — needs |w|, sign masks and sums prepared for every tile, which on short inputs costs
+// more than the products; fully unrolled, the group loop addresses everything at constant offsets
+// (as a loop it took 1.1× as long in Chromium, on 13 tokens and on 500).
 template <int V>
 HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int t0,
                                   float* HWY_RESTRICT out) {
-  if (w.has_minus128) return Int8TileQuadsExact<V>(w, in, t0, out);
   const int nb = in.cols / 32, P = in.padded_tokens;
-  const uint8_t* xq = static_cast<const uint8_t*>(in.q);
   const hn::Full128<float> df;
   for (int i = 0; i < kTileRows * V; ++i) hn::StoreU(hn::Zero(df), df, out + 4 * i);
   struct Sums {
@@ -102,22 +74,25 @@ HWY_NOINLINE void Int8TileRelaxed(const Int8Tile& w, const MatMulInput& in, int 
   };
   const auto integer = [&](int b, Sums* sums) {
     v128_t isum[kTileRows][V];
-    for (int r = 0; r < kTileRows; ++r) {
-      const v128_t start = wasm_i32x4_splat(w.neg[r][b]);
-      for (int v = 0; v < V; ++v) isum[r][v] = start;
+    for (int v = 0; v < V; ++v) {
+      const v128_t start = wasm_v128_load(in.neg_sum + size_t(b) * P + t0 + 4 * v);
+      for (int r = 0; r < kTileRows; ++r) isum[r][v] = start;
     }
-    const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
-    const int32_t* abs_b = w.abs_w + size_t(b) * 8 * kTileRows;
-    const int32_t* sgn_b = w.sgn + size_t(b) * 8 * kTileRows;
+    const size_t at = S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
+    const uint8_t* ab = in.abs_q + at;
+    const uint8_t* sb = in.sgn_q + at;
+    const int8_t* wb[kTileRows];
+    for (int r = 0; r < kTileRows; ++r) wb[r] = w.q[r] + b * w.stride;
+#pragma clang loop unroll(full)
     for (int g = 0; g < 8; ++g) {
-      v128_t x[V];
-      for (int v = 0; v < V; ++v) x[v] = wasm_v128_load(xb + 128 * v + 16 * g);
+      v128_t a[V];
+      for (int v = 0; v < V; ++v) a[v] = wasm_v128_load(ab + 128 * v + 16 * g);
       for (int r = 0; r < kTileRows; ++r) {
-        const v128_t aw = wasm_v128_load32_splat(abs_b + g * kTileRows + r);
-        const v128_t sign = wasm_v128_load32_splat(sgn_b + g * kTileRows + r);
+        const v128_t wv = wasm_v128_load32_splat(wb[r] + 4 * g);
         for (int v = 0; v < V; ++v) {
+          const v128_t sign = wasm_v128_load(sb + 128 * v + 16 * g);
           isum[r][v] =
-              ggufembed_relaxed_dot_i8x16_i7x16_add(wasm_v128_xor(x[v], sign), aw, isum[r][v]);
+              ggufembed_relaxed_dot_i8x16_i7x16_add(wasm_v128_xor(wv, sign), a[v], isum[r][v]);
         }
       }
     }
@@ -185,7 +160,7 @@ HWY_INLINE void Int8TileRelaxedStored(const Int8Tile& w, const MatMulInput& in, 
       for (int r = 0; r < kTileRows; ++r) isum[r][v] = start;
     }
     const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
-    const int32_t* u_b = w.abs_w + size_t(b) * 8 * kTileRows;
+    const int32_t* u_b = w.quads + size_t(b) * 8 * kTileRows;
     if constexpr (kInt32) {
       RelaxedGroupSums<V, 8, true>(xb, u_b, 0, isum);
     } else {
@@ -233,7 +208,7 @@ HWY_NOINLINE void Int8TileRelaxedForType(const Int8Tile& w, const MatMulInput& i
 
 // The unsigned form of the weights the relaxed-SIMD kernels take for `type`.
 inline UnsignedWeights RelaxedUnsignedWeights(GgmlType type) {
-  return type == GgmlType::kQ8_0 ? UnsignedWeights::kRelaxed : UnsignedWeights::kRelaxedStored;
+  return type == GgmlType::kQ8_0 ? UnsignedWeights::kNone : UnsignedWeights::kRelaxedStored;
 }
 
 }  // namespace HWY_NAMESPACE

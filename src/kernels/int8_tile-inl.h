@@ -40,32 +40,27 @@ struct Int8Tile {
   size_t stride;
   const uint8_t* u[kTileRows];    // row r as unsigned bytes [nb × 32] (UnsignedWeights)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
-  // Relaxed SIMD: |w| and the signs (0xFF where w < 0) of the rows — kRelaxedStored: the stored
-  // values alone — interleaved in quads, [nb][8][kTileRows] units of 4 values, so that the
-  // kernel broadcasts each at a fixed offset from one pointer (a WebAssembly engine computes an
-  // address per row otherwise).
-  const int32_t* abs_w;
-  const int32_t* sgn;
-  const int32_t* neg[kTileRows];  // relaxed SIMD: row r's Σ|w| over its negative weights [nb]
-  bool has_minus128;              // relaxed SIMD: some weight is -128 (|w| is not 7-bit)
-  const float* dw;                // [nb][kTileRows] block scales
-  const float* mins;              // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
+  // Relaxed SIMD, the 4- and 5-bit types: the rows' stored values interleaved in quads,
+  // [nb][8][kTileRows] units of 4 values, so that the kernel broadcasts each at a fixed offset
+  // from one pointer (a WebAssembly engine computes an address per row otherwise).
+  const int32_t* quads;
+  const float* dw;    // [nb][kTileRows] block scales
+  const float* mins;  // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
 };
 
 // Which unsigned form of the weights a kernel wants besides the int8 values: none, |w|, w + 128
-// or, for the 4- and 5-bit types, the stored values w + Block32Offset (x86); |w| with the signs,
-// the negative weights' sums and the -128 check (relaxed SIMD, Q8_0), or the stored values
+// or, for the 4- and 5-bit types, the stored values w + Block32Offset (x86); or the stored values
 // interleaved in quads (relaxed SIMD, the 4- and 5-bit types: below 32, a 7-bit operand as they
 // are).
-enum class UnsignedWeights { kNone, kAbs, kPlus128, kStored, kRelaxed, kRelaxedStored };
+enum class UnsignedWeights { kNone, kAbs, kPlus128, kStored, kRelaxedStored };
 
 // Scratch bytes one Int8Tile of `cols`-value rows takes.
 inline size_t Int8TileScratchBytes(int cols) {
   const size_t nb = cols / 32;
-  // Block scales and minimums, then (aligned) per row: int8 values and either unsigned and int16
-  // values (2 + 1 bytes per value) or unsigned values, signs and block sums (relaxed SIMD, which
-  // also takes the interleaved |w| and signs: 2 bytes per value).
-  return kTileRows * (nb * 2 * sizeof(float) + size_t(cols) * 6) + Arena::kAlignment;
+  // Block scales and minimums, then (aligned) per row: the int8 or stored values (1 byte per
+  // value; none for Q8_0, read in place) and then int16 values (portable, 2 bytes), unsigned
+  // values (x86, 1) or the rows' share of the interleaved stored values (relaxed SIMD, 1).
+  return kTileRows * (nb * 2 * sizeof(float) + size_t(cols) * 3) + Arena::kAlignment;
 }
 
 // out[(i·kTileRows + r)·4 + j] = rows[r][i·4 + j] for i < n: kTileRows rows of n 4-byte units,
@@ -143,13 +138,10 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(next) + kAlign - 1) & ~(kAlign - 1));
   tile->rows = rows;
   tile->type = w.type;
-  tile->has_minus128 = false;
   tile->dw = dw;
   const bool has_min = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1;
   tile->mins = has_min ? mins : nullptr;
   const uint64_t block_bytes = GetGgmlType(w.type).type_size;
-  const uint8_t* abs_rows[kTileRows];  // relaxed SIMD: interleaved afterwards
-  const uint8_t* sgn_rows[kTileRows];
   for (int r = 0; r < kTileRows; ++r) {
     const uint8_t* row = w.Row(n0 + std::min(r, rows - 1));
     if (w.type == GgmlType::kQ8_0) {  // read in place
@@ -180,55 +172,7 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       }
       tile->q[r] = reinterpret_cast<const int8_t*>(q);
     }
-    if (uform == UnsignedWeights::kRelaxed) {
-      uint8_t* u = next;
-      uint8_t* sgn = u + cols;
-      int32_t* neg = reinterpret_cast<int32_t*>(sgn + cols);  // nb int32: cols / 8 bytes
-      next += 3 * size_t(cols);  // whole rows keep the next one aligned
-      // Only WebAssembly runs the relaxed kernel; the scalar target has no 16-byte vectors.
-#if HWY_TARGET == HWY_SCALAR
-      for (int b = 0; b < nb; ++b) {
-        const int8_t* qb = tile->q[r] + b * tile->stride;
-        int32_t sum = 0;
-        for (int j = 0; j < 32; ++j) {
-          const int8_t q = qb[j];
-          u[32 * b + j] = static_cast<uint8_t>(q < 0 ? -q : q);
-          sgn[32 * b + j] = q < 0 ? 0xFF : 0;
-          sum += q < 0 ? -q : 0;
-          tile->has_minus128 |= q == -128;
-        }
-        neg[b] = sum;
-      }
-#else
-      // In vectors: short inputs prepare a tile for every two runs of tokens, so a byte loop here
-      // would cost more than the products it saves.
-      const hn::Full128<int8_t> d8;
-      const hn::RebindToUnsigned<decltype(d8)> du8;
-      const hn::Repartition<uint64_t, decltype(du8)> du64;
-      const auto zero = hn::Zero(d8), minus128 = hn::Set(d8, -128);
-      auto any_minus128 = hn::Zero(d8);
-      for (int b = 0; b < nb; ++b) {
-        const int8_t* qb = tile->q[r] + b * tile->stride;
-        auto sums = hn::Zero(du64);
-        for (int j = 0; j < 32; j += 16) {
-          const auto q = hn::LoadU(d8, qb + j);
-          const auto negative = hn::Lt(q, zero);
-          // |−128| wraps to −128, which is 128 as unsigned: flagged below.
-          const auto abs_q = hn::BitCast(du8, hn::Abs(q));
-          hn::StoreU(abs_q, du8, u + 32 * b + j);
-          hn::StoreU(hn::BitCast(du8, hn::VecFromMask(d8, negative)), du8, sgn + 32 * b + j);
-          sums =
-              hn::Add(sums, hn::SumsOf8(hn::IfThenElseZero(hn::RebindMask(du8, negative), abs_q)));
-          any_minus128 = hn::Or(any_minus128, hn::VecFromMask(d8, hn::Eq(q, minus128)));
-        }
-        neg[b] = static_cast<int32_t>(hn::GetLane(hn::SumOfLanes(du64, sums)));
-      }
-      tile->has_minus128 |= !hn::AllFalse(d8, hn::Ne(any_minus128, zero));
-#endif
-      abs_rows[r] = u;
-      sgn_rows[r] = sgn;
-      tile->neg[r] = neg;
-    } else if (uform != UnsignedWeights::kNone) {
+    if (uform != UnsignedWeights::kNone) {
       const hn::CappedTag<int8_t, 32> d8;
       const hn::RebindToUnsigned<decltype(d8)> du8;
       uint8_t* u = next;
@@ -262,15 +206,7 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
   }
   if (uform == UnsignedWeights::kRelaxedStored) {
     InterleaveRows(tile->u, size_t(cols) / 4, next);
-    tile->abs_w = reinterpret_cast<const int32_t*>(next);
-  }
-  if (uform == UnsignedWeights::kRelaxed) {
-    int32_t* abs_w = reinterpret_cast<int32_t*>(next);
-    int32_t* sgn = abs_w + size_t(cols) / 4 * kTileRows;
-    InterleaveRows(abs_rows, size_t(cols) / 4, reinterpret_cast<uint8_t*>(abs_w));
-    InterleaveRows(sgn_rows, size_t(cols) / 4, reinterpret_cast<uint8_t*>(sgn));
-    tile->abs_w = abs_w;
-    tile->sgn = sgn;
+    tile->quads = reinterpret_cast<const int32_t*>(next);
   }
 }
 

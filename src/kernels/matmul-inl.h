@@ -70,27 +70,20 @@ inline Int8Layout LayoutOf(Int8Kernel kernel) {
   }
 }
 
-// Inputs of fewer tokens multiply Q8_0 weights on the portable kernel in the relaxed build: on
-// few tokens the relaxed kernel's sign step (|w|, sign masks and negative sums prepared per tile,
-// an XOR per instruction) costs more than its 16 products per instruction save. Same bits either
-// way. A/B in Chromium, 300m Q8_0, portable against relaxed: 13 tokens 7.5 % faster, 16 about 5 %,
-// 20–23 about 2 %, 33 3 % slower, 58 4 %, 100 and more 7–11 %. Where the engine lowers the
-// instruction to two multiplies, Q8_0 stays on the portable kernel at every length
-// (RelaxedInt32Dot). Where it makes it one VPDPBUSD (Chromium 156, Zen 5), relaxed from the first
-// token against this threshold (A/B, 300m Q8_0): 5–11 tokens 2–7 % slower, 13–14 4–5 % faster,
-// 20 equal — a gain at two whole tiles of 8 tokens, not from some length on; the threshold stays.
-inline constexpr int kRelaxedQ8_0MinTokens = 24;
-
 // The layout PrepareMatMulInput gives an input carved for `carved` (its kernel's) for products
-// with `type` weights and `n_tokens` tokens.
-inline Int8Layout InputLayout(Int8Layout carved, GgmlType type, int n_tokens) {
+// with `type` weights. In the relaxed build Q8_0 weights take the relaxed kernel where the engine
+// makes its instruction one VPDPBUSD (RelaxedInt32Dot), at any length (A/B in Chromium 156 on Zen
+// 5, 300m Q8_0, against the portable kernel: 1.28× as fast on 4 tokens, 1.24× on 10, 1.26× on 13,
+// equal on 29), and the portable kernel elsewhere (Node 22 on the same machine, relaxed forced:
+// 0.75× on 13 tokens, 0.69× on 500).
+inline Int8Layout InputLayout(Int8Layout carved, GgmlType type) {
   if (carved != Int8Layout::kS8QuadGroups || type != GgmlType::kQ8_0) return carved;
 #if GGUFEMBED_RELAXED_INT8
   const bool relaxed_q8_0 = RelaxedInt32Dot();
 #else
   const bool relaxed_q8_0 = true;  // no target but WebAssembly carves for the relaxed kernel
 #endif
-  return relaxed_q8_0 && n_tokens >= kRelaxedQ8_0MinTokens ? carved : Int8Layout::kI16Pairs;
+  return relaxed_q8_0 ? carved : Int8Layout::kI16Pairs;
 }
 
 // The kernel that runs `kernel`'s products on an input prepared in `layout`.

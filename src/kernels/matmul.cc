@@ -392,7 +392,7 @@ void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
   in->padded_tokens = PaddedTokens(in->n_tokens);
   in->tame = true;
   if (HasInt8Blocks(weight_type) || IsKQuant(weight_type)) {
-    in->layout = InputLayout(in->carved_layout, weight_type, in->n_tokens);
+    in->layout = InputLayout(in->carved_layout, weight_type);
     QuantizeToInput(x, in);
     return;
   }

@@ -47,7 +47,9 @@ enum class Int8Layout {
 // tokens (padding tokens are zeros):
 //  - int8-block weights: Q8_0 blocks in `layout`, with `d` the block scales, `s` Q8_1's d·Σq (as
 //    f16, for Q4_1/Q5_1 weights) and `bias` = −128·Σq (for kernels that take w + 128 as unsigned;
-//    shifted right, −offset·Σq for those that take the stored values of Q4_0 and Q5_0).
+//    shifted right, −offset·Σq for those that take the stored values of Q4_0 and Q5_0); in
+//    kS8QuadGroups also `abs_q` and `sgn_q`, |q| and the signs in the same layout, and `neg_sum`,
+//    Σ|q| over a block's negative values (the relaxed Q8_0 kernel's operands).
 //  - K-quant weights: Q8_K super-blocks, their values in `layout` block by block as above, `d`
 //    the super-block's scale at each of its 8 blocks, and `bsum` the sums of each 16 values.
 //  - other weights: `xt`, the activations rounded through the activation type (f16, bf16, Q8_K)
@@ -59,15 +61,18 @@ struct MatMulInput {
   int cols;                  // values per token
   Int8Layout layout;         // as prepared (PrepareMatMulInput)
   Int8Layout carved_layout;  // as carved: the caller's kernel's
-  void* q;        // int8 layouts: cols × P bytes (kS8Quads, kS8QuadGroups) or 2 × cols × P
-                  // bytes (kI16Pairs); bf16 weights, even cols: [cols/2][P] pairs of bf16
-                  // values, the even one in the low half (VDPBF16PS's operand)
-  float* d;       // [cols/32][P]
-  float* s;       // [cols/32][P]
-  int32_t* bias;  // [cols/32][P]
-  int16_t* bsum;  // [cols/32][P][2]: Q8_K, the sums of a block's two halves
-  float* xt;      // [cols][P]
-  bool tame;      // bf16 weights: every activation is Bf16Tame (numerics.h, order 2b)
+  void* q;           // int8 layouts: cols × P bytes (kS8Quads, kS8QuadGroups) or 2 × cols × P
+                     // bytes (kI16Pairs); bf16 weights, even cols: [cols/2][P] pairs of bf16
+                     // values, the even one in the low half (VDPBF16PS's operand)
+  float* d;          // [cols/32][P]
+  float* s;          // [cols/32][P]
+  int32_t* bias;     // [cols/32][P]
+  uint8_t* abs_q;    // kS8QuadGroups, Q8_0 activations: |q| as q is laid out (else null)
+  uint8_t* sgn_q;    // and 0xFF where q < 0, 0 elsewhere
+  int32_t* neg_sum;  // and [cols/32][P] Σ|q| over each block's negative values
+  int16_t* bsum;     // [cols/32][P][2]: Q8_K, the sums of a block's two halves
+  float* xt;         // [cols][P]
+  bool tame;         // bf16 weights: every activation is Bf16Tame (numerics.h, order 2b)
 };
 
 // Takes the buffers of a MatMulInput for up to `max_tokens` tokens of up to `max_cols` values in
@@ -80,6 +85,10 @@ inline void CarveMatMulInput(Arena& arena, int max_tokens, int max_cols, Int8Lay
   in->d = arena.Alloc<float>(blocks);
   in->s = arena.Alloc<float>(blocks);
   in->bias = arena.Alloc<int32_t>(blocks);
+  const bool sign_magnitude = layout == Int8Layout::kS8QuadGroups;
+  in->abs_q = sign_magnitude ? arena.Alloc<uint8_t>(size_t(max_cols) * P) : nullptr;
+  in->sgn_q = sign_magnitude ? arena.Alloc<uint8_t>(size_t(max_cols) * P) : nullptr;
+  in->neg_sum = sign_magnitude ? arena.Alloc<int32_t>(blocks) : nullptr;
   in->bsum = arena.Alloc<int16_t>(2 * blocks);
   in->xt = arena.Alloc<float>(size_t(max_cols) * P);
 }

@@ -153,6 +153,25 @@ HWY_INLINE void StoreBlockValues(const int8_t* HWY_RESTRICT q, int b, int t, Mat
   }
 }
 
+// Stores token t's 32 int8 values of block b as the relaxed Q8_0 kernel takes them, in the
+// kS8QuadGroups layout: |q| (7-bit: q is in [-127, 127]), the sign masks, and the block's Σ|q|
+// over its negative values.
+HWY_INLINE void StoreSignMagnitude(const int8_t* HWY_RESTRICT q, int b, int t, MatMulInput* in) {
+  const size_t at = S8QuadGroupsIndex(b, t, 0, in->padded_tokens);
+  uint8_t abs_q[32], sgn_q[32];
+  int32_t neg_sum = 0;
+  for (int j = 0; j < 32; ++j) {
+    abs_q[j] = static_cast<uint8_t>(q[j] < 0 ? -q[j] : q[j]);
+    sgn_q[j] = q[j] < 0 ? 0xFF : 0;
+    neg_sum += q[j] < 0 ? -q[j] : 0;
+  }
+  for (int g = 0; g < 8; ++g) {
+    std::memcpy(in->abs_q + at + 16 * g, abs_q + 4 * g, 4);
+    std::memcpy(in->sgn_q + at + 16 * g, sgn_q + 4 * g, 4);
+  }
+  in->neg_sum[size_t(b) * in->padded_tokens + t] = neg_sum;
+}
+
 // Quantizes x [T × cols] into `in` (type, layout, n_tokens and cols set; buffers carved by
 // CarveMatMulInput): Q8_0 blocks, or Q8_K super-blocks for K-quant weights.
 HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
@@ -162,8 +181,16 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
   std::memset(in->s, 0, plane * sizeof(float));
   std::memset(in->bias, 0, plane * sizeof(int32_t));
   std::memset(in->bsum, 0, 2 * plane * sizeof(int16_t));
+  // The relaxed Q8_0 kernel's operands, for Q8_0 activations in its layout.
+  const bool sign_magnitude =
+      in->layout == Int8Layout::kS8QuadGroups && in->type == GgmlType::kQ8_0;
+  if (sign_magnitude) std::memset(in->neg_sum, 0, plane * sizeof(int32_t));
   if (T < P) {  // padding tokens are zeros
     std::memset(in->q, 0, size_t(in->cols) * P * (in->layout == Int8Layout::kI16Pairs ? 2 : 1));
+    if (sign_magnitude) {
+      std::memset(in->abs_q, 0, size_t(in->cols) * P);
+      std::memset(in->sgn_q, 0, size_t(in->cols) * P);
+    }
   }
   // Tokens in runs of 16, block by block: the layouts keep a block's tokens side by side (P
   // apart from the next block), so each run writes whole cache lines instead of one 4-byte
@@ -200,6 +227,7 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
         in->d[at] = QuantizeBlock(x + size_t(t) * in->cols + 32 * b, q, &sum, &in->s[at]);
         in->bias[at] = -128 * sum;
         StoreBlockValues(q, b, t, in);
+        if (sign_magnitude) StoreSignMagnitude(q, b, t, in);
       }
     }
   }

@@ -34,10 +34,10 @@ namespace ggufembed {
 bool RelaxedDotIsInstruction();
 
 // Whether the kernels built on i32x4.relaxed_dot_i8x16_i7x16_add_s run: Q8_0's relaxed kernel
-// (from kRelaxedQ8_0MinTokens tokens on; else Q8_0 stays on the portable kernel) and the int32
-// forms of the 4- to 6-bit types' (else their int16 forms); the same bits either way. Both gain
-// only where the engine runs the instruction as one multiply (x86 with AVX-VNNI): elsewhere Q8_0's
-// lost to the portable kernel (Chromium without AVX-VNNI, 0.92 on 500 tokens), while the int16
+// (else Q8_0 stays on the portable kernel) and the int32 forms of the 4- to 6-bit types' (else
+// their int16 forms); the same bits either way. Both gain only where the engine runs the
+// instruction as one multiply (x86 with AVX-VNNI): elsewhere Q8_0's lost to the portable kernel
+// (Chromium without AVX-VNNI, 0.92 on 500 tokens; Node 22, 0.69–0.75), while the int16
 // form (i16x8.relaxed_dot_i8x16_i7x16_s) gains on every engine. Default true; the JavaScript
 // package sets it once, from timing the instruction (with Q8_0's XOR step) against
 // i32x4.dot_i16x8_s at load (js/src/wasm_features.js) — one timing for both kinds of kernel.
