@@ -566,6 +566,41 @@ void CheckMatMul(GgmlType type, Int8Kernel kernel, int rows, int cols, int T, bo
   }
 }
 
+// An input prepared for one int8-block type multiplies weights of another as the forward passes
+// share it (SharesActivations: Q8_0 and Q8_1 activations hold the same values), with the second
+// type's reference bits on every kernel — Q8_0 weights after Q4_1 or Q5_1 ones included, whose
+// Q8_1 input must carry the relaxed Q8_0 kernel's operands too.
+void TestSharedInput() {
+  const int cols = 160, rows = 5;
+  const GgmlType types[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
+                            GgmlType::kQ5_1};
+  for (GgmlType first : types) {
+    for (GgmlType second : types) {
+      REQUIRE(SharesActivations(first, second));
+      for (Int8Kernel kernel : Int8Kernels()) {
+        ForEachRelaxedInt32Dot([&](bool) {
+          for (int T : {1, 13, 33}) {
+            INFO(GetGgmlType(first).name << " input, " << GetGgmlType(second).name << " weights, "
+                                         << "kernel " << int(kernel) << " tokens " << T);
+            const kt::RandomMatrix w(second, rows, cols, 31 + T, 2);
+            const std::vector<float> x = kt::Random(size_t(T) * cols, 40 + T, 1.5f);
+            Input input(T, cols, kernel);
+            Arena scratch_arena;
+            MatMulScratch scratch;
+            REQUIRE(scratch_arena.Carve([&](Arena& a) { CarveMatMulScratch(a, T, cols, &scratch); })
+                        .ok());
+            std::vector<float> want(size_t(T) * rows), got(size_t(T) * rows);
+            MatMulReference(w.m, x.data(), T, want.data());
+            PrepareMatMulInput(first, x.data(), &input.in);
+            MatMul(w.m, input.in, scratch, got.data(), rows, kernel);
+            REQUIRE(kt::FirstDifference(got.data(), want.data(), got.size()) == -1);
+          }
+        });
+      }
+    }
+  }
+}
+
 // A block of activations holding a NaN or an infinity quantizes to d = NaN and zeros on every
 // layout and target, as the reference quantizer does; a block so small that 127 / max|x|
 // overflows quantizes to zeros with d = 0 (no undefined conversion either way).
@@ -899,6 +934,7 @@ HWY_EXPORT(TestQuantizeToInput);
 HWY_EXPORT(TestQuantizeToInputQ8K);
 HWY_EXPORT(TestInputLayout);
 HWY_EXPORT(TestMatMul);
+HWY_EXPORT(TestSharedInput);
 HWY_EXPORT(TestMatMulExtremes);
 HWY_EXPORT(TestMatMulBf16);
 HWY_EXPORT(TestAttentionShapes);
@@ -959,6 +995,11 @@ TEST_CASE("Q8_K activation quantization into the kernels' layouts", "[kernels]")
 
 TEST_CASE("matrix products and GeGLU equal the reference for every weight type", "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestMatMul)(); });
+}
+
+TEST_CASE("an input prepared for one int8-block type serves the others with their bits",
+          "[kernels]") {
+  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestSharedInput)(); });
 }
 
 TEST_CASE("bf16 products equal the reference on every path, whatever the values", "[kernels]") {

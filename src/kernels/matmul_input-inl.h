@@ -181,9 +181,10 @@ HWY_INLINE void QuantizeToInput(const float* HWY_RESTRICT x, MatMulInput* in) {
   std::memset(in->s, 0, plane * sizeof(float));
   std::memset(in->bias, 0, plane * sizeof(int32_t));
   std::memset(in->bsum, 0, 2 * plane * sizeof(int16_t));
-  // The relaxed Q8_0 kernel's operands, for Q8_0 activations in its layout.
+  // The relaxed Q8_0 kernel's operands, for 32-value blocks in its layout — also Q8_1 ones (of
+  // Q4_1 and Q5_1 weights): an input is shared by every int8-block type (SharesActivations).
   const bool sign_magnitude =
-      in->layout == Int8Layout::kS8QuadGroups && in->type == GgmlType::kQ8_0;
+      in->layout == Int8Layout::kS8QuadGroups && in->type != GgmlType::kQ8_K;
   if (sign_magnitude) std::memset(in->neg_sum, 0, plane * sizeof(int32_t));
   if (T < P) {  // padding tokens are zeros
     std::memset(in->q, 0, size_t(in->cols) * P * (in->layout == Int8Layout::kI16Pairs ? 2 : 1));

@@ -34,6 +34,10 @@ const MODELS = {
   "tiny q8_0": synth("tiny-q8_0.gguf", "--preset", "tiny"),
   "tiny f16": synth("tiny-f16.gguf", "--preset", "tiny", "--wtype", "f16"),
   "EmbeddingGemma 2 tiny q8_0": synth("eg2-tiny.gguf", "--arch", "gemma-embedding2", "--preset", "tiny"),
+  // Mixed types, as llama-quantize lays them out: the tiny model's rows are too short for most
+  // K-quant blocks, which fall back to Q5_0, Q5_1 and Q8_0 — products of one type on an input
+  // prepared for another.
+  "tiny q5_k_m": synth("tiny-q5_k_m.gguf", "--preset", "tiny", "--ftype", "q5_k_m"),
 };
 const TEXTS = [...SHORT_TEXTS, "Embedding models map text to vectors. ".repeat(40)];
 
