@@ -40,26 +40,21 @@ struct Int8Tile {
   size_t stride;
   const uint8_t* u[kTileRows];    // row r as unsigned bytes [nb × 32] (UnsignedWeights)
   const int16_t* w16[kTileRows];  // portable: row r widened [nb × 32]
-  // Relaxed SIMD, the 4- and 5-bit types: the rows' stored values interleaved in quads,
-  // [nb][8][kTileRows] units of 4 values, so that the kernel broadcasts each at a fixed offset
-  // from one pointer (a WebAssembly engine computes an address per row otherwise).
-  const int32_t* quads;
-  const float* dw;    // [nb][kTileRows] block scales
-  const float* mins;  // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
+  const float* dw;                // [nb][kTileRows] block scales
+  const float* mins;              // [nb][kTileRows] block minimums (Q4_1/Q5_1), else nullptr
 };
 
 // Which unsigned form of the weights a kernel wants besides the int8 values: none, |w|, w + 128
-// or, for the 4- and 5-bit types, the stored values w + Block32Offset (x86); or the stored values
-// interleaved in quads (relaxed SIMD, the 4- and 5-bit types: below 32, a 7-bit operand as they
-// are).
-enum class UnsignedWeights { kNone, kAbs, kPlus128, kStored, kRelaxedStored };
+// or, for the 4- and 5-bit types, the stored values w + Block32Offset (x86; relaxed SIMD, where
+// those below 32 are a 7-bit operand as they are).
+enum class UnsignedWeights { kNone, kAbs, kPlus128, kStored };
 
 // Scratch bytes one Int8Tile of `cols`-value rows takes.
 inline size_t Int8TileScratchBytes(int cols) {
   const size_t nb = cols / 32;
   // Block scales and minimums, then (aligned) per row: the int8 or stored values (1 byte per
-  // value; none for Q8_0, read in place) and then int16 values (portable, 2 bytes), unsigned
-  // values (x86, 1) or the rows' share of the interleaved stored values (relaxed SIMD, 1).
+  // value; none for Q8_0, read in place) and then int16 values (portable, 2 bytes) or unsigned
+  // values (x86, 1).
   return kTileRows * (nb * 2 * sizeof(float) + size_t(cols) * 3) + Arena::kAlignment;
 }
 
@@ -155,8 +150,7 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
     } else {  // unpack into scratch (exact: the values fit in int8), or only their stored form
       uint8_t* q = next;
       next += cols;
-      const bool stored =
-          uform == UnsignedWeights::kStored || uform == UnsignedWeights::kRelaxedStored;
+      const bool stored = uform == UnsignedWeights::kStored;
       const int offset = stored ? 0 : Block32Offset(w.type);
       for (int b = 0; b < nb; ++b) {
         UnpackBlock32Scales(w.type, row + b * block_bytes, &dw[b * kTileRows + r],
@@ -203,10 +197,6 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
       }
       tile->w16[r] = w16;
     }
-  }
-  if (uform == UnsignedWeights::kRelaxedStored) {
-    InterleaveRows(tile->u, size_t(cols) / 4, next);
-    tile->quads = reinterpret_cast<const int32_t*>(next);
   }
 }
 

@@ -47,9 +47,8 @@ struct KTile {
   int rows;
   bool q6;                        // Q6_K: S − Z in one term; else Z is the minimums' own term
   int max_value;                  // the largest unsigned value of the type: 15, 31 or 63
-  const uint8_t* u[kTileRows];    // row r's unsigned values [cols] (x86)
+  const uint8_t* u[kTileRows];    // row r's unsigned values [cols] (x86, relaxed SIMD)
   const int16_t* w16[kTileRows];  // portable: row r's values times their scale [cols]
-  const int32_t* uq;              // relaxed SIMD: the values in quads, [nb][8][kTileRows]
   const int16_t* scale;           // [nb][kTileRows][2]: the scales of each block's halves
   const int16_t* zero;            // [nb][kTileRows][2]: their zeros
   const float* d;                 // [nb / 8][kTileRows] super-block scales
@@ -59,10 +58,10 @@ struct KTile {
 // Scratch bytes one KTile of `cols`-value rows takes.
 inline size_t KTileScratchBytes(int cols) {
   const size_t nb = cols / 32;
-  // Per row: unsigned values, int16 values and the relaxed quads (4 bytes per value); per block
+  // Per row: unsigned values and int16 values (3 bytes per value); per block
   // and row two scales and two zeros, twice (row by row, then interleaved); per super-block and
   // row d and dmin.
-  return kTileRows * (size_t(cols) * 4 + nb * 16 + nb / 8 * 8) + 3 * Arena::kAlignment;
+  return kTileRows * (size_t(cols) * 3 + nb * 16 + nb / 8 * 8) + 3 * Arena::kAlignment;
 }
 
 // The 256 unsigned values of one K-quant super-block as UnpackSuperBlockK writes them, in 16-byte
@@ -174,8 +173,8 @@ HWY_INLINE void WidenScaled(const uint8_t* HWY_RESTRICT u, const int16_t* HWY_RE
 }
 
 // Fills `tile` with rows [n0, n0 + rows) of `w` for `kernel`'s layout, using `scratch`.
-HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, bool relaxed,
-                             uint8_t* scratch, KTile* tile) {
+HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, uint8_t* scratch,
+                             KTile* tile) {
   const int cols = static_cast<int>(w.cols), nb = cols / 32, nsb = nb / 8;
   constexpr uintptr_t kAlign = Arena::kAlignment;
   auto align = [](uint8_t* p) {
@@ -226,10 +225,6 @@ HWY_INLINE void PrepareKTile(const Matrix& w, int64_t n0, int rows, bool widen, 
   // Every kernel reads a block's scale pairs of the tile's rows side by side: [nb][kTileRows][2].
   InterleaveRows(scale_rows, nb, reinterpret_cast<uint8_t*>(scale));
   InterleaveRows(zero_rows, nb, reinterpret_cast<uint8_t*>(zero));
-  if (relaxed) {
-    InterleaveRows(tile->u, size_t(cols) / 4, next);
-    tile->uq = reinterpret_cast<const int32_t*>(next);
-  }
 }
 
 // The two f32 steps of one super-block for one row and one vector of tokens (numerics.h, 1b).
@@ -531,7 +526,8 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
     }
     for (int b = 8 * sb; b < 8 * sb + 8; ++b) {
       const uint8_t* xb = xq + S8QuadGroupsIndex(b, t0, 0, P);  // t0 is a multiple of 4
-      const int32_t* uq_b = w.uq + size_t(b) * 8 * kTileRows;
+      const uint8_t* u_b[kTileRows];
+      for (int r = 0; r < kTileRows; ++r) u_b[r] = w.u[r] + 32 * b;
       for (int g0 = 0; g0 < 8; g0 += kRun) {
         v128_t sums[kTileRows][V];
         if constexpr (kInt32) {
@@ -539,7 +535,7 @@ HWY_INLINE void KTileRelaxedImpl(const KTile& w, const MatMulInput& in, int t0,
             for (int v = 0; v < V; ++v) sums[r][v] = wasm_i32x4_splat(0);
           }
         }
-        RelaxedGroupSums<V, kRun, kInt32>(xb, uq_b, g0, sums);
+        RelaxedGroupSums<V, kRun, kInt32>(xb, u_b, g0, sums);
         for (int r = 0; r < kTileRows; ++r) {
           // The scale of the block's half the run is in; Q4_K's and Q5_K's halves share theirs, so
           // a run of 8 reads the first.

@@ -176,8 +176,7 @@ class TileSource {
   // Prepares rows [n0, n0 + rows).
   void Prepare(int64_t n0, int rows, WeightTile* tile) const {
     if (kquant_) {
-      PrepareKTile(w_, n0, rows, kernel_ == Int8Kernel::kPortable, kernel_ == Int8Kernel::kRelaxed,
-                   scratch_, &tile->k);
+      PrepareKTile(w_, n0, rows, kernel_ == Int8Kernel::kPortable, scratch_, &tile->k);
       return;
     }
     if (int8_) {
