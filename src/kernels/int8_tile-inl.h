@@ -72,7 +72,7 @@ HWY_INLINE void InterleaveRows(const uint8_t* const* rows, size_t n, uint8_t* ou
   const hn::Full128<uint32_t> d32;
   const hn::Repartition<uint64_t, decltype(d32)> d64;
   const hn::Repartition<uint8_t, decltype(d32)> d8;
-  for (size_t i = 0; i < n; i += 4) {  // n is a multiple of 4 (units per block, or blocks)
+  for (size_t i = 0; i < n; i += 4) {  // n: a K-quant row's blocks, 8 per super-block
     const auto a0 = hn::BitCast(d32, hn::LoadU(d8, rows[0] + 4 * i));
     const auto a1 = hn::BitCast(d32, hn::LoadU(d8, rows[1] + 4 * i));
     const auto a2 = hn::BitCast(d32, hn::LoadU(d8, rows[2] + 4 * i));
