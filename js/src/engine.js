@@ -71,6 +71,9 @@ const THREADS_WORKER = new URL("./threads/ggufembed-threads.worker.js", import.m
 // compiled module from the main thread.
 const THREADS_RELAXED_WASM = new URL("./threads/ggufembed-threads-relaxed.wasm", import.meta.url);
 
+// Starts of the Node threads build under way, and the global Worker before the first of them.
+let workerStarts = 0, hostWorker;
+
 // Node: the CommonJS script through require() (emscripten 3.1.6's pthread workers require() it
 // too, which is why it is not an ES module), or null when the package has no threads build (or,
 // for `wasm`, no such module).
@@ -81,7 +84,19 @@ async function instantiateThreadsNode(pool, wasm) {
   const { readFile } = await import("node:fs/promises");
   const { fileURLToPath } = await import("node:url");
   const create = createRequire(import.meta.url)(fileURLToPath(THREADS_SCRIPT));
-  const mod = await create({ wasmBinary: await readFile(wasm), ggufembedThreads: pool });
+  const wasmBinary = await readFile(wasm);
+  // emscripten's Node shell sets the global Worker (worker_threads') for its pool, which starts
+  // with the module and never grows: the host's global is put back once the last start is done.
+  if (workerStarts++ === 0) hostWorker = Object.getOwnPropertyDescriptor(globalThis, "Worker");
+  let mod;
+  try {
+    mod = await create({ wasmBinary, ggufembedThreads: pool });
+  } finally {
+    if (--workerStarts === 0) {
+      if (hostWorker) Object.defineProperty(globalThis, "Worker", hostWorker);
+      else delete globalThis.Worker;
+    }
+  }
   // Idle pool workers must not keep the process alive.
   const { unusedWorkers = [], runningWorkers = [] } = mod.PThread ?? {};
   for (const worker of [...unusedWorkers, ...runningWorkers]) worker.unref?.();
@@ -469,7 +484,9 @@ async function loadIntoHeap(mod, source, name, load) {
     progress({ loaded: bytes.length, total: bytes.length });
     return { ptr, size: bytes.length };
   }
-  if (typeof source === "string" && isNode && !/^[a-z][a-z0-9+.-]*:/i.test(source)) {
+  // A string is a path unless it starts with a URL scheme; one letter and a colon is a Windows
+  // drive (C:\models\m.gguf), not a scheme.
+  if (typeof source === "string" && isNode && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
     return readFileIntoHeap(mod, source, name, load.signal, progress);
   }
   if ((typeof source === "string" || source instanceof URL) && /^file:/i.test(String(source))) {
@@ -918,11 +935,18 @@ function checkEmbedOptions(options, call, own) {
     if (embed[key] != null) checkText(embed[key], `${call}: ${key}`, true);  // C strings
   }
   for (const key of ["normalize", "truncate", "parseSpecial"]) checkBoolean(embed[key], key, call);
+  // The prefix is tokenized with each text, so it counts toward the text's size.
+  let prefixBytes = 0;
+  for (const key of ["title", "promptText"]) {
+    if (embed[key] == null) continue;
+    prefixBytes += utf8Length(embed[key]);
+    checkTextSize("", `${call}: ${key}`, undefined, prefixBytes);
+  }
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw new GgufembedError("invalid_argument", `${call}: onProgress must be a function`);
   }
   checkAbort(signal, call);
-  return { embed, signal, onProgress };
+  return { embed, signal, onProgress, prefixBytes };
 }
 
 // The most UTF-8 bytes one text may have here. Tokenizing takes about 70 bytes of the heap per
@@ -931,14 +955,27 @@ function checkEmbedOptions(options, call, own) {
 // models beside it. `truncate` embeds a text's beginning, but tokenizes all of it first.
 const MAX_TEXT_BYTES = 16 << 20;
 
-// Refuses a text of more than MAX_TEXT_BYTES of UTF-8 before anything is encoded or embedded.
-function checkTextSize(text, call, index) {
+// UTF-8 bytes of a string that checkText accepted.
+function utf8Length(text) {
+  let n = text.length;  // one byte per UTF-16 unit, plus
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) n += 2;  // 3 bytes for 1 unit
+    else if (c >= 0x80) n += 1;  // 2 bytes for 1 unit, or 4 bytes for a surrogate pair
+  }
+  return n;
+}
+
+// Refuses a text whose UTF-8 with `prefixBytes` of prompt or title is more than MAX_TEXT_BYTES,
+// before anything is encoded or embedded (`call` names it, `index` in a batch).
+function checkTextSize(text, call, index, prefixBytes = 0) {
   // UTF-8 takes at least one byte and at most three per UTF-16 unit: count only when it matters.
-  if (text.length * 3 <= MAX_TEXT_BYTES) return;
-  const length = new TextEncoder().encode(text).length;
+  if (text.length * 3 + prefixBytes <= MAX_TEXT_BYTES) return;
+  const length = utf8Length(text) + prefixBytes;
   if (length > MAX_TEXT_BYTES) {
-    throw new GgufembedError("input_too_long", `${call === "embedBatch" ? `text ${index}: ` : ""}the text is ` +
-      `${length} bytes long, more than the ${MAX_TEXT_BYTES} (16 MiB) a text may have in WebAssembly`);
+    const what = index !== undefined ? `text ${index}: the text` : /: /.test(call) ? call : "the text";
+    throw new GgufembedError("input_too_long", `${what}${prefixBytes > 0 && text !== "" ? " with its prompt" : ""} ` +
+      `is ${length} bytes long, more than the ${MAX_TEXT_BYTES} (16 MiB) a text may have in WebAssembly`);
   }
 }
 
@@ -1014,12 +1051,12 @@ export class Embedder {
 
   /** Embeds one text: {vector, rows, dim, tokens, inputTokens, truncated}. */
   async embed(text, options) {
-    const { embed, signal } = checkEmbedOptions(options, "embed", CALL_OPTIONS);
+    const { embed, signal, prefixBytes } = checkEmbedOptions(options, "embed", CALL_OPTIONS);
     if (typeof text !== "string") {
       throw new GgufembedError("invalid_argument", `embed expects a string, got ${typeof text}`);
     }
     checkText(text, "embed: the text");
-    checkTextSize(text, "embed");
+    checkTextSize(text, "embed", undefined, prefixBytes);
     return (await this.#embedTexts([text], embed, signal, undefined, "embed"))[0];
   }
 
@@ -1028,18 +1065,29 @@ export class Embedder {
    * passes, and with the threads build `threads` passes run at once (default: the pool).
    */
   async embedBatch(texts, options) {
-    const { embed, signal, onProgress } = checkEmbedOptions(options, "embedBatch", BATCH_OPTIONS);
+    const { embed, signal, onProgress, prefixBytes } = checkEmbedOptions(options, "embedBatch", BATCH_OPTIONS);
     if (!Array.isArray(texts)) {
       throw new GgufembedError("invalid_argument", "embedBatch expects an array of strings");
     }
-    for (let i = 0; i < texts.length; i++) {  // every index: forEach would skip a hole
-      if (typeof texts[i] !== "string") {
+    // The texts as they are now: the caller's array may change while the chunks are embedded.
+    const list = Array.prototype.slice.call(texts);
+    for (let i = 0; i < list.length; i++) {  // every index: forEach would skip a hole
+      if (typeof list[i] !== "string") {
         throw new GgufembedError("invalid_argument", `embedBatch: text ${i} is not a string`);
       }
-      checkText(texts[i], `embedBatch: text ${i}`);
-      checkTextSize(texts[i], "embedBatch", i);
+      checkText(list[i], `embedBatch: text ${i}`);
+      checkTextSize(list[i], "embedBatch", i, prefixBytes);
     }
-    return this.#embedTexts(texts, embed, signal, onProgress, "embedBatch");
+    // The engine checks the options first, with no text (so an empty batch is checked too, and
+    // an error of a later call is its texts').
+    const none = this.#embedChunk([], this.#withThreads(embed));
+    if (list.length === 0) return none;
+    return this.#embedTexts(list, embed, signal, onProgress, "embedBatch");
+  }
+
+  // `options` with the threads build's pool as the default of `threads`.
+  #withThreads(options) {
+    return options.threads == null && this.threads > 1 ? { ...options, threads: this.threads } : options;
   }
 
   // The texts in chunks of about BATCH_CHUNK_BYTES per thread, one C call each, with a turn of
@@ -1049,7 +1097,7 @@ export class Embedder {
     this.#live();
     // The threads build embeds on its whole pool unless told otherwise.
     const threads = options.threads || this.threads;
-    if (options.threads == null && this.threads > 1) options = { ...options, threads };
+    options = this.#withThreads(options);
     const encoder = new TextEncoder();
     const out = [];
     for (let start = 0; start < texts.length;) {
@@ -1063,8 +1111,16 @@ export class Embedder {
         if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
         out.push(...this.#embedChunk(chunk, options));
       } catch (e) {
-        // The C API numbers the texts of its call; name them as the caller's.
-        if (e instanceof GgufembedError) e.message = e.message.replace(/^text (\d+):/, (_, i) => `text ${Number(i) + start}:`);
+        // The C API numbers the texts of its call when it has more than one; name them as the
+        // caller's (embedBatch checked the options already: an error of a one-text call is its
+        // text's).
+        if (e instanceof GgufembedError && call === "embedBatch") {
+          if (/^text \d+:/.test(e.message)) {
+            e.message = e.message.replace(/^text (\d+):/, (_, i) => `text ${Number(i) + start}:`);
+          } else if (chunk.length === 1) {
+            e.message = `text ${start}: ${e.message}`;
+          }
+        }
         throw e;
       }
       start += chunk.length;

@@ -31,7 +31,8 @@ export function checkInt32(value, what) {
   }
 }
 
-// `options` of `call` must be undefined or a plain object whose keys are all in `known`.
+// `options` of `call` must be undefined or a plain object whose keys are all in `known`; returns
+// them without those set to null.
 export function checkOptionNames(options, known, call) {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
@@ -44,7 +45,8 @@ export function checkOptionNames(options, known, call) {
         `${call}: unknown option '${key}' (known: ${[...known].join(", ")})`);
     }
   }
-  return options;
+  // An option set to null takes its default, as one left out does.
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== null));
 }
 
 // Throws the "aborted" error when `signal` (an AbortSignal or undefined) has fired.

@@ -23,7 +23,7 @@ export type GgufSource = ArrayBuffer | ArrayBufferView;
 
 export interface GgufOpenOptions {
   /** How error messages refer to the file (default "model.gguf"). */
-  name?: string;
+  name?: string | null;
 }
 
 /** A metadata value: numbers (64-bit integers beyond 2^53 lose precision), bools, strings. */
@@ -87,7 +87,7 @@ export interface GgufInfo {
 /** A parsed GGUF file living in the WebAssembly heap. */
 export interface GgufFile {
   /** Header, metadata and tensor table; arrays cut to `maxArrayItems` elements (default 8, 0 = all). */
-  info(options?: { maxArrayItems?: number }): GgufInfo;
+  info(options?: { maxArrayItems?: number | null }): GgufInfo;
   /** Row `row` of tensor `name`, dequantized to f32. */
   dequantizeRow(name: string, row?: number): Float32Array;
   /** Frees the file's memory; the object is unusable afterwards. */
@@ -96,7 +96,7 @@ export interface GgufFile {
 
 export interface ModuleOptions {
   /** The module's .wasm bytes or URL (default: ggufembed.wasm next to this file). */
-  wasm?: ArrayBuffer | Uint8Array | string | URL;
+  wasm?: ArrayBuffer | Uint8Array | string | URL | null;
 }
 
 /** Parses GGUF bytes (copied into the WebAssembly heap). Throws `GgufembedError` on bad input. */
@@ -117,34 +117,34 @@ export type Pooling = "mean" | "cls" | "last" | "none";
 
 export interface EmbedOptions {
   /** Cancels the call: it rejects with a GgufembedError of code "aborted". */
-  signal?: AbortSignal;
+  signal?: AbortSignal | null;
   /** Task prompt to prepend (EmbeddingGemma's model card prompts). Default: none (raw text). */
-  prompt?: PromptName;
+  prompt?: PromptName | null;
   /** Title for the "document" prompt ("none" when absent). */
-  title?: string;
+  title?: string | null;
   /** A custom prefix instead of a named prompt. */
-  promptText?: string;
+  promptText?: string | null;
   /** Matryoshka size: keep the first `dim` components (512, 256, 128 or any size up to the full one). */
-  dim?: number;
+  dim?: number | null;
   /** L2-normalize (after truncation to `dim`). Default true. */
-  normalize?: boolean;
+  normalize?: boolean | null;
   /** Cut inputs longer than the context instead of throwing `input_too_long`. Default false. */
-  truncate?: boolean;
+  truncate?: boolean | null;
   /** Text like "<eos>" becomes that special token. Default true. */
-  parseSpecial?: boolean;
+  parseSpecial?: boolean | null;
   /** Overrides the file's pooling. */
-  pooling?: Pooling;
+  pooling?: Pooling | null;
   /**
    * Texts embedded at once, one per thread, by the threads build (Node; browsers when the page
    * is cross-origin isolated): default the whole pool
    * of `loadEmbedder`; 0 also means all. The single-threaded build uses one. Same vectors.
    */
-  threads?: number;
+  threads?: number | null;
 }
 
 export interface BatchOptions extends EmbedOptions {
   /** Called as texts are done, in input order (`done` of `total`). */
-  onProgress?: (progress: { done: number; total: number }) => void;
+  onProgress?: ((progress: { done: number; total: number }) => void) | null;
 }
 
 export interface Embedding {
@@ -206,9 +206,9 @@ export interface Embedder {
 
 export interface TokenizeOptions {
   /** BOS/EOS per the model's flags. Default true. */
-  addSpecial?: boolean;
+  addSpecial?: boolean | null;
   /** Text like "<eos>" becomes that special token. Default true. */
-  parseSpecial?: boolean;
+  parseSpecial?: boolean | null;
 }
 
 export interface LoadOptions extends ModuleOptions {
@@ -216,13 +216,13 @@ export interface LoadOptions extends ModuleOptions {
    * Run the engine in a worker so that no call blocks this thread: a module Web Worker (default in
    * browsers) or a worker_threads Worker (Node, default false). The API is the same.
    */
-  worker?: boolean;
+  worker?: boolean | null;
   /**
    * Browsers: keep the model in the Cache API and use the kept copy next time without a
    * download — for http(s) URLs (default true) and Blobs/Files (default false; kept under
    * `cacheKey(file)`). Ignored in Node.
    */
-  cache?: boolean;
+  cache?: boolean | null;
   /**
    * The SIMD build, single-threaded or threads: "auto" (default: relaxed SIMD where the runtime
    * computes it as specified, else SIMD128; the kernels on its int32 dot product — Q8_0's, the
@@ -230,15 +230,15 @@ export interface LoadOptions extends ModuleOptions {
    * ("relaxed": every relaxed kernel, Q8_0's from 24 tokens on; one thread where the package has
    * no relaxed threads module).
    */
-  simd?: "auto" | "relaxed" | "simd128";
+  simd?: "auto" | "relaxed" | "simd128" | null;
   /** Cancels the load: it rejects with a GgufembedError of code "aborted". */
-  signal?: AbortSignal;
+  signal?: AbortSignal | null;
   /** How error messages refer to the model (default: the path, URL or file name). */
-  name?: string;
+  name?: string | null;
   /** Called as bytes arrive (`total` is undefined when unknown; `cached`: read from the cache). */
-  onProgress?: (progress: { loaded: number; total?: number; cached: boolean }) => void;
+  onProgress?: ((progress: { loaded: number; total?: number; cached: boolean }) => void) | null;
   /** Do not print the model's notes with console.warn. */
-  quiet?: boolean;
+  quiet?: boolean | null;
   /**
    * The worker pool of the threads build (pthreads over one shared heap, one copy of the
    * weights), default the available cores (`navigator.hardwareConcurrency` in browsers); 1 loads
@@ -246,7 +246,7 @@ export interface LoadOptions extends ModuleOptions {
    * is cross-origin isolated (and serves the package's `dist/threads/` from its own origin), else
    * it gets the single-threaded build and `threads` is 1. 0 (the cores) to 256.
    */
-  threads?: number;
+  threads?: number | null;
 }
 
 /**

@@ -222,14 +222,15 @@ class RemoteEmbedder {
   async embed(text, options) {
     if (!isObject(options)) return this.#connection.call("embed", { text, options });
     const { signal, ...rest } = options;
-    return this.#connection.call("embed", { text, options: rest }, { signal });
+    return this.#connection.call("embed", { text, options: rest }, { signal: signal ?? undefined });
   }
 
   async embedBatch(texts, options) {
     if (!isObject(options)) {
       return this.#connection.call("embedBatch", { texts: Array.isArray(texts) ? Array.from(texts) : texts, options });
     }
-    const { signal, onProgress, ...rest } = options;
+    const { signal, onProgress: given, ...rest } = options;
+    const onProgress = given ?? undefined;  // null, as left out: none
     if (onProgress !== undefined && typeof onProgress !== "function") {
       throw new GgufembedError("invalid_argument", "embedBatch: onProgress must be a function");
     }
@@ -237,7 +238,7 @@ class RemoteEmbedder {
     const list = Array.isArray(texts) ? Array.from(texts) : texts;
     return this.#connection.call("embedBatch", { texts: list, options: rest,
                                                  progress: onProgress !== undefined },
-                                 { signal, onProgress });
+                                 { signal: signal ?? undefined, onProgress });
   }
 
   async tokenize(text, options) {

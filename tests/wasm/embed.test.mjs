@@ -150,6 +150,78 @@ test("errors are GgufembedError exceptions and the instance stays usable", async
   await assert.rejects(e.embed("x"), (err) => err.code === "invalid_argument");
 });
 
+test("embedBatch embeds the texts as they were at the call and names a failing text alone in its chunk", async () => {
+  const e = await loadEmbedder(tiny, { threads: 1 });
+  try {
+    // ~36 KB: several chunks of the batch, with a turn of the event loop between them.
+    const texts = Array.from({ length: 60 }, (_, i) => `text ${i}: ${"a quick brown fox ".repeat(33)}`);
+    const want = await e.embedBatch([...texts]);
+    const batch = [...texts];
+    let progressCalls = 0;
+    const pending = e.embedBatch(batch, { onProgress: () => { progressCalls++; batch.push("added later"); } });
+    batch[59] = 42;
+    batch.length = 1;
+    const got = await pending;
+    assert.ok(progressCalls > 1, "the batch took several chunks");
+    assert.equal(got.length, 60);
+    got.forEach((g, i) => assert.deepEqual(g.vector, want[i].vector, `text ${i}`));
+    // Five texts of 1,800 bytes fill a chunk (8 KiB a thread), so the too-long one is alone in its
+    // call of the engine, which then numbers nothing.
+    const filler = Array(5).fill("zq".repeat(900));
+    await assert.rejects(e.embedBatch([...filler, "zq".repeat(1100)]), (err) =>
+      err instanceof GgufembedError && err.code === "input_too_long" &&
+      err.message.startsWith("text 5: the text is 2202 tokens long"));
+    // An empty batch has its options checked like any other.
+    for (const options of [{ prompt: "bogus" }, { dim: 4096 }, { threads: -3 }, { title: "t" }]) {
+      await assert.rejects(e.embedBatch([], options), (err) => err instanceof GgufembedError &&
+        err.code === "invalid_argument", JSON.stringify(options));
+    }
+    assert.deepEqual(await e.embedBatch([], { prompt: "query", dim: 32 }), []);
+  } finally {
+    e.dispose();
+  }
+});
+
+test("an option set to null takes its default, in every call", async () => {
+  const e = await loadEmbedder(tiny, { threads: null, quiet: null, signal: null, onProgress: null, name: null,
+                                       simd: null, worker: null, cache: null, wasm: null });
+  try {
+    const plain = await e.embed("a fox");
+    const nulls = { prompt: null, title: null, promptText: null, dim: null, normalize: null, truncate: null,
+                    parseSpecial: null, pooling: null, threads: null, signal: null };
+    assert.deepEqual((await e.embed("a fox", nulls)).vector, plain.vector);
+    const [batched] = await e.embedBatch(["a fox"], { ...nulls, onProgress: null });
+    assert.deepEqual(batched.vector, plain.vector);
+    assert.deepEqual(await e.tokenize("a fox", { addSpecial: null, parseSpecial: null }), await e.tokenize("a fox"));
+  } finally {
+    e.dispose();
+  }
+});
+
+test("a prompt or title counts toward the 16 MiB a text may have", async () => {
+  const e = await loadEmbedder(tiny, { threads: 1 });
+  try {
+    // Refused before anything is encoded: neither string reaches the heap.
+    await assert.rejects(e.embed("x", { promptText: "a".repeat(17 << 20) }), (err) =>
+      err instanceof GgufembedError && err.code === "input_too_long" &&
+      err.message === `embed: promptText is ${17 << 20} bytes long, more than the 16777216 (16 MiB) a text may have in WebAssembly`);
+    await assert.rejects(e.embedBatch(["ok", "y".repeat(9 << 20)], { prompt: "document", title: "t\u00e9".repeat(4 << 20) }),
+      (err) => err.code === "input_too_long" &&
+        err.message.startsWith(`text 1: the text with its prompt is ${(9 << 20) + 3 * (4 << 20)} bytes long`));
+    await assert.rejects(e.embed("\u{1F98A}".repeat(3 << 20), { promptText: "z".repeat(5 << 20) }), (err) =>
+      err.code === "input_too_long" && err.message.startsWith(`the text with its prompt is ${(12 << 20) + (5 << 20)} bytes`));
+    assert.equal((await e.embed("still works", { promptText: "p: " })).vector.length, 128);
+  } finally {
+    e.dispose();
+  }
+});
+
+test("in Node a string with a one-letter scheme is a Windows path, not a URL", async () => {
+  await assert.rejects(loadEmbedder("C:\\models\\missing.gguf"), (err) =>
+    err instanceof GgufembedError && err.code === "io_error" && !/fetch/.test(err.message) &&
+    err.message.includes("C:\\models\\missing.gguf"));
+});
+
 test("weights holding NaN or infinity (the fuzzing findings) are not_finite errors", async () => {
   const findings = new URL("../data/fuzz-findings/", import.meta.url);
   // A norm weight: refused at load, naming the tensor.

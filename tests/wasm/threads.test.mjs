@@ -74,3 +74,29 @@ console.log(e.threads > 1 || e.threads, (await e.embedBatch(["a", "b", "c"])).le
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^(true|1) 3\n$/);
 });
+
+test("the threads build leaves the host's process handlers and global Worker alone", () => {
+  // In a child: the host keeps running past its own uncaught errors, and has its own Worker.
+  const script = join(dir, "host.mjs");
+  writeFileSync(script, `import { loadEmbedder } from ${JSON.stringify(new URL("../../js/dist/index.js", import.meta.url).href)};
+class HostWorker {}
+globalThis.Worker = HostWorker;
+const before = ["uncaughtException", "unhandledRejection"].map((e) => process.listenerCount(e));
+const [a, b] = await Promise.all([2, 3].map((threads) => loadEmbedder(${JSON.stringify(models["gemma-embedding"])}, { threads, quiet: true })));
+const after = ["uncaughtException", "unhandledRejection"].map((e) => process.listenerCount(e));
+let caught = 0;
+process.on("uncaughtException", () => { caught++; });
+process.on("unhandledRejection", () => { caught++; });
+setTimeout(() => { throw new Error("the host's own error"); });
+Promise.reject(new Error("the host's own rejection"));
+setTimeout(async () => {
+  console.log(JSON.stringify({ before, after, worker: globalThis.Worker === HostWorker, caught,
+                               vectors: (await a.embedBatch(["x", "y"])).length + (await b.embedBatch(["z"])).length }));
+  a.dispose();
+  b.dispose();
+}, 50);
+`);
+  const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 30000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { before: [0, 0], after: [0, 0], worker: true, caught: 2, vectors: 3 });
+});

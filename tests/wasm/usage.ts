@@ -72,6 +72,8 @@ export async function embedding(): Promise<number> {
     truncate: true, parseSpecial: false, pooling: "none",
   };
   const one: Embedding = await embedder.embed("Which planet is red?", { prompt: "query" });
+  // An option set to null takes its default.
+  await embedder.embedBatch(["x"], { dim: null, signal: null, onProgress: null });
   const many: Embedding[] = await embedder.embedBatch(["Mars is red.", "Venus is hot."], all);
   const vector: Float32Array = one.vector;
   const shape: number[] = [one.rows, one.dim, one.tokens, one.inputTokens];

@@ -104,7 +104,12 @@ test("errors in a worker are the same GgufembedErrors, and the worker stays usab
   await assert.rejects(e.embedBatch([1]), isError("invalid_argument", /text 0 is not a string/));
   await assert.rejects(e.tokenize("x", { add: true }), isError("invalid_argument", /^tokenize: unknown option 'add'/));
   await assert.rejects(e.tokenize(42), isError("invalid_argument", /^tokenize expects a string/));
-  assert.equal((await e.embed("fine")).vector.length, 128);
+  await assert.rejects(e.embedBatch([], { prompt: "bogus" }), isError("invalid_argument"));
+  // An option set to null takes its default here too.
+  const fine = (await e.embed("fine")).vector;
+  assert.equal(fine.length, 128);
+  assert.deepEqual((await e.embed("fine", { signal: null, dim: null, prompt: null })).vector, fine);
+  assert.deepEqual((await e.embedBatch(["fine"], { signal: null, onProgress: null, truncate: null }))[0].vector, fine);
   e.dispose();
 });
 
