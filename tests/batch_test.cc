@@ -205,5 +205,25 @@ TEST_CASE("each thread's workspace is bounded by the longest pass it ran", "[bat
   CHECK((*e)->workspace_bytes() == after_long);
 }
 
+TEST_CASE("a truncated text of megabytes leaves no more workspace than a context-long one",
+          "[batch]") {
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny"));
+  REQUIRE(e.ok());
+  EmbedOptions truncate;
+  truncate.truncate = true;
+  std::string context_long;  // fills the context, a few KB of text
+  while (context_long.size() < 3 * 2048) context_long += "zq";
+  Result<std::vector<Embedding>> full = (*e)->Embed({context_long}, truncate);
+  REQUIRE(full.ok());
+  REQUIRE((*full)[0].truncated);
+  const size_t after_full = (*e)->workspace_bytes();
+  // 4 MB: its tokens and the tokenizer's scratch for them took hundreds of MB, kept after the call.
+  Result<std::vector<Embedding>> huge =
+      (*e)->Embed({std::string(size_t{4} << 20, 'a') + context_long}, truncate);
+  REQUIRE(huge.ok());
+  CHECK((*huge)[0].truncated);
+  CHECK((*e)->workspace_bytes() <= after_full);
+}
+
 }  // namespace
 }  // namespace ggufembed

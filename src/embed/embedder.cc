@@ -39,6 +39,22 @@ struct Embedder::Workspace {
   HeadWorkspace head;
   std::vector<float> result;  // [rows × dim]
 
+  // Text bytes whose buffers a workspace keeps between calls. The text, its tokens and the
+  // tokenizer's scratch grow with a text's bytes, not with the context (a truncated text of 15
+  // MiB left about 600 MB of them, which each embedder held on to): past this they are given
+  // back after the call, so that a kept workspace stays bounded by the longest pass it ran.
+  static constexpr size_t kKeptTextBytes = size_t{256} << 10;
+
+  void TrimTextBuffers() {
+    if (text.capacity() <= kKeptTextBytes && tokens.capacity() <= kKeptTextBytes) return;
+    // Swapped out, not assigned: libstdc++'s string keeps its buffer when a short one is moved
+    // onto it.
+    std::string().swap(text);
+    std::vector<int32_t>().swap(tokens);
+    TokenizerScratch empty;
+    std::swap(tokenizer, empty);
+  }
+
   size_t bytes() const {
     auto of = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
     return of(prefix) + of(text) + of(tokenizer.fragments) + of(tokenizer.next_fragments) +
@@ -97,6 +113,7 @@ struct Embedder::Impl {
     return ws;
   }
   void ReleaseWorkspace(std::unique_ptr<Workspace> ws) {
+    ws->TrimTextBuffers();
     std::lock_guard<std::mutex> lock(workspaces_mutex);
     free_workspaces.push_back(std::move(ws));
   }
