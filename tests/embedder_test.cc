@@ -260,6 +260,21 @@ TEST_CASE("texts longer than the context fail or are truncated", "[embedder]") {
   const Embedding other = Embed(Tiny(), {long_text + "some other ending"}, cut)[0];
   CHECK(other.values == e.values);
   CHECK(!Embed(Tiny(), {"short"}, cut)[0].truncated);
+  // A prompt that fills the context by itself leaves none of the text: refused, not the prompt's
+  // vector for every text. One that leaves a token of it still embeds.
+  EmbedOptions prompt_fills = cut;
+  prompt_fills.prompt_text = long_text;
+  Result<std::vector<Embedding>> filled = Tiny().Embed({"any text"}, prompt_fills);
+  REQUIRE(!filled.ok());
+  CHECK(filled.status().code() == StatusCode::kInputTooLong);
+  CHECK(filled.status().message() ==
+        "the prompt is 2202 tokens long with BOS and EOS, which fills the model's context of 2048 "
+        "tokens and leaves none for the text");
+  // A token a letter: BOS, 2045 of the prompt, 1 of the text, EOS.
+  prompt_fills.prompt_text = long_text.substr(0, 2045);
+  const Embedding one = Embed(Tiny(), {"zq and more"}, prompt_fills)[0];
+  CHECK(one.truncated);
+  CHECK(one.values != Embed(Tiny(), {"qz and more"}, prompt_fills)[0].values);
 }
 
 TEST_CASE("empty and invalid texts", "[embedder]") {

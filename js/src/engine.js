@@ -1152,11 +1152,22 @@ export class Embedder {
     return { textPtrs, lengths, n, opts };
   }
 
+  // #readRows, failing as "this model was disposed" when it was disposed meanwhile (which closes
+  // a path's file under the read).
+  async #bringRows(encoded, options, signal, call) {
+    try {
+      await this.#readRows(encoded, options, signal, call);
+    } catch (e) {
+      this.#live();
+      throw e;
+    }
+  }
+
   // Reads the token embedding rows these texts need and the heap lacks from the model's Blob,
   // writes them in place and marks them. Rows a few apart are read as one slice; past
   // WHOLE_TABLE_ROWS rows (a large batch) one pass over the whole table is cheaper (in Chromium
   // a slice read costs about 0.6 ms, the table about 2 ms per MB), and then no call asks again.
-  async #bringRows(encoded, options, signal, call) {
+  async #readRows(encoded, options, signal, call) {
     const mod = this.#mod;
     let ids;
     const scratch = new Scratch(mod);

@@ -15,6 +15,7 @@ export type GgufembedErrorCode =
 
 /** Every failure of the engine: a code and a message naming the file, item and offset or limit. */
 export class GgufembedError extends Error {
+  constructor(code: GgufembedErrorCode, message: string);
   readonly code: GgufembedErrorCode;
 }
 
@@ -24,6 +25,8 @@ export type GgufSource = ArrayBuffer | ArrayBufferView;
 export interface GgufOpenOptions {
   /** How error messages refer to the file (default "model.gguf"). */
   name?: string | null;
+  /** The module that parses it, as `loadEmbedder`'s option (the same results). */
+  simd?: "auto" | "relaxed" | "simd128" | null;
 }
 
 /** A metadata value: numbers (64-bit integers beyond 2^53 lose precision), bools, strings. */

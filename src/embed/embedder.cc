@@ -351,6 +351,19 @@ Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws
                    "truncation to embed its beginning)",
                    e->n_input_tokens, head.n_ctx);
     }
+    // A prompt that fills the context by itself would leave none of the text: every text would
+    // get the prompt's vector. Refused (this rare case tokenizes the prompt once more).
+    if (!call.prefix.empty()) {
+      std::vector<int32_t> prompt_tokens;
+      GGUFEMBED_RETURN_IF_ERROR(tokenizer.EncodeInto(call.prefix, true, call.parse_special,
+                                                     ws.tokenizer, &prompt_tokens));
+      if (prompt_tokens.size() >= static_cast<size_t>(head.n_ctx)) {
+        return Error(StatusCode::kInputTooLong,
+                     "the prompt is %zu tokens long with BOS and EOS, which fills the model's "
+                     "context of %d tokens and leaves none for the text",
+                     prompt_tokens.size(), head.n_ctx);
+      }
+    }
     // Keep the beginning and end the sequence with EOS again, as a tokenizer that truncates
     // before adding special tokens would.
     const bool eos = tokenizer.add_eos() && tokens.back() == tokenizer.eos_id();

@@ -168,4 +168,17 @@ test("a path's rows come from the file it opened: renamed over or deleted, still
     err.code === "io_error" && err.message.startsWith(`${path}: the file changed on disk after it was loaded`));
   assert.deepEqual((await e.embed(TEXTS[0])).vector, reference[0]);
   e.dispose();
+
+  // Disposed while a path's rows are read, at any moment: the call fails as disposed (the
+  // dispose closes the file under the read, which failed as an io_error "file closed").
+  writeFileSync(path, bytes);
+  for (const delay of [-1, 0, 1, 2, 5]) {
+    e = await loadEmbedder(path);
+    const pending = e.embed(TEXTS[2]);
+    if (delay < 0) e.dispose();
+    else setTimeout(() => e.dispose(), delay);
+    await pending.then(() => {}, (err) => assert.ok(err instanceof GgufembedError &&
+      err.message === "this model was disposed", `delay ${delay}: ${err.message}`));
+    e.dispose();
+  }
 });

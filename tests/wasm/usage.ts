@@ -122,7 +122,7 @@ export async function embedding(): Promise<number> {
 
 export async function gguf(bytes: Uint8Array): Promise<string> {
   const source: GgufSource = bytes;
-  const openOptions: GgufOpenOptions & ModuleOptions = { name: "m.gguf", wasm: new Uint8Array(8) };
+  const openOptions: GgufOpenOptions & ModuleOptions = { name: "m.gguf", wasm: new Uint8Array(8), simd: "simd128" };
   const file: GgufFile = await openGguf(source, openOptions);
   const info: GgufInfo = file.info({ maxArrayItems: 0 });
   const header: [string, number, number, number, number] = [
@@ -174,7 +174,10 @@ export function errors(e: unknown): GgufembedErrorCode | undefined {
     const bad: GgufembedErrorCode = "oom";
     // @ts-expect-error: read-only
     e.code = "internal";
-    void [message, bad];
+    const own = new GgufembedError("invalid_argument", "a caller's own error");
+    // @ts-expect-error: the code comes first
+    const misused = new GgufembedError("boom");
+    void [message, bad, own, misused];
     return code;
   }
   return undefined;
