@@ -896,6 +896,16 @@ async function readOrAbort(reader, signal) {
 // (one that is never answered stays: its load hung anyway, and a signal's abort lets it go).
 const readersReading = new Set();
 
+// Embedders dropped without dispose(): their model's heap memory and a path's file handle go back
+// when the collector takes them (Node warns of a file handle it closes, and means to make that
+// an error). No call can be running then: a call holds its embedder.
+const droppedEmbedders = typeof FinalizationRegistry === "function"
+  ? new FinalizationRegistry(({ mod, model, source }) => {
+    mod._ggufembed_model_free(model);
+    source?.close();
+  })
+  : undefined;
+
 // Allocations for one call, freed together.
 class Scratch {
   #mod;
@@ -1024,6 +1034,7 @@ export class Embedder {
     this.#mod = mod;
     this.#model = model;
     this.#rows = rows;
+    droppedEmbedders?.register(this, { mod, model, source: rows?.source }, this);
     /** Threads `embedBatch` may use: the threads build's pool, else 1. */
     this.threads = mod.ggufembedPool ?? 1;
     this.runsIn = "thread";
@@ -1310,6 +1321,7 @@ export class Embedder {
   /** Frees the model; the object is unusable afterwards. */
   dispose() {
     if (this.#model !== 0) this.#mod._ggufembed_model_free(this.#model);
+    droppedEmbedders?.unregister(this);
     this.#model = 0;
     this.#rows?.source.close();
     this.#rows = undefined;

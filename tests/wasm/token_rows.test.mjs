@@ -3,6 +3,7 @@
 // reads only where those rows are, the whole table at once for a call that needs many, and read
 // failures that are GgufembedErrors after which the model still works.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -181,4 +182,32 @@ test("a path's rows come from the file it opened: renamed over or deleted, still
       err.message === "this model was disposed", `delay ${delay}: ${err.message}`));
     e.dispose();
   }
+});
+
+test("an embedder dropped without dispose() gives its file handle back when collected", async () => {
+  const { bytes } = await modelOf("gemma-embedding");
+  const path = join(dir, "dropped.gguf");
+  writeFileSync(path, bytes);
+  const script = join(dir, "dropped.mjs");
+  writeFileSync(script, `import { readdirSync, readlinkSync } from "node:fs";
+import { loadEmbedder } from ${JSON.stringify(new URL("../../js/dist/index.js", import.meta.url).href)};
+const path = ${JSON.stringify(path)};
+const warnings = [];
+process.on("warning", (w) => warnings.push(w.name + ": " + w.message));
+const open = () => readdirSync("/proc/self/fd").filter((fd) => {
+  try { return readlinkSync("/proc/self/fd/" + fd) === path; } catch { return false; }
+}).length;
+const use = async (i) => { await (await loadEmbedder(path, { threads: 1 })).embed("words " + i); };
+for (let i = 0; i < 3; i++) await use(i);
+const held = open();
+for (let i = 0; i < 20 && open() > 0; i++) {
+  globalThis.gc();
+  await new Promise((ok) => setTimeout(ok, 20));
+}
+console.log(JSON.stringify({ held, after: open(), warnings }));
+`);
+  const r = spawnSync(process.execPath, ["--expose-gc", script], { encoding: "utf8", timeout: 60000 });
+  assert.equal(r.status, 0, r.stderr);
+  // Node closes a collected FileHandle itself, with a warning (DEP0137: to become an error).
+  assert.deepEqual(JSON.parse(r.stdout), { held: 3, after: 0, warnings: [] });
 });
