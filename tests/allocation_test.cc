@@ -73,11 +73,37 @@ TEST_CASE("an arena plan is counted, then handed out from the same calls", "[all
   }
   CHECK(reinterpret_cast<uint8_t*>(b) - reinterpret_cast<uint8_t*>(a) == 448);
   CHECK(c - reinterpret_cast<uint8_t*>(b) == 64);
-  // A plan of the same or a smaller size reuses the block; a larger one grows it.
+  // A plan of the same or a smaller size reuses the block (from malloc: not counted here); a
+  // larger one grows it.
+  const float* first = a;
   CHECK(AllocationsDuring([&] { REQUIRE(arena.Carve(plan(100)).ok()); }) == 0);
+  CHECK(a == first);
   CHECK(AllocationsDuring([&] { REQUIRE(arena.Carve(plan(10)).ok()); }) == 0);
-  CHECK(AllocationsDuring([&] { REQUIRE(arena.Carve(plan(1000)).ok()); }) == 1);
-  CHECK(arena.capacity() >= arena.used());
+  CHECK(a == first);
+  CHECK(arena.capacity() == 512 + 101);
+  REQUIRE(arena.Carve(plan(1000)).ok());
+  CHECK(arena.capacity() == arena.used());
+  CHECK(arena.used() == 4032 + 64 + 1001);
+}
+
+TEST_CASE("a plan larger than the build can address is out_of_memory, not a wrapped size",
+          "[allocation]") {
+  Arena arena;
+  REQUIRE(arena.Carve([](Arena& a) { a.Alloc<float>(16); }).ok());
+  // 2^62 floats; and two halves of the limit, each allowed alone.
+  for (const uint64_t n : {uint64_t{1} << 62, Arena::kMaxBytes / 2 + 64}) {
+    const Status s = arena.Carve([&](Arena& a) {
+      a.Alloc<uint8_t>(n);
+      a.Alloc<uint8_t>(n);
+    });
+    REQUIRE(!s.ok());
+    CHECK(s.code() == StatusCode::kOutOfMemory);
+    CHECK_THAT(s.message(), Catch::Matchers::StartsWith("the pass needs more than "));
+  }
+  // The arena is as it was: a plan that fits still carves.
+  float* x = nullptr;
+  REQUIRE(arena.Carve([&](Arena& a) { x = a.Alloc<float>(16); }).ok());
+  CHECK(x != nullptr);
 }
 
 TEST_CASE("a second embedding allocates nothing", "[allocation]") {

@@ -3,7 +3,9 @@
 // a text longer than the context is refused before the forward pass.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -157,6 +159,75 @@ TEST_CASE("hyperparameters beyond their limits name the key, the value and the l
     Result<gemma_embedding::Config> config = gemma_embedding::Config::FromGguf(*f);
     REQUIRE(!config.ok());
     CHECK(config.status().message() == c.message);
+  }
+}
+
+TEST_CASE("heads whose total width would overflow an int are refused", "[limits][model]") {
+  // 256 heads of 2^24 values: 2^32, which wrapped to 0 and crashed the forward pass.
+  GgufBytes g;
+  g.Header(3, 0, 7).KvStr("general.architecture", "gemma-embedding");
+  for (const auto& [key, value] : std::vector<std::pair<const char*, uint64_t>>{
+           {"gemma-embedding.context_length", 8},
+           {"gemma-embedding.embedding_length", 8},
+           {"gemma-embedding.block_count", 1},
+           {"gemma-embedding.feed_forward_length", 8},
+           {"gemma-embedding.attention.head_count", 256},
+           {"gemma-embedding.attention.key_length", uint64_t{1} << 24}}) {
+    g.Str(key).U32(testing::kU64).U64(value);
+  }
+  Result<GgufFile> f = g.Parse();
+  REQUIRE(f.ok());
+  Result<gemma_embedding::Config> config = gemma_embedding::Config::FromGguf(*f);
+  REQUIRE(!config.ok());
+  CHECK(config.status().message() ==
+        "test.gguf: key 'gemma-embedding.attention.key_length' is 16777216, expected 1 to 65536");
+}
+
+TEST_CASE("float hyperparameters are checked as the floats they become", "[limits][model]") {
+  const std::string eps = "gemma-embedding.attention.layer_norm_rms_epsilon";
+  const std::string rope = "gemma-embedding.rope.freq_base";
+  const struct {
+    std::string key;
+    uint32_t type;  // kF32 or kF64
+    double value;
+  } kCases[] = {
+      {eps, testing::kF32, 1e38},    // all-zero vectors before: activations divided by 1e19
+      {eps, testing::kF64, 1e300},   // infinity as a float
+      {eps, testing::kF64, 1e-300},  // zero as a float
+      {rope, testing::kF64, 1e300},
+  };
+  for (const auto& c : kCases) {
+    INFO(c.key << " = " << c.value);
+    GgufBytes g;
+    const bool rope_case = c.key == rope;
+    g.Header(3, 0, rope_case ? 9 : 8).KvStr("general.architecture", "gemma-embedding");
+    for (const auto& [key, value] : std::vector<std::pair<const char*, uint64_t>>{
+             {"gemma-embedding.context_length", 8},
+             {"gemma-embedding.embedding_length", 8},
+             {"gemma-embedding.block_count", 1},
+             {"gemma-embedding.feed_forward_length", 8},
+             {"gemma-embedding.attention.head_count", 1},
+             {"gemma-embedding.attention.sliding_window", 4}}) {
+      g.Str(key).U32(testing::kU64).U64(value);
+    }
+    if (rope_case) g.KvF32(eps, 1e-6f);
+    g.Str(c.key).U32(c.type);
+    if (c.type == testing::kF32) {
+      g.F32(static_cast<float>(c.value));
+    } else {
+      g.Put(c.value);
+    }
+    Result<GgufFile> f = g.Parse();
+    REQUIRE(f.ok());
+    Result<gemma_embedding::Config> config = gemma_embedding::Config::FromGguf(*f);
+    REQUIRE(!config.ok());
+    CHECK(config.status().code() == StatusCode::kInvalidFile);
+    char want[256];
+    std::snprintf(want, sizeof(want),
+                  "test.gguf: key '%s' is %g, expected a positive number up to %g", c.key.c_str(),
+                  c.type == testing::kF32 ? double(float(c.value)) : c.value,
+                  rope_case ? double(FLT_MAX) : 1e-2);
+    CHECK(config.status().message() == want);
   }
 }
 

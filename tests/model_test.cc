@@ -140,7 +140,7 @@ TEST_CASE("metadata errors name the key", "[model]") {
           w.SetF32("gemma-embedding.attention.layer_norm_rms_epsilon", -1);
         }) ==
         "with.gguf: key 'gemma-embedding.attention.layer_norm_rms_epsilon' is -1, expected a "
-        "positive number");
+        "positive number up to 0.01");
   CHECK(with([](GgufWriter& w) { w.SetU32("gemma-embedding.rope.dimension_count", 47); }) ==
         "with.gguf: rope.dimension_count 47 is odd");
   CHECK(with([](GgufWriter& w) { w.SetString("gemma-embedding.rope.scaling.type", "yarn"); }) ==

@@ -56,13 +56,13 @@ inline void CarveAttentionScratch(Arena& arena, int max_tokens, int head_dim, in
                                   AttentionScratch* s) {
   const size_t keys = AttentionKeyStride(max_tokens);
   s->keys = keys;
-  s->kt = arena.Alloc<float>(size_t(head_dim) * keys);
-  s->v16 = arena.Alloc<float>(size_t(max_tokens) * head_dim_v);
+  s->kt = arena.Alloc<float>(uint64_t(head_dim) * keys);
+  s->v16 = arena.Alloc<float>(uint64_t(max_tokens) * head_dim_v);
   s->scores = arena.Alloc<float>(kQueries * keys);
   s->running_max = arena.Alloc<float>(kQueries * keys);
   s->rescale = arena.Alloc<float>(kQueries * keys);
   s->weight = arena.Alloc<float>(kQueries * keys);
-  s->q16 = arena.Alloc<float>(size_t(kQueries) * head_dim);
+  s->q16 = arena.Alloc<float>(uint64_t(kQueries) * head_dim);
   s->special = arena.Alloc<int>(keys);
 }
 

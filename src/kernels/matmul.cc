@@ -98,7 +98,7 @@ void CarveMatMulScratch(Arena& arena, int max_tokens, int max_cols, MatMulScratc
     s->tile[i] = arena.Alloc<uint8_t>(MatMulTileBytes(max_cols));
     s->out[i] = arena.Alloc<float>(kTileOutputFloats);
   }
-  s->stage = arena.Alloc<float>(size_t(PaddedTokens(max_tokens)) * kGroupRows);
+  s->stage = arena.Alloc<float>(uint64_t(PaddedTokens(max_tokens)) * kGroupRows);
 }
 
 // Copies the staged rows [n0g, n0g + rows) of tokens [t0, t1) into y.

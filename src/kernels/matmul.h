@@ -79,18 +79,18 @@ struct MatMulInput {
 // `layout` from `arena` (inside an Arena::Carve plan).
 inline void CarveMatMulInput(Arena& arena, int max_tokens, int max_cols, Int8Layout layout,
                              MatMulInput* in) {
-  const size_t P = PaddedTokens(max_tokens), blocks = size_t(max_cols / 32) * P;
+  const uint64_t P = PaddedTokens(max_tokens), blocks = uint64_t(max_cols / 32) * P;
   in->layout = in->carved_layout = layout;
-  in->q = arena.Alloc<int16_t>(size_t(max_cols) * P);  // room for either layout
+  in->q = arena.Alloc<int16_t>(uint64_t(max_cols) * P);  // room for either layout
   in->d = arena.Alloc<float>(blocks);
   in->s = arena.Alloc<float>(blocks);
   in->bias = arena.Alloc<int32_t>(blocks);
   const bool sign_magnitude = layout == Int8Layout::kS8QuadGroups;
-  in->abs_q = sign_magnitude ? arena.Alloc<uint8_t>(size_t(max_cols) * P) : nullptr;
-  in->sgn_q = sign_magnitude ? arena.Alloc<uint8_t>(size_t(max_cols) * P) : nullptr;
+  in->abs_q = sign_magnitude ? arena.Alloc<uint8_t>(uint64_t(max_cols) * P) : nullptr;
+  in->sgn_q = sign_magnitude ? arena.Alloc<uint8_t>(uint64_t(max_cols) * P) : nullptr;
   in->neg_sum = sign_magnitude ? arena.Alloc<int32_t>(blocks) : nullptr;
   in->bsum = arena.Alloc<int16_t>(2 * blocks);
-  in->xt = arena.Alloc<float>(size_t(max_cols) * P);
+  in->xt = arena.Alloc<float>(uint64_t(max_cols) * P);
 }
 
 // y [n_tokens × w.rows] = x [n_tokens × w.cols] times wᵀ on the best SIMD target, with its

@@ -68,16 +68,19 @@ Result<std::vector<int>> GetPerLayer(const GgufFile& f, const std::string& key, 
 }
 
 Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool required,
-                               double fallback) {
+                               double fallback, double max) {
   double v;
   if (required) {
     GGUFEMBED_ASSIGN_OR_RETURN(v, f.GetFloat(key));
   } else {
     GGUFEMBED_ASSIGN_OR_RETURN(v, f.GetFloatOr(key, fallback));
   }
-  if (!(v > 0.0) || !std::isfinite(v)) {
-    return Error(StatusCode::kInvalidFile, "%s: key '%s' is %g, expected a positive number",
-                 f.name().c_str(), key.c_str(), v);
+  // As the float it becomes: an f64 of 1e300 would not fit (max is at most FLT_MAX), one of
+  // 1e-300 would be zero.
+  if (!(v > 0.0) || !(v <= max) || static_cast<float>(v) == 0.0f) {
+    return Error(StatusCode::kInvalidFile,
+                 "%s: key '%s' is %g, expected a positive number up to %g", f.name().c_str(),
+                 key.c_str(), v, max);
   }
   return static_cast<float>(v);
 }

@@ -2,6 +2,7 @@
 #ifndef GGUFEMBED_MODELS_HPARAMS_H_
 #define GGUFEMBED_MODELS_HPARAMS_H_
 
+#include <cfloat>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,14 @@ Status CheckNoRopeScaling(const GgufFile& f, const std::string& p);
 // `pooling_type` (mean when absent); 4 (rank, a reranker head) is kUnsupported.
 Result<Pooling> GetPooling(const GgufFile& f, const std::string& p);
 
-// A positive, finite float key (or `fallback` when it is missing and not `required`).
+// A float key that is positive as a float (not 0 once narrowed), at most `max` (at most
+// FLT_MAX), or `fallback` when it is missing and not `required`.
 Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool required,
-                               double fallback);
+                               double fallback, double max = FLT_MAX);
+
+// The largest norm epsilon a file may give: models use 1e-6; one near 1 or above scales every
+// activation to nearly 0 (1e38 gave all-zero vectors).
+inline constexpr double kMaxNormEpsilon = 1e-2;
 
 }  // namespace ggufembed
 

@@ -50,11 +50,11 @@ struct LayerSteps {
   // Takes the buffers for T tokens from `a` (inside a Carve plan); `widest` is the widest input
   // of any product, `mixed_ffn` whether some layer's gate and up differ in type.
   void Carve(Arena& a, int n_ff, int widest, bool mixed_ffn) {
-    x = a.Alloc<float>(size_t(T) * d);
-    h = a.Alloc<float>(size_t(T) * d);
-    o = a.Alloc<float>(size_t(T) * d);
-    gg = a.Alloc<float>(size_t(T) * n_ff);
-    up = mixed_ffn ? a.Alloc<float>(size_t(T) * n_ff) : nullptr;
+    x = a.Alloc<float>(uint64_t(T) * d);
+    h = a.Alloc<float>(uint64_t(T) * d);
+    o = a.Alloc<float>(uint64_t(T) * d);
+    gg = a.Alloc<float>(uint64_t(T) * n_ff);
+    up = mixed_ffn ? a.Alloc<float>(uint64_t(T) * n_ff) : nullptr;
     CarveMatMulInput(a, T, widest, LayoutOf(NativeInt8Kernel()), &in);
     CarveMatMulScratch(a, T, widest, &scratch);
   }

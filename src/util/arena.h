@@ -3,10 +3,11 @@
 #ifndef GGUFEMBED_UTIL_ARENA_H_
 #define GGUFEMBED_UTIL_ARENA_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
-#include <new>
 
 #include "ggufembed/status.h"
 #include "util/check.h"
@@ -21,13 +22,24 @@ class Arena {
   // time for the same inputs): runs it once to count the bytes, makes room (allocating only
   // when the capacity grows, so a pass of a size seen before allocates nothing) and runs it
   // again, when Alloc hands out the buffers. Earlier buffers are forgotten.
+  // The most bytes a plan may take: what size_t can address (32 bits in WebAssembly), at most
+  // 2^48. A plan's sizes are counted in 64 bits, so a corrupt file's dimensions cannot wrap them.
+  static constexpr uint64_t kMaxBytes =
+      std::min<uint64_t>(uint64_t{SIZE_MAX} - kAlignment, uint64_t{1} << 48);
+
   template <class Plan>
   Status Carve(Plan&& plan) {
     counting_ = true;
     used_ = 0;
     plan(*this);
     counting_ = false;
-    GGUFEMBED_RETURN_IF_ERROR(Reserve(used_));
+    if (used_ > kMaxBytes) {
+      return Error(StatusCode::kOutOfMemory,
+                   "the pass needs more than %llu bytes of working memory, more than this build "
+                   "can address",
+                   static_cast<unsigned long long>(kMaxBytes));
+    }
+    GGUFEMBED_RETURN_IF_ERROR(Reserve(static_cast<size_t>(used_)));
     used_ = 0;
     plan(*this);
     return OkStatus();
@@ -35,8 +47,13 @@ class Arena {
 
   // `n` values of T, aligned to kAlignment. While Carve counts, returns nullptr.
   template <typename T>
-  T* Alloc(size_t n) {
-    const size_t start = (used_ + kAlignment - 1) & ~(kAlignment - 1);
+  T* Alloc(uint64_t n) {
+    const uint64_t start = (used_ + kAlignment - 1) & ~uint64_t{kAlignment - 1};
+    if (start > kMaxBytes || n > (kMaxBytes - start) / sizeof(T)) {
+      GGUFEMBED_DCHECK(counting_);  // Carve refuses such a plan before handing anything out
+      used_ = kMaxBytes + 1;
+      return nullptr;
+    }
     used_ = start + n * sizeof(T);
     if (counting_) return nullptr;
     GGUFEMBED_DCHECK(used_ <= capacity_);  // Carve counted these very calls
@@ -44,12 +61,13 @@ class Arena {
   }
 
   size_t capacity() const { return capacity_; }
-  size_t used() const { return used_; }
+  size_t used() const { return static_cast<size_t>(used_); }
 
  private:
+  // malloc, not new (std::nothrow): without exceptions, as in WebAssembly, a failed new aborts.
   Status Reserve(size_t bytes) {
     if (bytes > capacity_) {
-      std::unique_ptr<uint8_t[]> grown(new (std::nothrow) uint8_t[bytes + kAlignment]);
+      Storage grown(static_cast<uint8_t*>(std::malloc(bytes + kAlignment)));
       if (!grown) {
         return Error(StatusCode::kOutOfMemory, "cannot allocate %zu bytes of working memory",
                      bytes);
@@ -64,9 +82,14 @@ class Arena {
     return reinterpret_cast<uint8_t*>((p + kAlignment - 1) & ~uintptr_t{kAlignment - 1});
   }
 
-  std::unique_ptr<uint8_t[]> storage_;
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  using Storage = std::unique_ptr<uint8_t, Free>;
+
+  Storage storage_;
   size_t capacity_ = 0;
-  size_t used_ = 0;
+  uint64_t used_ = 0;
   bool counting_ = false;
 };
 

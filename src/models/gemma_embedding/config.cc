@@ -26,9 +26,12 @@ Status ReadShape(const GgufFile& f, const std::string& p, Config& c) {
                  "%s: attention.head_count %d is not a multiple of attention.head_count_kv %d",
                  f.name().c_str(), c.n_head, c.n_head_kv);
   }
+  // Every head's width times the heads (the queries' width) is at most kMaxSize: the forward pass
+  // takes those products as ints.
+  const int max_width = kMaxSize / c.n_head;
   GGUFEMBED_ASSIGN_OR_RETURN(
-      c.head_dim, GetSize(f, p + "attention.key_length", 1, kMaxSize, false, c.n_embd / c.n_head));
-  GGUFEMBED_ASSIGN_OR_RETURN(c.head_dim_v, GetSize(f, p + "attention.value_length", 1, kMaxSize,
+      c.head_dim, GetSize(f, p + "attention.key_length", 1, max_width, false, c.n_embd / c.n_head));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.head_dim_v, GetSize(f, p + "attention.value_length", 1, max_width,
                                                    false, c.n_embd / c.n_head));
   if (c.head_dim < 1 || c.head_dim_v < 1) {
     return Error(StatusCode::kInvalidFile, "%s: heads of width 0", f.name().c_str());
@@ -48,8 +51,8 @@ Status ReadPositions(const GgufFile& f, const std::string& p, Config& c) {
                              GetSize(f, p + "attention.sliding_window", 0, kMaxSize, true, 0));
   GGUFEMBED_ASSIGN_OR_RETURN(c.swa_pattern,
                              GetSize(f, p + "attention.sliding_window_pattern", 0, 4096, false, 6));
-  GGUFEMBED_ASSIGN_OR_RETURN(c.rms_eps,
-                             GetPositiveFloat(f, p + "attention.layer_norm_rms_epsilon", true, 0));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.rms_eps, GetPositiveFloat(f, p + "attention.layer_norm_rms_epsilon",
+                                                         true, 0, kMaxNormEpsilon));
   GGUFEMBED_ASSIGN_OR_RETURN(c.rope_base, GetPositiveFloat(f, p + "rope.freq_base", false, 1e4));
   GGUFEMBED_ASSIGN_OR_RETURN(c.rope_base_swa,
                              GetPositiveFloat(f, p + "rope.freq_base_swa", false, 1e4));

@@ -45,10 +45,10 @@ struct Pass {
     bool mixed_ffn = false;
     for (const LayerWeights& l : w.layers) mixed_ffn |= l.ffn_gate.type != l.ffn_up.type;
     s.Carve(a, c.n_ff, std::max({c.n_embd, o_dim, c.n_ff}), mixed_ffn);
-    q = a.Alloc<float>(size_t(T) * q_dim);
-    k = a.Alloc<float>(size_t(T) * kv_dim);
-    v = a.Alloc<float>(size_t(T) * v_dim);
-    att = a.Alloc<float>(size_t(T) * o_dim);
+    q = a.Alloc<float>(uint64_t(T) * q_dim);
+    k = a.Alloc<float>(uint64_t(T) * kv_dim);
+    v = a.Alloc<float>(uint64_t(T) * v_dim);
+    att = a.Alloc<float>(uint64_t(T) * o_dim);
     CarveAttentionScratch(a, T, c.head_dim, c.head_dim_v, &attention);
   }
 };

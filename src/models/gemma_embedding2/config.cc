@@ -24,8 +24,8 @@ Status ReadShape(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_ASSIGN_OR_RETURN(c.n_head, GetSize(f, p + "attention.head_count", 1, 4096, true, 0));
   GGUFEMBED_ASSIGN_OR_RETURN(c.n_swa,
                              GetSize(f, p + "attention.sliding_window", 0, kMaxSize, true, 0));
-  GGUFEMBED_ASSIGN_OR_RETURN(c.rms_eps,
-                             GetPositiveFloat(f, p + "attention.layer_norm_rms_epsilon", true, 0));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.rms_eps, GetPositiveFloat(f, p + "attention.layer_norm_rms_epsilon",
+                                                         true, 0, kMaxNormEpsilon));
   return OkStatus();
 }
 
@@ -48,14 +48,16 @@ Status ReadLayers(const GgufFile& f, const std::string& p, Config& c) {
       const std::vector<int> kv_heads,
       GetPerLayer(f, p + "attention.head_count_kv", c.n_layer, 1, c.n_head, c.n_head));
   const int fallback = c.n_embd / c.n_head;
+  // A head's width times the heads is at most kMaxSize (the forward pass takes it as an int).
+  const int w = kMaxSize / c.n_head;
   GGUFEMBED_ASSIGN_OR_RETURN(const int k_full,
-                             GetSize(f, p + "attention.key_length", 1, kMaxSize, false, fallback));
-  GGUFEMBED_ASSIGN_OR_RETURN(
-      const int v_full, GetSize(f, p + "attention.value_length", 1, kMaxSize, false, fallback));
-  GGUFEMBED_ASSIGN_OR_RETURN(
-      const int k_swa, GetSize(f, p + "attention.key_length_swa", 1, kMaxSize, false, k_full));
-  GGUFEMBED_ASSIGN_OR_RETURN(
-      const int v_swa, GetSize(f, p + "attention.value_length_swa", 1, kMaxSize, false, v_full));
+                             GetSize(f, p + "attention.key_length", 1, w, false, fallback));
+  GGUFEMBED_ASSIGN_OR_RETURN(const int v_full,
+                             GetSize(f, p + "attention.value_length", 1, w, false, fallback));
+  GGUFEMBED_ASSIGN_OR_RETURN(const int k_swa,
+                             GetSize(f, p + "attention.key_length_swa", 1, w, false, k_full));
+  GGUFEMBED_ASSIGN_OR_RETURN(const int v_swa,
+                             GetSize(f, p + "attention.value_length_swa", 1, w, false, v_full));
   GGUFEMBED_ASSIGN_OR_RETURN(const int rot_full,
                              GetSize(f, p + "rope.dimension_count", 0, k_full, false, k_full));
   GGUFEMBED_ASSIGN_OR_RETURN(const int rot_swa, GetSize(f, p + "rope.dimension_count_swa", 0, k_swa,

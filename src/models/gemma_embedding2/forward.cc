@@ -48,13 +48,13 @@ struct Pass {
     bool mixed_ffn = false;
     for (const LayerWeights& l : w.layers) mixed_ffn |= l.ffn_gate.type != l.ffn_up.type;
     s.Carve(a, c.n_ff, std::max({d, q_dim, c.n_ff, pl}), mixed_ffn);
-    x0 = a.Alloc<float>(size_t(T) * d);
-    q = a.Alloc<float>(size_t(T) * q_dim);
-    k = a.Alloc<float>(size_t(T) * kv_dim);
-    v = a.Alloc<float>(size_t(T) * kv_dim);
-    att = a.Alloc<float>(size_t(T) * q_dim);
-    p = a.Alloc<float>(size_t(T) * pl);
-    gate = a.Alloc<float>(size_t(T) * pl);
+    x0 = a.Alloc<float>(uint64_t(T) * d);
+    q = a.Alloc<float>(uint64_t(T) * q_dim);
+    k = a.Alloc<float>(uint64_t(T) * kv_dim);
+    v = a.Alloc<float>(uint64_t(T) * kv_dim);
+    att = a.Alloc<float>(uint64_t(T) * q_dim);
+    p = a.Alloc<float>(uint64_t(T) * pl);
+    gate = a.Alloc<float>(uint64_t(T) * pl);
     CarveMatMulInput(a, T, d, LayoutOf(NativeInt8Kernel()), &in_x0);
     CarveAttentionScratch(a, T, c.max_head_dim(), c.max_head_dim_v(), &attention);
   }
