@@ -207,5 +207,26 @@ TEST_CASE("tensor data outside the file or misaligned", "[gguf][invalid]") {
         "test.gguf: offset 49: tensor 't': data offset 16 is not a multiple of the alignment 32");
 }
 
+TEST_CASE("tensors whose data overlap", "[gguf][invalid]") {
+  // 'a' holds [0, 64) of the data section, 'b' starts inside it; 'c' right after 'a' is fine.
+  const auto file = [](uint64_t b_offset) {
+    GgufBytes g;
+    g.Header(3, 3, 0)
+        .TensorInfo("a", {16}, testing::kTypeF32, 0)
+        .TensorInfo("c", {8}, testing::kTypeF32, 64)
+        .TensorInfo("b", {8}, testing::kTypeF32, b_offset)
+        .PadTo(32)
+        .Zeros(128);
+    return g;
+  };
+  CHECK(ErrorOf(file(32)) ==
+        "test.gguf: offset 90: tensor 'b': data [160, +32) overlaps the data of tensor 'a' "
+        "[128, +64)");
+  CHECK(ErrorOf(file(64)) ==
+        "test.gguf: offset 90: tensor 'b': data [192, +32) overlaps the data of tensor 'c' "
+        "[192, +32)");
+  CHECK(file(96).Parse().ok());
+}
+
 }  // namespace
 }  // namespace ggufembed

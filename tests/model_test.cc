@@ -238,6 +238,33 @@ TEST_CASE("a file without dense layers loads with a note", "[model]") {
   CHECK((*e)->warnings()[0].find("no dense_2/dense_3 projections") != std::string::npos);
 }
 
+TEST_CASE("a file laid out with general.alignment 1 embeds as the aligned one", "[model]") {
+  const std::string path = testing::SynthModelPath("tiny");
+  Result<GgufFile> src = GgufFile::Open(path);
+  REQUIRE(src.ok());
+  Rewrite packed;
+  packed.add = [](GgufWriter& w) {
+    w.set_alignment(1);
+    w.SetU8("general.pad0", 0);  // 25 bytes of key and value: the data starts at an odd offset
+  };
+  Result<GgufFile> written = RewriteModel(*src, packed, "model-align-1.gguf");
+  REQUIRE(written.ok());
+  // So the F32 norms lie at offsets that are not multiples of 4 (read in place, a misaligned
+  // load: they are copied).
+  REQUIRE(written->data_offset() % 2 == 1);
+  Result<std::unique_ptr<Embedder>> aligned = Embedder::Load(path);
+  Result<std::unique_ptr<Embedder>> unaligned =
+      Embedder::Load(testing::TempPath("model-align-1.gguf"));
+  REQUIRE(aligned.ok());
+  REQUIRE(unaligned.ok());
+  const std::vector<std::string> texts = {"The quick brown fox", "jumps over the lazy dog."};
+  Result<std::vector<Embedding>> a = (*aligned)->Embed(texts, {});
+  Result<std::vector<Embedding>> b = (*unaligned)->Embed(texts, {});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  for (size_t i = 0; i < texts.size(); ++i) CHECK((*a)[i].values == (*b)[i].values);
+}
+
 TEST_CASE("a vocabulary-only file is not a model", "[model]") {
   Result<std::unique_ptr<Embedder>> e =
       Embedder::Load(testing::DataPath("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"));

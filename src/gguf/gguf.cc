@@ -362,6 +362,26 @@ Status GgufFile::LocateTensorData(GgufReader& r) {
     }
     t.data = start + t.n_bytes <= bytes_->size() ? bytes_->data() + start : nullptr;
   }
+  // No two tensors share bytes (ggml lays them out one after another, and refuses anything else):
+  // a flipped offset that stays in the file and aligned would read another tensor's weights.
+  std::vector<const GgufTensorInfo*> by_offset;
+  by_offset.reserve(tensors_.size());
+  for (const GgufTensorInfo& t : tensors_) by_offset.push_back(&t);
+  std::stable_sort(
+      by_offset.begin(), by_offset.end(),
+      [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const GgufTensorInfo& prev = *by_offset[i - 1];
+    const GgufTensorInfo& t = *by_offset[i];
+    if (t.offset - prev.offset < prev.n_bytes) {
+      r.set_item("tensor " + Quote(t.name));
+      return r.Fail(t.info_offset,
+                    "data [%" PRIu64 ", +%" PRIu64 ") overlaps the data of tensor %s [%" PRIu64
+                    ", +%" PRIu64 ")",
+                    data_offset_ + t.offset, t.n_bytes, Quote(prev.name).c_str(),
+                    data_offset_ + prev.offset, prev.n_bytes);
+    }
+  }
   return OkStatus();
 }
 

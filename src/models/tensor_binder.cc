@@ -53,9 +53,11 @@ Result<Matrix> TensorBinder::BindMatrix(const std::string& name, int64_t cols, i
 Result<const float*> TensorBinder::BindNorm(const std::string& name, int64_t n) {
   GGUFEMBED_ASSIGN_OR_RETURN(const GgufTensorInfo* t, Find(name, {n}));
   const float* v;
-  if (t->type == GgmlType::kF32) {
+  if (t->type == GgmlType::kF32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0) {
     v = reinterpret_cast<const float*>(t->data);
-  } else if (t->type == GgmlType::kF16 || t->type == GgmlType::kBF16) {
+  } else if (t->type == GgmlType::kF32 || t->type == GgmlType::kF16 || t->type == GgmlType::kBF16) {
+    // Half-precision norms are widened; F32 ones at an odd offset (a file whose general.alignment
+    // is 1 or 2) copied, since reading them in place would be a misaligned load.
     kept_->norms.push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
     GGUFEMBED_RETURN_IF_ERROR(DequantizeRow(t->type, t->data, kept_->norms.back().get(), n));
     v = kept_->norms.back().get();
