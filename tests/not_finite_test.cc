@@ -104,7 +104,8 @@ TEST_CASE("a non-finite weight in a matrix is an error naming the layer and bloc
     const char* tensor;
     const char* names;
   } kCases[] = {{"blk.0.attn_q.weight", "in layer 0's attention block"},
-                {"blk.1.ffn_down.weight", "in layer 1's feed-forward block"}};
+                {"blk.1.ffn_down.weight", "in layer 1's feed-forward block"},
+                {"dense_3.weight", "in its output: a weight of the pooled output's projections"}};
   for (const auto& c : kCases) {
     INFO(c.tensor);
     Result<std::unique_ptr<Embedder>> e = Embedder::Load(PoisonedTiny(c.tensor, 0));

@@ -66,9 +66,10 @@ Status RunHead(const ModelHead& head, const float* hidden, int n_tokens, const H
   for (size_t i = 0; i < size_t(rows) * width; ++i) {
     if (!std::isfinite((*x)[i])) {
       return Error(StatusCode::kNotFinite,
-                   "the model computed a value that is not finite (%g at row %zu, column %zu): "
-                   "its activations overflowed (F16 files of EmbeddingGemma 2 can; try the BF16 "
-                   "or Q8_0 file)",
+                   "the model computed a value that is not finite (%g at row %zu, column %zu) "
+                   "in its output: a weight of the pooled output's projections is NaN or "
+                   "infinite, or the activations overflowed (F16 files of EmbeddingGemma 2 can; "
+                   "try the BF16 or Q8_0 file)",
                    (*x)[i], i / width, i % width);
     }
   }
