@@ -211,7 +211,9 @@ class RemoteEmbedder {
 
   constructor(connection, loaded) {
     this.#connection = connection;
-    this.info = loaded.info;
+    // Frozen as the calling thread's embedder's is (the structured clone is not).
+    this.info = Object.freeze({ ...loaded.info, prompts: Object.freeze(loaded.info.prompts),
+                                warnings: Object.freeze(loaded.info.warnings) });
     this.threads = loaded.threads;
     this.build = loaded.build;
     this.relaxedInt32Dot = loaded.relaxedInt32Dot;

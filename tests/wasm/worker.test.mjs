@@ -105,6 +105,7 @@ test("errors in a worker are the same GgufembedErrors, and the worker stays usab
   await assert.rejects(e.tokenize("x", { add: true }), isError("invalid_argument", /^tokenize: unknown option 'add'/));
   await assert.rejects(e.tokenize(42), isError("invalid_argument", /^tokenize expects a string/));
   await assert.rejects(e.embedBatch([], { prompt: "bogus" }), isError("invalid_argument"));
+  assert.ok(Object.isFrozen(e.info) && Object.isFrozen(e.info.prompts) && Object.isFrozen(e.info.warnings));
   // An option set to null takes its default here too.
   const fine = (await e.embed("fine")).vector;
   assert.equal(fine.length, 128);
