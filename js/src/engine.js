@@ -71,9 +71,6 @@ const THREADS_WORKER = new URL("./threads/ggufembed-threads.worker.js", import.m
 // compiled module from the main thread.
 const THREADS_RELAXED_WASM = new URL("./threads/ggufembed-threads-relaxed.wasm", import.meta.url);
 
-// Starts of the Node threads build under way, and the global Worker before the first of them.
-let workerStarts = 0, hostWorker;
-
 // Node: the CommonJS script through require() (emscripten 3.1.6's pthread workers require() it
 // too, which is why it is not an ES module), or null when the package has no threads build (or,
 // for `wasm`, no such module).
@@ -85,18 +82,18 @@ async function instantiateThreadsNode(pool, wasm) {
   const { fileURLToPath } = await import("node:url");
   const create = createRequire(import.meta.url)(fileURLToPath(THREADS_SCRIPT));
   const wasmBinary = await readFile(wasm);
-  // emscripten's Node shell sets the global Worker (worker_threads') for its pool, which starts
-  // with the module and never grows: the host's global is put back once the last start is done.
-  if (workerStarts++ === 0) hostWorker = Object.getOwnPropertyDescriptor(globalThis, "Worker");
-  let mod;
+  // emscripten's Node shell sets the global Worker (worker_threads') and starts the pool with it,
+  // synchronously in create() (the pool never grows: PTHREAD_POOL_SIZE_STRICT): the host's global
+  // is put back as soon as create() returns.
+  const hostWorker = Object.getOwnPropertyDescriptor(globalThis, "Worker");
+  let starting;
   try {
-    mod = await create({ wasmBinary, ggufembedThreads: pool });
+    starting = create({ wasmBinary, ggufembedThreads: pool });
   } finally {
-    if (--workerStarts === 0) {
-      if (hostWorker) Object.defineProperty(globalThis, "Worker", hostWorker);
-      else delete globalThis.Worker;
-    }
+    if (hostWorker) Object.defineProperty(globalThis, "Worker", hostWorker);
+    else delete globalThis.Worker;
   }
+  const mod = await starting;
   // Idle pool workers must not keep the process alive.
   const { unusedWorkers = [], runningWorkers = [] } = mod.PThread ?? {};
   for (const worker of [...unusedWorkers, ...runningWorkers]) worker.unref?.();
@@ -901,8 +898,12 @@ const readersReading = new Set();
 // an error). No call can be running then: a call holds its embedder.
 const droppedEmbedders = typeof FinalizationRegistry === "function"
   ? new FinalizationRegistry(({ mod, model, source }) => {
-    mod._ggufembed_model_free(model);
-    source?.close();
+    try {
+      source?.close();
+      mod._ggufembed_model_free(model);
+    } catch {
+      // A module that has aborted cannot free anything: nothing to give back.
+    }
   })
   : undefined;
 
@@ -931,8 +932,8 @@ export const CALL_OPTIONS = new Set(["signal"]);
 export const BATCH_OPTIONS = new Set(["signal", "onProgress"]);
 const TOKENIZE_OPTIONS = new Set(["addSpecial", "parseSpecial"]);
 
-// Checks the options of `call`; returns {embed: the C options, signal, onProgress}.
-function checkEmbedOptions(options, call, own) {
+// Checks the options of `call`; returns {embed: the C options, signal, onProgress, prefixBytes}.
+function checkEmbedOptions(mod, options, call, own) {
   const known = new Set([...EMBED_OPTIONS, ...own]);
   const { signal, onProgress, ...embed } = checkOptionNames(options, known, call);
   if (embed.pooling != null && !Object.hasOwn(POOLING, embed.pooling)) {
@@ -949,8 +950,8 @@ function checkEmbedOptions(options, call, own) {
   let prefixBytes = 0;
   for (const key of ["title", "promptText"]) {
     if (embed[key] == null) continue;
-    prefixBytes += utf8Length(embed[key]);
-    checkTextSize("", `${call}: ${key}`, undefined, prefixBytes);
+    prefixBytes += mod.lengthBytesUTF8(embed[key]);
+    checkTextSize(mod, "", `${call}: ${key}`, undefined, prefixBytes);
   }
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw new GgufembedError("invalid_argument", `${call}: onProgress must be a function`);
@@ -965,23 +966,12 @@ function checkEmbedOptions(options, call, own) {
 // models beside it. `truncate` embeds a text's beginning, but tokenizes all of it first.
 const MAX_TEXT_BYTES = 16 << 20;
 
-// UTF-8 bytes of a string that checkText accepted.
-function utf8Length(text) {
-  let n = text.length;  // one byte per UTF-16 unit, plus
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) n += 2;  // 3 bytes for 1 unit
-    else if (c >= 0x80) n += 1;  // 2 bytes for 1 unit, or 4 bytes for a surrogate pair
-  }
-  return n;
-}
-
 // Refuses a text whose UTF-8 with `prefixBytes` of prompt or title is more than MAX_TEXT_BYTES,
-// before anything is encoded or embedded (`call` names it, `index` in a batch).
-function checkTextSize(text, call, index, prefixBytes = 0) {
+// before anything is encoded or embedded (`call` names it, `index` in a batch; `mod` counts).
+function checkTextSize(mod, text, call, index, prefixBytes = 0) {
   // UTF-8 takes at least one byte and at most three per UTF-16 unit: count only when it matters.
   if (text.length * 3 + prefixBytes <= MAX_TEXT_BYTES) return;
-  const length = utf8Length(text) + prefixBytes;
+  const length = mod.lengthBytesUTF8(text) + prefixBytes;
   if (length > MAX_TEXT_BYTES) {
     const what = index !== undefined ? `text ${index}: the text` : /: /.test(call) ? call : "the text";
     throw new GgufembedError("input_too_long", `${what}${prefixBytes > 0 && text !== "" ? " with its prompt" : ""} ` +
@@ -1062,12 +1052,12 @@ export class Embedder {
 
   /** Embeds one text: {vector, rows, dim, tokens, inputTokens, truncated}. */
   async embed(text, options) {
-    const { embed, signal, prefixBytes } = checkEmbedOptions(options, "embed", CALL_OPTIONS);
+    const { embed, signal, prefixBytes } = checkEmbedOptions(this.#mod, options, "embed", CALL_OPTIONS);
     if (typeof text !== "string") {
       throw new GgufembedError("invalid_argument", `embed expects a string, got ${typeof text}`);
     }
     checkText(text, "embed: the text");
-    checkTextSize(text, "embed", undefined, prefixBytes);
+    checkTextSize(this.#mod, text, "embed", undefined, prefixBytes);
     return (await this.#embedTexts([text], embed, signal, undefined, "embed"))[0];
   }
 
@@ -1076,7 +1066,7 @@ export class Embedder {
    * passes, and with the threads build `threads` passes run at once (default: the pool).
    */
   async embedBatch(texts, options) {
-    const { embed, signal, onProgress, prefixBytes } = checkEmbedOptions(options, "embedBatch", BATCH_OPTIONS);
+    const { embed, signal, onProgress, prefixBytes } = checkEmbedOptions(this.#mod, options, "embedBatch", BATCH_OPTIONS);
     if (!Array.isArray(texts)) {
       throw new GgufembedError("invalid_argument", "embedBatch expects an array of strings");
     }
@@ -1087,7 +1077,7 @@ export class Embedder {
         throw new GgufembedError("invalid_argument", `embedBatch: text ${i} is not a string`);
       }
       checkText(list[i], `embedBatch: text ${i}`);
-      checkTextSize(list[i], "embedBatch", i, prefixBytes);
+      checkTextSize(this.#mod, list[i], "embedBatch", i, prefixBytes);
     }
     // The engine checks the options first, with no text (so an empty batch is checked too, and
     // an error of a later call is its texts').
@@ -1118,13 +1108,13 @@ export class Embedder {
         chunk.push(encoded);
         bytes += encoded.length;
       }
+      if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
       try {
-        if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
         out.push(...this.#embedChunk(chunk, options));
       } catch (e) {
         // The C API numbers the texts of its call when it has more than one; name them as the
         // caller's (embedBatch checked the options already: an error of a one-text call is its
-        // text's).
+        // text's). Errors of reading rows, an abort or a dispose are not a text's.
         if (e instanceof GgufembedError && call === "embedBatch") {
           if (/^text \d+:/.test(e.message)) {
             e.message = e.message.replace(/^text (\d+):/, (_, i) => `text ${Number(i) + start}:`);
@@ -1297,7 +1287,7 @@ export class Embedder {
       throw new GgufembedError("invalid_argument", `tokenize expects a string, got ${typeof text}`);
     }
     checkText(text, "tokenize: the text");
-    checkTextSize(text, "tokenize");
+    checkTextSize(this.#mod, text, "tokenize");
     const model = this.#live();
     const mod = this.#mod;
     const scratch = new Scratch(mod);
@@ -1320,8 +1310,8 @@ export class Embedder {
 
   /** Frees the model; the object is unusable afterwards. */
   dispose() {
-    if (this.#model !== 0) this.#mod._ggufembed_model_free(this.#model);
     droppedEmbedders?.unregister(this);
+    if (this.#model !== 0) this.#mod._ggufembed_model_free(this.#model);
     this.#model = 0;
     this.#rows?.source.close();
     this.#rows = undefined;

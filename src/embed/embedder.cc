@@ -32,8 +32,9 @@ struct Embedder::Workspace {
   std::string prefix;  // the call's task prompt
   std::string text;    // prompt + text
   TokenizerScratch tokenizer;
-  std::vector<int32_t> tokens;  // of one text, or of a pack of texts back to back
-  std::vector<int> lengths;     // of the texts of a pack
+  std::vector<int32_t> tokens;         // of one text, or of a pack of texts back to back
+  std::vector<int32_t> prompt_tokens;  // of the task prompt alone, when a text is truncated
+  std::vector<int> lengths;            // of the texts of a pack
   ForwardWorkspace forward;
   std::vector<float> hidden;  // [T × n_embd]
   HeadWorkspace head;
@@ -46,11 +47,16 @@ struct Embedder::Workspace {
   static constexpr size_t kKeptTextBytes = size_t{256} << 10;
 
   void TrimTextBuffers() {
-    if (text.capacity() <= kKeptTextBytes && tokens.capacity() <= kKeptTextBytes) return;
+    if (text.capacity() <= kKeptTextBytes && prefix.capacity() <= kKeptTextBytes &&
+        tokens.capacity() * sizeof(int32_t) <= kKeptTextBytes) {
+      return;
+    }
     // Swapped out, not assigned: libstdc++'s string keeps its buffer when a short one is moved
     // onto it.
+    std::string().swap(prefix);
     std::string().swap(text);
     std::vector<int32_t>().swap(tokens);
+    std::vector<int32_t>().swap(prompt_tokens);
     TokenizerScratch empty;
     std::swap(tokenizer, empty);
   }
@@ -59,8 +65,8 @@ struct Embedder::Workspace {
     auto of = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
     return of(prefix) + of(text) + of(tokenizer.fragments) + of(tokenizer.next_fragments) +
            of(tokenizer.symbols) + of(tokenizer.queue) + of(tokenizer.escaped) + of(tokens) +
-           of(lengths) + forward.arena.capacity() + forward.rope.bytes() + of(hidden) +
-           of(head.rows[0]) + of(head.rows[1]) + head.matmul.capacity() + of(result);
+           of(prompt_tokens) + of(lengths) + forward.arena.capacity() + forward.rope.bytes() +
+           of(hidden) + of(head.rows[0]) + of(head.rows[1]) + head.matmul.capacity() + of(result);
   }
 };
 
@@ -341,9 +347,9 @@ Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws
                    e->n_input_tokens, head.n_ctx);
     }
     // A prompt that fills the context by itself would leave none of the text: every text would
-    // get the prompt's vector. Refused (this rare case tokenizes the prompt once more).
+    // get the prompt's vector. Refused (a truncated text with a prompt tokenizes it once more).
     if (!call.prefix.empty()) {
-      std::vector<int32_t> prompt_tokens;
+      std::vector<int32_t>& prompt_tokens = ws.prompt_tokens;
       GGUFEMBED_RETURN_IF_ERROR(tokenizer.EncodeInto(call.prefix, true, call.parse_special,
                                                      ws.tokenizer, &prompt_tokens));
       if (prompt_tokens.size() >= static_cast<size_t>(head.n_ctx)) {

@@ -77,10 +77,14 @@ Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool r
   }
   // As the float it becomes: an f64 of 1e300 would not fit (max is at most FLT_MAX), one of
   // 1e-300 would be zero.
-  if (!(v > 0.0) || !(v <= max) || static_cast<float>(v) == 0.0f) {
+  if (!(v > 0.0) || !(v <= max)) {
     return Error(StatusCode::kInvalidFile,
                  "%s: key '%s' is %g, expected a positive number up to %g", f.name().c_str(),
                  key.c_str(), v, max);
+  }
+  if (static_cast<float>(v) == 0.0f) {
+    return Error(StatusCode::kInvalidFile, "%s: key '%s' is %g, which is 0 as a 32-bit float",
+                 f.name().c_str(), key.c_str(), v);
   }
   return static_cast<float>(v);
 }

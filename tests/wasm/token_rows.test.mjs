@@ -197,9 +197,16 @@ process.on("warning", (w) => warnings.push(w.name + ": " + w.message));
 const open = () => readdirSync("/proc/self/fd").filter((fd) => {
   try { return readlinkSync("/proc/self/fd/" + fd) === path; } catch { return false; }
 }).length;
-const use = async (i) => { await (await loadEmbedder(path, { threads: 1 })).embed("words " + i); };
-for (let i = 0; i < 3; i++) await use(i);
-const held = open();
+// Three embedders held while their files are counted, dropped when the function returns.
+const hold = async () => {
+  const kept = [];
+  for (let i = 0; i < 3; i++) {
+    kept.push(await loadEmbedder(path, { threads: 1 }));
+    await kept[i].embed("words " + i);
+  }
+  return open();
+};
+const held = await hold();
 for (let i = 0; i < 20 && open() > 0; i++) {
   globalThis.gc();
   await new Promise((ok) => setTimeout(ok, 20));

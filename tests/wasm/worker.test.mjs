@@ -151,10 +151,13 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     const reference = bits((await e.embed("hello world")).vector);
     // The prompt's pointer was written into the heap's view from before the growth and lost: the
     // first call returned the text without its prompt (5 tokens), the second the right answer.
+    // Now a prompt that fills the context is refused, by both calls alike (without it, a vector).
     const prompted = { promptText: "x ".repeat(6e6) + "query: ", truncate: true };
-    const first = await e.embed("hello world", prompted), second = await e.embed("hello world", prompted);
-    assert.deepEqual([first.tokens, first.truncated], [2048, true], `worker ${worker}`);
-    assert.equal(bits(first.vector), bits(second.vector));
+    for (let call = 0; call < 2; call++) {
+      await assert.rejects(e.embed("hello world", prompted), (err) => err instanceof GgufembedError &&
+        err.code === "input_too_long" && /^the prompt is \d+ tokens long with BOS and EOS/.test(err.message),
+        `worker ${worker}, call ${call}`);
+    }
     // The same for a text's own pointer (it was refused as invalid UTF-8 on the first call).
     const fresh = await loadEmbedder(path, { threads: 1, quiet: true, worker, wasm: simd128 });
     const long = "ab ".repeat(1.2e6);
