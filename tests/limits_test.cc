@@ -115,6 +115,21 @@ TEST_CASE("token types and scores of another length are refused before they are 
   }
 }
 
+TEST_CASE("a NaN token score is refused (merges are taken in score order)", "[tokenizer]") {
+  GgufBytes g;
+  g.Header(3, 0, 3).KvStr("tokenizer.ggml.model", "llama");
+  g.Str("tokenizer.ggml.tokens").U32(testing::kArr).U32(testing::kStr).U64(3);
+  g.Str("a").Str("b").Str("ab");
+  g.Str("tokenizer.ggml.scores").U32(testing::kArr).U32(testing::kF32).U64(3);
+  g.F32(0.0f).F32(NAN).F32(-1.0f);
+  Result<GgufFile> f = g.Parse();
+  REQUIRE(f.ok());
+  Result<Tokenizer> t = Tokenizer::FromGguf(*f);
+  REQUIRE(!t.ok());
+  CHECK(t.status().code() == StatusCode::kInvalidFile);
+  CHECK(t.status().message() == "test.gguf: the score of token 1 is NaN");
+}
+
 TEST_CASE("a merge table over the limit is refused before it is decoded", "[limits][tokenizer]") {
   CHECK(kMaxMerges == 8388608);
   GgufBytes g = TokenizerFile("gemma4", 3, 3);

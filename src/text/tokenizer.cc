@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 
 #include "util/utf8.h"
 
@@ -39,6 +40,13 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
     if (t.scores_.size() != n) {
       return Error(StatusCode::kInvalidFile, "%s: %zu tokens but %zu scores", file.name().c_str(),
                    n, t.scores_.size());
+    }
+    // The merges are taken in score order: a NaN has none (the merge queue's order undefined).
+    for (size_t i = 0; i < n; ++i) {
+      if (std::isnan(t.scores_[i])) {
+        return Error(StatusCode::kInvalidFile, "%s: the score of token %zu is NaN",
+                     file.name().c_str(), i);
+      }
     }
   } else {
     GGUFEMBED_RETURN_IF_ERROR(t.LoadMerges(file));
