@@ -188,8 +188,14 @@ async function explicitModule(wasm, simd) {
     throw new GgufembedError(unsupported ? "unsupported" : "invalid_argument", `${source} cannot be compiled here: ${reason}`);
   }
   let mod, build;
+  // emscripten prints why an instantiation failed ("Aborted(LinkError: …)" for the threads build's
+  // module) before it rejects with the same reason, which the caller gets below: not printed.
+  let instantiated = false;
+  const printErr = (text) => { if (instantiated) console.error(text); };
   try {
-    mod = await checkedModule(await createGgufembedModule({ wasmBinary }));
+    mod = await checkedModule(await createGgufembedModule({ wasmBinary, printErr }).finally(() => {
+      instantiated = true;
+    }));
     // Its int32 switch starts on, so this reports whether the module holds the relaxed instruction.
     build = mod._ggufembed_relaxed_int32_dot() === 1 ? "relaxed-simd" : "simd128";
   } catch (e) {

@@ -56,6 +56,7 @@ class Connection {
   #worker = null;
   #nextId = 1;
   #calls = new Map();    // id -> {resolve, reject, onProgress}
+  #aborts = new Map();   // AbortSignal -> its calls' cancels (#onAbort)
   #streams = new Map();  // stream id -> reader of a source this thread pumps
   #failure = null;
   #started = false;      // the worker answered once: it runs
@@ -77,13 +78,11 @@ class Connection {
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
+      const done = signal ? this.#onAbort(signal, id, () => {
         this.#settle(id);
         this.#worker.post({ op: "cancel", target: id });
         reject(abortedError(signal, name));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const done = () => signal?.removeEventListener("abort", onAbort);
+      }) : () => {};
       this.#calls.set(id, {
         onProgress,
         resolve: (v) => { done(); resolve(v); },
@@ -99,6 +98,31 @@ class Connection {
           : `${name}: option '${key}' is a function, which cannot go to the worker`));
       }
     });
+  }
+
+  // Runs cancel() when `signal` fires, until the returned function is called. Each signal gets
+  // one listener for all of this worker's calls in flight that take it: a listener per call put
+  // Node's MaxListenersExceededWarning on a caller's Promise.all of 11 embeds under one signal.
+  #onAbort(signal, id, cancel) {
+    let pending = this.#aborts.get(signal);
+    if (pending === undefined) {
+      pending = new Map();  // id -> cancel, in call order
+      const listener = () => {
+        this.#aborts.delete(signal);
+        for (const cancelCall of pending.values()) cancelCall();
+      };
+      pending.listener = listener;
+      this.#aborts.set(signal, pending);
+      signal.addEventListener("abort", listener, { once: true });
+    }
+    pending.set(id, cancel);
+    return () => {
+      pending.delete(id);
+      if (pending.size === 0 && this.#aborts.get(signal) === pending) {
+        this.#aborts.delete(signal);
+        signal.removeEventListener("abort", pending.listener);
+      }
+    };
   }
 
   // A stream this thread reads for the worker, chunk by chunk as it asks (flow-controlled).

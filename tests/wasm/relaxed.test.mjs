@@ -176,6 +176,20 @@ test("a module given as wasm: named for what it holds; bad bytes, a conflicting 
     code: "invalid_argument", message: `simd 'relaxed' asks for the relaxed-SIMD build, and ${given} is the SIMD128 one` });
   assert.deepEqual(await refused({ wasm: RELAXED_WASM, simd: "simd128" }), { name: "GgufembedError",
     code: "invalid_argument", message: `simd 'simd128' asks for the SIMD128 build, and ${given} is the relaxed-SIMD one` });
+  // The threads build's module (shared memory, pool imports) is no single-threaded one: refused,
+  // and emscripten's own report of the failed instantiation is not printed beside the error.
+  for (const file of ["ggufembed-threads.wasm", "ggufembed-threads-relaxed.wasm"]) {
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `
+      import { loadEmbedder } from ${JSON.stringify(pathToFileURL(join(DIST, "index.js")).href)};
+      const seen = await loadEmbedder(${JSON.stringify(model)}, { wasm: ${JSON.stringify(join(DIST, "threads", file))},
+        threads: 1, quiet: true, worker: false }).then((e) => e.build, (e) => [e.name, e.code, e.message]);
+      console.log(JSON.stringify(seen));`], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const [name, code, message] = JSON.parse(r.stdout);
+    assert.deepEqual([name, code], ["GgufembedError", "invalid_argument"], file);
+    assert.ok(message.startsWith(`the WebAssembly module ${join(DIST, "threads", file)} is not a ggufembed module: `), message);
+    assert.equal(r.stderr, "", file);
+  }
   // Node 20: the relaxed module does not compile without the flag (unsupported, with V8's reason); with it, V8 runs an older draft
   // of the instruction (other vectors), so the module is refused rather than run.
   const loadIn20 = (flags) => node20(flags, `

@@ -91,6 +91,36 @@ test("a batch reports its progress in order and can be cancelled", async () => {
   }
 });
 
+test("one signal over many calls in flight: no listener warning, all of them cancelled, none kept", async () => {
+  const e = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker: true });
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.name);
+  process.on("warning", onWarning);
+  try {
+    const texts = Array.from({ length: 25 }, (_, i) => `call ${i} `.repeat(1 + i));
+    // Answered: 25 calls under one signal that never fires.
+    const quiet = new AbortController();
+    const got = await Promise.all(texts.map((t) => e.embed(t, { signal: quiet.signal })));
+    for (const [i, r] of got.entries()) assert.equal(bits(r.vector), bits((await e.embed(texts[i])).vector));
+    // Cancelled: every call in flight rejects with the signal's reason.
+    const controller = new AbortController();
+    const calls = texts.map((t) => e.embed(t, { signal: controller.signal }));
+    controller.abort(new Error("stop"));
+    const settled = await Promise.allSettled(calls);
+    assert.ok(settled.every((r) => r.status === "rejected" && isError("aborted", /^embed was aborted: stop$/)(r.reason)));
+    // A signal used again after its calls settled, then fired: nothing left listening to it.
+    const reused = new AbortController();
+    await e.embed("one", { signal: reused.signal });
+    reused.abort();
+    assert.equal(bits((await e.embed("two")).vector), bits((await e.embed("two")).vector));
+    await new Promise((resolve) => setImmediate(resolve));  // warnings are emitted on a later turn
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off("warning", onWarning);
+    e.dispose();
+  }
+});
+
 test("errors in a worker are the same GgufembedErrors, and the worker stays usable", async () => {
   const e = await loadEmbedder(models["gemma-embedding"], { worker: true, quiet: true });
   await assert.rejects(e.embedBatch(["ok", "zq".repeat(1100)]),
