@@ -1,4 +1,5 @@
 // `ggufembed tensor`: one dequantized row of a tensor, as a JSON array of floats.
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -14,7 +15,8 @@ int RunTensor(int argc, char** argv) {
   std::vector<std::string> positionals;
   ArgParser args("tensor MODEL.gguf TENSOR_NAME [--row N]",
                  "Dequantizes row N (ne[0] values) of the named tensor to f32 and prints it as a\n"
-                 "JSON array with 9 significant digits.");
+                 "JSON array with 9 significant digits; a value that is not finite as the string\n"
+                 "\"NaN\", \"Infinity\" or \"-Infinity\" (JSON has no such numbers).");
   args.Option("row", "r", &row, "N", "row index (default 0)", 0, INT64_MAX);
   args.Positionals(&positionals, "MODEL.gguf TENSOR_NAME");
   if (const int exit = args.ParseOrExit(argc, argv, "tensor"); exit >= 0) return exit;
@@ -36,7 +38,12 @@ int RunTensor(int argc, char** argv) {
   std::string out = "[";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) out += ",";
-    AppendJsonFloat(out, values[i]);
+    const float v = values[i];
+    if (std::isfinite(v)) {
+      AppendJsonFloat(out, v);
+    } else {
+      out += std::isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    }
   }
   out += "]\n";
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -146,6 +146,43 @@ test("tensor prints the row that a JavaScript Q8_0 decoder reads", () => {
   }
 });
 
+test("info shows odd key and tensor names quoted, tensor prints non-finite values by name", () => {
+  const info = JSON.parse(runCli(["info", "--json", tiny]).stdout);
+  const bytes = Buffer.from(readFileSync(tiny));
+  // Same-length renames in place: a NUL and a newline in a key, a control byte and invalid UTF-8
+  // in a tensor's name.
+  const rename = (from, to) => {
+    const at = bytes.indexOf(Buffer.from(from));
+    assert.ok(at > 0, from);
+    Buffer.from(to, "latin1").copy(bytes, at);
+  };
+  rename("general.name", "gene\0al\nname");
+  rename("output_norm.weight", "output\x01norm.\xffeight");
+  // A norm's first values made NaN, +inf and -inf (F32, little-endian).
+  const norm = info.tensors.find((t) => t.name === "blk.0.attn_q_norm.weight");
+  assert.equal(norm.type, "F32");
+  const at = info.data_offset + norm.offset;
+  bytes.writeFloatLE(NaN, at);
+  bytes.writeFloatLE(Infinity, at + 4);
+  bytes.writeFloatLE(-Infinity, at + 8);
+  const odd = join(dir, "odd.gguf");
+  writeFileSync(odd, bytes);
+  const text = runCli(["info", odd]);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /\| "gene\\u0000al\\nname" = "/);
+  assert.match(text.stdout, /: "output\\u0001norm\.\uFFFDeight" +F32 /);
+  assert.match(text.stdout, /\| general\.architecture = "gemma-embedding"\n/);  // plain names stay plain
+  const lines = text.stdout.split("\n");
+  assert.equal(lines.length, runCli(["info", tiny]).stdout.split("\n").length);  // no line broken
+  const json = JSON.parse(runCli(["info", "--json", odd]).stdout);
+  assert.ok(json.metadata.some((m) => m.key === "gene\0al\nname"));
+  const r = runCli(["tensor", odd, "blk.0.attn_q_norm.weight"]);
+  assert.equal(r.status, 0, r.stderr);
+  const values = JSON.parse(r.stdout);
+  assert.deepEqual(values.slice(0, 3), ["NaN", "Infinity", "-Infinity"]);
+  assert.deepEqual(values.slice(3), JSON.parse(runCli(["tensor", tiny, "blk.0.attn_q_norm.weight"]).stdout).slice(3));
+});
+
 test("info text starts with the header line", () => {
   const r = runCli(["info", tiny]);
   assert.equal(r.status, 0);
