@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ggufembed/embedder.h"
+#include "ggufembed/ggufembed_c.h"
 #include "model_util.h"
 #include "util/arena.h"
 
@@ -16,9 +17,16 @@ namespace {
 
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocations{0};
+std::atomic<long> g_fail_at{0};  // while counting, the allocation of this number fails (0: none)
+
+// Counts an allocation; false if it is the one that must fail.
+bool Count() {
+  if (!g_counting.load(std::memory_order_relaxed)) return true;
+  return g_allocations.fetch_add(1) + 1 != g_fail_at.load(std::memory_order_relaxed);
+}
 
 void* CountedAlloc(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (!Count()) throw std::bad_alloc();
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
@@ -28,7 +36,7 @@ void* CountedAlloc(std::size_t size) {
 void* operator new(std::size_t size) { return CountedAlloc(size); }
 void* operator new[](std::size_t size) { return CountedAlloc(size); }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (!Count()) return nullptr;
   return std::malloc(size == 0 ? 1 : size);
 }
 void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
@@ -50,6 +58,16 @@ long AllocationsDuring(F&& f) {
   f();
   g_counting = false;
   return g_allocations;
+}
+
+// Runs `f` with its allocation number `k` failing (std::bad_alloc, or null from a nothrow new);
+// whether `f` got that far.
+template <class F>
+bool WithFailedAllocation(long k, F&& f) {
+  g_fail_at = k;
+  const long made = AllocationsDuring(f);
+  g_fail_at = 0;
+  return made >= k;
 }
 
 TEST_CASE("an arena plan is counted, then handed out from the same calls", "[allocation]") {
@@ -142,6 +160,77 @@ TEST_CASE("a second embedding allocates nothing", "[allocation]") {
     REQUIRE(status.ok());
   }
 }
+
+#if defined(__cpp_exceptions)  // WebAssembly builds have none: there a failed allocation aborts
+// Every allocation of a call failing in turn: the call returns kOutOfMemory ("out of memory
+// while ..."), never throws or crashes, and the embedder then gives the same bits as before — for
+// loading, a batch on two threads, one text into a buffer, tokenizing and the C API.
+TEST_CASE("a failed allocation anywhere in a call is an out_of_memory error", "[allocation]") {
+  const std::string path = testing::SynthModelPath("tiny", GgmlType::kQ8_0);
+  Result<std::unique_ptr<Embedder>> loaded = Embedder::Load(path);
+  REQUIRE(loaded.ok());
+  const Embedder& e = **loaded;
+  const std::vector<std::string> texts = {"The quick brown fox jumps over the lazy dog.", "Short",
+                                          std::string(300, 'x') + " and a longer one"};
+  EmbedOptions options;
+  options.prompt = "document";
+  options.title = "a title";
+  const auto embed = [&] { return e.Embed(texts, options, BatchOptions{.threads = 2}); };
+  Result<std::vector<Embedding>> want = embed();
+  REQUIRE(want.ok());
+  const auto same = [&](const Result<std::vector<Embedding>>& got) {
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == want->size());
+    for (size_t i = 0; i < got->size(); ++i) REQUIRE((*got)[i].values == (*want)[i].values);
+  };
+  const auto out_of_memory = [](const Status& s) {
+    INFO(s.message());
+    REQUIRE(s.code() == StatusCode::kOutOfMemory);
+    REQUIRE_THAT(s.message(), Catch::Matchers::Contains("out of memory while "));
+  };
+  // Each kind of call, until it makes fewer allocations than the one that fails.
+  const auto every_allocation = [&](const char* what, auto call) {
+    long k = 1;
+    for (; k < 100000; ++k) {
+      INFO(what << ", allocation " << k);
+      Status status;
+      if (!WithFailedAllocation(k, [&] { status = call(); })) {
+        REQUIRE(status.ok());
+        break;
+      }
+      if (!status.ok()) out_of_memory(status);  // a failed nothrow new may have been handled
+      same(embed());
+    }
+    CHECK(k > 1);
+  };
+  every_allocation("Embed", [&] { return embed().status(); });
+  std::vector<float> out(e.info().dim);
+  every_allocation("EmbedInto",
+                   [&] { return e.EmbedInto(texts[2], options, out.data(), out.size(), nullptr); });
+  every_allocation("Tokenize", [&] { return e.Tokenize(texts[0], true, true).status(); });
+  ggufembed_model* model = ggufembed_model_load_file(path.c_str());
+  REQUIRE(model != nullptr);
+  every_allocation("ggufembed_embed", [&] {
+    const char* c_texts[] = {texts[0].c_str(), texts[1].c_str()};
+    ggufembed_result* r = ggufembed_embed(model, c_texts, nullptr, 2, nullptr);
+    const Status status = r != nullptr ? OkStatus()
+                                       : Status(StatusCode(ggufembed_last_error_code()),
+                                                ggufembed_last_error_message());
+    ggufembed_result_free(r);
+    return status;
+  });
+  ggufembed_model_free(model);
+  // Loading: about a thousand allocations, each failing in turn.
+  const long loads = AllocationsDuring([&] { REQUIRE(Embedder::Load(path).ok()); });
+  CHECK(loads > 100);
+  for (long k = 1; k <= loads; ++k) {
+    INFO("Load, allocation " << k << " of " << loads);
+    Result<std::unique_ptr<Embedder>> again = Status();
+    REQUIRE(WithFailedAllocation(k, [&] { again = Embedder::Load(path); }));
+    if (!again.ok()) out_of_memory(again.status());
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace ggufembed

@@ -2,11 +2,16 @@
 // pooling choices, dense layers, long inputs, empty and invalid text.
 #include "ggufembed/embedder.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string>
 
 #include "gguf/gguf.h"
 #include "kernels/activation_quant.h"
@@ -285,6 +290,79 @@ TEST_CASE("empty and invalid texts", "[embedder]") {
   REQUIRE(!bad.ok());
   CHECK(bad.status().code() == StatusCode::kInvalidArgument);
   CHECK(bad.status().message() == "text 1: text is not valid UTF-8 at byte 4 (0xFF)");
+}
+
+TEST_CASE("options that name no valid value are refused, by every call alike", "[embedder]") {
+  const Embedder& e = Tiny();
+  std::vector<float> out(e.info().dim);
+  EmbeddingInfo info;
+  const auto refused = [&](const EmbedOptions& o, const std::string& message) {
+    INFO(message);
+    CHECK(e.CheckOptions(o).message() == message);
+    CHECK(e.Embed({"a text"}, o).status().message() == message);
+    CHECK(e.EmbedInto("a text", o, out.data(), out.size(), &info).message() == message);
+    const BatchText batch[] = {{"a text", &o}};
+    Status seen;
+    REQUIRE(
+        e.EmbedBatch(batch, {}, [&](size_t, const Status& s, const Embedding&) { seen = s; }).ok());
+    CHECK(seen.message() == message);
+  };
+  // A Pooling outside the enum (a cast from a caller's int) computed nothing into the result: an
+  // all-zero vector, or the previous call's.
+  for (int p : {-1, 4, 9}) {
+    EmbedOptions o;
+    o.pooling = static_cast<Pooling>(p);
+    refused(o, "pooling " + std::to_string(p) + " is not one of 0..3 (none, mean, cls, last)");
+  }
+  // A title or prompt text that is not UTF-8 is named, at its own byte offset.
+  EmbedOptions title;
+  title.prompt = "document";
+  title.title = "ok \xC3";
+  refused(title, "the title is not valid UTF-8 at byte 3");
+  EmbedOptions prompt_text;
+  prompt_text.prompt_text = "\xFFpassage: ";
+  refused(prompt_text, "the prompt text is not valid UTF-8 at byte 0");
+  // A prompt name with a NUL or bytes that are not UTF-8 shows them escaped.
+  EmbedOptions name;
+  name.prompt = std::string("query\0x", 7);
+  CHECK_THAT(e.CheckOptions(name).message(),
+             Catch::Matchers::StartsWith("unknown prompt '\"query\\u0000x\"' (known: query, "));
+  name.prompt = "q\xFF";
+  CHECK_THAT(e.CheckOptions(name).message(),
+             Catch::Matchers::StartsWith("unknown prompt '\"q\xEF\xBF\xBD\"' (known: "));
+  // `info` may be null; the vector is the same.
+  REQUIRE(e.EmbedInto("a text", {}, out.data(), out.size(), nullptr).ok());
+  CHECK(out == Embed(e, {"a text"})[0].values);
+}
+
+TEST_CASE("loading refuses a FIFO at once, a NUL in a path and a null buffer", "[embedder]") {
+#if !defined(__EMSCRIPTEN__)  // the memory-mapping loader's checks (WebAssembly reads with stdio)
+  const std::string fifo = testing::TempPath("model.fifo");
+  const std::string dir = fifo.substr(0, fifo.rfind('/'));
+  ::unlink(fifo.c_str());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opened without O_NONBLOCK, a FIFO without a writer blocked the load forever.
+  Result<std::unique_ptr<Embedder>> f = Embedder::Load(fifo);
+  REQUIRE(!f.ok());
+  CHECK(f.status().code() == StatusCode::kIoError);
+  CHECK(f.status().message() == fifo + ": not a regular file (a FIFO)");
+  ::unlink(fifo.c_str());
+  // A directory: no stale errno text after the kind.
+  errno = ENOENT;
+  f = Embedder::Load(dir);
+  REQUIRE(!f.ok());
+  CHECK(f.status().message() == dir + ": not a regular file (a directory)");
+#endif
+  // The path a caller's std::string holds, NUL and all — not the prefix before it.
+  const std::string path = testing::SynthModelPath("tiny");
+  Result<std::unique_ptr<Embedder>> r = Embedder::Load(path + std::string("\0.bak", 5));
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  CHECK(r.status().message() ==
+        "the path holds a NUL byte (at " + std::to_string(path.size()) + ")");
+  r = Embedder::LoadFromMemory(nullptr, 100, "buffer.gguf");
+  REQUIRE(!r.ok());
+  CHECK(r.status().message() == "buffer.gguf: the data pointer is null (100 bytes)");
 }
 
 TEST_CASE("special-token text is parsed unless switched off", "[embedder]") {

@@ -99,7 +99,7 @@ class Embedder {
 
   // Embeds each text on this thread, short ones packed into shared passes (a vector never
   // depends on the other texts). Fails on the first text that cannot be embedded, naming its
-  // index; a bad option fails before any work.
+  // index when there are several ("text 3: ..."); a bad option fails before any work.
   Result<std::vector<Embedding>> Embed(const std::vector<std::string>& texts,
                                        const EmbedOptions& options) const;
   // The same with `batch.threads` passes at once and its packing budget (the same vectors).
@@ -110,17 +110,20 @@ class Embedder {
   // Embeds `texts` (borrowed for the call) on up to `batch.threads` threads, packing short texts
   // into shared passes, and calls on_result(i, status, embedding) once per text, in input order,
   // as soon as text i and all before it are done: the calls never overlap, and come from this or
-  // a worker thread. A text that cannot be embedded (bad options, invalid UTF-8, too long
-  // without truncation, a non-finite vector) gets its error and the others go on; `embedding` is
-  // then empty. Fails (before any work) only on bad batch options.
+  // a worker thread (so on_result must not throw). A text that cannot be embedded (bad options,
+  // invalid UTF-8, too long without truncation, a non-finite vector) gets its error and the others
+  // go on; `embedding` is then empty (out of memory in a text's work is that text's error).
+  // Fails only on bad batch options (before any work) or with kOutOfMemory when the batch's own
+  // bookkeeping cannot get memory (the texts before may have had their call).
   Status EmbedBatch(std::span<const BatchText> texts, const BatchOptions& batch,
                     const std::function<void(size_t index, const Status& status,
                                              const Embedding& embedding)>& on_result) const;
 
   // Embeds one text into `out`, which has room for `capacity` floats (rows × dim are written;
-  // pooling none needs a row per token), and describes the result in `info`. Once this embedder
-  // has embedded a text at least as long, the call allocates no memory. With `profile`, the time
-  // of each forward-pass operation is added to it. Safe to call from several threads at once.
+  // pooling none needs a row per token), and describes the result in `info` (if not null). Once
+  // this embedder has embedded a text at least as long, the call allocates no memory. With
+  // `profile`, the time of each forward-pass operation is added to it. Safe to call from several
+  // threads at once.
   Status EmbedInto(std::string_view text, const EmbedOptions& options, float* out, size_t capacity,
                    EmbeddingInfo* info, OpProfile* profile = nullptr) const;
 
@@ -152,6 +155,15 @@ class Embedder {
   explicit Embedder(std::unique_ptr<Impl> impl);
   struct Pending;
   Result<Call> Prepare(const EmbedOptions& options, Workspace& ws) const;
+  // The bodies of Embed, EmbedInto and EmbedBatch, which turn a failed allocation into an error.
+  Result<std::vector<Embedding>> EmbedTexts(const std::vector<std::string>& texts,
+                                            const EmbedOptions& options,
+                                            const BatchOptions& batch) const;
+  Status EmbedOne(std::string_view text, const EmbedOptions& options, float* out, size_t capacity,
+                  EmbeddingInfo* info, OpProfile* profile) const;
+  Status RunBatch(std::span<const BatchText> texts, const BatchOptions& batch,
+                  const std::function<void(size_t index, const Status& status,
+                                           const Embedding& embedding)>& on_result) const;
   Status Tokenize(std::string_view text, const Call& call, Workspace& ws,
                   EmbeddingInfo* info) const;
   Status Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* info,

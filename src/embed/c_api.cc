@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "embed/embedder_access.h"
@@ -15,6 +16,7 @@
 #include "ggufembed/ggufembed_c.h"
 #include "ggufembed/status.h"
 #include "text/prompts.h"
+#include "util/alloc_guard.h"
 #include "util/json.h"
 
 #ifdef __EMSCRIPTEN__
@@ -123,6 +125,21 @@ ggufembed_gguf* Wrap(ggufembed::Result<GgufFile> file) {
   return new ggufembed_gguf{std::move(file).value(), std::string()};
 }
 
+// Runs a C entry point's body: a failed allocation inside it becomes GGUFEMBED_OUT_OF_MEMORY and
+// the function's failure value (NULL or -1), since no exception may cross into C.
+template <class Fn>
+auto Guarded(const char* what, Fn&& fn) -> decltype(fn()) {
+  using T = decltype(fn());
+  return ggufembed::CatchAllocationFailure(what, fn, [](const Status& status) -> T {
+    SetError(status);
+    if constexpr (std::is_pointer_v<T>) {
+      return nullptr;
+    } else {
+      return -1;
+    }
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -193,155 +210,173 @@ void* ggufembed_realloc(void* ptr, size_t size) {
 void ggufembed_free(void* ptr) { std::free(ptr); }
 
 ggufembed_gguf* ggufembed_gguf_open_file(const char* path) {
-  if (path == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "path is NULL"));
-    return nullptr;
-  }
-  return Wrap(GgufFile::Open(path));
+  return Guarded("opening a GGUF file", [&]() -> ggufembed_gguf* {
+    if (path == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "path is NULL"));
+      return nullptr;
+    }
+    return Wrap(GgufFile::Open(path));
+  });
 }
 
 ggufembed_gguf* ggufembed_gguf_open_buffer(uint8_t* data, size_t size, const char* name) {
-  if (data == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
-    return nullptr;
-  }
-  return Wrap(GgufFile::Parse(ggufembed::FileBytes::AdoptMalloced(data, size),
-                              name != nullptr ? name : "<buffer>"));
+  return Guarded("parsing a GGUF buffer", [&]() -> ggufembed_gguf* {
+    if (data == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
+      return nullptr;
+    }
+    return Wrap(GgufFile::Parse(ggufembed::FileBytes::AdoptMalloced(data, size),
+                                name != nullptr ? name : "<buffer>"));
+  });
 }
 
 void ggufembed_gguf_close(ggufembed_gguf* gguf) { delete gguf; }
 
 const char* ggufembed_gguf_info_json(ggufembed_gguf* gguf, uint32_t max_array_items) {
-  if (gguf == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "GGUF handle is NULL"));
-    return nullptr;
-  }
-  ggufembed::InfoOptions options;
-  options.max_array_items = max_array_items;
-  gguf->json = ggufembed::FormatInfoJson(gguf->file, options);
-  ClearError();
-  return gguf->json.c_str();
+  return Guarded("formatting GGUF metadata", [&]() -> const char* {
+    if (gguf == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "GGUF handle is NULL"));
+      return nullptr;
+    }
+    ggufembed::InfoOptions options;
+    options.max_array_items = max_array_items;
+    gguf->json = ggufembed::FormatInfoJson(gguf->file, options);
+    ClearError();
+    return gguf->json.c_str();
+  });
 }
 
 int32_t ggufembed_gguf_dequantize_row(ggufembed_gguf* gguf, const char* name, int32_t row,
                                       float* out, int32_t capacity) {
-  if (gguf == nullptr || name == nullptr || out == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "NULL argument"));
-    return -1;
-  }
-  const ggufembed::GgufTensorInfo* t = gguf->file.FindTensor(name);
-  if (t == nullptr) {
-    SetError(ggufembed::Error(StatusCode::kInvalidArgument, "%s: no tensor named '%s'",
-                              gguf->file.name().c_str(), name));
-    return -1;
-  }
-  if (capacity < t->ne[0]) {
-    SetError(ggufembed::Error(StatusCode::kInvalidArgument,
-                              "output holds %lld floats, the row has %lld",
-                              static_cast<long long>(capacity), static_cast<long long>(t->ne[0])));
-    return -1;
-  }
-  const Status status = ggufembed::DequantizeTensorRow(*t, row, out);
-  if (!status.ok()) {
-    SetError(status);
-    return -1;
-  }
-  ClearError();
-  return static_cast<int32_t>(t->ne[0]);
+  return Guarded("dequantizing a row", [&]() -> int32_t {
+    if (gguf == nullptr || name == nullptr || out == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "NULL argument"));
+      return -1;
+    }
+    const ggufembed::GgufTensorInfo* t = gguf->file.FindTensor(name);
+    if (t == nullptr) {
+      SetError(ggufembed::Error(StatusCode::kInvalidArgument, "%s: no tensor named '%s'",
+                                gguf->file.name().c_str(), name));
+      return -1;
+    }
+    if (capacity < t->ne[0]) {
+      SetError(ggufembed::Error(
+          StatusCode::kInvalidArgument, "output holds %lld floats, the row has %lld",
+          static_cast<long long>(capacity), static_cast<long long>(t->ne[0])));
+      return -1;
+    }
+    const Status status = ggufembed::DequantizeTensorRow(*t, row, out);
+    if (!status.ok()) {
+      SetError(status);
+      return -1;
+    }
+    ClearError();
+    return static_cast<int32_t>(t->ne[0]);
+  });
 }
 
 int32_t ggufembed_gguf_locate_tensor(const uint8_t* prefix, size_t prefix_size, size_t file_size,
                                      const char* name, size_t* out) {
-  if (prefix == nullptr || name == nullptr || out == nullptr || prefix_size > file_size) {
-    SetError(
-        Status(StatusCode::kInvalidArgument, "NULL argument or a prefix longer than the file"));
-    return -1;
-  }
-  ggufembed::Result<GgufFile> file = GgufFile::ParsePrefix(
-      ggufembed::FileBytes::Borrow(prefix, prefix_size), file_size, "<prefix>");
-  if (!file.ok()) {
-    if (prefix_size < file_size) {
-      ClearError();
-      return 0;  // perhaps only cut short
+  return Guarded("parsing a GGUF prefix", [&]() -> int32_t {
+    if (prefix == nullptr || name == nullptr || out == nullptr || prefix_size > file_size) {
+      SetError(
+          Status(StatusCode::kInvalidArgument, "NULL argument or a prefix longer than the file"));
+      return -1;
     }
-    SetError(file.status());
-    return -1;
-  }
-  const ggufembed::GgufTensorInfo* t = file->FindTensor(name);
-  if (t == nullptr) {
-    SetError(ggufembed::Error(StatusCode::kInvalidArgument, "no tensor named '%s'", name));
-    return -1;
-  }
-  const uint64_t begin = file->data_offset() + t->offset;
-  out[0] = static_cast<size_t>(begin);
-  out[1] = static_cast<size_t>(begin + t->n_bytes);
-  out[2] = static_cast<size_t>(t->row_bytes());
-  ClearError();
-  return 1;
+    ggufembed::Result<GgufFile> file = GgufFile::ParsePrefix(
+        ggufembed::FileBytes::Borrow(prefix, prefix_size), file_size, "<prefix>");
+    if (!file.ok()) {
+      if (prefix_size < file_size) {
+        ClearError();
+        return 0;  // perhaps only cut short
+      }
+      SetError(file.status());
+      return -1;
+    }
+    const ggufembed::GgufTensorInfo* t = file->FindTensor(name);
+    if (t == nullptr) {
+      SetError(ggufembed::Error(StatusCode::kInvalidArgument, "no tensor named '%s'", name));
+      return -1;
+    }
+    const uint64_t begin = file->data_offset() + t->offset;
+    out[0] = static_cast<size_t>(begin);
+    out[1] = static_cast<size_t>(begin + t->n_bytes);
+    out[2] = static_cast<size_t>(t->row_bytes());
+    ClearError();
+    return 1;
+  });
 }
 
 ggufembed_model* ggufembed_model_load_file(const char* path) {
-  if (path == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "path is NULL"));
-    return nullptr;
-  }
-  return WrapModel(ggufembed::Embedder::Load(path));
+  return Guarded("loading a model", [&]() -> ggufembed_model* {
+    if (path == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "path is NULL"));
+      return nullptr;
+    }
+    return WrapModel(ggufembed::Embedder::Load(path));
+  });
 }
 
 ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const char* name) {
-  if (data == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
-    return nullptr;
-  }
-  return WrapModel(ggufembed::internal::EmbedderAccess::Load(
-      ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>"));
+  return Guarded("loading a model", [&]() -> ggufembed_model* {
+    if (data == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
+      return nullptr;
+    }
+    return WrapModel(ggufembed::internal::EmbedderAccess::Load(
+        ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>"));
+  });
 }
 
 ggufembed_model* ggufembed_model_load_buffer_lazy(uint8_t* data, size_t size, const char* name,
                                                   size_t absent_begin, size_t absent_end) {
-  if (data == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
-    return nullptr;
-  }
-  return WrapModel(ggufembed::internal::EmbedderAccess::LoadWithoutTokenRows(
-      ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>",
-      absent_begin, absent_end));
+  return Guarded("loading a model", [&]() -> ggufembed_model* {
+    if (data == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
+      return nullptr;
+    }
+    return WrapModel(ggufembed::internal::EmbedderAccess::LoadWithoutTokenRows(
+        ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>",
+        absent_begin, absent_end));
+  });
 }
 
 void ggufembed_model_free(ggufembed_model* model) { delete model; }
 
 const char* ggufembed_model_info_json(ggufembed_model* model) {
-  if (model == nullptr) {
-    SetError(Status(StatusCode::kInvalidArgument, "model handle is NULL"));
-    return nullptr;
-  }
-  const ggufembed::ModelInfo& info = model->embedder->info();
-  std::string& out = model->json;
-  out = "{\"architecture\":";
-  ggufembed::AppendJsonString(out, info.architecture);
-  out += ",\"name\":";
-  ggufembed::AppendJsonString(out, info.name);
-  out += ggufembed::StrFormat(
-      ",\"dim\":%d,\"context_length\":%d,\"vocab_size\":%d,\"pooling\":\"%s\",\"has_dense\":%s",
-      info.dim, info.context_length, info.n_vocab, ggufembed::PoolingName(info.pooling),
-      info.has_dense ? "true" : "false");
-  out += ",\"prompts\":[";
-  bool first = true;
-  for (const std::string& p : ggufembed::PromptNames()) {
-    if (!first) out += ",";
-    first = false;
-    ggufembed::AppendJsonString(out, p);
-  }
-  out += "],\"warnings\":[";
-  first = true;
-  for (const std::string& w : model->embedder->warnings()) {
-    if (!first) out += ",";
-    first = false;
-    ggufembed::AppendJsonString(out, w);
-  }
-  out += "]}";
-  ClearError();
-  return out.c_str();
+  return Guarded("formatting model info", [&]() -> const char* {
+    if (model == nullptr) {
+      SetError(Status(StatusCode::kInvalidArgument, "model handle is NULL"));
+      return nullptr;
+    }
+    const ggufembed::ModelInfo& info = model->embedder->info();
+    std::string& out = model->json;
+    out = "{\"architecture\":";
+    ggufembed::AppendJsonString(out, info.architecture);
+    out += ",\"name\":";
+    ggufembed::AppendJsonString(out, info.name);
+    out += ggufembed::StrFormat(
+        ",\"dim\":%d,\"context_length\":%d,\"vocab_size\":%d,\"pooling\":\"%s\",\"has_dense\":%s",
+        info.dim, info.context_length, info.n_vocab, ggufembed::PoolingName(info.pooling),
+        info.has_dense ? "true" : "false");
+    out += ",\"prompts\":[";
+    bool first = true;
+    for (const std::string& p : ggufembed::PromptNames()) {
+      if (!first) out += ",";
+      first = false;
+      ggufembed::AppendJsonString(out, p);
+    }
+    out += "],\"warnings\":[";
+    first = true;
+    for (const std::string& w : model->embedder->warnings()) {
+      if (!first) out += ",";
+      first = false;
+      ggufembed::AppendJsonString(out, w);
+    }
+    out += "]}";
+    ClearError();
+    return out.c_str();
+  });
 }
 
 int32_t ggufembed_options_layout(int32_t* out, int32_t capacity) {
@@ -374,29 +409,31 @@ void ggufembed_options_init(ggufembed_options* options) {
 ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
                                   const int32_t* lengths, int32_t n_texts,
                                   const ggufembed_options* options) {
-  if (model == nullptr || (texts == nullptr && n_texts > 0) || n_texts < 0) {
-    SetError(Status(StatusCode::kInvalidArgument, "NULL model or texts, or a negative count"));
-    return nullptr;
-  }
-  ggufembed::EmbedOptions eo;
-  std::vector<std::string> batch;
-  if (Status status = ToEmbedOptions(options, &eo); !status.ok()) {
-    SetError(status);
-    return nullptr;
-  }
-  if (Status status = ToTexts(texts, lengths, n_texts, &batch); !status.ok()) {
-    SetError(status);
-    return nullptr;
-  }
-  const int32_t threads = options != nullptr ? options->threads : 1;
-  ggufembed::Result<std::vector<ggufembed::Embedding>> r =
-      model->embedder->Embed(batch, eo, ggufembed::BatchOptions{.threads = threads});
-  if (!r.ok()) {
-    SetError(r.status());
-    return nullptr;
-  }
-  ClearError();
-  return new ggufembed_result{std::move(r).value()};
+  return Guarded("embedding", [&]() -> ggufembed_result* {
+    if (model == nullptr || (texts == nullptr && n_texts > 0) || n_texts < 0) {
+      SetError(Status(StatusCode::kInvalidArgument, "NULL model or texts, or a negative count"));
+      return nullptr;
+    }
+    ggufembed::EmbedOptions eo;
+    std::vector<std::string> batch;
+    if (Status status = ToEmbedOptions(options, &eo); !status.ok()) {
+      SetError(status);
+      return nullptr;
+    }
+    if (Status status = ToTexts(texts, lengths, n_texts, &batch); !status.ok()) {
+      SetError(status);
+      return nullptr;
+    }
+    const int32_t threads = options != nullptr ? options->threads : 1;
+    ggufembed::Result<std::vector<ggufembed::Embedding>> r =
+        model->embedder->Embed(batch, eo, ggufembed::BatchOptions{.threads = threads});
+    if (!r.ok()) {
+      SetError(r.status());
+      return nullptr;
+    }
+    ClearError();
+    return new ggufembed_result{std::move(r).value()};
+  });
 }
 
 namespace {
@@ -438,48 +475,54 @@ void ggufembed_result_free(ggufembed_result* r) { delete r; }
 int32_t ggufembed_tokenize(ggufembed_model* model, const char* text, int32_t length,
                            int32_t add_special, int32_t parse_special, int32_t* out,
                            int32_t capacity) {
-  if (model == nullptr || text == nullptr || length < 0 || (out == nullptr && capacity > 0)) {
-    SetError(Status(StatusCode::kInvalidArgument, "NULL argument or negative length"));
-    return -1;
-  }
-  ggufembed::Result<std::vector<int32_t>> ids = model->embedder->Tokenize(
-      std::string_view(text, static_cast<size_t>(length)), add_special != 0, parse_special != 0);
-  return ReturnIds(ids, out, capacity);
+  return Guarded("tokenizing", [&]() -> int32_t {
+    if (model == nullptr || text == nullptr || length < 0 || (out == nullptr && capacity > 0)) {
+      SetError(Status(StatusCode::kInvalidArgument, "NULL argument or negative length"));
+      return -1;
+    }
+    ggufembed::Result<std::vector<int32_t>> ids = model->embedder->Tokenize(
+        std::string_view(text, static_cast<size_t>(length)), add_special != 0, parse_special != 0);
+    return ReturnIds(ids, out, capacity);
+  });
 }
 
 int32_t ggufembed_model_absent_token_rows(ggufembed_model* model, const char* const* texts,
                                           const int32_t* lengths, int32_t n_texts,
                                           const ggufembed_options* options, int32_t* out,
                                           int32_t capacity) {
-  if (model == nullptr || (texts == nullptr && n_texts > 0) || n_texts < 0 ||
-      (out == nullptr && capacity > 0)) {
-    SetError(Status(StatusCode::kInvalidArgument, "NULL argument or a negative count"));
-    return -1;
-  }
-  ggufembed::EmbedOptions eo;
-  std::vector<std::string> batch;
-  Status status = ToEmbedOptions(options, &eo);
-  if (status.ok()) status = ToTexts(texts, lengths, n_texts, &batch);
-  ggufembed::Result<std::vector<int32_t>> ids =
-      status.ok()
-          ? ggufembed::internal::EmbedderAccess::AbsentTokenRows(*model->embedder, batch, eo)
-          : status;
-  return ReturnIds(ids, out, capacity);
+  return Guarded("tokenizing", [&]() -> int32_t {
+    if (model == nullptr || (texts == nullptr && n_texts > 0) || n_texts < 0 ||
+        (out == nullptr && capacity > 0)) {
+      SetError(Status(StatusCode::kInvalidArgument, "NULL argument or a negative count"));
+      return -1;
+    }
+    ggufembed::EmbedOptions eo;
+    std::vector<std::string> batch;
+    Status status = ToEmbedOptions(options, &eo);
+    if (status.ok()) status = ToTexts(texts, lengths, n_texts, &batch);
+    ggufembed::Result<std::vector<int32_t>> ids =
+        status.ok()
+            ? ggufembed::internal::EmbedderAccess::AbsentTokenRows(*model->embedder, batch, eo)
+            : status;
+    return ReturnIds(ids, out, capacity);
+  });
 }
 
 int32_t ggufembed_model_mark_token_rows(ggufembed_model* model, const int32_t* ids, int32_t n) {
-  if (model == nullptr || (ids == nullptr && n > 0) || n < 0) {
-    SetError(Status(StatusCode::kInvalidArgument, "NULL argument or a negative count"));
-    return -1;
-  }
-  const Status status = ggufembed::internal::EmbedderAccess::MarkTokenRows(
-      *model->embedder, std::span<const int32_t>(ids, static_cast<size_t>(n)));
-  if (!status.ok()) {
-    SetError(status);
-    return -1;
-  }
-  ClearError();
-  return 0;
+  return Guarded("marking token rows", [&]() -> int32_t {
+    if (model == nullptr || (ids == nullptr && n > 0) || n < 0) {
+      SetError(Status(StatusCode::kInvalidArgument, "NULL argument or a negative count"));
+      return -1;
+    }
+    const Status status = ggufembed::internal::EmbedderAccess::MarkTokenRows(
+        *model->embedder, std::span<const int32_t>(ids, static_cast<size_t>(n)));
+    if (!status.ok()) {
+      SetError(status);
+      return -1;
+    }
+    ClearError();
+    return 0;
+  });
 }
 
 }  // extern "C"

@@ -24,6 +24,8 @@
 #include "models/model.h"
 #include "text/prompts.h"
 #include "text/tokenizer.h"
+#include "util/alloc_guard.h"
+#include "util/utf8.h"
 
 namespace ggufembed {
 
@@ -129,13 +131,25 @@ Embedder::Embedder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Embedder::~Embedder() = default;
 
 Result<std::unique_ptr<Embedder>> Embedder::Load(const std::string& path) {
-  GGUFEMBED_ASSIGN_OR_RETURN(std::shared_ptr<const FileBytes> bytes, FileBytes::Map(path));
-  return internal::EmbedderAccess::Load(std::move(bytes), path);
+  if (path.find('\0') != std::string::npos) {
+    return Error(StatusCode::kInvalidArgument, "the path holds a NUL byte (at %zu)",
+                 path.find('\0'));
+  }
+  return GuardAllocation("loading a model", [&]() -> Result<std::unique_ptr<Embedder>> {
+    GGUFEMBED_ASSIGN_OR_RETURN(std::shared_ptr<const FileBytes> bytes, FileBytes::Map(path));
+    return internal::EmbedderAccess::Load(std::move(bytes), path);
+  });
 }
 
 Result<std::unique_ptr<Embedder>> Embedder::LoadFromMemory(const void* data, size_t size,
                                                            std::string name) {
-  return internal::EmbedderAccess::Load(FileBytes::Borrow(data, size), std::move(name));
+  if (data == nullptr && size > 0) {
+    return Error(StatusCode::kInvalidArgument, "%s: the data pointer is null (%zu bytes)",
+                 name.c_str(), size);
+  }
+  return GuardAllocation("loading a model", [&] {
+    return internal::EmbedderAccess::Load(FileBytes::Borrow(data, size), std::move(name));
+  });
 }
 
 Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
@@ -225,7 +239,8 @@ double Embedder::MultiplyAdds(int n_tokens, Pooling pooling) const {
 
 Result<std::vector<int32_t>> Embedder::Tokenize(std::string_view text, bool add_special,
                                                 bool parse_special) const {
-  return impl_->tokenizer.Encode(text, add_special, parse_special);
+  return GuardAllocation("tokenizing",
+                         [&] { return impl_->tokenizer.Encode(text, add_special, parse_special); });
 }
 
 std::string_view Embedder::TokenPiece(int32_t id) const { return impl_->tokenizer.Piece(id); }
@@ -242,6 +257,21 @@ Result<Embedder::Call> Embedder::Prepare(const EmbedOptions& options, Workspace&
   }
   if (options.prompt.empty() && !options.title.empty()) {
     return Error(StatusCode::kInvalidArgument, "a title needs the document prompt");
+  }
+  if (options.pooling && (static_cast<int>(*options.pooling) < static_cast<int>(Pooling::kNone) ||
+                          static_cast<int>(*options.pooling) > static_cast<int>(Pooling::kLast))) {
+    return Error(StatusCode::kInvalidArgument,
+                 "pooling %d is not one of 0..3 (none, mean, cls, last)",
+                 static_cast<int>(*options.pooling));
+  }
+  // Checked apart, so that an error names the option and its own byte offset (the text's check
+  // sees them only joined to it).
+  for (const auto& [name, value] :
+       {std::pair<const char*, std::string_view>{"the title", options.title},
+        {"the prompt text", options.prompt_text}}) {
+    if (const size_t bad = FindInvalidUtf8(value); bad != std::string_view::npos) {
+      return Error(StatusCode::kInvalidArgument, "%s is not valid UTF-8 at byte %zu", name, bad);
+    }
   }
   Call call;
   ws.prefix.clear();  // assembled in place: no allocation once warm
@@ -261,10 +291,12 @@ Result<Embedder::Call> Embedder::Prepare(const EmbedOptions& options, Workspace&
 }
 
 Status Embedder::CheckOptions(const EmbedOptions& options) const {
-  std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
-  Status status = Prepare(options, *ws).status();
-  impl_->ReleaseWorkspace(std::move(ws));
-  return status;
+  return GuardAllocation("checking options", [&] {
+    std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
+    Status status = Prepare(options, *ws).status();
+    impl_->ReleaseWorkspace(std::move(ws));
+    return status;
+  });
 }
 
 Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
@@ -275,6 +307,12 @@ Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& t
 Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
                                                const EmbedOptions& options,
                                                const BatchOptions& batch_options) const {
+  return GuardAllocation("embedding", [&] { return EmbedTexts(texts, options, batch_options); });
+}
+
+Result<std::vector<Embedding>> Embedder::EmbedTexts(const std::vector<std::string>& texts,
+                                                    const EmbedOptions& options,
+                                                    const BatchOptions& batch_options) const {
   GGUFEMBED_RETURN_IF_ERROR(CheckOptions(options));
   std::vector<BatchText> batch;
   batch.reserve(texts.size());
@@ -285,13 +323,16 @@ Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& t
   GGUFEMBED_RETURN_IF_ERROR(
       EmbedBatch(batch, batch_options, [&](size_t i, const Status& status, const Embedding& e) {
         if (!first_error.ok()) return;
-        if (!status.ok()) {
-          first_error =
-              texts.size() == 1
-                  ? status
-                  : Status(status.code(), StrFormat("text %zu: %s", i, status.message().c_str()));
-        }
-        out.push_back(e);
+        // On a worker thread, where no exception may escape.
+        Status kept = GuardAllocation("keeping a result", [&]() -> Status {
+          if (status.ok()) {
+            out.push_back(e);
+            return OkStatus();
+          }
+          if (texts.size() == 1) return status;
+          return Status(status.code(), StrFormat("text %zu: %s", i, status.message().c_str()));
+        });
+        if (!kept.ok()) first_error = std::move(kept);
       }));
   GGUFEMBED_RETURN_IF_ERROR(first_error);
   return out;
@@ -299,6 +340,12 @@ Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& t
 
 Status Embedder::EmbedInto(std::string_view text, const EmbedOptions& options, float* out,
                            size_t capacity, EmbeddingInfo* info, OpProfile* profile) const {
+  return GuardAllocation("embedding",
+                         [&] { return EmbedOne(text, options, out, capacity, info, profile); });
+}
+
+Status Embedder::EmbedOne(std::string_view text, const EmbedOptions& options, float* out,
+                          size_t capacity, EmbeddingInfo* info, OpProfile* profile) const {
   std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
   Result<Call> call = Prepare(options, *ws);
   EmbeddingInfo result;
@@ -311,7 +358,7 @@ Status Embedder::EmbedInto(std::string_view text, const EmbedOptions& options, f
   }
   if (status.ok()) {
     std::copy_n(ws->result.data(), n, out);
-    *info = result;
+    if (info != nullptr) *info = result;
   }
   impl_->ReleaseWorkspace(std::move(ws));
   return status;
@@ -464,7 +511,10 @@ void ParallelFor(int threads, size_t count, Fn&& fn) {
     int worker;
   };
   const int extra = static_cast<int>(std::min<size_t>(size_t(std::max(threads, 1)), count)) - 1;
+  // Both sized before any thread starts: a failed allocation after one had started would unwind
+  // the stack it works on.
   std::vector<pthread_t> pool;
+  pool.reserve(static_cast<size_t>(std::max(extra, 0)));
   std::vector<Start> starts(static_cast<size_t>(std::max(extra, 0)));
   for (int w = 1; w <= extra; ++w) {
     starts[size_t(w - 1)] = {&shared, w};
@@ -500,6 +550,12 @@ int AvailableCores() {
 Status Embedder::EmbedBatch(
     std::span<const BatchText> texts, const BatchOptions& batch,
     const std::function<void(size_t, const Status&, const Embedding&)>& on_result) const {
+  return GuardAllocation("starting a batch", [&] { return RunBatch(texts, batch, on_result); });
+}
+
+Status Embedder::RunBatch(
+    std::span<const BatchText> texts, const BatchOptions& batch,
+    const std::function<void(size_t, const Status&, const Embedding&)>& on_result) const {
   if (batch.threads < 0 || batch.threads > 4096) {
     return Error(StatusCode::kInvalidArgument, "threads %d is not 0 (all cores) to 4096",
                  batch.threads);
@@ -528,32 +584,36 @@ Status Embedder::EmbedBatch(
   auto finish = [&](std::span<Pending* const> finished, const Status& status) {
     std::lock_guard<std::mutex> lock(emit_mutex);
     for (Pending* p : finished) {
-      if (!status.ok()) p->status = status;
+      if (!status.ok()) p->status = CopyStatus(status);  // on a worker thread too: cannot throw
       p->done = true;
     }
     for (; next_to_emit < pending.size() && pending[next_to_emit].done; ++next_to_emit) {
       Pending& p = pending[next_to_emit];
-      on_result(next_to_emit, p.status, p.status.ok() ? p.result : Embedding{});
+      static const Embedding kNone;
+      // A reference either way: `ok ? p.result : Embedding{}` copied every result (an
+      // allocation, on a worker thread, where no exception may escape).
+      on_result(next_to_emit, p.status, p.status.ok() ? p.result : kNone);
       p = Pending{};  // frees its memory
       p.done = true;
     }
   };
 
   // 1. Options and tokens, text by text.
+  // A failed allocation inside a worker becomes its text's error (an exception must not leave a
+  // thread: that would terminate the process).
   ParallelFor(threads, texts.size(), [&](int worker, size_t i) {
-    Workspace& ws = workspace(worker);
     Pending& p = pending[i];
-    Result<Call> call = Prepare(*texts[i].options, ws);
-    p.status = call.status();
-    if (p.status.ok()) {
+    p.status = GuardAllocation("tokenizing", [&] {
+      Workspace& ws = workspace(worker);
+      Result<Call> call = Prepare(*texts[i].options, ws);
+      GGUFEMBED_RETURN_IF_ERROR(call.status());
       p.call = *call;
       p.call.prefix = {};  // the workspace's, gone with the next text; tokens hold it now
-      p.status = Tokenize(texts[i].text, *call, ws, &p.result);
-      if (p.status.ok()) p.status = impl_->CheckTokenRows(ws.tokens);
-    }
-    if (p.status.ok()) {
+      GGUFEMBED_RETURN_IF_ERROR(Tokenize(texts[i].text, *call, ws, &p.result));
+      GGUFEMBED_RETURN_IF_ERROR(impl_->CheckTokenRows(ws.tokens));
       p.tokens.assign(ws.tokens.begin(), ws.tokens.end());
-    }
+      return OkStatus();
+    });
   });
   std::vector<Pending*> failed;
   for (Pending& p : pending) {
@@ -580,7 +640,8 @@ Status Embedder::EmbedBatch(
 
   // 3. The passes, several at once.
   ParallelFor(threads, packs.size(), [&](int worker, size_t k) {
-    finish(packs[k], RunPack(packs[k], workspace(worker)));
+    finish(packs[k],
+           GuardAllocation("embedding", [&] { return RunPack(packs[k], workspace(worker)); }));
   });
   for (std::unique_ptr<Workspace>& ws : workspaces) {
     if (ws) impl_->ReleaseWorkspace(std::move(ws));

@@ -44,16 +44,27 @@ std::shared_ptr<const FileBytes> FileBytes::Copy(const void* data, size_t size) 
 #if !defined(__EMSCRIPTEN__)
 
 Result<std::shared_ptr<const FileBytes>> FileBytes::Map(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for one, forever; on a
+  // regular file it changes nothing.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return Error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(), std::strerror(errno));
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) != 0) {
     const int err = errno;
     close(fd);
-    return Error(StatusCode::kIoError, "%s: not a regular file%s%s", path.c_str(), err ? ": " : "",
-                 err ? std::strerror(err) : "");
+    return Error(StatusCode::kIoError, "%s: cannot stat: %s", path.c_str(), std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a file";
+    return Error(StatusCode::kIoError, "%s: not a regular file (%s)", path.c_str(), kind);
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {

@@ -7,7 +7,6 @@
 
 #include "ggufembed/status.h"
 #include "util/json.h"
-#include "util/utf8.h"
 
 namespace ggufembed {
 namespace {
@@ -75,21 +74,6 @@ std::string ShapeText(const GgufTensorInfo& t) {
   return s + "]";
 }
 
-// A key or tensor name for the text listing: as it is, or JSON-quoted when printing it raw would
-// hide or garble something — empty, a control character (a NUL cut the name short, a newline
-// broke the table), a quote, or bytes that are not UTF-8.
-std::string NameText(std::string_view name) {
-  bool plain = !name.empty() && FindInvalidUtf8(name) == std::string_view::npos;
-  for (const char ch : name) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    plain = plain && c >= 0x20 && c != 0x7F && c != '"';
-  }
-  if (plain) return std::string(name);
-  std::string quoted;
-  AppendJsonString(quoted, name);
-  return quoted;
-}
-
 }  // namespace
 
 std::string FormatInfoText(const GgufFile& file, const InfoOptions& options) {
@@ -103,7 +87,7 @@ std::string FormatInfoText(const GgufFile& file, const InfoOptions& options) {
     const std::string type = v.is_array() ? StrFormat("[%s]", GgufTypeName(v.element_type))
                                           : std::string(GgufTypeName(v.type));
     out += StrFormat("%6zu: %-6s %8" PRIu64 " | %s = ", ++i, type.c_str(), v.count,
-                     NameText(kv.key).c_str());
+                     PrintableText(kv.key).c_str());
     if (v.is_array()) {
       out += "[";
       const uint64_t shown = ShownCount(v, options);
@@ -126,7 +110,7 @@ std::string FormatInfoText(const GgufFile& file, const InfoOptions& options) {
   i = 0;
   for (const GgufTensorInfo& t : file.tensors()) {
     out += StrFormat("%6zu: %-36s %-7s %-20s %12" PRIu64 " %12" PRIu64 "\n", ++i,
-                     NameText(t.name).c_str(), GgmlTypeName(static_cast<uint32_t>(t.type)),
+                     PrintableText(t.name).c_str(), GgmlTypeName(static_cast<uint32_t>(t.type)),
                      ShapeText(t).c_str(), t.offset, t.n_bytes);
   }
   return out;

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "util/json.h"
+
 namespace ggufembed {
 namespace {
 
@@ -55,8 +57,8 @@ Status AppendPromptPrefix(std::string_view name, std::string_view title, std::st
   }
   std::string names;
   for (const std::string& n : PromptNames()) names += (names.empty() ? "" : ", ") + n;
-  return Error(StatusCode::kInvalidArgument, "unknown prompt '%.*s' (known: %s)",
-               static_cast<int>(name.size()), name.data(), names.c_str());
+  return Error(StatusCode::kInvalidArgument, "unknown prompt '%s' (known: %s)",
+               PrintableText(name).c_str(), names.c_str());
 }
 
 }  // namespace ggufembed

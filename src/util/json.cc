@@ -59,6 +59,18 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::string PrintableText(std::string_view s) {
+  bool plain = !s.empty() && FindInvalidUtf8(s) == std::string_view::npos;
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    plain = plain && c >= 0x20 && c != 0x7F && c != '"';
+  }
+  if (plain) return std::string(s);
+  std::string quoted;
+  AppendJsonString(quoted, s);
+  return quoted;
+}
+
 void AppendJsonFloat(std::string& out, float v) {
   if (!std::isfinite(v)) {
     out += "null";

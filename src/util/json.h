@@ -16,6 +16,11 @@ namespace ggufembed {
 // Appends `s` as a JSON string literal. Bytes that are not valid UTF-8 become U+FFFD.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// `s` for a message or a listing: as it is, or as a JSON string literal when printing it raw would
+// hide or garble something — empty, a control character (a NUL cuts it short, a newline breaks a
+// line), a double quote, or bytes that are not UTF-8.
+std::string PrintableText(std::string_view s);
+
 // Appends a float with 9 significant digits (enough to round-trip an f32); NaN and ±inf, which
 // JSON cannot express, become null.
 void AppendJsonFloat(std::string& out, float v);
