@@ -6,11 +6,15 @@
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "args.h"
@@ -97,7 +101,9 @@ std::string ResultJson(size_t index, const Embedding& e) {
 class Progress {
  public:
   Progress(bool enabled, uint64_t input_bytes) : enabled_(enabled), input_bytes_(input_bytes) {}
-  void Update(size_t done, uint64_t bytes_read, bool last = false) {
+  // `bytes_done`: of the input lines whose records are written (reading runs a chunk ahead of
+  // them, so the bytes read would say the end is near long before it is).
+  void Update(size_t done, uint64_t bytes_done, bool last = false) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
     if (!last && now - last_ < std::chrono::milliseconds(100)) return;
@@ -105,8 +111,8 @@ class Progress {
     const double seconds = std::chrono::duration<double>(now - start_).count();
     const double rate = seconds > 0 ? done / seconds : 0.0;
     std::string eta;
-    if (input_bytes_ > 0 && bytes_read > 0 && !last) {
-      const double left = seconds * (double(input_bytes_) / double(bytes_read) - 1.0);
+    if (input_bytes_ > 0 && bytes_done > 0 && !last) {
+      const double left = seconds * (double(input_bytes_) / double(bytes_done) - 1.0);
       eta = StrFormat(", ETA %.0f s", std::max(0.0, left));
     }
     std::fprintf(stderr, "\r%zu records, %.1f records/s%s   ", done, rate, eta.c_str());
@@ -132,15 +138,23 @@ std::string Label(const std::string& text) {
   return label;
 }
 
-// The output of the json, json+ and similarity formats, which need every result.
+// The most texts json+ and similarity take: their n × n table (4096² floats are 64 MiB; as text
+// about 120 MB) is for a handful of texts, not a corpus.
+constexpr size_t kMaxSimilarityTexts = 4096;
+
+// The output of the json, json+ and similarity formats, which need every result; `dim` is the
+// vectors' size (an empty input has no vector to tell it).
 std::string Summary(Format format, const std::string& model, const std::vector<std::string>& texts,
-                    const std::vector<Embedding>& results, bool normalized) {
-  // Similarity of the first row of each result (the pooled vector).
+                    const std::vector<Embedding>& results, int dim, bool normalized) {
+  // Similarity of the first row of each result (the pooled vector), for the formats that print it.
   const size_t n = results.size();
-  std::vector<float> sim(n * n);
-  for (size_t a = 0; a < n; ++a) {
-    for (size_t b = 0; b < n; ++b) {
-      sim[a * n + b] = Cosine(results[a].values.data(), results[b].values.data(), results[a].dim);
+  std::vector<float> sim;
+  if (format != Format::kJson) {
+    sim.resize(n * n);
+    for (size_t a = 0; a < n; ++a) {
+      for (size_t b = 0; b < n; ++b) {
+        sim[a * n + b] = Cosine(results[a].values.data(), results[b].values.data(), dim);
+      }
     }
   }
   std::string out;
@@ -154,9 +168,12 @@ std::string Summary(Format format, const std::string& model, const std::vector<s
   } else {
     out = "{\"model\":";
     AppendJsonString(out, model);
-    out += StrFormat(",\"dim\":%d,\"normalized\":%s,\"data\":[", results.front().dim,
-                     normalized ? "true" : "false");
-    for (size_t i = 0; i < n; ++i) out += (i ? "," : "") + ResultJson(i, results[i]);
+    out +=
+        StrFormat(",\"dim\":%d,\"normalized\":%s,\"data\":[", dim, normalized ? "true" : "false");
+    for (size_t i = 0; i < n; ++i) {
+      if (i) out += ',';
+      out += ResultJson(i, results[i]);
+    }
     out += "]";
     if (format == Format::kJsonPlus) {
       out += ",\"similarity\":[";
@@ -256,6 +273,26 @@ Result<EmbedOptions> ToOptions(const EmbedFlags& f) {
   return options;
 }
 
+// What a path names, to tell two paths of one file apart from two files: the device and inode of
+// an existing file; for one not there yet, its directory's real path and its name.
+struct FileKey {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string planned;  // "" for an existing file
+  bool operator==(const FileKey&) const = default;
+};
+
+std::optional<FileKey> KeyOf(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) return FileKey{st.st_dev, st.st_ino, ""};
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  char real[PATH_MAX];
+  if (realpath(dir.c_str(), real) == nullptr) return std::nullopt;  // opening it will say why
+  return FileKey{0, 0, std::string(real) + "/" + path.substr(slash + 1)};
+}
+
 // Where results go: stdout or a file, plus the ids file of the binary formats. Each record is
 // handed to the kernel whole, in one write() (looping only if the kernel takes part of it), so a
 // killed run leaves complete records and at most the beginning of the last one; for f32/npy the
@@ -343,7 +380,8 @@ struct Item {
   std::string id_json;  // the output's "id" (JSONL input) — empty for text input
   std::string text;
   EmbedOptions options;
-  Status error;  // a record that could not even be read
+  Status error;        // a record that could not even be read
+  uint64_t bytes = 0;  // of its input line, newline included (for the progress line's ETA)
 };
 
 }  // namespace
@@ -409,8 +447,11 @@ int RunEmbed(int argc, char** argv) {
     }
   }
   struct stat st;
-  if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode))
+  std::optional<FileKey> input_key;  // a regular file's (a pipe or a terminal is no file's)
+  if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode)) {
     input_bytes = static_cast<uint64_t>(st.st_size);
+    input_key = FileKey{st.st_dev, st.st_ino, ""};
+  }
 
   if (flags.check_tensors) {
     Result<GgufFile> file = GgufFile::Open(flags.model);
@@ -429,15 +470,33 @@ int RunEmbed(int argc, char** argv) {
   if (Status check = embedder.CheckOptions(options); !check.ok()) {
     return ReportError("embed", check);
   }
+  // An output that is the model (memory-mapped: truncating it crashed the run), the input (it
+  // was emptied before being read) or the other output (two write positions in one file) is
+  // refused before anything is opened for writing.
+  const std::optional<FileKey> model_key = KeyOf(flags.model);
+  const std::optional<FileKey> out_key = KeyOf(flags.output), ids_key = KeyOf(flags.ids);
+  for (const auto& [option, path, key] :
+       {std::tuple{"-o", &flags.output, &out_key}, std::tuple{"--ids", &flags.ids, &ids_key}}) {
+    if (!key->has_value()) continue;
+    if (**key == model_key)
+      return usage(StrFormat("%s %s is the model file", option, path->c_str()));
+    if (**key == input_key)
+      return usage(StrFormat("%s %s is the input file", option, path->c_str()));
+  }
+  if (out_key.has_value() && out_key == ids_key) {
+    return usage(StrFormat("-o and --ids name the same file (%s)", flags.output.c_str()));
+  }
   Output output;
   if (Status s = output.Open(flags, *format); !s.ok()) return ReportError("embed", s);
 
   const BatchOptions batch{static_cast<int>(flags.threads), static_cast<int>(flags.pack_tokens)};
   Progress progress(!flags.quiet && isatty(STDERR_FILENO) && flags.texts.size() != 1, input_bytes);
-  LineReader reader(in_fd, static_cast<uint64_t>(flags.max_line_bytes));
+  LineReader reader(in_fd, static_cast<uint64_t>(flags.max_line_bytes),
+                    flags.input.empty() ? "the standard input" : flags.input);
   std::vector<std::string> texts_seen;  // for the similarity table's labels
   std::vector<Embedding> collected;
   size_t done = 0, rows = 0;
+  uint64_t bytes_done = 0;
   int dim = 0;
   Status failure;  // --on-error fail: the first error; nothing after it is written
 
@@ -479,7 +538,8 @@ int RunEmbed(int argc, char** argv) {
       written = output.Write(StreamedResult(*format, done - 1, e));
     }
     if (!written.ok()) failure = written;
-    progress.Update(done, reader.bytes_read());
+    bytes_done += item.bytes;
+    progress.Update(done, bytes_done);
   };
 
   // Reads and embeds chunk by chunk: threads work on one chunk while its results stream out.
@@ -508,6 +568,7 @@ int RunEmbed(int argc, char** argv) {
                   std::move(lines[i]),
                   options,
                   {}};
+        item.bytes = (overlong[i] > 0 ? overlong[i] : item.text.size()) + 1;
         if (overlong[i] > 0) {  // never read whole: an error in its place, its id if it leads
           item.error = OverlongLineError(overlong[i], reader.max_line_bytes());
           if (jsonl_input) item.id_json = IdOfLineHead(item.text);
@@ -533,6 +594,13 @@ int RunEmbed(int argc, char** argv) {
     }
     first_chunk = false;
     total_texts += items.size();
+    if ((*format == Format::kJsonPlus || *format == Format::kSimilarity) &&
+        total_texts > kMaxSimilarityTexts) {
+      return usage(
+          StrFormat("--format %s prints a similarity table of every pair of texts, for at "
+                    "most %zu texts; use jsonl, f32 or npy for more",
+                    flags.format.c_str(), kMaxSimilarityTexts));
+    }
     if (Collects(*format)) {
       for (const Item& item : items) texts_seen.push_back(item.text);
     }
@@ -560,7 +628,7 @@ int RunEmbed(int argc, char** argv) {
     if (!s.ok()) return ReportError("embed", s);
     flush_unread(items.size());
   }
-  progress.Update(done, reader.bytes_read(), true);
+  progress.Update(done, bytes_done, true);
   if (!failure.ok()) {
     // A text that cannot be embedded is a failure of the work, not of the command line.
     ReportError("embed", failure);
@@ -570,7 +638,9 @@ int RunEmbed(int argc, char** argv) {
     return usage("no TEXT arguments and nothing on the input");
   }
   if (Collects(*format)) {
-    const std::string out = Summary(*format, flags.model, texts_seen, collected, options.normalize);
+    const int out_dim = options.dim > 0 ? options.dim : embedder.info().dim;
+    const std::string out =
+        Summary(*format, flags.model, texts_seen, collected, out_dim, options.normalize);
     if (Status s = output.Write(out); !s.ok()) return ReportError("embed", s);
   }
   return 0;

@@ -30,7 +30,9 @@ Result<bool> LineReader::Fill(bool wait) {
     n = read(fd_, buffer_.data() + old, buffer_.size() - old);
   } while (n < 0 && errno == EINTR);
   buffer_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-  if (n < 0) return Error(StatusCode::kIoError, "cannot read the input: %s", std::strerror(errno));
+  if (n < 0) {
+    return Error(StatusCode::kIoError, "cannot read %s: %s", name_.c_str(), std::strerror(errno));
+  }
   if (n == 0) eof_ = true;
   return !eof_;
 }
@@ -68,10 +70,13 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
     const bool line_ends = end != std::string::npos || (eof_ && begin_ < buffer_.size());
     const size_t stop = end != std::string::npos ? end : buffer_.size();
     if (skipping_) {  // drop what arrived of the line over the limit
-      const bool cr = stop > begin_ && buffer_[stop - 1] == '\r' && end != std::string::npos;
-      skipped_ += stop - begin_ - (cr ? 1 : 0);
-      bytes_read_ += stop - begin_ + (end != std::string::npos ? 1 : 0);
-      begin_ = scanned_ = end != std::string::npos ? end + 1 : buffer_.size();
+      const bool ends = end != std::string::npos || eof_;
+      const bool cr = stop > begin_ && buffer_[stop - 1] == '\r';
+      // A "\r" that arrived last may end the line: it stays until the next byte says (counted,
+      // a "\r" that a later read's "\n" ended made the length one too long).
+      const size_t dropped = cr && !ends ? stop - 1 : stop;
+      skipped_ += dropped - begin_ - (cr && ends ? 1 : 0);
+      begin_ = scanned_ = end != std::string::npos ? end + 1 : dropped;
       if (end != std::string::npos || eof_) {
         skipping_ = false;
         GGUFEMBED_RETURN_IF_ERROR(append(std::move(skipped_head_), skipped_));
@@ -85,7 +90,6 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
     } else if (line_ends) {
       size_t length = stop - begin_;
       if (length > 0 && buffer_[stop - 1] == '\r') --length;
-      bytes_read_ += stop - begin_ + (end != std::string::npos ? 1 : 0);
       const size_t first = begin_;
       begin_ = scanned_ = end != std::string::npos ? end + 1 : buffer_.size();
       ++line_;
@@ -103,7 +107,6 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
         ++line_;
         const bool cr = buffer_.back() == '\r';
         skipped_ = buffer_.size() - begin_ - (cr ? 1 : 0);
-        bytes_read_ += skipped_;
         skipped_head_ = buffer_.substr(begin_, kOverlongHeadBytes);
         buffer_.erase(begin_, skipped_);  // a "\r" at the end may still end the line
         buffer_.shrink_to_fit();

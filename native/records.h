@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ggufembed/status.h"
@@ -29,8 +30,10 @@ inline constexpr size_t kOverlongHeadBytes = 4096;
 // not counted) is read past without being kept.
 class LineReader {
  public:
-  explicit LineReader(int fd, uint64_t max_line_bytes = kDefaultMaxLineBytes)
-      : fd_(fd), max_line_bytes_(max_line_bytes) {}
+  // `name`: how read errors refer to the input.
+  explicit LineReader(int fd, uint64_t max_line_bytes = kDefaultMaxLineBytes,
+                      std::string name = "the input")
+      : fd_(fd), max_line_bytes_(max_line_bytes), name_(std::move(name)) {}
 
   // Appends the next lines (without their "\n" or "\r\n") to `lines` and their 1-based numbers
   // to `numbers`; returns false at the end of the input (nothing appended). kIoError on a read
@@ -40,8 +43,6 @@ class LineReader {
   Result<bool> NextChunk(size_t max_lines, size_t max_bytes, std::vector<std::string>& lines,
                          std::vector<uint64_t>& numbers, std::vector<uint64_t>* overlong = nullptr);
   uint64_t max_line_bytes() const { return max_line_bytes_; }
-  // Bytes consumed so far (for progress against a file's size).
-  uint64_t bytes_read() const { return bytes_read_; }
 
  private:
   // Reads more input into the buffer; false at the end. `wait`: block until some arrives.
@@ -49,6 +50,7 @@ class LineReader {
 
   int fd_;
   uint64_t max_line_bytes_;
+  std::string name_;
   std::string buffer_;
   size_t begin_ = 0;    // first unconsumed byte of buffer_
   size_t scanned_ = 0;  // buffer_[begin_, scanned_) holds no "\n"
@@ -56,7 +58,7 @@ class LineReader {
   bool skipping_ = false;  // inside a line over the limit, whose bytes are dropped
   uint64_t skipped_ = 0;   // its length so far
   std::string skipped_head_;
-  uint64_t line_ = 0, bytes_read_ = 0;
+  uint64_t line_ = 0;
 };
 
 // kInputTooLong: "the line is B bytes long, more than the limit of L bytes (8 MiB); it was not

@@ -226,6 +226,32 @@ TEST_CASE("numbers", "[json]") {
   CHECK(Parse("[1,-2,3.5]")[2].AsDouble() == 3.5);
 }
 
+TEST_CASE("values written back: integers as written, also past int64", "[json]") {
+  const auto back = [](const std::string& text) {
+    std::string out;
+    AppendJsonValue(out, Parse(text));
+    return out;
+  };
+  // Two ids past int64 were both written as the double 1.8446744073709552e+19.
+  CHECK(back("18446744073709551615") == "18446744073709551615");
+  CHECK(back("18446744073709551616") == "18446744073709551616");
+  CHECK(back("-9223372036854775809") == "-9223372036854775809");
+  CHECK(back("123456789012345678901234567890") == "123456789012345678901234567890");
+  CHECK(back("9223372036854775807") == "9223372036854775807");
+  CHECK(back("-0") == "-0");
+  CHECK(back("0") == "0");
+  CHECK(back("1.50") == "1.5");
+  CHECK(back("-0.0") == "-0");
+  CHECK(back("1e3") == "1000");
+  CHECK(back(R"({"id":[18446744073709551616,-0,"x"]})") ==
+        R"({"id":[18446744073709551616,-0,"x"]})");
+  // The value past int64 is still its double, exactly as strtod reads it.
+  const JsonValue big = Parse("18446744073709551617");
+  CHECK(big.AsDouble() == std::strtod("18446744073709551617", nullptr));
+  CHECK(big.AsNumber().literal == "18446744073709551617");
+  CHECK(Parse("12").AsNumber().literal.empty());
+}
+
 TEST_CASE("whitespace", "[json]") {
   const JsonValue v = Parse(" \t\r\n{ \"a\" :\n[ 1 ,\t2\r] , \"b\"\n:\"c\" }\n\t ");
   CHECK(Serialize(v) == R"({"a":[1,2],"b":"c"})");

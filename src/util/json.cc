@@ -101,10 +101,17 @@ struct Node {
   JsonValue::Kind kind;
   uint8_t flags;     // kTrue for booleans; kInteger, kFitsInt64, kNegativeZero for numbers
   uint32_t size;     // bytes of a string; elements or members of a container
-  uint64_t payload;  // offset in `chars` (string) or `children` (container); the int64 value
-                     // (kFitsInt64) or the bits of the double (other numbers)
+  uint64_t payload;  // offset in `chars` (string, kLiteral number) or `children` (container);
+                     // the int64 value (kFitsInt64) or the bits of the double (other numbers)
 };
-enum NodeFlags : uint8_t { kTrue = 1, kInteger = 1, kFitsInt64 = 2, kNegativeZero = 4 };
+// kLiteral: an integer literal past int64, kept as written in `chars` (`size` bytes).
+enum NodeFlags : uint8_t {
+  kTrue = 1,
+  kInteger = 1,
+  kFitsInt64 = 2,
+  kNegativeZero = 4,
+  kLiteral = 8
+};
 
 struct Document {
   std::vector<Node> nodes;  // node 0 is the root; a container before its children
@@ -137,6 +144,9 @@ JsonValue::Number JsonValue::AsNumber() const {
     // int64 -> double rounds to nearest, as strtod would; "-0" keeps its sign.
     number.value =
         (n.flags & json_internal::kNegativeZero) != 0 ? -0.0 : static_cast<double>(number.integer);
+  } else if ((n.flags & json_internal::kLiteral) != 0) {
+    number.literal = std::string_view(doc_->chars).substr(n.payload, n.size);
+    number.value = std::strtod(std::string(number.literal).c_str(), nullptr);
   } else {
     std::memcpy(&number.value, &n.payload, sizeof(number.value));
   }
@@ -585,6 +595,13 @@ class Parser {
     const std::string literal(start, p_);
     const double value = std::strtod(literal.c_str(), nullptr);
     if (!std::isfinite(value)) return Fail(start, "number out of the range of a double");
+    if (flags == kInteger) {  // kept digit for digit (an id written back must stay itself)
+      const size_t offset = doc_->chars.size();
+      doc_->chars += literal;
+      AddNode(JsonValue::Kind::kNumber, flags | kLiteral, static_cast<uint32_t>(literal.size()),
+              offset);
+      return OkStatus();
+    }
     uint64_t bits;
     std::memcpy(&bits, &value, sizeof(bits));
     AddNode(JsonValue::Kind::kNumber, flags, 0, bits);
@@ -614,13 +631,17 @@ void AppendJsonValue(std::string& out, const JsonValue& v) {
     case JsonValue::Kind::kBool:
       out += v.AsBool() ? "true" : "false";
       return;
-    case JsonValue::Kind::kNumber:
-      if (const std::optional<int64_t> i = v.AsInt64()) {
-        out += std::to_string(*i);
+    case JsonValue::Kind::kNumber: {
+      const JsonValue::Number n = v.AsNumber();
+      if (n.fits_int64) {
+        out += n.integer == 0 && std::signbit(n.value) ? "-0" : std::to_string(n.integer);
+      } else if (!n.literal.empty()) {
+        out += n.literal;
       } else {
-        AppendJsonDouble(out, v.AsDouble());
+        AppendJsonDouble(out, n.value);
       }
       return;
+    }
     case JsonValue::Kind::kString:
       AppendJsonString(out, v.AsString());
       return;

@@ -56,6 +56,8 @@ class JsonValue {
     int64_t integer = 0;
     bool is_integer = false;  // written without '.', 'e' or 'E'
     bool fits_int64 = false;  // is_integer and -2^63 <= value < 2^63: `integer` is exact
+    // An integer literal past int64, as written (a view into the document, like AsString's).
+    std::string_view literal;
   };
 
   JsonValue() = default;  // null
@@ -103,8 +105,9 @@ class JsonValue {
   uint32_t node_ = 0;
 };
 
-// Appends `v` as compact JSON: strings as AppendJsonString writes them, integer literals that fit
-// in int64 exactly, other numbers as AppendJsonDouble does (so 1.50 comes back as 1.5).
+// Appends `v` as compact JSON: strings as AppendJsonString writes them, integer literals exactly
+// (those past int64 digit for digit, -0 as -0), other numbers as AppendJsonDouble does (so 1.50
+// comes back as 1.5).
 void AppendJsonValue(std::string& out, const JsonValue& v);
 
 // Parses one whole JSON text (RFC 8259): a value with optional whitespace around it, in UTF-8

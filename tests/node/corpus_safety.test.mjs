@@ -7,7 +7,7 @@
 // UTF-8, too many tokens, a line over --max-line-bytes — and blank lines are not records.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -279,4 +279,96 @@ test("the line limit at its edges: exactly the limit, one more, CRLF, the last l
   child.stdin.end();
   assert.equal(await closed, 0);
   check(out, "in pieces");
+});
+
+test("an overlong line whose \\r arrives in a read of its own: the \\r is not counted", async () => {
+  const args = ["embed", "-q", "-m", tiny, "-f", "jsonl", "--max-line-bytes", "20", "--on-error", "record"];
+  const child = spawn(process.env.GGUFEMBED_CLI, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  const closed = new Promise((ok) => child.on("close", ok));
+  for (const piece of ["a".repeat(30), "\r", "\nshort\n"]) {
+    child.stdin.write(piece);
+    await sleep(150);  // each piece its own read
+  }
+  child.stdin.end();
+  assert.equal(await closed, 0);
+  const [first, second] = out.trim().split("\n").map((l) => JSON.parse(l));
+  assert.match(first.error.message, /^line 1: the line is 30 bytes long, more than the limit of 20 bytes/);
+  assert.equal(second.index, 1);
+  assert.equal(second.embedding.length, DIM);
+});
+
+test("an output that is the model, the input or the other output is refused before anything is written", () => {
+  const bytes = readFileSync(tiny);
+  const model = join(dir, "victim.gguf");
+  writeFileSync(model, bytes);
+  const corpus = join(dir, "small.jsonl");
+  const records = '{"id":1,"text":"a"}\n{"id":2,"text":"b"}\n';
+  writeFileSync(corpus, records);
+  const refused = (args, message, options) => {
+    const r = runCli(["embed", "-q", ...args], options);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `ggufembed embed: ${message}\n`);
+  };
+  // The memory-mapped model truncated under the run: SIGBUS, and the model file emptied.
+  refused(["-m", model, "-o", model, "hello"], `-o ${model} is the model file`);
+  refused(["-m", model, "-f", "f32", "-o", join(dir, "x.f32"), "--ids", model, "hello"],
+          `--ids ${model} is the model file`);
+  assert.deepEqual(readFileSync(model), bytes);
+  // The input emptied before it was read: an empty corpus, exit 0.
+  refused(["-m", tiny, "--input-format", "jsonl", "-i", corpus, "-o", corpus], `-o ${corpus} is the input file`);
+  refused(["-m", tiny, "--input-format", "jsonl", "-o", corpus], `-o ${corpus} is the input file`,
+          { input: undefined, stdio: [openSync(corpus, "r"), "pipe", "pipe"] });
+  refused(["-m", tiny, "--input-format", "jsonl", "-i", corpus, "-f", "f32", "-o", join(dir, "y.f32"),
+           "--ids", corpus], `--ids ${corpus} is the input file`);
+  assert.equal(readFileSync(corpus, "utf8"), records);
+  // Two write positions in one file: ids lines written over the rows, exit 0. Also when the file
+  // does not exist yet, and through another spelling of its path.
+  const both = join(dir, "both.npy");
+  rmSync(both, { force: true });
+  refused(["-m", tiny, "--input-format", "jsonl", "-i", corpus, "-f", "npy", "-o", both, "--ids",
+           join(dir, ".", "both.npy")], `-o and --ids name the same file (${both})`);
+  assert.equal(size(both), 0);
+  // Different files are fine.
+  const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", corpus, "-f", "npy",
+                    "-o", join(dir, "rows.npy"), "--ids", join(dir, "rows.ids")]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(dir, "rows.ids"), "utf8").trim().split("\n").length, 2);
+});
+
+test("json output of an empty corpus, ids past 64 bits written as they are, read errors named", () => {
+  // An empty JSONL corpus is an empty result in every format (json and json+ crashed on it).
+  for (const format of ["json", "json+"]) {
+    const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-f", format], { input: "\n\n" });
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    assert.deepEqual([got.dim, got.data], [DIM, []]);
+    assert.deepEqual(got.similarity, format === "json+" ? [] : undefined);
+  }
+  const ids = ["18446744073709551615", "18446744073709551616", "-9223372036854775809", "-0", "7"];
+  const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "--dim", "1"],
+                   { input: ids.map((id) => `{"id":${id},"text":"a"}\n`).join("") });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split("\n").map((l) => l.slice(0, l.indexOf(",")).slice(6)), ids);
+  const read = runCli(["embed", "-q", "-m", tiny, "-i", dir]);
+  assert.equal(read.status, 1);
+  assert.equal(read.stderr, `ggufembed embed: cannot read ${dir}: Is a directory\n`);
+});
+
+test("json+ and similarity refuse more texts than their table is for; json builds no table", () => {
+  const many = Array.from({ length: 4097 }, (_, i) => `t${i % 7}`).join("\n") + "\n";
+  for (const format of ["json+", "similarity"]) {
+    const r = runCli(["embed", "-q", "-m", tiny, "--dim", "2", "-f", format], { input: many });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `ggufembed embed: --format ${format} prints a similarity table of every pair ` +
+                 "of texts, for at most 4096 texts; use jsonl, f32 or npy for more\n");
+  }
+  // 4097 texts in plain json: their vectors only (it computed a 4097 × 4097 table it never
+  // printed — at 100,000 texts an abort).
+  const r = runCli(["embed", "-q", "-m", tiny, "--dim", "2", "-f", "json"], { input: many });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout);
+  assert.equal(got.data.length, 4097);
+  assert.equal(got.similarity, undefined);
 });
