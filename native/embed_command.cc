@@ -24,6 +24,7 @@
 #include "ggufembed/embedder.h"
 #include "records.h"
 #include "text/prompts.h"
+#include "util/alloc_guard.h"
 #include "util/json.h"
 
 namespace ggufembed {
@@ -619,12 +620,18 @@ int RunEmbed(int argc, char** argv) {
         if (!items[next_item].error.ok()) emit(items[next_item], items[next_item].error, {});
       }
     };
-    Status s = embedder.EmbedBatch(batch_texts, batch,
-                                   [&](size_t k, const Status& status, const Embedding& e) {
-                                     flush_unread(of_item[k]);
-                                     emit(items[of_item[k]], status, e);
-                                     next_item = of_item[k] + 1;
-                                   });
+    // on_result runs on worker threads, where no exception may escape: writing a result that
+    // cannot get memory fails the run like a failed write.
+    Status s = embedder.EmbedBatch(
+        batch_texts, batch, [&](size_t k, const Status& status, const Embedding& e) {
+          const Status written = GuardAllocation("writing a result", [&] {
+            flush_unread(of_item[k]);
+            emit(items[of_item[k]], status, e);
+            return OkStatus();
+          });
+          if (!written.ok() && failure.ok()) failure = written;
+          next_item = of_item[k] + 1;
+        });
     if (!s.ok()) return ReportError("embed", s);
     flush_unread(items.size());
   }

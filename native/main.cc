@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "ggufembed/embedder.h"
+#include "util/alloc_guard.h"
 
 namespace ggufembed {
 namespace {
@@ -65,7 +66,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Command& c : kCommands) {
-    if (!std::strcmp(argv[1], c.name)) return c.run(argc, argv);
+    if (!std::strcmp(argv[1], c.name)) {
+      // The library returns out_of_memory itself; this catches the command's own allocations.
+      return CatchAllocationFailure(
+          "running the command", [&] { return c.run(argc, argv); },
+          [&](const Status& status) { return ReportError(c.name, status); });
+    }
   }
   std::fprintf(stderr, "ggufembed: unknown command '%s'\n\n", argv[1]);
   PrintUsage(stderr);
