@@ -301,7 +301,8 @@ std::optional<FileKey> KeyOf(const std::string& path) {
 // count is rewritten after each row).
 class Output {
  public:
-  Status Open(const EmbedFlags& f, Format format) {
+  // `dim`: the rows' size, for an npy header before the first row.
+  Status Open(const EmbedFlags& f, Format format, int dim) {
     if (!f.output.empty()) {
       out_ = open(f.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
       if (out_ < 0) {
@@ -321,7 +322,7 @@ class Output {
     if (format == Format::kNpy) {
       // The header holds the row count, rewritten as rows go out; padded to a fixed size so it
       // can be.
-      return WriteNpyHeader(0, 0);
+      return WriteNpyHeader(0, dim);
     }
     return OkStatus();
   }
@@ -488,7 +489,8 @@ int RunEmbed(int argc, char** argv) {
     return usage(StrFormat("-o and --ids name the same file (%s)", flags.output.c_str()));
   }
   Output output;
-  if (Status s = output.Open(flags, *format); !s.ok()) return ReportError("embed", s);
+  const int out_dim = options.dim > 0 ? options.dim : embedder.info().dim;
+  if (Status s = output.Open(flags, *format, out_dim); !s.ok()) return ReportError("embed", s);
 
   const BatchOptions batch{static_cast<int>(flags.threads), static_cast<int>(flags.pack_tokens)};
   Progress progress(!flags.quiet && isatty(STDERR_FILENO) && flags.texts.size() != 1, input_bytes);
@@ -578,7 +580,7 @@ int RunEmbed(int argc, char** argv) {
           continue;
         }
         // A blank line between JSONL records is not a record (a trailing newline, say).
-        if (jsonl_input && item.text.find_first_not_of(" \t") == std::string::npos) continue;
+        if (jsonl_input && item.text.find_first_not_of(" \t\r") == std::string::npos) continue;
         if (jsonl_input) {
           JsonlRecord record;
           item.error = ParseJsonlRecord(item.text, &record);
@@ -645,7 +647,6 @@ int RunEmbed(int argc, char** argv) {
     return usage("no TEXT arguments and nothing on the input");
   }
   if (Collects(*format)) {
-    const int out_dim = options.dim > 0 ? options.dim : embedder.info().dim;
     const std::string out =
         Summary(*format, flags.model, texts_seen, collected, out_dim, options.normalize);
     if (Status s = output.Write(out); !s.ok()) return ReportError("embed", s);

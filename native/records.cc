@@ -34,6 +34,12 @@ Result<bool> LineReader::Fill(bool wait) {
     return Error(StatusCode::kIoError, "cannot read %s: %s", name_.c_str(), std::strerror(errno));
   }
   if (n == 0) eof_ = true;
+  // A UTF-8 byte-order mark (Windows editors write one) is not text: skipped, at the very start of
+  // the input only (nothing consumed yet: begin_ is 0).
+  if (at_start_ && begin_ == 0 && (buffer_.size() >= 3 || eof_)) {
+    at_start_ = false;
+    if (buffer_.compare(0, 3, "\xEF\xBB\xBF") == 0) buffer_.erase(0, 3);
+  }
   return !eof_;
 }
 
@@ -93,6 +99,7 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
       const size_t first = begin_;
       begin_ = scanned_ = end != std::string::npos ? end + 1 : buffer_.size();
       ++line_;
+      at_start_ = false;
       if (length > max_line_bytes_) {
         GGUFEMBED_RETURN_IF_ERROR(append(buffer_.substr(first, kOverlongHeadBytes), length));
       } else {
@@ -105,6 +112,7 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
       if (buffer_.size() - begin_ > max_line_bytes_ + 1) {
         skipping_ = true;
         ++line_;
+        at_start_ = false;
         const bool cr = buffer_.back() == '\r';
         skipped_ = buffer_.size() - begin_ - (cr ? 1 : 0);
         skipped_head_ = buffer_.substr(begin_, kOverlongHeadBytes);

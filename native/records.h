@@ -35,9 +35,9 @@ class LineReader {
                       std::string name = "the input")
       : fd_(fd), max_line_bytes_(max_line_bytes), name_(std::move(name)) {}
 
-  // Appends the next lines (without their "\n" or "\r\n") to `lines` and their 1-based numbers
-  // to `numbers`; returns false at the end of the input (nothing appended). kIoError on a read
-  // error. A line over the limit is appended as its first kOverlongHeadBytes, with its length in
+  // Appends the next lines (without their "\n" or "\r\n"; the first without a UTF-8 byte-order
+  // mark) to `lines` and their 1-based numbers to `numbers`; returns false at the end of the
+  // input (nothing appended). kIoError on a read error. A line over the limit is appended as its first kOverlongHeadBytes, with its length in
   // `overlong` (which gets one entry per line, 0 for the others); without `overlong` it is a
   // kInvalidArgument error naming the line, its length and the limit.
   Result<bool> NextChunk(size_t max_lines, size_t max_bytes, std::vector<std::string>& lines,
@@ -55,6 +55,7 @@ class LineReader {
   size_t begin_ = 0;    // first unconsumed byte of buffer_
   size_t scanned_ = 0;  // buffer_[begin_, scanned_) holds no "\n"
   bool eof_ = false;
+  bool at_start_ = true;   // nothing taken yet: a byte-order mark may still be skipped
   bool skipping_ = false;  // inside a line over the limit, whose bytes are dropped
   uint64_t skipped_ = 0;   // its length so far
   std::string skipped_head_;

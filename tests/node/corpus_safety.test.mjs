@@ -372,3 +372,28 @@ test("json+ and similarity refuse more texts than their table is for; json build
   assert.equal(got.data.length, 4097);
   assert.equal(got.similarity, undefined);
 });
+
+test("a byte-order mark at the start is skipped, a line of \\r is blank, an empty npy has its width", () => {
+  const bom = "\ufeff";
+  const plain = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl"], { input: "hello\nworld\n" });
+  // It was embedded into the first text (7 tokens instead of 4: another vector).
+  const marked = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl"], { input: `${bom}hello\nworld\n` });
+  assert.equal(marked.status, 0, marked.stderr);
+  assert.equal(marked.stdout, plain.stdout);
+  // In JSONL it made line 1 an error; "\r\r" (a CRLF line holding a "\r") was one too.
+  const records = '{"id":1,"text":"hello"}\r\n\r\r\n{"id":2,"text":"world"}\r\n';
+  const jsonl = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl"], { input: bom + records });
+  assert.equal(jsonl.status, 0, jsonl.stderr);
+  const got = jsonl.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(got.map((g) => g.id), [1, 2]);
+  assert.deepEqual(got.map((g) => g.embedding), plain.stdout.trim().split("\n").map((l) => JSON.parse(l).embedding));
+  // Only at the very start: a mark inside the input is text (here not even valid UTF-8).
+  const inside = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", "--on-error", "record"],
+                        { input: Buffer.from([...Buffer.from("hello\n"), 0xef, 0xbb, 0x78, 0x0a]) });
+  assert.match(JSON.parse(inside.stdout.trim().split("\n")[1]).error.message, /^line 2: .*not valid UTF-8/);
+  // An npy file of no rows is (0, dim), not (0, 0).
+  const npy = join(dir, "empty.npy");
+  const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-f", "npy", "-o", npy], { input: "" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(readFileSync(npy, "latin1"), /'shape': \(0, 128\)/);
+});
