@@ -274,8 +274,10 @@ Result<EmbedOptions> ToOptions(const EmbedFlags& f) {
   return options;
 }
 
-// What a path names, to tell two paths of one file apart from two files: the device and inode of
-// an existing file; for one not there yet, its directory's real path and its name.
+// The regular file an output or input is, to tell two names of one file from two files: its
+// device and inode, or for a file not there yet its directory's real path and its name (through
+// a dangling symlink, the file it would create). Nothing for a terminal, a pipe or a device such
+// as /dev/null, in which two writers cannot overwrite each other.
 struct FileKey {
   dev_t dev = 0;
   ino_t ino = 0;
@@ -283,15 +285,29 @@ struct FileKey {
   bool operator==(const FileKey&) const = default;
 };
 
-std::optional<FileKey> KeyOf(const std::string& path) {
-  if (path.empty()) return std::nullopt;
+std::optional<FileKey> KeyOf(const std::string& path, int links = 0) {
+  if (path.empty() || links > 8) return std::nullopt;
   struct stat st;
-  if (stat(path.c_str(), &st) == 0) return FileKey{st.st_dev, st.st_ino, ""};
+  if (stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    return FileKey{st.st_dev, st.st_ino, ""};
+  }
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const std::string dir = slash == std::string::npos ? "./" : path.substr(0, slash + 1);
+  char target[PATH_MAX];
+  if (const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1); n > 0) {
+    target[n] = '\0';
+    return KeyOf(target[0] == '/' ? std::string(target) : dir + target, links + 1);
+  }
   char real[PATH_MAX];
   if (realpath(dir.c_str(), real) == nullptr) return std::nullopt;  // opening it will say why
   return FileKey{0, 0, std::string(real) + "/" + path.substr(slash + 1)};
+}
+
+std::optional<FileKey> KeyOf(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return FileKey{st.st_dev, st.st_ino, ""};
 }
 
 // Where results go: stdout or a file, plus the ids file of the binary formats. Each record is
@@ -474,19 +490,22 @@ int RunEmbed(int argc, char** argv) {
   }
   // An output that is the model (memory-mapped: truncating it crashed the run), the input (it
   // was emptied before being read) or the other output (two write positions in one file) is
-  // refused before anything is opened for writing.
+  // refused before anything is opened for writing — the standard output too, when -o is not
+  // given and the shell sent it to a file.
   const std::optional<FileKey> model_key = KeyOf(flags.model);
-  const std::optional<FileKey> out_key = KeyOf(flags.output), ids_key = KeyOf(flags.ids);
-  for (const auto& [option, path, key] :
-       {std::tuple{"-o", &flags.output, &out_key}, std::tuple{"--ids", &flags.ids, &ids_key}}) {
+  const std::string out_name = flags.output.empty() ? "the standard output" : "-o " + flags.output;
+  const std::optional<FileKey> out_key =
+      flags.output.empty() ? KeyOf(STDOUT_FILENO) : KeyOf(flags.output);
+  const std::optional<FileKey> ids_key = KeyOf(flags.ids);
+  for (const auto& [name, key] :
+       {std::pair{out_name, &out_key}, std::pair{"--ids " + flags.ids, &ids_key}}) {
     if (!key->has_value()) continue;
-    if (**key == model_key)
-      return usage(StrFormat("%s %s is the model file", option, path->c_str()));
-    if (**key == input_key)
-      return usage(StrFormat("%s %s is the input file", option, path->c_str()));
+    if (**key == model_key) return usage(name + " is the model file");
+    if (**key == input_key) return usage(name + " is the input file");
   }
   if (out_key.has_value() && out_key == ids_key) {
-    return usage(StrFormat("-o and --ids name the same file (%s)", flags.output.c_str()));
+    return usage(
+        StrFormat("%s and --ids %s are the same file", out_name.c_str(), flags.ids.c_str()));
   }
   Output output;
   const int out_dim = options.dim > 0 ? options.dim : embedder.info().dim;
@@ -496,7 +515,7 @@ int RunEmbed(int argc, char** argv) {
   Progress progress(!flags.quiet && isatty(STDERR_FILENO) && flags.texts.size() != 1, input_bytes);
   LineReader reader(in_fd, static_cast<uint64_t>(flags.max_line_bytes),
                     flags.input.empty() ? "the standard input" : flags.input);
-  std::vector<std::string> texts_seen;  // for the similarity table's labels
+  std::vector<std::string> texts_seen;  // for the similarity table's labels (that format only)
   std::vector<Embedding> collected;
   size_t done = 0, rows = 0;
   uint64_t bytes_done = 0;
@@ -604,7 +623,7 @@ int RunEmbed(int argc, char** argv) {
                     "most %zu texts; use jsonl, f32 or npy for more",
                     flags.format.c_str(), kMaxSimilarityTexts));
     }
-    if (Collects(*format)) {
+    if (*format == Format::kSimilarity) {  // its table's labels
       for (const Item& item : items) texts_seen.push_back(item.text);
     }
     // Records that could not be read take their turn like the others.

@@ -38,7 +38,10 @@ Result<bool> LineReader::Fill(bool wait) {
   // the input only (nothing consumed yet: begin_ is 0).
   if (at_start_ && begin_ == 0 && (buffer_.size() >= 3 || eof_)) {
     at_start_ = false;
-    if (buffer_.compare(0, 3, "\xEF\xBB\xBF") == 0) buffer_.erase(0, 3);
+    if (buffer_.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+      buffer_.erase(0, 3);
+      scanned_ = scanned_ > 3 ? scanned_ - 3 : 0;  // a mark split across reads was scanned in part
+    }
   }
   return !eof_;
 }

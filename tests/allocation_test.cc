@@ -17,12 +17,15 @@ namespace {
 
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocations{0};
-std::atomic<long> g_fail_at{0};  // while counting, the allocation of this number fails (0: none)
+std::atomic<long> g_fail_at{0};     // while counting, the allocation of this number fails (0: none)
+std::atomic<long> g_fail_rest{-1};  // if >= 0, every one after it fails too, but for this many
 
-// Counts an allocation; false if it is the one that must fail.
+// Counts an allocation; false if it must fail.
 bool Count() {
   if (!g_counting.load(std::memory_order_relaxed)) return true;
-  return g_allocations.fetch_add(1) + 1 != g_fail_at.load(std::memory_order_relaxed);
+  const long n = g_allocations.fetch_add(1) + 1, at = g_fail_at.load(std::memory_order_relaxed);
+  const long spared = g_fail_rest.load(std::memory_order_relaxed);
+  return at == 0 || (n != at && (spared < 0 || n <= at + spared));
 }
 
 void* CountedAlloc(std::size_t size) {
@@ -60,13 +63,20 @@ long AllocationsDuring(F&& f) {
   return g_allocations;
 }
 
-// Runs `f` with its allocation number `k` failing (std::bad_alloc, or null from a nothrow new);
-// whether `f` got that far.
+// How allocations fail after the first failed one: none, or all (memory that stays exhausted:
+// the error paths' own allocations fail), or all but the next one (the error's message is made,
+// and then its copy fails).
+enum class After { kNone = -1, kAll = 0, kAllButOne = 1 };
+
+// Runs `f` with its allocation number `k` failing (std::bad_alloc, or null from a nothrow new),
+// and those after it as `after` says; whether `f` got that far.
 template <class F>
-bool WithFailedAllocation(long k, F&& f) {
+bool WithFailedAllocation(long k, After after, F&& f) {
   g_fail_at = k;
+  g_fail_rest = static_cast<long>(after);
   const long made = AllocationsDuring(f);
   g_fail_at = 0;
+  g_fail_rest = -1;
   return made >= k;
 }
 
@@ -161,8 +171,8 @@ TEST_CASE("a second embedding allocates nothing", "[allocation]") {
   }
 }
 
-// The library's WebAssembly builds have no C++ exceptions (this test's build has, for Catch2): there
-// a failed allocation aborts the module, and the npm package checks sizes before the heap.
+// The library's WebAssembly builds have no C++ exceptions (this test's build has, for Catch2):
+// there a failed allocation aborts the module, and the npm package checks sizes before the heap.
 #if defined(__cpp_exceptions) && !defined(__EMSCRIPTEN__)
 // Every allocation of a call failing in turn: the call returns kOutOfMemory ("out of memory
 // while ..."), never throws or crashes, and the embedder then gives the same bits as before — for
@@ -185,51 +195,81 @@ TEST_CASE("a failed allocation anywhere in a call is an out_of_memory error", "[
     REQUIRE(got->size() == want->size());
     for (size_t i = 0; i < got->size(); ++i) REQUIRE((*got)[i].values == (*want)[i].values);
   };
-  const auto out_of_memory = [](const Status& s) {
-    INFO(s.message());
-    REQUIRE(s.code() == StatusCode::kOutOfMemory);
-    REQUIRE_THAT(s.message(), Catch::Matchers::Contains("out of memory while "));
-  };
-  // Each kind of call, until it makes fewer allocations than the one that fails.
-  const auto every_allocation = [&](const char* what, auto call) {
-    long k = 1;
-    for (; k < 100000; ++k) {
-      INFO(what << ", allocation " << k);
-      Status status;
-      if (!WithFailedAllocation(k, [&] { status = call(); })) {
-        REQUIRE(status.ok());
-        break;
-      }
-      if (!status.ok()) out_of_memory(status);  // a failed nothrow new may have been handled
-      same(embed());
+  // The message says where; where memory stays exhausted even that may not fit, and the short
+  // one that needs no allocation stands in.
+  const auto out_of_memory = [](StatusCode code, const std::string& message, After after) {
+    INFO(message);
+    REQUIRE(code == StatusCode::kOutOfMemory);
+    if (after == After::kNone || message != "out of memory") {
+      REQUIRE_THAT(message, Catch::Matchers::Contains("out of memory while "));
     }
-    CHECK(k > 1);
   };
-  every_allocation("Embed", [&] { return embed().status(); });
+  const char* c_message = "";  // the C API's last error message
+  // Each kind of call, until it makes fewer allocations than the one that fails. `call(status)`
+  // moves its outcome into `status` (a copy would be this test's own allocation, failing).
+  const auto every_allocation = [&](const char* what, auto call) {
+    for (const After after : {After::kNone, After::kAll, After::kAllButOne}) {
+      long k = 1;
+      for (; k < 100000; ++k) {
+        INFO(what << ", allocation " << k << " failing, then " << static_cast<int>(after));
+        Status status;
+        if (!WithFailedAllocation(k, after, [&] { call(status); })) {
+          REQUIRE(status.ok());
+          break;
+        }
+        // A failed nothrow new may have been handled without an error. (The C API's message is
+        // read from it, here, after the call.)
+        if (!status.ok()) {
+          out_of_memory(status.code(),
+                        status.message().empty() ? std::string(c_message) : status.message(),
+                        after);
+        }
+        same(embed());
+      }
+      if (after == After::kNone)
+        CHECK(k > 1);  // the first pass warms EmbedInto up: after it, it allocates nothing
+    }
+  };
+  every_allocation("Embed", [&](Status& s) { s = embed().status(); });
   std::vector<float> out(e.info().dim);
-  every_allocation("EmbedInto",
-                   [&] { return e.EmbedInto(texts[2], options, out.data(), out.size(), nullptr); });
-  every_allocation("Tokenize", [&] { return e.Tokenize(texts[0], true, true).status(); });
+  every_allocation("EmbedInto", [&](Status& s) {
+    s = e.EmbedInto(texts[2], options, out.data(), out.size(), nullptr);
+  });
+  every_allocation("Tokenize", [&](Status& s) { s = e.Tokenize(texts[0], true, true).status(); });
   ggufembed_model* model = ggufembed_model_load_file(path.c_str());
   REQUIRE(model != nullptr);
-  every_allocation("ggufembed_embed", [&] {
+  every_allocation("ggufembed_embed", [&](Status& s) {
     const char* c_texts[] = {texts[0].c_str(), texts[1].c_str()};
     ggufembed_result* r = ggufembed_embed(model, c_texts, nullptr, 2, nullptr);
-    const Status status = r != nullptr ? OkStatus()
-                                       : Status(StatusCode(ggufembed_last_error_code()),
-                                                ggufembed_last_error_message());
+    // The message is read after the call's memory is back (a std::string of it would allocate).
+    c_message = r != nullptr ? "" : ggufembed_last_error_message();
+    s = r != nullptr ? OkStatus() : Status(StatusCode(ggufembed_last_error_code()), std::string());
     ggufembed_result_free(r);
-    return status;
   });
+  CHECK(std::string(c_message).empty());  // the last call succeeded
+  // A buffer too large for the build: its error, whatever allocation of the message fails.
+  for (const After after : {After::kNone, After::kAll, After::kAllButOne}) {
+    for (long k = 1; k < 100; ++k) {
+      void* p = nullptr;
+      const bool reached = WithFailedAllocation(k, after, [&] { p = ggufembed_alloc(SIZE_MAX); });
+      INFO("ggufembed_alloc, allocation " << k << " failing, then " << static_cast<int>(after));
+      REQUIRE(p == nullptr);
+      REQUIRE(ggufembed_last_error_code() == GGUFEMBED_OUT_OF_MEMORY);
+      if (!reached) break;
+    }
+  }
   ggufembed_model_free(model);
   // Loading: about a thousand allocations, each failing in turn.
   const long loads = AllocationsDuring([&] { REQUIRE(Embedder::Load(path).ok()); });
   CHECK(loads > 100);
-  for (long k = 1; k <= loads; ++k) {
-    INFO("Load, allocation " << k << " of " << loads);
-    Result<std::unique_ptr<Embedder>> again = Status();
-    REQUIRE(WithFailedAllocation(k, [&] { again = Embedder::Load(path); }));
-    if (!again.ok()) out_of_memory(again.status());
+  for (const After after : {After::kNone, After::kAll, After::kAllButOne}) {
+    for (long k = 1; k <= loads; ++k) {
+      INFO("Load, allocation " << k << " of " << loads << " failing, then "
+                               << static_cast<int>(after));
+      Result<std::unique_ptr<Embedder>> again = Status(StatusCode::kInternal, "not run");
+      REQUIRE(WithFailedAllocation(k, after, [&] { again = Embedder::Load(path); }));
+      if (!again.ok()) out_of_memory(again.status().code(), again.status().message(), after);
+    }
   }
 }
 #endif

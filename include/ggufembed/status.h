@@ -59,8 +59,9 @@ class [[nodiscard]] Result {
   Result(Status status) : state_(std::move(status)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(state_); }
-  // The error; an OK status when `ok()`.
-  Status status() const { return ok() ? Status() : std::get<Status>(state_); }
+  // The error; an OK status when `ok()`. From a temporary the error is moved, not copied.
+  Status status() const& { return ok() ? Status() : std::get<Status>(state_); }
+  Status status() && { return ok() ? Status() : std::get<Status>(std::move(state_)); }
 
   T& value() & { return std::get<T>(state_); }
   const T& value() const& { return std::get<T>(state_); }
@@ -91,7 +92,7 @@ class [[nodiscard]] Result {
   GGUFEMBED_ASSIGN_OR_RETURN_IMPL(GGUFEMBED_CONCAT(_result_, __LINE__), lhs, expr)
 #define GGUFEMBED_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                    \
-  if (!tmp.ok()) return tmp.status();                   \
+  if (!tmp.ok()) return std::move(tmp).status();        \
   lhs = std::move(tmp).value()
 
 #endif  // GGUFEMBED_STATUS_H_

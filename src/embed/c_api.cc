@@ -47,9 +47,20 @@ namespace {
 thread_local int g_error_code = GGUFEMBED_OK;
 thread_local std::string g_error_message;
 
-void SetError(const Status& status) {
+// Cannot throw: the message that does not fit in memory is replaced by a short one (in
+// std::string's own buffer), so that no exception crosses into C from an error path either.
+void SetError(const Status& status) noexcept {
   g_error_code = static_cast<int>(status.code());
-  g_error_message = status.message();
+  ggufembed::CatchAllocationFailure(
+      "setting an error",
+      [&] {
+        g_error_message = status.message();
+        return 0;
+      },
+      [](const Status&) {
+        g_error_message = "out of memory";
+        return 0;
+      });
 }
 
 void ClearError() {
@@ -169,20 +180,8 @@ bool CheckBufferSize(size_t size) {
       "cannot allocate %zu bytes: more than the %zu bytes one buffer can take", size, limit));
   return false;
 }
-}  // namespace
 
-void* ggufembed_alloc(size_t size) {
-  if (!CheckBufferSize(size)) return nullptr;
-  void* ptr = std::malloc(size > 0 ? size : 1);
-  if (ptr == nullptr) {
-    SetError(ggufembed::Error(StatusCode::kOutOfMemory, "cannot allocate %zu bytes", size));
-    return nullptr;
-  }
-  ClearError();
-  return ptr;
-}
-
-void* ggufembed_realloc(void* ptr, size_t size) {
+void* Realloc(void* ptr, size_t size) {
   if (!CheckBufferSize(size)) return nullptr;
 #ifdef __EMSCRIPTEN__
   // Emscripten's dlmalloc grows a block in place only when the free space at the top of the heap
@@ -205,6 +204,24 @@ void* ggufembed_realloc(void* ptr, size_t size) {
   }
   ClearError();
   return grown;
+}
+}  // namespace
+
+void* ggufembed_alloc(size_t size) {
+  return Guarded("allocating a buffer", [&]() -> void* {
+    if (!CheckBufferSize(size)) return nullptr;
+    void* ptr = std::malloc(size > 0 ? size : 1);
+    if (ptr == nullptr) {
+      SetError(ggufembed::Error(StatusCode::kOutOfMemory, "cannot allocate %zu bytes", size));
+      return nullptr;
+    }
+    ClearError();
+    return ptr;
+  });
+}
+
+void* ggufembed_realloc(void* ptr, size_t size) {
+  return Guarded("growing a buffer", [&]() -> void* { return Realloc(ptr, size); });
 }
 
 void ggufembed_free(void* ptr) { std::free(ptr); }

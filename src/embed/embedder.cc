@@ -563,6 +563,7 @@ Status Embedder::RunBatch(
   if (batch.pack_tokens < 0) {
     return Error(StatusCode::kInvalidArgument, "pack_tokens %d is negative", batch.pack_tokens);
   }
+  if (!on_result) return Error(StatusCode::kInvalidArgument, "on_result is empty");
   for (size_t i = 0; i < texts.size(); ++i) {
     if (texts[i].options == nullptr) {
       return Error(StatusCode::kInvalidArgument, "text %zu has no options", i);

@@ -6,8 +6,8 @@
 // with its id, whatever is wrong with it — malformed JSON, missing or mistyped members, invalid
 // UTF-8, too many tokens, a line over --max-line-bytes — and blank lines are not records.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -328,8 +328,34 @@ test("an output that is the model, the input or the other output is refused befo
   const both = join(dir, "both.npy");
   rmSync(both, { force: true });
   refused(["-m", tiny, "--input-format", "jsonl", "-i", corpus, "-f", "npy", "-o", both, "--ids",
-           join(dir, ".", "both.npy")], `-o and --ids name the same file (${both})`);
+           join(dir, ".", "both.npy")], `-o ${both} and --ids ${join(dir, ".", "both.npy")} are the same file`);
   assert.equal(size(both), 0);
+  // The standard output, when the shell sent it to a file: the input's, the ids file's.
+  const stdoutTo = (file, flags) => ({ stdio: [openSync(corpus, "r"), openSync(file, flags), "pipe"] });
+  const refusedTo = (args, file, flags, message) => {
+    const r = spawnSync(process.env.GGUFEMBED_CLI, ["embed", "-q", ...args], { encoding: "utf8", ...stdoutTo(file, flags) });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `ggufembed embed: ${message}\n`);
+  };
+  refusedTo(["-m", tiny, "--input-format", "jsonl", "-f", "jsonl"], corpus, "a",
+            "the standard output is the input file");  // it embedded its own output, growing
+  assert.equal(readFileSync(corpus, "utf8"), records);
+  const ids = join(dir, "ids.jsonl");
+  refusedTo(["-m", tiny, "--input-format", "jsonl", "-f", "f32", "--ids", ids], ids, "w",
+            `the standard output and --ids ${ids} are the same file`);
+  refusedTo(["-m", tiny, "--input-format", "jsonl", "-f", "f32", "--ids", "/dev/stdout"], ids, "w",
+            "the standard output and --ids /dev/stdout are the same file");
+  // Through a symlink to a file not there yet.
+  const target = join(dir, "target.f32"), link = join(dir, "link.f32");
+  rmSync(target, { force: true });
+  rmSync(link, { force: true });
+  symlinkSync(target, link);
+  refused(["-m", tiny, "--input-format", "jsonl", "-i", corpus, "-f", "f32", "-o", link, "--ids", target],
+          `-o ${link} and --ids ${target} are the same file`);
+  // Devices and pipes are no files two writers overwrite each other in.
+  const discard = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", corpus, "-f", "f32",
+                          "-o", "/dev/null", "--ids", "/dev/null"]);
+  assert.equal(discard.status, 0, discard.stderr);
   // Different files are fine.
   const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", corpus, "-f", "npy",
                     "-o", join(dir, "rows.npy"), "--ids", join(dir, "rows.ids")]);
@@ -373,7 +399,7 @@ test("json+ and similarity refuse more texts than their table is for; json build
   assert.equal(got.similarity, undefined);
 });
 
-test("a byte-order mark at the start is skipped, a line of \\r is blank, an empty npy has its width", () => {
+test("a byte-order mark at the start is skipped, a line of \\r is blank, an empty npy has its width", async () => {
   const bom = "\ufeff";
   const plain = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl"], { input: "hello\nworld\n" });
   // It was embedded into the first text (7 tokens instead of 4: another vector).
@@ -387,6 +413,18 @@ test("a byte-order mark at the start is skipped, a line of \\r is blank, an empt
   const got = jsonl.stdout.trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(got.map((g) => g.id), [1, 2]);
   assert.deepEqual(got.map((g) => g.embedding), plain.stdout.trim().split("\n").map((l) => JSON.parse(l).embedding));
+  // Split across reads, with a newline right after it: still three lines (the part of the mark
+  // first scanned kept the next newline from being seen).
+  const child = spawn(process.env.GGUFEMBED_CLI, ["embed", "-q", "-m", tiny, "-f", "jsonl"],
+                      { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  const closed = new Promise((ok) => child.on("close", ok));
+  child.stdin.write(Buffer.from([0xef, 0xbb]));
+  await sleep(300);
+  child.stdin.end(Buffer.from("\xbfhello\nworld\n", "latin1"));
+  assert.equal(await closed, 0);
+  assert.equal(out, plain.stdout);
   // Only at the very start: a mark inside the input is text (here not even valid UTF-8).
   const inside = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", "--on-error", "record"],
                         { input: Buffer.from([...Buffer.from("hello\n"), 0xef, 0xbb, 0x78, 0x0a]) });
