@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """The Dask example, really run: a local scheduler and two worker processes embed a JSONL corpus
 with examples/dask/embed_corpus.py; every id must come back exactly once with the vector the
-single-process CLI gives — also when one worker is killed in the middle of the run.
+single-process CLI gives — also when one worker is killed in the middle of the run, or the
+ggufembed process inside one. Then a corpus of the lines a Python reader gets wrong (a byte-order
+mark, U+2028 and "\r" inside records, invalid UTF-8, blank-looking lines, malformed records): the
+parts, in order, must be byte for byte the single CLI run's; a second job with other options on
+the same workers must get its own vectors; an output directory holding parts is refused.
 
 Usage: dask_test.py GGUFEMBED_CLI MODEL.gguf   (Debian's python3 with python3-distributed)
 """
@@ -78,11 +82,54 @@ class Cluster:
                 p.kill()
 
 
-def run_example(cli, model, corpus_path, out_dir, address, partitions):
+def run_example(cli, model, corpus_path, out_dir, address, partitions, extra=()):
     return subprocess.Popen(
         ["/usr/bin/python3", SCRIPT, "--cli", cli, "--model", model, "--corpus", corpus_path,
-         "--out", out_dir, "--scheduler", address, "--partitions", str(partitions)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--out", out_dir, "--scheduler", address, "--partitions", str(partitions), "--",
+         *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+# Lines that Python's str.splitlines, str.strip or a UTF-8 decode with replacement would cut,
+# drop or change, between ordinary records; every one is a line of its own for the CLI.
+QUIRKS = b"".join([
+    b"\xef\xbb\xbf\n",                                    # a byte-order mark alone on line 1
+    b'{"id":"crlf","text":"a CRLF line"}\r\n',
+    b'{"id":"u2028","text":"split \xe2\x80\xa8 here? \xe2\x80\xa9 \xc2\x85 no"}\n',
+    b'{"id":"cr",\r"text":"a \\r as JSON whitespace"}\n',
+    b'{"id":"bad-utf8","text":"caf\xe9"}\n',               # an error record, not U+FFFD
+    b"\xc2\xa0\xe3\x80\x80\n",                            # NBSP, U+3000: not blank for the CLI
+    b" \t\r\n",                                           # blank
+    b'{"id":"ctrl","text":"x\x0by"}\n',                   # a raw control character: an error
+    b'{"id":{"error":{"code":"x","message":"line 1: an id that looks like an error"}},'
+    b'"text":"ok"}\n',
+    b"not json at all\n",
+    b'{"id":"last","text":"no newline at the end"}',
+])
+
+
+def single_run(cli, model, corpus_path, extra=()):
+    return subprocess.run([cli, "embed", "-q", "-m", model, "--input-format", "jsonl",
+                           "--on-error", "record", "-i", corpus_path, *extra],
+                          capture_output=True, check=True).stdout
+
+
+def joined_parts(out_dir):
+    names = sorted(os.listdir(out_dir))
+    assert all(n.startswith("part-") and n.endswith(".jsonl") for n in names), names
+    data = b""
+    for name in names:
+        with open(os.path.join(out_dir, name), "rb") as f:
+            data += f.read()
+    return data
+
+
+def kill_a_cli(model):
+    """Kills one ggufembed process the workers started; whether there was one."""
+    r = subprocess.run(["pgrep", "-f", f"embed -q -m {model}"], capture_output=True, text=True)
+    pids = [int(p) for p in r.stdout.split()]
+    if pids:
+        os.kill(pids[0], signal.SIGKILL)
+    return bool(pids)
 
 
 def main():
@@ -103,18 +150,22 @@ def main():
         assert len(want) == len(records)
 
         cluster = Cluster(tmp)
-        for case in ("healthy", "a worker killed mid-run"):
+        for case in ("healthy", "a worker killed mid-run", "a worker's ggufembed killed mid-run"):
             out_dir = os.path.join(tmp, case.replace(" ", "-"))
             partitions = 40
             run = run_example(cli, model, corpus_path, out_dir, cluster.address, partitions)
             if case != "healthy":
-                # Kill one worker once the run is under way but far from done.
+                # Kill one worker (or the ggufembed process it keeps, as the OOM killer would)
+                # once the run is under way but far from done.
                 deadline = time.time() + 120
                 while not os.path.isdir(out_dir) or len(os.listdir(out_dir)) < 2:
                     assert time.time() < deadline and run.poll() is None, "no progress"
                     time.sleep(0.005)
                 done_at_kill = len([n for n in os.listdir(out_dir) if n.endswith(".jsonl")])
-                cluster.workers[0].kill()
+                if case == "a worker killed mid-run":
+                    cluster.workers[0].kill()
+                else:
+                    assert kill_a_cli(model), "no ggufembed process to kill"
                 assert done_at_kill < partitions, "the run ended before the kill"
             stdout, stderr = run.communicate(timeout=300)
             assert run.returncode == 0, f"{case}: exit {run.returncode}\n{stderr}"
@@ -125,6 +176,38 @@ def main():
             for key, record in want.items():
                 assert got[key] == record, f"{case}: record {key} differs"
             print(f"ok - {case}: {len(got)} records in {partitions} partitions, each once")
+
+        # The quirks between ordinary records, cut into partitions at many places; the first
+        # worker's ggufembed has run the jobs above (its line count is no corpus line number).
+        quirks_path = os.path.join(tmp, "quirks.jsonl")
+        with open(quirks_path, "wb") as f:
+            f.write(QUIRKS[:QUIRKS.index(b"\n") + 1])
+            for i in range(30):
+                f.write(json.dumps({"id": i, "text": f"record {i} " * (1 + i % 5)}).encode() + b"\n")
+            f.write(QUIRKS[QUIRKS.index(b"\n") + 1:])
+        want_bytes = single_run(cli, model, quirks_path)
+        assert want_bytes.count(b"\n") == 30 + 9, want_bytes.count(b"\n")
+        for partitions in (1, 7):
+            out_dir = os.path.join(tmp, f"quirks-{partitions}")
+            run = run_example(cli, model, quirks_path, out_dir, cluster.address, partitions)
+            stdout, stderr = run.communicate(timeout=300)
+            assert run.returncode == 0, f"quirks: exit {run.returncode}\n{stderr}"
+            got_bytes = joined_parts(out_dir)
+            assert got_bytes == want_bytes, f"quirks, {partitions} partitions: the parts differ"
+            print(f"ok - the quirks corpus in {partitions} partitions: the single run's bytes")
+        # Another job on the same workers with other options: its own ggufembed, its own vectors.
+        out_dir = os.path.join(tmp, "dim-64")
+        run = run_example(cli, model, quirks_path, out_dir, cluster.address, 4, ["--dim", "64"])
+        stdout, stderr = run.communicate(timeout=300)
+        assert run.returncode == 0, f"--dim 64: exit {run.returncode}\n{stderr}"
+        assert joined_parts(out_dir) == single_run(cli, model, quirks_path, ["--dim", "64"])
+        print("ok - a second job with --dim 64 on the same workers gets 64-value vectors")
+        # Parts of an earlier run in the output directory would mix with the new ones.
+        run = run_example(cli, model, quirks_path, out_dir, cluster.address, 2)
+        stdout, stderr = run.communicate(timeout=300)
+        assert run.returncode == 2, f"a used output directory: exit {run.returncode}"
+        assert f"{out_dir} holds 4 part files of an earlier run (part-00000.jsonl ...)" in stderr, stderr
+        print("ok - an output directory holding parts is refused")
     finally:
         if cluster:
             cluster.close()
