@@ -30,6 +30,9 @@ const PROMPTS = {
 };
 const MATRYOSHKA = [768, 512, 256, 128];
 const HEATMAP_MAX = 8;
+// Rows rendered at most in the timing table and the results: thousands of rows took the page's
+// thread seconds to lay out (and into the query's timing).
+const ROWS_MAX = 200;
 const LAST_MODEL = "ggufembed-demo:last-model";
 
 const DEFAULT_DOCS = `Mars is often called the Red Planet because of the iron oxide on its surface.
@@ -46,6 +49,7 @@ const $ = (id) => document.getElementById(id);
 
 /** Everything the page knows; also `window.demo`, for the console and the browser test. */
 const state = {
+  loading: null,  // the model being loaded, while the current one (`model`) stays in use
   embedder: null,
   model: null,        // {label, url?, file?, cached}
   loadAbort: null,
@@ -152,7 +156,7 @@ function setModelReady(ready) {
 
 function loadProgress({ loaded, total, cached }) {
   const bar = $("load-bar");
-  const source = state.model;
+  const source = state.loading;
   if (total) {
     bar.max = total;
     bar.value = loaded;
@@ -169,16 +173,17 @@ function loadProgress({ loaded, total, cached }) {
 }
 
 /** Loads `source` (an absolute URL string or a File); `label` names it on the page. */
+/** The current model stays in use (and its results on the page) until the new one is ready, so a
+ * failed or cancelled load costs nothing; documents being embedded with it stop quietly. */
 async function load(source, label) {
   state.loadAbort?.abort();
+  state.embedAbort?.abort();
   const abort = new AbortController();
   state.loadAbort = abort;
   hideError("model-error");
-  state.embedder?.dispose();
-  state.embedder = null;
-  setModelReady(false);
   const isFile = typeof source !== "string";
-  state.model = { label, url: isFile ? null : source, file: isFile ? source : null, cached: false };
+  const model = { label, url: isFile ? null : source, file: isFile ? source : null, cached: false };
+  state.loading = model;
 
   const bar = $("load-bar");
   bar.removeAttribute("value");
@@ -195,7 +200,11 @@ async function load(source, label) {
       embedder.dispose();
       return;
     }
+    const previous = state.embedder;
+    setModelReady(false);  // the documents' vectors and the results were the previous model's
     state.embedder = embedder;
+    state.model = model;
+    previous?.dispose();
     // The next visit loads it again from the cache (a picked file only if it was kept).
     if (!isFile) localStorage.setItem(LAST_MODEL, source);
     else if (options.cache) localStorage.setItem(LAST_MODEL, cacheKey(source));
@@ -205,7 +214,10 @@ async function load(source, label) {
     watchKept(isFile ? (options.cache ? cacheKey(source) : null) : source);
   } catch (error) {
     if (isAbort(error, abort.signal)) {
-      if (state.loadAbort === abort) announce("Loading cancelled");
+      if (state.loadAbort === abort) {
+        announce(state.embedder ? "Loading cancelled; the current model stays" : "Loading cancelled");
+        $(state.embedder ? "query" : "model-url").focus();  // the Cancel button goes away
+      }
     } else {
       showError("model-error", error, `Could not load ${label}`);
       announce(`Could not load ${label}`);
@@ -213,6 +225,7 @@ async function load(source, label) {
   } finally {
     if (state.loadAbort === abort) {
       state.loadAbort = null;
+      state.loading = null;
       $("load-box").hidden = true;
     }
     refreshKept();
@@ -303,7 +316,8 @@ async function refreshKept() {
     deleteButton.addEventListener("click", async () => {
       await deleteCachedModel(entry.url);
       announce(`${entry.name} removed from this browser`);
-      refreshKept();
+      await refreshKept();
+      $("kept-h").focus();  // the button went with its row
     });
     return el("li", { "data-url": entry.url },
       el("span", { class: "what" }, el("span", { class: "name", text: entry.name, title: entry.url }),
@@ -428,24 +442,34 @@ async function embedDocuments() {
   $("embed-box").hidden = false;
   const items = [];
   const started = performance.now();
+  let current = 0;  // the document being embedded, for an error's message
   try {
     for (const text of texts) {
       if (abort.signal.aborted) throw Object.assign(new Error("cancelled"), { code: "aborted" });
       const t = performance.now();
+      current = items.length + 1;
       const r = await embedder.embed(text, embedOptions(s.docPrompt, s.title, s.dim, abort.signal));
       items.push({ text, vector: r.vector, dim: r.dim, tokens: r.tokens, truncated: r.truncated,
                    ms: performance.now() - t });
       bar.value = items.length;
       $("embed-numbers").textContent = `${items.length} of ${texts.length}`;
     }
-    state.docs = { key, items, ms: performance.now() - started, dim: items[0].dim };
+    // The settings go with the vectors: a query must use the same size, whatever the menus say
+    // by the time it is embedded.
+    state.docs = { key, items, ms: performance.now() - started, dim: items[0].dim, settings: s };
     renderTiming();
     renderHeatmap();
     announce(`${plural(items.length, "document")} embedded`);
     return true;
   } catch (error) {
-    if (isAbort(error, abort.signal)) announce("Embedding cancelled");
-    else showError("docs-error", error, "Could not embed the documents");
+    if (isAbort(error, abort.signal) || embedder !== state.embedder) {
+      announce("Embedding cancelled");
+      if (embedder === state.embedder) $("embed-docs").focus();  // the Cancel button goes away
+    } else {
+      clearResults();  // they were of other documents
+      showError("docs-error", error,
+                `Could not embed document ${current} (line ${current} of the documents)`);
+    }
     return false;
   } finally {
     state.embedAbort = null;
@@ -460,7 +484,9 @@ function renderTiming() {
   const tokens = items.reduce((sum, d) => sum + d.tokens, 0);
   $("timing-summary").textContent = `${plural(items.length, "text")} · ${plural(tokens, "token")} · ` +
     `${formatMs(ms)} · ${perSecond(tokens, ms)} tokens/s · ${dim} dimensions`;
-  $("timing").tBodies[0].replaceChildren(...items.map((d, i) => el("tr", {},
+  $("timing-more").textContent = items.length > ROWS_MAX
+    ? `The first ${ROWS_MAX} of ${items.length.toLocaleString("en-US")} documents.` : "";
+  $("timing").tBodies[0].replaceChildren(...items.slice(0, ROWS_MAX).map((d, i) => el("tr", {},
     el("td", { class: "num", text: String(i + 1) }),
     el("td", { class: "text", title: d.text }, d.text, d.truncated ? el("span", { class: "badge", text: "cut" }) : null),
     el("td", { class: "num", text: String(d.tokens) }),
@@ -500,6 +526,7 @@ function renderHeatmap() {
 
 function clearResults() {
   $("results").replaceChildren();
+  $("results-more").textContent = "";
   $("search-summary").hidden = true;
   $("results-empty").hidden = false;
   $("heatmap-card").hidden = true;
@@ -522,10 +549,13 @@ async function search(event) {
   }
   if (state.docs?.key !== docsKey() && !(await embedDocuments())) return;
   const s = settings();
+  const embedder = state.embedder;
   setBusy(true);
   try {
+    // Let the page lay out what it just rendered first: that time is not the query's.
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
     const started = performance.now();
-    const q = await state.embedder.embed(query, embedOptions(s.queryPrompt, "", s.dim));
+    const q = await embedder.embed(query, embedOptions(s.queryPrompt, "", state.docs.settings.dim));
     const ms = performance.now() - started;
     const ranking = state.docs.items
       .map((d, index) => ({ index, text: d.text, score: cosineSimilarity(q.vector, d.vector) }))
@@ -538,7 +568,7 @@ async function search(event) {
     $("search-summary").hidden = false;
     announce(`Best match: ${ranking[0].text}, score ${ranking[0].score.toFixed(3)}`);
   } catch (error) {
-    showError("search-error", error, "Could not embed the query");
+    if (embedder === state.embedder) showError("search-error", error, "Could not embed the query");
   } finally {
     setBusy(false);
   }
@@ -546,7 +576,9 @@ async function search(event) {
 
 function renderResults(ranking) {
   $("results-empty").hidden = true;
-  $("results").replaceChildren(...ranking.map((r, rank) => {
+  $("results-more").textContent = ranking.length > ROWS_MAX
+    ? `The best ${ROWS_MAX} of ${ranking.length.toLocaleString("en-US")} documents.` : "";
+  $("results").replaceChildren(...ranking.slice(0, ROWS_MAX).map((r, rank) => {
     const width = Math.round(Math.max(0, Math.min(1, r.score)) * 100);
     const meter = el("span", { class: "meter", "aria-hidden": "true" }, el("span"));
     meter.firstChild.style.width = `${width}%`;
@@ -626,11 +658,11 @@ function start() {
   // ?model=URL loads that model; otherwise the last one, at once if this browser kept it.
   const asked = new URLSearchParams(location.search).get("model");
   const last = localStorage.getItem(LAST_MODEL);
-  $("model-url").value = asked ? new URL(asked, location.href).href
-    : last && !isKeptFileKey(last) ? last : PRESETS[0].url;
+  // A ?model= that is no URL is the field's error (it threw here, and the page half started).
+  $("model-url").value = asked ?? (last && !isKeptFileKey(last) ? last : PRESETS[0].url);
   syncPresetToUrl();
   refreshKept().then(async () => {
-    if (asked) return loadUrlField();
+    if (asked !== null) return loadUrlField();
     if (last && (await listCachedModels()).some((e) => e.url === last)) {
       return load(last, fileNameOf(last));  // a kept file's key ends in its name, too
     }

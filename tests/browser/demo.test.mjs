@@ -51,6 +51,8 @@ async function openDemo(query = "", viewport = { width: 1280, height: 900 }) {
 
 /** Waits for the model to be ready; fails with the page's error if it shows one instead. */
 async function ready(page) {
+  // A load started from the page shows its box at once; the current model stays until it ends.
+  await page.waitForSelector("#load-box", { state: "hidden", timeout: 60_000 });
   await page.waitForSelector("#model-info:not([hidden]), #model-error:not([hidden])", { timeout: 60_000 });
   if (await page.isVisible("#model-error")) {
     assert.fail(`the page shows an error instead: ${await page.textContent("#model-error")}`);
@@ -344,6 +346,67 @@ test("a phone-sized screen has no horizontal overflow", async () => {
   await page.fill("#model-url", `${base}/${"very-long-name-".repeat(20)}.gguf`);
   assert.equal((await searchOnPage(page)).results.length, 2);
   assert.ok(await overflow() <= 0, `with long text: ${await overflow()} px too wide`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a failed load keeps the current model; a bad ?model=, another load or a new size mid-run are no false errors", async () => {
+  // A ?model= that is no URL: the field's error, and the rest of the page starts (it threw).
+  const bad = await openDemo(`?model=${encodeURIComponent("https://[oops")}`);
+  await bad.page.locator("#model-error").waitFor({ state: "visible" });
+  assert.match(await bad.page.textContent("#model-error"), /^Invalid URL 'https:\/\/\[oops' is not a URL\.$/);
+  await bad.page.waitForFunction(() => document.getElementById("kept-empty").hidden === false);
+  assert.deepEqual(bad.errors, []);
+  await bad.context.close();
+
+  const { context, page, errors } = await openDemo("?model=/model.gguf");
+  await ready(page);
+  await searchOnPage(page);
+  const results = await page.locator("#results li").count();
+  // A load that fails (a typo) leaves the working model, its results and search as they were.
+  await page.fill("#model-url", `${base}/typo.gguf`);
+  await page.click("#load-url");
+  await page.locator("#model-error").waitFor({ state: "visible" });
+  assert.equal(await page.isVisible("#model-info"), true);
+  assert.equal(await page.isDisabled("#search"), false);
+  assert.equal(await page.locator("#results li").count(), results);
+  assert.equal((await searchOnPage(page)).results.length, results);
+
+  // Many documents, so that embedding them takes a while; a size other than the model's own (the
+  // tiny model's menu has only its full width) chosen once the embedding is under way: the query
+  // takes the documents' size (it took the menu's, and the search failed on mismatched lengths).
+  const many = Array.from({ length: 300 }, (_, i) => `document ${i} about ${["mars", "tea", "rust"][i % 3]}`);
+  await page.fill("#docs", many.join("\n"));
+  await page.evaluate(() => document.getElementById("dim").append(new Option("64", "64")));
+  const done = await page.evaluate(() => window.demo.searches);
+  await page.click("#search");
+  await page.waitForFunction(() => /^[1-9]\d* of 300$/.test(document.getElementById("embed-numbers").textContent));
+  await page.selectOption("#dim", "64");
+  await page.waitForFunction((n) => window.demo.searches > n, done, { timeout: 60_000 });
+  assert.equal(await page.isHidden("#search-error"), true, await page.textContent("#search-error"));
+  assert.equal(await page.evaluate(() => window.demo.lastSearch.vector.length), 128);
+  assert.match(await page.textContent("#results-more"), /^The best 200 of 300 documents\.$/);
+  assert.equal(await page.locator("#results li").count(), 200);
+
+  // Another model loaded while documents are being embedded: the embedding stops quietly (it
+  // ended in "invalid_argument: this model was disposed").
+  await page.click("#embed-docs");
+  await page.waitForFunction(() => /^[1-9]\d* of 300$/.test(document.getElementById("embed-numbers").textContent));
+  await page.fill("#model-url", `${base}/model2.gguf`);
+  await page.click("#load-url");
+  await page.waitForFunction(() => document.getElementById("info-arch").textContent === "gemma-embedding2");
+  await page.waitForFunction(() => document.getElementById("embed-box").hidden);
+  assert.equal(await page.isHidden("#docs-error"), true, await page.textContent("#docs-error"));
+
+  // A document that cannot be embedded is named, and the results of other documents go.
+  await page.evaluate(() => {  // the lone surrogate stays an escape in the function's source
+    document.getElementById("docs").value = "fine\nalso fine\npasted \ud83d text\nlast";
+    document.getElementById("docs").dispatchEvent(new Event("input"));
+  });
+  await page.click("#search");
+  await page.locator("#docs-error").waitFor({ state: "visible" });
+  assert.match(await page.textContent("#docs-error"), /^Could not embed document 3 \(line 3 of the documents\) invalid_argument: /);
+  assert.equal(await page.locator("#results li").count(), 0);
   assert.deepEqual(errors, []);
   await context.close();
 });
