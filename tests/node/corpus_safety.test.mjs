@@ -383,9 +383,12 @@ test("json output of an empty corpus, ids past 64 bits written as they are, read
 });
 
 test("json+ and similarity refuse more texts than their table is for; json builds no table", () => {
-  const many = Array.from({ length: 4097 }, (_, i) => `t${i % 7}`).join("\n") + "\n";
+  const texts = Array.from({ length: 4097 }, (_, i) => `t${i % 7}`);
+  const many = texts.join("\n") + "\n";
   for (const format of ["json+", "similarity"]) {
-    const r = runCli(["embed", "-q", "-m", tiny, "--dim", "2", "-f", format], { input: many });
+    // As arguments: one chunk, refused before any text is embedded (from the input, after the
+    // first 4096).
+    const r = runCli(["embed", "-q", "-m", tiny, "--dim", "2", "-f", format, ...texts]);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, `ggufembed embed: --format ${format} prints a similarity table of every pair ` +
                  "of texts, for at most 4096 texts; use jsonl, f32 or npy for more\n");
