@@ -154,7 +154,7 @@ def embed_partition(corpus, start, end, first_line, partition, command, out_dir,
 
     worker = get_worker()
     key = "ggufembed_process"
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         process = getattr(worker, key, None)
         if process is None or not process.alive() or process.command != tuple(command):
             if process is not None:
@@ -165,9 +165,9 @@ def embed_partition(corpus, start, end, first_line, partition, command, out_dir,
             out = process.embed(records, corpus_lines)
             break
         except ChildProcessError:
-            # Killed (by the OOM killer, say): one more try with a new process, then the task
+            # Killed (by the OOM killer, say): more tries with a new process, then the task
             # fails with the CLI's message.
-            if attempt == 2:
+            if attempt == 3:
                 raise
     path = os.path.join(out_dir, f"part-{partition:05d}.jsonl")
     partial = f"{path}.{run_id}.{os.getpid()}.partial"

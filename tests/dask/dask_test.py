@@ -123,13 +123,19 @@ def joined_parts(out_dir):
     return data
 
 
-def kill_a_cli(model):
-    """Kills one ggufembed process the workers started; whether there was one."""
-    r = subprocess.run(["pgrep", "-f", f"embed -q -m {model}"], capture_output=True, text=True)
-    pids = [int(p) for p in r.stdout.split()]
-    if pids:
-        os.kill(pids[0], signal.SIGKILL)
-    return bool(pids)
+def kill_a_cli(cluster):
+    """Kills the ggufembed process of a live worker (its child: CTest runs other tests beside
+    this one, whose ggufembed processes must not be hit); whether there was one."""
+    for worker in cluster.workers:
+        if worker.poll() is not None:
+            continue
+        r = subprocess.run(["pgrep", "-P", str(worker.pid), "-f", "ggufembed"],
+                           capture_output=True, text=True)
+        pids = [int(p) for p in r.stdout.split()]
+        if pids:
+            os.kill(pids[0], signal.SIGKILL)
+            return True
+    return False
 
 
 def main():
@@ -165,7 +171,7 @@ def main():
                 if case == "a worker killed mid-run":
                     cluster.workers[0].kill()
                 else:
-                    assert kill_a_cli(model), "no ggufembed process to kill"
+                    assert kill_a_cli(cluster), "no ggufembed process to kill"
                 assert done_at_kill < partitions, "the run ended before the kill"
             stdout, stderr = run.communicate(timeout=300)
             assert run.returncode == 0, f"{case}: exit {run.returncode}\n{stderr}"
