@@ -129,9 +129,18 @@ def kill_a_cli(cluster):
     for worker in cluster.workers:
         if worker.poll() is not None:
             continue
-        r = subprocess.run(["pgrep", "-P", str(worker.pid), "-f", "ggufembed"],
-                           capture_output=True, text=True)
-        pids = [int(p) for p in r.stdout.split()]
+        # Its children, from /proc (procps's pgrep is not promised on a fresh machine).
+        pids = []
+        for task in os.listdir(f"/proc/{worker.pid}/task"):
+            with open(f"/proc/{worker.pid}/task/{task}/children", encoding="utf-8") as f:
+                pids += [int(p) for p in f.read().split()]
+        def is_cli(pid):
+            try:
+                return os.path.basename(os.readlink(f"/proc/{pid}/exe")) == "ggufembed"
+            except OSError:  # it ended meanwhile
+                return False
+
+        pids = [p for p in pids if is_cli(p)]
         if pids:
             os.kill(pids[0], signal.SIGKILL)
             return True
