@@ -317,34 +317,51 @@ std::optional<FileKey> KeyOf(int fd) {
 // count is rewritten after each row).
 class Output {
  public:
-  // `dim`: the rows' size, for an npy header before the first row.
+  // Opens -o and --ids without emptying them: Begin() does that once the first record has been
+  // read, so a run that ends before (an empty or unreadable input) leaves a file as it was, and
+  // removes one it created. `dim`: the rows' size, for an npy header before the first row.
   Status Open(const EmbedFlags& f, Format format, int dim) {
-    if (!f.output.empty()) {
-      out_ = open(f.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-      if (out_ < 0) {
-        return Error(StatusCode::kIoError, "cannot write %s: %s", f.output.c_str(),
+    format_ = format;
+    dim_ = dim;
+    for (auto [path, fd, name, created] : {std::tuple{&f.output, &out_, &out_name_, &created_out_},
+                                           std::tuple{&f.ids, &ids_, &ids_name_, &created_ids_}}) {
+      if (path->empty()) continue;
+      *fd = open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      *created = *fd >= 0;
+      // An existing file, or a symbolic link (O_EXCL does not follow it; this creates its target).
+      if (*fd < 0 && errno == EEXIST)
+        *fd = open(path->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+      if (*fd < 0) {
+        return Error(StatusCode::kIoError, "cannot write %s: %s", path->c_str(),
                      std::strerror(errno));
       }
-      out_name_ = f.output;
-    }
-    if (!f.ids.empty()) {
-      ids_ = open(f.ids.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-      if (ids_ < 0) {
-        return Error(StatusCode::kIoError, "cannot write %s: %s", f.ids.c_str(),
-                     std::strerror(errno));
-      }
-      ids_name_ = f.ids;
-    }
-    if (format == Format::kNpy) {
-      // The header holds the row count, rewritten as rows go out; padded to a fixed size so it
-      // can be.
-      return WriteNpyHeader(0, dim);
+      *name = *path;
     }
     return OkStatus();
+  }
+  // Empties the files (as O_TRUNC would have; a FIFO or device has nothing to empty) and writes
+  // the npy header. Idempotent.
+  Status Begin() {
+    if (begun_) return OkStatus();
+    begun_ = true;
+    for (auto [fd, name] : {std::pair{out_, &out_name_}, std::pair{ids_, &ids_name_}}) {
+      struct stat st;
+      if (fd < 0 || fd == STDOUT_FILENO || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (ftruncate(fd, 0) != 0) {
+        return Error(StatusCode::kIoError, "cannot write %s: %s", name->c_str(),
+                     std::strerror(errno));
+      }
+    }
+    // The header holds the row count, rewritten as rows go out; padded to a fixed size so it
+    // can be.
+    return format_ == Format::kNpy ? WriteNpyHeader(0, dim_) : OkStatus();
   }
   ~Output() {
     if (out_ != STDOUT_FILENO) close(out_);
     if (ids_ >= 0) close(ids_);
+    if (begun_) return;
+    if (created_out_) unlink(out_name_.c_str());
+    if (created_ids_) unlink(ids_name_.c_str());
   }
   Status Write(std::string_view bytes) { return WriteAll(out_, out_name_, bytes); }
   Status WriteIds(std::string_view line) {
@@ -390,6 +407,9 @@ class Output {
   int out_ = STDOUT_FILENO;
   int ids_ = -1;
   std::string out_name_ = "the output", ids_name_;
+  bool created_out_ = false, created_ids_ = false, begun_ = false;
+  Format format_ = Format::kJson;
+  int dim_ = 0;
 };
 
 // One input text: where it came from, what to call it in the output, and how to embed it.
@@ -626,6 +646,9 @@ int RunEmbed(int argc, char** argv) {
     if (*format == Format::kSimilarity) {  // its table's labels
       for (const Item& item : items) texts_seen.push_back(item.text);
     }
+    if (!items.empty()) {
+      if (Status s = output.Begin(); !s.ok()) return ReportError("embed", s);
+    }
     // Records that could not be read take their turn like the others.
     std::vector<BatchText> batch_texts;
     std::vector<size_t> of_item;
@@ -665,6 +688,7 @@ int RunEmbed(int argc, char** argv) {
   if (total_texts == 0 && !jsonl_input) {  // an empty JSONL corpus is an empty result
     return usage("no TEXT arguments and nothing on the input");
   }
+  if (Status s = output.Begin(); !s.ok()) return ReportError("embed", s);  // an empty corpus
   if (Collects(*format)) {
     const std::string out =
         Summary(*format, flags.model, texts_seen, collected, out_dim, options.normalize);

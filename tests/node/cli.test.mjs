@@ -1,7 +1,7 @@
 // The native CLI: exit codes, messages on stderr, --help for every subcommand, and `info`/`tensor`
 // output checked against a GGUF decoded independently in JavaScript.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -229,6 +229,38 @@ test("embed reads one text per line from stdin and streams JSONL", () => {
   const none = runCli(["embed", "-m", tiny], { input: "" });
   assert.equal(none.status, 2);
   assert.equal(none.stderr, "ggufembed embed: no TEXT arguments and nothing on the input\n");
+});
+
+test("embed empties -o and --ids only once a record is read", () => {
+  const out = join(dir, "kept.json"), ids = join(dir, "kept.ids");
+  const fresh = join(dir, "fresh.f32"), freshIds = join(dir, "fresh.ids");
+  writeFileSync(out, "the last run's results\n");
+  writeFileSync(ids, "its ids\n");
+  // Nothing on the input, or an input that cannot be read: an earlier output stays as it was and
+  // a file the run would have created is not left behind.
+  for (const [args, input] of [[[], ""], [["-i", dir], undefined]]) {
+    for (const [o, i] of [[out, ids], [fresh, freshIds]]) {
+      const r = runCli(["embed", "-m", tiny, "-f", "f32", "-o", o, "--ids", i, ...args], { input });
+      assert.notEqual(r.status, 0);
+    }
+    assert.equal(readFileSync(out, "utf8"), "the last run's results\n");
+    assert.equal(readFileSync(ids, "utf8"), "its ids\n");
+    assert.ok(!existsSync(fresh) && !existsSync(freshIds));
+  }
+  // A record read empties them, even when it is the one that fails (the records before it, none,
+  // are the output); a shorter result leaves nothing of the longer file.
+  let r = runCli(["embed", "-m", tiny, "-f", "jsonl", "-o", out], { input: Buffer.from([0xff, 0x0a]) });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(readFileSync(out, "utf8"), "");
+  writeFileSync(out, "x".repeat(100000));
+  r = runCli(["embed", "-m", tiny, "-f", "jsonl", "-o", out], { input: "a\n" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readFileSync(out, "utf8"), runCli(["embed", "-m", tiny, "-f", "jsonl"], { input: "a\n" }).stdout);
+  // An empty JSONL corpus is an empty result, written.
+  writeFileSync(out, "old");
+  r = runCli(["embed", "-m", tiny, "--input-format", "jsonl", "-o", out], { input: "" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(out, "utf8"), "");
 });
 
 test("embed formats: raw, json+ and the similarity table agree", () => {
