@@ -263,6 +263,20 @@ test("embed empties -o and --ids only once a record is read", () => {
   assert.equal(readFileSync(out, "utf8"), "");
 });
 
+test("embed -f raw --on-error record: a failed text is its error's JSON on its line", () => {
+  const input = Buffer.concat([Buffer.from("alpha\n"), Buffer.from([0xff, 0x0a]), Buffer.from("beta\n")]);
+  const r = runCli(["embed", "-m", tiny, "-f", "raw", "--on-error", "record"], { input });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  assert.equal(lines.length, 4);
+  assert.equal(lines[3], "");
+  const raw = (text) => runCli(["embed", "-m", tiny, "-f", "raw", text]).stdout;
+  assert.equal(`${lines[0]}\n`, raw("alpha"));
+  assert.equal(`${lines[2]}\n`, raw("beta"));
+  assert.deepEqual(JSON.parse(lines[1]), { index: 1, error: { code: "invalid_argument",
+    message: "line 2: text is not valid UTF-8 at byte 0 (0xFF)" } });
+});
+
 test("embed formats: raw, json+ and the similarity table agree", () => {
   const texts = ["cats sleep a lot", "cats nap often", "stock prices fell"];
   const plus = JSON.parse(runCli(["embed", "-m", tiny, "-f", "json+", ...texts]).stdout);
