@@ -182,7 +182,9 @@ async function load(source, label) {
   state.loadAbort = abort;
   hideError("model-error");
   const isFile = typeof source !== "string";
-  const model = { label, url: isFile ? null : source, file: isFile ? source : null, cached: false };
+  // keep: the copy this load asks the browser to keep (a URL's always, a file's when ticked).
+  const model = { label, url: isFile ? null : source, file: isFile ? source : null, cached: false,
+                  keep: !isFile || $("keep-file").checked };
   state.loading = model;
 
   const bar = $("load-bar");
@@ -193,7 +195,7 @@ async function load(source, label) {
   announce(`Loading ${label}`);
   const started = performance.now();
   const options = { onProgress: loadProgress, signal: abort.signal, quiet: true, name: label };
-  if (isFile) options.cache = $("keep-file").checked;
+  if (isFile) options.cache = model.keep;
   try {
     const embedder = await loadEmbedder(source, options);
     if (abort.signal.aborted) {
@@ -207,11 +209,11 @@ async function load(source, label) {
     previous?.dispose();
     // The next visit loads it again from the cache (a picked file only if it was kept).
     if (!isFile) localStorage.setItem(LAST_MODEL, source);
-    else if (options.cache) localStorage.setItem(LAST_MODEL, cacheKey(source));
+    else if (embedder.kept) localStorage.setItem(LAST_MODEL, cacheKey(source));
     showModel(embedder, performance.now() - started);
     setModelReady(true);
-    announce(`${label} is ready`);
-    watchKept(isFile ? (options.cache ? cacheKey(source) : null) : source);
+    announce(`${label} is ready${model.keep && !embedder.kept ? "; this browser could not keep it" : ""}`);
+    if (embedder.kept) watchKept(isFile ? cacheKey(source) : source);
   } catch (error) {
     if (isAbort(error, abort.signal)) {
       if (state.loadAbort === abort) {
@@ -237,7 +239,7 @@ function showModel(embedder, ms) {
   const model = state.model;
   $("info-name").textContent = info.name || fileNameOf(model.label);
   $("info-source").textContent = model.file
-    ? `· ${model.file.name}${$("keep-file").checked ? " · kept" : ""}`
+    ? `· ${model.file.name}${embedder.kept ? " · kept" : ""}`
     : `· ${fileNameOf(model.url)}${model.cached ? " · from this browser's cache" : ""}`;
   $("info-arch").textContent = info.architecture;
   $("info-dim").textContent = String(info.dim);
@@ -247,7 +249,14 @@ function showModel(embedder, ms) {
   const threads = embedder.threads > 1 ? ` · ${embedder.threads} threads` : "";
   $("info-engine").textContent = `${embedder.build ?? "wasm"} · ${where}${threads}`;
   $("info-time").textContent = formatMs(ms);
-  $("info-warnings").replaceChildren(...info.warnings.map((w) => el("li", { text: w })));
+  // The package gives up keeping a copy without failing the load (a private window's storage, a
+  // full quota): say so, or the next visit's download would come as a surprise.
+  const notKept = model.keep && !embedder.kept
+    ? `This browser could not keep the model (a private window, or its storage is full): ${
+      model.file ? "pick the file again next time" : "the next visit downloads it again"}.`
+    : null;
+  $("info-warnings").replaceChildren(...[notKept, ...info.warnings].filter((w) => w)
+    .map((w) => el("li", { text: w })));
   $("model-info").hidden = false;
   fillModelSettings(info);
 }

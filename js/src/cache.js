@@ -43,8 +43,9 @@ export async function cachedResponse(url) {
 
 /**
  * A writer that keeps a model under `url` as its chunks go by: write(chunk) waits while the
- * cache is behind (so at most a few chunks are held), close() commits it, abort() drops it. A
- * cache that fails (quota, private mode) is given up silently: the load does not depend on it.
+ * cache is behind (so at most a few chunks are held), close() commits it and resolves to whether
+ * the copy is kept, abort() drops it. A cache that fails (quota, a private window's storage) is
+ * given up without an error: the load does not depend on it (Embedder.kept says so).
  */
 export function cacheWriter(url, name, total) {
   let controller;
@@ -74,9 +75,10 @@ export function cacheWriter(url, name, total) {
       while (!failed && controller.desiredSize <= 0) await waitForRoom();
     },
     async close() {
-      if (failed) return;
+      if (failed) return false;
       controller.close();
       await stored;
+      return !failed;
     },
     abort() {
       if (!failed) controller.error(new Error("the load failed"));

@@ -503,8 +503,8 @@ async function loadIntoHeap(mod, source, name, load) {
     const key = load.cache && cacheAvailable() ? cacheKey(source, name) : undefined;
     const sink = key && cacheWriter(key, name, source.size);
     if (sink === undefined) return readBlobIntoHeap(mod, source, name, load.signal, progress);
-    return { ...await readStreamIntoHeap(mod, source.stream(), source.size, name, load.signal, progress, sink, true),
-             keptAs: key };
+    const read = await readStreamIntoHeap(mod, source.stream(), source.size, name, load.signal, progress, sink, true);
+    return { ...read, keptAs: read.kept ? key : undefined };
   }
   if (typeof Response !== "undefined" && source instanceof Response) {
     return readResponseIntoHeap(mod, source, name, load.signal, progress);
@@ -544,8 +544,8 @@ async function loadIntoHeap(mod, source, name, load) {
     }
     const fileName = decodeURIComponent(url.pathname.split("/").pop() || url.hostname);
     const sink = keep && response.ok ? cacheWriter(url.href, fileName, contentLength(response)) : undefined;
-    return { ...await readResponseIntoHeap(mod, response, name, load.signal, progress, sink),
-             keptAs: sink && url.href };
+    const read = await readResponseIntoHeap(mod, response, name, load.signal, progress, sink);
+    return { ...read, keptAs: read.kept ? url.href : undefined };
   }
   throw new GgufembedError("invalid_argument",
     `${name}: expected a path, URL, Blob, Response, ReadableStream, ArrayBuffer or typed array of ` +
@@ -863,8 +863,8 @@ async function readStreamIntoHeap(mod, stream, total, name, signal, progress, si
       progress({ loaded, total });
     }
     if (loaded < capacity) ptr = heapRealloc(mod, ptr, loaded, what);  // shrinks in place
-    await sink?.close();
-    return { ptr, size: loaded };
+    const kept = (await sink?.close()) === true;
+    return { ptr, size: loaded, kept };
   } catch (e) {
     sink?.abort();
     if (ptr !== 0) mod._ggufembed_free(ptr);
@@ -1026,7 +1026,7 @@ export class Embedder {
   // undefined once every row is in.
   #rows;
 
-  constructor(mod, model, rows) {
+  constructor(mod, model, rows, kept = false) {
     this.#mod = mod;
     this.#model = model;
     this.#rows = rows;
@@ -1034,6 +1034,8 @@ export class Embedder {
     /** Threads `embedBatch` may use: the threads build's pool, else 1. */
     this.threads = mod.ggufembedPool ?? 1;
     this.runsIn = "thread";
+    /** A copy of the model is in the browser's model cache: read from it, or kept by this load. */
+    this.kept = kept;
     this.build = mod.ggufembedBuild;
     this.relaxedInt32Dot = mod._ggufembed_relaxed_int32_dot() === 1;  // what the module will do
     const json = mod._ggufembed_model_info_json(model) >>> 0;
@@ -1351,7 +1353,7 @@ export async function loadEmbedderHere(source, options) {
     }
     throw error;
   }
-  const embedder = new Embedder(mod, model, rows);
+  const embedder = new Embedder(mod, model, rows, loaded.keptAs !== undefined);
   if (!options.quiet) for (const w of embedder.info.warnings) console.warn(`ggufembed: ${w}`);
   return embedder;
 }

@@ -185,6 +185,13 @@ export interface Embedder {
   readonly threads: number;
   /** Where the engine runs: a worker (Web Worker or worker_threads) or the calling thread. */
   readonly runsIn: "worker" | "thread";
+  /**
+   * A copy of the model is in the browser's model cache after this load: it was read from there,
+   * or this load kept it (`cache`). False when nothing was to be kept (Node, `cache: false`, a
+   * source that is not a URL or Blob) and when keeping failed — a private window's or a full
+   * storage quota, say: the load succeeds all the same, and the next one downloads again.
+   */
+  readonly kept: boolean;
   /** The WebAssembly build in use (the threads build in SIMD128 or relaxed SIMD). */
   readonly build: "simd128" | "relaxed-simd" | "threads" | "relaxed-simd-threads";
   /**

@@ -242,6 +242,7 @@ class RemoteEmbedder {
     this.build = loaded.build;
     this.relaxedInt32Dot = loaded.relaxedInt32Dot;
     this.runsIn = "worker";
+    this.kept = loaded.kept;
   }
 
   // Options that are not an object go to the worker as they are, to be refused there like here.

@@ -63,8 +63,8 @@ async function run(m, signal) {
   if (m.op === "load") {
     const onProgress = m.progress ? throttledProgress(m.id, (p) => p.loaded === p.total) : undefined;
     embedder = await loadEmbedderHere(sourceFromMessage(m.source), { ...m.options, signal, onProgress });
-    const { info, threads, build, relaxedInt32Dot } = embedder;
-    return { value: { info, threads, build, relaxedInt32Dot } };
+    const { info, threads, build, relaxedInt32Dot, kept } = embedder;
+    return { value: { info, threads, build, relaxedInt32Dot, kept } };
   }
   if (embedder === null) throw new GgufembedError("internal", "no model in this worker");
   if (m.op === "embed" || m.op === "embedBatch") {

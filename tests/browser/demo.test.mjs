@@ -237,6 +237,36 @@ test("a reload takes the model from the cache without downloading it; the kept l
   await context.close();
 });
 
+test("a model the browser cannot keep loads, and the page says it was not kept", async () => {
+  const { context, page, errors } = await openDemo();
+  // A storage quota far below the model (as in a private window, whose storage is small).
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: base, quotaSize: 4096 });
+  await page.fill("#model-url", `${base}/model.gguf`);
+  await page.press("#model-url", "Enter");
+  await ready(page);
+  assert.match(await page.textContent("#info-warnings"),
+               /This browser could not keep the model .*: the next visit downloads it again\./);
+  assert.match(await page.textContent("#status"), /could not keep it/);
+  assert.equal((await searchOnPage(page)).results.length, 8);
+  assert.equal(await page.locator("#kept-list li").count(), 0);
+  // A picked file asked to be kept: the same note, and the next visit does not try the copy.
+  await page.check("#keep-file");
+  await page.setInputFiles("#model-file", model);
+  await ready(page);
+  await page.waitForFunction(() => /pick the file again/.test(document.getElementById("info-warnings").textContent));
+  assert.doesNotMatch(await page.textContent("#info-source"), /kept/);
+  assert.equal(await page.evaluate(() => localStorage.getItem("ggufembed-demo:last-model")), `${base}/model.gguf`);
+  // With room again, the same load keeps it and says nothing.
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: base });
+  await page.click("#load-url");
+  await ready(page);
+  await page.waitForSelector(`#kept-list li[data-url="${base}/model.gguf"]`);
+  assert.doesNotMatch(await page.textContent("#info-warnings"), /could not keep/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a picked file loads, is kept when asked, and loads from the kept list", async () => {
   const { context, page, errors } = await openDemo();
   await page.check("#keep-file");

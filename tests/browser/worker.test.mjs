@@ -185,7 +185,7 @@ test("a model loaded by URL is kept in the Cache API and read from there next ti
       const e = await loadEmbedder(source, { ...options, onProgress: (p) => progress.push(p) });
       const vector = bits((await e.embed("cached or not")).vector);
       e.dispose();
-      return { vector, cached: progress.at(-1).cached };
+      return { vector, cached: progress.at(-1).cached, kept: e.kept };
     };
     const first = await run("/eg2.gguf");
     const second = await run("/eg2.gguf");
@@ -210,14 +210,25 @@ test("a model loaded by URL is kept in the Cache API and read from there next ti
     const expectLater = bits((await fetchedLater.embed(later)).vector);
     fetchedLater.dispose();
     const gone = await run(key).catch((e) => ({ code: e.code, message: e.message }));
+    // Keeping that fails (a private window's quota; here every put rejects) is no error: the
+    // model loads, says it was not kept, and nothing is listed. On this page's thread, where the
+    // stand-in put is.
+    const put = Cache.prototype.put;
+    Cache.prototype.put = () => Promise.reject(new DOMException("full", "QuotaExceededError"));
+    const refused = await run("/eg2.gguf", { worker: false });
+    Cache.prototype.put = put;
     return { first, second, listed, fresh, picked, fromKey, key, listedAfter, deleted, gone,
-             keptLater, expectLater, left: await listCachedModels() };
+             keptLater, expectLater, refused, left: await listCachedModels() };
   });
   await page.close();
   assert.deepEqual(errors, []);
   assert.deepEqual([seen.first.cached, seen.second.cached, seen.fresh.cached], [false, true, false]);
+  assert.deepEqual([seen.first.kept, seen.second.kept, seen.fresh.kept], [true, true, false]);
+  assert.deepEqual([seen.picked.kept, seen.fromKey.kept], [true, true]);
+  assert.deepEqual([seen.refused.kept, seen.refused.cached], [false, false]);
+  assert.deepEqual(seen.refused.vector, seen.first.vector);
   assert.deepEqual(seen.second.vector, seen.first.vector);
-  assert.equal(requests.get("/eg2.gguf"), 3);  // the first load and the two cache: false ones
+  assert.equal(requests.get("/eg2.gguf"), 4);  // the first load, the two cache: false ones, the refused
   assert.deepEqual(seen.keptLater, seen.expectLater);
   assert.deepEqual(seen.listed.map((m) => [new URL(m.url).pathname, m.name, m.size]),
                    [["/eg2.gguf", "eg2.gguf", seen.listed[0]?.size]]);

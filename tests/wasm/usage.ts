@@ -87,6 +87,7 @@ export async function embedding(): Promise<number> {
   const where: "worker" | "thread" = embedder.runsIn;
   const build: "simd128" | "relaxed-simd" | "threads" | "relaxed-simd-threads" = embedder.build;
   const relaxedInt32Dot: boolean = embedder.relaxedInt32Dot;
+  const kept: boolean = embedder.kept;
   // @ts-expect-error: tokenize options are checked too
   await embedder.tokenize("x", { addSpecials: true });
   embedder.dispose();
@@ -99,7 +100,7 @@ export async function embedding(): Promise<number> {
     onProgress: ({ loaded, total, cached }) => void [loaded, total, cached] });
   // @ts-expect-error: not a SIMD build name
   await loadEmbedder("m.gguf", { simd: "sse2" });
-  void [progress, where, build, relaxedInt32Dot, removed, inWorker];
+  void [progress, where, build, relaxedInt32Dot, kept, removed, inWorker];
 
   // @ts-expect-error: unknown option
   await embedder.embed("x", { dims: 64 });
