@@ -67,7 +67,8 @@ void CheckError(const std::string& json, StatusCode code, const std::string& exp
 const std::vector<std::string> kTokens = {"<pad>",  "<eos>",       "<bos>",  "<unk>", "<mask>",
                                           "<0x00>", "<0xfF>",      "a",      "b",     "ab",
                                           kSpace,   kSpace + "ab", "<extra>"};
-const std::vector<int32_t> kTypes = {3, 3, 3, 3, 4, 6, 6, 1, 1, 1, 1, 1, 3};
+// <mask> is not special in the file, but llama.cpp's converter takes it for a control token.
+const std::vector<int32_t> kTypes = {3, 3, 3, 3, 3, 6, 6, 1, 1, 1, 1, 1, 3};
 
 TEST_CASE("gemma4: tokens, types, scores and merges", "[hf_vocab]") {
   const HfVocab v = Read(TokenizerJson(R"(["a b", "\u2581 ab"])"), HfVocabModel::kGemma4);
@@ -80,6 +81,22 @@ TEST_CASE("gemma4: tokens, types, scores and merges", "[hf_vocab]") {
   CHECK(v.eos_id == 1);
   CHECK(v.unk_id == 3);
   CHECK(v.pad_id == 0);
+}
+
+TEST_CASE("added tokens that look special are control tokens, as llama.cpp converts them",
+          "[hf_vocab]") {
+  const HfVocab v =
+      Read(TokenizerJson("[]", R"(, "<|tool|>": 13, "<unused7>": 14, "</s>": 15, "<|half": 16)",
+                         R"(, {"id": 13, "content": "<|tool|>", "special": false},
+    {"id": 14, "content": "<unused7>", "special": false},
+    {"id": 15, "content": "</s>", "special": false},
+    {"id": 16, "content": "<|half", "special": false})"),
+           HfVocabModel::kGemma4);
+  REQUIRE(v.vocab.types.size() == 17);
+  CHECK(v.vocab.types[13] == kTokenControl);
+  CHECK(v.vocab.types[14] == kTokenControl);
+  CHECK(v.vocab.types[15] == kTokenUserDefined);
+  CHECK(v.vocab.types[16] == kTokenUserDefined);
 }
 
 TEST_CASE("merges as pairs read like merges as strings", "[hf_vocab]") {
@@ -243,7 +260,14 @@ TEST_CASE("Gemma 3's tokenizer.json", "[hf_vocab][real]") {
     CHECK(v->unk_id == 3);
     CHECK(vocab.tokens[106] == "<end_of_turn>");
     CHECK(vocab.types[106] == kTokenControl);
-    CHECK(vocab.types[6] == kTokenUserDefined);  // <unused0>, an added token not special
+    // Added tokens that tokenizer.json does not call special: <unused0> and <mask> look special
+    // to llama.cpp's converter (CONTROL), </s> does not (USER_DEFINED).
+    CHECK(vocab.tokens[6] == "<unused0>");
+    CHECK(vocab.types[6] == kTokenControl);
+    CHECK(vocab.tokens[4] == "<mask>");
+    CHECK(vocab.types[4] == kTokenControl);
+    CHECK(vocab.tokens[212] == "</s>");
+    CHECK(vocab.types[212] == kTokenUserDefined);
   }
 }
 

@@ -26,13 +26,16 @@ const std::vector<std::string> kPieces = {
     "<user>",                                                   // 25 USER_DEFINED
 };
 
+// `eos_s_type`: the file's type of </s> (USER_DEFINED in files converted from Gemma's
+// tokenizer.json).
 std::string WriteVocab(const std::string& name, bool with_tool_response,
-                       const std::vector<std::string>& merges) {
+                       const std::vector<std::string>& merges, int32_t eos_s_type = 3) {
   GgufWriter w;
   std::vector<std::string> pieces = kPieces;
   if (!with_tool_response) pieces[4] = "<|other>";
   std::vector<int32_t> types(pieces.size(), 1);
   for (int id = 0; id <= 4; ++id) types[id] = 3;
+  types[3] = eos_s_type;
   types[15] = types[16] = 6;
   types[25] = 4;
   w.SetString("tokenizer.ggml.model", "gemma4");
@@ -103,6 +106,15 @@ TEST_CASE("gemma4: special tokens, and </s> beside <|tool_response>", "[tokenize
   const Tokenizer other = Load(WriteVocab("bpe-special2.gguf", false, kMerges));
   CHECK(Ids(other, "</s>") == std::vector<int32_t>{3});  // CONTROL without <|tool_response>
   CHECK(Ids(other, "</s>", false, false) == std::vector<int32_t>{19, 20, 21, 22});  // as text
+  // USER_DEFINED in the file, as converted from Gemma's tokenizer.json: llama.cpp makes </s> a
+  // control token by its name all the same (text unless special tokens are parsed) ...
+  const Tokenizer converted = Load(WriteVocab("bpe-special3.gguf", false, kMerges, 4));
+  CHECK(Ids(converted, "</s>") == std::vector<int32_t>{3});
+  CHECK(Ids(converted, "</s>", false, false) == std::vector<int32_t>{19, 20, 21, 22});
+  CHECK(Ids(converted, "x<user>y", false, false) == std::vector<int32_t>{23, 25, 24});
+  // ... and an ordinary one beside <|tool_response>.
+  const Tokenizer gemma4 = Load(WriteVocab("bpe-special4.gguf", true, kMerges, 4));
+  CHECK(Ids(gemma4, "</s>") == std::vector<int32_t>{19, 20, 21, 22});
 }
 
 TEST_CASE("gemma4: vocabulary errors", "[tokenizer][bpe]") {

@@ -189,6 +189,26 @@ TEST_CASE("special tokens: user-defined always, control only when parsing, longe
   CHECK(Encode(t, "a<usr>bc", false, false) == std::vector<int32_t>{3, 11, 7});
 }
 
+TEST_CASE("tokens llama.cpp takes for an end of turn are control tokens, whatever the file says",
+          "[tokenizer]") {
+  std::vector<Piece> pieces = BasePieces(-0.5f, -0.7f);
+  pieces[2].type = 4;                    // </s> USER_DEFINED, as converted from Gemma's vocabulary
+  pieces[13] = {"<end_of_turn>", 0, 1};  // NORMAL
+  Result<GgufFile> f = VocabFile(pieces, false, false);
+  Tokenizer t = std::move(Tokenizer::FromGguf(*f)).value();
+  const auto bytes = [](const std::string& s) {
+    std::vector<int32_t> ids;
+    for (unsigned char c : s) ids.push_back(kByte0 + c);
+    return ids;
+  };
+  CHECK(Encode(t, "</s>", false, true) == std::vector<int32_t>{2});
+  CHECK(Encode(t, "</s>", false, false) == bytes("</s>"));
+  CHECK(Encode(t, "x<end_of_turn>", false, true) == std::vector<int32_t>{kByte0 + 'x', 13});
+  CHECK(Encode(t, "<end_of_turn>", false, false) == bytes("<end_of_turn>"));
+  // Other USER_DEFINED tokens are split out without special parsing, as before.
+  CHECK(Encode(t, "a<usr>b", false, false) == std::vector<int32_t>{3, 11, 4});
+}
+
 TEST_CASE("add_space_prefix adds a space to the first fragment and after specials", "[tokenizer]") {
   Result<GgufFile> f = VocabFile(BasePieces(-0.5f, -0.7f), true, false);
   Tokenizer t = std::move(Tokenizer::FromGguf(*f)).value();

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "util/json.h"
@@ -221,12 +222,25 @@ Status ReadTokenTexts(const Reporter& r, const JsonValue& vocab,
   return OkStatus();
 }
 
-// Types and special ids (llama.cpp's LlamaHfVocab rules, with added non-special tokens as
-// USER_DEFINED).
+// Whether llama.cpp's converter takes an added token for a control one although tokenizer.json
+// says it is not special (conversion/base.py, does_token_look_special): Gemma's <mask> and
+// <unusedN> — not its </s>.
+bool LooksSpecial(std::string_view s) {
+  const auto wrapped = [&](std::string_view open, std::string_view close) {
+    return s.substr(0, open.size()) == open && s.size() >= close.size() &&
+           s.substr(s.size() - close.size()) == close;
+  };
+  return s == "<pad>" || s == "<mask>" || s == "<2mass>" || s == "[@BOS@]" || wrapped("<|", "|>") ||
+         wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>") ||  // <｜ ｜>
+         wrapped("<unused", ">");
+}
+
+// Types and special ids (llama.cpp's LlamaHfVocab rules: added tokens are CONTROL when special
+// or LooksSpecial, else USER_DEFINED).
 void AssignTypes(const std::vector<AddedToken>& added, Tokens& t) {
   t.types.assign(t.text.size(), kTokenNormal);
   for (const AddedToken& a : added) {
-    t.types[a.id] = a.special ? kTokenControl : kTokenUserDefined;
+    t.types[a.id] = a.special || LooksSpecial(a.content) ? kTokenControl : kTokenUserDefined;
     if (a.content == "<bos>") t.bos_id = a.id;
     if (a.content == "<eos>") t.eos_id = a.id;
     if (a.content == "<unk>") t.unk_id = a.id;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
+#include <string_view>
 
 #include "util/utf8.h"
 
@@ -50,10 +51,44 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
     }
   } else {
     GGUFEMBED_RETURN_IF_ERROR(t.LoadMerges(file));
-    // llama.cpp's gemma4 vocabulary: </s> is an ordinary token where <|tool_response> ends turns.
-    const int32_t eos_s = t.vocab_.Find("</s>");
-    if (eos_s >= 0 && t.vocab_.Find("<|tool_response>") >= 0) t.vocab_.MakeNormal(eos_s);
   }
+  // llama.cpp (llama_vocab::impl::load) takes the tokens with these texts for the end of a turn
+  // or of generation and makes them control tokens, whatever type the file gives them: Gemma's
+  // </s> is USER_DEFINED in converted files, yet without special parsing llama.cpp leaves the
+  // text "</s>" as text. (It also marks the first fill-in-the-middle names it meets, when the file
+  // has no ids for them; no Gemma vocabulary has any.) Then, where <|tool_response> ends turns
+  // (gemma4), </s> is an ordinary token.
+  static constexpr std::string_view kEndOfGeneration[] = {
+      "<|eot_id|>",
+      "<|im_end|>",
+      "<|end|>",
+      "<|return|>",
+      "<|call|>",
+      "<|flush|>",
+      "<|calls|>",
+      "<end_of_turn>",
+      "<|endoftext|>",
+      "</s>",
+      "<|eom_id|>",
+      "<EOT>",
+      "_<EOT>",
+      "[EOT]",
+      "[EOS]",
+      "<|end_of_text|>",
+      "<end_of_utterance>",
+      "<eos>",
+      "<turn|>",
+      "<|tool_response>",
+      "<\xEF\xBD\x9C"
+      "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",  // <｜end▁of▁sentence｜>
+      "[e~[",
+  };
+  for (std::string_view name : kEndOfGeneration) {
+    const int32_t id = t.vocab_.Find(name);
+    if (id >= 0) t.vocab_.MakeControl(id);
+  }
+  const int32_t eos_s = t.vocab_.Find("</s>");
+  if (eos_s >= 0 && t.vocab_.Find("<|tool_response>") >= 0) t.vocab_.MakeNormal(eos_s);
   GGUFEMBED_RETURN_IF_ERROR(t.ReadSpecialIds(file));
   return t;
 }

@@ -91,6 +91,17 @@ int32_t Vocabulary::Find(std::string_view piece) const {
   return index_.Find(HashText(piece), [&](int32_t id) { return pieces_[id] == piece; });
 }
 
+void Vocabulary::MakeControl(int32_t id) {
+  types_[static_cast<size_t>(id)] = kTokenControl;
+  if (std::find(special_ids_.begin(), special_ids_.end(), id) != special_ids_.end()) return;
+  // In Index's order: longest first, equal lengths by id.
+  const auto before = [&](int32_t a, int32_t b) {
+    return pieces_[a].size() > pieces_[b].size() ||
+           (pieces_[a].size() == pieces_[b].size() && a < b);
+  };
+  special_ids_.insert(std::upper_bound(special_ids_.begin(), special_ids_.end(), id, before), id);
+}
+
 void Vocabulary::MakeNormal(int32_t id) {
   types_[static_cast<size_t>(id)] = kTokenNormal;
   special_ids_.erase(std::remove(special_ids_.begin(), special_ids_.end(), id), special_ids_.end());

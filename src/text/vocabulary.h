@@ -61,6 +61,8 @@ class Vocabulary {
 
   // Makes `id` a NORMAL token, no longer split out of texts as a special one.
   void MakeNormal(int32_t id);
+  // Makes `id` a CONTROL token: split out of texts only when special tokens are parsed.
+  void MakeControl(int32_t id);
 
   // Splits `text` into `fragments` at special tokens, longest text first (llama.cpp's
   // tokenizer_st_partition): CONTROL and UNKNOWN ones only when `parse_special`, USER_DEFINED

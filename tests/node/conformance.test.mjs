@@ -54,6 +54,16 @@ test(`matches llama.cpp on ${basename(modelPath ?? "(GGUFEMBED_MODEL unset)")}`,
       }
       rows.push(row);
     }
+    // Without special-token parsing (`tokenize --no-special`; llama.cpp's tokenize(text, false)),
+    // text that spells a CONTROL token stays text and a USER_DEFINED one is still split out —
+    // with llama.cpp's own overrides (Gemma's </s>, USER_DEFINED in converted files, counts as
+    // CONTROL). One text of them all, one call.
+    const spelled = ["</s>", "a </s> b", "<eos><bos>", "<end_of_turn>", "<start_of_turn>user",
+                     "<mask> <unused3> </s>", "<pad><unk>", "[multimodal]", "<0x41>", "<eos",
+                     "</s"].join("\n");
+    const plain = runCli(["tokenize", "-m", modelPath, "--no-special", "--", spelled]);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.deepEqual(JSON.parse(plain.stdout), llama.tokenizeText(spelled), "ids without special parsing");
     checkRows(t, "conformance", modelPath, rows,
               second ? { floorBuilds: "node-llama-cpp native vs wllama 3.13.0 (b12211, wasm)" } : {});
   } finally {

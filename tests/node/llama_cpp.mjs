@@ -27,6 +27,7 @@ export function loadLlama(packageDir = "") {
  * Opens `modelPath` in llama.cpp with a single-threaded embedding context whose batch holds a
  * whole 2048-token input (the model is non-causal: one sequence must fit in one ubatch).
  * Returns {embed(text) -> Float32Array (raw pooled vector), tokenize(text) -> ids (no BOS/EOS),
+ * tokenizeText(text) -> ids without special-token parsing,
  * inputLength(text) -> tokens embedded (BOS/EOS included), llama, dispose()}.
  */
 export async function openLlamaCppModel(modelPath,
@@ -42,6 +43,10 @@ export async function openLlamaCppModel(modelPath,
     },
     tokenize(text) {
       return Array.from(model.tokenize(text, true));
+    },
+    /** The ids of `text` with special-token text left as text (no BOS/EOS either). */
+    tokenizeText(text) {
+      return Array.from(model.tokenize(text, false));
     },
     inputLength(text) {
       return context.calculateInputLength(text);
