@@ -52,9 +52,20 @@ constexpr const char* kLongPassage =
     "in space, quickly, on the computer that is already in front of you, and that gives the same "
     "point tomorrow, on another machine, in another program, for the same words.";
 
-// The long text: kLongPassage cut after the last word that keeps it within `max_tokens`.
+// The long text: kLongPassage, repeated as often as `max_tokens` needs (at most the model's
+// context), cut after the last word that keeps it within `max_tokens`.
 Result<std::string> LongText(const Embedder& embedder, int max_tokens) {
-  const std::string passage = kLongPassage;
+  const int context = embedder.info().context_length;
+  if (max_tokens > context) {
+    return Error(StatusCode::kInvalidArgument,
+                 "--long-tokens %d is more than the model's context of %d tokens", max_tokens,
+                 context);
+  }
+  std::string passage = kLongPassage;
+  GGUFEMBED_ASSIGN_OR_RETURN(std::vector<int32_t> once, embedder.Tokenize(passage, true, true));
+  for (size_t have = once.size(); have <= static_cast<size_t>(max_tokens); have += once.size()) {
+    passage = passage + " " + kLongPassage;
+  }
   std::string best;
   size_t lo = 0, hi = passage.size();  // binary search over word boundaries by length
   while (lo < hi) {

@@ -464,8 +464,14 @@ int RunEmbed(int argc, char** argv) {
   if (Binary(*format) && record_errors && flags.ids.empty()) {
     return usage("--on-error record with --format f32/npy needs --ids FILE for the errors");
   }
-  if (Binary(*format) && flags.pooling == "none") {
-    return usage("--format f32/npy write one vector per text: not with --pooling none");
+  // One vector per text: the binary formats' rows and the similarity table's (pooling none gives
+  // a row per token; the table compared the first tokens' rows). Checked again against the
+  // file's own pooling once the model is loaded.
+  const bool one_vector =
+      Binary(*format) || *format == Format::kJsonPlus || *format == Format::kSimilarity;
+  if (one_vector && flags.pooling == "none") {
+    return usage("--format " + flags.format +
+                 " needs one vector per text: not with --pooling none");
   }
   if (record_errors && Collects(*format)) {
     return usage("--on-error record needs a streamed format (jsonl, raw, f32, npy)");
@@ -507,6 +513,10 @@ int RunEmbed(int argc, char** argv) {
   // Check the options once, before any output.
   if (Status check = embedder.CheckOptions(options); !check.ok()) {
     return ReportError("embed", check);
+  }
+  if (one_vector && options.pooling.value_or(embedder.info().pooling) == Pooling::kNone) {
+    return usage("--format " + flags.format +
+                 " needs one vector per text, and the model's pooling is none (give --pooling)");
   }
   // An output that is the model (memory-mapped: truncating it crashed the run), the input (it
   // was emptied before being read) or the other output (two write positions in one file) is

@@ -1,4 +1,8 @@
 // ggufembed: the command-line front end (dispatches to one subcommand).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +42,29 @@ void PrintUsage(FILE* out) {
                "                    code the forward pass runs (results are the same bits)\n");
 }
 
+// Standard streams the shell closed (`>&-`) are held open on /dev/null in the direction that
+// fails: otherwise the first file the command opened would take the number, and its output would
+// go there, or be lost with exit status 0.
+void ReserveStandardStreams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int reserved = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+    if (reserved >= 0 && reserved != fd) close(reserved);  // fd was opened meanwhile: leave it
+  }
+}
+
+// `status`, or 1 with a message naming `command` when what it printed to the standard output
+// could not all be written (a full disk, a closed stream): not a success with the output lost.
+int FinishStandardOutput(const char* command, int status) {
+  errno = 0;
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+  // stdio keeps no error number for a failure before this flush: then none is given.
+  const int err = errno;
+  std::fprintf(stderr, "ggufembed%s%s: cannot write the standard output%s%s\n", *command ? " " : "",
+               command, err != 0 ? ": " : "", err != 0 ? std::strerror(err) : "");
+  return status == 0 ? kExitFailure : status;
+}
+
 }  // namespace
 
 int ReportError(const char* command, const Status& status) {
@@ -49,10 +76,11 @@ int ReportError(const char* command, const Status& status) {
 
 int main(int argc, char** argv) {
   using namespace ggufembed;
+  ReserveStandardStreams();
   if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") ||
       !std::strcmp(argv[1], "-h")) {
     PrintUsage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? kExitUsage : 0;
+    return FinishStandardOutput("", argc < 2 ? kExitUsage : 0);
   }
   if (const char* target = std::getenv("GGUFEMBED_TARGET"); target && *target) {
     if (Status s = SetSimdTarget(target); !s.ok()) {
@@ -63,14 +91,15 @@ int main(int argc, char** argv) {
   if (!std::strcmp(argv[1], "--version")) {
     std::printf("ggufembed %s (SIMD target %s; supported: %s)\n", GGUFEMBED_VERSION,
                 SimdTargetName(), SupportedSimdTargets().c_str());
-    return 0;
+    return FinishStandardOutput("", 0);
   }
   for (const Command& c : kCommands) {
     if (!std::strcmp(argv[1], c.name)) {
       // The library returns out_of_memory itself; this catches the command's own allocations.
-      return CatchAllocationFailure(
-          "running the command", [&] { return c.run(argc, argv); },
-          [&](const Status& status) { return ReportError(c.name, status); });
+      return FinishStandardOutput(
+          c.name, CatchAllocationFailure(
+                      "running the command", [&] { return c.run(argc, argv); },
+                      [&](const Status& status) { return ReportError(c.name, status); }));
     }
   }
   std::fprintf(stderr, "ggufembed: unknown command '%s'\n\n", argv[1]);

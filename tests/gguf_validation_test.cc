@@ -199,8 +199,8 @@ TEST_CASE("tensor data outside the file or misaligned", "[gguf][invalid]") {
   GgufBytes wrap;  // data_offset + offset wraps around 2^64
   wrap.Header(3, 1, 0).TensorInfo("t", {8}, testing::kTypeF32, ~uint64_t{31}).PadTo(32).Zeros(32);
   CHECK(ErrorOf(wrap) ==
-        "test.gguf: offset 24: tensor 't': data [32, +32) lies outside the file (96 bytes, data "
-        "section at 64)");
+        "test.gguf: offset 24: tensor 't': data offset 18446744073709551584 past the data "
+        "section at 64 overflows 64 bits");
   GgufBytes misaligned;
   misaligned.Header(3, 1, 0).TensorInfo("t", {8}, testing::kTypeF32, 16).PadTo(32).Zeros(64);
   CHECK(ErrorOf(misaligned) ==

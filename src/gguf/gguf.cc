@@ -354,7 +354,13 @@ Status GgufFile::LocateTensorData(GgufReader& r) {
   for (GgufTensorInfo& t : tensors_) {
     r.set_item("tensor " + Quote(t.name));
     const uint64_t start = data_offset_ + t.offset;
-    if (start < data_offset_ || start > size || t.n_bytes > size - start) {
+    if (start < data_offset_) {  // the sum wrapped around: the stored offset says more
+      return r.Fail(t.info_offset,
+                    "data offset %" PRIu64 " past the data section at %" PRIu64
+                    " overflows 64 bits",
+                    t.offset, data_offset_);
+    }
+    if (start > size || t.n_bytes > size - start) {
       return r.Fail(t.info_offset,
                     "data [%" PRIu64 ", +%" PRIu64 ") lies outside the file (%" PRIu64
                     " bytes, data section at %" PRIu64 ")",

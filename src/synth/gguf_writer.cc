@@ -1,12 +1,17 @@
 // GgufWriter: serializes metadata and tensor infos, then streams each tensor's data, aligned.
 #include "synth/gguf_writer.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 
 namespace ggufembed {
 namespace {
@@ -230,19 +235,41 @@ Status GgufWriter::Emit(const std::function<Status(const uint8_t*, uint64_t)>& s
 }
 
 Status GgufWriter::WriteFile(const std::string& path) const {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
-  if (!f) {
+  // A regular file (or a new one) is written beside it and renamed over it at the end, so a write
+  // that fails (a full disk, a file size limit) leaves the old file whole and no half model;
+  // devices, FIFOs and symbolic links are written in place.
+  struct stat st;
+  const bool in_place = lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+  const std::string target = in_place ? path : path + ".partial-" + std::to_string(getpid());
+  const int fd = in_place ? open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
+                          : open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
     return Error(StatusCode::kIoError, "%s: cannot create: %s", path.c_str(), std::strerror(errno));
   }
-  GGUFEMBED_RETURN_IF_ERROR(Emit([&](const uint8_t* p, uint64_t n) -> Status {
-    if (std::fwrite(p, 1, n, f.get()) != n) {
-      return Error(StatusCode::kIoError, "%s: write failed: %s", path.c_str(),
-                   std::strerror(errno));
-    }
-    return OkStatus();
-  }));
+  std::unique_ptr<FILE, int (*)(FILE*)> f(fdopen(fd, "wb"), &std::fclose);
+  if (!f) {
+    close(fd);
+    return Error(StatusCode::kIoError, "%s: cannot create: %s", path.c_str(), std::strerror(errno));
+  }
+  const auto fail = [&](const char* what) {
+    const int err = errno;
+    f.reset();
+    if (!in_place) unlink(target.c_str());
+    return Error(StatusCode::kIoError, "%s: %s failed: %s", path.c_str(), what, std::strerror(err));
+  };
+  Status written = Emit([&](const uint8_t* p, uint64_t n) -> Status {
+    return std::fwrite(p, 1, n, f.get()) == n ? OkStatus() : fail("write");
+  });
+  if (!written.ok()) return written;
   if (std::fclose(f.release()) != 0) {
-    return Error(StatusCode::kIoError, "%s: close failed: %s", path.c_str(), std::strerror(errno));
+    const int err = errno;
+    if (!in_place) unlink(target.c_str());
+    return Error(StatusCode::kIoError, "%s: close failed: %s", path.c_str(), std::strerror(err));
+  }
+  if (!in_place && std::rename(target.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    unlink(target.c_str());
+    return Error(StatusCode::kIoError, "%s: cannot replace: %s", path.c_str(), std::strerror(err));
   }
   return OkStatus();
 }

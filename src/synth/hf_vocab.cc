@@ -2,7 +2,6 @@
 #include "synth/hf_vocab.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -10,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "gguf/file_bytes.h"
 #include "util/json.h"
 #include "util/text_index.h"
 
@@ -342,24 +342,6 @@ Result<Tokens> ReadTokens(const Reporter& r, const JsonValue& root) {
   return t;
 }
 
-Status ReadWholeFile(const std::string& path, std::string& out) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) return Error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(), strerror(errno));
-  // One read into a buffer of the file's size; chunks after it in case the file grew.
-  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
-    const long size = std::ftell(f.get());
-    if (size > 0) out.resize(static_cast<size_t>(size));
-    std::rewind(f.get());
-  }
-  out.resize(std::fread(out.data(), 1, out.size(), f.get()));
-  char chunk[4096];
-  for (size_t n; (n = std::fread(chunk, 1, sizeof(chunk), f.get())) > 0;) out.append(chunk, n);
-  if (std::ferror(f.get())) {
-    return Error(StatusCode::kIoError, "%s: read error: %s", path.c_str(), strerror(errno));
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 const char* HfVocabModelName(HfVocabModel model) {
@@ -388,9 +370,11 @@ Result<HfVocab> HfVocabFromJson(std::string_view json, HfVocabModel model,
 }
 
 Result<HfVocab> ReadHfTokenizerJson(const std::string& path, HfVocabModel model) {
-  std::string text;
-  GGUFEMBED_RETURN_IF_ERROR(ReadWholeFile(path, text));
-  return HfVocabFromJson(text, model, path);
+  // Mapped as a model file is: a directory, a FIFO or a device is refused by name (a FIFO with
+  // no writer was waited on forever, /dev/zero read until memory ran out).
+  GGUFEMBED_ASSIGN_OR_RETURN(std::shared_ptr<const FileBytes> bytes, FileBytes::Map(path));
+  return HfVocabFromJson(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), model, path);
 }
 
 }  // namespace ggufembed

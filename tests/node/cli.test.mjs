@@ -1,7 +1,10 @@
 // The native CLI: exit codes, messages on stderr, --help for every subcommand, and `info`/`tensor`
 // output checked against a GGUF decoded independently in JavaScript.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -110,6 +113,18 @@ test("bench --json times the default texts and accounts for every operation", ()
   }
   assert.ok(report.load_ms > 0 && report.peak_rss_mb > 0);
   assert.ok(report.workspace_mb > 0 && report.workspace_mb < report.peak_rss_mb);
+});
+
+test("bench --long-tokens repeats the passage up to the model's context, and no further", () => {
+  const r = runCli(["bench", "-m", tiny, "-n", "1", "--warmup", "0", "--long-tokens", "1500", "--json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const long = JSON.parse(r.stdout).texts[1];
+  assert.equal(long.label, "long");
+  // The passage alone is about 830 tokens of this vocabulary; cut at a word, within 1500.
+  assert.ok(long.tokens <= 1500 && long.tokens > 1450, String(long.tokens));
+  const over = runCli(["bench", "-m", tiny, "--long-tokens", "2049"]);
+  assert.equal(over.status, 2);
+  assert.equal(over.stderr, "ggufembed bench: --long-tokens 2049 is more than the model's context of 2048 tokens\n");
 });
 
 test("info --json agrees with the header decoded in JavaScript", () => {
@@ -261,6 +276,71 @@ test("embed empties -o and --ids only once a record is read", () => {
   r = runCli(["embed", "-m", tiny, "--input-format", "jsonl", "-o", out], { input: "" });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(readFileSync(out, "utf8"), "");
+});
+
+test("output that cannot be written is an error, for every subcommand", () => {
+  const commands = [["--version"], ["--help"], ["embed", "--help"], ["tokenize", "-m", tiny, "a"],
+                    ["info", tiny], ["info", "--json", tiny], ["tensor", tiny, "token_embd.weight"],
+                    ["bench", "-m", tiny, "-n", "1", "--warmup", "0", "--long-tokens", "20"],
+                    ["embed", "-m", tiny, "a"]];
+  const full = openSync("/dev/full", "w");
+  try {
+    for (const args of commands) {
+      // A full disk; and a standard output the shell closed (`>&-`).
+      const r = spawnSync(process.env.GGUFEMBED_CLI, args, { stdio: ["ignore", full, "pipe"], encoding: "utf8" });
+      assert.equal(r.status, 1, `${args.join(" ")} > /dev/full`);
+      assert.match(r.stderr, /cannot write (the standard output|the output): No space left on device|cannot write the standard output\n/, args.join(" "));
+      const closed = spawnSync("sh", ["-c", '"$0" "$@" >&-', process.env.GGUFEMBED_CLI, ...args], { encoding: "utf8" });
+      assert.equal(closed.status, 1, `${args.join(" ")} >&-`);
+      assert.match(closed.stderr, /cannot write/, args.join(" "));
+    }
+  } finally {
+    closeSync(full);
+  }
+});
+
+test("synth that cannot finish leaves the old file whole; --vocab must be a regular file", () => {
+  const keep = join(dir, "keep.gguf");
+  const other = runCli(["synth", "--preset", "tiny", "--seed", "9", "-o", keep]);
+  assert.equal(other.status, 0, other.stderr);
+  const before = readFileSync(keep);
+  // A file size limit below the model's size (SIGXFSZ ignored, so the write fails with EFBIG).
+  const r = spawnSync("sh", ["-c", 'trap "" XFSZ; ulimit -f 500; exec "$0" synth -o "$1"',
+                             process.env.GGUFEMBED_CLI, keep], { encoding: "utf8" });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /keep\.gguf: write failed: File too large/);
+  assert.ok(readFileSync(keep).equals(before), "the old model was damaged");
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".partial")), []);
+  for (const [vocab, kind] of [[dir, "a directory"], ["/dev/zero", "a character device"]]) {
+    const v = runCli(["synth", "-o", join(dir, "v.gguf"), "--vocab", vocab], { timeout: 20000 });
+    assert.equal(v.status, 1, v.stderr);
+    assert.equal(v.stderr, `ggufembed synth: ${vocab}: not a regular file (${kind})\n`);
+  }
+});
+
+test("formats of one vector per text refuse pooling none, asked for or the file's", () => {
+  for (const format of ["json+", "similarity", "f32"]) {
+    const r = runCli(["embed", "-m", tiny, "--pooling", "none", "-f", format, "-o", join(dir, "p.out"), "a", "b"]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `ggufembed embed: --format ${format} needs one vector per text: not with --pooling none\n`);
+  }
+  // A file whose pooling_type is none (0): the table would compare the texts' first tokens.
+  const bytes = readFileSync(tiny);
+  const key = bytes.indexOf("gemma-embedding.pooling_type");
+  assert.ok(key > 0);
+  const value = key + "gemma-embedding.pooling_type".length;
+  assert.equal(bytes.readUInt32LE(value), 4);  // u32
+  assert.equal(bytes.readUInt32LE(value + 4), 1);  // mean
+  bytes.writeUInt32LE(0, value + 4);
+  const noPooling = join(dir, "no-pooling.gguf");
+  writeFileSync(noPooling, bytes);
+  const r = runCli(["embed", "-m", noPooling, "-f", "json+", "a", "b"]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "ggufembed embed: --format json+ needs one vector per text, and the model's pooling is none (give --pooling)\n");
+  const mean = runCli(["embed", "-m", noPooling, "-q", "--pooling", "mean", "-f", "json+", "a", "b"]);
+  assert.equal(mean.status, 0, mean.stderr);
+  assert.deepEqual(JSON.parse(mean.stdout).similarity,
+                   JSON.parse(runCli(["embed", "-m", tiny, "-q", "-f", "json+", "a", "b"]).stdout).similarity);
 });
 
 test("embed -f raw --on-error record: a failed text is its error's JSON on its line", () => {
