@@ -1,5 +1,4 @@
 // `ggufembed tensor`: one dequantized row of a tensor, as a JSON array of floats.
-#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -38,12 +37,7 @@ int RunTensor(int argc, char** argv) {
   std::string out = "[";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) out += ",";
-    const float v = values[i];
-    if (std::isfinite(v)) {
-      AppendJsonFloat(out, v);
-    } else {
-      out += std::isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-    }
+    AppendJsonNamedNumber(out, values[i], 9);
   }
   out += "]\n";
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -16,14 +16,14 @@ void AppendScalar(std::string& out, const GgufValue& v, bool json) {
   switch (v.element_type) {
     case GgufType::kF32:
       if (json) {
-        AppendJsonFloat(out, static_cast<float>(v.AsDouble()));
+        AppendJsonNamedNumber(out, v.AsDouble(), 9);
       } else {
         out += StrFormat("%.9g", v.AsDouble());
       }
       break;
     case GgufType::kF64:
       if (json) {
-        AppendJsonDouble(out, v.AsDouble());
+        AppendJsonNamedNumber(out, v.AsDouble(), 17);
       } else {
         out += StrFormat("%.17g", v.AsDouble());
       }

@@ -81,6 +81,18 @@ void AppendJsonFloat(std::string& out, float v) {
   out += buf;
 }
 
+void AppendJsonNamedNumber(std::string& out, double v, int digits) {
+  if (std::isnan(v)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  } else if (digits <= 9) {
+    AppendJsonFloat(out, static_cast<float>(v));
+  } else {
+    AppendJsonDouble(out, v);
+  }
+}
+
 void AppendJsonDouble(std::string& out, double v) {
   if (!std::isfinite(v)) {
     out += "null";

@@ -26,6 +26,10 @@ std::string PrintableText(std::string_view s);
 void AppendJsonFloat(std::string& out, float v);
 // The same for doubles, with 17 significant digits.
 void AppendJsonDouble(std::string& out, double v);
+// A value that says what it is, for output read back as data (`info --json`, `tensor`): finite
+// ones as AppendJsonDouble with `digits` (9 for an f32, 17 for an f64), NaN and ±inf as the
+// strings "NaN", "Infinity" and "-Infinity" (null would not say which).
+void AppendJsonNamedNumber(std::string& out, double v, int digits);
 
 // ------------------------------------------------------------------------------------ parsing
 

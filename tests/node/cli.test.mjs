@@ -161,7 +161,7 @@ test("tensor prints the row that a JavaScript Q8_0 decoder reads", () => {
   }
 });
 
-test("info shows odd key and tensor names quoted, tensor prints non-finite values by name", () => {
+test("info shows odd key and tensor names quoted; info --json and tensor name non-finite values", () => {
   const info = JSON.parse(runCli(["info", "--json", tiny]).stdout);
   const bytes = Buffer.from(readFileSync(tiny));
   // Same-length renames in place: a NUL and a newline in a key, a control byte and invalid UTF-8
@@ -180,6 +180,11 @@ test("info shows odd key and tensor names quoted, tensor prints non-finite value
   bytes.writeFloatLE(NaN, at);
   bytes.writeFloatLE(Infinity, at + 4);
   bytes.writeFloatLE(-Infinity, at + 8);
+  // And an f32 metadata value made NaN.
+  const eps = "gemma-embedding.attention.layer_norm_rms_epsilon";
+  const value = bytes.indexOf(Buffer.from(eps)) + eps.length;
+  assert.equal(bytes.readUInt32LE(value), 6);  // f32
+  bytes.writeFloatLE(NaN, value + 4);
   const odd = join(dir, "odd.gguf");
   writeFileSync(odd, bytes);
   const text = runCli(["info", odd]);
@@ -191,6 +196,7 @@ test("info shows odd key and tensor names quoted, tensor prints non-finite value
   assert.equal(lines.length, runCli(["info", tiny]).stdout.split("\n").length);  // no line broken
   const json = JSON.parse(runCli(["info", "--json", odd]).stdout);
   assert.ok(json.metadata.some((m) => m.key === "gene\0al\nname"));
+  assert.equal(json.metadata.find((m) => m.key === eps).value, "NaN");  // as tensor names it
   const r = runCli(["tensor", odd, "blk.0.attn_q_norm.weight"]);
   assert.equal(r.status, 0, r.stderr);
   const values = JSON.parse(r.stdout);
