@@ -30,9 +30,12 @@ int RunInfo(int argc, char** argv) {
   if (!file.ok()) return ReportError("info", file.status());
   InfoOptions options;
   if (full) options.max_array_items = 0;
+  options.write = [](std::string_view piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+  };
   const std::string out =
       json ? FormatInfoJson(*file, options) + "\n" : FormatInfoText(*file, options);
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  options.write(out);
   if (check) {
     std::fflush(stdout);
     if (Status s = CheckTensorValues(*file); !s.ok()) return ReportError("info", s);

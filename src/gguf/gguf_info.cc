@@ -61,6 +61,13 @@ void ForEachElement(const GgufValue& array, uint64_t limit, Fn fn) {
   }
 }
 
+// Hands `out` to options.write once it holds a megabyte.
+void Spill(std::string& out, const InfoOptions& options) {
+  if (!options.write || out.size() < (size_t{1} << 20)) return;
+  options.write(out);
+  out.clear();
+}
+
 uint64_t ShownCount(const GgufValue& v, const InfoOptions& options) {
   return options.max_array_items == 0 ? v.count : std::min(v.count, options.max_array_items);
 }
@@ -95,6 +102,7 @@ std::string FormatInfoText(const GgufFile& file, const InfoOptions& options) {
       ForEachElement(v, shown, [&](const GgufValue& e) {
         if (k++) out += ", ";
         AppendScalar(out, e, /*json=*/false);
+        Spill(out, options);
       });
       if (shown < v.count) out += StrFormat(", ... %" PRIu64 " more", v.count - shown);
       out += "]";
@@ -136,6 +144,7 @@ std::string FormatInfoJson(const GgufFile& file, const InfoOptions& options) {
       ForEachElement(v, ShownCount(v, options), [&](const GgufValue& e) {
         if (k++) out += ",";
         AppendScalar(out, e, /*json=*/true);
+        Spill(out, options);
       });
       out += "]}";
     } else {

@@ -4,7 +4,9 @@
 #define GGUFEMBED_GGUF_GGUF_INFO_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "gguf/gguf.h"
 
@@ -14,6 +16,10 @@ struct InfoOptions {
   // Arrays longer than this are summarized by their first `max_array_items` elements;
   // 0 prints every element.
   uint64_t max_array_items = 8;
+  // When set, the dump goes out through `write` in pieces of about a megabyte as it is made, and
+  // the returned string holds only what is left: a full array of billions of elements (a hostile
+  // file's) never sits whole in memory.
+  std::function<void(std::string_view)> write;
 };
 
 // A table in the style of gguf-dump: header line, numbered key/value pairs with their types, then

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
-  closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
+  closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync,
+  writeFileSync, writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,6 +203,36 @@ test("info shows odd key and tensor names quoted; info --json and tensor name no
   const values = JSON.parse(r.stdout);
   assert.deepEqual(values.slice(0, 3), ["NaN", "Infinity", "-Infinity"]);
   assert.deepEqual(values.slice(3), JSON.parse(runCli(["tensor", tiny, "blk.0.attn_q_norm.weight"]).stdout).slice(3));
+});
+
+test("info --full-arrays streams: a 1 GiB array prints without holding its dump", () => {
+  // A sparse file: one key holding 2^30 u8 zeros (its dump would be 3 GB of text).
+  const key = Buffer.from("huge");
+  const header = Buffer.alloc(4 + 4 + 8 + 8 + 8 + key.length + 4 + 4 + 8);
+  let at = header.write("GGUF", 0, "latin1");
+  at = header.writeUInt32LE(3, at);
+  at = header.writeBigUInt64LE(0n, at);  // tensors
+  at = header.writeBigUInt64LE(1n, at);  // keys
+  at = header.writeBigUInt64LE(BigInt(key.length), at);
+  at += key.copy(header, at);
+  at = header.writeUInt32LE(9, at);  // array
+  at = header.writeUInt32LE(0, at);  // of u8
+  header.writeBigUInt64LE(1n << 30n, at);
+  const huge = join(dir, "huge-array.gguf");
+  const fd = openSync(huge, "w");
+  writeSync(fd, header);
+  ftruncateSync(fd, header.length + 2 ** 30);
+  closeSync(fd);
+  try {
+    // Address space for the mapped file and the program, far from the dump's 3 GB.
+    const r = spawnSync("sh", ["-c", 'ulimit -v 1800000; "$0" info --full-arrays "$1" | head -c 300',
+                               process.env.GGUFEMBED_CLI, huge], { encoding: "utf8", timeout: 60000 });
+    assert.equal(r.stderr, "");
+    assert.ok(r.stdout.includes(`huge-array.gguf: GGUF v3, ${header.length + 2 ** 30} bytes`), r.stdout);
+    assert.match(r.stdout, /\| huge = \[0, 0, 0, 0/);
+  } finally {
+    rmSync(huge);
+  }
 });
 
 test("info text starts with the header line", () => {
