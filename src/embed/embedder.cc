@@ -65,7 +65,8 @@ struct Embedder::Workspace {
 
   size_t bytes() const {
     auto of = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
-    return of(prefix) + of(text) + of(tokenizer.fragments) + of(tokenizer.next_fragments) +
+    return of(prefix) + of(text) + of(tokenizer.fragments) + of(tokenizer.partition.taken) +
+           of(tokenizer.partition.candidates) + of(tokenizer.partition.found) +
            of(tokenizer.symbols) + of(tokenizer.queue) + of(tokenizer.escaped) + of(tokens) +
            of(prompt_tokens) + of(lengths) + forward.arena.capacity() + forward.rope.bytes() +
            of(hidden) + of(head.rows[0]) + of(head.rows[1]) + head.matmul.capacity() + of(result);

@@ -145,7 +145,7 @@ Status Tokenizer::EncodeInto(std::string_view text, bool add_special, bool parse
   out->clear();
   if (add_special && add_bos_) out->push_back(bos_id_);
   bool after_special = true;  // a space prefix also applies to the first fragment
-  vocab_.Partition(text, parse_special, scratch.fragments, scratch.next_fragments);
+  vocab_.Partition(text, parse_special, scratch.fragments, scratch.partition);
   for (const TextFragment& f : scratch.fragments) {
     if (f.token >= 0) {
       out->push_back(f.token);

@@ -33,7 +33,8 @@ struct TokenizerScratch {
     int32_t rank;
     size_t size;
   };
-  std::vector<TextFragment> fragments, next_fragments;
+  std::vector<TextFragment> fragments;
+  PartitionScratch partition;
   std::vector<Symbol> symbols;
   std::vector<Bigram> queue;  // a heap
   std::string escaped;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gguf/gguf.h"
@@ -41,6 +42,13 @@ struct TextFragment {
   size_t offset, length;
 };
 
+// Working memory of Vocabulary::Partition, kept between calls.
+struct PartitionScratch {
+  std::vector<uint8_t> taken;  // per byte of the text: inside a special token found so far
+  std::vector<std::pair<int32_t, size_t>> candidates;  // (id, offset) of one length's matches
+  std::vector<TextFragment> found;                     // the special tokens, in any order
+};
+
 class Vocabulary {
  public:
   // Reads tokenizer.ggml.tokens and token_type (NORMAL when absent). Piece texts stay views into
@@ -64,14 +72,30 @@ class Vocabulary {
   // Makes `id` a CONTROL token: split out of texts only when special tokens are parsed.
   void MakeControl(int32_t id);
 
-  // Splits `text` into `fragments` at special tokens, longest text first (llama.cpp's
-  // tokenizer_st_partition): CONTROL and UNKNOWN ones only when `parse_special`, USER_DEFINED
-  // ones always. `next` is working memory.
+  // Splits `text` into `fragments` at special tokens as llama.cpp's tokenizer_st_partition does:
+  // the longest special text first (equal lengths by id), each at its leftmost occurrences that
+  // do not overlap one already found; CONTROL and UNKNOWN ones only when `parse_special`,
+  // USER_DEFINED ones always.
   void Partition(std::string_view text, bool parse_special, std::vector<TextFragment>& fragments,
-                 std::vector<TextFragment>& next) const;
+                 PartitionScratch& scratch) const;
 
  private:
+  // The special tokens of one length, by a rolling hash of their text (open addressing).
+  struct SpecialsOfLength {
+    size_t length;
+    uint64_t power;                // kHashBase^(length − 1), to roll the hash one byte on
+    bool first_byte[256];          // the first bytes of these tokens
+    std::vector<uint64_t> hashes;  // per slot
+    std::vector<int32_t> ids;      // per slot, -1 for an empty one
+  };
+
   Status Index(const std::string& file_name);
+  // special_ids_ sorted and specials_by_length_ built from it.
+  void IndexSpecials();
+  // The special token of `group`'s length whose text is `window` (rolling hash `hash`), if it is
+  // one `parse_special` allows; else -1.
+  int32_t FindSpecial(const SpecialsOfLength& group, uint64_t hash, std::string_view window,
+                      bool parse_special) const;
 
   std::shared_ptr<const FileBytes> bytes_;             // keeps `pieces_` valid
   std::vector<std::unique_ptr<std::string>> renamed_;  // "[EMPTY_i]" names of empty pieces
@@ -79,6 +103,7 @@ class Vocabulary {
   std::vector<int32_t> types_;
   TextIndex index_;                   // piece text -> id
   std::vector<int32_t> special_ids_;  // CONTROL, USER_DEFINED, UNKNOWN; longest text first
+  std::vector<SpecialsOfLength> specials_by_length_;  // longest first
   int32_t byte_ids_[256];
   size_t max_piece_bytes_ = 4;
 };
