@@ -56,6 +56,21 @@ std::vector<TextFragment> PartitionReference(const Vocabulary& v, std::string_vi
   return fragments;
 }
 
+// A vocabulary of `pieces` with `types`, through a GGUF file as a model's is read.
+Vocabulary LoadVocabulary(const std::vector<std::string>& pieces,
+                          const std::vector<int32_t>& types) {
+  GgufWriter w;
+  w.SetStringArray("tokenizer.ggml.tokens", pieces);
+  w.SetI32Array("tokenizer.ggml.token_type", types);
+  const std::string path = testing::TempPath("partition.gguf");
+  REQUIRE(w.WriteFile(path).ok());
+  Result<GgufFile> file = GgufFile::Open(path);
+  REQUIRE(file.ok());
+  Result<Vocabulary> vocab = Vocabulary::FromGguf(*file);
+  REQUIRE(vocab.ok());
+  return std::move(vocab).value();
+}
+
 bool Same(const std::vector<TextFragment>& a, const std::vector<TextFragment>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -88,22 +103,14 @@ TEST_CASE("Partition equals llama.cpp's partition on overlapping special tokens"
           std::vector<int32_t>{kTokenControl, kTokenUserDefined, kTokenUnknown}[rng() % 3]);
     }
     if (round % 2 == 1) std::swap(pieces[3], pieces.back()), std::swap(types[3], types.back());
-    GgufWriter w;
-    w.SetStringArray("tokenizer.ggml.tokens", pieces);
-    w.SetI32Array("tokenizer.ggml.token_type", types);
-    const std::string path = testing::TempPath("partition.gguf");
-    REQUIRE(w.WriteFile(path).ok());
-    Result<GgufFile> file = GgufFile::Open(path);
-    REQUIRE(file.ok());
-    Result<Vocabulary> vocab = Vocabulary::FromGguf(*file);
-    REQUIRE(vocab.ok());
+    const Vocabulary vocab = LoadVocabulary(pieces, types);
     std::vector<TextFragment> fragments;
     PartitionScratch scratch;
     for (int t = 0; t < 200; ++t) {
       const std::string text = word(0, t < 100 ? 12 : 80);
       for (bool parse_special : {true, false}) {
-        vocab->Partition(text, parse_special, fragments, scratch);
-        const std::vector<TextFragment> want = PartitionReference(*vocab, text, parse_special);
+        vocab.Partition(text, parse_special, fragments, scratch);
+        const std::vector<TextFragment> want = PartitionReference(vocab, text, parse_special);
         INFO("round " << round << " text '" << text << "' parse_special " << parse_special);
         REQUIRE(Same(fragments, want));
         ++compared;
@@ -117,24 +124,17 @@ TEST_CASE("Partition equals llama.cpp's partition on overlapping special tokens"
 
 // A vocabulary changed after loading (llama.cpp's overrides) partitions as its new types say.
 TEST_CASE("Partition after MakeControl and MakeNormal", "[tokenizer]") {
-  GgufWriter w;
-  w.SetStringArray("tokenizer.ggml.tokens", {"a", "b", "ab", "ba", "aba"});
-  w.SetI32Array("tokenizer.ggml.token_type",
-                {kTokenNormal, kTokenNormal, kTokenUserDefined, kTokenNormal, kTokenControl});
-  const std::string path = testing::TempPath("partition-types.gguf");
-  REQUIRE(w.WriteFile(path).ok());
-  Result<GgufFile> file = GgufFile::Open(path);
-  REQUIRE(file.ok());
-  Result<Vocabulary> vocab = Vocabulary::FromGguf(*file);
-  REQUIRE(vocab.ok());
+  Vocabulary vocab =
+      LoadVocabulary({"a", "b", "ab", "ba", "aba"},
+                     {kTokenNormal, kTokenNormal, kTokenUserDefined, kTokenNormal, kTokenControl});
   std::vector<TextFragment> fragments;
   PartitionScratch scratch;
   const auto check = [&](const std::string& text, bool parse_special) {
-    vocab->Partition(text, parse_special, fragments, scratch);
-    CHECK(Same(fragments, PartitionReference(*vocab, text, parse_special)));
+    vocab.Partition(text, parse_special, fragments, scratch);
+    CHECK(Same(fragments, PartitionReference(vocab, text, parse_special)));
   };
-  vocab->MakeControl(3);  // "ba", NORMAL before: now split out when parsing specials
-  vocab->Partition("abab", true, fragments, scratch);
+  vocab.MakeControl(3);  // "ba", NORMAL before: now split out when parsing specials
+  vocab.Partition("abab", true, fragments, scratch);
   REQUIRE(fragments.size() == 2);
   CHECK(fragments[0].token == 4);  // "aba" is longer
   CHECK(fragments[1].token == -1);
@@ -142,8 +142,8 @@ TEST_CASE("Partition after MakeControl and MakeNormal", "[tokenizer]") {
     check(text, true);
     check(text, false);
   }
-  vocab->MakeNormal(4);  // "aba": now ordinary text
-  vocab->Partition("abab", true, fragments, scratch);
+  vocab.MakeNormal(4);  // "aba": now ordinary text
+  vocab.Partition("abab", true, fragments, scratch);
   REQUIRE(fragments.size() == 2);
   CHECK(fragments[0].token == 2);  // "ab", leftmost
   CHECK(fragments[1].token == 2);
