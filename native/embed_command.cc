@@ -189,7 +189,9 @@ std::string Summary(Format format, const std::string& model, const std::vector<s
 }
 
 // One result in the jsonl or raw format, written as soon as it is ready.
-std::string StreamedResult(Format format, size_t index, const Embedding& e) {
+// `token_rows` (pooling none): raw ends each text's rows, one per token, with an empty line, so
+// that the texts can be told apart.
+std::string StreamedResult(Format format, size_t index, const Embedding& e, bool token_rows) {
   if (format == Format::kJsonl) return ResultJson(index, e) + "\n";
   std::string lines;
   for (int row = 0; row < e.rows; ++row) {
@@ -198,6 +200,7 @@ std::string StreamedResult(Format format, size_t index, const Embedding& e) {
     }
     lines += '\n';
   }
+  if (token_rows) lines += '\n';
   return lines;
 }
 
@@ -514,7 +517,8 @@ int RunEmbed(int argc, char** argv) {
   if (Status check = embedder.CheckOptions(options); !check.ok()) {
     return ReportError("embed", check);
   }
-  if (one_vector && options.pooling.value_or(embedder.info().pooling) == Pooling::kNone) {
+  const bool token_rows = options.pooling.value_or(embedder.info().pooling) == Pooling::kNone;
+  if (one_vector && token_rows) {
     return usage("--format " + flags.format +
                  " needs one vector per text, and the model's pooling is none (give --pooling)");
   }
@@ -571,6 +575,7 @@ int RunEmbed(int argc, char** argv) {
       line += ",\"message\":";
       AppendJsonString(line, item.where + ": " + status.message());
       line += "}}\n";
+      if (*format == Format::kRaw && token_rows) line += '\n';  // a text's block, as its rows
       written = Binary(*format) ? output.WriteIds(line) : output.Write(line);
     } else if (Collects(*format)) {
       collected.push_back(e);
@@ -587,7 +592,7 @@ int RunEmbed(int argc, char** argv) {
     } else if (jsonl_input && *format == Format::kJsonl) {
       written = output.Write(ResultJson("id", item.id_json, e) + "\n");
     } else {
-      written = output.Write(StreamedResult(*format, done - 1, e));
+      written = output.Write(StreamedResult(*format, done - 1, e, token_rows));
     }
     if (!written.ok()) failure = written;
     bytes_done += item.bytes;

@@ -394,6 +394,28 @@ test("embed -f raw --on-error record: a failed text is its error's JSON on its l
     message: "line 2: text is not valid UTF-8 at byte 0 (0xFF)" } });
 });
 
+test("embed -f raw --pooling none: each text's token rows end with an empty line", () => {
+  const texts = ["a b", "c", "d e f"];
+  const r = runCli(["embed", "-m", tiny, "-q", "--pooling", "none", "-f", "raw", ...texts]);
+  assert.equal(r.status, 0, r.stderr);
+  const blocks = r.stdout.split("\n\n");
+  assert.equal(blocks.pop(), "");
+  assert.equal(blocks.length, texts.length);
+  for (let i = 0; i < texts.length; i++) {
+    const alone = runCli(["embed", "-m", tiny, "-q", "--pooling", "none", "-f", "raw", texts[i]]).stdout;
+    assert.equal(`${blocks[i]}\n\n`, alone);
+    const tokens = JSON.parse(runCli(["tokenize", "-m", tiny, texts[i]]).stdout).length;
+    assert.equal(blocks[i].split("\n").length, tokens);
+  }
+  // An error in its place is a block too.
+  const input = Buffer.concat([Buffer.from("a b\n"), Buffer.from([0xff, 0x0a]), Buffer.from("c\n")]);
+  const e = runCli(["embed", "-m", tiny, "-q", "--pooling", "none", "-f", "raw", "--on-error", "record"], { input });
+  assert.equal(e.status, 0, e.stderr);
+  const parts = e.stdout.split("\n\n");
+  assert.equal(parts.length, 4);
+  assert.equal(JSON.parse(parts[1]).error.code, "invalid_argument");
+});
+
 test("embed formats: raw, json+ and the similarity table agree", () => {
   const texts = ["cats sleep a lot", "cats nap often", "stock prices fell"];
   const plus = JSON.parse(runCli(["embed", "-m", tiny, "-f", "json+", ...texts]).stdout);
