@@ -93,6 +93,11 @@ Status ArgParser::Parse(int argc, char** argv, int first) {
       value = argv[++i];
     }
     if (spec->text != nullptr) {
+      // Empty would read as not given (-p "" as no prompt, -f "" as json): refused instead.
+      if (value.empty()) {
+        return Error(StatusCode::kInvalidArgument, "option '%s' needs a value, not an empty one",
+                     arg.c_str());
+      }
       *spec->text = value;
       continue;
     }
