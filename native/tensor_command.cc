@@ -32,7 +32,12 @@ int RunTensor(int argc, char** argv) {
   }
   std::vector<float> values(static_cast<size_t>(tensor->ne[0]));
   if (Status s = DequantizeTensorRow(*tensor, row, values.data()); !s.ok()) {
-    return ReportError("tensor", s);
+    // The row check names the tensor already; a type without a dequantizer does not.
+    const bool named = s.code() == StatusCode::kInvalidArgument;
+    return ReportError("tensor", named
+                                     ? s
+                                     : Status(s.code(), positionals[0] + ": tensor '" +
+                                                            positionals[1] + "': " + s.message()));
   }
   std::string out = "[";
   for (size_t i = 0; i < values.size(); ++i) {

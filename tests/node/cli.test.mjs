@@ -238,6 +238,28 @@ test("info --full-arrays streams: a 1 GiB array prints without holding its dump"
   }
 });
 
+test("tensor names the file and the tensor when its type has no dequantizer", () => {
+  // A GGUF of one Q2_K tensor "t" of 256 values (one 84-byte block), no metadata.
+  const name = Buffer.from("t");
+  const info = Buffer.alloc(24 + 8 + name.length + 4 + 8 + 4 + 8);
+  let at = info.write("GGUF", 0, "latin1");
+  at = info.writeUInt32LE(3, at);
+  at = info.writeBigUInt64LE(1n, at);  // tensors
+  at = info.writeBigUInt64LE(0n, at);  // keys
+  at = info.writeBigUInt64LE(BigInt(name.length), at);
+  at += name.copy(info, at);
+  at = info.writeUInt32LE(1, at);  // dimensions
+  at = info.writeBigUInt64LE(256n, at);
+  at = info.writeUInt32LE(10, at);  // Q2_K
+  info.writeBigUInt64LE(0n, at);  // offset
+  const padded = Math.ceil(info.length / 32) * 32;
+  const path = join(dir, "q2k.gguf");
+  writeFileSync(path, Buffer.concat([info, Buffer.alloc(padded - info.length + 84)]));
+  const r = runCli(["tensor", path, "t"]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `ggufembed tensor: ${path}: tensor 't': no dequantizer for tensor type Q2_K\n`);
+});
+
 test("info text starts with the header line", () => {
   const r = runCli(["info", tiny]);
   assert.equal(r.status, 0);
