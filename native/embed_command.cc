@@ -126,15 +126,18 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
-// Texts are labelled by their first characters in the similarity table.
+// Texts are labelled by their first characters in the similarity table: whole UTF-8
+// characters (texts are valid UTF-8), control characters (a newline, a terminal's escape) as
+// spaces.
 std::string Label(const std::string& text) {
   std::string label;
   for (char c : text) {
-    if (label.size() >= 24) {
+    const auto byte = static_cast<uint8_t>(c);
+    if (label.size() >= 24 && (byte & 0xC0) != 0x80) {  // not inside a character
       label += "...";
       break;
     }
-    label += (c == '\n' || c == '\t') ? ' ' : c;
+    label += byte < 0x20 || byte == 0x7F ? ' ' : c;
   }
   return label;
 }

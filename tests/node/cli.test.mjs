@@ -441,6 +441,16 @@ test("embed -f raw --pooling none: each text's token rows end with an empty line
   assert.equal(JSON.parse(parts[1]).error.code, "invalid_argument");
 });
 
+test("the similarity table's labels: whole characters, no control characters", () => {
+  const r = runCli(["embed", "-m", tiny, "-q", "-f", "similarity", "red\x1b[31mtext\x07", `a${"é".repeat(25)}`]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  assert.ok(lines[1].startsWith("red [31mtext "), JSON.stringify(lines[1]));
+  assert.ok(!/[\x00-\x1f\x7f]/.test(r.stdout.replace(/\n/g, "")));
+  assert.ok(lines[2].startsWith(`a${"é".repeat(12)}...`), lines[2]);  // 25 bytes: é kept whole
+  assert.ok(!r.stdout.includes("\uFFFD"));
+});
+
 test("embed formats: raw, json+ and the similarity table agree", () => {
   const texts = ["cats sleep a lot", "cats nap often", "stock prices fell"];
   const plus = JSON.parse(runCli(["embed", "-m", tiny, "-f", "json+", ...texts]).stdout);
