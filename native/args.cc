@@ -1,6 +1,7 @@
 // ArgParser implementation.
 #include "args.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -49,6 +50,7 @@ const ArgParser::Spec* ArgParser::Find(const std::string& arg) const {
 
 Status ArgParser::Parse(int argc, char** argv, int first) {
   bool only_positionals = false;
+  std::vector<const Spec*> given;  // options with a value: a second one would silently win
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
     if (only_positionals || arg.size() < 2 || arg[0] != '-') {
@@ -85,6 +87,10 @@ Status ArgParser::Parse(int argc, char** argv, int first) {
       *spec->flag = true;
       continue;
     }
+    if (std::find(given.begin(), given.end(), spec) != given.end()) {
+      return Error(StatusCode::kInvalidArgument, "option '%s' is given twice", arg.c_str());
+    }
+    given.push_back(spec);
     if (!has_value) {
       if (i + 1 >= argc) {
         return Error(StatusCode::kInvalidArgument, "option '%s' needs a value (%s)", arg.c_str(),

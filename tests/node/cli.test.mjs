@@ -40,6 +40,8 @@ test("usage errors exit with 2 and say why on stderr", () => {
      /^ggufembed synth: option '--seed' expects an integer, got 'abc'\n$/],
     [["synth"], /^ggufembed synth: missing -o FILE\n$/],
     [["synth", "-o", ""], /^ggufembed synth: option '-o' needs a value, not an empty one\n$/],
+    [["embed", "-m", tiny, "-p", "query", "--prompt", "document", "a"],
+     /^ggufembed embed: option '--prompt' is given twice\n$/],
     [["embed", "-m", tiny, "-p", "", "a"], /^ggufembed embed: option '-p' needs a value, not an empty one\n$/],
     [["embed", "-m", tiny, "--pooling=", "a"], /^ggufembed embed: option '--pooling' needs a value, not an empty one\n$/],
     [["synth", "--preset", "1b", "-o", join(dir, "x.gguf")],
