@@ -170,11 +170,13 @@ TEST_CASE("EmbeddingGemma-300M's tensor types per preset", "[ftype]") {
         GgmlType::kQ4_K);
   CHECK(FtypeTensorType(Ftype::kQ4_K_M, "output.weight", {768, 1000}, -1, 24, true) ==
         GgmlType::kQ6_K);
-  // Rows of 48 fit neither a 256-block nor the Q5_0 fallback: F16. Rows of 96 with Q4_0 have no
-  // fallback in llama-quantize (it refuses the tensor); the type comes back unchanged.
+  // Rows of 48 fit neither a 256-block nor the Q5_0 fallback: F16; nor Q4_0's 32-block, which
+  // has no smaller one: F16 too (llama.cpp de3ff81, llama_tensor_get_type's fallback).
   CHECK(FtypeTensorType(Ftype::kQ4_K_M, "blk.3.attn_q.weight", {48, 64}, 3, 24, false) ==
         GgmlType::kF16);
   CHECK(FtypeTensorType(Ftype::kQ4_0, "blk.3.attn_q.weight", {48, 64}, 3, 24, false) ==
+        GgmlType::kF16);
+  CHECK(FtypeTensorType(Ftype::kQ4_0, "blk.3.attn_q.weight", {64, 64}, 3, 24, false) ==
         GgmlType::kQ4_0);
 }
 

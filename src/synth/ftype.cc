@@ -113,7 +113,12 @@ GgmlType Fallback(GgmlType type, int64_t ncols) {
       fallback = GgmlType::kQ8_0;
       break;
     default:
-      return type;  // llama-quantize throws "no tensor type fallback is defined"
+      // A 32-block type has no smaller block to fall back to: F16 below, as in llama.cpp since
+      // de3ff81 (node-llama-cpp's; before, llama-quantize refused the tensor). Larger blocks
+      // without a fallback it refuses ("no tensor type fallback is defined"); the type comes
+      // back as is, and GgufWriter refuses it.
+      if (BlockSize(type) > 32) return type;
+      fallback = type;
   }
   return ncols % BlockSize(fallback) == 0 ? fallback : GgmlType::kF16;
 }

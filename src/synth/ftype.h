@@ -49,8 +49,9 @@ GgmlType FtypeDefaultType(Ftype ftype);
 // a file of `ftype` from a converted one, as src/llama-quant.cpp decides it:
 //  - tensors it does not quantize keep the converter's type: 1-D tensors (norms, scales) F32;
 //    names not ending in "weight", "*_norm.weight", per_layer_model_proj (and a few other
-//    architectures' names) the converter's matrix type, taken to be F16 (its default --outtype,
-//    which ggml-org's recipes use) for the quantized presets and the preset's own type for
+//    architectures' names) the converter's matrix type, taken to be F16 (the default of ggml-org's
+//    examples/model-conversion scripts; the converter's own `auto` would pick BF16 for Gemma's
+//    bf16 checkpoints) for the quantized presets and the preset's own type for
 //    f32/f16/bf16 (the converter writes those directly);
 //  - f32/f16/bf16: every other tensor the preset's type;
 //  - otherwise the default type, then the rules: output.weight, and token_embd.weight when the
@@ -59,9 +60,8 @@ GgmlType FtypeDefaultType(Ftype ftype);
 //    ffn_down.weight Q6_K for Q4_K_M/Q5_K_M in use_more_bits layers (the first and last eighth
 //    and every third layer between); any other name (dense_2, inp_gate, proj, ...) keeps the
 //    default type; then the fallbacks when ne[0] is not a multiple of 256: Q4_K -> Q5_0, Q5_K ->
-//    Q5_1, Q6_K -> Q8_0 (F16 if ne[0] is not a multiple of 32 either). llama-quantize refuses a
-//    tensor no fallback fits (Q4_0 with ne[0] % 32 != 0); its type is returned as is, and
-//    GgufWriter refuses it.
+//    Q5_1, Q6_K -> Q8_0 (F16 if ne[0] is not a multiple of 32 either), and a 32-block type
+//    (Q4_0 with ne[0] % 32 != 0) -> F16, as llama.cpp de3ff81 does.
 //  - q4_0_qat: token_embd.weight and output.weight Q8_0 whatever their shape (the overrides skip
 //    every rule), the rest as q4_0.
 // `layer` is the tensor's block index (-1 outside blocks) and `n_layer` the block count: the
