@@ -32,7 +32,10 @@ int RunTokenize(int argc, char** argv) {
   Result<std::unique_ptr<Embedder>> embedder = Embedder::Load(model);
   if (!embedder.ok()) return ReportError("tokenize", embedder.status());
   Result<std::vector<int32_t>> ids = (*embedder)->Tokenize(texts[0], !no_special, !no_special);
-  if (!ids.ok()) return ReportError("tokenize", ids.status());
+  if (!ids.ok()) {  // a text that cannot be tokenized fails the work, as in `embed`: exit 1
+    ReportError("tokenize", ids.status());
+    return kExitFailure;
+  }
   std::string out = "[";
   for (size_t i = 0; i < ids->size(); ++i) {
     const int32_t id = (*ids)[i];

@@ -548,4 +548,13 @@ test("tokenize prints ids, pieces, and honours --no-special", () => {
   const r = runCli(["tokenize", "-m", tiny]);
   assert.equal(r.status, 2);
   assert.equal(r.stderr, "ggufembed tokenize: expected exactly one TEXT (quote it)\n");
+  // A text that is not UTF-8 fails the work (1), as in embed, not the command line (2). (Node
+  // passes arguments as UTF-8 strings: the shell makes the byte.)
+  const withByte = (command) => spawnSync(
+    "sh", ["-c", `"$0" ${command} -m "$1" "$(printf 'a\\377')"`, process.env.GGUFEMBED_CLI, tiny],
+    { encoding: "utf8" });
+  const bad = withByte("tokenize");
+  assert.equal(bad.status, 1, bad.stderr);
+  assert.equal(bad.stderr, "ggufembed tokenize: text is not valid UTF-8 at byte 1 (0xFF)\n");
+  assert.equal(withByte("embed").status, 1);
 });
