@@ -445,6 +445,7 @@ int RunEmbed(int argc, char** argv) {
           prompts + ".");
   DeclareFlags(args, &flags);
   if (const int exit = args.ParseOrExit(argc, argv, "embed"); exit >= 0) return exit;
+  if (flags.output == "-") flags.output.clear();  // the standard output, not a file named "-"
   auto usage = [&](const std::string& message) {
     ReportError("embed", Status(StatusCode::kInvalidArgument, message));
     return kExitUsage;

@@ -39,6 +39,10 @@ int RunSynth(int argc, char** argv) {
   if (output.empty()) {
     return ReportError("synth", Status(StatusCode::kInvalidArgument, "missing -o FILE"));
   }
+  if (output == "-") {  // not a file named "-": the model is written to a file and renamed over
+    return ReportError("synth", Status(StatusCode::kInvalidArgument,
+                                       "-o -: synth writes a file, not the standard output"));
+  }
   if (!ftype.empty() && !wtype.empty()) {
     return ReportError("synth", Status(StatusCode::kInvalidArgument,
                                        "--ftype and --wtype cannot be used together"));

@@ -342,6 +342,17 @@ test("embed empties -o and --ids only once a record is read", () => {
   assert.equal(readFileSync(out, "utf8"), "");
 });
 
+test("-o - is embed's standard output; synth refuses it", () => {
+  const embedded = spawnSync(process.env.GGUFEMBED_CLI, ["embed", "-m", tiny, "-q", "-f", "jsonl", "-o", "-", "a"],
+                             { cwd: dir, encoding: "utf8" });
+  assert.equal(embedded.status, 0, embedded.stderr);
+  assert.equal(embedded.stdout, runCli(["embed", "-m", tiny, "-q", "-f", "jsonl", "a"]).stdout);
+  const synth = spawnSync(process.env.GGUFEMBED_CLI, ["synth", "-o", "-"], { cwd: dir, encoding: "utf8" });
+  assert.equal(synth.status, 2);
+  assert.equal(synth.stderr, "ggufembed synth: -o -: synth writes a file, not the standard output\n");
+  assert.ok(!existsSync(join(dir, "-")));
+});
+
 test("output that cannot be written is an error, for every subcommand", () => {
   const commands = [["--version"], ["--help"], ["embed", "--help"], ["tokenize", "-m", tiny, "a"],
                     ["info", tiny], ["info", "--json", tiny], ["tensor", tiny, "token_embd.weight"],
