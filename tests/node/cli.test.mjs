@@ -210,19 +210,15 @@ test("info shows odd key and tensor names quoted; info --json and tensor name no
   assert.deepEqual(values.slice(3), JSON.parse(runCli(["tensor", tiny, "blk.0.attn_q_norm.weight"]).stdout).slice(3));
 });
 
+// Little-endian GGUF fields, for files made by hand.
+const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; };
+const str = (s) => Buffer.concat([u64(Buffer.byteLength(s)), Buffer.from(s)]);
+const ggufHeader = (tensors, keys) => Buffer.concat([Buffer.from("GGUF"), u32(3), u64(tensors), u64(keys)]);
+
 test("info --full-arrays streams: a 1 GiB array prints without holding its dump", () => {
   // A sparse file: one key holding 2^30 u8 zeros (its dump would be 3 GB of text).
-  const key = Buffer.from("huge");
-  const header = Buffer.alloc(4 + 4 + 8 + 8 + 8 + key.length + 4 + 4 + 8);
-  let at = header.write("GGUF", 0, "latin1");
-  at = header.writeUInt32LE(3, at);
-  at = header.writeBigUInt64LE(0n, at);  // tensors
-  at = header.writeBigUInt64LE(1n, at);  // keys
-  at = header.writeBigUInt64LE(BigInt(key.length), at);
-  at += key.copy(header, at);
-  at = header.writeUInt32LE(9, at);  // array
-  at = header.writeUInt32LE(0, at);  // of u8
-  header.writeBigUInt64LE(1n << 30n, at);
+  const header = Buffer.concat([ggufHeader(0, 1), str("huge"), u32(9), u32(0), u64(2 ** 30)]);  // [u8]
   const huge = join(dir, "huge-array.gguf");
   const fd = openSync(huge, "w");
   writeSync(fd, header);
@@ -241,19 +237,9 @@ test("info --full-arrays streams: a 1 GiB array prints without holding its dump"
 });
 
 test("tensor names the file and the tensor when its type has no dequantizer", () => {
-  // A GGUF of one Q2_K tensor "t" of 256 values (one 84-byte block), no metadata.
-  const name = Buffer.from("t");
-  const info = Buffer.alloc(24 + 8 + name.length + 4 + 8 + 4 + 8);
-  let at = info.write("GGUF", 0, "latin1");
-  at = info.writeUInt32LE(3, at);
-  at = info.writeBigUInt64LE(1n, at);  // tensors
-  at = info.writeBigUInt64LE(0n, at);  // keys
-  at = info.writeBigUInt64LE(BigInt(name.length), at);
-  at += name.copy(info, at);
-  at = info.writeUInt32LE(1, at);  // dimensions
-  at = info.writeBigUInt64LE(256n, at);
-  at = info.writeUInt32LE(10, at);  // Q2_K
-  info.writeBigUInt64LE(0n, at);  // offset
+  // A GGUF of one Q2_K tensor "t" of 256 values (one 84-byte block), no metadata: one dimension,
+  // type 10, offset 0.
+  const info = Buffer.concat([ggufHeader(1, 0), str("t"), u32(1), u64(256), u32(10), u64(0)]);
   const padded = Math.ceil(info.length / 32) * 32;
   const path = join(dir, "q2k.gguf");
   writeFileSync(path, Buffer.concat([info, Buffer.alloc(padded - info.length + 84)]));
