@@ -31,8 +31,8 @@ phase "sanitizer build" bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DGGUFEMBED_FUZZ=ON -DGGUFEMBED_BUILD_TESTS=ON >/dev/null \
   && cmake --build build-asan"
 phase "sanitizer tests" ctest --test-dir build-asan -j "$jobs" --output-on-failure
-# Every harness for 60 s, two at a time (README, Fuzzing).
-phase "fuzzing (60 s a harness)" env FUZZ_BUILD=build-asan FUZZ_JOBS="$jobs" bash scripts/fuzz.sh 60
+# Every harness for 30 s, two at a time (README, Fuzzing); longer runs are scripts/fuzz.sh SECONDS.
+phase "fuzzing (30 s a harness)" env FUZZ_BUILD=build-asan FUZZ_JOBS="$jobs" bash scripts/fuzz.sh 30
 
 # ThreadSanitizer on the tests that run several threads (batches, packing, the C API's threads).
 phase "thread sanitizer build" bash -c "cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
