@@ -233,7 +233,11 @@ int RunBench(int argc, char** argv) {
   }
 
   for (TextResult& r : results) {
-    if (Status st = TimeText(embedder, warmup, runs, r); !st.ok()) return ReportError("bench", st);
+    if (Status st = TimeText(embedder, warmup, runs, r); !st.ok()) {
+      // A text that cannot be embedded fails the work, as in `embed`: exit 1, naming the text.
+      ReportError("bench", Status(st.code(), r.label + ": " + st.message()));
+      return kExitFailure;
+    }
   }
   const double peak_rss_mb = PeakRssMb();
   const double file_mb = embedder.file_size() / 1e6;

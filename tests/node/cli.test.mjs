@@ -554,4 +554,8 @@ test("tokenize prints ids, pieces, and honours --no-special", () => {
   assert.equal(bad.status, 1, bad.stderr);
   assert.equal(bad.stderr, "ggufembed tokenize: text is not valid UTF-8 at byte 1 (0xFF)\n");
   assert.equal(withByte("embed").status, 1);
+  // And in bench, naming which of its texts.
+  const timed = withByte("bench -n 1 --warmup 0 ok");
+  assert.equal(timed.status, 1, timed.stderr);
+  assert.equal(timed.stderr, "ggufembed bench: text2: text is not valid UTF-8 at byte 1 (0xFF)\n");
 });
