@@ -290,6 +290,17 @@ TEST_CASE("empty and invalid texts", "[embedder]") {
   REQUIRE(!bad.ok());
   CHECK(bad.status().code() == StatusCode::kInvalidArgument);
   CHECK(bad.status().message() == "text 1: text is not valid UTF-8 at byte 4 (0xFF)");
+  // With a prompt the offset is still the text's own (it counted the prompt's bytes).
+  EmbedOptions query, document, prompt_text;
+  query.prompt = "query";
+  document.prompt = "document";
+  document.title = "Mars";
+  prompt_text.prompt_text = "passage: ";
+  for (const EmbedOptions& o : {query, document, prompt_text}) {
+    INFO(o.prompt << o.prompt_text);
+    CHECK(Tiny().Embed({"ab\xFF"}, o).status().message() ==
+          "text is not valid UTF-8 at byte 2 (0xFF)");
+  }
 }
 
 TEST_CASE("options that name no valid value are refused, by every call alike", "[embedder]") {

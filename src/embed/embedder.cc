@@ -369,6 +369,8 @@ Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws
                           EmbeddingInfo* e) const {
   const ModelHead& head = impl_->model->head();
   const Tokenizer& tokenizer = impl_->tokenizer;
+  // Checked before the prompt is joined to it, so that an error's offset is the text's own.
+  if (!call.prefix.empty()) GGUFEMBED_RETURN_IF_ERROR(Tokenizer::CheckUtf8(text));
   ws.text.assign(call.prefix);
   ws.text.append(text);
   // A text too long for any tokenization to fit is refused before it is tokenized (a line of

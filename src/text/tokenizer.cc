@@ -136,12 +136,17 @@ Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text, bool add_s
   return out;
 }
 
-Status Tokenizer::EncodeInto(std::string_view text, bool add_special, bool parse_special,
-                             TokenizerScratch& scratch, std::vector<int32_t>* out) const {
+Status Tokenizer::CheckUtf8(std::string_view text) {
   if (const size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
     return Error(StatusCode::kInvalidArgument, "text is not valid UTF-8 at byte %zu (0x%02X)", bad,
                  static_cast<uint8_t>(text[bad]));
   }
+  return OkStatus();
+}
+
+Status Tokenizer::EncodeInto(std::string_view text, bool add_special, bool parse_special,
+                             TokenizerScratch& scratch, std::vector<int32_t>* out) const {
+  GGUFEMBED_RETURN_IF_ERROR(CheckUtf8(text));
   out->clear();
   if (add_special && add_bos_) out->push_back(bos_id_);
   bool after_special = true;  // a space prefix also applies to the first fragment

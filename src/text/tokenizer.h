@@ -68,6 +68,9 @@ class Tokenizer {
   // The same into `out` (replacing its contents), with reusable working memory.
   Status EncodeInto(std::string_view text, bool add_special, bool parse_special,
                     TokenizerScratch& scratch, std::vector<int32_t>* out) const;
+  // Encode's check of its text, for a caller that joins the text to something else first and
+  // wants the offset in the text itself.
+  static Status CheckUtf8(std::string_view text);
 
   Model model() const { return model_; }
   int32_t n_vocab() const { return vocab_.size(); }
