@@ -445,6 +445,15 @@ TEST_CASE("forcing a SIMD target: names and errors", "[embedder]") {
   REQUIRE((fallback == "SCALAR" || fallback == "EMU128"));
   REQUIRE(SetSimdTarget("avx2").ok());
   REQUIRE(std::string(SimdTargetName()) == "AVX2");
+  // The CPU's targets are listed whatever is forced, and listing them keeps the forced one
+  // (Highway's SupportedTargets() set dispatch up for the best again: --version said AVX3_DL).
+  const std::string all = SupportedSimdTargets();
+  REQUIRE(SetSimdTarget("scalar").ok());
+  CHECK(SupportedSimdTargets() == all);
+  CHECK(SimdTargetName() == fallback);
+  REQUIRE(SetSimdTarget("best").ok());
+  CHECK(SupportedSimdTargets() == all);
+  CHECK(all.find("AVX2") != std::string::npos);
 #else
   REQUIRE(SetSimdTarget("avx2").code() == StatusCode::kUnsupported);
   REQUIRE(std::string(SimdTargetName()) == "WASM");

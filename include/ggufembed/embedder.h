@@ -175,11 +175,13 @@ class Embedder {
 // The cores this process may run on (its CPU affinity); 1 in WebAssembly without threads.
 int AvailableCores();
 
-// The SIMD target forward passes run on, as runtime dispatch picks it on this CPU: "AVX3_DL"
-// (AVX-512 with VNNI), "AVX3", "AVX2", "SCALAR", or "WASM" (SIMD128) in WebAssembly.
+// The SIMD target forward passes run on, as runtime dispatch picks it on this CPU (or as
+// SetSimdTarget forced it): "AVX3_DL" (AVX-512 with VNNI), "AVX3", "AVX2", "SCALAR", or "WASM"
+// (SIMD128) in WebAssembly.
 const char* SimdTargetName();
 
-// Space-separated names of the targets compiled into this build that this CPU supports.
+// Space-separated names of the targets compiled into this build that this CPU supports, whatever
+// SetSimdTarget forced.
 std::string SupportedSimdTargets();
 
 // Restricts the targets runtime dispatch may choose, process-wide, for every embedder: "best"

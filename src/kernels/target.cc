@@ -47,13 +47,23 @@ bool RelaxedInt32Dot() { return relaxed_int32_dot.load(std::memory_order_relaxed
 
 HWY_EXPORT(TargetNameImpl);
 
+namespace {
+// The targets of this build the CPU has, as SetSimdTarget found them before forcing one (0 until
+// then). hwy::SupportedTargets() leaves out the targets a forced one disabled, and also sets
+// dispatch up for all of the CPU's until the next DisableTargets: called after a forced target,
+// it would undo the forcing.
+std::atomic<int64_t> cpu_targets{0};
+}  // namespace
+
 const char* SimdTargetName() { return HWY_DYNAMIC_DISPATCH(TargetNameImpl)(); }
 
 std::string SupportedSimdTargets() {
   std::string out;
+  int64_t bits = cpu_targets.load(std::memory_order_relaxed);
   // HWY_SUPPORTED_TARGETS avoids hwy::SupportedTargets(), which has no wasm implementation
-  // without libhwy.
-  for (int64_t bits = HWY_TARGETS & HWY_SUPPORTED_TARGETS; bits != 0; bits &= bits - 1) {
+  // without libhwy. Before any forcing it also sets dispatch up as dispatch itself would.
+  if (bits == 0) bits = HWY_TARGETS & HWY_SUPPORTED_TARGETS;
+  for (; bits != 0; bits &= bits - 1) {
     if (!out.empty()) out += ' ';
     out += hwy::TargetName(bits & -bits);
   }
@@ -86,7 +96,9 @@ Status SetSimdTarget(std::string_view name) {
   return OkStatus();
 #else
   hwy::DisableTargets(0);  // back to what the CPU supports
-  if (wanted != 0 && (hwy::SupportedTargets() & HWY_TARGETS & wanted) == 0) {
+  const int64_t cpu = hwy::SupportedTargets() & HWY_TARGETS;
+  cpu_targets.store(cpu, std::memory_order_relaxed);
+  if (wanted != 0 && (cpu & wanted) == 0) {
     return Error(StatusCode::kUnsupported,
                  "SIMD target '%.*s' is not available on this CPU or not compiled in",
                  static_cast<int>(name.size()), name.data());
