@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -77,6 +78,9 @@ int ReportError(const char* command, const Status& status) {
 int main(int argc, char** argv) {
   using namespace ggufembed;
   ReserveStandardStreams();
+  // A write past the file size limit (ulimit -f) fails with EFBIG and is reported like a full
+  // disk, instead of the signal killing the process with no message and a temporary file left.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") ||
       !std::strcmp(argv[1], "-h")) {
     PrintUsage(argc < 2 ? stderr : stdout);

@@ -365,13 +365,21 @@ test("synth that cannot finish leaves the old file whole; --vocab must be a regu
   const other = runCli(["synth", "--preset", "tiny", "--seed", "9", "-o", keep]);
   assert.equal(other.status, 0, other.stderr);
   const before = readFileSync(keep);
-  // A file size limit below the model's size (SIGXFSZ ignored, so the write fails with EFBIG).
-  const r = spawnSync("sh", ["-c", 'trap "" XFSZ; ulimit -f 500; exec "$0" synth -o "$1"',
-                             process.env.GGUFEMBED_CLI, keep], { encoding: "utf8" });
+  // A file size limit below the model's size: the CLI ignores SIGXFSZ (which killed it, exit
+  // 153, with no message and the temporary file left), so the write fails with EFBIG.
+  const limited = (command, ...args) => spawnSync(
+    "sh", ["-c", `ulimit -f 500; exec "$0" ${command}`, process.env.GGUFEMBED_CLI, ...args],
+    { encoding: "utf8" });
+  const r = limited('synth -o "$1"', keep);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /keep\.gguf: write failed: File too large/);
   assert.ok(readFileSync(keep).equals(before), "the old model was damaged");
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".partial")), []);
+  // The same limit on embed's output.
+  const e = limited('embed -m "$1" -f raw --pooling none --truncate -o "$2" -- "$3"', keep,
+                    join(dir, "big.txt"), "a text ".repeat(3000));  // 2,048 rows, about 3 MB
+  assert.equal(e.status, 1, e.stderr);
+  assert.match(e.stderr, /^ggufembed embed: cannot write .*big\.txt: File too large\n$/);
   for (const [vocab, kind] of [[dir, "a directory"], ["/dev/zero", "a character device"]]) {
     const v = runCli(["synth", "-o", join(dir, "v.gguf"), "--vocab", vocab], { timeout: 20000 });
     assert.equal(v.status, 1, v.stderr);
