@@ -247,7 +247,7 @@ void DeclareFlags(ArgParser& args, EmbedFlags* f) {
               "with f32/npy: write each record's id, row, tokens (or error) to FILE as JSONL");
   args.Option("on-error", nullptr, &f->on_error, "MODE",
               "fail (default: stop at the first text that cannot be embedded) or record (write "
-              "its error in its place and go on)");
+              "its error in its place and go on; jsonl, raw, f32 and npy)");
   args.Option("threads", "t", &f->threads, "N",
               "passes run at once, one per thread (default: the cores this process may use)", 0,
               4096);
