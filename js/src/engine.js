@@ -5,7 +5,7 @@ import createGgufembedModule from "./ggufembed.mjs";
 import { OPTIONS_LAYOUT, optionsLayoutMismatch, readOptionsLayout } from "./layout.js";
 
 import { ERROR_CODES, GgufembedError, MAX_THREADS, abortedError, checkAbort, checkBoolean, checkInt32, checkOptionNames,
-  checkText, isNode, typeofValue, yieldToEventLoop } from "./errors.js";
+  checkText, copyTexts, isNode, typeofValue, yieldToEventLoop } from "./errors.js";
 import { cacheAvailable, cachedResponse, cacheKey, cacheWriter, deleteCachedModel, isFileKey } from "./cache.js";
 
 async function loadWasmBinary(wasm) {
@@ -988,6 +988,10 @@ function checkTextSize(mod, text, call, index, prefixBytes = 0) {
 // Text bytes per call of the C API in embedBatch, per thread: enough for a few packed passes,
 // small enough that progress, cancellation and (on a page's thread) rendering get a turn often.
 const BATCH_CHUNK_BYTES = 8192;
+// What a text costs in a chunk beyond its bytes and its prompt's: BOS, EOS, a prompt name's
+// tokens and its share of a pass, as bytes of text (without it 20,000 empty texts, or 3,000 short
+// ones with a long prompt, were one call of seconds that no abort or rendering could interrupt).
+const TEXT_COST_BYTES = 64;
 
 // Token embedding rows read from a model's Blob (Embedder's #bringRows): rows at most ROW_GAP
 // apart are one read (the rows between come along); ROW_READS_AT_ONCE reads are in flight; past
@@ -1066,7 +1070,7 @@ export class Embedder {
     }
     checkText(text, "embed: the text");
     checkTextSize(this.#mod, text, "embed", undefined, prefixBytes);
-    return (await this.#embedTexts([text], embed, signal, undefined, "embed"))[0];
+    return (await this.#embedTexts([text], embed, signal, undefined, "embed", prefixBytes))[0];
   }
 
   /**
@@ -1075,15 +1079,8 @@ export class Embedder {
    */
   async embedBatch(texts, options) {
     const { embed, signal, onProgress, prefixBytes } = checkEmbedOptions(this.#mod, options, "embedBatch", BATCH_OPTIONS);
-    if (!Array.isArray(texts)) {
-      throw new GgufembedError("invalid_argument", "embedBatch expects an array of strings");
-    }
-    // The texts as they are now: the caller's array may change while the chunks are embedded.
-    const list = Array.prototype.slice.call(texts);
-    for (let i = 0; i < list.length; i++) {  // every index: forEach would skip a hole
-      if (typeof list[i] !== "string") {
-        throw new GgufembedError("invalid_argument", `embedBatch: text ${i} is not a string`);
-      }
+    const list = copyTexts(texts, "embedBatch");
+    for (let i = 0; i < list.length; i++) {
       checkText(list[i], `embedBatch: text ${i}`);
       checkTextSize(this.#mod, list[i], "embedBatch", i, prefixBytes);
     }
@@ -1091,7 +1088,7 @@ export class Embedder {
     // an error of a later call is its texts').
     const none = this.#embedChunk([], this.#withThreads(embed));
     if (list.length === 0) return none;
-    return this.#embedTexts(list, embed, signal, onProgress, "embedBatch");
+    return this.#embedTexts(list, embed, signal, onProgress, "embedBatch", prefixBytes);
   }
 
   // `options` with the threads build's pool as the default of `threads`.
@@ -1101,8 +1098,9 @@ export class Embedder {
 
   // The texts in chunks of about BATCH_CHUNK_BYTES per thread, one C call each, with a turn of
   // the event loop between them. Chunks cut the batch between texts only, and a vector does not
-  // depend on the texts it shares a pass with, so the results are those of one call.
-  async #embedTexts(texts, options, signal, onProgress, call) {
+  // depend on the texts it shares a pass with, so the results are those of one call. A text
+  // counts with its prompt's `prefixBytes` and TEXT_COST_BYTES, which it costs however short.
+  async #embedTexts(texts, options, signal, onProgress, call, prefixBytes) {
     this.#live();
     // The threads build embeds on its whole pool unless told otherwise.
     const threads = options.threads || this.threads;
@@ -1114,7 +1112,7 @@ export class Embedder {
       for (let bytes = 0; start + chunk.length < texts.length && bytes < BATCH_CHUNK_BYTES * threads;) {
         const encoded = encoder.encode(texts[start + chunk.length]);
         chunk.push(encoded);
-        bytes += encoded.length;
+        bytes += encoded.length + prefixBytes + TEXT_COST_BYTES;
       }
       if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
       try {

@@ -52,10 +52,38 @@ export function checkOptionNames(options, known, call) {
 // Throws the "aborted" error when `signal` (an AbortSignal or undefined) has fired.
 export function checkAbort(signal, call) {
   if (signal === undefined) return;
-  if (typeof signal?.aborted !== "boolean" || typeof signal.addEventListener !== "function") {
+  // What the calls use of it: `aborted`, `reason`, and a listener added and removed again.
+  if (typeof signal?.aborted !== "boolean" || typeof signal.addEventListener !== "function" ||
+      typeof signal.removeEventListener !== "function") {
     throw new GgufembedError("invalid_argument", `${call}: signal must be an AbortSignal`);
   }
   if (signal.aborted) throw abortedError(signal, call);
+}
+
+// The most texts one embedBatch call takes: past it an array (a sparse one of length 2^32 - 1, a
+// Proxy's) would be walked for minutes before anything is said.
+const MAX_BATCH_TEXTS = 1 << 24;
+
+// The texts of `call` copied into a plain array (the caller's may change while the batch runs),
+// each read once; throws at the first that is not a string (a hole reads as undefined).
+export function copyTexts(texts, call) {
+  if (!Array.isArray(texts)) {
+    throw new GgufembedError("invalid_argument", `${call} expects an array of strings`);
+  }
+  const n = texts.length;
+  if (n > MAX_BATCH_TEXTS) {
+    throw new GgufembedError("invalid_argument",
+      `${call}: ${n} texts, more than the ${MAX_BATCH_TEXTS} one call takes (split the batch)`);
+  }
+  const list = [];
+  for (let i = 0; i < n; i++) {
+    const text = texts[i];
+    if (typeof text !== "string") {
+      throw new GgufembedError("invalid_argument", `${call}: text ${i} is not a string`);
+    }
+    list.push(text);
+  }
+  return list;
 }
 
 // Throws unless `value` (option `key` of `call`) is a boolean, or null/undefined (the default).

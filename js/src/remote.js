@@ -1,7 +1,7 @@
 // The engine in a worker: an Embedder whose calls are messages to worker.js, which runs the
 // engine in a module Web Worker (browsers) or a worker_threads Worker (Node), one per model.
 // Sources that only this thread can read (streams, Responses) are pumped over on demand.
-import { GgufembedError, abortedError, checkAbort, isNode } from "./errors.js";
+import { GgufembedError, abortedError, checkAbort, copyTexts, isNode } from "./errors.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -253,16 +253,16 @@ class RemoteEmbedder {
   }
 
   async embedBatch(texts, options) {
-    if (!isObject(options)) {
-      return this.#connection.call("embedBatch", { texts: Array.isArray(texts) ? Array.from(texts) : texts, options });
-    }
+    // A plain copy clones plainly (a frozen or proxied array), and one that is not an array of
+    // strings is refused here before anything is sent.
+    const list = copyTexts(texts, "embedBatch");
+    if (!isObject(options)) return this.#connection.call("embedBatch", { texts: list, options });
     const { signal, onProgress: given, ...rest } = options;
     const onProgress = given ?? undefined;  // null, as left out: none
     if (onProgress !== undefined && typeof onProgress !== "function") {
       throw new GgufembedError("invalid_argument", "embedBatch: onProgress must be a function");
     }
-    // The worker checks everything else; a copy of a frozen or proxied array clones plainly.
-    const list = Array.isArray(texts) ? Array.from(texts) : texts;
+    // The worker checks everything else.
     return this.#connection.call("embedBatch", { texts: list, options: rest,
                                                  progress: onProgress !== undefined },
                                  { signal: signal ?? undefined, onProgress });

@@ -76,6 +76,20 @@ test("a batch reports its progress in order and can be cancelled", async () => {
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i].done > progress[i - 1].done);
     // Chunked or not, the vectors are those of one text at a time.
     assert.equal(bits(all[123].vector), bits((await e.embed(texts[123])).vector));
+    // Empty texts and a long prompt count too: each text costs its prompt's bytes and 64 more in
+    // a chunk of 8 KiB (these were one call each, 20,000 empty texts 4.3 s that no abort or
+    // progress could interrupt). On this thread, where each chunk reports (a worker runs the
+    // same engine.js and reports at most every 30 ms).
+    if (!worker) {
+      const steps = async (batch, options) => {
+        const seen = [];
+        await e.embedBatch(batch, { ...options, onProgress: ({ done }) => seen.push(done) });
+        return seen.map((done, i) => done - (seen[i - 1] ?? 0));
+      };
+      assert.ok(Math.max(...await steps(Array(1000).fill(""))) <= 8192 / 64);
+      const promptText = "Represent this sentence for retrieval: ".repeat(12);  // 468 bytes
+      assert.ok(Math.max(...await steps(Array(100).fill("a"), { promptText })) <= Math.ceil(8192 / (1 + 468 + 64)));
+    }
 
     const controller = new AbortController();
     const cancelled = e.embedBatch(texts, {
@@ -206,6 +220,20 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     await refused(e.tokenize("x", { addSpecial: "no" }), "invalid_argument", "tokenize: addSpecial must be a boolean, got string");
     assert.deepEqual(await e.tokenize("hello", { addSpecial: null }), await e.tokenize("hello"));  // null: the default
     await refused(e.embedBatch([, "a"]), "invalid_argument", "embedBatch: text 0 is not a string");  // a hole
+    // A sparse array of the largest length was walked whole first (minutes, or a RangeError in a
+    // worker), and so was a Proxy's length: the first hole is named at once, a length past the
+    // limit refused before any text is read.
+    const sparse = ["x"];
+    sparse.length = 2 ** 32 - 1;
+    await refused(e.embedBatch(sparse), "invalid_argument",
+                  "embedBatch: 4294967295 texts, more than the 16777216 one call takes (split the batch)");
+    sparse.length = 2 ** 24;
+    await refused(e.embedBatch(sparse), "invalid_argument", "embedBatch: text 1 is not a string");
+    let reads = 0;
+    const endless = new Proxy([], { get: (target, key) => key === "length" ? 1e9 : (reads++, "text") });
+    await refused(e.embedBatch(endless), "invalid_argument",
+                  "embedBatch: 1000000000 texts, more than the 16777216 one call takes (split the batch)");
+    assert.equal(reads, 0);
     await refused(e.embed("hello \ud800 world"), "invalid_argument",
                   "embed: the text has a lone surrogate (U+D800) at index 6: not Unicode text, so it has no UTF-8 form");
     await refused(e.embedBatch(["ok", "\udc00"]), "invalid_argument",
@@ -213,6 +241,12 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     assert.equal((await e.tokenize("pair \ud83d\ude00 ok")).length > 0, true);  // a whole pair is fine
     await refused(e.embed("x", { promptText: "a\0b" }), "invalid_argument", "embed: promptText holds a NUL character at index 1");
     await refused(e.embed("x", { signal: { aborted: false } }), "invalid_argument", "embed: signal must be an AbortSignal");
+    // One that can take a listener but not give it back (in a worker the finished call threw on
+    // removing it: the result was lost and the process died of the unhandled rejection).
+    const halfSignal = { aborted: false, addEventListener() {} };
+    await refused(e.embed("x", { signal: halfSignal }), "invalid_argument", "embed: signal must be an AbortSignal");
+    await assert.rejects(loadEmbedder(path, { worker, signal: halfSignal }),
+                         isError("invalid_argument", /^loadEmbedder: signal must be an AbortSignal$/));
     // A text whose tokenization would not fit the heap (it aborted the module) is refused first.
     const huge = "ab ".repeat(5.6e6);  // 16,800,000 bytes
     await refused(e.tokenize(huge), "input_too_long",
