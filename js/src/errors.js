@@ -39,6 +39,7 @@ export function checkOptionNames(options, known, call) {
     throw new GgufembedError("invalid_argument",
       `${call}: options must be an object, got ${options === null ? "null" : typeof options}`);
   }
+  checkPlainObject(options, call);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
       throw new GgufembedError("invalid_argument",
@@ -47,6 +48,18 @@ export function checkOptionNames(options, known, call) {
   }
   // An option set to null takes its default, as one left out does.
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== null));
+}
+
+// Throws unless the object `options` is a plain one (`{…}`, of any realm, or without a prototype):
+// only own properties are options, so a Map's entries or an inherited `dim` were silently ignored.
+export function checkPlainObject(options, call) {
+  const proto = Object.getPrototypeOf(options);
+  if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+    // A class's or built-in's prototype owns its constructor; an object made a prototype does not.
+    const name = Object.hasOwn(proto, "constructor") ? proto.constructor?.name : undefined;
+    const kind = typeof name === "string" && name !== "" ? `a ${name}` : "an object that inherits from another";
+    throw new GgufembedError("invalid_argument", `${call}: options must be a plain object, got ${kind}`);
+  }
 }
 
 // Throws the "aborted" error when `signal` (an AbortSignal or undefined) has fired.

@@ -1,7 +1,7 @@
 // The engine in a worker: an Embedder whose calls are messages to worker.js, which runs the
 // engine in a module Web Worker (browsers) or a worker_threads Worker (Node), one per model.
 // Sources that only this thread can read (streams, Responses) are pumped over on demand.
-import { GgufembedError, abortedError, checkAbort, copyTexts, isNode } from "./errors.js";
+import { GgufembedError, abortedError, checkAbort, checkPlainObject, copyTexts, isNode } from "./errors.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -227,7 +227,13 @@ class Connection {
   }
 }
 
-const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+// An object to take the signal and progress callback out of (one that is not plain is refused
+// here: the copy sent would keep only its own properties).
+const isObject = (v, call) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  checkPlainObject(v, call);
+  return true;
+};
 
 /** An Embedder whose engine runs in a worker; the same API as engine.js's Embedder. */
 class RemoteEmbedder {
@@ -247,7 +253,7 @@ class RemoteEmbedder {
 
   // Options that are not an object go to the worker as they are, to be refused there like here.
   async embed(text, options) {
-    if (!isObject(options)) return this.#connection.call("embed", { text, options });
+    if (!isObject(options, "embed")) return this.#connection.call("embed", { text, options });
     const { signal, ...rest } = options;
     return this.#connection.call("embed", { text, options: rest }, { signal: signal ?? undefined });
   }
@@ -256,7 +262,7 @@ class RemoteEmbedder {
     // A plain copy clones plainly (a frozen or proxied array), and one that is not an array of
     // strings is refused here before anything is sent.
     const list = copyTexts(texts, "embedBatch");
-    if (!isObject(options)) return this.#connection.call("embedBatch", { texts: list, options });
+    if (!isObject(options, "embedBatch")) return this.#connection.call("embedBatch", { texts: list, options });
     const { signal, onProgress: given, ...rest } = options;
     const onProgress = given ?? undefined;  // null, as left out: none
     if (onProgress !== undefined && typeof onProgress !== "function") {
@@ -269,6 +275,7 @@ class RemoteEmbedder {
   }
 
   async tokenize(text, options) {
+    isObject(options, "tokenize");
     return this.#connection.call("tokenize", { text, options });
   }
 

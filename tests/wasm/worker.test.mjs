@@ -241,6 +241,12 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     assert.equal((await e.tokenize("pair \ud83d\ude00 ok")).length > 0, true);  // a whole pair is fine
     await refused(e.embed("x", { promptText: "a\0b" }), "invalid_argument", "embed: promptText holds a NUL character at index 1");
     await refused(e.embed("x", { signal: { aborted: false } }), "invalid_argument", "embed: signal must be an AbortSignal");
+    // Only own properties are options: a Map's entries and an inherited dim were ignored.
+    await refused(e.embed("x", new Map([["dim", 8]])), "invalid_argument", "embed: options must be a plain object, got a Map");
+    await refused(e.embedBatch(["x"], Object.create({ dim: 8 })), "invalid_argument",
+                  "embedBatch: options must be a plain object, got an object that inherits from another");
+    await refused(e.tokenize("x", new Date()), "invalid_argument", "tokenize: options must be a plain object, got a Date");
+    assert.equal((await e.embed("x", Object.assign(Object.create(null), { dim: 8 }))).dim, 8);
     // One that can take a listener but not give it back (in a worker the finished call threw on
     // removing it: the result was lost and the process died of the unhandled rejection).
     const halfSignal = { aborted: false, addEventListener() {} };
