@@ -300,6 +300,10 @@ TEST_CASE("empty and invalid texts", "[embedder]") {
     INFO(o.prompt << o.prompt_text);
     CHECK(Tiny().Embed({"ab\xFF"}, o).status().message() ==
           "text is not valid UTF-8 at byte 2 (0xFF)");
+    // And a text too long for the context is that first, with a prompt or without.
+    const std::string too_long = "\xFF" + std::string(1 << 20, 'a');
+    CHECK(Tiny().Embed({too_long}, o).status().code() == StatusCode::kInputTooLong);
+    CHECK(Tiny().Embed({too_long}, {}).status().code() == StatusCode::kInputTooLong);
   }
 }
 

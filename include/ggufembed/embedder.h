@@ -181,7 +181,7 @@ int AvailableCores();
 const char* SimdTargetName();
 
 // Space-separated names of the targets compiled into this build that this CPU supports, whatever
-// SetSimdTarget forced.
+// SetSimdTarget forced. Not safe while SetSimdTarget runs on another thread.
 std::string SupportedSimdTargets();
 
 // Restricts the targets runtime dispatch may choose, process-wide, for every embedder: "best"

@@ -57,7 +57,8 @@ export function checkPlainObject(options, call) {
   if (proto !== null && Object.getPrototypeOf(proto) !== null) {
     // A class's or built-in's prototype owns its constructor; an object made a prototype does not.
     const name = Object.hasOwn(proto, "constructor") ? proto.constructor?.name : undefined;
-    const kind = typeof name === "string" && name !== "" ? `a ${name}` : "an object that inherits from another";
+    const kind = typeof name !== "string" || name === "" ? "an object that inherits from another"
+                                                         : `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
     throw new GgufembedError("invalid_argument", `${call}: options must be a plain object, got ${kind}`);
   }
 }

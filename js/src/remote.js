@@ -259,17 +259,24 @@ class RemoteEmbedder {
   }
 
   async embedBatch(texts, options) {
-    // A plain copy clones plainly (a frozen or proxied array), and one that is not an array of
-    // strings is refused here before anything is sent.
-    const list = copyTexts(texts, "embedBatch");
-    if (!isObject(options, "embedBatch")) return this.#connection.call("embedBatch", { texts: list, options });
-    const { signal, onProgress: given, ...rest } = options;
+    const object = isObject(options, "embedBatch");
+    const { signal, onProgress: given, ...rest } = object ? options : {};
     const onProgress = given ?? undefined;  // null, as left out: none
     if (onProgress !== undefined && typeof onProgress !== "function") {
       throw new GgufembedError("invalid_argument", "embedBatch: onProgress must be a function");
     }
+    // A plain copy clones plainly (a frozen or proxied array); texts that are not an array of
+    // strings are refused here, after the worker has checked the options with none, as the
+    // engine checks them first.
+    let list;
+    try {
+      list = copyTexts(texts, "embedBatch");
+    } catch (e) {
+      await this.#connection.call("embedBatch", { texts: [], options: object ? rest : options });
+      throw e;
+    }
     // The worker checks everything else.
-    return this.#connection.call("embedBatch", { texts: list, options: rest,
+    return this.#connection.call("embedBatch", { texts: list, options: object ? rest : options,
                                                  progress: onProgress !== undefined },
                                  { signal: signal ?? undefined, onProgress });
   }

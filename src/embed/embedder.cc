@@ -369,8 +369,6 @@ Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws
                           EmbeddingInfo* e) const {
   const ModelHead& head = impl_->model->head();
   const Tokenizer& tokenizer = impl_->tokenizer;
-  // Checked before the prompt is joined to it, so that an error's offset is the text's own.
-  if (!call.prefix.empty()) GGUFEMBED_RETURN_IF_ERROR(Tokenizer::CheckUtf8(text));
   ws.text.assign(call.prefix);
   ws.text.append(text);
   // A text too long for any tokenization to fit is refused before it is tokenized (a line of
@@ -384,6 +382,8 @@ Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws
                  "context of %d tokens (use truncation to embed its beginning)",
                  min_tokens, ws.text.size(), head.n_ctx);
   }
+  // Checked apart from the prompt joined to it, so that an error's offset is the text's own.
+  if (!call.prefix.empty()) GGUFEMBED_RETURN_IF_ERROR(Tokenizer::CheckUtf8(text));
   std::vector<int32_t>& tokens = ws.tokens;
   GGUFEMBED_RETURN_IF_ERROR(
       tokenizer.EncodeInto(ws.text, true, call.parse_special, ws.tokenizer, &tokens));

@@ -220,6 +220,9 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     await refused(e.tokenize("x", { addSpecial: "no" }), "invalid_argument", "tokenize: addSpecial must be a boolean, got string");
     assert.deepEqual(await e.tokenize("hello", { addSpecial: null }), await e.tokenize("hello"));  // null: the default
     await refused(e.embedBatch([, "a"]), "invalid_argument", "embedBatch: text 0 is not a string");  // a hole
+    // Options are checked before texts, in a worker as here.
+    await assert.rejects(e.embedBatch([1], { dim: "x" }), isError("invalid_argument", /^embedBatch: dim must be/));
+    await assert.rejects(e.embedBatch("x", { bogus: 1 }), isError("invalid_argument", /^embedBatch: unknown option 'bogus'/));
     // A sparse array of the largest length was walked whole first (minutes, or a RangeError in a
     // worker), and so was a Proxy's length: the first hole is named at once, a length past the
     // limit refused before any text is read.
