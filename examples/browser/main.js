@@ -186,6 +186,7 @@ async function load(source, label) {
   const model = { label, url: isFile ? null : source, file: isFile ? source : null, cached: false,
                   keep: !isFile || $("keep-file").checked };
   state.loading = model;
+  refreshKept();  // Clear all waits for the load
 
   const bar = $("load-bar");
   bar.removeAttribute("value");
@@ -334,7 +335,10 @@ async function refreshKept() {
       loadButton, deleteButton);
   }));
   $("kept-empty").hidden = entries.length > 0;
-  $("clear-cache").disabled = entries.length === 0;
+  // While a model loads, the package keeps it as it downloads: a clearing then would not clear
+  // it (it was listed again once the download ended).
+  $("clear-cache").disabled = entries.length === 0 || state.loading !== null;
+  $("clear-cache").title = state.loading !== null ? "Available once the model being loaded is ready" : "";
   const usage = $("kept-usage");
   usage.textContent = "";
   if (entries.length && navigator.storage?.estimate) {

@@ -233,6 +233,19 @@ test("a reload takes the model from the cache without downloading it; the kept l
   await page.click("#load-url");
   await ready(page);
   assert.equal(count(), first + 2);
+
+  // While a model downloads (held here) Clear all waits: the package keeps the model as it
+  // streams in, so a clearing then was undone when the download ended.
+  await page.waitForSelector("#clear-cache:enabled");
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route("**/model2.gguf", async (route) => { await held; await route.continue(); });
+  await page.fill("#model-url", `${base}/model2.gguf`);
+  await page.press("#model-url", "Enter");
+  await page.waitForSelector("#clear-cache:disabled");
+  release();
+  await ready(page);
+  await page.waitForSelector("#clear-cache:enabled");
   assert.deepEqual(errors, []);
   await context.close();
 });
