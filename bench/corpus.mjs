@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 
 import { loadEmbedder } from "../js/dist/index.js";
 import { openLlamaCppModel } from "../tests/node/llama_cpp.mjs";
+import { makeCorpus } from "./corpus_texts.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: opts } = parseArgs({
@@ -36,33 +37,6 @@ const N = Number(opts.threads), COUNT = Number(opts.texts);
 const skip = new Set(opts.skip.split(",").filter(Boolean));
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-corpus-bench-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-
-// A deterministic corpus from English words: 85% sentences of 8–35 words, 15% paragraphs of
-// 80–400 words (about 10–40 and 100–500 tokens).
-const WORDS = ("the of and to in a is that for it as was with be by on not he this are or his " +
-  "from at which but have an they you were her she there been one all we their has would when " +
-  "if so no will can more other into some could them than then now only its time these two may " +
-  "first any new very after most also made over did many where before must through back years " +
-  "much your way well down should because each just those people how too little state good " +
-  "embedding search vector model index document query retrieval language meaning distance " +
-  "sentence paragraph corpus engine computer network weather history river mountain").split(" ");
-function makeCorpus(n) {
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const texts = [];
-  for (let i = 0; i < n; i++) {
-    const paragraph = rand() < 0.15;
-    const words = paragraph ? 80 + Math.floor(rand() * 320) : 8 + Math.floor(rand() * 27);
-    let t = "";
-    for (let w = 0; w < words; w++) {
-      const word = WORDS[Math.floor(rand() * WORDS.length)];
-      t += (w === 0 ? word[0].toUpperCase() + word.slice(1) : " " + word);
-      if (rand() < 0.07 && w < words - 1) t += ",";
-    }
-    texts.push({ id: i, text: t + ".", paragraph });
-  }
-  return texts;
-}
 
 // Runs the CLI under /usr/bin/time for its peak RSS (the mapped model's touched pages included).
 function runCli(args, input) {

@@ -993,6 +993,17 @@ const BATCH_CHUNK_BYTES = 8192;
 // ones with a long prompt, were one call of seconds that no abort or rendering could interrupt).
 const TEXT_COST_BYTES = 64;
 
+// Where the chunk of an embedBatch call that starts at text `start` of `n` ends: texts up to
+// BATCH_CHUNK_BYTES a thread (at least one), each counted with its UTF-8 bytes (`bytesOf(i)`,
+// called once per text in order) and `prefixBytes` and TEXT_COST_BYTES.
+export function chunkEnd(n, start, threads, prefixBytes, bytesOf) {
+  let end = start;
+  for (let bytes = 0; end < n && bytes < BATCH_CHUNK_BYTES * threads; end++) {
+    bytes += bytesOf(end) + prefixBytes + TEXT_COST_BYTES;
+  }
+  return end;
+}
+
 // Token embedding rows read from a model's Blob (Embedder's #bringRows): rows at most ROW_GAP
 // apart are one read (the rows between come along); ROW_READS_AT_ONCE reads are in flight; past
 // WHOLE_TABLE_ROWS rows for one call the whole table is read.
@@ -1070,6 +1081,7 @@ export class Embedder {
     }
     checkText(text, "embed: the text");
     checkTextSize(this.#mod, text, "embed", undefined, prefixBytes);
+    this.#checkOptions(embed, "embed");
     return (await this.#embedTexts([text], embed, signal, undefined, "embed", prefixBytes))[0];
   }
 
@@ -1084,11 +1096,23 @@ export class Embedder {
       checkText(list[i], `embedBatch: text ${i}`);
       checkTextSize(this.#mod, list[i], "embedBatch", i, prefixBytes);
     }
-    // The engine checks the options first, with no text (so an empty batch is checked too, and
-    // an error of a later call is its texts').
-    const none = this.#embedChunk([], this.#withThreads(embed));
-    if (list.length === 0) return none;
+    // The engine checks the options first (so an empty batch is checked too, and an error of a
+    // later call is its texts').
+    this.#checkOptions(this.#withThreads(embed), "embedBatch");
+    if (list.length === 0) return [];
     return this.#embedTexts(list, embed, signal, onProgress, "embedBatch", prefixBytes);
+  }
+
+  // The engine's checks of `options` against this model (a prompt's name, dim, a prompt with a
+  // title), by a call with no text: what it finds is the options', named with the call.
+  #checkOptions(options, call) {
+    this.#live();
+    try {
+      this.#embedChunk([], options);
+    } catch (e) {
+      if (e instanceof GgufembedError && !e.message.startsWith(`${call}: `)) e.message = `${call}: ${e.message}`;
+      throw e;
+    }
   }
 
   // `options` with the threads build's pool as the default of `threads`.
@@ -1109,11 +1133,10 @@ export class Embedder {
     const out = [];
     for (let start = 0; start < texts.length;) {
       const chunk = [];
-      for (let bytes = 0; start + chunk.length < texts.length && bytes < BATCH_CHUNK_BYTES * threads;) {
-        const encoded = encoder.encode(texts[start + chunk.length]);
-        chunk.push(encoded);
-        bytes += encoded.length + prefixBytes + TEXT_COST_BYTES;
-      }
+      chunkEnd(texts.length, start, threads, prefixBytes, (i) => {
+        chunk.push(encoder.encode(texts[i]));
+        return chunk[chunk.length - 1].length;
+      });
       if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
       try {
         out.push(...this.#embedChunk(chunk, options));

@@ -39,15 +39,38 @@ export function checkOptionNames(options, known, call) {
     throw new GgufembedError("invalid_argument",
       `${call}: options must be an object, got ${options === null ? "null" : typeof options}`);
   }
-  checkPlainObject(options, call);
-  for (const key of Object.keys(options)) {
+  const read = readOptions(options, call);
+  for (const key of Object.keys(read)) {
     if (!known.has(key)) {
       throw new GgufembedError("invalid_argument",
         `${call}: unknown option '${key}' (known: ${[...known].join(", ")})`);
     }
   }
   // An option set to null takes its default, as one left out does.
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== null));
+  return Object.fromEntries(Object.entries(read).filter(([, value]) => value !== null));
+}
+
+// The own options of the object `options`, refused unless plain (checkPlainObject), each read once
+// into a copy without a prototype: a getter or Proxy trap that throws is the caller's error,
+// named, and one whose value changes from read to read is seen once.
+export function readOptions(options, call) {
+  let key;
+  try {
+    checkPlainObject(options, call);
+    const read = Object.create(null);
+    for (key of Object.keys(options)) read[key] = options[key];
+    return read;
+  } catch (e) {
+    if (e instanceof GgufembedError) throw e;
+    let why;
+    try {
+      why = e instanceof Error ? e.message : String(e);
+    } catch {
+      why = "it threw";
+    }
+    throw new GgufembedError("invalid_argument",
+      `${call}: ${key === undefined ? "the options" : `option '${key}'`} cannot be read: ${why}`);
+  }
 }
 
 // Throws unless the object `options` is a plain one (`{…}`, of any realm, or without a prototype):

@@ -1,7 +1,7 @@
 // The engine in a worker: an Embedder whose calls are messages to worker.js, which runs the
 // engine in a module Web Worker (browsers) or a worker_threads Worker (Node), one per model.
 // Sources that only this thread can read (streams, Responses) are pumped over on demand.
-import { GgufembedError, abortedError, checkAbort, checkPlainObject, copyTexts, isNode } from "./errors.js";
+import { GgufembedError, abortedError, checkAbort, copyTexts, isNode, readOptions } from "./errors.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -227,13 +227,12 @@ class Connection {
   }
 }
 
-// An object to take the signal and progress callback out of (one that is not plain is refused
-// here: the copy sent would keep only its own properties).
-const isObject = (v, call) => {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  checkPlainObject(v, call);
-  return true;
-};
+// Options that are an object, read once here (readOptions: one that is not plain is refused, as
+// the copy sent would keep only its own properties), to take the signal and progress callback out
+// of; anything else as it is, for the worker to refuse as the engine does.
+const ownOptions = (v, call) =>
+  typeof v !== "object" || v === null || Array.isArray(v) ? v : readOptions(v, call);
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** An Embedder whose engine runs in a worker; the same API as engine.js's Embedder. */
 class RemoteEmbedder {
@@ -253,13 +252,15 @@ class RemoteEmbedder {
 
   // Options that are not an object go to the worker as they are, to be refused there like here.
   async embed(text, options) {
-    if (!isObject(options, "embed")) return this.#connection.call("embed", { text, options });
+    options = ownOptions(options, "embed");
+    if (!isObject(options)) return this.#connection.call("embed", { text, options });
     const { signal, ...rest } = options;
     return this.#connection.call("embed", { text, options: rest }, { signal: signal ?? undefined });
   }
 
   async embedBatch(texts, options) {
-    const object = isObject(options, "embedBatch");
+    options = ownOptions(options, "embedBatch");
+    const object = isObject(options);
     const { signal, onProgress: given, ...rest } = object ? options : {};
     const onProgress = given ?? undefined;  // null, as left out: none
     if (onProgress !== undefined && typeof onProgress !== "function") {
@@ -282,7 +283,7 @@ class RemoteEmbedder {
   }
 
   async tokenize(text, options) {
-    isObject(options, "tokenize");
+    options = ownOptions(options, "tokenize");
     return this.#connection.call("tokenize", { text, options });
   }
 

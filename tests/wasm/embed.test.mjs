@@ -133,7 +133,7 @@ test("errors are GgufembedError exceptions and the instance stays usable", async
   await assert.rejects(e.embed("x", { dims: 64 }), (err) => err.code === "invalid_argument" &&
     err.message.startsWith("embed: unknown option 'dims'"));
   await assert.rejects(e.embed("x", { dim: 500 }), (err) => err.code === "invalid_argument" &&
-    err.message === "dim 500 is outside the model's output size (1 to 128, or 0 for all)");
+    err.message === "embed: dim 500 is outside the model's output size (1 to 128, or 0 for all)");
   await assert.rejects(e.embed("x", { dim: 2 ** 32 + 64 }), (err) => err.code === "invalid_argument" &&
     err.message === "embed: dim must be a 32-bit integer, got 4294967360");  // not wrapped to 64
   await assert.rejects(e.embed("x", { pooling: "max" }), (err) => err.code === "invalid_argument");

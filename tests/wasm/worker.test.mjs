@@ -220,6 +220,28 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
     await refused(e.tokenize("x", { addSpecial: "no" }), "invalid_argument", "tokenize: addSpecial must be a boolean, got string");
     assert.deepEqual(await e.tokenize("hello", { addSpecial: null }), await e.tokenize("hello"));  // null: the default
     await refused(e.embedBatch([, "a"]), "invalid_argument", "embedBatch: text 0 is not a string");  // a hole
+    // What the engine finds wrong with options (against the model) is named with the call, as
+    // what the package finds is (it said "unknown prompt 'nope'" alone).
+    await assert.rejects(e.embed("x", { prompt: "nope" }),
+                         isError("invalid_argument", /^embed: unknown prompt 'nope' \(known: query, document, /));
+    await assert.rejects(e.embedBatch(["x"], { prompt: "nope" }), isError("invalid_argument", /^embedBatch: unknown prompt 'nope'/));
+    await assert.rejects(e.embedBatch([], { prompt: "nope" }), isError("invalid_argument", /^embedBatch: unknown prompt 'nope'/));
+    // Options that throw when read (a getter, a Proxy's trap) are the caller's error, named; they
+    // were rejected with the getter's own Error (and in a worker read once more in a catch).
+    const boom = (key, options = {}) =>
+      Object.defineProperty(options, key, { get() { throw new Error("boom"); }, enumerable: true });
+    await refused(e.embed("x", boom("dim")), "invalid_argument", "embed: option 'dim' cannot be read: boom");
+    await refused(e.embedBatch(["x"], boom("onProgress")), "invalid_argument",
+                  "embedBatch: option 'onProgress' cannot be read: boom");
+    await refused(e.tokenize("x", boom("addSpecial")), "invalid_argument", "tokenize: option 'addSpecial' cannot be read: boom");
+    await refused(e.embed("x", new Proxy({}, { ownKeys() { throw new RangeError("no keys"); } })), "invalid_argument",
+                  "embed: the options cannot be read: no keys");
+    await refused(loadEmbedder(path, boom("quiet", { worker })), "invalid_argument",
+                  "loadEmbedder: option 'quiet' cannot be read: boom");
+    // Each option is read once: one whose value changes from read to read is seen as it first was.
+    let dimReads = 0;
+    const shifty = { get dim() { return dimReads++ === 0 ? 32 : 2 ** 40; } };
+    assert.deepEqual([(await e.embed("x", shifty)).dim, dimReads], [32, 1]);
     // Options are checked before texts, in a worker as here.
     await assert.rejects(e.embedBatch([1], { dim: "x" }), isError("invalid_argument", /^embedBatch: dim must be/));
     await assert.rejects(e.embedBatch("x", { bogus: 1 }), isError("invalid_argument", /^embedBatch: unknown option 'bogus'/));
