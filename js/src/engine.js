@@ -47,18 +47,13 @@ const threadModules = new Map();  // "pool variant" -> module promise (null: the
 
 async function checkedModule(mod) {
   const mismatch = optionsLayoutMismatch(readOptionsLayout(mod), OPTIONS_LAYOUT);
-  if (mismatch) throw new GgufembedError("internal", `the wasm module does not match index.js: ${mismatch}`);
+  if (mismatch) throw new GgufembedError("internal", `the wasm module does not match this package (js/src/layout.js): ${mismatch}`);
   return mod;
 }
 
+// The threads build's pool: `threads` (checked by the caller: 0 to MAX_THREADS), 0 for the cores.
 async function poolSize(options) {
-  if (options.threads != null) {
-    checkInt32(options.threads, "threads");
-    if (options.threads < 0) {
-      throw new GgufembedError("invalid_argument", `threads ${options.threads} is negative`);
-    }
-    if (options.threads > 0) return options.threads;
-  }
+  if (options.threads > 0) return options.threads;
   if (!isNode) return Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, MAX_THREADS);
   const os = await import("node:os");
   return Math.min(os.availableParallelism?.() ?? os.cpus().length, MAX_THREADS);
@@ -122,6 +117,13 @@ async function instantiateThreadsBrowser(pool, wasmUrl) {
 }
 
 const SIMD_BUILDS = ["auto", "relaxed", "simd128"];
+
+// Throws unless `simd` (an option of `call`) is unset or one of SIMD_BUILDS.
+export function checkSimd(simd, call) {
+  if (simd != null && !SIMD_BUILDS.includes(simd)) {
+    throw new GgufembedError("invalid_argument", `${call}: simd '${simd}' is not one of ${SIMD_BUILDS.join(", ")}`);
+  }
+}
 const RELAXED_MODULE = new URL("./relaxed/ggufembed-relaxed.mjs", import.meta.url);
 const RELAXED_WASM = new URL("./relaxed/ggufembed-relaxed.wasm", import.meta.url);
 
@@ -217,10 +219,7 @@ async function explicitModule(wasm, simd) {
 }
 
 async function getModule(options = {}) {
-  const simd = options.simd ?? "auto";
-  if (!SIMD_BUILDS.includes(simd)) {
-    throw new GgufembedError("invalid_argument", `simd '${simd}' is not one of ${SIMD_BUILDS.join(", ")}`);
-  }
+  const simd = options.simd ?? "auto";  // checked by the caller (checkSimd)
   if (options.wasm != null) return explicitModule(options.wasm, simd);
   const relaxed = simd !== "simd128" && await wasmFeature("relaxedSimdWorks");
   if (simd === "relaxed" && !relaxed) {
@@ -460,6 +459,7 @@ class Gguf {
 export async function openGguf(source, options) {
   options = checkOptionNames(options, new Set(["name", "wasm", "simd"]), "openGguf");
   if (options.name != null) checkText(options.name, "openGguf: name", true);  // a C string
+  checkSimd(options.simd, "openGguf");
   const bytes = asBytes(source);
   const mod = await getModule({ ...options, threads: 1 });
   const name = options.name ?? "model.gguf";
@@ -934,8 +934,8 @@ class Scratch {
 }
 
 // The options of embed/embedBatch: the C options (layout.js) and the JS call's own.
-export const CALL_OPTIONS = new Set(["signal"]);
-export const BATCH_OPTIONS = new Set(["signal", "onProgress"]);
+const CALL_OPTIONS = new Set(["signal"]);
+const BATCH_OPTIONS = new Set(["signal", "onProgress"]);
 const TOKENIZE_OPTIONS = new Set(["addSpecial", "parseSpecial"]);
 
 // Checks the options of `call`; returns {embed: the C options, signal, onProgress, prefixBytes}.

@@ -1,7 +1,7 @@
 // ggufembed for Node.js and browsers: text embeddings from GGUF models in WebAssembly, behind a
 // small promise-based API. A model runs in a worker (browsers, by default) or on this thread.
 import { cacheKey, deleteCachedModel, listCachedModels } from "./cache.js";
-import { LOAD_OPTIONS, cosineSimilarity, loadEmbedderHere, openGguf, sourceName } from "./engine.js";
+import { LOAD_OPTIONS, checkSimd, cosineSimilarity, loadEmbedderHere, openGguf, sourceName } from "./engine.js";
 import { GgufembedError, MAX_THREADS, checkAbort, checkInt32, checkOptionNames, checkText, checkUnread, isNode }
   from "./errors.js";
 import { WorkerUnavailable, loadInWorker } from "./remote.js";
@@ -28,10 +28,7 @@ function checkLoadOptions(options) {
         `loadEmbedder: threads ${options.threads} is not 0 (the cores) to ${MAX_THREADS}`);
     }
   }
-  if (options.simd !== undefined && !["auto", "relaxed", "simd128"].includes(options.simd)) {
-    throw new GgufembedError("invalid_argument",
-      `loadEmbedder: simd '${options.simd}' is not one of auto, relaxed, simd128`);
-  }
+  checkSimd(options.simd, "loadEmbedder");
   checkAbort(options.signal, "loadEmbedder");
   return options;
 }

@@ -53,7 +53,7 @@ test("errors of the threads build are GgufembedErrors and the instance stays usa
     e.code === "input_too_long" && /^text 1: the text is \d+ tokens long/.test(e.message));
   await assert.rejects(multi.embedBatch(["x"], { threads: -2 }),
                        { name: "GgufembedError", code: "invalid_argument",
-                         message: "threads -2 is not 0 (all cores) to 4096" });
+                         message: "embedBatch: threads -2 is not 0 (all cores) to 4096" });
   await assert.rejects(multi.embedBatch(["x"], { threads: 1.5 }), { code: "invalid_argument" });
   await assert.rejects(loadEmbedder(models["gemma-embedding"], { threads: -1 }),
                        { code: "invalid_argument", message: "loadEmbedder: threads -1 is not 0 (the cores) to 256" });

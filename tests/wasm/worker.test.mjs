@@ -323,6 +323,11 @@ test("hostile inputs: options and texts that grow the heap, wrong types, lone su
   assert.throws(() => gguf.info({ foo: 1 }), isError("invalid_argument", /^info: unknown option 'foo'/));
   gguf.close();
   await assert.rejects(openGguf(bytes, { name: 5 }), isError("invalid_argument", /^openGguf: name must be a string/));
+  // One check of `simd` for both calls (openGguf's did not name the call).
+  await assert.rejects(openGguf(bytes, { simd: "sse" }),
+                       isError("invalid_argument", /^openGguf: simd 'sse' is not one of auto, relaxed, simd128$/));
+  await assert.rejects(loadEmbedder(path, { simd: "sse" }),
+                       isError("invalid_argument", /^loadEmbedder: simd 'sse' is not one of auto, relaxed, simd128$/));
   assert.throws(() => cosineSimilarity(null, [1]), isError("invalid_argument", /a must be an array of numbers$/));
   assert.throws(() => cosineSimilarity([NaN, 1], [1, 1]),
                 isError("invalid_argument", /^cosineSimilarity: value 0 is not a finite number in both vectors$/));
