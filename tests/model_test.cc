@@ -1,5 +1,7 @@
 // Model loading: hyperparameters from metadata, and a clear error for every way a file can
 // disagree with the gemma-embedding layout.
+#include "models/model.h"
+
 #include <catch2/catch.hpp>
 
 #include "ggufembed/embedder.h"
@@ -47,7 +49,7 @@ TEST_CASE("hyperparameters of the tiny and 300m presets", "[model]") {
   CHECK(c->n_rot == 48);
   CHECK(c->n_ff == 192);
   CHECK(c->n_swa == 16);
-  CHECK(c->swa_pattern == 6);
+  CHECK(c->sliding == std::vector<int>{1, 1, 1, 1, 1, 0, 1});  // the file's period 6
   CHECK(c->pooling == Pooling::kMean);
   CHECK(c->dense_dim == 256);
   CHECK(c->n_vocab == 4096);
@@ -95,10 +97,61 @@ TEST_CASE("optional keys take llama.cpp's defaults", "[model]") {
   CHECK(c->head_dim == 32);  // = n_embd / n_head
   CHECK(c->rope_base == 1e4f);
   CHECK(c->pooling == Pooling::kMean);
+  // llama.cpp does not pool a file without pooling_type: the one default that differs is said.
+  CHECK(c->warnings == std::vector<std::string>{
+                           testing::TempPath("defaults.gguf") +
+                           ": pooling_type is missing; using mean pooling, EmbeddingGemma's "
+                           "(llama.cpp would not pool this file: give it --pooling mean for these "
+                           "vectors)"});
   // Those defaults no longer fit the tensors, which is reported per tensor.
   CHECK(LoadError(*f) ==
         testing::TempPath("defaults.gguf") +
             ": tensor 'blk.0.attn_q.weight' has shape [128, 192], expected [128, 128]");
+}
+
+TEST_CASE("a sliding-window pattern given per layer is read as llama.cpp reads it", "[model]") {
+  // llama.cpp's load_swa_pattern takes an array as one flag per layer (an integer array of equal
+  // values was read here as a period: [6, 6, ...] slid as period 6 where llama.cpp slides every
+  // layer), and a period otherwise.
+  const GgufFile tiny = Tiny();
+  const std::string dir = testing::TempPath("");
+  const std::string key = "gemma-embedding.attention.sliding_window_pattern";
+  auto pattern = [&](std::function<void(GgufWriter&)> set) {
+    Rewrite r;
+    r.keep_kv = [&](const GgufKv& kv) { return Not(kv, key.c_str()); };
+    r.add = set;
+    Result<GgufFile> f = RewriteModel(tiny, r, "pattern.gguf");
+    REQUIRE(f.ok());
+    return f;
+  };
+  const uint8_t flags[7] = {0, 1, 1, 0, 1, 1, 1};
+  Result<GgufFile> f = pattern([&](GgufWriter& w) { w.SetArray(key, GgufType::kBool, 7, flags); });
+  Result<gemma_embedding::Config> c = gemma_embedding::Config::FromGguf(*f);
+  REQUIRE(c.ok());
+  CHECK(c->sliding == std::vector<int>{0, 1, 1, 0, 1, 1, 1});
+  CHECK(c->RopeBase(0) == 1e6f);
+  CHECK(c->RopeBase(1) == 1e4f);
+  f = pattern([&](GgufWriter& w) { w.SetI32Array(key, {1, 1, 1, 1, 1, 1, 0}); });
+  c = gemma_embedding::Config::FromGguf(*f);
+  REQUIRE(c.ok());
+  CHECK(c->sliding == std::vector<int>{1, 1, 1, 1, 1, 1, 0});
+  f = pattern([&](GgufWriter& w) { w.SetU32(key, 0); });  // period 0: every layer slides
+  c = gemma_embedding::Config::FromGguf(*f);
+  REQUIRE(c.ok());
+  CHECK(c->sliding == std::vector<int>(7, 1));
+  f = pattern([&](GgufWriter& w) { w.SetU32(key, 3); });
+  c = gemma_embedding::Config::FromGguf(*f);
+  REQUIRE(c.ok());
+  CHECK(c->sliding == std::vector<int>{1, 1, 0, 1, 1, 0, 1});
+  // Not flags, or not one per layer: named.
+  f = pattern([&](GgufWriter& w) { w.SetI32Array(key, std::vector<int32_t>(7, 6)); });
+  CHECK(Relative(LoadError(*f), dir) ==
+        "pattern.gguf: key 'gemma-embedding.attention.sliding_window_pattern' is 6 for layer 0, "
+        "expected 0 to 1");
+  f = pattern([&](GgufWriter& w) { w.SetI32Array(key, {1, 0}); });
+  CHECK(Relative(LoadError(*f), dir) ==
+        "pattern.gguf: key 'gemma-embedding.attention.sliding_window_pattern' is an array of 2 "
+        "i32, expected 7 integers (one per layer)");
 }
 
 TEST_CASE("metadata errors name the key", "[model]") {
@@ -128,8 +181,28 @@ TEST_CASE("metadata errors name the key", "[model]") {
   };
   CHECK(with([](GgufWriter& w) { w.SetF32("gemma-embedding.block_count", 7.0f); }) ==
         "with.gguf: key 'gemma-embedding.block_count' has type f32, expected an integer");
-  CHECK(with([](GgufWriter& w) { w.SetString("general.architecture", "bert"); }) ==
-        "with.gguf: architecture 'bert' is not supported (supported: gemma-embedding)");
+  // The registry's checks (LoadModel): the architecture, with the list it has, and a part of a
+  // split file (which failed on the first tensor in another part).
+  auto load_with = [&](std::function<void(GgufWriter&)> add) {
+    Rewrite r;
+    r.add = add;
+    Result<GgufFile> f = RewriteModel(tiny, r, "with.gguf");
+    REQUIRE(f.ok());
+    Result<std::unique_ptr<Model>> m = LoadModel(*f);
+    REQUIRE(!m.ok());
+    CHECK(m.status().code() == StatusCode::kUnsupported);
+    return Relative(m.status().message(), dir);
+  };
+  CHECK(load_with([](GgufWriter& w) { w.SetString("general.architecture", "bert"); }) ==
+        "with.gguf: architecture 'bert' is not supported (supported: gemma-embedding, "
+        "gemma-embedding2)");
+  CHECK(load_with([](GgufWriter& w) {
+          w.SetU16("split.no", 0);
+          w.SetU16("split.count", 3);
+          w.SetI32("split.tensors.count", 40);
+        }) ==
+        "with.gguf: this is one part (split.no 0) of a GGUF split into 3 (split.count); merge the "
+        "parts into one file first (llama-gguf-split --merge FIRST_PART OUT.gguf)");
   CHECK(with([](GgufWriter& w) { w.SetU32("gemma-embedding.attention.head_count_kv", 3); }) ==
         "with.gguf: attention.head_count 4 is not a multiple of attention.head_count_kv 3");
   CHECK(with([](GgufWriter& w) { w.SetU32("gemma-embedding.embedding_length", 0); }) ==

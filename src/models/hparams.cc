@@ -89,6 +89,17 @@ Result<float> GetPositiveFloat(const GgufFile& f, const std::string& key, bool r
   return static_cast<float>(v);
 }
 
+Result<std::vector<int>> GetSlidingLayers(const GgufFile& f, const std::string& p, int n_layer,
+                                          int default_period) {
+  const std::string key = p + "attention.sliding_window_pattern";
+  const GgufKv* kv = f.FindKv(key);
+  if (kv != nullptr && kv->value.is_array()) return GetPerLayer(f, key, n_layer, 0, 1, 0);
+  GGUFEMBED_ASSIGN_OR_RETURN(const int period, GetSize(f, key, 0, 4096, false, default_period));
+  std::vector<int> sliding(static_cast<size_t>(n_layer));
+  for (int il = 0; il < n_layer; ++il) sliding[il] = period == 0 || il % period < period - 1;
+  return sliding;
+}
+
 Status CheckNoRopeScaling(const GgufFile& f, const std::string& p) {
   if (const GgufKv* kv = f.FindKv(p + "rope.scaling.type")) {
     const std::string_view type =
@@ -106,7 +117,17 @@ Status CheckNoRopeScaling(const GgufFile& f, const std::string& p) {
   return OkStatus();
 }
 
-Result<Pooling> GetPooling(const GgufFile& f, const std::string& p) {
+Result<Pooling> GetPooling(const GgufFile& f, const std::string& p,
+                           std::vector<std::string>* warnings) {
+  // llama.cpp's converter writes the key from the model's sentence-transformers Pooling module;
+  // a file without one (a model saved without those files) gets no pooling in llama.cpp, whose
+  // default is none. EmbeddingGemma is trained with mean pooling, so mean it is, said once.
+  if (f.FindKv(p + "pooling_type") == nullptr) {
+    warnings->push_back(f.name() +
+                        ": pooling_type is missing; using mean pooling, EmbeddingGemma's "
+                        "(llama.cpp would not pool this file: give it --pooling mean for these "
+                        "vectors)");
+  }
   GGUFEMBED_ASSIGN_OR_RETURN(int pooling, GetSize(f, p + "pooling_type", 0, 4, false, 1));
   if (pooling == 4) {
     return Error(StatusCode::kUnsupported,

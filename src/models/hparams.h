@@ -26,12 +26,21 @@ Result<int> GetSize(const GgufFile& f, const std::string& key, int min, int max,
 Result<std::vector<int>> GetPerLayer(const GgufFile& f, const std::string& key, int n_layer,
                                      int min, int max, int fallback);
 
+// Which layers attend within the sliding window (1) or globally (0), from `p` +
+// "attention.sliding_window_pattern" as llama.cpp's load_swa_pattern reads it: an array of one
+// bool (or 0/1 integer) per layer, or a period n — layer il slides iff il % n < n - 1, every layer
+// for 0 — that is `default_period` when the key is missing.
+Result<std::vector<int>> GetSlidingLayers(const GgufFile& f, const std::string& p, int n_layer,
+                                          int default_period);
+
 // No RoPE scaling: `rope.scaling.type` absent, "none" or "linear" with `rope.scaling.factor` 0 or
 // 1 (both mean none in llama.cpp); anything else is kUnsupported. `p` is the "arch." prefix.
 Status CheckNoRopeScaling(const GgufFile& f, const std::string& p);
 
-// `pooling_type` (mean when absent); 4 (rank, a reranker head) is kUnsupported.
-Result<Pooling> GetPooling(const GgufFile& f, const std::string& p);
+// `pooling_type` (mean when absent, with a note in `warnings`); 4 (rank, a reranker head) is
+// kUnsupported.
+Result<Pooling> GetPooling(const GgufFile& f, const std::string& p,
+                           std::vector<std::string>* warnings);
 
 // A float key that is positive as a float (not 0 once narrowed), at most `max` (at most
 // FLT_MAX), or `fallback` when it is missing and not `required`.

@@ -65,6 +65,18 @@ Result<std::unique_ptr<Model>> LoadModel(const GgufFile& file) {
         "text model; ggufembed embeds text: load the model's text GGUF instead",
         file.name().c_str());
   }
+  // A model cut by llama-gguf-split: the first part holds the metadata and some tensors, so it
+  // would fail later on a missing tensor that is in another part.
+  GGUFEMBED_ASSIGN_OR_RETURN(const uint64_t parts, file.GetUintOr("split.count", 1));
+  if (parts > 1) {
+    GGUFEMBED_ASSIGN_OR_RETURN(const uint64_t part, file.GetUintOr("split.no", 0));
+    return Error(StatusCode::kUnsupported,
+                 "%s: this is one part (split.no %llu) of a GGUF split into %llu "
+                 "(split.count); merge the parts into one file first (llama-gguf-split --merge "
+                 "FIRST_PART OUT.gguf)",
+                 file.name().c_str(), static_cast<unsigned long long>(part),
+                 static_cast<unsigned long long>(parts));
+  }
   if (architecture == nullptr) {
     return Error(StatusCode::kUnsupported,
                  "%s: architecture '%.*s' is not supported (supported: %s)", file.name().c_str(),

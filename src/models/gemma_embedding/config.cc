@@ -49,8 +49,7 @@ Status ReadPositions(const GgufFile& f, const std::string& p, Config& c) {
   }
   GGUFEMBED_ASSIGN_OR_RETURN(c.n_swa,
                              GetSize(f, p + "attention.sliding_window", 0, kMaxSize, true, 0));
-  GGUFEMBED_ASSIGN_OR_RETURN(c.swa_pattern,
-                             GetSize(f, p + "attention.sliding_window_pattern", 0, 4096, false, 6));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.sliding, GetSlidingLayers(f, p, c.n_layer, 6));  // llama.cpp's 6
   GGUFEMBED_ASSIGN_OR_RETURN(c.rms_eps, GetPositiveFloat(f, p + "attention.layer_norm_rms_epsilon",
                                                          true, 0, kMaxNormEpsilon));
   GGUFEMBED_ASSIGN_OR_RETURN(c.rope_base, GetPositiveFloat(f, p + "rope.freq_base", false, 1e4));
@@ -63,7 +62,7 @@ Status ReadPositions(const GgufFile& f, const std::string& p, Config& c) {
 
 // Pooling, the optional dense projections, the vocabulary size.
 Status ReadHead(const GgufFile& f, const std::string& p, Config& c) {
-  GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p, &c.warnings));
 
   const GgufTensorInfo* dense_2 = f.FindTensor("dense_2.weight");
   const GgufTensorInfo* dense_3 = f.FindTensor("dense_3.weight");
@@ -101,12 +100,7 @@ Status ReadHead(const GgufFile& f, const std::string& p, Config& c) {
 Result<Config> Config::FromGguf(const GgufFile& f) {
   Config c;
   GGUFEMBED_ASSIGN_OR_RETURN(std::string_view arch, f.GetString("general.architecture"));
-  c.architecture = std::string(arch);
-  if (c.architecture != "gemma-embedding") {
-    return Error(StatusCode::kUnsupported,
-                 "%s: architecture '%s' is not supported (supported: gemma-embedding)",
-                 f.name().c_str(), c.architecture.c_str());
-  }
+  c.architecture = std::string(arch);  // "gemma-embedding": LoadModel chose this reader by it
   if (const GgufKv* kv = f.FindKv("general.name"); kv && kv->value.type == GgufType::kString) {
     c.name = std::string(kv->value.AsString());
   }

@@ -24,22 +24,18 @@ struct Config {
   int head_dim_v;            // attention.value_length
   int n_ff;                  // feed_forward_length
   int n_rot;                 // rope.dimension_count (rotated dimensions per head, NEOX pairing)
-  int n_swa;            // attention.sliding_window: sliding layers attend to |Δpos| <= n_swa/2
-  int swa_pattern;      // attention.sliding_window_pattern: layer il slides iff il % p < p - 1
-  float rms_eps;        // attention.layer_norm_rms_epsilon
-  float rope_base;      // rope.freq_base, for global layers
-  float rope_base_swa;  // rope.freq_base_swa, for sliding-window layers
-  Pooling pooling;      // pooling_type (mean when absent)
-  int dense_dim;        // dense_2 output width, 0 without the dense projections
-  int n_vocab;          // entries in tokenizer.ggml.tokens
+  int n_swa;  // attention.sliding_window: sliding layers attend to |Δpos| <= n_swa/2
+  std::vector<int> sliding;  // [n_layer] 1: the layer attends within the window (GetSlidingLayers)
+  float rms_eps;             // attention.layer_norm_rms_epsilon
+  float rope_base;           // rope.freq_base, for global layers
+  float rope_base_swa;       // rope.freq_base_swa, for sliding-window layers
+  Pooling pooling;           // pooling_type (mean when absent)
+  int dense_dim;             // dense_2 output width, 0 without the dense projections
+  int n_vocab;               // entries in tokenizer.ggml.tokens
   std::vector<std::string> warnings;  // suspicious but loadable settings, said once at load
 
-  bool IsSlidingLayer(int il) const {
-    return swa_pattern == 0 || il % swa_pattern < swa_pattern - 1;
-  }
+  bool IsSlidingLayer(int il) const { return sliding[il] != 0; }
   float RopeBase(int il) const { return IsSlidingLayer(il) ? rope_base_swa : rope_base; }
-  // The width of the final vector: n_embd (dense_3 maps back to it when present).
-  int output_dim() const { return n_embd; }
 
   // Reads the hyperparameters for `general.architecture` = "gemma-embedding". Missing required
   // keys, wrong types, impossible values (zero sizes, heads not dividing, odd rotary size) and

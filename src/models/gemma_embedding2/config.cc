@@ -29,21 +29,10 @@ Status ReadShape(const GgufFile& f, const std::string& p, Config& c) {
   return OkStatus();
 }
 
-// Which layers slide: a bool (or integer) array, or a period p (layer il slides iff
-// il % p < p - 1; llama.cpp's default for this architecture is 6).
-Result<std::vector<int>> ReadSlidingPattern(const GgufFile& f, const std::string& p, int n_layer) {
-  const std::string key = p + "attention.sliding_window_pattern";
-  const GgufKv* kv = f.FindKv(key);
-  if (kv != nullptr && kv->value.is_array()) return GetPerLayer(f, key, n_layer, 0, 1, 0);
-  GGUFEMBED_ASSIGN_OR_RETURN(const int period, GetSize(f, key, 0, 4096, false, 6));
-  std::vector<int> sliding(static_cast<size_t>(n_layer));
-  for (int il = 0; il < n_layer; ++il) sliding[il] = period == 0 || il % period < period - 1;
-  return sliding;
-}
-
 // The per-layer attention shapes: KV heads, head sizes, rotated dimensions, RoPE bases.
 Status ReadLayers(const GgufFile& f, const std::string& p, Config& c) {
-  GGUFEMBED_ASSIGN_OR_RETURN(const std::vector<int> sliding, ReadSlidingPattern(f, p, c.n_layer));
+  // llama.cpp's default period for this architecture is 6.
+  GGUFEMBED_ASSIGN_OR_RETURN(const std::vector<int> sliding, GetSlidingLayers(f, p, c.n_layer, 6));
   GGUFEMBED_ASSIGN_OR_RETURN(
       const std::vector<int> kv_heads,
       GetPerLayer(f, p + "attention.head_count_kv", c.n_layer, 1, c.n_head, c.n_head));
@@ -87,7 +76,7 @@ Status ReadLayers(const GgufFile& f, const std::string& p, Config& c) {
 // RoPE scaling, pooling and the vocabulary size.
 Status ReadRest(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_RETURN_IF_ERROR(CheckNoRopeScaling(f, p));
-  GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p));
+  GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p, &c.warnings));
   GGUFEMBED_ASSIGN_OR_RETURN(GgufValue tokens, f.GetArray("tokenizer.ggml.tokens"));
   GGUFEMBED_RETURN_IF_ERROR(CheckVocabularySize(f, tokens.count));
   c.n_vocab = static_cast<int>(tokens.count);
