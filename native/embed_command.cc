@@ -428,6 +428,131 @@ struct Item {
   uint64_t bytes = 0;  // of its input line, newline included (for the progress line's ETA)
 };
 
+// What the flags ask for, once they are checked against each other.
+struct EmbedPlan {
+  Format format;
+  bool jsonl_input;
+  bool record_errors;  // --on-error record
+  bool one_vector;     // the format has one row per text
+  EmbedOptions options;
+};
+
+Status Usage(const std::string& message) { return Status(StatusCode::kInvalidArgument, message); }
+
+// Checks the flags against each other before anything is opened (each error a usage error,
+// kInvalidArgument) and resolves the format (its default too) and the embedding options.
+Result<EmbedPlan> PlanEmbed(EmbedFlags& flags) {
+  if (flags.model.empty()) return Usage("missing -m MODEL.gguf");
+  const bool jsonl_input = flags.input_format == "jsonl";
+  if (!jsonl_input && flags.input_format != "text") {
+    return Usage("--input-format '" + flags.input_format + "' is not text or jsonl");
+  }
+  if (flags.on_error != "fail" && flags.on_error != "record") {
+    return Usage("--on-error '" + flags.on_error + "' is not fail or record");
+  }
+  const bool record_errors = flags.on_error == "record";
+  if (jsonl_input && !flags.texts.empty()) return Usage("--input-format jsonl reads no TEXT");
+  if (!flags.input.empty() && !flags.texts.empty()) return Usage("give -i FILE or TEXT, not both");
+  if (flags.format.empty()) flags.format = jsonl_input ? "jsonl" : "json";
+  Result<Format> parsed = ParseFormat(flags.format);
+  if (!parsed.ok()) return Usage(parsed.status().message());
+  const Format format = *parsed;
+  if (format == Format::kNpy && flags.output.empty()) {
+    return Usage("--format npy needs -o FILE (its header is rewritten as rows go out)");
+  }
+  if (!flags.ids.empty() && !Binary(format)) return Usage("--ids goes with --format f32 or npy");
+  if (Binary(format) && record_errors && flags.ids.empty()) {
+    return Usage("--on-error record with --format f32/npy needs --ids FILE for the errors");
+  }
+  // One vector per text: the binary formats' rows and the similarity table's (pooling none gives
+  // a row per token; the table compared the first tokens' rows). Checked again against the
+  // file's own pooling once the model is loaded.
+  const bool one_vector =
+      Binary(format) || format == Format::kJsonPlus || format == Format::kSimilarity;
+  if (one_vector && flags.pooling == "none") {
+    return Usage("--format " + flags.format +
+                 " needs one vector per text: not with --pooling none");
+  }
+  if (record_errors && Collects(format)) {
+    return Usage("--on-error record needs a streamed format (jsonl, raw, f32, npy)");
+  }
+  Result<EmbedOptions> options = ToOptions(flags);
+  if (!options.ok()) return Usage(options.status().message());
+  return EmbedPlan{format, jsonl_input, record_errors, one_vector, *std::move(options)};
+}
+
+// Refuses an output that is the model (memory-mapped: truncating it crashed the run), the input
+// (`input_key`: it was emptied before being read) or the other output (two write positions in
+// one file), before anything is opened for writing — the standard output too, when -o is not
+// given and the shell sent it to a file. Usage errors.
+Status CheckOutputsAreNotInputs(const EmbedFlags& flags, const std::optional<FileKey>& input_key) {
+  const std::optional<FileKey> model_key = KeyOf(flags.model);
+  const std::string out_name = flags.output.empty() ? "the standard output" : "-o " + flags.output;
+  const std::optional<FileKey> out_key =
+      flags.output.empty() ? KeyOf(STDOUT_FILENO) : KeyOf(flags.output);
+  const std::optional<FileKey> ids_key = KeyOf(flags.ids);
+  for (const auto& [name, key] :
+       {std::pair{out_name, &out_key}, std::pair{"--ids " + flags.ids, &ids_key}}) {
+    if (!key->has_value()) continue;
+    if (**key == model_key) return Usage(name + " is the model file");
+    if (**key == input_key) return Usage(name + " is the input file");
+  }
+  if (out_key.has_value() && out_key == ids_key) {
+    return Usage(
+        StrFormat("%s and --ids %s are the same file", out_name.c_str(), flags.ids.c_str()));
+  }
+  return OkStatus();
+}
+
+// Lines of the input, reused from chunk to chunk.
+struct LineChunk {
+  std::vector<std::string> lines;
+  std::vector<uint64_t> numbers, overlong;
+};
+
+// The next chunk of input lines as items into `items`: a JSONL record parsed (its prompt and
+// title replacing those of `options`), an overlong line or a malformed record an item with its
+// error, blank lines between records skipped. False at the end of the input.
+Result<bool> ReadItems(LineReader& reader, bool jsonl_input, const EmbedOptions& options,
+                       LineChunk& chunk, std::vector<Item>& items) {
+  chunk.lines.clear();
+  chunk.numbers.clear();
+  chunk.overlong.clear();
+  GGUFEMBED_ASSIGN_OR_RETURN(const bool more, reader.NextChunk(1024, size_t{4} << 20, chunk.lines,
+                                                               chunk.numbers, &chunk.overlong));
+  if (!more) return false;
+  for (size_t i = 0; i < chunk.lines.size(); ++i) {
+    Item item{StrFormat("line %llu", static_cast<unsigned long long>(chunk.numbers[i])),
+              "",
+              std::move(chunk.lines[i]),
+              options,
+              {}};
+    item.bytes = (chunk.overlong[i] > 0 ? chunk.overlong[i] : item.text.size()) + 1;
+    if (chunk.overlong[i] > 0) {  // never read whole: an error in its place, its id if it leads
+      item.error = OverlongLineError(chunk.overlong[i], reader.max_line_bytes());
+      if (jsonl_input) item.id_json = IdOfLineHead(item.text);
+      item.text.clear();
+      items.push_back(std::move(item));
+      continue;
+    }
+    // A blank line between JSONL records is not a record (a trailing newline, say).
+    if (jsonl_input && item.text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (jsonl_input) {
+      JsonlRecord record;
+      item.error = ParseJsonlRecord(item.text, &record);
+      item.id_json = record.id_json;
+      // A line that is not JSON still names its record when "id" comes first.
+      if (!item.error.ok() && item.id_json == "null") item.id_json = IdOfLineHead(item.text);
+      item.text = std::move(record.text);
+      if (!record.prompt.empty()) item.options.prompt = record.prompt;
+      if (!record.title.empty()) item.options.title = record.title;
+      if (!record.prompt.empty() || !record.title.empty()) item.options.prompt_text.clear();
+    }
+    items.push_back(std::move(item));
+  }
+  return true;
+}
+
 }  // namespace
 
 int RunEmbed(int argc, char** argv) {
@@ -446,46 +571,12 @@ int RunEmbed(int argc, char** argv) {
   DeclareFlags(args, &flags);
   if (const int exit = args.ParseOrExit(argc, argv, "embed"); exit >= 0) return exit;
   if (flags.output == "-") flags.output.clear();  // the standard output, not a file named "-"
-  auto usage = [&](const std::string& message) {
-    ReportError("embed", Status(StatusCode::kInvalidArgument, message));
-    return kExitUsage;
-  };
-  if (flags.model.empty()) return usage("missing -m MODEL.gguf");
-  const bool jsonl_input = flags.input_format == "jsonl";
-  if (!jsonl_input && flags.input_format != "text") {
-    return usage("--input-format '" + flags.input_format + "' is not text or jsonl");
-  }
-  if (flags.on_error != "fail" && flags.on_error != "record") {
-    return usage("--on-error '" + flags.on_error + "' is not fail or record");
-  }
-  const bool record_errors = flags.on_error == "record";
-  if (jsonl_input && !flags.texts.empty()) return usage("--input-format jsonl reads no TEXT");
-  if (!flags.input.empty() && !flags.texts.empty()) return usage("give -i FILE or TEXT, not both");
-  if (flags.format.empty()) flags.format = jsonl_input ? "jsonl" : "json";
-  Result<Format> format = ParseFormat(flags.format);
-  if (!format.ok()) return usage(format.status().message());
-  if (*format == Format::kNpy && flags.output.empty()) {
-    return usage("--format npy needs -o FILE (its header is rewritten as rows go out)");
-  }
-  if (!flags.ids.empty() && !Binary(*format)) return usage("--ids goes with --format f32 or npy");
-  if (Binary(*format) && record_errors && flags.ids.empty()) {
-    return usage("--on-error record with --format f32/npy needs --ids FILE for the errors");
-  }
-  // One vector per text: the binary formats' rows and the similarity table's (pooling none gives
-  // a row per token; the table compared the first tokens' rows). Checked again against the
-  // file's own pooling once the model is loaded.
-  const bool one_vector =
-      Binary(*format) || *format == Format::kJsonPlus || *format == Format::kSimilarity;
-  if (one_vector && flags.pooling == "none") {
-    return usage("--format " + flags.format +
-                 " needs one vector per text: not with --pooling none");
-  }
-  if (record_errors && Collects(*format)) {
-    return usage("--on-error record needs a streamed format (jsonl, raw, f32, npy)");
-  }
-  Result<EmbedOptions> parsed = ToOptions(flags);
-  if (!parsed.ok()) return usage(parsed.status().message());
-  const EmbedOptions& options = *parsed;
+  Result<EmbedPlan> plan = PlanEmbed(flags);
+  if (!plan.ok()) return ReportError("embed", plan.status());
+  const Format format = plan->format;
+  const bool jsonl_input = plan->jsonl_input, record_errors = plan->record_errors;
+  const bool one_vector = plan->one_vector;
+  const EmbedOptions& options = plan->options;
 
   int in_fd = STDIN_FILENO;
   uint64_t input_bytes = 0;
@@ -523,31 +614,17 @@ int RunEmbed(int argc, char** argv) {
   }
   const bool token_rows = options.pooling.value_or(embedder.info().pooling) == Pooling::kNone;
   if (one_vector && token_rows) {
-    return usage("--format " + flags.format +
-                 " needs one vector per text, and the model's pooling is none (give --pooling)");
+    return ReportError(
+        "embed",
+        Usage("--format " + flags.format +
+              " needs one vector per text, and the model's pooling is none (give --pooling)"));
   }
-  // An output that is the model (memory-mapped: truncating it crashed the run), the input (it
-  // was emptied before being read) or the other output (two write positions in one file) is
-  // refused before anything is opened for writing — the standard output too, when -o is not
-  // given and the shell sent it to a file.
-  const std::optional<FileKey> model_key = KeyOf(flags.model);
-  const std::string out_name = flags.output.empty() ? "the standard output" : "-o " + flags.output;
-  const std::optional<FileKey> out_key =
-      flags.output.empty() ? KeyOf(STDOUT_FILENO) : KeyOf(flags.output);
-  const std::optional<FileKey> ids_key = KeyOf(flags.ids);
-  for (const auto& [name, key] :
-       {std::pair{out_name, &out_key}, std::pair{"--ids " + flags.ids, &ids_key}}) {
-    if (!key->has_value()) continue;
-    if (**key == model_key) return usage(name + " is the model file");
-    if (**key == input_key) return usage(name + " is the input file");
-  }
-  if (out_key.has_value() && out_key == ids_key) {
-    return usage(
-        StrFormat("%s and --ids %s are the same file", out_name.c_str(), flags.ids.c_str()));
+  if (Status s = CheckOutputsAreNotInputs(flags, input_key); !s.ok()) {
+    return ReportError("embed", s);
   }
   Output output;
   const int out_dim = options.dim > 0 ? options.dim : embedder.info().dim;
-  if (Status s = output.Open(flags, *format, out_dim); !s.ok()) return ReportError("embed", s);
+  if (Status s = output.Open(flags, format, out_dim); !s.ok()) return ReportError("embed", s);
 
   const BatchOptions batch{static_cast<int>(flags.threads), static_cast<int>(flags.pack_tokens)};
   Progress progress(!flags.quiet && isatty(STDERR_FILENO) && flags.texts.size() != 1, input_bytes);
@@ -579,11 +656,11 @@ int RunEmbed(int argc, char** argv) {
       line += ",\"message\":";
       AppendJsonString(line, item.where + ": " + status.message());
       line += "}}\n";
-      if (*format == Format::kRaw && token_rows) line += '\n';  // a text's block, as its rows
-      written = Binary(*format) ? output.WriteIds(line) : output.Write(line);
-    } else if (Collects(*format)) {
+      if (format == Format::kRaw && token_rows) line += '\n';  // a text's block, as its rows
+      written = Binary(format) ? output.WriteIds(line) : output.Write(line);
+    } else if (Collects(format)) {
       collected.push_back(e);
-    } else if (Binary(*format)) {
+    } else if (Binary(format)) {
       dim = e.dim;
       written = output.Write(std::string_view(reinterpret_cast<const char*>(e.values.data()),
                                               e.values.size() * sizeof(float)));
@@ -592,11 +669,11 @@ int RunEmbed(int argc, char** argv) {
                                    e.n_tokens, e.truncated ? "true" : "false");
       if (written.ok()) written = output.WriteIds(line);
       ++rows;
-      if (written.ok() && *format == Format::kNpy) written = output.WriteNpyHeader(rows, dim);
-    } else if (jsonl_input && *format == Format::kJsonl) {
+      if (written.ok() && format == Format::kNpy) written = output.WriteNpyHeader(rows, dim);
+    } else if (jsonl_input && format == Format::kJsonl) {
       written = output.Write(ResultJson("id", item.id_json, e) + "\n");
     } else {
-      written = output.Write(StreamedResult(*format, done - 1, e, token_rows));
+      written = output.Write(StreamedResult(format, done - 1, e, token_rows));
     }
     if (!written.ok()) failure = written;
     bytes_done += item.bytes;
@@ -605,8 +682,7 @@ int RunEmbed(int argc, char** argv) {
 
   // Reads and embeds chunk by chunk: threads work on one chunk while its results stream out.
   std::vector<Item> items;
-  std::vector<std::string> lines;
-  std::vector<uint64_t> numbers, overlong;
+  LineChunk chunk;
   bool first_chunk = true;
   size_t total_texts = 0;
   while (failure.ok()) {
@@ -617,52 +693,21 @@ int RunEmbed(int argc, char** argv) {
         items.push_back({StrFormat("text %zu", i + 1), "", std::move(flags.texts[i]), options, {}});
       }
     } else {
-      lines.clear();
-      numbers.clear();
-      overlong.clear();
-      Result<bool> more = reader.NextChunk(1024, size_t{4} << 20, lines, numbers, &overlong);
+      Result<bool> more = ReadItems(reader, jsonl_input, options, chunk, items);
       if (!more.ok()) return ReportError("embed", more.status());
       if (!*more) break;
-      for (size_t i = 0; i < lines.size(); ++i) {
-        Item item{StrFormat("line %llu", static_cast<unsigned long long>(numbers[i])),
-                  "",
-                  std::move(lines[i]),
-                  options,
-                  {}};
-        item.bytes = (overlong[i] > 0 ? overlong[i] : item.text.size()) + 1;
-        if (overlong[i] > 0) {  // never read whole: an error in its place, its id if it leads
-          item.error = OverlongLineError(overlong[i], reader.max_line_bytes());
-          if (jsonl_input) item.id_json = IdOfLineHead(item.text);
-          item.text.clear();
-          items.push_back(std::move(item));
-          continue;
-        }
-        // A blank line between JSONL records is not a record (a trailing newline, say).
-        if (jsonl_input && item.text.find_first_not_of(" \t\r") == std::string::npos) continue;
-        if (jsonl_input) {
-          JsonlRecord record;
-          item.error = ParseJsonlRecord(item.text, &record);
-          item.id_json = record.id_json;
-          // A line that is not JSON still names its record when "id" comes first.
-          if (!item.error.ok() && item.id_json == "null") item.id_json = IdOfLineHead(item.text);
-          item.text = std::move(record.text);
-          if (!record.prompt.empty()) item.options.prompt = record.prompt;
-          if (!record.title.empty()) item.options.title = record.title;
-          if (!record.prompt.empty() || !record.title.empty()) item.options.prompt_text.clear();
-        }
-        items.push_back(std::move(item));
-      }
     }
     first_chunk = false;
     total_texts += items.size();
-    if ((*format == Format::kJsonPlus || *format == Format::kSimilarity) &&
+    if ((format == Format::kJsonPlus || format == Format::kSimilarity) &&
         total_texts > kMaxSimilarityTexts) {
-      return usage(
-          StrFormat("--format %s prints a similarity table of every pair of texts, for at "
-                    "most %zu texts; use jsonl, f32 or npy for more",
-                    flags.format.c_str(), kMaxSimilarityTexts));
+      return ReportError(
+          "embed",
+          Usage(StrFormat("--format %s prints a similarity table of every pair of texts, for at "
+                          "most %zu texts; use jsonl, f32 or npy for more",
+                          flags.format.c_str(), kMaxSimilarityTexts)));
     }
-    if (*format == Format::kSimilarity) {  // its table's labels
+    if (format == Format::kSimilarity) {  // its table's labels
       for (const Item& item : items) texts_seen.push_back(item.text);
     }
     if (!items.empty()) {
@@ -705,12 +750,12 @@ int RunEmbed(int argc, char** argv) {
     return kExitFailure;
   }
   if (total_texts == 0 && !jsonl_input) {  // an empty JSONL corpus is an empty result
-    return usage("no TEXT arguments and nothing on the input");
+    return ReportError("embed", Usage("no TEXT arguments and nothing on the input"));
   }
   if (Status s = output.Begin(); !s.ok()) return ReportError("embed", s);  // an empty corpus
-  if (Collects(*format)) {
+  if (Collects(format)) {
     const std::string out =
-        Summary(*format, flags.model, texts_seen, collected, out_dim, options.normalize);
+        Summary(format, flags.model, texts_seen, collected, out_dim, options.normalize);
     if (Status s = output.Write(out); !s.ok()) return ReportError("embed", s);
   }
   return 0;

@@ -193,9 +193,10 @@ TEST_CASE("metadata errors name the key", "[model]") {
     CHECK(m.status().code() == StatusCode::kUnsupported);
     return Relative(m.status().message(), dir);
   };
-  CHECK(load_with([](GgufWriter& w) { w.SetString("general.architecture", "bert"); }) ==
-        "with.gguf: architecture 'bert' is not supported (supported: gemma-embedding, "
-        "gemma-embedding2)");
+  // (A test of the registry in the same process may have added an architecture to the list.)
+  CHECK(load_with([](GgufWriter& w) { w.SetString("general.architecture", "bert"); })
+            .starts_with("with.gguf: architecture 'bert' is not supported (supported: "
+                         "gemma-embedding, gemma-embedding2"));
   CHECK(load_with([](GgufWriter& w) {
           w.SetU16("split.no", 0);
           w.SetU16("split.count", 3);

@@ -75,9 +75,11 @@ TEST_CASE("the fuzzing findings are not_finite errors naming the tensor or the l
   }
 }
 
-// The tiny Q8_0 model with the block scales of row `row` of `tensor` set to +Inf.
-std::string PoisonedTiny(const std::string& tensor, int32_t row) {
-  Result<GgufFile> src = GgufFile::Open(testing::SynthModelPath("tiny"));
+// The tiny Q8_0 model of `arch` with the block scales of row `row` of `tensor` set to +Inf.
+std::string PoisonedTiny(const std::string& tensor, int32_t row,
+                         const std::string& arch = "gemma-embedding") {
+  Result<GgufFile> src =
+      GgufFile::Open(testing::SynthModelPath("tiny", GgmlType::kQ8_0, true, arch));
   REQUIRE(src.ok());
   const GgufTensorInfo* embd = src->FindTensor(tensor);
   REQUIRE(embd != nullptr);
@@ -91,7 +93,7 @@ std::string PoisonedTiny(const std::string& tensor, int32_t row) {
   testing::Rewrite rewrite;
   rewrite.keep_tensor = [&](const GgufTensorInfo& t) { return t.name != tensor; };
   rewrite.add = [&](GgufWriter& w) { w.AddTensor(tensor, GgmlType::kQ8_0, ne, bytes); };
-  const std::string name = "poisoned-" + tensor + "-" + std::to_string(row) + ".gguf";
+  const std::string name = "poisoned-" + arch + "-" + tensor + "-" + std::to_string(row) + ".gguf";
   const Result<GgufFile> written = testing::RewriteModel(*src, rewrite, name);
   INFO(written.status().message());
   REQUIRE(written.ok());
@@ -101,14 +103,21 @@ std::string PoisonedTiny(const std::string& tensor, int32_t row) {
 TEST_CASE("a non-finite weight in a matrix is an error naming the layer and block",
           "[not_finite]") {
   const struct {
+    const char* arch;
     const char* tensor;
     const char* names;
-  } kCases[] = {{"blk.0.attn_q.weight", "in layer 0's attention block"},
-                {"blk.1.ffn_down.weight", "in layer 1's feed-forward block"},
-                {"dense_3.weight", "in its output: a weight of the pooled output's projections"}};
+  } kCases[] = {{"gemma-embedding", "blk.0.attn_q.weight", "in layer 0's attention block"},
+                {"gemma-embedding", "blk.1.ffn_down.weight", "in layer 1's feed-forward block"},
+                {"gemma-embedding", "dense_3.weight",
+                 "in its output: a weight of the pooled output's projections"},
+                // EmbeddingGemma 2 has no projections after pooling: its last step is `output`
+                // (which the message named as those projections).
+                {"gemma-embedding2", "output.weight",
+                 "in its output projection output.weight: a weight of it is NaN or infinite"},
+                {"gemma-embedding2", "blk.0.attn_q.weight", "in layer 0's attention block"}};
   for (const auto& c : kCases) {
-    INFO(c.tensor);
-    Result<std::unique_ptr<Embedder>> e = Embedder::Load(PoisonedTiny(c.tensor, 0));
+    INFO(c.arch << " " << c.tensor);
+    Result<std::unique_ptr<Embedder>> e = Embedder::Load(PoisonedTiny(c.tensor, 0, c.arch));
     REQUIRE(e.ok());
     OnEveryTarget([&] {
       Result<std::vector<Embedding>> r = (*e)->Embed({"hello world"}, EmbedOptions{});

@@ -149,26 +149,8 @@ class Embedder {
 
  private:
   friend struct internal::EmbedderAccess;
-  struct Impl;
-  struct Workspace;
-  struct Call;
+  struct Impl;  // the model, its tokenizer and workspaces, and how a call runs (embedder.cc)
   explicit Embedder(std::unique_ptr<Impl> impl);
-  struct Pending;
-  Result<Call> Prepare(const EmbedOptions& options, Workspace& ws) const;
-  // The bodies of Embed, EmbedInto and EmbedBatch, which turn a failed allocation into an error.
-  Result<std::vector<Embedding>> EmbedTexts(const std::vector<std::string>& texts,
-                                            const EmbedOptions& options,
-                                            const BatchOptions& batch) const;
-  Status EmbedOne(std::string_view text, const EmbedOptions& options, float* out, size_t capacity,
-                  EmbeddingInfo* info, OpProfile* profile) const;
-  Status RunBatch(std::span<const BatchText> texts, const BatchOptions& batch,
-                  const std::function<void(size_t index, const Status& status,
-                                           const Embedding& embedding)>& on_result) const;
-  Status Tokenize(std::string_view text, const Call& call, Workspace& ws,
-                  EmbeddingInfo* info) const;
-  Status Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* info,
-             OpProfile* profile) const;
-  Status RunPack(std::span<Pending* const> pack, Workspace& ws) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -25,12 +25,15 @@
 #include "text/prompts.h"
 #include "text/tokenizer.h"
 #include "util/alloc_guard.h"
+#include "util/capacity.h"
 #include "util/utf8.h"
 
 namespace ggufembed {
 
+namespace {
+
 // The memory of one call: kept between calls so that steady use allocates nothing.
-struct Embedder::Workspace {
+struct Workspace {
   std::string prefix;  // the call's task prompt
   std::string text;    // prompt + text
   TokenizerScratch tokenizer;
@@ -64,23 +67,33 @@ struct Embedder::Workspace {
   }
 
   size_t bytes() const {
-    auto of = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
-    return of(prefix) + of(text) + of(tokenizer.fragments) + of(tokenizer.partition.taken) +
-           of(tokenizer.partition.candidates) + of(tokenizer.partition.found) +
-           of(tokenizer.symbols) + of(tokenizer.queue) + of(tokenizer.escaped) + of(tokens) +
-           of(prompt_tokens) + of(lengths) + forward.arena.capacity() + forward.rope.bytes() +
-           of(hidden) + of(head.rows[0]) + of(head.rows[1]) + head.matmul.capacity() + of(result);
+    return CapacityBytes(prefix) + CapacityBytes(text) + tokenizer.bytes() + CapacityBytes(tokens) +
+           CapacityBytes(prompt_tokens) + CapacityBytes(lengths) + forward.bytes() +
+           CapacityBytes(hidden) + head.bytes() + CapacityBytes(result);
   }
 };
 
 // The options of one call, checked and resolved once for all its texts.
-struct Embedder::Call {
+struct Call {
   std::string_view prefix;  // the task prompt's text, in the workspace
   HeadOptions head;
   bool truncate;
   bool parse_special;
 };
 
+// One text of a batch between its steps: its options resolved, its tokens, then its result.
+struct Pending {
+  Status status;
+  Call call;
+  std::vector<int32_t> tokens;
+  Embedding result;
+  bool done = false;
+};
+
+}  // namespace
+
+// The loaded model and the calls on it: the public methods are these, turning a failed
+// allocation into an error (GuardAllocation).
 struct Embedder::Impl {
   Impl(GgufFile f, std::unique_ptr<Model> m, Tokenizer t, ModelInfo i)
       : file(std::move(f)), model(std::move(m)), tokenizer(std::move(t)), info(std::move(i)) {}
@@ -126,6 +139,23 @@ struct Embedder::Impl {
     std::lock_guard<std::mutex> lock(workspaces_mutex);
     free_workspaces.push_back(std::move(ws));
   }
+
+  // The options checked and resolved for this model; the prompt assembled in `ws`.
+  Result<Call> Prepare(const EmbedOptions& options, Workspace& ws) const;
+  Status CheckOptions(const EmbedOptions& options);
+  Result<std::vector<Embedding>> EmbedTexts(const std::vector<std::string>& texts,
+                                            const EmbedOptions& options, const BatchOptions& batch);
+  Status EmbedOne(std::string_view text, const EmbedOptions& options, float* out, size_t capacity,
+                  EmbeddingInfo* info, OpProfile* profile);
+  Status RunBatch(std::span<const BatchText> texts, const BatchOptions& batch,
+                  const std::function<void(size_t index, const Status& status,
+                                           const Embedding& embedding)>& on_result);
+  // Prompt + text into ws.tokens, with the long-input policy; `e` says what came of it.
+  Status Tokenize(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* e) const;
+  // One text through tokens, the forward pass and the head, into ws.result.
+  Status Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* e,
+             OpProfile* profile) const;
+  Status RunPack(std::span<Pending* const> pack, Workspace& ws) const;
 };
 
 Embedder::Embedder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -163,8 +193,13 @@ Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::FromParsed(GgufFile 
   GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::FromGguf(file));
   const ModelHead& h = model->head();
-  ModelInfo info{h.architecture, h.name,    h.output_dim,          h.n_ctx,
-                 h.n_vocab,      h.pooling, !h.projections.empty()};
+  ModelInfo info{.architecture = h.architecture,
+                 .name = h.name,
+                 .dim = h.output_dim,
+                 .context_length = h.n_ctx,
+                 .n_vocab = h.n_vocab,
+                 .pooling = h.pooling,
+                 .has_dense = !h.projections.empty()};
   return std::unique_ptr<Embedder>(new Embedder(std::make_unique<Embedder::Impl>(
       std::move(file), std::move(model), std::move(tokenizer), std::move(info))));
 }
@@ -194,11 +229,11 @@ Result<std::vector<int32_t>> internal::EmbedderAccess::AbsentTokenRows(
   Embedder::Impl& impl = *embedder.impl_;
   std::vector<int32_t> absent;
   if (impl.token_row_in_memory.empty()) return absent;
-  std::unique_ptr<Embedder::Workspace> ws = impl.AcquireWorkspace();
-  Result<Embedder::Call> call = embedder.Prepare(options, *ws);
+  std::unique_ptr<Workspace> ws = impl.AcquireWorkspace();
+  Result<Call> call = impl.Prepare(options, *ws);
   for (size_t i = 0; call.ok() && i < texts.size(); ++i) {
     EmbeddingInfo info;
-    if (!embedder.Tokenize(texts[i], *call, *ws, &info).ok()) continue;
+    if (!impl.Tokenize(texts[i], *call, *ws, &info).ok()) continue;
     for (int32_t id : ws->tokens) {
       if (!impl.token_row_in_memory[static_cast<size_t>(id)]) absent.push_back(id);
     }
@@ -246,8 +281,8 @@ Result<std::vector<int32_t>> Embedder::Tokenize(std::string_view text, bool add_
 
 std::string_view Embedder::TokenPiece(int32_t id) const { return impl_->tokenizer.Piece(id); }
 
-Result<Embedder::Call> Embedder::Prepare(const EmbedOptions& options, Workspace& ws) const {
-  const int full_dim = impl_->model->head().output_dim;
+Result<Call> Embedder::Impl::Prepare(const EmbedOptions& options, Workspace& ws) const {
+  const int full_dim = model->head().output_dim;
   if (options.dim < 0 || options.dim > full_dim) {
     return Error(StatusCode::kInvalidArgument,
                  "dim %d is outside the model's output size (1 to %d, or 0 for all)", options.dim,
@@ -282,7 +317,7 @@ Result<Embedder::Call> Embedder::Prepare(const EmbedOptions& options, Workspace&
     ws.prefix.append(options.prompt_text);
   }
   call.prefix = ws.prefix;
-  call.head.pooling = options.pooling.value_or(impl_->model->head().pooling);
+  call.head.pooling = options.pooling.value_or(model->head().pooling);
   call.head.dim = options.dim > 0 ? options.dim : full_dim;
   call.head.normalize = options.normalize;
   call.head.reference = options.reference;
@@ -292,12 +327,14 @@ Result<Embedder::Call> Embedder::Prepare(const EmbedOptions& options, Workspace&
 }
 
 Status Embedder::CheckOptions(const EmbedOptions& options) const {
-  return GuardAllocation("checking options", [&] {
-    std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
-    Status status = Prepare(options, *ws).status();
-    impl_->ReleaseWorkspace(std::move(ws));
-    return status;
-  });
+  return GuardAllocation("checking options", [&] { return impl_->CheckOptions(options); });
+}
+
+Status Embedder::Impl::CheckOptions(const EmbedOptions& options) {
+  std::unique_ptr<Workspace> ws = AcquireWorkspace();
+  Status status = Prepare(options, *ws).status();
+  ReleaseWorkspace(std::move(ws));
+  return status;
 }
 
 Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
@@ -308,12 +345,13 @@ Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& t
 Result<std::vector<Embedding>> Embedder::Embed(const std::vector<std::string>& texts,
                                                const EmbedOptions& options,
                                                const BatchOptions& batch_options) const {
-  return GuardAllocation("embedding", [&] { return EmbedTexts(texts, options, batch_options); });
+  return GuardAllocation("embedding",
+                         [&] { return impl_->EmbedTexts(texts, options, batch_options); });
 }
 
-Result<std::vector<Embedding>> Embedder::EmbedTexts(const std::vector<std::string>& texts,
-                                                    const EmbedOptions& options,
-                                                    const BatchOptions& batch_options) const {
+Result<std::vector<Embedding>> Embedder::Impl::EmbedTexts(const std::vector<std::string>& texts,
+                                                          const EmbedOptions& options,
+                                                          const BatchOptions& batch_options) {
   GGUFEMBED_RETURN_IF_ERROR(CheckOptions(options));
   std::vector<BatchText> batch;
   batch.reserve(texts.size());
@@ -322,7 +360,7 @@ Result<std::vector<Embedding>> Embedder::EmbedTexts(const std::vector<std::strin
   out.reserve(texts.size());
   Status first_error;
   GGUFEMBED_RETURN_IF_ERROR(
-      EmbedBatch(batch, batch_options, [&](size_t i, const Status& status, const Embedding& e) {
+      RunBatch(batch, batch_options, [&](size_t i, const Status& status, const Embedding& e) {
         if (!first_error.ok()) return;
         // On a worker thread, where no exception may escape.
         Status kept = GuardAllocation("keeping a result", [&]() -> Status {
@@ -341,13 +379,13 @@ Result<std::vector<Embedding>> Embedder::EmbedTexts(const std::vector<std::strin
 
 Status Embedder::EmbedInto(std::string_view text, const EmbedOptions& options, float* out,
                            size_t capacity, EmbeddingInfo* info, OpProfile* profile) const {
-  return GuardAllocation("embedding",
-                         [&] { return EmbedOne(text, options, out, capacity, info, profile); });
+  return GuardAllocation(
+      "embedding", [&] { return impl_->EmbedOne(text, options, out, capacity, info, profile); });
 }
 
-Status Embedder::EmbedOne(std::string_view text, const EmbedOptions& options, float* out,
-                          size_t capacity, EmbeddingInfo* info, OpProfile* profile) const {
-  std::unique_ptr<Workspace> ws = impl_->AcquireWorkspace();
+Status Embedder::Impl::EmbedOne(std::string_view text, const EmbedOptions& options, float* out,
+                                size_t capacity, EmbeddingInfo* info, OpProfile* profile) {
+  std::unique_ptr<Workspace> ws = AcquireWorkspace();
   Result<Call> call = Prepare(options, *ws);
   EmbeddingInfo result;
   Status status = call.ok() ? Run(text, *call, *ws, &result, profile) : call.status();
@@ -361,14 +399,13 @@ Status Embedder::EmbedOne(std::string_view text, const EmbedOptions& options, fl
     std::copy_n(ws->result.data(), n, out);
     if (info != nullptr) *info = result;
   }
-  impl_->ReleaseWorkspace(std::move(ws));
+  ReleaseWorkspace(std::move(ws));
   return status;
 }
 
-Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws,
-                          EmbeddingInfo* e) const {
-  const ModelHead& head = impl_->model->head();
-  const Tokenizer& tokenizer = impl_->tokenizer;
+Status Embedder::Impl::Tokenize(std::string_view text, const Call& call, Workspace& ws,
+                                EmbeddingInfo* e) const {
+  const ModelHead& head = model->head();
   ws.text.assign(call.prefix);
   ws.text.append(text);
   // A text too long for any tokenization to fit is refused before it is tokenized (a line of
@@ -427,39 +464,28 @@ Status Embedder::Tokenize(std::string_view text, const Call& call, Workspace& ws
   return OkStatus();
 }
 
-Status Embedder::Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* e,
-                     OpProfile* profile) const {
-  const Model& model = *impl_->model;
-  const ModelHead& head = model.head();
+Status Embedder::Impl::Run(std::string_view text, const Call& call, Workspace& ws, EmbeddingInfo* e,
+                           OpProfile* profile) const {
+  const ModelHead& head = model->head();
   GGUFEMBED_RETURN_IF_ERROR(Tokenize(text, call, ws, e));
-  GGUFEMBED_RETURN_IF_ERROR(impl_->CheckTokenRows(ws.tokens));
+  GGUFEMBED_RETURN_IF_ERROR(CheckTokenRows(ws.tokens));
   const int T = e->n_tokens;
   ws.hidden.resize(std::max(ws.hidden.size(), size_t(T) * head.n_embd));  // [T × n_embd]
   if (call.head.reference) {
-    model.ForwardReference(ws.tokens.data(), T, ws.hidden.data());
+    model->ForwardReference(ws.tokens.data(), T, ws.hidden.data());
   } else {
     const int lengths[] = {T};
     GGUFEMBED_RETURN_IF_ERROR(
-        model.Forward({ws.tokens.data(), lengths, T}, ws.forward, ws.hidden.data(), profile));
+        model->Forward({ws.tokens.data(), lengths, T}, ws.forward, ws.hidden.data(), profile));
   }
   ws.result.resize(std::max(ws.result.size(), size_t(e->rows) * e->dim));
   return RunHead(head, ws.hidden.data(), T, call.head, ws.head, ws.result.data(), profile);
 }
 
-// One text of a batch between its steps: its options resolved, its tokens, then its result.
-struct Embedder::Pending {
-  Status status;
-  Call call;
-  std::vector<int32_t> tokens;
-  Embedding result;
-  bool done = false;
-};
-
 // The texts of `pack`, tokenized and not failed, in one forward pass (each alone on the
 // reference); then each one's head.
-Status Embedder::RunPack(std::span<Pending* const> pack, Workspace& ws) const {
-  const Model& model = *impl_->model;
-  const ModelHead& head = model.head();
+Status Embedder::Impl::RunPack(std::span<Pending* const> pack, Workspace& ws) const {
+  const ModelHead& head = model->head();
   ws.tokens.clear();
   ws.lengths.clear();
   for (const Pending* p : pack) {
@@ -470,9 +496,9 @@ Status Embedder::RunPack(std::span<Pending* const> pack, Workspace& ws) const {
   ws.hidden.resize(std::max(ws.hidden.size(), size_t(T) * head.n_embd));  // [T × n_embd]
   if (pack.front()->call.head.reference) {
     GGUFEMBED_DCHECK(pack.size() == 1);
-    model.ForwardReference(ws.tokens.data(), T, ws.hidden.data());
-  } else if (Status s = model.Forward({ws.tokens.data(), ws.lengths, T}, ws.forward,
-                                      ws.hidden.data(), nullptr);
+    model->ForwardReference(ws.tokens.data(), T, ws.hidden.data());
+  } else if (Status s = model->Forward({ws.tokens.data(), ws.lengths, T}, ws.forward,
+                                       ws.hidden.data(), nullptr);
              !s.ok()) {
     if (s.code() != StatusCode::kNotFinite || pack.size() == 1) return s;
     // A NaN or an infinity may come from one text's activations: each text alone, so that the
@@ -553,12 +579,13 @@ int AvailableCores() {
 Status Embedder::EmbedBatch(
     std::span<const BatchText> texts, const BatchOptions& batch,
     const std::function<void(size_t, const Status&, const Embedding&)>& on_result) const {
-  return GuardAllocation("starting a batch", [&] { return RunBatch(texts, batch, on_result); });
+  return GuardAllocation("starting a batch",
+                         [&] { return impl_->RunBatch(texts, batch, on_result); });
 }
 
-Status Embedder::RunBatch(
+Status Embedder::Impl::RunBatch(
     std::span<const BatchText> texts, const BatchOptions& batch,
-    const std::function<void(size_t, const Status&, const Embedding&)>& on_result) const {
+    const std::function<void(size_t, const Status&, const Embedding&)>& on_result) {
   if (batch.threads < 0 || batch.threads > 4096) {
     return Error(StatusCode::kInvalidArgument, "threads %d is not 0 (all cores) to 4096",
                  batch.threads);
@@ -577,7 +604,7 @@ Status Embedder::RunBatch(
   std::vector<std::unique_ptr<Workspace>> workspaces(static_cast<size_t>(threads));
   auto workspace = [&](int worker) -> Workspace& {
     std::unique_ptr<Workspace>& ws = workspaces[static_cast<size_t>(worker)];
-    if (!ws) ws = impl_->AcquireWorkspace();
+    if (!ws) ws = AcquireWorkspace();
     return *ws;
   };
 
@@ -614,7 +641,7 @@ Status Embedder::RunBatch(
       p.call = *call;
       p.call.prefix = {};  // the workspace's, gone with the next text; tokens hold it now
       GGUFEMBED_RETURN_IF_ERROR(Tokenize(texts[i].text, *call, ws, &p.result));
-      GGUFEMBED_RETURN_IF_ERROR(impl_->CheckTokenRows(ws.tokens));
+      GGUFEMBED_RETURN_IF_ERROR(CheckTokenRows(ws.tokens));
       p.tokens.assign(ws.tokens.begin(), ws.tokens.end());
       return OkStatus();
     });
@@ -648,7 +675,7 @@ Status Embedder::RunBatch(
            GuardAllocation("embedding", [&] { return RunPack(packs[k], workspace(worker)); }));
   });
   for (std::unique_ptr<Workspace>& ws : workspaces) {
-    if (ws) impl_->ReleaseWorkspace(std::move(ws));
+    if (ws) ReleaseWorkspace(std::move(ws));
   }
   return OkStatus();
 }

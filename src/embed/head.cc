@@ -68,8 +68,7 @@ Status RunHead(const ModelHead& head, const float* hidden, int n_tokens, const H
       return Error(StatusCode::kNotFinite,
                    "the model computed a value that is not finite (%g at row %zu, column %zu) "
                    "in its output: a weight of the pooled output's projections is NaN or "
-                   "infinite, or the activations overflowed (F16 files of EmbeddingGemma 2 can; "
-                   "try the BF16 or Q8_0 file)",
+                   "infinite, or the activations overflowed",
                    (*x)[i], i / width, i % width);
     }
   }

@@ -9,6 +9,7 @@
 #include "ggufembed/types.h"
 #include "models/model.h"
 #include "util/arena.h"
+#include "util/capacity.h"
 
 namespace ggufembed {
 
@@ -37,6 +38,10 @@ struct HeadOptions {
 struct HeadWorkspace {
   std::vector<float> rows[2];  // pooled rows, then each projection's output in turn
   Arena matmul;
+
+  size_t bytes() const {
+    return CapacityBytes(rows[0]) + CapacityBytes(rows[1]) + matmul.capacity();
+  }
 };
 
 // Turns hidden states [n_tokens × head.n_embd] into [PooledRows × options.dim] in `out`.

@@ -1,11 +1,13 @@
-// LayerSteps: what every layer of the Gemma-style forward passes does on the kernels — products on
-// a prepared input, RMS norms, the post-normed residual add, and the GeGLU feed-forward block —
-// with the buffers they share, so that an architecture's forward.cc holds only what is its own.
+// LayerSteps: what every layer of the Gemma-style forward passes does on the kernels — the scaled
+// token embeddings, products on a prepared input (the attention's three at once), RMS norms, the
+// post-normed residual add, and the GeGLU feed-forward block — with the buffers they share, so
+// that an architecture's forward.cc holds only what is its own.
 // Compiled per SIMD target inside the including forward.cc.
 
 #include <cmath>
 #include <cstddef>
 
+#include "gguf/ggml_type.h"
 #include "ggufembed/types.h"
 #include "kernels/gelu.h"
 #include "kernels/matrix.h"
@@ -13,6 +15,7 @@
 #include "models/model.h"
 #include "models/not_finite.h"
 #include "util/arena.h"
+#include "util/check.h"
 #include "util/profile.h"
 
 // Per-target include guard.
@@ -32,6 +35,15 @@
 HWY_BEFORE_NAMESPACE();
 namespace ggufembed {
 namespace HWY_NAMESPACE {
+
+// Whether some layer's feed-forward gate and up differ in type (then GeGLU is not fused and the
+// steps carve room for `up`).
+template <class Layers>
+bool MixedFfn(const Layers& layers) {
+  bool mixed = false;
+  for (const auto& l : layers) mixed |= l.ffn_gate.type != l.ffn_up.type;
+  return mixed;
+}
 
 struct LayerSteps {
   const PassTokens& pass;  // the texts of the pass
@@ -76,6 +88,29 @@ struct LayerSteps {
     MatMul(weights, from, scratch, dst, static_cast<size_t>(weights.rows));
   }
   void Product(const Matrix& weights, float* dst) { Product(weights, dst, in); }
+  // x = the rows of `token_embd` for the pass's tokens, times sqrt(n_embd) (f32, as ggml_scale);
+  // a NaN or infinity in them is an error naming the tensor's row.
+  Status EmbedTokens(const Matrix& token_embd, const char* tensor) {
+    ProfileScope p(profile, Op::kOther);
+    for (int t = 0; t < T; ++t) {
+      GGUFEMBED_DCHECK_OK(  // the type was checked at load
+          DequantizeRow(token_embd.type, token_embd.Row(pass.ids[t]), x + size_t(t) * d, d));
+    }
+    GGUFEMBED_RETURN_IF_ERROR(CheckEmbeddings(tensor));
+    ScaleInPlace(x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
+    return OkStatus();
+  }
+  // q, k, v [T × rows of each] = h times the attention's projections: h prepared for `wq`, and
+  // again for `wk` and `wv` unless the type before theirs shares its prepared input.
+  void ProjectQkv(const Matrix& wq, const Matrix& wk, const Matrix& wv, float* q, float* k,
+                  float* v) {
+    Prepare(wq, h, d);
+    Product(wq, q);
+    if (!SharesActivations(wk.type, wq.type)) Prepare(wk, h, d);
+    Product(wk, k);
+    if (!SharesActivations(wv.type, wk.type)) Prepare(wv, h, d);
+    Product(wv, v);
+  }
   // `rows` rows of n values of `src` normed into `dst` (may alias; `weight` null: no weight).
   void Norm(const float* src, const float* weight, int rows, int n, float* dst) {
     ProfileScope p(profile, Op::kNormRope);
@@ -113,6 +148,12 @@ struct LayerSteps {
   Status CheckFinite(int layer, const char* block) const {
     if (HWY_LIKELY(AllFiniteVec(x, size_t(T) * d))) return OkStatus();
     return NotFiniteActivations(x, T, d, layer, block);
+  }
+  // An error if the pass's output y [T × cols], the product of `tensor`, holds a NaN or an
+  // infinity (NotFiniteOutput).
+  Status CheckOutput(const float* y, int cols, const char* tensor, const char* why) const {
+    if (HWY_LIKELY(AllFiniteVec(y, size_t(T) * cols))) return OkStatus();
+    return NotFiniteOutput(y, T, cols, tensor, why);
   }
   // The sub-block output `o` normed with `norm` and added to the residual stream.
   void PostNormResidual(const float* norm) {

@@ -61,6 +61,8 @@ struct PassTokens {
 struct ForwardWorkspace {
   Arena arena;
   RopeTables rope;
+
+  size_t bytes() const { return arena.capacity() + rope.bytes(); }
 };
 
 // A loaded network: weights are views into the mapped file, which it keeps alive.

@@ -25,6 +25,14 @@ Status NotFiniteActivations(const float* x, int rows, int cols, int layer, const
                x[i], i / cols, i % cols, layer, block);
 }
 
+Status NotFiniteOutput(const float* y, int rows, int cols, const char* tensor, const char* why) {
+  const size_t i = FirstNotFinite(y, size_t(rows) * cols);
+  return Error(StatusCode::kNotFinite,
+               "the model computed a value that is not finite (%g at token %zu, column %zu) in "
+               "its output projection %s: %s",
+               y[i], i / cols, i % cols, tensor, why);
+}
+
 Status NotFiniteEmbedding(const float* x, int rows, int cols, const int32_t* ids,
                           const char* tensor) {
   const size_t i = FirstNotFinite(x, size_t(rows) * cols);

@@ -14,6 +14,10 @@ namespace ggufembed {
 // `layer` (e.g. "attention"): names the first such value's token and column.
 Status NotFiniteActivations(const float* x, int rows, int cols, int layer, const char* block);
 
+// The error for a pass's output y [rows × cols], the product of `tensor` after the last layer's
+// check, holding a NaN or an infinity; `why` says what can cause it.
+Status NotFiniteOutput(const float* y, int rows, int cols, const char* tensor, const char* why);
+
 // The error for token embeddings x [rows × cols], read from `tensor` at rows ids[t], holding a
 // NaN or an infinity: names the tensor's row.
 Status NotFiniteEmbedding(const float* x, int rows, int cols, const int32_t* ids,

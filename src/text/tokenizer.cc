@@ -30,34 +30,44 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
                  file.name().c_str(), static_cast<int>(model.size()), model.data());
   }
   GGUFEMBED_ASSIGN_OR_RETURN(t.vocab_, Vocabulary::FromGguf(file));
-  const size_t n = static_cast<size_t>(t.vocab_.size());
-  if (t.model_ == Model::kSentencePiece) {
-    GGUFEMBED_RETURN_IF_ERROR(CheckSameCount(file, "tokenizer.ggml.scores", n));
-    if (file.FindKv("tokenizer.ggml.scores") != nullptr) {
-      GGUFEMBED_ASSIGN_OR_RETURN(t.scores_, file.GetFloatArray("tokenizer.ggml.scores"));
-    } else {
-      t.scores_.assign(n, 0.0f);
-    }
-    if (t.scores_.size() != n) {
-      return Error(StatusCode::kInvalidFile, "%s: %zu tokens but %zu scores", file.name().c_str(),
-                   n, t.scores_.size());
-    }
-    // The merges are taken in score order: a NaN has none (the merge queue's order undefined).
-    for (size_t i = 0; i < n; ++i) {
-      if (std::isnan(t.scores_[i])) {
-        return Error(StatusCode::kInvalidFile, "%s: the score of token %zu is NaN",
-                     file.name().c_str(), i);
-      }
-    }
+  GGUFEMBED_RETURN_IF_ERROR(t.model_ == Model::kSentencePiece ? t.LoadScores(file)
+                                                              : t.LoadMerges(file));
+  t.MarkEndOfGeneration();
+  GGUFEMBED_RETURN_IF_ERROR(t.ReadSpecialIds(file));
+  return t;
+}
+
+// SentencePiece: tokenizer.ggml.scores, one per token (0 for every token when absent, as
+// llama.cpp reads them).
+Status Tokenizer::LoadScores(const GgufFile& file) {
+  const size_t n = static_cast<size_t>(vocab_.size());
+  GGUFEMBED_RETURN_IF_ERROR(CheckSameCount(file, "tokenizer.ggml.scores", n));
+  if (file.FindKv("tokenizer.ggml.scores") != nullptr) {
+    GGUFEMBED_ASSIGN_OR_RETURN(scores_, file.GetFloatArray("tokenizer.ggml.scores"));
   } else {
-    GGUFEMBED_RETURN_IF_ERROR(t.LoadMerges(file));
+    scores_.assign(n, 0.0f);
   }
-  // llama.cpp (llama_vocab::impl::load) takes the tokens with these texts for the end of a turn
-  // or of generation and makes them control tokens, whatever type the file gives them: Gemma's
-  // </s> is USER_DEFINED in converted files, yet without special parsing llama.cpp leaves the
-  // text "</s>" as text. (It also marks the first fill-in-the-middle names it meets, when the file
-  // has no ids for them; no Gemma vocabulary has any.) Then, where <|tool_response> ends turns
-  // (gemma4), </s> is an ordinary token.
+  if (scores_.size() != n) {
+    return Error(StatusCode::kInvalidFile, "%s: %zu tokens but %zu scores", file.name().c_str(), n,
+                 scores_.size());
+  }
+  // The merges are taken in score order: a NaN has none (the merge queue's order undefined).
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(scores_[i])) {
+      return Error(StatusCode::kInvalidFile, "%s: the score of token %zu is NaN",
+                   file.name().c_str(), i);
+    }
+  }
+  return OkStatus();
+}
+
+// llama.cpp (llama_vocab::impl::load) takes the tokens with these texts for the end of a turn
+// or of generation and makes them control tokens, whatever type the file gives them: Gemma's
+// </s> is USER_DEFINED in converted files, yet without special parsing llama.cpp leaves the
+// text "</s>" as text. (It also marks the first fill-in-the-middle names it meets, when the file
+// has no ids for them; no Gemma vocabulary has any.) Then, where <|tool_response> ends turns
+// (gemma4), </s> is an ordinary token.
+void Tokenizer::MarkEndOfGeneration() {
   static constexpr std::string_view kEndOfGeneration[] = {
       "<|eot_id|>",
       "<|im_end|>",
@@ -84,13 +94,11 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
       "[e~[",
   };
   for (std::string_view name : kEndOfGeneration) {
-    const int32_t id = t.vocab_.Find(name);
-    if (id >= 0) t.vocab_.MakeControl(id);
+    const int32_t id = vocab_.Find(name);
+    if (id >= 0) vocab_.MakeControl(id);
   }
-  const int32_t eos_s = t.vocab_.Find("</s>");
-  if (eos_s >= 0 && t.vocab_.Find("<|tool_response>") >= 0) t.vocab_.MakeNormal(eos_s);
-  GGUFEMBED_RETURN_IF_ERROR(t.ReadSpecialIds(file));
-  return t;
+  const int32_t eos_s = vocab_.Find("</s>");
+  if (eos_s >= 0 && vocab_.Find("<|tool_response>") >= 0) vocab_.MakeNormal(eos_s);
 }
 
 // BOS/EOS ids and flags with llama.cpp's defaults: SentencePiece BOS 1, EOS 2, BOS added, a

@@ -12,6 +12,7 @@
 #include "gguf/gguf.h"
 #include "ggufembed/status.h"
 #include "text/vocabulary.h"
+#include "util/capacity.h"
 #include "util/text_index.h"
 
 namespace ggufembed {
@@ -25,8 +26,8 @@ struct TokenizerScratch {
     const char* text;
     size_t n;
   };
-  // A candidate merge of two adjacent symbols: `priority` is the SentencePiece score (higher
-  // first) or the BPE rank (lower first).
+  // A candidate merge of two adjacent symbols, by its SentencePiece `score` (higher first) or
+  // its BPE `rank` (lower first).
   struct Bigram {
     int left, right;
     float score;
@@ -38,6 +39,11 @@ struct TokenizerScratch {
   std::vector<Symbol> symbols;
   std::vector<Bigram> queue;  // a heap
   std::string escaped;
+
+  size_t bytes() const {
+    return CapacityBytes(fragments) + partition.bytes() + CapacityBytes(symbols) +
+           CapacityBytes(queue) + CapacityBytes(escaped);
+  }
 };
 
 // The most merges a BPE vocabulary may have: 8,388,608, 16 times the 514,906 of Gemma's gemma4
@@ -98,7 +104,9 @@ class Tokenizer {
   }
 
   Status ReadSpecialIds(const GgufFile& file);
+  Status LoadScores(const GgufFile& file);
   Status LoadMerges(const GgufFile& file);  // bpe.cc
+  void MarkEndOfGeneration();
   // The rank of merging `left` and `right`, or -1.
   int32_t MergeRank(std::string_view left, std::string_view right) const;
   // Appends the tokens of one fragment of raw text.

@@ -12,6 +12,7 @@
 
 #include "gguf/gguf.h"
 #include "ggufembed/status.h"
+#include "util/capacity.h"
 #include "util/text_index.h"
 
 namespace ggufembed {
@@ -47,6 +48,10 @@ struct PartitionScratch {
   std::vector<uint8_t> taken;  // per byte of the text: inside a special token found so far
   std::vector<std::pair<int32_t, size_t>> candidates;  // (id, offset) of one length's matches
   std::vector<TextFragment> found;                     // the special tokens, in any order
+
+  size_t bytes() const {
+    return CapacityBytes(taken) + CapacityBytes(candidates) + CapacityBytes(found);
+  }
 };
 
 class Vocabulary {

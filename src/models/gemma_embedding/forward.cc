@@ -6,9 +6,7 @@
 #include <cmath>
 
 #include "kernels/activation_quant.h"
-#include "kernels/gelu.h"
 #include "models/gemma_embedding/model.h"
-#include "util/check.h"
 #include "util/profile.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -24,7 +22,6 @@
 HWY_BEFORE_NAMESPACE();
 namespace ggufembed::gemma_embedding {
 namespace HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
 using namespace ::ggufembed::HWY_NAMESPACE;  // the kernels
 
 // One pass over T tokens: the model, the shared layer steps and buffers, and attention's own,
@@ -42,9 +39,7 @@ struct Pass {
   void Carve(Arena& a) {
     const int T = s.T, q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
     const int v_dim = c.n_head_kv * c.head_dim_v, o_dim = c.n_head * c.head_dim_v;
-    bool mixed_ffn = false;
-    for (const LayerWeights& l : w.layers) mixed_ffn |= l.ffn_gate.type != l.ffn_up.type;
-    s.Carve(a, c.n_ff, std::max({c.n_embd, o_dim, c.n_ff}), mixed_ffn);
+    s.Carve(a, c.n_ff, std::max({c.n_embd, o_dim, c.n_ff}), MixedFfn(w.layers));
     q = a.Alloc<float>(uint64_t(T) * q_dim);
     k = a.Alloc<float>(uint64_t(T) * kv_dim);
     v = a.Alloc<float>(uint64_t(T) * v_dim);
@@ -61,12 +56,7 @@ void AttentionBlock(Pass& p, const LayerWeights& l, const RopeTables::Table& rop
   LayerSteps& s = p.s;
   const int T = s.T;
   s.Norm(s.x, l.attn_norm, T, c.n_embd, s.h);
-  s.Prepare(l.attn_q, s.h, c.n_embd);
-  s.Product(l.attn_q, p.q);
-  if (!SharesActivations(l.attn_k.type, l.attn_q.type)) s.Prepare(l.attn_k, s.h, c.n_embd);
-  s.Product(l.attn_k, p.k);
-  if (!SharesActivations(l.attn_v.type, l.attn_k.type)) s.Prepare(l.attn_v, s.h, c.n_embd);
-  s.Product(l.attn_v, p.v);
+  s.ProjectQkv(l.attn_q, l.attn_k, l.attn_v, p.q, p.k, p.v);
   s.Norm(p.q, l.attn_q_norm, T * c.n_head, c.head_dim, p.q);
   s.Norm(p.k, l.attn_k_norm, T * c.n_head_kv, c.head_dim, p.k);
   s.Rope(p.q, c.n_head, c.head_dim, c.n_rot, rope);
@@ -90,30 +80,20 @@ Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
   GGUFEMBED_RETURN_IF_ERROR(ws.arena.Carve([&](Arena& a) { p.Carve(a); }));
   LayerSteps& s = p.s;
   const int d = c.n_embd;
-  RopeTables::Table rope[2];  // [global, sliding]
-  {
-    ProfileScope scope(profile, Op::kOther);
-    rope[0] = ws.rope.Get(c.rope_base, c.n_rot, T);
-    rope[1] = ws.rope.Get(c.rope_base_swa, c.n_rot, T);
-    // Token embeddings, scaled by sqrt(n_embd).
-    for (int t = 0; t < T; ++t) {
-      GGUFEMBED_DCHECK_OK(  // the type was checked at load
-          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens.ids[t]), s.x + size_t(t) * d,
-                        d));
-    }
-    GGUFEMBED_RETURN_IF_ERROR(s.CheckEmbeddings("token_embd.weight"));
-    ScaleInPlace(s.x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
-  }
+  GGUFEMBED_RETURN_IF_ERROR(s.EmbedTokens(w.token_embd, "token_embd.weight"));
   for (int il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = w.layers[il];
-    const bool sliding = c.IsSlidingLayer(il);
-    AttentionBlock(p, l, rope[sliding ? 1 : 0], sliding ? c.n_swa / 2 : -1);
+    RopeTables::Table rope;
+    {
+      ProfileScope scope(profile, Op::kOther);
+      rope = ws.rope.Get(c.RopeBase(il), c.n_rot, T);
+    }
+    AttentionBlock(p, l, rope, c.IsSlidingLayer(il) ? c.n_swa / 2 : -1);
     GGUFEMBED_RETURN_IF_ERROR(s.CheckFinite(il, "attention"));
     s.FeedForward(l.ffn_norm, l.ffn_gate, l.ffn_up, l.ffn_down, l.post_ffw_norm);
     GGUFEMBED_RETURN_IF_ERROR(s.CheckFinite(il, "feed-forward"));
   }
-  ProfileScope scope(profile, Op::kPoolDense);
-  RmsNormRows(s.x, w.output_norm, T, d, d, c.rms_eps, hidden);
+  s.Norm(s.x, w.output_norm, T, d, hidden);  // [T × n_embd]
   return OkStatus();
 }
 

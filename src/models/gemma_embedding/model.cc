@@ -49,9 +49,16 @@ class GemmaEmbedding final : public Model {
 Result<std::unique_ptr<Model>> Load(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(Config config, Config::FromGguf(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Weights weights, Weights::FromGguf(file, config));
-  ModelHead head{
-      config.architecture, config.name, config.n_ctx_train, config.n_embd,  config.n_vocab,
-      config.pooling,      {},          config.n_embd,      config.warnings};
+  // dense_3, when present, maps back to n_embd: the output is as wide as the hidden states.
+  ModelHead head{.architecture = config.architecture,
+                 .name = config.name,
+                 .n_ctx = config.n_ctx_train,
+                 .n_embd = config.n_embd,
+                 .n_vocab = config.n_vocab,
+                 .pooling = config.pooling,
+                 .projections = {},
+                 .output_dim = config.n_embd,
+                 .warnings = config.warnings};
   if (weights.has_dense) head.projections = {weights.dense_2, weights.dense_3};
   return std::unique_ptr<Model>(
       new GemmaEmbedding(std::move(head), std::move(config), std::move(weights)));

@@ -46,14 +46,14 @@ void ForwardReference(const Config& c, const Weights& w, const int32_t* tokens, 
     MatMulReference(l.attn_k, h.data(), T, k.data());
     MatMulReference(l.attn_v, h.data(), T, v.data());
     for (int t = 0; t < T; ++t) {
-      for (int hd = 0; hd < c.n_head; ++hd) {
-        float* qh = &q[t * q_dim + hd * c.head_dim];
+      for (int hh = 0; hh < c.n_head; ++hh) {
+        float* qh = &q[t * q_dim + hh * c.head_dim];
         RmsNormReference(qh, l.attn_q_norm, c.head_dim, c.rms_eps, qh);
         RopeNeoxReference(qh, c.n_rot, t, rope_base);
         for (int i = 0; i < c.head_dim; ++i) qh[i] *= q_scale;
       }
-      for (int hd = 0; hd < c.n_head_kv; ++hd) {
-        float* kh = &k[t * kv_dim + hd * c.head_dim];
+      for (int hh = 0; hh < c.n_head_kv; ++hh) {
+        float* kh = &k[t * kv_dim + hh * c.head_dim];
         RmsNormReference(kh, l.attn_k_norm, c.head_dim, c.rms_eps, kh);
         RopeNeoxReference(kh, c.n_rot, t, rope_base);
       }

@@ -7,7 +7,6 @@
 #include "kernels/activation_quant.h"
 #include "kernels/gelu.h"
 #include "models/gemma_embedding2/model.h"
-#include "util/check.h"
 #include "util/profile.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -23,7 +22,6 @@
 HWY_BEFORE_NAMESPACE();
 namespace ggufembed::gemma_embedding2 {
 namespace HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
 using namespace ::ggufembed::HWY_NAMESPACE;  // the kernels
 
 // One pass over T tokens: the model, the shared layer steps and buffers, and the buffers of its
@@ -32,28 +30,26 @@ struct Pass {
   const Config& c;
   const Weights& w;
   LayerSteps s;
-  float* x0 = nullptr;    // [T × n_embd] scaled token embeddings (for the per-layer inputs)
-  float* q = nullptr;     // [T × n_head·hd] queries
-  float* k = nullptr;     // [T × n_head_kv·hd] keys
-  float* v = nullptr;     // [T × n_head_kv·hd_v] values
-  float* att = nullptr;   // [T × n_head·hd_v] attention output, heads concatenated
-  float* p = nullptr;     // [T × n_embd_per_layer] this layer's per-layer input
-  float* gate = nullptr;  // [T × n_embd_per_layer] GELU(inp_gate · x) · p
-  MatMulInput in_x0{};    // x0 prepared once for every layer's rows of per_layer_model_proj
+  float* x0 = nullptr;         // [T × n_embd] scaled token embeddings (for the per-layer inputs)
+  float* q = nullptr;          // [T × n_head·hd] queries
+  float* k = nullptr;          // [T × n_head_kv·hd] keys
+  float* v = nullptr;          // [T × n_head_kv·hd_v] values
+  float* att = nullptr;        // [T × n_head·hd_v] attention output, heads concatenated
+  float* per_layer = nullptr;  // [T × n_embd_per_layer] this layer's per-layer input
+  float* gate = nullptr;       // [T × n_embd_per_layer] GELU(inp_gate · x) · per_layer
+  MatMulInput in_x0{};         // x0 prepared once for every layer's rows of per_layer_model_proj
   AttentionScratch attention{};
 
   void Carve(Arena& a) {
     const int T = s.T, d = c.n_embd, pl = c.n_embd_per_layer;
     const int q_dim = c.max_q_dim(), kv_dim = c.max_kv_dim();
-    bool mixed_ffn = false;
-    for (const LayerWeights& l : w.layers) mixed_ffn |= l.ffn_gate.type != l.ffn_up.type;
-    s.Carve(a, c.n_ff, std::max({d, q_dim, c.n_ff, pl}), mixed_ffn);
+    s.Carve(a, c.n_ff, std::max({d, q_dim, c.n_ff, pl}), MixedFfn(w.layers));
     x0 = a.Alloc<float>(uint64_t(T) * d);
     q = a.Alloc<float>(uint64_t(T) * q_dim);
     k = a.Alloc<float>(uint64_t(T) * kv_dim);
     v = a.Alloc<float>(uint64_t(T) * kv_dim);
     att = a.Alloc<float>(uint64_t(T) * q_dim);
-    p = a.Alloc<float>(uint64_t(T) * pl);
+    per_layer = a.Alloc<float>(uint64_t(T) * pl);
     gate = a.Alloc<float>(uint64_t(T) * pl);
     CarveMatMulInput(a, T, d, LayoutOf(NativeInt8Kernel()), &in_x0);
     CarveAttentionScratch(a, T, c.max_head_dim(), c.max_head_dim_v(), &attention);
@@ -68,12 +64,7 @@ void AttentionBlock(Pass& p, const LayerWeights& l, const LayerShape& shape,
   LayerSteps& s = p.s;
   const int T = s.T;
   s.Norm(s.x, l.attn_norm, T, c.n_embd, s.h);
-  s.Prepare(l.attn_q, s.h, c.n_embd);
-  s.Product(l.attn_q, p.q);
-  if (!SharesActivations(l.attn_k.type, l.attn_q.type)) s.Prepare(l.attn_k, s.h, c.n_embd);
-  s.Product(l.attn_k, p.k);
-  if (!SharesActivations(l.attn_v.type, l.attn_k.type)) s.Prepare(l.attn_v, s.h, c.n_embd);
-  s.Product(l.attn_v, p.v);
+  s.ProjectQkv(l.attn_q, l.attn_k, l.attn_v, p.q, p.k, p.v);
   s.Norm(p.q, l.attn_q_norm, T * c.n_head, shape.head_dim, p.q);
   s.Norm(p.k, l.attn_k_norm, T * shape.n_head_kv, shape.head_dim, p.k);
   s.Norm(p.v, nullptr, T * shape.n_head_kv, shape.head_dim_v, p.v);
@@ -93,18 +84,18 @@ void PerLayerBlock(Pass& p, const LayerWeights& l, int il) {
   const Config& c = p.c;
   LayerSteps& s = p.s;
   const int T = s.T, pl = c.n_embd_per_layer;
-  s.Product(p.w.PerLayerProj(il, pl), p.p, p.in_x0);
+  s.Product(p.w.PerLayerProj(il, pl), p.per_layer, p.in_x0);
   {
     ProfileScope scope(s.profile, Op::kNormRope);
-    ScaleInPlace(p.p, 1.0f / std::sqrt(static_cast<float>(c.n_embd)), size_t(T) * pl);
+    ScaleInPlace(p.per_layer, 1.0f / std::sqrt(static_cast<float>(c.n_embd)), size_t(T) * pl);
   }
-  s.Norm(p.p, p.w.per_layer_proj_norm, T, pl, p.p);
+  s.Norm(p.per_layer, p.w.per_layer_proj_norm, T, pl, p.per_layer);
   s.Prepare(l.inp_gate, s.x, c.n_embd);
   s.Product(l.inp_gate, p.gate);
   {
     ProfileScope scope(s.profile, Op::kGeGLU);
     GeluInPlace(p.gate, size_t(T) * pl);
-    MulInPlace(p.gate, p.p, size_t(T) * pl);
+    MulInPlace(p.gate, p.per_layer, size_t(T) * pl);
   }
   s.Prepare(l.proj, p.gate, pl);
   s.Product(l.proj, s.o);
@@ -120,17 +111,10 @@ Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
   GGUFEMBED_RETURN_IF_ERROR(ws.arena.Carve([&](Arena& a) { p.Carve(a); }));
   LayerSteps& s = p.s;
   const int d = c.n_embd;
+  GGUFEMBED_RETURN_IF_ERROR(s.EmbedTokens(w.token_embd, "token_embd.weight"));
   {
     ProfileScope scope(profile, Op::kOther);
-    // Token embeddings, scaled by sqrt(n_embd); a copy feeds the per-layer inputs.
-    for (int t = 0; t < T; ++t) {
-      GGUFEMBED_DCHECK_OK(  // the type was checked at load
-          DequantizeRow(w.token_embd.type, w.token_embd.Row(tokens.ids[t]), s.x + size_t(t) * d,
-                        d));
-    }
-    GGUFEMBED_RETURN_IF_ERROR(s.CheckEmbeddings("token_embd.weight"));
-    ScaleInPlace(s.x, std::sqrt(static_cast<float>(d)), size_t(T) * d);
-    std::copy_n(s.x, size_t(T) * d, p.x0);
+    std::copy_n(s.x, size_t(T) * d, p.x0);  // the scaled embeddings feed the per-layer inputs
   }
   s.Prepare(w.per_layer_model_proj, p.x0, d, p.in_x0);
   for (int il = 0; il < c.n_layer; ++il) {
@@ -151,7 +135,9 @@ Status ForwardImpl(const Config& c, const Weights& w, const PassTokens& tokens,
   s.Norm(s.x, w.output_norm, T, d, s.h);
   s.Prepare(w.output, s.h, d);
   s.Product(w.output, hidden);  // [T × n_embd_out]
-  return OkStatus();
+  return s.CheckOutput(hidden, c.n_embd_out, "output.weight",
+                       "a weight of it is NaN or infinite, or the activations overflowed (this "
+                       "model's can in F16 files: try the BF16 or Q8_0 file)");
 }
 
 }  // namespace HWY_NAMESPACE

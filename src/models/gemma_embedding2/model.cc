@@ -50,9 +50,16 @@ class GemmaEmbedding2 final : public Model {
 Result<std::unique_ptr<Model>> Load(const GgufFile& file) {
   GGUFEMBED_ASSIGN_OR_RETURN(Config config, Config::FromGguf(file));
   GGUFEMBED_ASSIGN_OR_RETURN(Weights weights, Weights::FromGguf(file, config));
-  ModelHead head{
-      config.architecture, config.name, config.n_ctx_train, config.n_embd_out, config.n_vocab,
-      config.pooling,      {},          config.n_embd_out,  config.warnings};
+  // The forward pass ends with the `output` projection: its hidden states are the output width.
+  ModelHead head{.architecture = config.architecture,
+                 .name = config.name,
+                 .n_ctx = config.n_ctx_train,
+                 .n_embd = config.n_embd_out,
+                 .n_vocab = config.n_vocab,
+                 .pooling = config.pooling,
+                 .projections = {},
+                 .output_dim = config.n_embd_out,
+                 .warnings = config.warnings};
   return std::unique_ptr<Model>(
       new GemmaEmbedding2(std::move(head), std::move(config), std::move(weights)));
 }

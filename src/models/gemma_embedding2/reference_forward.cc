@@ -28,10 +28,10 @@ void PerLayerInput(const Config& c, const Weights& w, int il, const Buffer& x0, 
 
 // Attention of layer il: pre-norm, projections, Q/K norms with weights, V norm without, RoPE,
 // softmax attention (scale 1) over the layer's window, output projection; into `o`.
-void AttentionBlock(const Config& c, const LayerWeights& l, const LayerShape& s, const Buffer& x,
-                    int T, Buffer& h, Buffer& o) {
-  const int d = c.n_embd, hd = s.head_dim, hdv = s.head_dim_v;
-  const int q_dim = c.n_head * hd, k_dim = s.n_head_kv * hd, v_dim = s.n_head_kv * hdv;
+void AttentionBlock(const Config& c, const LayerWeights& l, const LayerShape& shape,
+                    const Buffer& x, int T, Buffer& h, Buffer& o) {
+  const int d = c.n_embd, hd = shape.head_dim, hdv = shape.head_dim_v;
+  const int q_dim = c.n_head * hd, k_dim = shape.n_head_kv * hd, v_dim = shape.n_head_kv * hdv;
   Buffer q(size_t(T) * q_dim), k(size_t(T) * k_dim), v(size_t(T) * v_dim);
   Buffer a(size_t(T) * c.n_head * hdv);
   for (int t = 0; t < T; ++t) RmsNormReference(&x[t * d], l.attn_norm, d, c.rms_eps, &h[t * d]);
@@ -42,18 +42,18 @@ void AttentionBlock(const Config& c, const LayerWeights& l, const LayerShape& s,
     for (int hh = 0; hh < c.n_head; ++hh) {
       float* qh = &q[size_t(t) * q_dim + hh * hd];
       RmsNormReference(qh, l.attn_q_norm, hd, c.rms_eps, qh);
-      RopeNeoxReference(qh, s.n_rot, t, s.rope_base);
+      RopeNeoxReference(qh, shape.n_rot, t, shape.rope_base);
     }
-    for (int hh = 0; hh < s.n_head_kv; ++hh) {
+    for (int hh = 0; hh < shape.n_head_kv; ++hh) {
       float* kh = &k[size_t(t) * k_dim + hh * hd];
       RmsNormReference(kh, l.attn_k_norm, hd, c.rms_eps, kh);
-      RopeNeoxReference(kh, s.n_rot, t, s.rope_base);
+      RopeNeoxReference(kh, shape.n_rot, t, shape.rope_base);
       float* vh = &v[size_t(t) * v_dim + hh * hdv];
       RmsNormReference(vh, nullptr, hdv, c.rms_eps, vh);
     }
   }
-  AttentionReference(q.data(), k.data(), v.data(), T, c.n_head, s.n_head_kv, hd, hdv,
-                     s.sliding ? c.n_swa / 2 : -1, a.data());
+  AttentionReference(q.data(), k.data(), v.data(), T, c.n_head, shape.n_head_kv, hd, hdv,
+                     shape.sliding ? c.n_swa / 2 : -1, a.data());
   MatMulReference(l.attn_output, a.data(), T, o.data());
 }
 
