@@ -183,8 +183,9 @@ TEST_CASE("metadata errors name the key", "[model]") {
         "with.gguf: key 'gemma-embedding.block_count' has type f32, expected an integer");
   // The registry's checks (LoadModel): the architecture, with the list it has, and a part of a
   // split file (which failed on the first tensor in another part).
-  auto load_with = [&](std::function<void(GgufWriter&)> add) {
+  auto load_with = [&](std::function<void(GgufWriter&)> add, bool keep_metadata = true) {
     Rewrite r;
+    if (!keep_metadata) r.keep_kv = [](const GgufKv&) { return false; };
     r.add = add;
     Result<GgufFile> f = RewriteModel(tiny, r, "with.gguf");
     REQUIRE(f.ok());
@@ -203,6 +204,17 @@ TEST_CASE("metadata errors name the key", "[model]") {
           w.SetI32("split.tensors.count", 40);
         }) ==
         "with.gguf: this is one part (split.no 0) of a GGUF split into 3 (split.count); merge the "
+        "parts into one file first (llama-gguf-split --merge FIRST_PART OUT.gguf)");
+  // The parts after the first hold tensors and the split keys only (they failed on the
+  // architecture's key).
+  CHECK(load_with(
+            [](GgufWriter& w) {
+              w.SetU16("split.no", 2);
+              w.SetU16("split.count", 3);
+              w.SetI32("split.tensors.count", 40);
+            },
+            false) ==
+        "with.gguf: this is one part (split.no 2) of a GGUF split into 3 (split.count); merge the "
         "parts into one file first (llama-gguf-split --merge FIRST_PART OUT.gguf)");
   CHECK(with([](GgufWriter& w) { w.SetU32("gemma-embedding.attention.head_count_kv", 3); }) ==
         "with.gguf: attention.head_count 4 is not a multiple of attention.head_count_kv 3");

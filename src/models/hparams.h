@@ -27,7 +27,8 @@ Result<std::vector<int>> GetPerLayer(const GgufFile& f, const std::string& key, 
                                      int min, int max, int fallback);
 
 // Which layers attend within the sliding window (1) or globally (0), from `p` +
-// "attention.sliding_window_pattern" as llama.cpp's load_swa_pattern reads it: an array of one
+// "attention.sliding_window_pattern" as llama.cpp's load_swa_pattern reads it (the llama.cpp of
+// node-llama-cpp 3.22.1; older builds read only a period for gemma-embedding): an array of one
 // bool (or 0/1 integer) per layer, or a period n — layer il slides iff il % n < n - 1, every layer
 // for 0 — that is `default_period` when the key is missing.
 Result<std::vector<int>> GetSlidingLayers(const GgufFile& f, const std::string& p, int n_layer,

@@ -56,17 +56,9 @@ Status RegisterArchitecture(const Architecture& architecture) {
 }
 
 Result<std::unique_ptr<Model>> LoadModel(const GgufFile& file) {
-  GGUFEMBED_ASSIGN_OR_RETURN(std::string_view name, file.GetString("general.architecture"));
-  const Architecture* architecture = FindArchitecture(name);
-  if (name == "clip") {  // llama.cpp's converter writes image/audio encoders as "clip" mmproj files
-    return Error(
-        StatusCode::kUnsupported,
-        "%s: this is a multimodal projector (mmproj: image, video or audio encoder), not a "
-        "text model; ggufembed embeds text: load the model's text GGUF instead",
-        file.name().c_str());
-  }
-  // A model cut by llama-gguf-split: the first part holds the metadata and some tensors, so it
-  // would fail later on a missing tensor that is in another part.
+  // A model cut by llama-gguf-split: the first part holds the metadata and some tensors (it
+  // would fail on a tensor in another part), the others only tensors and the split keys (they
+  // would fail on the architecture), so this comes first.
   GGUFEMBED_ASSIGN_OR_RETURN(const uint64_t parts, file.GetUintOr("split.count", 1));
   if (parts > 1) {
     GGUFEMBED_ASSIGN_OR_RETURN(const uint64_t part, file.GetUintOr("split.no", 0));
@@ -76,6 +68,15 @@ Result<std::unique_ptr<Model>> LoadModel(const GgufFile& file) {
                  "FIRST_PART OUT.gguf)",
                  file.name().c_str(), static_cast<unsigned long long>(part),
                  static_cast<unsigned long long>(parts));
+  }
+  GGUFEMBED_ASSIGN_OR_RETURN(std::string_view name, file.GetString("general.architecture"));
+  const Architecture* architecture = FindArchitecture(name);
+  if (name == "clip") {  // llama.cpp's converter writes image/audio encoders as "clip" mmproj files
+    return Error(
+        StatusCode::kUnsupported,
+        "%s: this is a multimodal projector (mmproj: image, video or audio encoder), not a "
+        "text model; ggufembed embeds text: load the model's text GGUF instead",
+        file.name().c_str());
   }
   if (architecture == nullptr) {
     return Error(StatusCode::kUnsupported,
