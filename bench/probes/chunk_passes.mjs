@@ -6,7 +6,11 @@
 // model's tokenizer. A pass costs its tokens plus a fixed part (reading and preparing every
 // weight), so a chunking that adds passes costs time; one that does not, none.
 //
+// --text-cost sets what a text costs beyond its bytes (the package's 64; 0 is the chunking
+// before 7cfe723, by bytes alone).
+//
 //   node bench/probes/chunk_passes.mjs [--model M.gguf] [--texts 150,2000] [--threads 1]
+//                                      [--text-cost 0,64]
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -21,6 +25,7 @@ const { values: opts } = parseArgs({
     model: { type: "string", default: join(ROOT, "build", "models", "300m-q8_0.gguf") },
     texts: { type: "string", default: "150,2000" },
     threads: { type: "string", default: "1" },
+    "text-cost": { type: "string", default: "0,64" },
   },
 });
 const PACK_TOKENS = 256;  // BatchOptions::pack_tokens's default (include/ggufembed/embedder.h)
@@ -49,13 +54,16 @@ for (const { text } of corpus) {
 }
 embedder.dispose();
 for (const n of counts) {
-  let chunks = 0, chunked = 0;
-  for (let start = 0; start < n; chunks++) {
-    const end = chunkEnd(n, start, Number(opts.threads), 0, (i) => bytes[i]);
-    chunked += passes(tokens, start, end);
-    start = end;
-  }
   const total = tokens.slice(0, n).reduce((a, b) => a + b, 0);
-  console.log(`${n} texts (${total} tokens): one call ${passes(tokens, 0, n)} passes; ` +
-              `embedBatch ${chunks} chunks, ${chunked} passes`);
+  console.log(`${n} texts (${total} tokens): one call ${passes(tokens, 0, n)} passes`);
+  for (const cost of opts["text-cost"].split(",").map(Number)) {
+    let chunks = 0, chunked = 0;
+    for (let start = 0; start < n; chunks++) {
+      const end = chunkEnd(n, start, Number(opts.threads), 0, (i) => bytes[i], cost);
+      chunked += passes(tokens, start, end);
+      start = end;
+    }
+    console.log(`  chunks of 8 KiB a thread, ${cost} bytes a text beyond its own: ${chunks} chunks, ` +
+                `${chunked} passes`);
+  }
 }

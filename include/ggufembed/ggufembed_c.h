@@ -37,7 +37,7 @@ size_t ggufembed_max_buffer_size(void);
    GGUFEMBED_OUT_OF_MEMORY as the last error, when `size` is above `ggufembed_max_buffer_size()`
    or the memory is not there. In wasm32 `size_t` is 32 bits: JavaScript callers must check a
    size against the limit as a JS number first, since a larger one would arrive here wrapped
-   modulo 2^32 (js/src/engine.js does, in heapAlloc). */
+   modulo 2^32 (js/src/heap.js does, in checkBufferSize). */
 void* ggufembed_alloc(size_t size);
 /* Resizes a buffer from `ggufembed_alloc` like realloc: the contents up to the smaller size are
    kept; on failure it returns NULL and the old buffer stays valid. */

@@ -1,7 +1,8 @@
 // ggufembed for Node.js and browsers: text embeddings from GGUF models in WebAssembly, behind a
 // small promise-based API. A model runs in a worker (browsers, by default) or on this thread.
 import { cacheKey, deleteCachedModel, listCachedModels } from "./cache.js";
-import { LOAD_OPTIONS, checkSimd, cosineSimilarity, loadEmbedderHere, openGguf, sourceName } from "./engine.js";
+import { LOAD_OPTIONS, cosineSimilarity, loadEmbedderHere, openGguf, sourceName } from "./engine.js";
+import { checkSimd } from "./module.js";
 import { GgufembedError, MAX_THREADS, checkAbort, checkInt32, checkOptionNames, checkText, checkUnread, isNode }
   from "./errors.js";
 import { WorkerUnavailable, loadInWorker } from "./remote.js";

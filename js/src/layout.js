@@ -1,6 +1,6 @@
 // The memory layout of the C struct `ggufembed_options` (include/ggufembed/ggufembed_c.h) in
 // wasm32, the one table engine.js writes the struct by. The C side reports the real layout
-// (`ggufembed_options_layout`); engine.js compares the two when a module is instantiated and the
+// (`ggufembed_options_layout`); module.js compares the two when a module is instantiated and the
 // tests compare them too, so a change to the struct that is not made here fails loudly instead
 // of writing options into the wrong fields.
 

@@ -37,8 +37,8 @@ test("npm pack, install offline, import by name and embed", { timeout: 120000 },
   assert.equal(packed.filename, `ggufembed-${pkg.version}.tgz`);
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
     "LICENSE", "README.md", "dist/cache.js", "dist/engine.js", "dist/errors.js",
-    "dist/ggufembed.mjs", "dist/ggufembed.wasm", "dist/index.d.ts", "dist/index.js",
-    "dist/layout.js", "dist/relaxed/ggufembed-relaxed.mjs", "dist/relaxed/ggufembed-relaxed.wasm",
+    "dist/ggufembed.mjs", "dist/ggufembed.wasm", "dist/heap.js", "dist/index.d.ts", "dist/index.js",
+    "dist/layout.js", "dist/load.js", "dist/module.js", "dist/relaxed/ggufembed-relaxed.mjs", "dist/relaxed/ggufembed-relaxed.wasm",
     "dist/remote.js", "dist/threads/ggufembed-threads-relaxed.wasm", "dist/threads/ggufembed-threads.js",
     "dist/threads/ggufembed-threads.wasm", "dist/threads/ggufembed-threads.worker.js",
     "dist/threads/package.json", "dist/wasm_features.js", "dist/worker.js", "package.json"]);
