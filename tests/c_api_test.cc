@@ -285,7 +285,8 @@ TEST_CASE("C API errors set the last error and return NULL or -1", "[c_api]") {
   const char* texts[] = {"x"};
   CHECK(ggufembed_embed(model, texts, nullptr, 1, &options) == nullptr);
   CHECK(ggufembed_last_error_code() == GGUFEMBED_INVALID_ARGUMENT);
-  CHECK(std::string(ggufembed_last_error_message()) == "pooling 7 is not one of -1..3");
+  CHECK(std::string(ggufembed_last_error_message()) ==
+        "pooling 7 is not one of -1 (the file's), 0..3 (none, mean, cls, last)");
   options.pooling = GGUFEMBED_POOLING_FILE;
   options.prompt = "nope";
   CHECK(ggufembed_embed(model, texts, nullptr, 1, &options) == nullptr);

@@ -82,8 +82,9 @@ Status ToEmbedOptions(const ggufembed_options* options, ggufembed::EmbedOptions*
   eo->parse_special = o.parse_special != 0;
   if (o.pooling != GGUFEMBED_POOLING_FILE) {
     if (o.pooling < GGUFEMBED_POOLING_NONE || o.pooling > GGUFEMBED_POOLING_LAST) {
-      return ggufembed::Error(StatusCode::kInvalidArgument, "pooling %d is not one of -1..3",
-                              o.pooling);
+      return ggufembed::Error(
+          StatusCode::kInvalidArgument,
+          "pooling %d is not one of -1 (the file's), 0..3 (none, mean, cls, last)", o.pooling);
     }
     eo->pooling = static_cast<ggufembed::Pooling>(o.pooling);
   }
