@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { basename } from "node:path";
 import { test } from "node:test";
 
-import { checkRows, label, openWllama } from "./conformance_util.mjs";
+import { checkRows, label, normRatio, openWllama } from "./conformance_util.mjs";
 import { LONG_TOKEN_TARGETS, SHORT_TEXTS, proseOfTokens } from "./corpus.mjs";
 import { cosine, runCli } from "./gguf_util.mjs";
 import { openLlamaCppModel } from "./llama_cpp.mjs";
@@ -46,7 +46,8 @@ test(`matches llama.cpp on ${basename(modelPath ?? "(GGUFEMBED_MODEL unset)")}`,
       assert.deepEqual(JSON.parse(tokenized.stdout), ids, `token ids of ${label(texts[i])}`);
       assert.equal(ours[i].tokens, ids.length);
       const theirs = await llama.embed(ids);
-      const row = { text: label(texts[i]), tokens: ids.length, cosine: cosine(ours[i].embedding, theirs) };
+      const row = { text: label(texts[i]), tokens: ids.length, cosine: cosine(ours[i].embedding, theirs),
+                    norm: normRatio(ours[i].embedding, theirs) };
       if (second) {
         const other = await second.embed(ids);
         assert.equal(other.tokens, ids.length);

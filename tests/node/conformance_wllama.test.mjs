@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { checkRows, label, openWllama } from "./conformance_util.mjs";
+import { checkRows, label, normRatio, openWllama } from "./conformance_util.mjs";
 import { SHORT_TEXTS, proseOfTokens } from "./corpus.mjs";
 import { cosine, runCli } from "./gguf_util.mjs";
 
@@ -75,7 +75,8 @@ test(`matches llama.cpp (wllama) on ${basename(modelPath ?? "(GGUFEMBED_MODEL un
       assert.deepEqual(fromText.vector, fromIds.vector, `token ids of ${label(texts[i])}`);
       assert.equal(ours[i].tokens, ids[i].length);
       const row = { text: label(texts[i]), tokens: ids[i].length,
-                    cosine: cosine(ours[i].embedding, fromText.vector) };
+                    cosine: cosine(ours[i].embedding, fromText.vector),
+                    norm: normRatio(ours[i].embedding, fromText.vector) };
       if (native) {
         assert.equal(native[i].tokens, ids[i].length, `native token count of ${label(texts[i])}`);
         row.wasm = row.cosine;
