@@ -264,6 +264,18 @@ TEST_CASE("texts longer than the context fail or are truncated", "[embedder]") {
   // Only the first 2046 text tokens count: a different tail gives the same vector.
   const Embedding other = Embed(Tiny(), {long_text + "some other ending"}, cut)[0];
   CHECK(other.values == e.values);
+  // And the sequence ends with EOS again: the vector is that of the text cut to 2046 tokens (BOS
+  // + 2046 + EOS fill the context), untruncated — without the EOS it differed.
+  const std::string fits = long_text.substr(0, 2046);
+  const Embedding exact = Embed(Tiny(), {fits}, {})[0];
+  CHECK(!exact.truncated);
+  CHECK(exact.n_tokens == 2048);
+  CHECK(exact.values == e.values);
+  EmbedOptions rows = cut;  // every token's row, the last one EOS's
+  rows.pooling = Pooling::kNone;
+  EmbedOptions exact_rows = rows;
+  exact_rows.truncate = false;
+  CHECK(Embed(Tiny(), {long_text}, rows)[0].values == Embed(Tiny(), {fits}, exact_rows)[0].values);
   CHECK(!Embed(Tiny(), {"short"}, cut)[0].truncated);
   // A prompt that fills the context by itself leaves none of the text: refused, not the prompt's
   // vector for every text. One that leaves a token of it still embeds.

@@ -154,6 +154,24 @@ TEST_CASE("a sliding-window pattern given per layer is read as llama.cpp reads i
         "i32, expected 7 integers (one per layer)");
 }
 
+TEST_CASE("pooling_type is read as llama.cpp numbers it", "[model]") {
+  // llama.cpp's enum llama_pooling_type: NONE 0, MEAN 1, CLS 2, LAST 3 (RANK 4 is refused below).
+  const GgufFile tiny = Tiny();
+  for (const auto& [value, pooling] :
+       {std::pair{0u, Pooling::kNone}, std::pair{1u, Pooling::kMean}, std::pair{2u, Pooling::kCls},
+        std::pair{3u, Pooling::kLast}}) {
+    Rewrite r;
+    r.keep_kv = [](const GgufKv& kv) { return Not(kv, "gemma-embedding.pooling_type"); };
+    r.add = [value](GgufWriter& w) { w.SetU32("gemma-embedding.pooling_type", value); };
+    Result<GgufFile> f = RewriteModel(tiny, r, "pooling.gguf");
+    REQUIRE(f.ok());
+    Result<gemma_embedding::Config> c = gemma_embedding::Config::FromGguf(*f);
+    REQUIRE(c.ok());
+    CHECK(c->pooling == pooling);
+    CHECK(c->warnings.empty());
+  }
+}
+
 TEST_CASE("metadata errors name the key", "[model]") {
   const GgufFile tiny = Tiny();
   const std::string dir = testing::TempPath("");

@@ -224,11 +224,18 @@ TEST_CASE("bf16 dot products by pairs, odd value first", "[ops]") {
 }
 
 TEST_CASE("activation rounding before a dot product", "[ops]") {
+  // Every type the engine reads, as ggml-cpu's type traits give its vec_dot_type (the reference
+  // products' tests round through ActivationType, so they cannot see a wrong entry here).
   CHECK(ActivationType(GgmlType::kQ8_0) == GgmlType::kQ8_0);
   CHECK(ActivationType(GgmlType::kQ4_0) == GgmlType::kQ8_0);
+  CHECK(ActivationType(GgmlType::kQ5_0) == GgmlType::kQ8_0);
+  CHECK(ActivationType(GgmlType::kQ4_1) == GgmlType::kQ8_1);
   CHECK(ActivationType(GgmlType::kQ5_1) == GgmlType::kQ8_1);
+  CHECK(ActivationType(GgmlType::kQ4_K) == GgmlType::kQ8_K);
+  CHECK(ActivationType(GgmlType::kQ5_K) == GgmlType::kQ8_K);
   CHECK(ActivationType(GgmlType::kQ6_K) == GgmlType::kQ8_K);
   CHECK(ActivationType(GgmlType::kF16) == GgmlType::kF16);
+  CHECK(ActivationType(GgmlType::kBF16) == GgmlType::kBF16);
   CHECK(ActivationType(GgmlType::kF32) == GgmlType::kF32);
   // Q8_0 at run time: id = 127/amax, ties to even. amax = 127 -> scale 1: 0.5 -> 0, 1.5 -> 2,
   // -2.5 -> -2 (the converter's reference quantizer would give 1, 2, -3).
