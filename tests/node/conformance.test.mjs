@@ -25,8 +25,10 @@ test(`matches llama.cpp on ${basename(modelPath ?? "(GGUFEMBED_MODEL unset)")}`,
   const llama = await openLlamaCppModel(modelPath);
   const second = floorPeer === "wllama" ? await openWllama(modelPath, { ctx: 2048 }) : null;
   try {
-    // llama.cpp's ids: BOS + tokenize(text, parse special) + EOS, as the file's flags ask.
-    const llamaIds = (text) => [2, ...llama.tokenize(text), 1];
+    // llama.cpp's ids: its BOS + tokenize(text, parse special) + its EOS, as the file's flags ask
+    // (llama.cpp's own count of what it embeds is checked against them below).
+    assert.ok(Number.isInteger(llama.bos) && Number.isInteger(llama.eos), "llama.cpp's BOS and EOS ids");
+    const llamaIds = (text) => [llama.bos, ...llama.tokenize(text), llama.eos];
     const texts = [...SHORT_TEXTS];
     for (const target of LONG_TOKEN_TARGETS) {
       texts.push(proseOfTokens(target, (s) => llamaIds(s).length));
@@ -44,6 +46,11 @@ test(`matches llama.cpp on ${basename(modelPath ?? "(GGUFEMBED_MODEL unset)")}`,
       const tokenized = runCli(["tokenize", "-m", modelPath, "--", texts[i]]);
       assert.equal(tokenized.status, 0, tokenized.stderr);
       assert.deepEqual(JSON.parse(tokenized.stdout), ids, `token ids of ${label(texts[i])}`);
+      // llama.cpp's own count of what it embeds (BOS and EOS as its flags say), for texts that
+      // spell no special token (it counts without special-token parsing).
+      if (llama.tokenizeText(texts[i]).join() === ids.slice(1, -1).join()) {
+        assert.equal(llama.inputLength(texts[i]), ids.length, `llama.cpp's input length of ${label(texts[i])}`);
+      }
       assert.equal(ours[i].tokens, ids.length);
       const theirs = await llama.embed(ids);
       const row = { text: label(texts[i]), tokens: ids.length, cosine: cosine(ours[i].embedding, theirs),

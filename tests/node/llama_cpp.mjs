@@ -28,7 +28,8 @@ export function loadLlama(packageDir = "") {
  * whole 2048-token input (the model is non-causal: one sequence must fit in one ubatch).
  * Returns {embed(text) -> Float32Array (raw pooled vector), tokenize(text) -> ids (no BOS/EOS),
  * tokenizeText(text) -> ids without special-token parsing,
- * inputLength(text) -> tokens embedded (BOS/EOS included), llama, dispose()}.
+ * inputLength(text) -> tokens embedded (BOS/EOS included), bos, eos (llama.cpp's ids of them),
+ * llama, dispose()}.
  */
 export async function openLlamaCppModel(modelPath,
                                         { threads = 1, contextSize = 2048, packageDir = "" } = {}) {
@@ -51,6 +52,8 @@ export async function openLlamaCppModel(modelPath,
     inputLength(text) {
       return context.calculateInputLength(text);
     },
+    bos: model.tokens.bos,
+    eos: model.tokens.eos,
     llama,
     async dispose() {
       await context.dispose();
