@@ -3,6 +3,9 @@
 // on several threads); results come once each, in input order, with errors in their place; bad
 // batch options are refused.
 #include <catch2/catch.hpp>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #include <cstring>
 #include <string>
 #include <vector>
@@ -191,6 +194,25 @@ TEST_CASE("bad batch options are refused before any work", "[batch]") {
   CHECK(calls == 0);
   CHECK(AvailableCores() >= 1);
 }
+
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+TEST_CASE("the default thread count is the CPUs this process may run on", "[batch]") {
+  // threads 0 means AvailableCores(): the affinity mask (taskset, a container's cpuset), not the
+  // machine's CPU count.
+  cpu_set_t all;
+  REQUIRE(sched_getaffinity(0, sizeof(all), &all) == 0);
+  CHECK(AvailableCores() == CPU_COUNT(&all));
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  REQUIRE(sched_setaffinity(0, sizeof(one), &one) == 0);
+  const int cores = AvailableCores();
+  REQUIRE(sched_setaffinity(0, sizeof(all), &all) == 0);
+  CHECK(cores == 1);
+}
+#endif
 
 TEST_CASE("each thread's workspace is bounded by the longest pass it ran", "[batch]") {
   Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny"));
