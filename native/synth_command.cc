@@ -11,10 +11,12 @@ namespace ggufembed {
 
 int RunSynth(int argc, char** argv) {
   std::string arch = "gemma-embedding", preset = "tiny", wtype, ftype, output, tokenizer, vocab;
-  bool no_dense = false;
+  bool no_dense = false, outliers = false;
   int64_t seed = 1;
   ArgParser args(
-      "synth [--arch A] [--preset P] [--wtype T | --ftype NAME] [--no-dense] [--seed N] -o FILE",
+      "synth [--arch A] [--preset P] [--wtype T | --ftype NAME] [--no-dense] [--outliers] [--seed "
+      "N] "
+      "-o FILE",
       "Writes an embedding GGUF with random weights, laid out exactly like llama.cpp's converter\n"
       "writes EmbeddingGemma (--arch gemma-embedding: presets tiny, 300m; SentencePiece\n"
       "vocabulary) or EmbeddingGemma 2 (--arch gemma-embedding2: presets tiny, 270m, micro;\n"
@@ -33,6 +35,8 @@ int RunSynth(int argc, char** argv) {
       "ftype", nullptr, &ftype, "NAME",
       "llama-quantize's types: f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k_m q5_k_m q6_k q4_0_qat");
   args.Flag("no-dense", nullptr, &no_dense, "leave out the dense_2/dense_3 projections");
+  args.Flag("outliers", nullptr, &outliers,
+            "gemma-embedding: a trained model's outlier channels (norms 40x on a few)");
   args.Option("seed", "s", &seed, "N", "random seed (default 1)", 0, INT64_MAX);
   args.Option("output", "o", &output, "FILE", "where to write the model (required)");
   if (const int exit = args.ParseOrExit(argc, argv, "synth"); exit >= 0) return exit;
@@ -58,6 +62,7 @@ int RunSynth(int argc, char** argv) {
   options.vocab_json = vocab;
   options.preset = preset;
   options.dense = !no_dense;
+  options.outliers = outliers;
   options.seed = static_cast<uint64_t>(seed);
   if (wtype == "q8_0") {
     options.weight_type = GgmlType::kQ8_0;
@@ -76,9 +81,9 @@ int RunSynth(int argc, char** argv) {
   if (Status s = WriteSynthModel(options, output); !s.ok()) return ReportError("synth", s);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "wrote %s (preset %s, %s%s) in %.1f s\n", output.c_str(), preset.c_str(),
+  std::fprintf(stderr, "wrote %s (preset %s, %s%s%s) in %.1f s\n", output.c_str(), preset.c_str(),
                ftype.empty() ? wtype.c_str() : ftype.c_str(), no_dense ? ", no dense" : "",
-               seconds);
+               outliers ? ", outliers" : "", seconds);
   return 0;
 }
 

@@ -151,6 +151,43 @@ TEST_CASE("tiny preset: weight statistics", "[synth]") {
   }
 }
 
+TEST_CASE("outliers: the residual stream's norms 40 times larger on every 43rd channel from 3",
+          "[synth]") {
+  SynthOptions plain_options, outlier_options;
+  outlier_options.outliers = true;
+  Result<GgufFile> plain = WriteAndOpen(plain_options, "synth-plain.gguf");
+  Result<GgufFile> outliers = WriteAndOpen(outlier_options, "synth-outliers.gguf");
+  REQUIRE(plain.ok());
+  REQUIRE(outliers.ok());
+  int raised = 0;
+  for (const GgufTensorInfo& t : plain->tensors()) {
+    const GgufTensorInfo* o = outliers->FindTensor(t.name);
+    REQUIRE(o != nullptr);
+    INFO(t.name);
+    if (t.n_dims != 1) {  // matrices as they were
+      CHECK(std::equal(t.data, t.data + t.n_bytes, o->data));
+      continue;
+    }
+    std::vector<float> a(static_cast<size_t>(t.ne[0])), b(a.size());
+    REQUIRE(DequantizeTensorRow(t, 0, a.data()).ok());
+    REQUIRE(DequantizeTensorRow(*o, 0, b.data()).ok());
+    // The per-head Q/K norms are not the stream's: left alone.
+    const bool stream = t.name.find("attn_q_norm") == std::string::npos &&
+                        t.name.find("attn_k_norm") == std::string::npos;
+    for (size_t c = 0; c < a.size(); ++c) {
+      const bool outlier = stream && (c == 3 || c == 46 || c == 89);  // tiny: 128 wide
+      CHECK(b[c] == (outlier ? a[c] * 40.0f : a[c]));
+      raised += outlier;
+    }
+  }
+  CHECK(raised == 3 * (4 * 7 + 1));  // four stream norms a layer, seven layers, the output norm
+  // EmbeddingGemma 2 has no conformance run against two llama.cpp builds to bound them: refused.
+  SynthOptions eg2 = outlier_options;
+  eg2.arch = "gemma-embedding2";
+  CHECK(WriteSynthModel(eg2, testing::TempPath("synth-eg2-outliers.gguf")).message() ==
+        "outliers are for gemma-embedding files only");
+}
+
 TEST_CASE("same seed gives the same bytes and another seed other weights", "[synth]") {
   SynthOptions options;
   Result<GgufFile> a = WriteAndOpen(options, "seed1-a.gguf");

@@ -32,11 +32,12 @@ GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double s
   };
 }
 
-GgufWriter::FillFn VectorFill(uint64_t seed, float center, float spread) {
-  return [seed, center, spread](uint8_t* dst, uint64_t n_bytes) {
+GgufWriter::FillFn VectorFill(uint64_t seed, float center, float spread, float outlier_scale) {
+  return [seed, center, spread, outlier_scale](uint8_t* dst, uint64_t n_bytes) {
     Rng rng(seed);
     for (uint64_t off = 0; off < n_bytes; off += 4) {
-      const float v = center + spread * rng.Symmetric();
+      float v = center + spread * rng.Symmetric();
+      if (outlier_scale != 1 && IsOutlierChannel(off / 4)) v *= outlier_scale;
       std::memcpy(dst + off, &v, 4);
     }
   };

@@ -36,8 +36,13 @@ uint64_t TensorSeed(uint64_t seed, const std::string& name);
 // deviation `std`, each row quantized with QuantizeRow (ggml's reference quantizers).
 GgufWriter::FillFn MatrixFill(uint64_t seed, GgmlType type, int64_t in, double std);
 
-// F32 values uniform in [center - spread, center + spread).
-GgufWriter::FillFn VectorFill(uint64_t seed, float center, float spread);
+// F32 values uniform in [center - spread, center + spread); those of the outlier channels
+// (IsOutlierChannel) times `outlier_scale`.
+GgufWriter::FillFn VectorFill(uint64_t seed, float center, float spread, float outlier_scale = 1);
+
+// Channels 3, 46, 89, … (every 43rd from 3): the few hidden channels a trained model's norms
+// scale far above the rest (SynthOptions::outliers).
+inline bool IsOutlierChannel(uint64_t c) { return c % 43 == 3; }
 
 // general.file_type of files whose matrices are `t`.
 uint32_t FileType(GgmlType t);

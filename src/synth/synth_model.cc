@@ -68,7 +68,14 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
     return Error(StatusCode::kInvalidArgument, "weight type %s is not one of q8_0, f16, bf16, f32",
                  GetGgmlType(wt).name);
   }
-  if (options.arch == "gemma-embedding2") return WriteSynthEmbedding2(options, path);
+  if (options.arch == "gemma-embedding2") {
+    // Its conformance runs against one llama.cpp build only (wllama), so no second build can
+    // say how far such a file's rounding lets two correct engines part.
+    if (options.outliers) {
+      return Error(StatusCode::kInvalidArgument, "outliers are for gemma-embedding files only");
+    }
+    return WriteSynthEmbedding2(options, path);
+  }
   if (options.arch != "gemma-embedding") {
     return Error(StatusCode::kInvalidArgument,
                  "architecture '%s' is not one of gemma-embedding, gemma-embedding2",
@@ -93,8 +100,11 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
     const GgmlType type = types.Matrix(name, in, out);
     w.AddTensor(name, type, {in, out}, MatrixFill(TensorSeed(seed, name), type, in, std));
   };
-  auto norm = [&](const std::string& name, int64_t n) {
-    w.AddTensor(name, GgmlType::kF32, {n}, VectorFill(TensorSeed(seed, name), 1.0f, 0.05f));
+  // `stream`: a norm of the residual stream's width, whose outlier channels --outliers raises.
+  auto norm = [&](const std::string& name, int64_t n, bool stream = true) {
+    const float outlier_scale = options.outliers && stream ? 40.0f : 1.0f;
+    w.AddTensor(name, GgmlType::kF32, {n},
+                VectorFill(TensorSeed(seed, name), 1.0f, 0.05f, outlier_scale));
   };
   matrix("token_embd.weight", d, n_vocab, 1.0 / std::sqrt(double(d)));
   for (uint32_t il = 0; il < s.n_layer; ++il) {
@@ -103,8 +113,8 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path) {
     matrix(b + "attn_q.weight", d, q, 1.0 / std::sqrt(double(d)));
     matrix(b + "attn_k.weight", d, kv, 1.0 / std::sqrt(double(d)));
     matrix(b + "attn_v.weight", d, kv, 1.0 / std::sqrt(double(d)));
-    norm(b + "attn_q_norm.weight", s.head_dim);
-    norm(b + "attn_k_norm.weight", s.head_dim);
+    norm(b + "attn_q_norm.weight", s.head_dim, false);
+    norm(b + "attn_k_norm.weight", s.head_dim, false);
     matrix(b + "attn_output.weight", q, d, 1.0 / std::sqrt(double(q)));
     norm(b + "post_attention_norm.weight", d);
     norm(b + "ffn_norm.weight", d);

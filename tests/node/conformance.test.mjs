@@ -59,6 +59,7 @@ test(`matches llama.cpp on ${basename(modelPath ?? "(GGUFEMBED_MODEL unset)")}`,
         const other = await second.embed(ids);
         assert.equal(other.tokens, ids.length);
         row.floor = cosine(theirs, other.vector);
+        row.floorNorm = normRatio(theirs, other.vector);
       }
       rows.push(row);
     }

@@ -81,10 +81,11 @@ export function thresholdOf(floor, min = MIN_COSINE) {
 }
 
 /**
- * Asserts every row's cosine >= the threshold (and its length ratio within agreementOf's bound)
- * and writes the summary to $GGUFEMBED_REPORT_DIR/<prefix>-<model>.json when set. `rows`: {text,
- * tokens, cosine[, norm][, floor]}, where `floor` is the cosine between two llama.cpp builds on
- * that text. Returns the summary.
+ * Asserts every row's cosine >= the threshold (and its length ratio within agreementOf's bound, or
+ * within what two llama.cpp builds differ by, if more) and writes the summary to
+ * $GGUFEMBED_REPORT_DIR/<prefix>-<model>.json when set. `rows`: {text, tokens, cosine[, norm]
+ * [, floor, floorNorm]}, where `floor` and `floorNorm` are the cosine and length ratio between two
+ * llama.cpp builds on that text. Returns the summary.
  */
 export function checkRows(t, prefix, modelPath, rows, extra = {}) {
   const worst = worstOf(rows);
@@ -92,11 +93,13 @@ export function checkRows(t, prefix, modelPath, rows, extra = {}) {
   const floorWorst = hasFloor ? worstOf(rows, "floor") : undefined;
   const agreement = agreementOf(modelPath);
   const threshold = thresholdOf(floorWorst?.floor, agreement.cosine);
+  const floorNorms = rows.filter((r) => typeof r.floorNorm === "number").map((r) => Math.abs(r.floorNorm - 1));
+  const normBound = Math.max(agreement.norm, ...floorNorms);
   const summary = {
     model: basename(modelPath), texts: rows.length, tokens: rows.reduce((s, r) => s + r.tokens, 0),
     minCosine: worst.cosine, worst, threshold, ...extra,
     ...(rows.every((r) => r.norm !== undefined)
-      ? { maxNormDeviation: Math.max(...rows.map((r) => Math.abs(r.norm - 1))), normBound: agreement.norm } : {}),
+      ? { maxNormDeviation: Math.max(...rows.map((r) => Math.abs(r.norm - 1))), normBound } : {}),
     ...(hasFloor ? { floor: floorWorst.floor, floorWorst } : {}), rows,
   };
   t.diagnostic(`${summary.model}: ${rows.length} texts, ${summary.tokens} tokens, minimum cosine ` +
@@ -112,8 +115,8 @@ export function checkRows(t, prefix, modelPath, rows, extra = {}) {
   for (const r of rows) {
     assert.ok(r.cosine >= threshold, `cosine ${r.cosine} < ${threshold} for ${r.text}`);
     if (r.norm !== undefined) {
-      assert.ok(Math.abs(r.norm - 1) <= agreement.norm,
-                `length ratio ${r.norm} is more than ${agreement.norm} from 1 for ${r.text}`);
+      assert.ok(Math.abs(r.norm - 1) <= normBound,
+                `length ratio ${r.norm} is more than ${normBound} from 1 for ${r.text}`);
     }
   }
   return summary;

@@ -82,6 +82,7 @@ test(`matches llama.cpp (wllama) on ${basename(modelPath ?? "(GGUFEMBED_MODEL un
         row.wasm = row.cosine;
         row.cosine = cosine(ours[i].embedding, native[i].embedding);
         row.floor = cosine(native[i].embedding, fromText.vector);
+        row.floorNorm = normRatio(native[i].embedding, fromText.vector);
       }
       rows.push(row);
     }
