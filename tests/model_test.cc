@@ -162,7 +162,7 @@ TEST_CASE("pooling_type is read as llama.cpp numbers it", "[model]") {
         std::pair{3u, Pooling::kLast}}) {
     Rewrite r;
     r.keep_kv = [](const GgufKv& kv) { return Not(kv, "gemma-embedding.pooling_type"); };
-    r.add = [value](GgufWriter& w) { w.SetU32("gemma-embedding.pooling_type", value); };
+    r.add = [type = value](GgufWriter& w) { w.SetU32("gemma-embedding.pooling_type", type); };
     Result<GgufFile> f = RewriteModel(tiny, r, "pooling.gguf");
     REQUIRE(f.ok());
     Result<gemma_embedding::Config> c = gemma_embedding::Config::FromGguf(*f);
