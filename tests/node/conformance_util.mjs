@@ -50,16 +50,17 @@ export function worstOf(rows, key = "cosine") {
 
 /**
  * wllama 3.13.0 (llama.cpp b12211 compiled to wasm, its compat build under Node) on `modelPath`:
- * one thread, mean pooling, raw vectors, a context of `ctx` tokens in one ubatch (the model is
- * non-causal). Returns {embed(text or token ids) -> {vector, tokens}, exit()}.
+ * one thread, `pooling` (mean by default; with none its vector is the first token's row), raw
+ * vectors, a context of `ctx` tokens in one ubatch (the model is non-causal). Returns
+ * {embed(text or token ids) -> {vector, tokens}, exit()}.
  */
-export async function openWllama(modelPath, { ctx = 4096 } = {}) {
+export async function openWllama(modelPath, { ctx = 4096, pooling = "mean" } = {}) {
   installWllamaNodeShim({ onWorkerError: (err) => { throw err; } });
   const { wllama } = await createLocalWllama({
     logger: { debug() {}, log() {}, info() {}, warn() {}, error: console.error },
   });
   await wllama.loadModel([await openAsBlob(modelPath)], {
-    n_threads: 1, n_gpu_layers: 0, embeddings: true, pooling_type: "mean",
+    n_threads: 1, n_gpu_layers: 0, embeddings: true, pooling_type: pooling,
     n_ctx: ctx, n_batch: ctx, n_ubatch: ctx, n_parallel: 1, log_level: 3,
   });
   return {
