@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "commands.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

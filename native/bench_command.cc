@@ -12,6 +12,7 @@
 #include "args.h"
 #include "commands.h"
 #include "ggufembed/embedder.h"
+#include "util/error.h"
 #include "util/json.h"
 
 namespace ggufembed {

@@ -25,6 +25,7 @@
 #include "records.h"
 #include "text/prompts.h"
 #include "util/alloc_guard.h"
+#include "util/error.h"
 #include "util/json.h"
 
 namespace ggufembed {

@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstring>
 
+#include "util/error.h"
 #include "util/json.h"
 
 namespace ggufembed {

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "synth/ftype.h"
 #include "synth/synth_model.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

@@ -5,6 +5,7 @@
 #include "args.h"
 #include "commands.h"
 #include "gguf/gguf.h"
+#include "util/error.h"
 #include "util/json.h"
 
 namespace ggufembed {

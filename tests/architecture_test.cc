@@ -15,6 +15,7 @@
 #include "models/hparams.h"
 #include "models/model.h"
 #include "models/tensor_binder.h"
+#include "util/error.h"
 
 namespace ggufembed {
 namespace {

@@ -20,6 +20,7 @@
 #include "synth/quantize.h"
 #include "synth/synth_model.h"
 #include "test_util.h"
+#include "util/error.h"
 
 #if defined(__x86_64__) && defined(__linux__) && !defined(__EMSCRIPTEN__)
 #include <dlfcn.h>

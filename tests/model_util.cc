@@ -5,6 +5,7 @@
 #include <map>
 
 #include "test_util.h"
+#include "util/error.h"
 
 namespace ggufembed::testing {
 

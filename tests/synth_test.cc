@@ -9,6 +9,7 @@
 #include "synth/synth_model.h"
 #include "synth/synth_vocab.h"
 #include "test_util.h"
+#include "util/error.h"
 
 namespace ggufembed {
 namespace {

@@ -3,7 +3,6 @@
 #ifndef GGUFEMBED_STATUS_H_
 #define GGUFEMBED_STATUS_H_
 
-#include <cstdarg>
 #include <string>
 #include <utility>
 #include <variant>
@@ -44,13 +43,6 @@ class [[nodiscard]] Status {
 
 inline Status OkStatus() { return Status(); }
 
-// printf-style formatting into a std::string.
-std::string StrFormat(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string StrFormatV(const char* format, va_list args);
-
-// Builds an error Status with a printf-style message.
-Status Error(StatusCode code, const char* format, ...) __attribute__((format(printf, 2, 3)));
-
 // Either a value or an error Status.
 template <typename T>
 class [[nodiscard]] Result {
@@ -76,23 +68,5 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace ggufembed
-
-// Returns early from the enclosing function when `expr` (a Status) is an error.
-#define GGUFEMBED_RETURN_IF_ERROR(expr)   \
-  do {                                    \
-    ::ggufembed::Status _status = (expr); \
-    if (!_status.ok()) return _status;    \
-  } while (0)
-
-#define GGUFEMBED_CONCAT_INNER(a, b) a##b
-#define GGUFEMBED_CONCAT(a, b) GGUFEMBED_CONCAT_INNER(a, b)
-
-// `GGUFEMBED_ASSIGN_OR_RETURN(auto x, F());` assigns the value of a Result or returns its error.
-#define GGUFEMBED_ASSIGN_OR_RETURN(lhs, expr) \
-  GGUFEMBED_ASSIGN_OR_RETURN_IMPL(GGUFEMBED_CONCAT(_result_, __LINE__), lhs, expr)
-#define GGUFEMBED_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                    \
-  if (!tmp.ok()) return std::move(tmp).status();        \
-  lhs = std::move(tmp).value()
 
 #endif  // GGUFEMBED_STATUS_H_

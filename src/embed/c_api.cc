@@ -17,6 +17,7 @@
 #include "ggufembed/status.h"
 #include "text/prompts.h"
 #include "util/alloc_guard.h"
+#include "util/error.h"
 #include "util/json.h"
 
 #ifdef __EMSCRIPTEN__

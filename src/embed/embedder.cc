@@ -26,6 +26,7 @@
 #include "text/tokenizer.h"
 #include "util/alloc_guard.h"
 #include "util/capacity.h"
+#include "util/error.h"
 #include "util/utf8.h"
 
 namespace ggufembed {

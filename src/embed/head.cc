@@ -7,6 +7,7 @@
 
 #include "kernels/matmul.h"
 #include "kernels/reference.h"
+#include "util/error.h"
 #include "util/profile.h"
 
 namespace ggufembed {

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "util/error.h"
+
 #if !defined(__EMSCRIPTEN__)
 #include <fcntl.h>
 #include <sys/mman.h>

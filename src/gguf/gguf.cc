@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "gguf/reader.h"
+#include "util/error.h"
 #include "util/huge_pages.h"
 
 namespace ggufembed {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "ggufembed/status.h"
+#include "util/error.h"
 #include "util/json.h"
 
 namespace ggufembed {

@@ -1,6 +1,8 @@
 // Reading one GGUF metadata value (see reader.h).
 #include "gguf/reader.h"
 
+#include "util/error.h"
+
 namespace ggufembed {
 namespace {
 

@@ -12,6 +12,7 @@
 
 #include "gguf/gguf.h"
 #include "ggufembed/status.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gguf/ggml_type.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

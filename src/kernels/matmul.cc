@@ -20,6 +20,7 @@
 #include "kernels/gelu.h"
 #include "kernels/matrix.h"
 #include "util/check.h"
+#include "util/error.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/matmul.cc"

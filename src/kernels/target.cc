@@ -21,6 +21,7 @@ HWY_AFTER_NAMESPACE();
 
 #include "ggufembed/embedder.h"
 #include "kernels/relaxed_dot.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

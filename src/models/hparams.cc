@@ -4,6 +4,8 @@
 #include <cinttypes>
 #include <cmath>
 
+#include "util/error.h"
+
 namespace ggufembed {
 
 Result<int> GetSize(const GgufFile& f, const std::string& key, int min, int max, bool required,

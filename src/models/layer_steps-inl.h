@@ -16,6 +16,7 @@
 #include "models/not_finite.h"
 #include "util/arena.h"
 #include "util/check.h"
+#include "util/error.h"
 #include "util/profile.h"
 
 // Per-target include guard.

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "util/error.h"
+
 namespace ggufembed {
 namespace {
 

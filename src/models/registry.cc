@@ -5,6 +5,7 @@
 #include "models/gemma_embedding/model.h"
 #include "models/gemma_embedding2/model.h"
 #include "models/model.h"
+#include "util/error.h"
 
 namespace ggufembed {
 namespace {

@@ -5,6 +5,8 @@
 #include <cinttypes>
 #include <cmath>
 
+#include "util/error.h"
+
 namespace ggufembed {
 namespace {
 

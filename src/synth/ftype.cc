@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "synth/synth_fill.h"
+#include "util/error.h"
 
 namespace ggufembed {
 namespace {

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "util/error.h"
+
 namespace ggufembed {
 namespace {
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "gguf/file_bytes.h"
+#include "util/error.h"
 #include "util/json.h"
 #include "util/text_index.h"
 

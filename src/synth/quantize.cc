@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "util/error.h"
 #include "util/fp16.h"
 
 namespace ggufembed {

@@ -11,6 +11,7 @@
 #include "synth/synth_model.h"
 #include "synth/synth_tokenizer.h"
 #include "synth/synth_vocab.h"
+#include "util/error.h"
 
 namespace ggufembed {
 namespace {

@@ -10,6 +10,7 @@
 #include "synth/synth_fill.h"
 #include "synth/synth_tokenizer.h"
 #include "synth/synth_vocab.h"
+#include "util/error.h"
 #include "util/fp16.h"
 
 namespace ggufembed {

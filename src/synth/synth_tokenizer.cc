@@ -2,6 +2,7 @@
 #include "synth/synth_tokenizer.h"
 
 #include "synth/hf_vocab.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

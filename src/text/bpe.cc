@@ -8,6 +8,7 @@
 
 #include "text/merge_queue.h"
 #include "text/tokenizer.h"
+#include "util/error.h"
 #include "util/huge_pages.h"
 
 namespace ggufembed {

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "util/error.h"
 #include "util/json.h"
 
 namespace ggufembed {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string_view>
 
+#include "util/error.h"
 #include "util/utf8.h"
 
 namespace ggufembed {

@@ -5,6 +5,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "util/error.h"
+
 namespace ggufembed {
 
 Status CheckVocabularySize(const GgufFile& file, uint64_t count) {

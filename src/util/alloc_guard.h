@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "ggufembed/status.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

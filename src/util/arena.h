@@ -11,6 +11,7 @@
 
 #include "ggufembed/status.h"
 #include "util/check.h"
+#include "util/error.h"
 
 namespace ggufembed {
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/error.h"
 #include "util/text_index.h"
 #include "util/utf8.h"
 

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "util/error.h"
+
 namespace ggufembed {
 
 const char* StatusCodeName(StatusCode code) {

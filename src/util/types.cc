@@ -1,6 +1,8 @@
 // The functions of the public value types (ggufembed/types.h).
 #include "ggufembed/types.h"
 
+#include "util/error.h"
+
 namespace ggufembed {
 
 const char* PoolingName(Pooling pooling) {

@@ -7,6 +7,7 @@
 
 #include "kernels/activation_quant.h"
 #include "models/gemma_embedding/model.h"
+#include "util/error.h"
 #include "util/profile.h"
 
 #undef HWY_TARGET_INCLUDE

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "util/error.h"
+
 namespace ggufembed::gemma_embedding {
 namespace {
 

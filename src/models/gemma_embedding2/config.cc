@@ -7,6 +7,7 @@
 
 #include "models/hparams.h"
 #include "text/vocabulary.h"
+#include "util/error.h"
 
 namespace ggufembed::gemma_embedding2 {
 namespace {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "util/error.h"
+
 namespace ggufembed::gemma_embedding2 {
 namespace {
 

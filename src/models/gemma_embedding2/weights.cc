@@ -4,6 +4,7 @@
 #include <string>
 
 #include "models/tensor_binder.h"
+#include "util/error.h"
 
 namespace ggufembed::gemma_embedding2 {
 
