@@ -10,6 +10,11 @@ import { OPTIONS_LAYOUT } from "./layout.js";
 import { loadIntoHeap } from "./load.js";
 import { checkSimd, getModule } from "./module.js";
 
+// A float the C side's JSON spells as a string (JSON has no NaN or infinities) as the JS number.
+const SPELLED_FLOATS = new Map([["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity]]);
+const floatOf = (type, value) =>
+  (type === "f32" || type === "f64") && SPELLED_FLOATS.has(value) ? SPELLED_FLOATS.get(value) : value;
+
 // The C side's info JSON (the CLI's `info --json`) with camelCase names, like the rest of the API.
 function ggufInfoFromJson(raw) {
   return {
@@ -19,8 +24,9 @@ function ggufInfoFromJson(raw) {
     alignment: raw.alignment,
     dataOffset: raw.data_offset,
     metadata: raw.metadata.map((m) => m.type === "arr"
-      ? { key: m.key, type: m.type, elementType: m.element_type, count: m.count, values: m.values }
-      : { key: m.key, type: m.type, value: m.value }),
+      ? { key: m.key, type: m.type, elementType: m.element_type, count: m.count,
+          values: m.values.map((v) => floatOf(m.element_type, v)) }
+      : { key: m.key, type: m.type, value: floatOf(m.type, m.value) }),
     tensors: raw.tensors.map((t) =>
       ({ name: t.name, type: t.type, shape: t.shape, offset: t.offset, bytes: t.bytes })),
   };

@@ -29,8 +29,11 @@ export interface GgufOpenOptions {
   simd?: "auto" | "relaxed" | "simd128" | null;
 }
 
-/** A metadata value: numbers (64-bit integers beyond 2^53 lose precision), bools, strings. */
-export type GgufValue = number | boolean | string | null;
+/**
+ * A metadata value: numbers (64-bit integers beyond 2^53 lose precision; a float that is NaN or
+ * infinite is that JS number), bools, strings.
+ */
+export type GgufValue = number | boolean | string;
 
 /** GGUF metadata type names of scalars (arrays are "arr"). */
 export type GgufScalarType =
@@ -40,13 +43,13 @@ export type GgufScalarType =
 export type GgufNumberType = "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64";
 
 /**
- * A scalar metadata entry; `type` narrows `value`: strings, booleans, or numbers (null for a
- * float that is NaN or infinite, which JSON cannot carry).
+ * A scalar metadata entry; `type` narrows `value`: strings, booleans, or numbers (NaN, Infinity
+ * and -Infinity as JS numbers, where the CLI's `info --json` spells them as strings).
  */
 export type GgufScalarEntry =
   | { key: string; type: "str"; value: string }
   | { key: string; type: "bool"; value: boolean }
-  | { key: string; type: GgufNumberType; value: number | null };
+  | { key: string; type: GgufNumberType; value: number };
 
 /** An array metadata entry: `count` elements, of which `values` holds the first `maxArrayItems`. */
 export interface GgufArrayEntry {
@@ -98,8 +101,11 @@ export interface GgufFile {
 }
 
 export interface ModuleOptions {
-  /** The module's .wasm bytes or URL (default: ggufembed.wasm next to this file). */
-  wasm?: ArrayBuffer | Uint8Array | string | URL | null;
+  /**
+   * A single-threaded module's .wasm bytes or URL, instead of the package's own (chosen by `simd`
+   * and, with more than one thread, the threads build): `threads` above 1 is then refused.
+   */
+  wasm?: ArrayBuffer | ArrayBufferView | string | URL | null;
 }
 
 /** Parses GGUF bytes (copied into the WebAssembly heap). Throws `GgufembedError` on bad input. */
@@ -127,11 +133,17 @@ export interface EmbedOptions {
   title?: string | null;
   /** A custom prefix instead of a named prompt. */
   promptText?: string | null;
-  /** Matryoshka size: keep the first `dim` components (512, 256, 128 or any size up to the full one). */
+  /**
+   * Matryoshka size: keep the first `dim` components (512, 256, 128 or any size up to the full
+   * one; 0 is the full size).
+   */
   dim?: number | null;
   /** L2-normalize (after truncation to `dim`). Default true. */
   normalize?: boolean | null;
-  /** Cut inputs longer than the context instead of throwing `input_too_long`. Default false. */
+  /**
+   * Cut inputs longer than the context instead of throwing `input_too_long` (a text over 16 MiB
+   * is refused all the same). Default false.
+   */
   truncate?: boolean | null;
   /** Text like "<eos>" becomes that special token. Default true. */
   parseSpecial?: boolean | null;
@@ -162,21 +174,22 @@ export interface Embedding {
   truncated: boolean;
 }
 
+/** What the file holds (a frozen object). */
 export interface ModelInfo {
-  architecture: string;
-  name: string;
+  readonly architecture: string;
+  readonly name: string;
   /** Full output size. */
-  dim: number;
+  readonly dim: number;
   /** Longest input, in tokens. */
-  contextLength: number;
-  vocabSize: number;
+  readonly contextLength: number;
+  readonly vocabSize: number;
   /** The file's pooling. */
-  pooling: Pooling;
+  readonly pooling: Pooling;
   /** The sentence-transformers dense projections are present. */
-  hasDense: boolean;
-  prompts: readonly PromptName[];
+  readonly hasDense: boolean;
+  readonly prompts: readonly PromptName[];
   /** Notes about the file (e.g. missing dense projections), also printed once at load. */
-  warnings: readonly string[];
+  readonly warnings: readonly string[];
 }
 
 export interface Embedder {
@@ -303,8 +316,11 @@ export function listCachedModels(): Promise<CachedModel[]>;
 /** Removes a kept model; resolves to whether there was one. */
 export function deleteCachedModel(url: string | URL): Promise<boolean>;
 
-/** The cache key of a Blob or File loaded with `cache: true` (its name, size and date). */
-export function cacheKey(file: Blob, name?: string): string;
+/**
+ * The cache key of a Blob or File loaded with `cache: true` (its name, size and date); `name` as
+ * given to `loadEmbedder` (default: the File's name).
+ */
+export function cacheKey(file: Blob, name?: string | null): string;
 
 /** Cosine similarity of two equal-length vectors. */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

@@ -5,7 +5,9 @@ import { OPTIONS_LAYOUT, optionsLayoutMismatch, readOptionsLayout } from "./layo
 import { GgufembedError, MAX_THREADS, isNode, typeofValue } from "./errors.js";
 
 async function loadWasmBinary(wasm) {
-  if (wasm instanceof ArrayBuffer || ArrayBuffer.isView(wasm)) return wasm;
+  if (wasm instanceof ArrayBuffer) return wasm;
+  // Any view (a DataView too, which WebAssembly's calls do not take) as its bytes.
+  if (ArrayBuffer.isView(wasm)) return new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength);
   if (wasm != null && !(wasm instanceof URL) && (typeof wasm !== "string" || wasm === "")) {
     throw new GgufembedError("invalid_argument", "wasm must be a URL, a non-empty string, an ArrayBuffer or a " +
       `typed array, got ${typeof wasm === "string" ? "an empty string" : typeofValue(wasm)}`);

@@ -45,5 +45,15 @@ test("the README's JavaScript example runs as written", () => {
   const lines = r.stdout.trim().split("\n");
   const similarity = Number(lines[0]);
   assert.ok(similarity > -1 && similarity < 1, lines[0]);
-  assert.match(r.stdout, /^true input_too_long$/m);
+  assert.match(r.stdout, /^input_too_long$/m);
+  // And as TypeScript, strict, against the package's declarations (node:fs/promises declared
+  // here: the project has no @types/node).
+  writeFileSync(join(dir, "readme.mts"), code.replace(index, new URL("../../js/dist/index.js", import.meta.url).pathname));
+  writeFileSync(join(dir, "node.d.ts"),
+                'declare module "node:fs/promises" { export function readFile(path: string): Promise<Uint8Array>; }\n');
+  const tsc = fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url));
+  const typed = spawnSync(process.execPath, [tsc, "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext",
+                                             "--lib", "es2022,dom", join(dir, "readme.mts"), join(dir, "node.d.ts")],
+                          { encoding: "utf8" });
+  assert.equal(typed.status, 0, typed.stdout + typed.stderr);
 });

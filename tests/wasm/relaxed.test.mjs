@@ -161,6 +161,17 @@ test("a module given as wasm: named for what it holds; bad bytes, a conflicting 
     assert.equal(embedder.relaxedInt32Dot, build === "relaxed-simd");  // untimed: every relaxed kernel
     embedder.dispose();
   }
+  // Given, the module is a single-threaded one: its embedder has one thread, and more is refused.
+  // Its bytes may be any view of them (a DataView too, which WebAssembly's calls do not take).
+  const view = new DataView(SIMD128_WASM.buffer, SIMD128_WASM.byteOffset, SIMD128_WASM.byteLength);
+  const alone = await loadEmbedder(model, { wasm: view, quiet: true });
+  assert.equal(alone.threads, 1);
+  assert.equal(alone.build, "simd128");
+  alone.dispose();
+  assert.deepEqual(await loadEmbedder(model, { wasm: SIMD128_WASM, threads: 2, quiet: true })
+    .then(() => "loaded", (e) => [e.name, e.code, e.message]), ["GgufembedError", "invalid_argument",
+    "loadEmbedder: threads 2 needs the package's threads build, and the wasm option gives a " +
+    "single-threaded module (leave threads out, or give 1)"]);
   const refused = (options) => loadEmbedder(model, { ...options, threads: 1, quiet: true })
       .then(() => "loaded", (e) => ({ name: e.name, code: e.code, message: e.message }));
   const given = "the WebAssembly module given as bytes";

@@ -66,6 +66,8 @@ export async function embedding(): Promise<number> {
   info.context_length;
   // @ts-expect-error: read-only
   info.prompts.push("query");
+  // @ts-expect-error: read-only (the object is frozen)
+  info.dim = 64;
 
   const all: EmbedOptions = {
     prompt: "document", title: "Mars", promptText: "custom: ", dim: 256, normalize: false,
@@ -95,6 +97,7 @@ export async function embedding(): Promise<number> {
   const cached: CachedModel[] = await listCachedModels();
   const removed: boolean = await deleteCachedModel(cached[0]?.url ?? "https://example.com/m.gguf");
   const key: string = cacheKey(new Blob([]), "m.gguf");
+  const defaultKey: string = cacheKey(new Blob([]), null);  // null: the default name
   const inWorker: Embedder = await loadEmbedder(key, {
     worker: true, cache: true, simd: "relaxed", signal: controller.signal,
     onProgress: ({ loaded, total, cached }) => void [loaded, total, cached] });
@@ -124,6 +127,7 @@ export async function embedding(): Promise<number> {
 export async function gguf(bytes: Uint8Array): Promise<string> {
   const source: GgufSource = bytes;
   const openOptions: GgufOpenOptions & ModuleOptions = { name: "m.gguf", wasm: new Uint8Array(8), simd: "simd128" };
+  const viewOptions: ModuleOptions = { wasm: new DataView(new ArrayBuffer(8)) };  // any view of the bytes
   const file: GgufFile = await openGguf(source, openOptions);
   const info: GgufInfo = file.info({ maxArrayItems: 0 });
   const header: [string, number, number, number, number] = [
@@ -147,7 +151,8 @@ export async function gguf(bytes: Uint8Array): Promise<string> {
       names.push(`${entry.key} = ${flag}`);
     } else {
       const scalar: GgufScalarEntry = entry;
-      const n: number | null = entry.value;  // numbers, null for NaN/Inf floats
+      const n: number = entry.value;  // numbers, NaN and infinities too
+      names.push(n.toFixed(3));
       // @ts-expect-error: a number entry's value is not a string
       const notText: string = entry.value;
       names.push(`${scalar.key} (${scalar.type}) = ${String(n)} ${notText}`);
