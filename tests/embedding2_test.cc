@@ -71,6 +71,31 @@ TEST_CASE("gemma-embedding2: metadata and tensor errors name the key or tensor",
   CHECK(s.code() == StatusCode::kInvalidFile);
   CHECK(s.message().find("tokenizer.ggml.merges") != std::string::npos);
 
+  // Without the rotated dimensions of either kind of layer, llama.cpp's defaults (the global
+  // heads' 64, for the sliding ones too) do not fit the sliding heads (40): refused, as llama.cpp
+  // cannot run it. Without the sliding layers' count only, they take the global one (32).
+  testing::Rewrite no_rot;
+  no_rot.keep_kv = [](const GgufKv& kv) {
+    return kv.key != "gemma-embedding2.rope.dimension_count" &&
+           kv.key != "gemma-embedding2.rope.dimension_count_swa";
+  };
+  Result<GgufFile> rot = testing::RewriteModel(*tiny, no_rot, "eg2-rot.gguf");
+  REQUIRE(rot.ok());
+  s = Embedder::Load(std::string(rot->name())).status();
+  CHECK(s.code() == StatusCode::kInvalidFile);
+  CHECK(s.message() == std::string(rot->name()) +
+                           ": key 'gemma-embedding2.rope.dimension_count_swa' is missing, and its "
+                           "default, the 64 rotated dimensions of the global layers, is more than "
+                           "the sliding layers' heads (40 wide)");
+  no_rot.keep_kv = [](const GgufKv& kv) {
+    return kv.key != "gemma-embedding2.rope.dimension_count_swa";
+  };
+  rot = testing::RewriteModel(*tiny, no_rot, "eg2-rot.gguf");
+  REQUIRE(rot.ok());
+  Result<gemma_embedding2::Config> c = gemma_embedding2::Config::FromGguf(*rot);
+  REQUIRE(c.ok());
+  for (const gemma_embedding2::LayerShape& layer : c->layers) CHECK(layer.n_rot == 32);
+
   // A per-layer array of the wrong length.
   testing::Rewrite r;
   r.keep_kv = [](const GgufKv& kv) { return kv.key != "gemma-embedding2.attention.head_count_kv"; };

@@ -50,8 +50,17 @@ Status ReadLayers(const GgufFile& f, const std::string& p, Config& c) {
                              GetSize(f, p + "attention.value_length_swa", 1, w, false, v_full));
   GGUFEMBED_ASSIGN_OR_RETURN(const int rot_full,
                              GetSize(f, p + "rope.dimension_count", 0, k_full, false, k_full));
-  GGUFEMBED_ASSIGN_OR_RETURN(const int rot_swa, GetSize(f, p + "rope.dimension_count_swa", 0, k_swa,
-                                                        false, std::min(rot_full, k_swa)));
+  // llama.cpp's default for the sliding layers is the global layers' count, which a narrower
+  // sliding head cannot take (ggml asserts): refused by name rather than rotated some other way.
+  GGUFEMBED_ASSIGN_OR_RETURN(const int rot_swa,
+                             GetSize(f, p + "rope.dimension_count_swa", 0, k_swa, false, rot_full));
+  if (rot_swa > k_swa) {
+    return Error(StatusCode::kInvalidFile,
+                 "%s: key '%srope.dimension_count_swa' is missing, and its default, the %d "
+                 "rotated dimensions of the global layers, is more than the sliding layers' "
+                 "heads (%d wide)",
+                 f.name().c_str(), p.c_str(), rot_full, k_swa);
+  }
   GGUFEMBED_ASSIGN_OR_RETURN(const float base_full,
                              GetPositiveFloat(f, p + "rope.freq_base", false, 1e4));
   GGUFEMBED_ASSIGN_OR_RETURN(const float base_swa,
