@@ -103,7 +103,8 @@ export interface GgufFile {
 export interface ModuleOptions {
   /**
    * A single-threaded module's .wasm bytes or URL, instead of the package's own (chosen by `simd`
-   * and, with more than one thread, the threads build): `threads` above 1 is then refused.
+   * and, with more than one thread, the threads build): `loadEmbedder`'s `threads` other than 1
+   * is then refused.
    */
   wasm?: ArrayBuffer | ArrayBufferView | string | URL | null;
 }

@@ -31,10 +31,10 @@ function checkLoadOptions(options) {
   }
   // A module given is a single-threaded one (the threads build is several files, its pool's
   // workers among them): more than one thread cannot come from it, and is no silent 1.
-  if (options.wasm != null && options.threads > 1) {
-    throw new GgufembedError("invalid_argument", `loadEmbedder: threads ${options.threads} needs ` +
-      "the package's threads build, and the wasm option gives a single-threaded module (leave " +
-      "threads out, or give 1)");
+  if (options.wasm != null && options.threads != null && options.threads !== 1) {
+    throw new GgufembedError("invalid_argument", `loadEmbedder: threads ${options.threads}` +
+      `${options.threads === 0 ? " (the cores)" : ""} needs the package's threads build, and the ` +
+      "wasm option gives a single-threaded module (leave threads out, or give 1)");
   }
   checkSimd(options.simd, "loadEmbedder");
   checkAbort(options.signal, "loadEmbedder");

@@ -6,11 +6,18 @@ import { GgufembedError, MAX_THREADS, isNode, typeofValue } from "./errors.js";
 
 async function loadWasmBinary(wasm) {
   if (wasm instanceof ArrayBuffer) return wasm;
-  // Any view (a DataView too, which WebAssembly's calls do not take) as its bytes.
-  if (ArrayBuffer.isView(wasm)) return new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength);
+  // Any view as its bytes: a DataView, which WebAssembly's calls do not take, and a wider typed
+  // array, which emscripten would copy element by element.
+  if (ArrayBuffer.isView(wasm)) {
+    try {
+      return new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength);
+    } catch (e) {  // a detached buffer
+      throw new GgufembedError("invalid_argument", `wasm: the bytes given cannot be read: ${e.message}`);
+    }
+  }
   if (wasm != null && !(wasm instanceof URL) && (typeof wasm !== "string" || wasm === "")) {
     throw new GgufembedError("invalid_argument", "wasm must be a URL, a non-empty string, an ArrayBuffer or a " +
-      `typed array, got ${typeof wasm === "string" ? "an empty string" : typeofValue(wasm)}`);
+      `view of one, got ${typeof wasm === "string" ? "an empty string" : typeofValue(wasm)}`);
   }
   let url;
   try {

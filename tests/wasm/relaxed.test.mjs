@@ -168,10 +168,25 @@ test("a module given as wasm: named for what it holds; bad bytes, a conflicting 
   assert.equal(alone.threads, 1);
   assert.equal(alone.build, "simd128");
   alone.dispose();
-  assert.deepEqual(await loadEmbedder(model, { wasm: SIMD128_WASM, threads: 2, quiet: true })
-    .then(() => "loaded", (e) => [e.name, e.code, e.message]), ["GgufembedError", "invalid_argument",
-    "loadEmbedder: threads 2 needs the package's threads build, and the wasm option gives a " +
-    "single-threaded module (leave threads out, or give 1)"]);
+  // A view at an offset into a larger buffer: its bytes only.
+  const padded = new Uint8Array(SIMD128_WASM.byteLength + 5);
+  padded.set(SIMD128_WASM, 3);
+  const offset = await loadEmbedder(model, { wasm: padded.subarray(3, 3 + SIMD128_WASM.byteLength), quiet: true });
+  assert.equal(offset.build, "simd128");
+  offset.dispose();
+  const outcome = (options) => loadEmbedder(model, { quiet: true, ...options })
+    .then(() => "loaded", (e) => [e.name, e.code, e.message]);
+  for (const [threads, said] of [[2, "2"], [0, "0 (the cores)"]]) {
+    assert.deepEqual(await outcome({ wasm: SIMD128_WASM, threads }), ["GgufembedError", "invalid_argument",
+      `loadEmbedder: threads ${said} needs the package's threads build, and the wasm option gives a ` +
+      "single-threaded module (leave threads out, or give 1)"]);
+  }
+  // A view of a detached buffer (its bytes transferred away).
+  const detached = new Uint8Array(8);
+  structuredClone(detached.buffer, { transfer: [detached.buffer] });
+  const [name, code, message] = await outcome({ wasm: detached });
+  assert.deepEqual([name, code], ["GgufembedError", "invalid_argument"]);
+  assert.ok(message.startsWith("wasm: the bytes given cannot be read: "), message);
   const refused = (options) => loadEmbedder(model, { ...options, threads: 1, quiet: true })
       .then(() => "loaded", (e) => ({ name: e.name, code: e.code, message: e.message }));
   const given = "the WebAssembly module given as bytes";
