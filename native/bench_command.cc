@@ -237,6 +237,7 @@ int RunBench(int argc, char** argv) {
     if (Status st = TimeText(embedder, warmup, runs, r); !st.ok()) {
       // A text that cannot be embedded fails the work, as in `embed`: exit 1, naming the text.
       ReportError("bench", Status(st.code(), r.label + ": " + st.message()));
+      NoteCheckTensors("bench", st, model);
       return kExitFailure;
     }
   }

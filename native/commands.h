@@ -2,6 +2,8 @@
 #ifndef GGUFEMBED_NATIVE_COMMANDS_H_
 #define GGUFEMBED_NATIVE_COMMANDS_H_
 
+#include <string>
+
 #include "ggufembed/status.h"
 
 namespace ggufembed {
@@ -12,6 +14,10 @@ constexpr int kExitUsage = 2;
 
 // Prints "ggufembed COMMAND: MESSAGE" to stderr and returns the exit code for `status`.
 int ReportError(const char* command, const Status& status);
+
+// After a not_finite error of embedding with `model`: says how to find which weight, if any, is
+// NaN or infinite (the library's message cannot name a command).
+void NoteCheckTensors(const char* command, const Status& status, const std::string& model);
 
 int RunBench(int argc, char** argv);
 int RunEmbed(int argc, char** argv);

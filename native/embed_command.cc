@@ -748,6 +748,7 @@ int RunEmbed(int argc, char** argv) {
   if (!failure.ok()) {
     // A text that cannot be embedded is a failure of the work, not of the command line.
     ReportError("embed", failure);
+    if (!flags.check_tensors) NoteCheckTensors("embed", failure, flags.model);
     return kExitFailure;
   }
   if (total_texts == 0 && !jsonl_input) {  // an empty JSONL corpus is an empty result

@@ -73,6 +73,14 @@ int ReportError(const char* command, const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
+void NoteCheckTensors(const char* command, const Status& status, const std::string& model) {
+  if (status.code() != StatusCode::kNotFinite) return;
+  std::fprintf(stderr,
+               "ggufembed %s: note: `ggufembed info --check-tensors %s` checks every weight for "
+               "NaN and infinity\n",
+               command, model.c_str());
+}
+
 }  // namespace ggufembed
 
 int main(int argc, char** argv) {

@@ -23,7 +23,7 @@ Status NotFiniteActivations(const float* x, int rows, int cols, int layer, const
   return Error(StatusCode::kNotFinite,
                "the model computed a value that is not finite (%g at token %zu, column %zu) in "
                "layer %d's %s block: a weight of that layer is NaN or infinite, or the "
-               "activations overflowed (`ggufembed info --check-tensors` checks every weight)",
+               "activations overflowed",
                x[i], i / cols, i % cols, layer, block);
 }
 

@@ -567,3 +567,30 @@ test("tokenize prints ids, pieces, and honours --no-special", () => {
   assert.equal(timed.status, 1, timed.stderr);
   assert.equal(timed.stderr, "ggufembed bench: text2: text is not valid UTF-8 at byte 1 (0xFF)\n");
 });
+
+test("a vector that is not finite: exit 1 naming the layer, then how to find the weight", () => {
+  // The first block scale of blk.0.ffn_down.weight's row 0 set to +inf (f16 0x7C00).
+  const info = JSON.parse(runCli(["info", "--json", tiny]).stdout);
+  const tensor = info.tensors.find((t) => t.name === "blk.0.ffn_down.weight");
+  assert.equal(tensor.type, "Q8_0");
+  const bytes = readFileSync(tiny);
+  bytes.writeUInt16LE(0x7c00, info.data_offset + tensor.offset);
+  const poisoned = join(dir, "poisoned.gguf");
+  writeFileSync(poisoned, bytes);
+  const note = (command) => `ggufembed ${command}: note: \`ggufembed info --check-tensors ${poisoned}\` ` +
+                            "checks every weight for NaN and infinity";
+  const embed = runCli(["embed", "-m", poisoned, "-q", "hello world"]);
+  assert.equal(embed.status, 1);
+  const lines = embed.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 2, embed.stderr);
+  assert.match(lines[0], /^ggufembed embed: text 1: the model computed a value that is not finite \(.* at token 0, column \d+\) in layer 0's feed-forward block: a weight of that layer is NaN or infinite, or the activations overflowed$/);
+  assert.equal(lines[1], note("embed"));
+  // Asked for, the scan names the tensor before any text, and there is nothing to suggest.
+  const checked = runCli(["embed", "-m", poisoned, "-q", "--check-tensors", "hello world"]);
+  assert.equal(checked.status, 1);
+  assert.equal(checked.stderr, `ggufembed embed: ${poisoned}: tensor 'blk.0.ffn_down.weight' holds a ` +
+                               "value that is not finite (inf at row 0, column 0): the model file is broken\n");
+  const bench = runCli(["bench", "-m", poisoned, "--runs", "1", "--warmup", "0", "hello"]);
+  assert.equal(bench.status, 1);
+  assert.equal(bench.stderr.trimEnd().split("\n")[1], note("bench"));
+});
