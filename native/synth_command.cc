@@ -15,9 +15,8 @@ int RunSynth(int argc, char** argv) {
   bool no_dense = false, outliers = false;
   int64_t seed = 1;
   ArgParser args(
-      "synth [--arch A] [--preset P] [--wtype T | --ftype NAME] [--no-dense] [--outliers] [--seed "
-      "N] "
-      "-o FILE",
+      "synth [--arch A] [--preset P] [--wtype T | --ftype NAME] [--no-dense] [--outliers] "
+      "[--seed N] -o FILE",
       "Writes an embedding GGUF with random weights, laid out exactly like llama.cpp's converter\n"
       "writes EmbeddingGemma (--arch gemma-embedding: presets tiny, 300m; SentencePiece\n"
       "vocabulary) or EmbeddingGemma 2 (--arch gemma-embedding2: presets tiny, 270m, micro;\n"
