@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 
-import { dequantizeQ8_0Row, headerCounts, runCli } from "./gguf_util.mjs";
+import { dequantizeQ8_0Row, ggufHeader, headerCounts, runCli, str, u32, u64 } from "./gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-cli-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -209,12 +209,6 @@ test("info shows odd key and tensor names quoted; info --json and tensor name no
   assert.deepEqual(values.slice(0, 3), ["NaN", "Infinity", "-Infinity"]);
   assert.deepEqual(values.slice(3), JSON.parse(runCli(["tensor", tiny, "blk.0.attn_q_norm.weight"]).stdout).slice(3));
 });
-
-// Little-endian GGUF fields, for files made by hand.
-const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
-const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; };
-const str = (s) => Buffer.concat([u64(Buffer.byteLength(s)), Buffer.from(s)]);
-const ggufHeader = (tensors, keys) => Buffer.concat([Buffer.from("GGUF"), u32(3), u64(tensors), u64(keys)]);
 
 test("info --full-arrays streams: a 1 GiB array prints without holding its dump", () => {
   // A sparse file: one key holding 2^30 u8 zeros (its dump would be 3 GB of text).

@@ -24,6 +24,16 @@ export function synthTinyModels(dir) {
   return models;
 }
 
+// Little-endian GGUF fields, for files made by hand.
+export const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+export const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; };
+export const f32 = (v) => { const b = Buffer.alloc(4); b.writeFloatLE(v); return b; };
+export const f64 = (v) => { const b = Buffer.alloc(8); b.writeDoubleLE(v); return b; };
+/** A GGUF string: its u64 byte length, then its UTF-8 bytes. */
+export const str = (s) => Buffer.concat([u64(Buffer.byteLength(s)), Buffer.from(s)]);
+/** A GGUF v3 header of `tensors` tensors and `keys` metadata keys. */
+export const ggufHeader = (tensors, keys) => Buffer.concat([Buffer.from("GGUF"), u32(3), u64(tensors), u64(keys)]);
+
 /** IEEE half -> number. */
 export function f16ToNumber(h) {
   const sign = h & 0x8000 ? -1 : 1;

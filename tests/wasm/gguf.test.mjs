@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import { GgufembedError, openGguf } from "../../js/dist/index.js";
-import { runCli } from "../node/gguf_util.mjs";
+import { f32, f64, ggufHeader, runCli, str, u32, u64 } from "../node/gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -53,19 +53,15 @@ test("metadata and tensor table equal the native info --json, in camelCase", asy
 
 test("float metadata that is NaN or infinite is that JS number; a string that spells one stays a string", async () => {
   // A GGUF v3 file with no tensors, written here byte by byte.
-  const parts = [];
-  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
-  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
-  const str = (s) => { u64(Buffer.byteLength(s)); parts.push(Buffer.from(s)); };
-  const f32 = (v) => { const b = Buffer.alloc(4); b.writeFloatLE(v); parts.push(b); };
-  const f64 = (v) => { const b = Buffer.alloc(8); b.writeDoubleLE(v); parts.push(b); };
-  parts.push(Buffer.from("GGUF")); u32(3); u64(0); u64(5);
-  str("x.nan32"); u32(6); f32(NaN);  // 6: f32
-  str("x.inf64"); u32(12); f64(-Infinity);  // 12: f64
-  str("x.arr"); u32(9); u32(6); u64(3); f32(Infinity); f32(1.5); f32(NaN);  // 9: array of f32
-  str("x.str"); u32(8); str("NaN");  // 8: string
-  str("x.strs"); u32(9); u32(8); u64(1); str("-Infinity");
-  const gguf = await openGguf(Buffer.concat(parts), { name: "spelled.gguf" });
+  const spelled = Buffer.concat([
+    ggufHeader(0, 5),
+    str("x.nan32"), u32(6), f32(NaN),  // 6: f32
+    str("x.inf64"), u32(12), f64(-Infinity),  // 12: f64
+    str("x.arr"), u32(9), u32(6), u64(3), f32(Infinity), f32(1.5), f32(NaN),  // 9: array of f32
+    str("x.str"), u32(8), str("NaN"),  // 8: string
+    str("x.strs"), u32(9), u32(8), u64(1), str("-Infinity"),
+  ]);
+  const gguf = await openGguf(spelled, { name: "spelled.gguf" });
   try {
     const byKey = Object.fromEntries(gguf.info().metadata.map((m) => [m.key, m]));
     assert.ok(Number.isNaN(byKey["x.nan32"].value) && typeof byKey["x.nan32"].value === "number");
