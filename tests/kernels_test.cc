@@ -276,26 +276,6 @@ void TestAllFinite() {
   }
 }
 
-void TestDot8() {
-  // The reference's Dot is reached through MatMulReference on f32 weights; here directly: a
-  // double-checked sum order (lanes i mod 8, then the fixed tree) on odd lengths and offsets.
-  for (size_t n : {1, 7, 8, 9, 31, 256, 259}) {
-    const std::vector<float> a = kt::Random(n + 3, 3), b = kt::Random(n + 3, 4);
-    for (size_t off : {0, 1, 3}) {
-      float acc[8] = {};
-      size_t i = 0;
-      for (; i + 8 <= n; i += 8) {
-        for (int j = 0; j < 8; ++j) acc[j] = acc[j] + a[off + i + j] * b[off + i + j];
-      }
-      for (int j = 0; i < n; ++i, ++j) acc[j] = acc[j] + a[off + i] * b[off + i];
-      const float want =
-          ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-      INFO("n " << n << " offset " << off);
-      REQUIRE(kt::SameBits(Dot8(a.data() + off, b.data() + off, n), want));
-    }
-  }
-}
-
 void TestRmsNormRope() {
   for (int n : {20, 64, 256, 259}) {
     const int rows = 11;
@@ -926,7 +906,6 @@ namespace {
 
 HWY_EXPORT(TestElementwise);
 HWY_EXPORT(TestF16Conversions);
-HWY_EXPORT(TestDot8);
 HWY_EXPORT(TestAllFinite);
 HWY_EXPORT(TestQuantizeNotFinite);
 HWY_EXPORT(TestRmsNormRope);
@@ -971,10 +950,6 @@ TEST_CASE("the finiteness check sees every NaN and infinity", "[kernels]") {
 TEST_CASE("non-finite and vanishing activation blocks quantize without undefined behaviour",
           "[kernels]") {
   ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestQuantizeNotFinite)(); });
-}
-
-TEST_CASE("SIMD dot product keeps the reference's summation order", "[kernels]") {
-  ForEachTarget([] { HWY_DYNAMIC_DISPATCH(TestDot8)(); });
 }
 
 TEST_CASE("SIMD RMS norm and RoPE equal the reference", "[kernels]") {

@@ -89,14 +89,8 @@ void UnpackBlock32(GgmlType type, const uint8_t* block, int8_t q[32], float* d, 
 // The same without the values (kernels unpack those in vectors, int8_tile-inl.h); inline, since
 // the kernels call it for every block of every tile.
 inline void UnpackBlock32Scales(GgmlType type, const uint8_t* block, float* d, float* m) {
-  uint16_t h;
-  std::memcpy(&h, block, 2);
-  *d = F16ToF32(h);
-  *m = 0.0f;
-  if (type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1) {
-    std::memcpy(&h, block + 2, 2);
-    *m = F16ToF32(h);
-  }
+  *d = LoadF16(block);
+  *m = type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1 ? LoadF16(block + 2) : 0.0f;
 }
 // What the 4- and 5-bit types subtract from their stored unsigned values: 8 (Q4_0), 16 (Q5_0);
 // 0 for the others (Q4_1 and Q5_1 keep q ≥ 0 beside a minimum; Q8_0 stores int8).
@@ -160,11 +154,6 @@ inline void UnpackScalesK(GgmlType type, const uint8_t* b, int16_t scale[16], in
 // ggml's reference formulas (ggml-quants.c `dequantize_row_*`), bit for bit. Returns kUnsupported
 // for types without a dequantizer and kInvalidArgument when `n` is not a whole number of blocks.
 Status DequantizeRow(GgmlType type, const uint8_t* src, float* dst, int64_t n);
-
-// Quantizes `n` floats (a multiple of 32) to Q8_0 blocks exactly like ggml's
-// `quantize_row_q8_0_ref` and the Python converter: d = max|x|/127 stored as f16, q = round(x/d)
-// with halves away from zero.
-void QuantizeRowQ8_0Ref(const float* x, uint8_t* dst, int64_t n);
 
 }  // namespace ggufembed
 

@@ -63,10 +63,9 @@ HWY_NOINLINE inline void Scores(const float* const* queries, int n_queries, cons
     }
     for (int q = 0; q < n_queries; ++q) {
       for (int v = 0; v < 2 * L; v += L) {
-        auto p = [&](int j) { return hn::Load(df, partial[j][q] + v); };
-        const VF s = hn::Add(hn::Add(hn::Add(p(0), p(4)), hn::Add(p(2), p(6))),
-                             hn::Add(hn::Add(p(1), p(5)), hn::Add(p(3), p(7))));
-        hn::StoreU(s, df, scores + q * score_stride + u0 + v);
+        VF p[8];
+        for (int j = 0; j < 8; ++j) p[j] = hn::Load(df, partial[j][q] + v);
+        hn::StoreU(CombinePartials8(p), df, scores + q * score_stride + u0 + v);
       }
     }
   }

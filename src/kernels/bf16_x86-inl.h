@@ -20,6 +20,7 @@
 
 #include "hwy/highway.h"
 #include "kernels/int8_x86-inl.h"  // GGUFEMBED_X86_INT8, Transpose8x8Epi32
+#include "kernels/vec_math-inl.h"
 #undef GGUFEMBED_BF16_X86
 #if HWY_TARGET == HWY_AVX3_DL
 #define GGUFEMBED_BF16_X86 1  // this target has the VDPBF16PS kernel (for CPUs that have it)
@@ -103,12 +104,9 @@ GGUFEMBED_BF16_ATTR HWY_NOINLINE void Bf16TileDp(const uint8_t* const* rows, con
   }
   for (int r = 0; r < kTileRows; ++r) {
     for (int v = 0; v < V; ++v) {
-      const __m512(&p)[8][kTileRows][V] = partial;
-      const __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(p[0][r][v], p[4][r][v]),
-                                                   _mm512_add_ps(p[2][r][v], p[6][r][v])),
-                                     _mm512_add_ps(_mm512_add_ps(p[1][r][v], p[5][r][v]),
-                                                   _mm512_add_ps(p[3][r][v], p[7][r][v])));
-      _mm512_storeu_ps(out + (r * V + v) * kBf16DpLanes, s);
+      __m512 p[8];
+      for (int j = 0; j < 8; ++j) p[j] = partial[j][r][v];
+      _mm512_storeu_ps(out + (r * V + v) * kBf16DpLanes, CombinePartials8(p));
     }
   }
 }
@@ -213,11 +211,9 @@ HWY_NOINLINE void Bf16RowLanesAvx2(const Bf16RowLanesTile& w, const MatMulInput&
     }
   }
   for (int n = 0; n < N; ++n) {
-    const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(partial[0][n], partial[4][n]),
-                                                 _mm256_add_ps(partial[2][n], partial[6][n])),
-                                   _mm256_add_ps(_mm256_add_ps(partial[1][n], partial[5][n]),
-                                                 _mm256_add_ps(partial[3][n], partial[7][n])));
-    _mm256_storeu_ps(out + kRowLanes * n, s);
+    __m256 p[8];
+    for (int j = 0; j < 8; ++j) p[j] = partial[j][n];
+    _mm256_storeu_ps(out + kRowLanes * n, CombinePartials8(p));
   }
 }
 

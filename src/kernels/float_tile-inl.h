@@ -1,7 +1,7 @@
-// The float kernel, for weights that are not int8 blocks (f32, f16, bf16, K-quants): rows
-// dequantized to f32 (f16/bf16 widened a vector at a time), tokens in the lanes, the reference's
-// eight interleaved partial sums (numerics.h, order 2; bf16 by pairs, order 2b, with an exact
-// slow path for values outside the range where every target agrees).
+// The float kernel, for float weights (f32, f16, bf16): rows dequantized to f32 (f16/bf16
+// widened a vector at a time), tokens in the lanes, the reference's eight interleaved partial sums
+// (numerics.h, order 2; bf16 by pairs, order 2b, with an exact slow path for values outside the
+// range where every target agrees).
 
 #include <cstring>
 
@@ -94,11 +94,9 @@ HWY_NOINLINE void FloatTile(const float* const* rows, const MatMulInput& in, int
   }
   for (int r = 0; r < kTileRows; ++r) {
     for (int v = 0; v < V; ++v) {
-      const VF s = hn::Add(hn::Add(hn::Add(partial[0][r][v], partial[4][r][v]),
-                                   hn::Add(partial[2][r][v], partial[6][r][v])),
-                           hn::Add(hn::Add(partial[1][r][v], partial[5][r][v]),
-                                   hn::Add(partial[3][r][v], partial[7][r][v])));
-      hn::StoreU(s, df, out + (r * V + v) * L);
+      VF p[8];
+      for (int j = 0; j < 8; ++j) p[j] = partial[j][r][v];
+      hn::StoreU(CombinePartials8(p), df, out + (r * V + v) * L);
     }
   }
 }
@@ -170,8 +168,6 @@ HWY_INLINE void WidenHalfRow(bool f16, const uint8_t* row, float* HWY_RESTRICT o
     out[i] = f16 ? F16ToF32(bits) : Bf16ToF32(bits);
   }
 }
-
-// A matrix's weights, tile by tile, for one kernel.
 
 }  // namespace HWY_NAMESPACE
 }  // namespace ggufembed

@@ -142,11 +142,7 @@ HWY_INLINE void PrepareInt8Tile(const Matrix& w, int64_t n0, int rows, UnsignedW
     if (w.type == GgmlType::kQ8_0) {  // read in place
       tile->q[r] = reinterpret_cast<const int8_t*>(row + kQ8_0ValuesOffset);
       tile->stride = kQ8_0BlockBytes;
-      for (int b = 0; b < nb; ++b) {
-        uint16_t d16;
-        std::memcpy(&d16, row + kQ8_0BlockBytes * b, 2);
-        dw[b * kTileRows + r] = F16ToF32(d16);
-      }
+      for (int b = 0; b < nb; ++b) dw[b * kTileRows + r] = LoadF16(row + kQ8_0BlockBytes * b);
     } else {  // unpack into scratch (exact: the values fit in int8), or only their stored form
       uint8_t* q = next;
       next += cols;
@@ -231,7 +227,6 @@ HWY_INLINE void ForEachBlockStaged(int n, const Integer& integer, const Float& f
 
 // ------------------------------------------------------------------------ portable int8 kernel
 
-// Lanes (tokens) per vector of the int8 kernels on this target.
 // out[r][v·L + l] = row r · token (t0 + v·L + l), for V vectors of L tokens, from the kI16Pairs
 // layout: per pair of values, each lane multiplies its token's two int16 values by the row's two
 // (i32x4.dot_i16x8_s in WebAssembly, VPMADDWD on x86).

@@ -264,9 +264,7 @@ HWY_INLINE void PrepareRowLanesTile(const Matrix& m, int64_t n0, int rows, uint8
   for (int b = 0; b < nb; ++b) {
     __m256i v[kRowLanes];  // row r's block: 8 groups of 4 values
     for (int r = 0; r < kRowLanes; ++r) {
-      uint16_t d16;
-      std::memcpy(&d16, row[r] + kQ8_0BlockBytes * b, 2);
-      dw[b * kRowLanes + r] = F16ToF32(d16);
+      dw[b * kRowLanes + r] = LoadF16(row[r] + kQ8_0BlockBytes * b);
       v[r] = _mm256_loadu_si256(
           reinterpret_cast<const __m256i*>(row[r] + kQ8_0BlockBytes * b + kQ8_0ValuesOffset));
     }

@@ -112,9 +112,10 @@ struct MatMulScratch {
 // (inside a Carve plan).
 void CarveMatMulScratch(Arena& arena, int max_tokens, int max_cols, MatMulScratch* s);
 
-// Prepares x [n_tokens × cols] for products with weights of `weight_type`: quantized (int8
-// types) or rounded and transposed (the rest). `in` has its buffers, n_tokens, cols and, for
-// int8 types, layout set.
+// Prepares x [n_tokens × cols] for products with weights of `weight_type`: quantized (int8 blocks
+// and K-quants, in the layout chosen here from `carved_layout` and the type) or rounded and
+// transposed (float weights). `in` has its buffers, n_tokens, cols and carved_layout set
+// (CarveMatMulInput).
 void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in);
 
 // y[t·ldy + n] = W·x[t] for every row n of `w` and token t of `in`, with the fastest kernel of

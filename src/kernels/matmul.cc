@@ -411,9 +411,9 @@ void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
     for (size_t i = 0; i < n; i += lanes) {  // P is a multiple of the lanes
       hn::Store(RoundToF16(df, hn::Load(df, in->xt + i)), df, in->xt + i);
     }
-  } else if (in->type != GgmlType::kF32) {
-    // bf16 and Q8_K round whole rows of a token: do it before transposing.
-    const bool bf16 = in->type == GgmlType::kBF16, pairs = bf16 && cols % 2 == 0;
+  } else if (in->type == GgmlType::kBF16) {
+    // bf16 rounds whole rows of a token: do it before transposing.
+    const bool pairs = cols % 2 == 0;
     uint16_t* halves = static_cast<uint16_t*>(in->q);  // bf16 pairs: [cols/2][P][2]
     if (pairs) std::memset(halves, 0, sizeof(uint16_t) * size_t(cols) * P);
     HWY_ALIGN float row[4096];
@@ -423,7 +423,6 @@ void PrepareMatMulInput(GgmlType weight_type, const float* x, MatMulInput* in) {
         for (int i = 0; i < n; ++i) row[i] = x[size_t(t) * cols + c0 + i];
         RoundThroughActivationType(in->type, row, n);
         for (int i = 0; i < n; ++i) in->xt[size_t(c0 + i) * P + t] = row[i];
-        if (!bf16) continue;
         for (int i = 0; i < n; ++i) {
           uint32_t bits;
           std::memcpy(&bits, &row[i], 4);
@@ -451,16 +450,10 @@ void MatMul(const Matrix& w, const MatMulInput& in, const MatMulScratch& s, floa
 void MatMulGeGLU(const Matrix& gate, const Matrix& up, const MatMulInput& in,
                  const MatMulScratch& s, float* g, size_t ldg, Int8Kernel kernel) {
   kernel = KernelForLayout(kernel, in.layout);
-  const hn::CappedTag<float, 8> df;
-  const int lanes = static_cast<int>(hn::Lanes(df));  // divides every kernel's vector lanes
   const float* table = GeluTable();
   // GeluF16(gate)·up over `n` results, in place in the gate's results.
-  const auto geglu = [&](float* gate_out, const float* up_out, int n) {
-    for (int l = 0; l < n; l += lanes) {
-      hn::StoreU(
-          hn::Mul(GeluF16Vec(df, hn::LoadU(df, gate_out + l), table), hn::LoadU(df, up_out + l)),
-          df, gate_out + l);
-    }
+  const auto geglu = [table](float* gate_out, const float* up_out, int n) {
+    GeGluInPlace(gate_out, up_out, static_cast<size_t>(n), table);
   };
 #if GGUFEMBED_X86_INT8
   // Both matrices on one rows-in-lanes kernel (its runs of tokens are the gate's).

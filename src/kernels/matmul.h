@@ -52,8 +52,8 @@ enum class Int8Layout {
 //    Σ|q| over a block's negative values (the relaxed Q8_0 kernel's operands).
 //  - K-quant weights: Q8_K super-blocks, their values in `layout` block by block as above, `d`
 //    the super-block's scale at each of its 8 blocks, and `bsum` the sums of each 16 values.
-//  - other weights: `xt`, the activations rounded through the activation type (f16, bf16, Q8_K)
-//    or exact (f32), transposed: [cols][P].
+//  - float weights: `xt`, the activations rounded through the activation type (f16, bf16) or
+//    exact (f32), transposed: [cols][P].
 struct MatMulInput {
   GgmlType type;  // the activation type (ActivationType of the weights)
   int n_tokens;

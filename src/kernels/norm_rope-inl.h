@@ -40,17 +40,6 @@ HWY_INLINE void ScaleInPlace(float* HWY_RESTRICT x, float s, size_t n) {
   for (; i < n; ++i) x[i] = x[i] * s;
 }
 
-// x *= y elementwise over n values.
-HWY_INLINE void MulInPlace(float* HWY_RESTRICT x, const float* HWY_RESTRICT y, size_t n) {
-  const hn::ScalableTag<float> df;
-  const size_t lanes = hn::Lanes(df);
-  size_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    hn::StoreU(hn::Mul(hn::LoadU(df, x + i), hn::LoadU(df, y + i)), df, x + i);
-  }
-  for (; i < n; ++i) x[i] = x[i] * y[i];
-}
-
 // RmsNormReference on `rows` rows of n values `stride` apart (out may alias x; `weight` may be
 // null for a norm without one). The reference
 // sums each row's squares in order in double, a chain of dependent adds: eight rows at a time

@@ -116,6 +116,12 @@ inline bool Bf16Tame(uint16_t bits) {
   return magnitude == 0 || (magnitude >= kBf16TameMin && magnitude < kBf16TameEnd);
 }
 
+// Order 2's combination of eight partial sums, ((s0+s4)+(s2+s6))+((s1+s5)+(s3+s7)): the order of
+// a 256-bit reduction. SIMD code combines vectors of partials the same way (vec_math-inl.h).
+inline float CombinePartials8(const float (&s)[8]) {
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
 // numerics.h, order 2b: w[i] · x[i·x_stride] summed by pairs into 8 partial sums, for bf16
 // weights against bf16-rounded activations. std::fma is exact everywhere (a software routine
 // where the CPU has no FMA), so this is also the kernels' path for values that are not tame.
@@ -127,10 +133,8 @@ inline float DotBf16Pairs(const float* w, const float* x, size_t x_stride, int64
     if (odd < n) acc = std::fma(w[odd], x[size_t(odd) * x_stride], acc);
     acc = std::fma(w[even], x[size_t(even) * x_stride], acc);
   }
-  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+  return CombinePartials8(s);
 }
-
-}  // namespace ggufembed
 
 // True when llama.cpp's CPU flash attention keeps the running output sum in f16 for this shape:
 // its per-row "one chunk" kernel, used below 64 query rows or when head_dim is not a multiple of
@@ -138,5 +142,7 @@ inline float DotBf16Pairs(const float* w, const float* x, size_t x_stride, int64
 inline bool AttentionAccumulatesInF16(int n_tokens, int head_dim) {
   return n_tokens < 64 || head_dim % 16 != 0;
 }
+
+}  // namespace ggufembed
 
 #endif  // GGUFEMBED_KERNELS_NUMERICS_H_

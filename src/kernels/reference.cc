@@ -24,7 +24,7 @@ float Dot(const float* a, const float* b, int64_t n) {
     for (int j = 0; j < 8; ++j) acc[j] = acc[j] + a[i + j] * b[i + j];
   }
   for (int j = 0; i < n; ++i, ++j) acc[j] = acc[j] + a[i] * b[i];
-  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+  return CombinePartials8(acc);
 }
 
 // Products with weights in 32-value integer blocks against Q8_0/Q8_1 activations.

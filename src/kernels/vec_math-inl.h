@@ -124,67 +124,26 @@ HWY_INLINE bool AllFiniteVec(const float* HWY_RESTRICT x, size_t n) {
   return hn::AllTrue(df, hn::Eq(diff, hn::Zero(df))) && AllFinite(x + i, int64_t(n - i));
 }
 
-// The tag whose vectors hold (at most) 8 f32 lanes: the 8 partial sums of every dot product.
-using D8 = hn::CappedTag<float, 8>;
-
-// Partial sums of a dot product as 8 lanes (element i into lane i mod 8), for any vector width:
-// 8 lanes are one vector of D8 on 256-bit targets, two on 128-bit ones, eight on scalar ones.
-struct Lanes8 {
-  static constexpr size_t kVecs = 8 / hn::MaxLanes(D8());
-  hn::Vec<D8> v[kVecs];
-};
-
-HWY_INLINE Lanes8 ZeroLanes8() {
-  Lanes8 l;
-  for (size_t i = 0; i < Lanes8::kVecs; ++i) l.v[i] = hn::Zero(D8());
-  return l;
+// CombinePartials8 (numerics.h) lane by lane, for Highway vectors or raw x86 ones (whose + is
+// the compiler's): eight vectors of partial sums in order 2's tree.
+template <class V>
+HWY_INLINE V CombinePartials8(const V (&p)[8]) {
+  return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
 }
 
-// lanes += a[0..8) * b[0..8), multiply then add (no FMA), like the reference's Dot.
-HWY_INLINE void MulAddLanes8(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, Lanes8& l) {
-  const D8 d;
-  const size_t n = hn::Lanes(d);
-  for (size_t i = 0; i < Lanes8::kVecs; ++i) {
-    l.v[i] = hn::Add(l.v[i], hn::Mul(hn::LoadU(d, a + i * n), hn::LoadU(d, b + i * n)));
-  }
-}
-
-// GeluF16 over n values in place (ggml_gelu on the CPU).
-HWY_INLINE void GeluInPlace(float* HWY_RESTRICT x, size_t n) {
-  const hn::ScalableTag<float> df;
+// GeGLU in place: gate[i] = GeluF16(gate[i]) · up[i] (ggml_gelu on the CPU, then a product) over
+// n values; `table` is GeluTable(), which the product kernels' epilogues, calling this on every
+// run of results, fetch once. Vectors of at most 8 lanes: those runs can be 8 long.
+HWY_INLINE void GeGluInPlace(float* HWY_RESTRICT gate, const float* HWY_RESTRICT up, size_t n,
+                             const float* HWY_RESTRICT table) {
+  const hn::CappedTag<float, 8> df;
   const size_t lanes = hn::Lanes(df);
-  const float* table = GeluTable();
   size_t i = 0;
-  for (; i + lanes <= n; i += lanes)
-    hn::StoreU(GeluF16Vec(df, hn::LoadU(df, x + i), table), df, x + i);
-  for (; i < n; ++i) x[i] = GeluF16(x[i]);
-}
-
-// The reference's reduction of the 8 partial sums (numerics.h, order 2).
-HWY_INLINE float ReduceLanes8(const Lanes8& l) {
-  HWY_ALIGN float lanes[8];
-  const D8 d;
-  for (size_t i = 0; i < Lanes8::kVecs; ++i) hn::Store(l.v[i], d, lanes + i * hn::Lanes(d));
-  return ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) +
-         ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
-}
-
-// The reference's Dot: sum of a[i]·b[i] for i < n in 8 interleaved partial sums.
-HWY_INLINE float Dot8(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, size_t n) {
-  Lanes8 l = ZeroLanes8();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) MulAddLanes8(a + i, b + i, l);
-  float tail[8] = {};
-  if (i < n) {  // the last partial group goes into lanes 0..n-i-1
-    HWY_ALIGN float lanes[8];
-    const D8 d;
-    for (size_t k = 0; k < Lanes8::kVecs; ++k) hn::Store(l.v[k], d, lanes + k * hn::Lanes(d));
-    for (size_t j = 0; i < n; ++i, ++j) lanes[j] = lanes[j] + a[i] * b[i];
-    for (size_t k = 0; k < 8; ++k) tail[k] = lanes[k];
-    return ((tail[0] + tail[4]) + (tail[2] + tail[6])) +
-           ((tail[1] + tail[5]) + (tail[3] + tail[7]));
+  for (; i + lanes <= n; i += lanes) {
+    hn::StoreU(hn::Mul(GeluF16Vec(df, hn::LoadU(df, gate + i), table), hn::LoadU(df, up + i)), df,
+               gate + i);
   }
-  return ReduceLanes8(l);
+  for (; i < n; ++i) gate[i] = GeluF16(gate[i]) * up[i];
 }
 
 }  // namespace HWY_NAMESPACE

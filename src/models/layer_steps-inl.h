@@ -174,7 +174,7 @@ struct LayerSteps {
       Prepare(up_w, h, d);
       Product(up_w, up);
       ProfileScope p(profile, Op::kGeGLU);
-      for (size_t i = 0; i < size_t(T) * ff; ++i) gg[i] = GeluF16(gg[i]) * up[i];
+      GeGluInPlace(gg, up, size_t(T) * ff, GeluTable());
     } else {
       ProfileScope p(profile, Op::kGeGLU);
       MatMulGeGLU(gate, up_w, in, scratch, gg, static_cast<size_t>(ff));

@@ -95,8 +95,7 @@ void PerLayerBlock(Pass& p, const LayerWeights& l, int il) {
   s.Product(l.inp_gate, p.gate);
   {
     ProfileScope scope(s.profile, Op::kGeGLU);
-    GeluInPlace(p.gate, size_t(T) * pl);
-    MulInPlace(p.gate, p.per_layer, size_t(T) * pl);
+    GeGluInPlace(p.gate, p.per_layer, size_t(T) * pl, GeluTable());
   }
   s.Prepare(l.proj, p.gate, pl);
   s.Product(l.proj, s.o);
