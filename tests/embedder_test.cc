@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -403,6 +404,14 @@ TEST_CASE("special-token text is parsed unless switched off", "[embedder]") {
   o.parse_special = false;
   CHECK(Embed(Tiny(), {"a<eos>b"}, o)[0].n_tokens == static_cast<int>(plain->size()));
   CHECK(Embed(Tiny(), {"a<eos>b"})[0].n_tokens == static_cast<int>(parsed->size()));
+}
+
+TEST_CASE("a token's text, and nothing for an id outside the vocabulary", "[embedder]") {
+  const int n_vocab = Tiny().info().n_vocab;
+  CHECK(Tiny().TokenPiece(1) == "<eos>");
+  CHECK(!Tiny().TokenPiece(n_vocab - 1).empty());
+  // These once read outside the piece table.
+  for (int32_t id : {-1, n_vocab, INT32_MIN, INT32_MAX}) CHECK(Tiny().TokenPiece(id).empty());
 }
 
 }  // namespace

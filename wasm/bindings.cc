@@ -1,6 +1,8 @@
-// WebAssembly entry points: the C API (include/ggufembed/ggufembed_c.h) and the relaxed-SIMD
-// switch of kernels/target.cc are the whole interface; this file keeps their symbols in the link
-// and documents the contract with the npm package (js/src/engine.js, heap.js, load.js).
+// WebAssembly entry points: the C API (include/ggufembed/ggufembed_c.h), the relaxed-SIMD switch
+// of kernels/relaxed_switch.cc and, by name for wasm/relaxed_simd.mjs, the relaxed-dot stand-ins
+// of kernels/relaxed_dot.cc are the whole interface (wasm/CMakeLists.txt exports them: that list
+// keeps them in the link). This file documents the contract with the npm package
+// (js/src/engine.js, heap.js, load.js).
 //
 // JS owns no C++ objects directly: it allocates buffers with `ggufembed_alloc`, passes pointers,
 // and reads `ggufembed_last_error_code/message` after a call returns NULL or -1, turning them into

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ggufembed/simd.h"
 #include "ggufembed/status.h"
 #include "ggufembed/types.h"
 
@@ -131,7 +132,7 @@ class Embedder {
   // EmbedOptions).
   Result<std::vector<int32_t>> Tokenize(std::string_view text, bool add_special,
                                         bool parse_special) const;
-  // The text of token `id` (it must be valid).
+  // The text of token `id`; empty for an id outside [0, vocabulary size).
   std::string_view TokenPiece(int32_t id) const;
 
   const ModelInfo& info() const;
@@ -156,21 +157,6 @@ class Embedder {
 
 // The cores this process may run on (its CPU affinity); 1 in WebAssembly without threads.
 int AvailableCores();
-
-// The SIMD target forward passes run on, as runtime dispatch picks it on this CPU (or as
-// SetSimdTarget forced it): "AVX3_DL" (AVX-512 with VNNI), "AVX3", "AVX2", "SCALAR", or "WASM"
-// (SIMD128) in WebAssembly.
-const char* SimdTargetName();
-
-// Space-separated names of the targets compiled into this build that this CPU supports, whatever
-// SetSimdTarget forced. Not safe while SetSimdTarget runs on another thread.
-std::string SupportedSimdTargets();
-
-// Restricts the targets runtime dispatch may choose, process-wide, for every embedder: "best"
-// (default), "avx512vnni", "avx512", "avx2" or "scalar". Every target gives the same vectors;
-// this is for measuring and testing. kInvalidArgument for another name; kUnsupported when this
-// CPU or build lacks it (in WebAssembly only "best" exists). Not safe while another thread embeds.
-Status SetSimdTarget(std::string_view name);
 
 }  // namespace ggufembed
 

@@ -1,7 +1,7 @@
 /* Plain C API of ggufembed: the interface the WebAssembly bindings export, usable from any C code.
  */
-#ifndef GGUFEMBED_SRC_GGUFEMBED_C_H_
-#define GGUFEMBED_SRC_GGUFEMBED_C_H_
+#ifndef GGUFEMBED_GGUFEMBED_C_H_
+#define GGUFEMBED_GGUFEMBED_C_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -169,4 +169,4 @@ int32_t ggufembed_model_mark_token_rows(ggufembed_model* model, const int32_t* i
 }
 #endif
 
-#endif /* GGUFEMBED_SRC_GGUFEMBED_C_H_ */
+#endif /* GGUFEMBED_GGUFEMBED_C_H_ */

@@ -280,7 +280,10 @@ Result<std::vector<int32_t>> Embedder::Tokenize(std::string_view text, bool add_
                          [&] { return impl_->tokenizer.Encode(text, add_special, parse_special); });
 }
 
-std::string_view Embedder::TokenPiece(int32_t id) const { return impl_->tokenizer.Piece(id); }
+std::string_view Embedder::TokenPiece(int32_t id) const {
+  const Tokenizer& tokenizer = impl_->tokenizer;
+  return id >= 0 && id < tokenizer.n_vocab() ? tokenizer.Piece(id) : std::string_view();
+}
 
 Result<Call> Embedder::Impl::Prepare(const EmbedOptions& options, Workspace& ws) const {
   const int full_dim = model->head().output_dim;

@@ -19,32 +19,10 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 #include <atomic>
 
-#include "ggufembed/embedder.h"
-#include "kernels/relaxed_dot.h"
+#include "ggufembed/simd.h"
 #include "util/error.h"
 
 namespace ggufembed {
-
-#if defined(__wasm_simd128__)
-// Here, not beside the stand-in: a caller in its file could see the plain body and fold the
-// probe to a constant.
-bool RelaxedDotIsInstruction() {
-  static const bool instruction = [] {
-    const v128_t one = wasm_i8x16_splat(1), b = wasm_i8x16_splat(static_cast<int8_t>(0x80));
-    const v128_t sum = ggufembed_relaxed_dot_i8x16_i7x16_add(one, b, wasm_i32x4_splat(0));
-    const v128_t pairs = ggufembed_relaxed_dot_i8x16_i7x16(one, b);
-    // ±512 and ±256 from the instructions, 0 plain.
-    return wasm_i32x4_extract_lane(sum, 0) != 0 && wasm_i16x8_extract_lane(pairs, 0) != 0;
-  }();
-  return instruction;
-}
-
-namespace {
-std::atomic<bool> relaxed_int32_dot{true};
-}  // namespace
-
-bool RelaxedInt32Dot() { return relaxed_int32_dot.load(std::memory_order_relaxed); }
-#endif
 
 HWY_EXPORT(TargetNameImpl);
 
@@ -112,13 +90,4 @@ Status SetSimdTarget(std::string_view name) {
 
 }  // namespace ggufembed
 
-#if defined(__wasm_simd128__)
-extern "C" void ggufembed_set_relaxed_int32_dot(int on) {
-  ggufembed::relaxed_int32_dot.store(on != 0, std::memory_order_relaxed);
-}
-
-extern "C" int ggufembed_relaxed_int32_dot() {
-  return ggufembed::RelaxedDotIsInstruction() && ggufembed::RelaxedInt32Dot();
-}
-#endif
 #endif  // HWY_ONCE
