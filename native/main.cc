@@ -28,7 +28,8 @@ constexpr Command kCommands[] = {
     {"tokenize", RunTokenize, "print a text's token ids"},
     {"info", RunInfo, "print a GGUF file's metadata and tensor table (text or --json)"},
     {"tensor", RunTensor, "print one dequantized row of a tensor as JSON"},
-    {"synth", RunSynth, "write a synthetic gemma-embedding model with random weights"},
+    {"synth", RunSynth,
+     "write a synthetic gemma-embedding or gemma-embedding2 model with random weights"},
 };
 
 void PrintUsage(FILE* out) {

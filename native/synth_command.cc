@@ -1,4 +1,5 @@
-// `ggufembed synth`: writes a synthetic gemma-embedding GGUF (random weights, real layout).
+// `ggufembed synth`: writes a synthetic gemma-embedding or gemma-embedding2 GGUF (random weights,
+// real layout).
 #include <chrono>
 #include <cstdio>
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gguf/ggml_type.h"
+#include "synth/quantize.h"
 
 namespace ggufembed {
 namespace {
@@ -203,7 +204,7 @@ TEST_CASE("Q8_0 reference quantizer", "[dequant]") {
   x[3] = 1.49f;
   x[4] = -127.0f;
   uint8_t block[34];
-  QuantizeRowQ8_0Ref(x, block, 32);
+  REQUIRE(QuantizeRow(GgmlType::kQ8_0, x, 32, block).ok());
   uint16_t d;
   std::memcpy(&d, block, 2);
   CHECK(d == 0x3C00);
@@ -217,7 +218,7 @@ TEST_CASE("Q8_0 reference quantizer", "[dequant]") {
   // amax = 2.54: d = 0.02, stored as f16 0x251F (exponent 9, mantissa 287 = round(0.28 * 1024)).
   x[0] = 2.54f;
   for (int j = 1; j < 32; ++j) x[j] = 0.0f;
-  QuantizeRowQ8_0Ref(x, block, 32);
+  REQUIRE(QuantizeRow(GgmlType::kQ8_0, x, 32, block).ok());
   std::memcpy(&d, block, 2);
   CHECK(d == 0x251F);
   CHECK(q[0] == 127);

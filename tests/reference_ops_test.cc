@@ -10,6 +10,7 @@
 #include "kernels/gelu.h"
 #include "kernels/numerics.h"
 #include "kernels/reference.h"
+#include "synth/quantize.h"
 #include "util/fp16.h"
 
 namespace ggufembed {
@@ -273,18 +274,7 @@ OwnedMatrix MakeMatrix(GgmlType type, const std::vector<float>& w, int rows, int
   const uint64_t row_bytes = RowBytes(type, cols);
   o.bytes.resize(row_bytes * rows);
   for (int r = 0; r < rows; ++r) {
-    uint8_t* dst = &o.bytes[r * row_bytes];
-    const float* src = &w[size_t(r) * cols];
-    if (type == GgmlType::kQ8_0) {
-      QuantizeRowQ8_0Ref(src, dst, cols);
-    } else if (type == GgmlType::kF16) {
-      for (int c = 0; c < cols; ++c) {
-        const uint16_t v = F32ToF16(src[c]);
-        std::memcpy(dst + 2 * c, &v, 2);
-      }
-    } else {
-      std::memcpy(dst, src, row_bytes);
-    }
+    REQUIRE(QuantizeRow(type, &w[size_t(r) * cols], cols, &o.bytes[r * row_bytes]).ok());
   }
   o.m = Matrix{"w", type, o.bytes.data(), rows, cols, row_bytes};
   return o;

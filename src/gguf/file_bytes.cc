@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "util/error.h"
 
@@ -39,6 +40,7 @@ std::shared_ptr<const FileBytes> FileBytes::Borrow(const void* data, size_t size
 
 std::shared_ptr<const FileBytes> FileBytes::Copy(const void* data, size_t size) {
   uint8_t* copy = static_cast<uint8_t*>(std::malloc(size > 0 ? size : 1));
+  if (copy == nullptr) throw std::bad_alloc();
   if (size > 0) std::memcpy(copy, data, size);
   return AdoptMalloced(copy, size);
 }

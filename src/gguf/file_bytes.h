@@ -19,7 +19,7 @@ class FileBytes {
   static std::shared_ptr<const FileBytes> AdoptMalloced(uint8_t* data, size_t size);
   // Refers to bytes the caller keeps valid and unchanged for the lifetime of every user.
   static std::shared_ptr<const FileBytes> Borrow(const void* data, size_t size);
-  // Copies `size` bytes (tests, small files).
+  // Copies `size` bytes (tests, small files); throws std::bad_alloc, as `new` does, without memory.
   static std::shared_ptr<const FileBytes> Copy(const void* data, size_t size);
 
   FileBytes(const FileBytes&) = delete;

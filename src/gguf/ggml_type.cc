@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "gguf/reader.h"
 #include "util/error.h"
 #include "util/fp16.h"
 
@@ -61,12 +62,6 @@ constexpr GgmlTypeInfo kTypes[] = {
 };
 constexpr uint32_t kTypeCount = sizeof(kTypes) / sizeof(kTypes[0]);
 
-uint16_t LoadU16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
 // Blocks of 32 small integers: value q·d, plus m for Q4_1/Q5_1 (no +0 otherwise, which would
 // turn −0 into +0).
 void DequantizeInt8Blocks(GgmlType type, const uint8_t* src, float* y, int64_t nb) {
@@ -99,20 +94,6 @@ void DequantizeK(GgmlType type, const uint8_t* src, float* y, int64_t nb) {
 }
 
 }  // namespace
-
-void QuantizeRowQ8_0Ref(const float* x, uint8_t* dst, int64_t n) {
-  for (int64_t i = 0; i < n / kQK; ++i, x += kQK, dst += 34) {
-    float amax = 0.0f;
-    for (uint32_t j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    const uint16_t d16 = F32ToF16(d);
-    std::memcpy(dst, &d16, sizeof(d16));
-    for (uint32_t j = 0; j < kQK; ++j) {
-      dst[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::roundf(x[j] * id)));
-    }
-  }
-}
 
 bool HasInt8Blocks(GgmlType type) {
   switch (type) {
@@ -234,7 +215,7 @@ Status DequantizeRow(GgmlType type, const uint8_t* src, float* dst, int64_t n) {
       for (int64_t i = 0; i < n; ++i) dst[i] = LoadF16(src + 2 * i);
       break;
     case GgmlType::kBF16:
-      for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(LoadU16(src + 2 * i));
+      for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(Load<uint16_t>(src + 2 * i));
       break;
     case GgmlType::kQ4_0:
     case GgmlType::kQ4_1:

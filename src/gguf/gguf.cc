@@ -554,4 +554,10 @@ Status DequantizeTensorRow(const GgufTensorInfo& tensor, int64_t row, float* out
                        out, tensor.ne[0]);
 }
 
+std::string ShapeText(const int64_t* ne, int n_dims) {
+  std::string s = "[";
+  for (int i = 0; i < n_dims; ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
+  return s + "]";
+}
+
 }  // namespace ggufembed

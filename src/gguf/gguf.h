@@ -88,6 +88,9 @@ struct GgufTensorInfo {
   uint64_t row_bytes() const { return n_bytes / static_cast<uint64_t>(n_rows()); }
 };
 
+// A shape as messages and `info` print it: "[768, 262144]" for the first `n_dims` of `ne`.
+std::string ShapeText(const int64_t* ne, int n_dims);
+
 class GgufFile {
  public:
   // Maps and parses the file at `path`.

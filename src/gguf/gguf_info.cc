@@ -73,13 +73,9 @@ uint64_t ShownCount(const GgufValue& v, const InfoOptions& options) {
   return options.max_array_items == 0 ? v.count : std::min(v.count, options.max_array_items);
 }
 
+// At least one dimension: a scalar tensor (n_dims 0) shows as [1].
 std::string ShapeText(const GgufTensorInfo& t) {
-  std::string s = "[";
-  for (uint32_t d = 0; d < std::max(t.n_dims, 1u); ++d) {
-    if (d) s += ", ";
-    s += StrFormat("%" PRId64, t.ne[d]);
-  }
-  return s + "]";
+  return ggufembed::ShapeText(t.ne, static_cast<int>(std::max(t.n_dims, 1u)));
 }
 
 }  // namespace

@@ -27,8 +27,8 @@ static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 blocks are 34 bytes");
 
 // Quantizes `n` floats (a multiple of 32) to Q8_0 the way ggml's AVX2/AVX-512 `quantize_row_q8_0`
 // does at run time: d = max|x| / 127 stored as f16, q = x · (127 / max|x|) rounded half to even.
-// (The reference quantizer of the converter, QuantizeRowQ8_0Ref, divides by the rounded d and
-// rounds half away from zero; the two differ in the last bit on ties.)
+// (The converter's reference quantizer, ggml's quantize_row_q8_0_ref (synth/quantize.cc), divides
+// by the rounded d and rounds half away from zero; the two differ in the last bit on ties.)
 void QuantizeActivationsQ8_0(const float* x, BlockQ8_0* blocks, int64_t n);
 
 // One Q8_K block of activations (ggml's block_q8_K): an f32 scale, 256 int8 values and the sums

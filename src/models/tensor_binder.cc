@@ -8,15 +8,6 @@
 #include "util/error.h"
 
 namespace ggufembed {
-namespace {
-
-std::string ShapeText(const int64_t* ne, int n) {
-  std::string s = "[";
-  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-  return s + "]";
-}
-
-}  // namespace
 
 Result<const GgufTensorInfo*> TensorBinder::Find(const std::string& name, std::vector<int64_t> ne) {
   const GgufTensorInfo* t = file_.FindTensor(name);

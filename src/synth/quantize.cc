@@ -55,6 +55,22 @@ void MinMax(const float* x, int n, float* min, float* max) {
   }
 }
 
+// Q8_0 `f16 d; i8 qs[32]` (ggml's quantize_row_q8_0_ref and the Python converter): d = max|x|/127
+// stored as f16, q = round(x/d) with halves away from zero.
+void QuantizeQ8_0(const float* x, uint8_t* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK, y += kQ8_0BlockBytes) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const uint16_t d16 = F32ToF16(d);
+    std::memcpy(y, &d16, sizeof(d16));
+    for (int j = 0; j < kQK; ++j) {
+      y[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::roundf(x[j] * id)));
+    }
+  }
+}
+
 // Q4_0 `f16 d; u8 qs[16]`: d = max/-8 (max: the value of largest magnitude), q = trunc(x/d +
 // 8.5) capped at 15; element j in the low nibble of qs[j], element j+16 in the high one.
 void QuantizeQ4_0(const float* x, uint8_t* y, int64_t nb) {
@@ -487,7 +503,7 @@ Status QuantizeRow(GgmlType type, const float* x, int64_t n, uint8_t* out) {
       }
       break;
     case GgmlType::kQ8_0:
-      QuantizeRowQ8_0Ref(x, out, n);
+      QuantizeQ8_0(x, out, nb);
       break;
     case GgmlType::kQ4_0:
       QuantizeQ4_0(x, out, nb);

@@ -1,5 +1,5 @@
-// Synthetic gemma-embedding GGUF models: real shapes, metadata and tokenizer layout, random
-// weights.
+// Synthetic gemma-embedding and gemma-embedding2 GGUF models: real shapes, metadata and tokenizer
+// layout, random weights.
 #ifndef GGUFEMBED_SYNTH_SYNTH_MODEL_H_
 #define GGUFEMBED_SYNTH_SYNTH_MODEL_H_
 
@@ -30,8 +30,8 @@ struct SynthShape {
 };
 
 struct SynthOptions {
-  std::string arch = "gemma-embedding";    // or "gemma-embedding2"
-  std::string preset = "tiny";             // gemma-embedding: "tiny" or "300m"; 2: "tiny" or "270m"
+  std::string arch = "gemma-embedding";  // or "gemma-embedding2"
+  std::string preset = "tiny";  // gemma-embedding: "tiny" or "300m"; 2: "tiny", "270m" or "micro"
   GgmlType weight_type = GgmlType::kQ8_0;  // Q8_0, F16, BF16 or F32 for every matrix
   // A llama-quantize file type ("q4_k_m", ..., "q4_0_qat"; synth/ftype.h) choosing each tensor's
   // type as llama-quantize would; replaces weight_type. Empty: every matrix weight_type.
@@ -66,7 +66,8 @@ Status WriteSynthModel(const SynthOptions& options, const std::string& path);
 
 // A gemma-embedding2 model as llama.cpp's converter writes EmbeddingGemma 2's text tower
 // (synth_embedding2.cc): "tiny" (5 layers of 160, head sizes 40 and 64, partial rotation on
-// global layers, window ±8, vocab 4096) or "270m" (the real shapes); norms as stored (no +1):
+// global layers, window ±8, vocab 4096), "270m" (the real shapes) or "micro" (the fuzzers' seed:
+// two layers of 32, a 320-piece vocabulary); norms as stored (no +1):
 // pre-norms ≈ 1, post-norms ≈ 0.25, Q/K norms ≈ head_dim^(-1/4), layer output scales ≈ 0.95, so
 // that the random network is as stable as a trained one; a "gemma4" vocabulary with BPE merges.
 Status WriteSynthEmbedding2(const SynthOptions& options, const std::string& path);

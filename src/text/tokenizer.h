@@ -81,7 +81,6 @@ class Tokenizer {
   Model model() const { return model_; }
   int32_t n_vocab() const { return vocab_.size(); }
   std::string_view Piece(int32_t id) const { return vocab_.Piece(id); }
-  int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }

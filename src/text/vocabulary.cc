@@ -9,7 +9,9 @@
 
 namespace ggufembed {
 
-Status CheckVocabularySize(const GgufFile& file, uint64_t count) {
+Result<int> VocabularySize(const GgufFile& file) {
+  GGUFEMBED_ASSIGN_OR_RETURN(const GgufValue tokens, file.GetArray("tokenizer.ggml.tokens"));
+  const uint64_t count = tokens.count;
   if (count == 0) {
     return Error(StatusCode::kInvalidFile, "%s: tokenizer.ggml.tokens is empty",
                  file.name().c_str());
@@ -20,7 +22,7 @@ Status CheckVocabularySize(const GgufFile& file, uint64_t count) {
                  " pieces, more than the limit of %" PRIu64,
                  file.name().c_str(), count, kMaxVocabulary);
   }
-  return OkStatus();
+  return static_cast<int>(count);
 }
 
 Status CheckSameCount(const GgufFile& file, const char* key, uint64_t n_tokens) {
@@ -36,9 +38,8 @@ Result<Vocabulary> Vocabulary::FromGguf(const GgufFile& file) {
   Vocabulary v;
   v.bytes_ = file.shared_bytes();
   // Sizes first: nothing is decoded for an array of the wrong length.
-  GGUFEMBED_ASSIGN_OR_RETURN(const GgufValue tokens, file.GetArray("tokenizer.ggml.tokens"));
-  GGUFEMBED_RETURN_IF_ERROR(CheckVocabularySize(file, tokens.count));
-  GGUFEMBED_RETURN_IF_ERROR(CheckSameCount(file, "tokenizer.ggml.token_type", tokens.count));
+  GGUFEMBED_ASSIGN_OR_RETURN(const int n_tokens, VocabularySize(file));
+  GGUFEMBED_RETURN_IF_ERROR(CheckSameCount(file, "tokenizer.ggml.token_type", n_tokens));
   GGUFEMBED_ASSIGN_OR_RETURN(v.pieces_, file.GetStringArray("tokenizer.ggml.tokens"));
   const size_t n = v.pieces_.size();
   if (file.FindKv("tokenizer.ggml.token_type") != nullptr) {

@@ -30,9 +30,10 @@ inline constexpr int32_t kTokenByte = 6;
 // anything is allocated for it.
 inline constexpr uint64_t kMaxVocabulary = uint64_t{1} << 22;
 
-// kInvalidFile unless 1 <= `count` <= kMaxVocabulary: "FILE: tokenizer.ggml.tokens has N
-// pieces, more than the limit of 4194304".
-Status CheckVocabularySize(const GgufFile& file, uint64_t count);
+// The length of tokenizer.ggml.tokens, read without decoding it: kInvalidFile unless it is an
+// array of 1 to kMaxVocabulary pieces ("FILE: tokenizer.ggml.tokens has N pieces, more than the
+// limit of 4194304").
+Result<int> VocabularySize(const GgufFile& file);
 // kInvalidFile when `key` is an array whose length is not `n_tokens` ("FILE: 4096 tokens but
 // 1099511627776 entries in tokenizer.ggml.scores"); checked before the array is decoded.
 Status CheckSameCount(const GgufFile& file, const char* key, uint64_t n_tokens);

@@ -82,9 +82,7 @@ Status ReadHead(const GgufFile& f, const std::string& p, Config& c) {
     }
   }
 
-  GGUFEMBED_ASSIGN_OR_RETURN(GgufValue tokens, f.GetArray("tokenizer.ggml.tokens"));
-  GGUFEMBED_RETURN_IF_ERROR(CheckVocabularySize(f, tokens.count));
-  c.n_vocab = static_cast<int>(tokens.count);
+  GGUFEMBED_ASSIGN_OR_RETURN(c.n_vocab, VocabularySize(f));
 
   if (dense_2 == nullptr) {
     c.warnings.push_back(

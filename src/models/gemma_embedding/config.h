@@ -37,9 +37,9 @@ struct Config {
   bool IsSlidingLayer(int il) const { return sliding[il] != 0; }
   float RopeBase(int il) const { return IsSlidingLayer(il) ? rope_base_swa : rope_base; }
 
-  // Reads the hyperparameters for `general.architecture` = "gemma-embedding". Missing required
-  // keys, wrong types, impossible values (zero sizes, heads not dividing, odd rotary size) and
-  // other architectures are errors naming the key and the value.
+  // Reads the hyperparameters under the file's `general.architecture` prefix ("gemma-embedding":
+  // LoadModel chose this reader by it). Missing required keys, wrong types and impossible values
+  // (zero sizes, heads not dividing, odd rotary size) are errors naming the key and the value.
   static Result<Config> FromGguf(const GgufFile& file);
 };
 

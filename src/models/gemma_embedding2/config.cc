@@ -87,9 +87,7 @@ Status ReadLayers(const GgufFile& f, const std::string& p, Config& c) {
 Status ReadRest(const GgufFile& f, const std::string& p, Config& c) {
   GGUFEMBED_RETURN_IF_ERROR(CheckNoRopeScaling(f, p));
   GGUFEMBED_ASSIGN_OR_RETURN(c.pooling, GetPooling(f, p, &c.warnings));
-  GGUFEMBED_ASSIGN_OR_RETURN(GgufValue tokens, f.GetArray("tokenizer.ggml.tokens"));
-  GGUFEMBED_RETURN_IF_ERROR(CheckVocabularySize(f, tokens.count));
-  c.n_vocab = static_cast<int>(tokens.count);
+  GGUFEMBED_ASSIGN_OR_RETURN(c.n_vocab, VocabularySize(f));
   return OkStatus();
 }
 
