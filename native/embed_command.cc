@@ -148,9 +148,11 @@ std::string Label(const std::string& text) {
 constexpr size_t kMaxSimilarityTexts = 4096;
 
 // The output of the json, json+ and similarity formats, which need every result; `dim` is the
-// vectors' size (an empty input has no vector to tell it).
+// vectors' size (an empty input has no vector to tell it). `ids`: the records' ids as JSON (JSONL
+// input: each result keyed "id", as in jsonl), or empty (text input: keyed "index").
 std::string Summary(Format format, const std::string& model, const std::vector<std::string>& texts,
-                    const std::vector<Embedding>& results, int dim, bool normalized) {
+                    const std::vector<std::string>& ids, const std::vector<Embedding>& results,
+                    int dim, bool normalized) {
   // Similarity of the first row of each result (the pooled vector), for the formats that print it.
   const size_t n = results.size();
   std::vector<float> sim;
@@ -177,7 +179,7 @@ std::string Summary(Format format, const std::string& model, const std::vector<s
         StrFormat(",\"dim\":%d,\"normalized\":%s,\"data\":[", dim, normalized ? "true" : "false");
     for (size_t i = 0; i < n; ++i) {
       if (i) out += ',';
-      out += ResultJson(i, results[i]);
+      out += ids.empty() ? ResultJson(i, results[i]) : ResultJson("id", ids[i], results[i]);
     }
     out += "]";
     if (format == Format::kJsonPlus) {
@@ -462,6 +464,9 @@ Result<EmbedPlan> PlanEmbed(EmbedFlags& flags) {
     return Usage("--format npy needs -o FILE (its header is rewritten as rows go out)");
   }
   if (!flags.ids.empty() && !Binary(format)) return Usage("--ids goes with --format f32 or npy");
+  if (flags.ids == "-") {  // not a file named "-", and not the standard output the rows may take
+    return Usage("--ids needs a file name, not -");
+  }
   if (Binary(format) && record_errors && flags.ids.empty()) {
     return Usage("--on-error record with --format f32/npy needs --ids FILE for the errors");
   }
@@ -513,7 +518,8 @@ struct LineChunk {
 
 // The next chunk of input lines as items into `items`: a JSONL record parsed (its prompt and
 // title replacing those of `options`), an overlong line or a malformed record an item with its
-// error, blank lines between records skipped. False at the end of the input.
+// error (the reader passes over blank lines between JSONL records). False at the end of the
+// input.
 Result<bool> ReadItems(LineReader& reader, bool jsonl_input, const EmbedOptions& options,
                        LineChunk& chunk, std::vector<Item>& items) {
   chunk.lines.clear();
@@ -536,8 +542,6 @@ Result<bool> ReadItems(LineReader& reader, bool jsonl_input, const EmbedOptions&
       items.push_back(std::move(item));
       continue;
     }
-    // A blank line between JSONL records is not a record (a trailing newline, say).
-    if (jsonl_input && item.text.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (jsonl_input) {
       JsonlRecord record;
       item.error = ParseJsonlRecord(item.text, &record);
@@ -630,9 +634,11 @@ int RunEmbed(int argc, char** argv) {
   const BatchOptions batch{static_cast<int>(flags.threads), static_cast<int>(flags.pack_tokens)};
   Progress progress(!flags.quiet && isatty(STDERR_FILENO) && flags.texts.size() != 1, input_bytes);
   LineReader reader(in_fd, static_cast<uint64_t>(flags.max_line_bytes),
-                    flags.input.empty() ? "the standard input" : flags.input);
+                    flags.input.empty() ? "the standard input" : flags.input,
+                    /*skip_blank=*/jsonl_input);
   std::vector<std::string> texts_seen;  // for the similarity table's labels (that format only)
   std::vector<Embedding> collected;
+  std::vector<std::string> collected_ids;  // JSONL input: their records' ids
   size_t done = 0, rows = 0;
   uint64_t bytes_done = 0;
   int dim = 0;
@@ -650,7 +656,9 @@ int RunEmbed(int argc, char** argv) {
                              ": " + status.message());
         return;
       }
-      std::string line = "{\"" + std::string(jsonl_input ? "id" : "index") +
+      // Keyed as the record's result would be: "id" in JSONL input and in the ids file.
+      const bool keyed_id = jsonl_input || Binary(format);
+      std::string line = "{\"" + std::string(keyed_id ? "id" : "index") +
                          "\":" + (jsonl_input ? item.id_json : std::to_string(done - 1)) +
                          ",\"error\":{\"code\":";
       AppendJsonString(line, StatusCodeName(status.code()));
@@ -661,6 +669,7 @@ int RunEmbed(int argc, char** argv) {
       written = Binary(format) ? output.WriteIds(line) : output.Write(line);
     } else if (Collects(format)) {
       collected.push_back(e);
+      if (jsonl_input) collected_ids.push_back(item.id_json);
     } else if (Binary(format)) {
       dim = e.dim;
       written = output.Write(std::string_view(reinterpret_cast<const char*>(e.values.data()),
@@ -756,8 +765,8 @@ int RunEmbed(int argc, char** argv) {
   }
   if (Status s = output.Begin(); !s.ok()) return ReportError("embed", s);  // an empty corpus
   if (Collects(format)) {
-    const std::string out =
-        Summary(format, flags.model, texts_seen, collected, out_dim, options.normalize);
+    const std::string out = Summary(format, flags.model, texts_seen, collected_ids, collected,
+                                    out_dim, options.normalize);
     if (Status s = output.Write(out); !s.ok()) return ReportError("embed", s);
   }
   return 0;

@@ -58,6 +58,12 @@ Status OverlongLineError(uint64_t length, uint64_t limit) {
                length, limit, mib.c_str());
 }
 
+namespace {
+
+bool IsBlank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+}  // namespace
+
 Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
                                    std::vector<std::string>& lines, std::vector<uint64_t>& numbers,
                                    std::vector<uint64_t>* overlong) {
@@ -86,10 +92,14 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
       // a "\r" that a later read's "\n" ended made the length one too long).
       const size_t dropped = cr && !ends ? stop - 1 : stop;
       skipped_ += dropped - begin_ - (cr && ends ? 1 : 0);
+      skipped_blank_ =
+          skipped_blank_ && IsBlank(std::string_view(buffer_).substr(begin_, dropped - begin_));
       begin_ = scanned_ = end != std::string::npos ? end + 1 : dropped;
       if (end != std::string::npos || eof_) {
         skipping_ = false;
-        GGUFEMBED_RETURN_IF_ERROR(append(std::move(skipped_head_), skipped_));
+        if (!(skip_blank_ && skipped_blank_)) {
+          GGUFEMBED_RETURN_IF_ERROR(append(std::move(skipped_head_), skipped_));
+        }
         skipped_head_.clear();
         continue;
       }
@@ -104,6 +114,7 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
       begin_ = scanned_ = end != std::string::npos ? end + 1 : buffer_.size();
       ++line_;
       at_start_ = false;
+      if (skip_blank_ && IsBlank(std::string_view(buffer_).substr(first, length))) continue;
       if (length > max_line_bytes_) {
         GGUFEMBED_RETURN_IF_ERROR(append(buffer_.substr(first, kOverlongHeadBytes), length));
       } else {
@@ -119,6 +130,7 @@ Result<bool> LineReader::NextChunk(size_t max_lines, size_t max_bytes,
         at_start_ = false;
         const bool cr = buffer_.back() == '\r';
         skipped_ = buffer_.size() - begin_ - (cr ? 1 : 0);
+        skipped_blank_ = IsBlank(std::string_view(buffer_).substr(begin_, skipped_));
         skipped_head_ = buffer_.substr(begin_, kOverlongHeadBytes);
         buffer_.erase(begin_, skipped_);  // a "\r" at the end may still end the line
         buffer_.shrink_to_fit();

@@ -30,16 +30,19 @@ inline constexpr size_t kOverlongHeadBytes = 4096;
 // not counted) is read past without being kept.
 class LineReader {
  public:
-  // `name`: how read errors refer to the input.
+  // `name`: how read errors refer to the input. `skip_blank`: lines of spaces, tabs and "\r"
+  // alone, however long, are passed over (JSONL, where they are not records; their numbers are
+  // still counted).
   explicit LineReader(int fd, uint64_t max_line_bytes = kDefaultMaxLineBytes,
-                      std::string name = "the input")
-      : fd_(fd), max_line_bytes_(max_line_bytes), name_(std::move(name)) {}
+                      std::string name = "the input", bool skip_blank = false)
+      : fd_(fd), max_line_bytes_(max_line_bytes), name_(std::move(name)), skip_blank_(skip_blank) {}
 
   // Appends the next lines (without their "\n" or "\r\n"; the first without a UTF-8 byte-order
   // mark) to `lines` and their 1-based numbers to `numbers`; returns false at the end of the
-  // input (nothing appended). kIoError on a read error. A line over the limit is appended as its first kOverlongHeadBytes, with its length in
-  // `overlong` (which gets one entry per line, 0 for the others); without `overlong` it is a
-  // kInvalidArgument error naming the line, its length and the limit.
+  // input (nothing appended). kIoError on a read error. A line over the limit is appended as its
+  // first kOverlongHeadBytes, with its length in `overlong` (which gets one entry per line, 0 for
+  // the others); without `overlong` it is a kInvalidArgument error naming the line, its length and
+  // the limit.
   Result<bool> NextChunk(size_t max_lines, size_t max_bytes, std::vector<std::string>& lines,
                          std::vector<uint64_t>& numbers, std::vector<uint64_t>* overlong = nullptr);
   uint64_t max_line_bytes() const { return max_line_bytes_; }
@@ -51,13 +54,15 @@ class LineReader {
   int fd_;
   uint64_t max_line_bytes_;
   std::string name_;
+  bool skip_blank_;
   std::string buffer_;
   size_t begin_ = 0;    // first unconsumed byte of buffer_
   size_t scanned_ = 0;  // buffer_[begin_, scanned_) holds no "\n"
   bool eof_ = false;
-  bool at_start_ = true;   // nothing taken yet: a byte-order mark may still be skipped
-  bool skipping_ = false;  // inside a line over the limit, whose bytes are dropped
-  uint64_t skipped_ = 0;   // its length so far
+  bool at_start_ = true;        // nothing taken yet: a byte-order mark may still be skipped
+  bool skipping_ = false;       // inside a line over the limit, whose bytes are dropped
+  uint64_t skipped_ = 0;        // its length so far
+  bool skipped_blank_ = false;  // and whether it was all blank so far
   std::string skipped_head_;
   uint64_t line_ = 0;
 };

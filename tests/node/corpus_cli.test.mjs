@@ -153,6 +153,38 @@ test("f32 and npy output with an ids file hold the jsonl vectors", () => {
   }
 });
 
+test("every result and error is keyed alike: id for JSONL input and in ids files, else index", () => {
+  // JSONL input with json and json+: the records' ids, as jsonl writes them (blank lines are not
+  // records, so an index would not say which record a vector belongs to).
+  const input = join(dir, "keys.jsonl");
+  writeFileSync(input, '{"id": "a", "text": "one"}\n\n{"id": 7, "text": "two"}\n{"text": "three"}\n');
+  const lines = parseLines(runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", input]).stdout);
+  assert.deepEqual(lines.map((l) => l.id), ["a", 7, null]);
+  for (const format of ["json", "json+"]) {
+    const r = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-i", input, "-f", format]);
+    assert.equal(r.status, 0, r.stderr);
+    const { data } = JSON.parse(r.stdout);
+    assert.deepEqual(data.map((d) => d.id), ["a", 7, null], format);
+    assert.ok(data.every((d) => !("index" in d)), format);
+    assert.deepEqual(data.map((d) => d.embedding), lines.map((l) => l.embedding), format);
+  }
+  // Text input: json keeps "index".
+  const text = JSON.parse(runCli(["embed", "-q", "-m", tiny, "one", "two"]).stdout);
+  assert.deepEqual(text.data.map((d) => d.index), [0, 1]);
+  // Text input into f32 with an ids file: an error line is {"id": N, "error"} like the rows'
+  // lines (it was {"index": N, ...}, which a reader of "id" missed).
+  const out = join(dir, "keys.f32"), ids = join(dir, "keys.ids");
+  const b = runCli(["embed", "-q", "-m", tiny, "-f", "f32", "-o", out, "--ids", ids, "--on-error", "record"],
+                   { input: Buffer.from("good\n\xff bad\nalso good\n", "latin1") });
+  assert.equal(b.status, 0, b.stderr);
+  const index = parseLines(readFileSync(ids, "utf8"));
+  assert.deepEqual(index.map((l) => l.id), [0, 1, 2]);
+  assert.deepEqual(index.map((l) => l.row), [0, undefined, 1]);
+  assert.equal(index[1].error.code, "invalid_argument");
+  assert.match(index[1].error.message, /^line 2: /);
+  assert.ok(index.every((l) => !("index" in l)));
+});
+
 test("embed usage errors for the corpus options", () => {
   const cases = [
     [["--input-format", "xml"], /--input-format 'xml' is not text or jsonl/],
@@ -163,6 +195,9 @@ test("embed usage errors for the corpus options", () => {
     [["--threads", "-1", "hi"], /--threads/],
     [["--on-error", "record", "-f", "json", "hi"], /--on-error record needs a streamed format/],
     [["--input-format", "jsonl", "hi"], /--input-format jsonl reads no TEXT/],
+    // Not a file named "-" (it was, silently), nor the standard output the rows may take.
+    [["--input-format", "jsonl", "-f", "f32", "-o", join(dir, "dash.f32"), "--ids", "-"],
+     /--ids needs a file name, not -/],
   ];
   for (const [args, pattern] of cases) {
     const r = runCli(["embed", "-m", tiny, ...args], { input: "" });

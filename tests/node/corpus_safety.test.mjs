@@ -250,6 +250,22 @@ test("the default line limit: a 9 MiB record is an error in its place, never rea
   assert.equal(tl[1].error.code, "input_too_long");
 });
 
+// The CLI's standard output for `input` sent through a pipe in pieces of 7,000 characters, each its
+// own read, so that a long line arrives over many; the run must succeed.
+async function runInPieces(args, input) {
+  const child = spawn(process.env.GGUFEMBED_CLI, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  const closed = new Promise((ok) => child.on("close", ok));
+  for (let i = 0; i < input.length; i += 7000) {
+    child.stdin.write(input.slice(i, i + 7000));
+    await sleep(1);
+  }
+  child.stdin.end();
+  assert.equal(await closed, 0);
+  return out;
+}
+
 test("the line limit at its edges: exactly the limit, one more, CRLF, the last line without \\n", async () => {
   // Text input, one text per line; with --max-line-bytes 10 a line of 10 bytes is read, 11 is not.
   const lines = ["a".repeat(10), "b".repeat(11), "c".repeat(10) + "\r", "d".repeat(11) + "\r",
@@ -267,18 +283,28 @@ test("the line limit at its edges: exactly the limit, one more, CRLF, the last l
     assert.match(got[4].error.message, /^line 5: the line is 100000 bytes long/);
   };
   check(runCli(args, { input }).stdout, "from a file-like pipe");
-  // Through a pipe in small pieces, so the long line arrives over many reads.
-  const child = spawn(process.env.GGUFEMBED_CLI, args, { stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d) => { out += d; });
-  const closed = new Promise((ok) => child.on("close", ok));
-  for (let i = 0; i < input.length; i += 7000) {
-    child.stdin.write(input.slice(i, i + 7000));
-    await sleep(1);
-  }
-  child.stdin.end();
-  assert.equal(await closed, 0);
-  check(out, "in pieces");
+  check(await runInPieces(args, input), "in pieces");
+});
+
+test("JSONL: a blank line over the limit is still not a record; one with text after its blanks is", async () => {
+  // Spaces and a CRLF end, tabs, and tabs at the end of the input without a "\n": passed over
+  // like short blank lines (the limit once made them records: errors, and with --on-error fail
+  // the end of the run). 150,000 spaces then "x" is a line over the limit.
+  const input = '{"id": "a", "text": "x"}\n' + " ".repeat(200000) + "\r\n" + '{"id": "b", "text": "y"}\n' +
+    " ".repeat(150000) + "x\n" + '{"id": "c", "text": "z"}\n' + "\t".repeat(70000);
+  const args = ["embed", "-q", "-m", tiny, "--input-format", "jsonl", "--max-line-bytes", "1000"];
+  const check = (stdout, what) => {
+    const got = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(got.map((g) => g.id), ["a", "b", null, "c"], what);
+    assert.match(got[2].error.message, /^line 4: the line is 150001 bytes long, more than the limit of 1000/, what);
+  };
+  check(runCli([...args, "--on-error", "record"], { input }).stdout, "at once");
+  check(await runInPieces([...args, "--on-error", "record"], input), "in pieces");
+  // Without the line of text, --on-error fail embeds all three records.
+  const blanksOnly = input.replace(" ".repeat(150000) + "x\n", "");
+  const f = runCli(args, { input: blanksOnly });
+  assert.equal(f.status, 0, f.stderr);
+  assert.deepEqual(f.stdout.trim().split("\n").map((l) => JSON.parse(l).id), ["a", "b", "c"]);
 });
 
 test("an overlong line whose \\r arrives in a read of its own: the \\r is not counted", async () => {
