@@ -639,7 +639,7 @@ int RunEmbed(int argc, char** argv) {
   std::vector<std::string> texts_seen;  // for the similarity table's labels (that format only)
   std::vector<Embedding> collected;
   std::vector<std::string> collected_ids;  // JSONL input: their records' ids
-  size_t done = 0, rows = 0;
+  size_t done = 0, rows = 0, failed = 0;   // failed: records written as errors
   uint64_t bytes_done = 0;
   int dim = 0;
   Status failure;  // --on-error fail: the first error; nothing after it is written
@@ -656,6 +656,7 @@ int RunEmbed(int argc, char** argv) {
                              ": " + status.message());
         return;
       }
+      ++failed;
       // Keyed as the record's result would be: "id" in JSONL input and in the ids file.
       const bool keyed_id = jsonl_input || Binary(format);
       std::string line = "{\"" + std::string(keyed_id ? "id" : "index") +
@@ -764,6 +765,11 @@ int RunEmbed(int argc, char** argv) {
     return ReportError("embed", Usage("no TEXT arguments and nothing on the input"));
   }
   if (Status s = output.Begin(); !s.ok()) return ReportError("embed", s);  // an empty corpus
+  if (failed > 0 && !flags.quiet) {  // the run succeeded, but not every record did
+    std::fprintf(stderr, "ggufembed embed: %zu of %zu %s failed; their errors are in %s\n", failed,
+                 done, jsonl_input ? "records" : "texts",
+                 Binary(format) ? ("--ids " + flags.ids).c_str() : "the output");
+  }
   if (Collects(format)) {
     const std::string out = Summary(format, flags.model, texts_seen, collected_ids, collected,
                                     out_dim, options.normalize);

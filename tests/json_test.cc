@@ -243,6 +243,18 @@ TEST_CASE("values written back: integers as written, also past int64", "[json]")
   CHECK(back("1.50") == "1.5");
   CHECK(back("-0.0") == "-0");
   CHECK(back("1e3") == "1000");
+  // Other numbers in the fewest digits that read back as the same double (17 gave 0.1 back as
+  // 0.10000000000000001, and 1e-7 as 9.9999999999999995e-08).
+  CHECK(back("0.1") == "0.1");
+  CHECK(back("1e-7") == "1e-07");
+  CHECK(back("-2.5e300") == "-2.5e+300");
+  CHECK(back("0.30000000000000004") == "0.30000000000000004");  // 0.1 + 0.2: needs 17
+  CHECK(back("0.3333333333333333") == "0.3333333333333333");    // 16
+  for (const char* text : {"0.1", "3.141592653589793", "2.2250738585072014e-308", "5e-324",
+                           "1.7976931348623157e308", "123456.789"}) {
+    INFO(text);
+    CHECK(std::strtod(back(text).c_str(), nullptr) == std::strtod(text, nullptr));
+  }
   CHECK(back(R"({"id":[18446744073709551616,-0,"x"]})") ==
         R"({"id":[18446744073709551616,-0,"x"]})");
   // The value past int64 is still its double, exactly as strtod reads it.

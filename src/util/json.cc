@@ -99,8 +99,13 @@ void AppendJsonDouble(std::string& out, double v) {
     out += "null";
     return;
   }
+  // The fewest significant digits that read back as `v` (0.1, not 0.10000000000000001): 17
+  // always do.
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
   out += buf;
 }
 

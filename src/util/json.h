@@ -24,10 +24,10 @@ std::string PrintableText(std::string_view s);
 // Appends a float with 9 significant digits (enough to round-trip an f32); NaN and ±inf, which
 // JSON cannot express, become null.
 void AppendJsonFloat(std::string& out, float v);
-// The same for doubles, with 17 significant digits.
+// The same for doubles, with the fewest significant digits (15 to 17) that read back as `v`.
 void AppendJsonDouble(std::string& out, double v);
 // A value that says what it is, for output read back as data (`info --json`, `tensor`): finite
-// ones as AppendJsonDouble with `digits` (9 for an f32, 17 for an f64), NaN and ±inf as the
+// ones as AppendJsonFloat (`digits` 9, an f32) or AppendJsonDouble (17, an f64), NaN and ±inf as the
 // strings "NaN", "Infinity" and "-Infinity" (null would not say which).
 void AppendJsonNamedNumber(std::string& out, double v, int digits);
 

@@ -183,6 +183,14 @@ test("every result and error is keyed alike: id for JSONL input and in ids files
   assert.equal(index[1].error.code, "invalid_argument");
   assert.match(index[1].error.message, /^line 2: /);
   assert.ok(index.every((l) => !("index" in l)));
+  // Without -q, a run that wrote errors in place says so at the end (it exited 0 in silence).
+  const loud = runCli(["embed", "-m", tiny, "--input-format", "jsonl", "--on-error", "record"],
+                      { input: '{"id": 1, "text": "ok"}\n{"id": 2}\n{"id": 3, "text": 3}\n' });
+  assert.equal(loud.status, 0, loud.stderr);
+  assert.equal(loud.stderr, "ggufembed embed: 2 of 3 records failed; their errors are in the output\n");
+  const quiet = runCli(["embed", "-m", tiny, "-f", "jsonl", "--on-error", "record", "fine"]);
+  assert.equal(quiet.status, 0);
+  assert.equal(quiet.stderr, "");
 });
 
 test("embed usage errors for the corpus options", () => {
