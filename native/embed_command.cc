@@ -346,6 +346,13 @@ class Output {
       }
       *name = *path;
     }
+    // Refused before any work, not at the first row (it failed there with "Illegal seek").
+    if (format == Format::kNpy && lseek(out_, 0, SEEK_CUR) < 0) {
+      return Error(StatusCode::kInvalidArgument,
+                   "--format npy needs -o FILE to be a file it can seek in (the header is "
+                   "rewritten as rows go out), not a pipe: %s",
+                   f.output.c_str());
+    }
     return OkStatus();
   }
   // Empties the files (as O_TRUNC would have; a FIFO or device has nothing to empty) and writes
@@ -549,7 +556,12 @@ Result<bool> ReadItems(LineReader& reader, bool jsonl_input, const EmbedOptions&
       // A line that is not JSON still names its record when "id" comes first.
       if (!item.error.ok() && item.id_json == "null") item.id_json = IdOfLineHead(item.text);
       item.text = std::move(record.text);
-      if (!record.prompt.empty()) item.options.prompt = record.prompt;
+      if (!record.prompt.empty()) {
+        item.options.prompt = record.prompt;
+        // --title is the documents': a record asking for another prompt does not take it (it
+        // failed: "a title applies to the document prompt only").
+        if (record.title.empty() && record.prompt != "document") item.options.title.clear();
+      }
       if (!record.title.empty()) item.options.title = record.title;
       if (!record.prompt.empty() || !record.title.empty()) item.options.prompt_text.clear();
     }

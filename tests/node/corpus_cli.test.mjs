@@ -3,7 +3,7 @@
 // stopping the run; f32/npy output with an ids file; streaming through a pipe; a killed run
 // leaves a valid prefix.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -188,6 +188,15 @@ test("every result and error is keyed alike: id for JSONL input and in ids files
                       { input: '{"id": 1, "text": "ok"}\n{"id": 2}\n{"id": 3, "text": 3}\n' });
   assert.equal(loud.status, 0, loud.stderr);
   assert.equal(loud.stderr, "ggufembed embed: 2 of 3 records failed; their errors are in the output\n");
+  // A record that asks for another prompt than document does not take --title (it failed).
+  const mixed = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl", "-p", "document", "--title", "T"],
+                       { input: '{"id": "d", "text": "x"}\n{"id": "q", "text": "x", "prompt": "query"}\n' });
+  assert.equal(mixed.status, 0, mixed.stderr);
+  const [d, q] = parseLines(mixed.stdout);
+  const alone = (...args) => parseLines(runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", ...args, "x"]).stdout)[0];
+  assert.deepEqual(d.embedding, alone("-p", "document", "--title", "T").embedding);
+  assert.deepEqual(q.embedding, alone("-p", "query").embedding);
+  assert.equal(q.tokens, alone("-p", "query").tokens);
   const quiet = runCli(["embed", "-m", tiny, "-f", "jsonl", "--on-error", "record", "fine"]);
   assert.equal(quiet.status, 0);
   assert.equal(quiet.stderr, "");
@@ -212,6 +221,13 @@ test("embed usage errors for the corpus options", () => {
     assert.equal(r.status, 2, args.join(" "));
     assert.match(r.stderr, pattern);
   }
+  // npy into a pipe: refused before any work (it failed at the first row, "Illegal seek"). A
+  // shell's pipe: Node's own stdio pipes are sockets, which /dev/stdout cannot be opened on.
+  const npy = spawnSync("bash", ["-c", '"$0" embed -m "$1" --input-format jsonl -f npy -o /dev/stdout | cat; exit ${PIPESTATUS[0]}',
+                                 process.env.GGUFEMBED_CLI, tiny], { input: '{"text": "a"}\n', encoding: "utf8" });
+  assert.equal(npy.status, 2, npy.stderr);
+  assert.match(npy.stderr, /--format npy needs -o FILE to be a file it can seek in .*not a pipe: \/dev\/stdout/);
+  assert.equal(npy.stdout, "");
   const missing = runCli(["embed", "-m", tiny, "-i", join(dir, "nope.jsonl")]);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /cannot read .*nope\.jsonl: No such file/);
