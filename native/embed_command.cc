@@ -549,6 +549,13 @@ Result<bool> ReadItems(LineReader& reader, bool jsonl_input, const EmbedOptions&
       items.push_back(std::move(item));
       continue;
     }
+    // A NUL is valid UTF-8, but in a line of text it means UTF-16 or binary input, whose lines
+    // would be embedded as garbage (JSONL's "\u0000" is a choice, and stays).
+    if (const size_t nul = item.text.find('\0'); !jsonl_input && nul != std::string::npos) {
+      item.error =
+          Error(StatusCode::kInvalidArgument,
+                "the text holds a NUL byte at byte %zu (is the input UTF-16 or binary?)", nul);
+    }
     if (jsonl_input) {
       JsonlRecord record;
       item.error = ParseJsonlRecord(item.text, &record);

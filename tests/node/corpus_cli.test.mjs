@@ -202,6 +202,30 @@ test("every result and error is keyed alike: id for JSONL input and in ids files
   assert.equal(quiet.stderr, "");
 });
 
+test("text input: a line holding a NUL is an error (UTF-16 or binary input), not a garbage vector", () => {
+  // UTF-16LE with its byte-order mark: every line fails on its NULs (before, the first failed on
+  // the mark, which is not UTF-8, and the others were embedded).
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("one\ntwo\nthree\n", "utf16le")]);
+  const r = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", "--on-error", "record"], { input: utf16 });
+  assert.equal(r.status, 0, r.stderr);
+  const got = parseLines(r.stdout);
+  assert.equal(got.length, 4);  // "\n\0" ends each line: the last is the final NUL alone
+  assert.ok(got.every((g) => g.error?.code === "invalid_argument"), r.stdout);
+  assert.equal(got[0].error.message, "line 1: the text holds a NUL byte at byte 3 (is the input UTF-16 or binary?)");
+  assert.equal(got[1].error.message, "line 2: the text holds a NUL byte at byte 0 (is the input UTF-16 or binary?)");
+  // One NUL among good lines fails its line alone; --on-error fail stops there.
+  const one = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl", "--on-error", "record"], { input: "good\nba\0d\nok\n" });
+  assert.deepEqual(parseLines(one.stdout).map((g) => g.error?.message ?? g.index),
+                   [0, "line 2: the text holds a NUL byte at byte 2 (is the input UTF-16 or binary?)", 2]);
+  const fail = runCli(["embed", "-q", "-m", tiny, "-f", "jsonl"], { input: "good\nba\0d\nok\n" });
+  assert.equal(fail.status, 1);
+  assert.match(fail.stderr, /line 2: the text holds a NUL byte at byte 2/);
+  // In JSONL, "\u0000" is the writer's choice and is embedded.
+  const json = runCli(["embed", "-q", "-m", tiny, "--input-format", "jsonl"], { input: '{"text": "ba\\u0000d"}\n' });
+  assert.equal(json.status, 0, json.stderr);
+  assert.equal(parseLines(json.stdout)[0].error, undefined);
+});
+
 test("embed usage errors for the corpus options", () => {
   const cases = [
     [["--input-format", "xml"], /--input-format 'xml' is not text or jsonl/],
