@@ -64,7 +64,7 @@ std::string ParseError(std::string_view text, size_t offset) {
   return message;
 }
 
-// Writes `v` back as compact JSON (integers exactly, other numbers with 17 digits).
+// Writes `v` back as compact JSON (integers exactly, other numbers as AppendJsonDouble writes them).
 void Serialize(const JsonValue& v, std::string& out) {
   switch (v.kind()) {
     case Kind::kNull:

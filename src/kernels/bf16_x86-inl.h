@@ -104,9 +104,15 @@ GGUFEMBED_BF16_ATTR HWY_NOINLINE void Bf16TileDp(const uint8_t* const* rows, con
   }
   for (int r = 0; r < kTileRows; ++r) {
     for (int v = 0; v < V; ++v) {
-      __m512 p[8];
-      for (int j = 0; j < 8; ++j) p[j] = partial[j][r][v];
-      _mm512_storeu_ps(out + (r * V + v) * kBf16DpLanes, CombinePartials8(p));
+      // CombinePartials8's tree written out: that template is always-inline with the Highway
+      // region's target, which clang lets GGUFEMBED_BF16_ATTR replace rather than extend (it
+      // then refuses to inline it here).
+      const __m512(&p)[8][kTileRows][V] = partial;
+      const __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(p[0][r][v], p[4][r][v]),
+                                                   _mm512_add_ps(p[2][r][v], p[6][r][v])),
+                                     _mm512_add_ps(_mm512_add_ps(p[1][r][v], p[5][r][v]),
+                                                   _mm512_add_ps(p[3][r][v], p[7][r][v])));
+      _mm512_storeu_ps(out + (r * V + v) * kBf16DpLanes, s);
     }
   }
 }
