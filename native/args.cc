@@ -2,6 +2,7 @@
 #include "args.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -111,7 +112,9 @@ Status ArgParser::Parse(int argc, char** argv, int first) {
     errno = 0;
     char* end = nullptr;
     const long long v = std::strtoll(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || errno == ERANGE) {
+    // strtoll skips leading whitespace; the option's value is taken as written (" 5" like "5 ").
+    if (value.empty() || std::isspace(static_cast<unsigned char>(value[0])) || *end != '\0' ||
+        errno == ERANGE) {
       return Error(StatusCode::kInvalidArgument, "option '%s' expects an integer, got '%s'",
                    arg.c_str(), value.c_str());
     }

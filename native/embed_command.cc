@@ -252,8 +252,8 @@ void DeclareFlags(ArgParser& args, EmbedFlags* f) {
               "fail (default: stop at the first text that cannot be embedded) or record (write "
               "its error in its place and go on; jsonl, raw, f32 and npy)");
   args.Option("threads", "t", &f->threads, "N",
-              "passes run at once, one per thread (default: the cores this process may use)", 0,
-              4096);
+              "passes run at once, one per thread (default, or 0: the cores this process may use)",
+              0, 4096);
   args.Option("pack-tokens", nullptr, &f->pack_tokens, "N",
               "texts shorter than N tokens share passes of up to N tokens (default 256; 0: "
               "every text alone); the vectors are the same bits",

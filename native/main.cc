@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!std::strcmp(argv[1], "--version")) {
+    if (argc > 2) {
+      std::fprintf(stderr, "ggufembed: --version takes no arguments (got '%s')\n", argv[2]);
+      return kExitUsage;
+    }
     std::printf("ggufembed %s (SIMD target %s; supported: %s)\n", GGUFEMBED_VERSION,
                 SimdTargetName(), SupportedSimdTargets().c_str());
     return FinishStandardOutput("", 0);

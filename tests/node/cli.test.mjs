@@ -39,6 +39,11 @@ test("usage errors exit with 2 and say why on stderr", () => {
     [["synth", "--seed", "abc", "-o", join(dir, "x.gguf")],
      /^ggufembed synth: option '--seed' expects an integer, got 'abc'\n$/],
     [["synth"], /^ggufembed synth: missing -o FILE\n$/],
+    // A value with leading blanks was an integer (strtoll skips them) where one with trailing
+    // blanks was not.
+    [["embed", "-m", tiny, "--dim", " 5", "a"], /^ggufembed embed: option '--dim' expects an integer, got ' 5'\n$/],
+    [["embed", "-m", tiny, "--dim", "5 ", "a"], /^ggufembed embed: option '--dim' expects an integer, got '5 '\n$/],
+    [["--version", "extra"], /^ggufembed: --version takes no arguments \(got 'extra'\)\n$/],
     [["synth", "-o", ""], /^ggufembed synth: option '-o' needs a value, not an empty one\n$/],
     [["embed", "-m", tiny, "-p", "query", "--prompt", "document", "a"],
      /^ggufembed embed: option '--prompt' is given twice\n$/],
