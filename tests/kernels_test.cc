@@ -196,6 +196,24 @@ void TestElementwise() {
       REQUIRE(kt::SameBits(got[l], GeluF16(x[i + l])));
     }
   }
+  // GeGluInPlace over every length to 20, so its vectors and its scalar tail both run, from
+  // every 7th offset of the special values (the up operand the values shifted by 5).
+  for (size_t n = 0; n <= 20; ++n) {
+    for (size_t off = 0; off + n + 5 <= x.size(); off += 7) {
+      std::vector<float> gate(x.begin() + off, x.begin() + off + n);
+      const std::vector<float> up(x.begin() + off + 5, x.begin() + off + 5 + n);
+      GeGluInPlace(gate.data(), up.data(), n, table);
+      for (size_t i = 0; i < n; ++i) {
+        const float want = GeluF16(x[off + i]) * up[i];
+        INFO("geglu n " << n << " offset " << off << " value " << i << ": " << x[off + i]);
+        if (std::isnan(want)) {
+          REQUIRE(std::isnan(gate[i]));
+        } else {
+          REQUIRE(kt::SameBits(gate[i], want));
+        }
+      }
+    }
+  }
 }
 
 // F16BitsToF32 converts every half as F16ToF32 does, and RoundToF16 rounds as
