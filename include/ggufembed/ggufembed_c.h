@@ -24,7 +24,8 @@ enum {
 };
 
 /* The code and message of the last failed call on this thread (GGUFEMBED_OK and "" after a
-   successful one). The message names the file, item and offset or limit involved. */
+   successful call of a function that can fail; the accessors, which cannot, leave them as they
+   are). The message names the file, item and offset or limit involved. */
 int ggufembed_last_error_code(void);
 const char* ggufembed_last_error_message(void);
 
@@ -84,7 +85,9 @@ enum {
 
 typedef struct ggufembed_model ggufembed_model;
 
-/* Loads an embedding model from a file (memory-mapped natively). NULL on error. */
+/* Loads an embedding model from a file (memory-mapped natively: the file must stay as it is
+   while the model is loaded — one truncated under it ends the process with SIGBUS, as with any
+   mapped file). NULL on error. */
 ggufembed_model* ggufembed_model_load_file(const char* path);
 /* Loads a model from `size` bytes at `data` (from `ggufembed_alloc`); ownership passes to the
    model, also on failure. `name` is how errors refer to it. NULL on error. */
@@ -129,8 +132,8 @@ int32_t ggufembed_options_layout(int32_t* out, int32_t capacity);
 typedef struct ggufembed_result ggufembed_result;
 
 /* Embeds `n_texts` UTF-8 texts; `lengths` gives their byte lengths, or is NULL for
-   NUL-terminated texts. `options` may be NULL for the defaults. NULL on error (the message names
-   the text's index). Each text's vector is the one it gets alone; short texts share forward
+   NUL-terminated texts. `options` may be NULL for the defaults. NULL on error (with more than
+   one text, the message names the failing text's index). Each text's vector is the one it gets alone; short texts share forward
    passes, and `options->threads` passes run at once. */
 ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
                                   const int32_t* lengths, int32_t n_texts,
