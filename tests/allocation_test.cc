@@ -3,6 +3,7 @@
 // forward pass's arena, from malloc, by the workspace's size).
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -11,7 +12,15 @@
 #include "ggufembed/embedder.h"
 #include "ggufembed/ggufembed_c.h"
 #include "model_util.h"
+#include "test_util.h"
 #include "util/arena.h"
+
+#if !defined(__EMSCRIPTEN__)
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 namespace {
 
@@ -280,6 +289,52 @@ TEST_CASE("a failed allocation anywhere in a call is an out_of_memory error", "[
       if (!again.ok()) out_of_memory(again.status().code(), again.status().message(), after);
     }
   }
+}
+#endif
+
+#if !defined(__EMSCRIPTEN__)
+TEST_CASE("a model file the address space cannot map is out_of_memory, naming the file",
+          "[allocation]") {
+  // A sparse 4 GiB file, mapped by a child whose address space may grow by only 1 GiB more than it
+  // has (so that its own allocations still succeed, sanitizers' included): mmap fails with ENOMEM.
+  const std::string path = testing::TempPath("unmappable.gguf");
+  {
+    const int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(ftruncate(fd, off_t{4} << 30) == 0);
+    close(fd);
+  }
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // VmSize, in KiB, from /proc/self/status.
+    FILE* status = std::fopen("/proc/self/status", "r");
+    if (status == nullptr) _exit(10);
+    char line[256];
+    unsigned long long vm_kib = 0;
+    while (std::fgets(line, sizeof line, status) != nullptr) {
+      if (std::sscanf(line, "VmSize: %llu kB", &vm_kib) == 1) break;
+    }
+    std::fclose(status);
+    const rlim_t limit = (vm_kib << 10) + (rlim_t{1} << 30);
+    const rlimit rl = {limit, limit};
+    if (vm_kib == 0 || setrlimit(RLIMIT_AS, &rl) != 0) _exit(11);
+    Result<std::unique_ptr<Embedder>> loaded = Embedder::Load(path);
+    if (loaded.ok()) _exit(12);
+    const std::string message = loaded.status().message();
+    if (message.find(path) == std::string::npos ||
+        message.find("4294967296 bytes") == std::string::npos) {
+      std::fprintf(stderr, "%s\n", message.c_str());
+      _exit(13);
+    }
+    _exit(loaded.status().code() == StatusCode::kOutOfMemory ? 0 : 14);
+  }
+  int wstatus = 0;
+  REQUIRE(waitpid(child, &wstatus, 0) == child);
+  std::remove(path.c_str());
+  REQUIRE(WIFEXITED(wstatus));
+  // 0: out_of_memory naming the file and its size; 12: loaded; 13: the message; 14: another code.
+  REQUIRE(WEXITSTATUS(wstatus) == 0);
 }
 #endif
 

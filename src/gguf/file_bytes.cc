@@ -79,8 +79,9 @@ Result<std::shared_ptr<const FileBytes>> FileBytes::Map(const std::string& path)
   const int err = errno;
   close(fd);  // the mapping keeps the file open
   if (addr == MAP_FAILED) {
-    return Error(StatusCode::kIoError, "%s: cannot mmap %zu bytes: %s", path.c_str(), size,
-                 std::strerror(err));
+    // ENOMEM: no room in the address space (a ulimit -v, a 32-bit process), not a file problem.
+    return Error(err == ENOMEM ? StatusCode::kOutOfMemory : StatusCode::kIoError,
+                 "%s: cannot mmap %zu bytes: %s", path.c_str(), size, std::strerror(err));
   }
   return std::shared_ptr<const FileBytes>(
       new FileBytes(static_cast<const uint8_t*>(addr), size, Kind::kMapped));
