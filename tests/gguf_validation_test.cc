@@ -97,6 +97,10 @@ TEST_CASE("unknown value types and nested arrays", "[gguf][invalid]") {
   GgufBytes g;
   g.Header(3, 0, 1).Str("k").U32(13).U32(0);
   CHECK(ErrorOf(g) == "test.gguf: offset 33: key 'k': unknown value type 13");
+  // A key that would cut the message short (NUL) or break its line is shown escaped.
+  GgufBytes odd;
+  odd.Header(3, 0, 1).Str(std::string_view("a\nb\0c", 5)).U32(13).U32(0);
+  CHECK(ErrorOf(odd) == "test.gguf: offset 37: key \"a\\nb\\u0000c\": unknown value type 13");
   GgufBytes nested;
   nested.Header(3, 0, 1).Str("k").U32(testing::kArr).U32(testing::kArr).U64(0);
   CHECK(ErrorOf(nested) == "test.gguf: offset 37: key 'k': nested arrays are not supported");

@@ -217,6 +217,9 @@ TEST_CASE("metadata errors name the key", "[model]") {
             .starts_with("with.gguf: architecture 'bert' is not supported (supported: "
                          "gemma-embedding, gemma-embedding2"));
   CHECK(load_with([](GgufWriter& w) {
+          w.SetString("general.architecture", std::string("bert\0x", 6));
+        }).starts_with("with.gguf: architecture \"bert\\u0000x\" is not supported (supported: "));
+  CHECK(load_with([](GgufWriter& w) {
           w.SetU16("split.no", 0);
           w.SetU16("split.count", 3);
           w.SetI32("split.tensors.count", 40);

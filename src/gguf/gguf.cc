@@ -9,6 +9,7 @@
 #include "gguf/reader.h"
 #include "util/error.h"
 #include "util/huge_pages.h"
+#include "util/json.h"
 
 namespace ggufembed {
 namespace {
@@ -552,6 +553,14 @@ Status DequantizeTensorRow(const GgufTensorInfo& tensor, int64_t row, float* out
   }
   return DequantizeRow(tensor.type, tensor.data + static_cast<uint64_t>(row) * tensor.row_bytes(),
                        out, tensor.ne[0]);
+}
+
+std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 64;
+  const std::string shown = PrintableText(s.substr(0, kMax));
+  const char* more = s.size() > kMax ? "..." : "";
+  // A JSON literal carries its own double quotes; a plain text cannot start with one.
+  return shown[0] == '"' ? shown + more : "'" + shown + more + "'";
 }
 
 std::string ShapeText(const int64_t* ne, int n_dims) {

@@ -91,6 +91,11 @@ struct GgufTensorInfo {
 // A shape as messages and `info` print it: "[768, 262144]" for the first `n_dims` of `ne`.
 std::string ShapeText(const int64_t* ne, int n_dims);
 
+// At most 64 bytes of a string from a file, quoted for a message: 'as it is', or as a JSON string
+// literal (PrintableText) when printing it raw would hide or garble something — a NUL would cut
+// the message short, a newline break its line.
+std::string Quote(std::string_view s);
+
 class GgufFile {
  public:
   // Maps and parses the file at `path`.

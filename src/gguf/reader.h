@@ -23,16 +23,6 @@ inline T Load(const uint8_t* p) {
   return v;
 }
 
-// Quotes at most 64 bytes of a file string for an error message.
-inline std::string Quote(std::string_view s) {
-  constexpr size_t kMax = 64;
-  std::string out = "'";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
 // Reads the header sequentially, turning every problem into a Status that names the file, the
 // offset and the item being read (`item_`, e.g. "key 'general.name'" or "tensor 3 'x.weight'").
 class GgufReader {

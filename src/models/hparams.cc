@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cmath>
 
+#include "gguf/gguf.h"
 #include "util/error.h"
 
 namespace ggufembed {
@@ -107,8 +108,8 @@ Status CheckNoRopeScaling(const GgufFile& f, const std::string& p) {
     const std::string_view type =
         kv->value.type == GgufType::kString ? kv->value.AsString() : std::string_view("?");
     if (type != "none" && type != "linear") {
-      return Error(StatusCode::kUnsupported, "%s: rope.scaling.type '%.*s' is not supported",
-                   f.name().c_str(), static_cast<int>(type.size()), type.data());
+      return Error(StatusCode::kUnsupported, "%s: rope.scaling.type %s is not supported",
+                   f.name().c_str(), Quote(type).c_str());
     }
   }
   GGUFEMBED_ASSIGN_OR_RETURN(double factor, f.GetFloatOr(p + "rope.scaling.factor", 0.0));

@@ -80,9 +80,8 @@ Result<std::unique_ptr<Model>> LoadModel(const GgufFile& file) {
         file.name().c_str());
   }
   if (architecture == nullptr) {
-    return Error(StatusCode::kUnsupported,
-                 "%s: architecture '%.*s' is not supported (supported: %s)", file.name().c_str(),
-                 static_cast<int>(name.size()), name.data(), ArchitectureNames().c_str());
+    return Error(StatusCode::kUnsupported, "%s: architecture %s is not supported (supported: %s)",
+                 file.name().c_str(), Quote(name).c_str(), ArchitectureNames().c_str());
   }
   return architecture->load(file);
 }

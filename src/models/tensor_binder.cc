@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cmath>
 
+#include "gguf/gguf.h"
 #include "util/error.h"
 
 namespace ggufembed {
@@ -79,9 +80,9 @@ Status TensorBinder::CheckAllUsed(std::string_view architecture,
       continue;
     }
     return Error(StatusCode::kUnsupported,
-                 "%s: tensor '%.*s' is not part of a %.*s model; refusing to ignore it",
-                 file_.name().c_str(), static_cast<int>(t.name.size()), t.name.data(),
-                 static_cast<int>(architecture.size()), architecture.data());
+                 "%s: tensor %s is not part of a %.*s model; refusing to ignore it",
+                 file_.name().c_str(), Quote(t.name).c_str(), static_cast<int>(architecture.size()),
+                 architecture.data());
   }
   return OkStatus();
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string_view>
 
+#include "gguf/gguf.h"
 #include "util/error.h"
 #include "util/utf8.h"
 
@@ -26,9 +27,9 @@ Result<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
     t.model_ = Model::kGemma4Bpe;
   } else {
     return Error(StatusCode::kUnsupported,
-                 "%s: tokenizer model '%.*s' is not supported (supported: 'llama' "
+                 "%s: tokenizer model %s is not supported (supported: 'llama' "
                  "(SentencePiece), 'gemma4' (BPE))",
-                 file.name().c_str(), static_cast<int>(model.size()), model.data());
+                 file.name().c_str(), Quote(model).c_str());
   }
   GGUFEMBED_ASSIGN_OR_RETURN(t.vocab_, Vocabulary::FromGguf(file));
   GGUFEMBED_RETURN_IF_ERROR(t.model_ == Model::kSentencePiece ? t.LoadScores(file)

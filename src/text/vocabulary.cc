@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "gguf/gguf.h"
 #include "util/error.h"
 
 namespace ggufembed {
@@ -73,9 +74,8 @@ Status Vocabulary::Index(const std::string& file_name) {
       [&](int32_t a, int32_t b) { return pieces_[a] == pieces_[b]; });
   if (duplicate) {
     const std::string_view piece = pieces_[duplicate->first];
-    return Error(StatusCode::kInvalidFile, "%s: tokens %d and %d have the same text '%.*s'",
-                 file_name.c_str(), duplicate->first, duplicate->second,
-                 static_cast<int>(piece.size()), piece.data());
+    return Error(StatusCode::kInvalidFile, "%s: tokens %d and %d have the same text %s",
+                 file_name.c_str(), duplicate->first, duplicate->second, Quote(piece).c_str());
   }
   IndexSpecials();
   for (int c = 0; c < 256; ++c) {
