@@ -163,6 +163,16 @@ export function checkUnread(source, call) {
   }
 }
 
+// A model source given as a string or URL, resolved against the page (relative paths); `name`
+// names it in the error when it is no URL at all ("http://", "//").
+export function sourceUrl(source, name) {
+  try {
+    return new URL(source, globalThis.location?.href);
+  } catch {
+    throw new GgufembedError("invalid_argument", `${name}: not a path or URL`);
+  }
+}
+
 export const typeofValue = (v) => v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
 
 // The threads build's pool starts a worker per thread when the module loads (each a JavaScript

@@ -2,7 +2,7 @@
 // as they arrive (the browser's model cache read or kept on the way), and the token embedding
 // rows a model without them brings in as texts need them.
 import { cacheAvailable, cacheKey, cacheWriter, cachedResponse, isFileKey } from "./cache.js";
-import { GgufembedError, abortedError, checkAbort, isNode } from "./errors.js";
+import { GgufembedError, abortedError, checkAbort, isNode, sourceUrl } from "./errors.js";
 import { Scratch, asBytes, checkBufferSize, copyIn, heap, heapAlloc, heapRealloc, maxBufferSize } from "./heap.js";
 
 
@@ -45,12 +45,7 @@ export async function loadIntoHeap(mod, source, name, load) {
     return readStreamIntoHeap(mod, source, undefined, name, load.signal, progress);
   }
   if (typeof source === "string" || source instanceof URL) {
-    let url;
-    try {
-      url = new URL(source, globalThis.location?.href);
-    } catch {
-      throw new GgufembedError("invalid_argument", `${name}: not a path or URL`);
-    }
+    const url = sourceUrl(source, name);
     const keep = load.cache && cacheAvailable() && /^https?:$/.test(url.protocol);
     const kept = keep || isFileKey(url) ? await cachedResponse(url.href) : undefined;
     if (kept !== undefined) {

@@ -102,15 +102,18 @@ async function instantiateThreadsNode(pool, wasm) {
 
 // Browsers: the same script, evaluated from its text (a module cannot importScripts, and the
 // script is not an ES module); its pthread workers are classic workers that importScripts it
-// by URL. Null when the page cannot have it (not isolated, no build deployed); other failures
-// throw, and the caller falls back for this call and tries again on the next.
+// by URL. Null when the page cannot have it (not isolated); other failures — a fetch that fails,
+// also a 404 of a package deployed without the build — throw, and the caller falls back for this
+// call and tries again on the next (a null would be kept for good).
 async function instantiateThreadsBrowser(pool, wasmUrl) {
   if (globalThis.crossOriginIsolated !== true || typeof Worker !== "function") return null;
   // The worker script is checked too: a pool worker that cannot load would leave the module's
   // start waiting forever.
   const [script, wasm, worker] = await Promise.all(
       [fetch(THREADS_SCRIPT), fetch(wasmUrl), fetch(THREADS_WORKER, { method: "HEAD" })]);
-  if (!script.ok || !wasm.ok || !worker.ok) return null;
+  for (const response of [script, wasm, worker]) {
+    if (!response.ok) throw new Error(`cannot fetch ${response.url}: HTTP ${response.status}`);
+  }
   const source = await script.text();
   const create = new Function(`${source}\nreturn createGgufembedModule;`)();
   return create({

@@ -1,7 +1,7 @@
 // The engine in a worker: an Embedder whose calls are messages to worker.js, which runs the
 // engine in a module Web Worker (browsers) or a worker_threads Worker (Node), one per model.
 // Sources that only this thread can read (streams, Responses) are pumped over on demand.
-import { GgufembedError, abortedError, checkAbort, copyTexts, isNode, readOptions } from "./errors.js";
+import { GgufembedError, abortedError, checkAbort, copyTexts, isNode, readOptions, sourceUrl } from "./errors.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -294,9 +294,9 @@ class RemoteEmbedder {
 
 // A source as the worker can take it: URLs as absolute strings (the worker's base URL is not
 // the page's), Blobs and bytes cloned, streams and Responses pumped from here (sent as
-// {pumped, stream: id, ...}).
-function forWorker(connection, source) {
-  if (typeof source === "string" && !isNode) return new URL(source, globalThis.location?.href).href;
+// {pumped, stream: id, ...}). `name` names a string that is no URL in the error.
+function forWorker(connection, source, name) {
+  if (typeof source === "string" && !isNode) return sourceUrl(source, name).href;
   if (source instanceof URL) return source.href;
   if (typeof Response !== "undefined" && source instanceof Response) {
     if (!source.ok) return { pumped: "response", status: source.status };
@@ -323,7 +323,8 @@ export async function loadInWorker(source, options) {
   await connection.start();
   const { onProgress, signal, ...rest } = options;
   try {
-    const loaded = await connection.call("load", { source: forWorker(connection, source), options: rest,
+    const loaded = await connection.call("load", { source: forWorker(connection, source, rest.name ?? source),
+                                                   options: rest,
                                                    progress: onProgress !== undefined },
                                          { onProgress, signal });
     return new RemoteEmbedder(connection, loaded);

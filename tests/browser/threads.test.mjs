@@ -143,3 +143,28 @@ test("the relaxed threads build fetches its own module, never the SIMD128 one", 
   const wasm = fetched.filter((path) => path.endsWith(".wasm"));
   assert.deepEqual(wasm, ["/js/dist/threads/ggufembed-threads-relaxed.wasm"]);
 });
+
+// A failed fetch of the threads build (a network error, a server busy) falls back to one thread
+// for that load only: the next load fetches it again (a failure was once kept as "unavailable"
+// for the page's life).
+test("a failed fetch of the threads build is tried again on the next load", async () => {
+  const page = await browser.newPage();
+  let failing = true;
+  await page.route("**/js/dist/threads/*.wasm", (route) =>
+    failing ? route.fulfill({ status: 503, body: "busy" }) : route.continue());
+  await page.goto(`${isolated.base}/blank.html`);
+  const load = () => page.evaluate(async () => {
+    const { loadEmbedder } = await import("/js/dist/index.js");
+    const e = await loadEmbedder("/model.gguf", { threads: 3, quiet: true, worker: false });
+    const seen = { build: e.build, threads: e.threads, dim: (await e.embed("one")).dim };
+    e.dispose();
+    return seen;
+  });
+  const failed = await load();
+  failing = false;
+  const again = await load();
+  await page.close();
+  assert.equal(failed.threads, 1);
+  assert.doesNotMatch(failed.build, /threads/);
+  assert.deepEqual(again, { build: "relaxed-simd-threads", threads: 3, dim: failed.dim });
+});

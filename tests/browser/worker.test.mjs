@@ -329,6 +329,9 @@ test("failures are GgufembedErrors naming the source, and the instance stays usa
       missing: await attempt("/missing.gguf", {}),
       unreachable: await attempt("http://127.0.0.1:9/model.gguf", {}),
       fileString: await attempt("file:///tmp/model.gguf", {}),
+      notUrl: await attempt("http://", {}),
+      notUrlHere: await attempt("http://", { worker: false }),
+      notUrlNamed: await attempt("//", { name: "my model" }),
       nullOptions: await attempt("/tiny.gguf", null),
       nullSource: await attempt(null, {}),
       badOption: await attempt("/tiny.gguf", { thread: 2 }),
@@ -347,6 +350,11 @@ test("failures are GgufembedErrors naming the source, and the instance stays usa
   assert.match(seen.unreachable.message, /^cannot fetch http:\/\/127\.0\.0\.1:9\/model\.gguf: /);
   assert.deepEqual(seen.fileString, { error: true, code: "invalid_argument",
     message: "file:///tmp/model.gguf: a file: URL cannot be read in a browser (pass the File from an <input type=file>)" });
+  // A string that is no URL (the worker's URL was made on the page's side and threw a TypeError).
+  for (const notUrl of [seen.notUrl, seen.notUrlHere]) {
+    assert.deepEqual(notUrl, { error: true, code: "invalid_argument", message: "http://: not a path or URL" });
+  }
+  assert.deepEqual(seen.notUrlNamed, { error: true, code: "invalid_argument", message: "my model: not a path or URL" });
   assert.deepEqual(seen.nullOptions, { error: true, code: "invalid_argument",
     message: "loadEmbedder: options must be an object, got null" });
   assert.equal(seen.nullSource.code, "invalid_argument");
