@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { GgufembedError, loadEmbedder } from "../../js/dist/index.js";
+import { getModule } from "../../js/dist/module.js";  // the module `first` runs in, to fill its heap
 import { runCli } from "../node/gguf_util.mjs";
 
 const HUGE = 4 * 2 ** 30 + 2 ** 20;  // 4296015872 bytes: 2^32 + 1 MiB
@@ -97,5 +98,56 @@ test("bytes one past the limit are refused, and a fetch by its Content-Length", 
     server.closeAllConnections();
     server.close();
   }
+  await assertFirstModelIntact();
+});
+
+// Takes all of the module's heap but `spare` bytes (to within 64 KiB) with blocks that malloc
+// reserves without writing them (no memory is touched); returns them for freeHeap.
+function fillHeap(mod, spare) {
+  const blocks = [], keep = mod._ggufembed_alloc(spare) >>> 0;
+  assert.notEqual(keep, 0);
+  for (let size = 2 ** 31; size >= 2 ** 16; size /= 2) {
+    for (let p; (p = mod._ggufembed_alloc(size) >>> 0) !== 0;) blocks.push(p);
+  }
+  mod._ggufembed_free(keep);
+  return blocks;
+}
+const freeHeap = (mod, blocks) => { for (const p of blocks) mod._ggufembed_free(p); };
+
+test("a text the full heap has no room to tokenize is out_of_memory, and after it all is as before", async () => {
+  // Tokenizing takes up to 160 bytes of heap per byte of text: the engine checks for that room
+  // first, as a failed allocation in the C++ would abort the module and leak what the call held.
+  const long = "abab ".repeat(13108);  // 65540 bytes: 11 MiB of room
+  const ids = await first.tokenize(long);
+  const mod = await getModule({});
+  assert.equal(mod.ggufembedBuild, first.build);
+  const blocks = fillHeap(mod, 2 ** 21);  // 2 MiB left: room for short texts only
+  const seen = {};
+  const attempt = async (name, call) => {
+    try {
+      seen[name] = (await call()).length ?? "ok";
+    } catch (e) {
+      seen[name] = e instanceof GgufembedError ? `${e.code}: ${e.message}` : `${e}`;
+    }
+  };
+  try {
+    await attempt("tokenize", () => first.tokenize(long));
+    await attempt("embed", () => first.embed(long, { truncate: true }));
+    await attempt("embedBatch", () => first.embedBatch(["Short.", long.slice(0, 20000)]));
+    await attempt("short", async () => (await first.embed(TEXT)).vector);
+  } finally {
+    freeHeap(mod, blocks);
+  }
+  const noRoom = (what, bytes) => `out_of_memory: ${what}: tokenizing ${bytes} bytes of text may take ` +
+    `${Math.round((160 * bytes + 2 ** 20) / 2 ** 20)} MiB of the WebAssembly heap, more than it can grow ` +
+    "to beside what it holds (at most 4 GiB for everything loaded in this module)";
+  assert.deepEqual(seen, {
+    tokenize: noRoom("tokenize", 65540),
+    embed: noRoom("embed", 65540 + 64),
+    // The batch's one chunk: both texts, each with 64 bytes for its special tokens.
+    embedBatch: noRoom("embedBatch: texts 0 to 1", 6 + 20000 + 2 * 64),
+    short: 128,
+  });
+  assert.deepEqual(await first.tokenize(long), ids);
   await assertFirstModelIntact();
 });
