@@ -5,7 +5,7 @@
 import { deleteCachedModel } from "./cache.js";
 import { GgufembedError, checkAbort, checkBoolean, checkInt32, checkOptionNames, checkText, copyTexts,
   yieldToEventLoop } from "./errors.js";
-import { Scratch, adoptBuffer, asBytes, checkTokenizeRoom, copyIn, heap, heapAlloc, lastError, withCString } from "./heap.js";
+import { Scratch, adoptBuffer, asBytes, copyIn, heap, heapAlloc, lastError, withCString } from "./heap.js";
 import { OPTIONS_LAYOUT } from "./layout.js";
 import { loadIntoHeap } from "./load.js";
 import { checkSimd, getModule } from "./module.js";
@@ -153,8 +153,8 @@ function checkEmbedOptions(mod, options, call, own) {
   return { embed, signal, onProgress, prefixBytes };
 }
 
-// The most UTF-8 bytes one text may have here. Tokenizing takes up to 160 bytes of the heap per
-// byte of text (16 MiB: 2.5 GiB; each call checks that room first, checkTokenizeRoom), and 16 MiB
+// The most UTF-8 bytes one text may have here. Tokenizing takes up to 146 bytes of the heap per
+// byte of text (16 MiB: 2.3 GiB; where the heap has no room, an out_of_memory error), and 16 MiB
 // leaves room for the largest models beside it. `truncate` embeds a text's beginning, but
 // tokenizes all of it first.
 const MAX_TEXT_BYTES = 16 << 20;
@@ -296,7 +296,7 @@ export class Embedder {
   #checkOptions(options, call) {
     this.#live();
     try {
-      this.#embedChunk([], options, { bytes: 0, what: call });
+      this.#embedChunk([], options);
     } catch (e) {
       if (e instanceof GgufembedError && !e.message.startsWith(`${call}: `)) e.message = `${call}: ${e.message}`;
       throw e;
@@ -325,16 +325,9 @@ export class Embedder {
         chunk.push(encoder.encode(texts[i]));
         return chunk[chunk.length - 1].length;
       });
-      // What the chunk's C calls tokenize — each text with its prompt or title, and what its
-      // prompt's name and special tokens cost — and how an error names them.
-      const room = {
-        bytes: chunk.reduce((sum, text) => sum + text.length + prefixBytes + TEXT_COST_BYTES, 0),
-        what: call === "embed" ? "embed" : chunk.length === 1 ? `embedBatch: text ${start}`
-          : `embedBatch: texts ${start} to ${start + chunk.length - 1}`,
-      };
-      if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call, room);
+      if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
       try {
-        out.push(...this.#embedChunk(chunk, options, room));
+        out.push(...this.#embedChunk(chunk, options));
       } catch (e) {
         // The C API numbers the texts of its call when it has more than one; name them as the
         // caller's (embedBatch checked the options already: an error of a one-text call is its
@@ -379,9 +372,9 @@ export class Embedder {
 
   // #readRows, failing as "this model was disposed" when it was disposed meanwhile (which closes
   // a path's file under the read).
-  async #bringRows(encoded, options, signal, call, room) {
+  async #bringRows(encoded, options, signal, call) {
     try {
-      await this.#readRows(encoded, options, signal, call, room);
+      await this.#readRows(encoded, options, signal, call);
     } catch (e) {
       this.#live();
       throw e;
@@ -392,13 +385,12 @@ export class Embedder {
   // writes them in place and marks them. Rows a few apart are read as one slice; past
   // WHOLE_TABLE_ROWS rows (a large batch) one pass over the whole table is cheaper (in Chromium
   // a slice read costs about 0.6 ms, the table about 2 ms per MB), and then no call asks again.
-  async #readRows(encoded, options, signal, call, room) {
+  async #readRows(encoded, options, signal, call) {
     const mod = this.#mod;
     let ids;
     const scratch = new Scratch(mod);
     try {
       const a = this.#callArguments(scratch, encoded, options);
-      checkTokenizeRoom(mod, room.bytes, room.what);
       for (let capacity = 256; ids === undefined;) {
         const out = scratch.alloc(4 * capacity, "the token ids");
         const n = mod._ggufembed_model_absent_token_rows(this.#live(), a.textPtrs, a.lengths, a.n, a.opts, out, capacity);
@@ -472,16 +464,13 @@ export class Embedder {
     }
   }
 
-  // Embeds a chunk in one C call, after checking the heap's room to tokenize it (`room`:
-  // {bytes, what}, see checkTokenizeRoom) with nothing in between that could take it.
-  #embedChunk(encoded, options, room) {
+  #embedChunk(encoded, options) {
     const model = this.#live();
     const mod = this.#mod;
     const scratch = new Scratch(mod);
     let result = 0;
     try {
       const { textPtrs, lengths, n, opts } = this.#callArguments(scratch, encoded, options);
-      checkTokenizeRoom(mod, room.bytes, room.what);
       result = mod._ggufembed_embed(model, textPtrs, lengths, n, opts) >>> 0;
       if (result === 0) throw lastError(mod);
       const out = [];
@@ -522,7 +511,6 @@ export class Embedder {
     try {
       const bytes = new TextEncoder().encode(text);
       const textPtr = scratch.bytes(bytes);
-      checkTokenizeRoom(mod, bytes.length, "tokenize");
       let capacity = bytes.length + 8;
       for (;;) {
         const out = scratch.alloc(4 * capacity, "the token ids");

@@ -65,29 +65,6 @@ export function heapAlloc(mod, size, what) {
   return ptr;
 }
 
-// The most heap tokenizing takes per byte of text: up to 146 bytes measured natively (64-bit,
-// whose structures are no smaller than wasm32's) over 15 kinds of text of 64 KiB to 3 MiB —
-// "abab…" the worst, where the doubling of vectors lands badly — and for the rest of a call
-// (results, a pass's token lists; the forward pass's arena checks its own allocation) 1 MiB.
-const TOKENIZE_HEAP_PER_BYTE = 160;
-const CALL_HEAP_BYTES = 1 << 20;
-
-// Makes sure the heap has room for a C call that tokenizes `textBytes` bytes of text, by taking
-// that room and giving it back: in WebAssembly a failed C++ allocation aborts the module (there
-// are no exceptions) and leaks what the call held, so the lack of room must be found before the
-// call, as an out_of_memory error. `what` names the call.
-export function checkTokenizeRoom(mod, textBytes, what) {
-  const need = TOKENIZE_HEAP_PER_BYTE * textBytes + CALL_HEAP_BYTES;
-  checkBufferSize(mod, need, `${what}: the heap to tokenize ${textBytes} bytes of text`);
-  const ptr = mod._ggufembed_alloc(need) >>> 0;
-  if (ptr === 0) {
-    throw new GgufembedError("out_of_memory", `${what}: tokenizing ${textBytes} bytes of text may take ` +
-      `${(need / 2 ** 20).toFixed(0)} MiB of the WebAssembly heap, more than it can grow to beside what ` +
-      "it holds (at most 4 GiB for everything loaded in this module)");
-  }
-  mod._ggufembed_free(ptr);
-}
-
 // Resizes a heap buffer; on failure `ptr` stays valid (and the caller's to free).
 export function heapRealloc(mod, ptr, size, what) {
   checkBufferSize(mod, size, what);

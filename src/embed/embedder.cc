@@ -167,7 +167,7 @@ Result<std::unique_ptr<Embedder>> Embedder::Load(const std::string& path) {
     return Error(StatusCode::kInvalidArgument, "the path holds a NUL byte (at %zu)",
                  path.find('\0'));
   }
-  return GuardAllocation("loading a model", [&]() -> Result<std::unique_ptr<Embedder>> {
+  return GuardAllocation("loading a model", path, [&]() -> Result<std::unique_ptr<Embedder>> {
     GGUFEMBED_ASSIGN_OR_RETURN(std::shared_ptr<const FileBytes> bytes, FileBytes::Map(path));
     return internal::EmbedderAccess::Load(std::move(bytes), path);
   });
@@ -184,10 +184,15 @@ Result<std::unique_ptr<Embedder>> Embedder::LoadFromMemory(const void* data, siz
   });
 }
 
+// Both loads name the model in an out_of_memory error (its vocabulary is most of what they
+// allocate); their callers guard the copy of the name.
 Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::Load(
     std::shared_ptr<const FileBytes> bytes, std::string name) {
-  GGUFEMBED_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Parse(std::move(bytes), std::move(name)));
-  return FromParsed(std::move(file));
+  const std::string shown = name;
+  return GuardAllocation("loading a model", shown, [&]() -> Result<std::unique_ptr<Embedder>> {
+    GGUFEMBED_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Parse(std::move(bytes), std::move(name)));
+    return FromParsed(std::move(file));
+  });
 }
 
 Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::FromParsed(GgufFile file) {
@@ -208,21 +213,24 @@ Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::FromParsed(GgufFile 
 Result<std::unique_ptr<Embedder>> internal::EmbedderAccess::LoadWithoutTokenRows(
     std::shared_ptr<const FileBytes> bytes, std::string name, uint64_t absent_begin,
     uint64_t absent_end) {
-  GGUFEMBED_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Parse(std::move(bytes), std::move(name)));
-  const uint8_t* base = file.bytes().data();
-  const GgufTensorInfo* table = file.FindTensor("token_embd.weight");
-  if (table == nullptr || uint64_t(table->data - base) != absent_begin ||
-      table->n_bytes != absent_end - absent_begin || absent_end < absent_begin) {
-    return Error(StatusCode::kInvalidArgument,
-                 "%s: the bytes left out, [%" PRIu64 ", %" PRIu64
-                 "), are not the data of token_embd.weight",
-                 file.name().c_str(), absent_begin, absent_end);
-  }
-  // No other tensor reads the bytes left out: GgufFile::Parse refuses tensors that share bytes.
-  const size_t rows = static_cast<size_t>(table->n_rows());
-  GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder, FromParsed(std::move(file)));
-  embedder->impl_->token_row_in_memory.assign(rows, 0);
-  return embedder;
+  const std::string shown = name;
+  return GuardAllocation("loading a model", shown, [&]() -> Result<std::unique_ptr<Embedder>> {
+    GGUFEMBED_ASSIGN_OR_RETURN(GgufFile file, GgufFile::Parse(std::move(bytes), std::move(name)));
+    const uint8_t* base = file.bytes().data();
+    const GgufTensorInfo* table = file.FindTensor("token_embd.weight");
+    if (table == nullptr || uint64_t(table->data - base) != absent_begin ||
+        table->n_bytes != absent_end - absent_begin || absent_end < absent_begin) {
+      return Error(StatusCode::kInvalidArgument,
+                   "%s: the bytes left out, [%" PRIu64 ", %" PRIu64
+                   "), are not the data of token_embd.weight",
+                   file.name().c_str(), absent_begin, absent_end);
+    }
+    // No other tensor reads the bytes left out: GgufFile::Parse refuses tensors that share bytes.
+    const size_t rows = static_cast<size_t>(table->n_rows());
+    GGUFEMBED_ASSIGN_OR_RETURN(std::unique_ptr<Embedder> embedder, FromParsed(std::move(file)));
+    embedder->impl_->token_row_in_memory.assign(rows, 0);
+    return embedder;
+  });
 }
 
 Result<std::vector<int32_t>> internal::EmbedderAccess::AbsentTokenRows(
@@ -233,11 +241,17 @@ Result<std::vector<int32_t>> internal::EmbedderAccess::AbsentTokenRows(
   std::unique_ptr<Workspace> ws = impl.AcquireWorkspace();
   Result<Call> call = impl.Prepare(options, *ws);
   for (size_t i = 0; call.ok() && i < texts.size(); ++i) {
-    EmbeddingInfo info;
-    if (!impl.Tokenize(texts[i], *call, *ws, &info).ok()) continue;
-    for (int32_t id : ws->tokens) {
-      if (!impl.token_row_in_memory[static_cast<size_t>(id)]) absent.push_back(id);
-    }
+    // A text's other errors are its embedding's to report; memory that runs out names the text.
+    const std::string name = texts.size() > 1 ? "text " + std::to_string(i) : "";
+    const Status status = GuardAllocation("tokenizing", name, [&] {
+      EmbeddingInfo info;
+      if (!impl.Tokenize(texts[i], *call, *ws, &info).ok()) return OkStatus();
+      for (int32_t id : ws->tokens) {
+        if (!impl.token_row_in_memory[static_cast<size_t>(id)]) absent.push_back(id);
+      }
+      return OkStatus();
+    });
+    if (!status.ok()) return status;
   }
   impl.ReleaseWorkspace(std::move(ws));
   if (!call.ok()) return call.status();

