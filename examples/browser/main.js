@@ -144,14 +144,11 @@ function syncPresetToUrl() {
     : "Any EmbeddingGemma GGUF (gemma-embedding or gemma-embedding2) served with CORS.";
 }
 
-function setModelReady(ready) {
-  $("embed-docs").disabled = !ready;
-  $("search").disabled = !ready;
-  if (!ready) {
-    $("model-info").hidden = true;
-    state.docs = null;
-    clearResults();
-  }
+// What belonged to the model being replaced: its info, the documents' vectors, the results.
+function forgetModel() {
+  $("model-info").hidden = true;
+  state.docs = null;
+  clearResults();
 }
 
 function loadProgress({ loaded, total, cached }) {
@@ -204,7 +201,7 @@ async function load(source, label) {
       return;
     }
     const previous = state.embedder;
-    setModelReady(false);  // the documents' vectors and the results were the previous model's
+    forgetModel();
     state.embedder = embedder;
     state.model = model;
     previous?.dispose();
@@ -212,7 +209,6 @@ async function load(source, label) {
     if (!isFile) localStorage.setItem(LAST_MODEL, source);
     else if (embedder.kept) localStorage.setItem(LAST_MODEL, cacheKey(source));
     showModel(embedder, performance.now() - started);
-    setModelReady(true);
     announce(`${label} is ready${model.keep && !embedder.kept ? "; this browser could not keep it" : ""}`);
     if (embedder.kept) watchKept(isFile ? cacheKey(source) : source);
   } catch (error) {
@@ -367,8 +363,14 @@ async function clearKept() {
 // ---------------------------------------------------------------------------------------------
 // 2. Documents
 
+/** The documents, one per non-blank line: [{text, line}] (line: 1-based, blank lines counted). */
+function docLines() {
+  return $("docs").value.split("\n").map((t, i) => ({ text: t.trim(), line: i + 1 }))
+    .filter((d) => d.text !== "");
+}
+
 function parseDocs() {
-  return $("docs").value.split("\n").map((t) => t.trim()).filter((t) => t !== "");
+  return docLines().map((d) => d.text);
 }
 
 function settings() {
@@ -428,15 +430,29 @@ async function addDocFiles(files) {
   updateDocsState();
 }
 
+// Without a model the buttons stay enabled, so that pressing them (or Enter in the query)
+// says to load one first.
 function setBusy(busy) {
-  $("embed-docs").disabled = busy || !state.embedder;
-  $("search").disabled = busy || !state.embedder;
+  $("embed-docs").disabled = busy;
+  $("search").disabled = busy;
 }
+
+// The document settings an engine error may name ("embed: title holds a NUL character…").
+const SETTINGS = {
+  title: { name: "title for documents", control: "doc-title" },
+  prompt: { name: "document prompt", control: "doc-prompt" },
+  dim: { name: "size", control: "dim" },
+};
 
 /** Embeds the documents one at a time (for per-text timing); true when done. */
 async function embedDocuments() {
   hideError("docs-error");
-  const texts = parseDocs();
+  if (!state.embedder) {
+    showError("docs-error", "Load a model first (step 1).", "No model");
+    return false;
+  }
+  const docs = docLines();
+  const texts = docs.map((d) => d.text);
   if (texts.length === 0) {
     showError("docs-error", "Paste or add at least one document, one per line.", "No documents");
     return false;
@@ -455,12 +471,10 @@ async function embedDocuments() {
   $("embed-box").hidden = false;
   const items = [];
   const started = performance.now();
-  let current = 0;  // the document being embedded, for an error's message
   try {
-    for (const text of texts) {
+    for (const { text } of docs) {
       if (abort.signal.aborted) throw Object.assign(new Error("cancelled"), { code: "aborted" });
       const t = performance.now();
-      current = items.length + 1;
       const r = await embedder.embed(text, embedOptions(s.docPrompt, s.title, s.dim, abort.signal));
       items.push({ text, vector: r.vector, dim: r.dim, tokens: r.tokens, truncated: r.truncated,
                    ms: performance.now() - t });
@@ -480,8 +494,12 @@ async function embedDocuments() {
       if (embedder === state.embedder) $("embed-docs").focus();  // the Cancel button goes away
     } else {
       clearResults();  // they were of other documents
-      showError("docs-error", error,
-                `Could not embed document ${current} (line ${current} of the documents)`);
+      // An option's error is the setting's (the engine names it: "embed: title holds …"), not
+      // the document's it happened at.
+      const setting = SETTINGS[/^embed: (title|prompt|dim)\b/.exec(error?.message ?? "")?.[1]];
+      showError("docs-error", error, setting !== undefined ? `Could not use the ${setting.name}`
+        : `Could not embed document ${items.length + 1} (line ${docs[items.length].line} of the documents)`);
+      $(setting?.control ?? "docs").focus();
     }
     return false;
   } finally {

@@ -326,7 +326,16 @@ test("errors are shown as errors: a 404, a file that is not GGUF, no query", asy
   assert.notEqual(style.border, "none");
   const [r, g, b] = style.color.match(/\d+/g).map(Number);
   assert.ok(r > 2 * g && r > 2 * b, `the error is red: ${style.color}`);
-  assert.equal(await page.isDisabled("#search"), true, "search waits for a model");
+  // Without a model, Search (and Enter in the query, which the disabled button used to swallow
+  // silently) and Embed documents say to load one first.
+  await page.fill("#query", "red planet");
+  await page.focus("#query");
+  await page.keyboard.press("Enter");
+  await page.locator("#search-error").waitFor({ state: "visible" });
+  assert.equal(await page.textContent("#search-error"), "No model Load a model first (step 1).");
+  await page.click("#embed-docs");
+  await page.locator("#docs-error").waitFor({ state: "visible" });
+  assert.equal(await page.textContent("#docs-error"), "No model Load a model first (step 1).");
 
   // A file that is not a GGUF, by URL and picked.
   await page.fill("#model-url", `${base}/notes.gguf`);
@@ -353,6 +362,26 @@ test("errors are shown as errors: a 404, a file that is not GGUF, no query", asy
   await page.click("#search");
   await page.locator("#docs-error").waitFor({ state: "visible" });
   assert.match(await page.textContent("#docs-error"), /No documents/);
+
+  // A document that fails is named by its line, blank lines counted; a title that cannot be used
+  // is the title's error, not the first document's.
+  await page.evaluate(() => {  // the lone surrogate stays an escape in the function's source
+    document.getElementById("docs").value = "\n\nfirst\n\n\nsecond \ud800 broken\nthird";
+    document.getElementById("docs").dispatchEvent(new Event("input"));
+  });
+  await page.click("#embed-docs");
+  await page.waitForFunction(() => /document 2/.test(document.getElementById("docs-error").textContent));
+  assert.match(await page.textContent("#docs-error"), /^Could not embed document 2 \(line 6 of the documents\) invalid_argument: /);
+  await page.fill("#docs", "first\nsecond");
+  await page.selectOption("#doc-prompt", "document");
+  await page.evaluate(() => {
+    document.getElementById("doc-title").value = "a\u0000title";
+    document.getElementById("doc-title").dispatchEvent(new Event("input"));
+  });
+  await page.click("#embed-docs");
+  await page.waitForFunction(() => /title for documents/.test(document.getElementById("docs-error").textContent));
+  assert.match(await page.textContent("#docs-error"), /^Could not use the title for documents invalid_argument: embed: title /);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "doc-title");
   assert.deepEqual(errors, []);
   await context.close();
 });
