@@ -94,8 +94,13 @@ class Connection {
       } catch (e) {  // an argument that cannot be cloned, e.g. a function as a text or option
         const options = args.options !== null && typeof args.options === "object" ? args.options : {};
         const key = Object.keys(options).find((k) => typeof options[k] === "function");
-        this.#settle(id)?.reject(new GgufembedError("invalid_argument", key === undefined ? `${name}: ${e.message}`
-          : `${name}: option '${key}' is a function, which cannot go to the worker`));
+        // A text that is no string is refused as the engine refuses it (the clone's message
+        // quoted the object, a function's source included).
+        const message = "text" in args && typeof args.text !== "string"
+          ? `${name} expects a string, got ${typeof args.text}`
+          : key !== undefined ? `${name}: option '${key}' is a function, which cannot go to the worker`
+          : `${name}: ${e.message}`;
+        this.#settle(id)?.reject(new GgufembedError("invalid_argument", message));
       }
     });
   }

@@ -148,6 +148,11 @@ test("errors in a worker are the same GgufembedErrors, and the worker stays usab
   await assert.rejects(e.embedBatch([1]), isError("invalid_argument", /text 0 is not a string/));
   await assert.rejects(e.tokenize("x", { add: true }), isError("invalid_argument", /^tokenize: unknown option 'add'/));
   await assert.rejects(e.tokenize(42), isError("invalid_argument", /^tokenize expects a string/));
+  // A text that cannot go to the worker is refused as on the calling thread (the clone's own
+  // message quoted the object, a function's source included).
+  const secret = { toString() { return "a secret source"; } };
+  await assert.rejects(e.embed(secret), isError("invalid_argument", /^embed expects a string, got object$/));
+  await assert.rejects(e.tokenize(() => "x"), isError("invalid_argument", /^tokenize expects a string, got function$/));
   await assert.rejects(e.embedBatch([], { prompt: "bogus" }), isError("invalid_argument"));
   assert.ok(Object.isFrozen(e.info) && Object.isFrozen(e.info.prompts) && Object.isFrozen(e.info.warnings));
   // An option set to null takes its default here too.
