@@ -101,6 +101,12 @@ TEST_CASE("unknown value types and nested arrays", "[gguf][invalid]") {
   GgufBytes odd;
   odd.Header(3, 0, 1).Str(std::string_view("a\nb\0c", 5)).U32(13).U32(0);
   CHECK(ErrorOf(odd) == "test.gguf: offset 37: key \"a\\nb\\u0000c\": unknown value type 13");
+  // A long key is cut at 64 bytes, back to where a UTF-8 character starts.
+  const std::string long_key = std::string(63, 'k') + "\xC3\xA9tail";
+  GgufBytes cut;
+  cut.Header(3, 0, 1).Str(long_key).U32(13).U32(0);
+  CHECK(ErrorOf(cut) == "test.gguf: offset " + std::to_string(32 + long_key.size()) + ": key '" +
+                            std::string(63, 'k') + "...': unknown value type 13");
   GgufBytes nested;
   nested.Header(3, 0, 1).Str("k").U32(testing::kArr).U32(testing::kArr).U64(0);
   CHECK(ErrorOf(nested) == "test.gguf: offset 37: key 'k': nested arrays are not supported");

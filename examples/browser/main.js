@@ -209,6 +209,9 @@ async function load(source, label) {
     if (!isFile) localStorage.setItem(LAST_MODEL, source);
     else if (embedder.kept) localStorage.setItem(LAST_MODEL, cacheKey(source));
     showModel(embedder, performance.now() - started);
+    for (const id of ["docs-error", "search-error"]) {  // "No model" was said before there was one
+      if (/^No model/.test($(id).textContent)) hideError(id);
+    }
     announce(`${label} is ready${model.keep && !embedder.kept ? "; this browser could not keep it" : ""}`);
     if (embedder.kept) watchKept(isFile ? cacheKey(source) : source);
   } catch (error) {
@@ -437,6 +440,9 @@ function setBusy(busy) {
   $("search").disabled = busy;
 }
 
+// What Search and Embed documents say before a model is ready.
+const noModelYet = () => state.loadAbort ? "The model is still loading (step 1)." : "Load a model first (step 1).";
+
 // The document settings an engine error may name ("embed: title holds a NUL character…").
 const SETTINGS = {
   title: { name: "title for documents", control: "doc-title" },
@@ -448,7 +454,7 @@ const SETTINGS = {
 async function embedDocuments() {
   hideError("docs-error");
   if (!state.embedder) {
-    showError("docs-error", "Load a model first (step 1).", "No model");
+    showError("docs-error", noModelYet(), "No model");
     return false;
   }
   const docs = docLines();
@@ -497,8 +503,10 @@ async function embedDocuments() {
       // An option's error is the setting's (the engine names it: "embed: title holds …"), not
       // the document's it happened at.
       const setting = SETTINGS[/^embed: (title|prompt|dim)\b/.exec(error?.message ?? "")?.[1]];
+      const doc = docs[items.length];  // none when all were embedded and showing them failed
       showError("docs-error", error, setting !== undefined ? `Could not use the ${setting.name}`
-        : `Could not embed document ${items.length + 1} (line ${docs[items.length].line} of the documents)`);
+        : doc ? `Could not embed document ${items.length + 1} (line ${doc.line} of the documents)`
+        : "Could not show the documents");
       $(setting?.control ?? "docs").focus();
     }
     return false;
@@ -570,7 +578,7 @@ async function search(event) {
   hideError("search-error");
   const query = $("query").value.trim();
   if (!state.embedder) {
-    showError("search-error", "Load a model first (step 1).", "No model");
+    showError("search-error", noModelYet(), "No model");
     return;
   }
   if (!query) {

@@ -325,17 +325,21 @@ export class Embedder {
         chunk.push(encoder.encode(texts[i]));
         return chunk[chunk.length - 1].length;
       });
-      if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
+      let embedding = false;
       try {
+        // Tokenizing to find the rows a model without them needs can run out of memory too.
+        if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
+        embedding = true;
         out.push(...this.#embedChunk(chunk, options));
       } catch (e) {
         // The C API numbers the texts of its call when it has more than one; name them as the
         // caller's (embedBatch checked the options already: an error of a one-text call is its
-        // text's). Errors of reading rows, an abort or a dispose are not a text's.
+        // text's, and so is memory running out while tokenizing it for its rows). Errors of
+        // reading rows, an abort or a dispose are not a text's.
         if (e instanceof GgufembedError && call === "embedBatch") {
           if (/^text \d+:/.test(e.message)) {
             e.message = e.message.replace(/^text (\d+):/, (_, i) => `text ${Number(i) + start}:`);
-          } else if (chunk.length === 1) {
+          } else if (chunk.length === 1 && (embedding || e.code === "out_of_memory")) {
             e.message = `text ${start}: ${e.message}`;
           }
         }

@@ -102,16 +102,18 @@ async function instantiateThreadsNode(pool, wasm) {
 
 // Browsers: the same script, evaluated from its text (a module cannot importScripts, and the
 // script is not an ES module); its pthread workers are classic workers that importScripts it
-// by URL. Null when the page cannot have it (not isolated); other failures — a fetch that fails,
-// also a 404 of a package deployed without the build — throw, and the caller falls back for this
-// call and tries again on the next (a null would be kept for good).
+// by URL. Null when the page cannot have it (not isolated, or a package deployed without the
+// build: 404 or 410); other failures — a network error, a busy server — throw, and the caller
+// falls back for this call and tries again on the next (a null is kept for good).
 async function instantiateThreadsBrowser(pool, wasmUrl) {
   if (globalThis.crossOriginIsolated !== true || typeof Worker !== "function") return null;
   // The worker script is checked too: a pool worker that cannot load would leave the module's
   // start waiting forever.
   const [script, wasm, worker] = await Promise.all(
       [fetch(THREADS_SCRIPT), fetch(wasmUrl), fetch(THREADS_WORKER, { method: "HEAD" })]);
-  for (const response of [script, wasm, worker]) {
+  const responses = [script, wasm, worker];
+  if (responses.some((r) => r.status === 404 || r.status === 410)) return null;
+  for (const response of responses) {
     if (!response.ok) throw new Error(`cannot fetch ${response.url}: HTTP ${response.status}`);
   }
   const source = await script.text();

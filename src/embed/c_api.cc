@@ -244,8 +244,10 @@ ggufembed_gguf* ggufembed_gguf_open_buffer(uint8_t* data, size_t size, const cha
       SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
       return nullptr;
     }
-    return Wrap(GgufFile::Parse(ggufembed::FileBytes::AdoptMalloced(data, size),
-                                name != nullptr ? name : "<buffer>"));
+    // Adopted first: the buffer is ours to free whatever fails after (the name's copy too).
+    std::shared_ptr<const ggufembed::FileBytes> bytes =
+        ggufembed::FileBytes::AdoptMalloced(data, size);
+    return Wrap(GgufFile::Parse(std::move(bytes), name != nullptr ? name : "<buffer>"));
   });
 }
 
@@ -342,8 +344,10 @@ ggufembed_model* ggufembed_model_load_buffer(uint8_t* data, size_t size, const c
       SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
       return nullptr;
     }
+    std::shared_ptr<const ggufembed::FileBytes> bytes =
+        ggufembed::FileBytes::AdoptMalloced(data, size);  // first, as above
     return WrapModel(ggufembed::internal::EmbedderAccess::Load(
-        ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>"));
+        std::move(bytes), name != nullptr ? name : "<buffer>"));
   });
 }
 
@@ -354,9 +358,10 @@ ggufembed_model* ggufembed_model_load_buffer_lazy(uint8_t* data, size_t size, co
       SetError(Status(StatusCode::kInvalidArgument, "buffer is NULL"));
       return nullptr;
     }
+    std::shared_ptr<const ggufembed::FileBytes> bytes =
+        ggufembed::FileBytes::AdoptMalloced(data, size);  // first, as above
     return WrapModel(ggufembed::internal::EmbedderAccess::LoadWithoutTokenRows(
-        ggufembed::FileBytes::AdoptMalloced(data, size), name != nullptr ? name : "<buffer>",
-        absent_begin, absent_end));
+        std::move(bytes), name != nullptr ? name : "<buffer>", absent_begin, absent_end));
   });
 }
 

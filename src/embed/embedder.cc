@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cinttypes>
 #include <climits>
+#include <cstdio>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -242,7 +243,8 @@ Result<std::vector<int32_t>> internal::EmbedderAccess::AbsentTokenRows(
   Result<Call> call = impl.Prepare(options, *ws);
   for (size_t i = 0; call.ok() && i < texts.size(); ++i) {
     // A text's other errors are its embedding's to report; memory that runs out names the text.
-    const std::string name = texts.size() > 1 ? "text " + std::to_string(i) : "";
+    char name[32] = "";
+    if (texts.size() > 1) std::snprintf(name, sizeof name, "text %zu", i);
     const Status status = GuardAllocation("tokenizing", name, [&] {
       EmbeddingInfo info;
       if (!impl.Tokenize(texts[i], *call, *ws, &info).ok()) return OkStatus();

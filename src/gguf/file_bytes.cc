@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include "util/error.h"
@@ -30,7 +31,12 @@ FileBytes::~FileBytes() {
 }
 
 std::shared_ptr<const FileBytes> FileBytes::AdoptMalloced(uint8_t* data, size_t size) {
-  return std::shared_ptr<const FileBytes>(new FileBytes(data, size, Kind::kMalloced));
+  // Freed if the FileBytes cannot be made (shared_ptr deletes what it was given when its own
+  // allocation fails).
+  std::unique_ptr<uint8_t, decltype(&std::free)> owned(data, &std::free);
+  auto* bytes = new FileBytes(data, size, Kind::kMalloced);
+  owned.release();
+  return std::shared_ptr<const FileBytes>(bytes);
 }
 
 std::shared_ptr<const FileBytes> FileBytes::Borrow(const void* data, size_t size) {

@@ -548,17 +548,20 @@ Result<std::vector<int32_t>> GgufFile::GetInt32Array(std::string_view key) const
 Status DequantizeTensorRow(const GgufTensorInfo& tensor, int64_t row, float* out) {
   if (row < 0 || row >= tensor.n_rows()) {
     return Error(StatusCode::kInvalidArgument,
-                 "tensor '%.*s' has %" PRId64 " rows; row %" PRId64 " does not exist",
-                 static_cast<int>(tensor.name.size()), tensor.name.data(), tensor.n_rows(), row);
+                 "tensor %s has %" PRId64 " rows; row %" PRId64 " does not exist",
+                 Quote(tensor.name).c_str(), tensor.n_rows(), row);
   }
   return DequantizeRow(tensor.type, tensor.data + static_cast<uint64_t>(row) * tensor.row_bytes(),
                        out, tensor.ne[0]);
 }
 
 std::string Quote(std::string_view s) {
-  constexpr size_t kMax = 64;
-  const std::string shown = PrintableText(s.substr(0, kMax));
-  const char* more = s.size() > kMax ? "..." : "";
+  // At most 64 bytes, cut before a UTF-8 continuation byte (a character cut in two would show
+  // the whole string as invalid UTF-8).
+  size_t cut = std::min<size_t>(s.size(), 64);
+  while (cut < s.size() && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  const std::string shown = PrintableText(s.substr(0, cut));
+  const char* more = s.size() > cut ? "..." : "";
   // A JSON literal carries its own double quotes; a plain text cannot start with one.
   return shown[0] == '"' ? shown + more : "'" + shown + more + "'";
 }

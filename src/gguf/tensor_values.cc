@@ -22,10 +22,9 @@ Status CheckTensorValues(const GgufFile& file) {
       for (int64_t c = 0; c < cols; ++c) {
         if (!std::isfinite(row[c])) {
           return Error(StatusCode::kNotFinite,
-                       "%s: tensor '%.*s' holds a value that is not finite (%g at row %" PRId64
+                       "%s: tensor %s holds a value that is not finite (%g at row %" PRId64
                        ", column %" PRId64 "): the model file is broken",
-                       file.name().c_str(), static_cast<int>(t.name.size()), t.name.data(), row[c],
-                       r, c);
+                       file.name().c_str(), Quote(t.name).c_str(), row[c], r, c);
         }
       }
     }

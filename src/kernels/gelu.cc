@@ -2,7 +2,7 @@
 #include "kernels/gelu.h"
 
 #include <cmath>
-#include <memory>
+#include <cstdint>
 
 namespace ggufembed {
 
@@ -13,14 +13,18 @@ float GeluTanh(float x) {
   return 0.5f * x * (1.0f + static_cast<float>(std::tanh(static_cast<double>(inner))));
 }
 
+// A static array, not a heap one: filling it allocates nothing, so it cannot fail (a failed
+// allocation inside a static's initialization left the threads build's next call waiting
+// forever on the guard).
 const float* GeluTable() {
-  static const float* table = [] {
-    float* t = new float[65536];
+  static float table[65536];
+  static const bool filled = [] {
     for (uint32_t h = 0; h < 65536; ++h) {
-      t[h] = F16ToF32(F32ToF16(GeluTanh(F16ToF32(static_cast<uint16_t>(h)))));
+      table[h] = F16ToF32(F32ToF16(GeluTanh(F16ToF32(static_cast<uint16_t>(h)))));
     }
-    return t;
+    return true;
   }();
+  (void)filled;
   return table;
 }
 

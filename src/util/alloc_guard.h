@@ -7,6 +7,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "ggufembed/status.h"
 #include "util/error.h"
@@ -71,11 +72,12 @@ auto GuardAllocation(const char* what, Fn&& fn) -> decltype(fn()) {
 // The same, with the kOutOfMemory error's message after "NAME: " (a file, a text's index; none
 // when empty) when memory allows that too.
 template <class Fn>
-auto GuardAllocation(const char* what, const std::string& name, Fn&& fn) -> decltype(fn()) {
+auto GuardAllocation(const char* what, std::string_view name, Fn&& fn) -> decltype(fn()) {
   return CatchAllocationFailure(what, fn, [&](const Status& status) {
-    if (name.empty()) return status;
+    if (name.empty()) return CopyStatus(status);
     return CatchAllocationFailure(
-        "naming an error", [&] { return Status(status.code(), name + ": " + status.message()); },
+        "naming an error",
+        [&] { return Status(status.code(), std::string(name) + ": " + status.message()); },
         [&](const Status&) { return CopyStatus(status); });
   });
 }

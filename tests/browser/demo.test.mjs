@@ -347,11 +347,14 @@ test("errors are shown as errors: a 404, a file that is not GGUF, no query", asy
                                    !document.getElementById("model-error").hidden);
   assert.equal(await page.isHidden("#model-info"), true);
 
-  // A good model clears the error; an empty query or no documents are errors too.
+  // A good model clears the error, and the "No model" ones; an empty query or no documents are
+  // errors too.
   await page.fill("#model-url", `${base}/model.gguf`);
   await page.click("#load-url");
   await ready(page);
   assert.equal(await alert.isHidden(), true);
+  assert.equal(await page.isHidden("#search-error"), true);
+  assert.equal(await page.isHidden("#docs-error"), true);
   await page.fill("#query", "");
   await page.click("#search");
   await page.locator("#search-error").waitFor({ state: "visible" });

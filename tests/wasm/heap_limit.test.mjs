@@ -4,7 +4,7 @@
 // 16 MiB chunks past that buffer, over the heap of every model in the process.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -123,10 +123,13 @@ const freeHeap = (mod, blocks) => { for (const p of blocks) mod._ggufembed_free(
 // The WebAssembly builds have C++ exceptions: a container that cannot grow throws std::bad_alloc,
 // caught at the C API as natively. Without them a failed allocation aborted the module and leaked
 // what the call held (a probe: twelve 300M models in one heap, then a 4 MiB text).
-for (const [build, options] of [["the threads build", {}], ["the single-threaded build", { threads: 1 }]]) {
-  test(`${build}: calls the full heap cannot hold are out_of_memory, and after them all is as before`, async () => {
-    const embedder = await loadEmbedder(tiny, options);
+// Each build, with a model from a path (in Node its token rows are read as texts need them: texts
+// are tokenized once to find them) and from bytes (all in the heap).
+for (const [build, options] of [["threads", { threads: 2 }], ["simd128", { threads: 1 }]]) {
+  for (const from of ["path", "bytes"]) test(`the ${build} build, a model from ${from}: calls the full heap cannot hold are out_of_memory, and after them all is as before`, async () => {
+    const embedder = await loadEmbedder(from === "path" ? tiny : readFileSync(tiny), options);
     const mod = await getModule(options);
+    assert.equal(embedder.build, build);
     assert.equal(mod.ggufembedBuild, embedder.build);
     const long = "abab ".repeat(13108);  // 65540 bytes: more to tokenize than 2 MiB can hold
     const ids = await embedder.tokenize(long);
@@ -144,6 +147,11 @@ for (const [build, options] of [["the threads build", {}], ["the single-threaded
     await attempt("tokenize", 2 ** 21, () => embedder.tokenize(long));
     await attempt("embed", 2 ** 21, () => embedder.embed(long, { truncate: true }));
     await attempt("embedBatch", 2 ** 21, () => embedder.embedBatch(["Short.", long], { truncate: true }));
+    // In a later chunk of the batch (8 MiB: room for the short texts' passes, not for a text four
+    // times as long): named by its index in the batch, not in the chunk.
+    const shorts = Array(300).fill("Short.");
+    await attempt("embedBatchLate", 2 ** 23,
+                  () => embedder.embedBatch([...shorts, long.repeat(4)], { truncate: true }));
     // The file's bytes fit; decoding its 262,145 pieces and 514,906 merges does not.
     await attempt("load", statSync(realVocab).size + 2 ** 21, () => loadEmbedder(realVocab, options));
     await attempt("short", 2 ** 21, async () => (await embedder.embed(TEXT)).vector);
@@ -151,6 +159,7 @@ for (const [build, options] of [["the threads build", {}], ["the single-threaded
       tokenize: "out_of_memory: out of memory while tokenizing",
       embed: "out_of_memory: out of memory while tokenizing",
       embedBatch: "out_of_memory: text 1: out of memory while tokenizing",
+      embedBatchLate: "out_of_memory: text 300: out of memory while tokenizing",
       load: `out_of_memory: ${realVocab}: out of memory while loading a model`,
       short: 128,
     });
