@@ -35,10 +35,11 @@ function fail(message) {
 const [inWasm, outWasm, inJs, outJs] = process.argv.slice(2);
 if (!inWasm || !outWasm || (inJs && !outJs)) fail("usage: relaxed_simd.mjs IN.wasm OUT.wasm [IN.js OUT.js]");
 
-// What emscripten 3.1.6 emits (SIMD128, exception handling; atomics and bulk memory in the
-// threads build) plus the relaxed instructions: a module using anything else fails validation here instead of loading
-// somewhere with features it never asked for. binaryen counts memory.copy and memory.fill apart
-// (BulkMemoryOpt) and asserts that bulk memory includes them.
+// What emscripten 3.1.6 emits (SIMD128, exception handling in the single-threaded build; atomics
+// and bulk memory in the threads build) plus the relaxed instructions: a module using anything
+// else fails validation here instead of loading somewhere with features it never asked for.
+// binaryen counts memory.copy and memory.fill apart (BulkMemoryOpt) and asserts that bulk memory
+// includes them.
 const FEATURES = binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.SignExt |
     binaryen.Features.MutableGlobals | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt |
     binaryen.Features.Atomics | binaryen.Features.NontrappingFPToInt | binaryen.Features.RelaxedSIMD |

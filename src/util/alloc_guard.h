@@ -44,8 +44,8 @@ inline Status CopyStatus(const Status& status) noexcept {
 
 // Returns fn(), or on_failure(status) when fn throws std::bad_alloc or std::length_error (a size
 // past what a container can hold), with `status` kOutOfMemory "out of memory while WHAT". The
-// WebAssembly builds have exceptions too (-fwasm-exceptions); a build without them gets fn(),
-// where a failed allocation aborts.
+// WebAssembly builds have exceptions too (CMakeLists.txt); a build without them gets fn(), where
+// a failed allocation aborts.
 template <class Fn, class OnFailure>
 auto CatchAllocationFailure(const char* what, Fn&& fn, OnFailure&& on_failure) -> decltype(fn()) {
 #if defined(__cpp_exceptions)
