@@ -8,6 +8,7 @@
 #endif
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ggufembed/embedder.h"
@@ -104,7 +105,7 @@ TEST_CASE("packed passes and threads give every text the bits it gets alone", "[
       ++ran;
       const std::vector<Outcome> alone = RunBatch(**e, texts, options, {1, 0});
       const std::vector<BatchOptions> batches = {{1, 64}, {1, 4096}, {3, 48}, {0, 256}};
-      for (const BatchOptions batch : batches) {
+      for (const BatchOptions& batch : batches) {
         const std::vector<Outcome> got = RunBatch(**e, texts, options, batch);
         for (size_t i = 0; i < texts.size(); ++i) {
           INFO(path << " target " << target << " threads " << batch.threads << " pack "
@@ -120,6 +121,67 @@ TEST_CASE("packed passes and threads give every text the bits it gets alone", "[
     Result<std::vector<Embedding>> single = (*e)->Embed({texts[7]}, options[7]);
     REQUIRE(single.ok());
     REQUIRE(SameBits(single->front(), RunBatch(**e, texts, options, {1, 0})[7].embedding));
+  }
+}
+
+// The texts done after each pass of one thread: consecutive texts packed while their tokens fit
+// in `pack_tokens`, a text of that many or more alone (EmbedBatch's rule, from the token counts
+// of plain tokenization).
+std::vector<size_t> DoneAfterEachPass(const Embedder& e, const std::vector<std::string>& texts,
+                                      int pack_tokens) {
+  std::vector<size_t> done;
+  int in_pack = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    Result<std::vector<int32_t>> ids = e.Tokenize(texts[i], true, true);
+    REQUIRE(ids.ok());
+    const int n = static_cast<int>(ids->size());
+    if (!done.empty() && in_pack > 0 && n < pack_tokens && in_pack + n <= pack_tokens) {
+      done.back() = i + 1;
+      in_pack += n;
+    } else {
+      done.push_back(i + 1);
+      in_pack = n < pack_tokens ? n : pack_tokens + 1;  // a long text's pass takes no other
+    }
+  }
+  return done;
+}
+
+TEST_CASE("progress comes on the calling thread after each of its passes", "[batch]") {
+  Result<std::unique_ptr<Embedder>> e = Embedder::Load(testing::SynthModelPath("tiny"));
+  REQUIRE(e.ok());
+  const std::vector<std::string> texts = MixedTexts();
+  const std::vector<EmbedOptions> options(texts.size());
+  std::vector<BatchText> items;
+  for (size_t i = 0; i < texts.size(); ++i) items.push_back({texts[i], &options[i]});
+  const std::thread::id caller = std::this_thread::get_id();
+  for (const int pack_tokens : {0, 48, 256}) {
+    INFO("pack_tokens " << pack_tokens);
+    // One thread: a call per pass, each counting the results given out so far.
+    std::vector<size_t> calls;
+    size_t results = 0;
+    BatchOptions batch{1, pack_tokens};
+    batch.on_progress = [&](size_t done) {
+      CHECK(std::this_thread::get_id() == caller);
+      CHECK(done == results);
+      calls.push_back(done);
+    };
+    REQUIRE((*e)->EmbedBatch(items, batch, [&](size_t, const Status&, const Embedding&) {
+                  ++results;
+                }).ok());
+    CHECK(calls == DoneAfterEachPass(**e, texts, pack_tokens));
+    CHECK(calls.back() == texts.size());
+
+    // Three threads: calls from the calling thread only, never counting down.
+    calls.clear();
+    batch.threads = 3;
+    batch.on_progress = [&](size_t done) {
+      CHECK(std::this_thread::get_id() == caller);
+      CHECK(done <= texts.size());
+      CHECK((calls.empty() || calls.back() <= done));
+      calls.push_back(done);
+    };
+    REQUIRE((*e)->EmbedBatch(items, batch, [](size_t, const Status&, const Embedding&) {}).ok());
+    CHECK(!calls.empty());
   }
 }
 

@@ -112,6 +112,20 @@ TEST_CASE("C API embeds like the C++ API", "[c_api]") {
   CHECK(ggufembed_result_values(r, 2) == nullptr);  // out of range
   ggufembed_result_free(r);
 
+  // With progress: the same vectors, and the texts done after each pass (here one).
+  std::vector<int32_t> progress;
+  r = ggufembed_embed_with_progress(
+      model, texts, nullptr, 2, &options,
+      [](void* user, int32_t done) { static_cast<std::vector<int32_t>*>(user)->push_back(done); },
+      &progress);
+  REQUIRE(r != nullptr);
+  CHECK(progress == std::vector<int32_t>{2});
+  for (int i = 0; i < 2; ++i) {
+    const float* v = ggufembed_result_values(r, i);
+    CHECK(std::vector<float>(v, v + 64) == (*expect)[i].values);
+  }
+  ggufembed_result_free(r);
+
   // Explicit lengths allow NUL bytes and unterminated text.
   const char with_nul[] = {'a', '\0', 'b'};
   const char* one[] = {with_nul};

@@ -159,7 +159,7 @@ TEST_CASE("a text meeting a non-finite weight fails alone in a packed batch", "[
   const EmbedOptions options;
   const std::vector<BatchText> items = {
       {texts[0], &options}, {texts[1], &options}, {texts[2], &options}};
-  for (const BatchOptions batch :
+  for (const BatchOptions& batch :
        {BatchOptions{1, 256}, BatchOptions{3, 256}, BatchOptions{1, 0}}) {
     INFO("threads " << batch.threads << ", pack " << batch.pack_tokens);
     std::vector<int> calls(texts.size());

@@ -49,6 +49,10 @@ struct BatchOptions {
   // each attends only to itself, so its vector is the bits it gets alone. Longer texts run
   // alone; 0 runs every text alone.
   int pack_tokens = 256;
+  // If set, called on the calling thread after each forward pass it runs, with how many texts
+  // are finished in input order (their results given out); a pass run by another thread is
+  // counted at the calling thread's next call. Must not throw.
+  std::function<void(size_t done)> on_progress = nullptr;
 };
 
 // One text of a batch and the options it is embedded with.

@@ -138,6 +138,15 @@ typedef struct ggufembed_result ggufembed_result;
 ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
                                   const int32_t* lengths, int32_t n_texts,
                                   const ggufembed_options* options);
+/* Called by ggufembed_embed_with_progress with its `user` and how many of its texts are done. */
+typedef void (*ggufembed_progress_fn)(void* user, int32_t done);
+/* ggufembed_embed, calling `progress(user, done)` (if not NULL) on the calling thread after each
+   forward pass it runs, `done` being how many texts are finished, in input order (passes of
+   other threads count at its next call). `progress` must not call back into this library. */
+ggufembed_result* ggufembed_embed_with_progress(ggufembed_model* model, const char* const* texts,
+                                                const int32_t* lengths, int32_t n_texts,
+                                                const ggufembed_options* options,
+                                                ggufembed_progress_fn progress, void* user);
 int32_t ggufembed_result_count(const ggufembed_result* result);
 /* For result `i`: `rows` vectors (1, or the token count with pooling none) of `dim` floats. */
 int32_t ggufembed_result_rows(const ggufembed_result* result, int32_t i);

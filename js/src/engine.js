@@ -220,6 +220,18 @@ function writeOptions(mod, scratch, opts, options) {
   }
 }
 
+// Embedders whose embedBatch reports progress inside each call of the engine too, as its forward
+// passes end: those of the package's worker (worker.js), whose callback only posts a message. A
+// caller's own callback hears after each chunk instead: it must not run inside a call of the
+// module (it could call the module again), and on the caller's thread nothing would see it
+// before the call returns anyway.
+const progressDuringCalls = new WeakSet();
+
+/** Makes `embedder`'s batches report progress during each call of the engine (worker.js). */
+export function reportProgressDuringCalls(embedder) {
+  progressDuringCalls.add(embedder);
+}
+
 /** A loaded embedding model in the WebAssembly heap, embedding on the calling thread. */
 export class Embedder {
   #mod;
@@ -319,6 +331,10 @@ export class Embedder {
     options = this.#withThreads(options);
     const encoder = new TextEncoder();
     const out = [];
+    let reported = 0;
+    const report = onProgress && ((done) => {
+      if (done > reported) onProgress({ done: (reported = done), total: texts.length });
+    });
     for (let start = 0; start < texts.length;) {
       const chunk = [];
       chunkEnd(texts.length, start, threads, prefixBytes, (i) => {
@@ -330,7 +346,9 @@ export class Embedder {
         // Tokenizing to find the rows a model without them needs can run out of memory too.
         if (this.#rows !== undefined) await this.#bringRows(chunk, options, signal, call);
         embedding = true;
-        out.push(...this.#embedChunk(chunk, options));
+        const first = start;
+        const during = report && progressDuringCalls.has(this) ? (done) => report(first + done) : undefined;
+        out.push(...this.#embedChunk(chunk, options, during));
       } catch (e) {
         // The C API numbers the texts of its call when it has more than one; name them as the
         // caller's (embedBatch checked the options already: an error of a one-text call is its
@@ -346,7 +364,7 @@ export class Embedder {
         throw e;
       }
       start += chunk.length;
-      onProgress?.({ done: start, total: texts.length });
+      report?.(start);
       if (start < texts.length) {
         await yieldToEventLoop();
         checkAbort(signal, call);
@@ -468,14 +486,31 @@ export class Embedder {
     }
   }
 
-  #embedChunk(encoded, options) {
+  // Embeds the encoded texts in one call of the engine; `during(done)`, if given, hears inside the
+  // call how many of them are done as its passes end (an error it throws fails the chunk after
+  // the call: none may unwind through the module's frames).
+  #embedChunk(encoded, options, during) {
     const model = this.#live();
     const mod = this.#mod;
     const scratch = new Scratch(mod);
     let result = 0;
     try {
       const { textPtrs, lengths, n, opts } = this.#callArguments(scratch, encoded, options);
-      result = mod._ggufembed_embed(model, textPtrs, lengths, n, opts) >>> 0;
+      let thrown;
+      const callback = during ? mod._ggufembed_wasm_progress_callback() : 0;
+      mod.ggufembedProgress = during && ((done) => {
+        try {
+          if (thrown === undefined) during(done);
+        } catch (e) {
+          thrown = { e };
+        }
+      });
+      try {
+        result = mod._ggufembed_embed_with_progress(model, textPtrs, lengths, n, opts, callback, 0) >>> 0;
+      } finally {
+        mod.ggufembedProgress = undefined;
+      }
+      if (thrown !== undefined) throw thrown.e;
       if (result === 0) throw lastError(mod);
       const out = [];
       for (let i = 0; i < n; i++) {

@@ -159,7 +159,10 @@ export interface EmbedOptions {
 }
 
 export interface BatchOptions extends EmbedOptions {
-  /** Called as texts are done, in input order (`done` of `total`). */
+  /**
+   * Called as texts are done, in input order (`done` of `total`): in a worker as the engine's
+   * forward passes end (at most every 30 ms, and the last), on the calling thread per chunk.
+   */
   onProgress?: ((progress: { done: number; total: number }) => void) | null;
 }
 

@@ -2,7 +2,7 @@
 // (results transferred, errors as {code, message}). Calls in flight take turns between the
 // chunks of a batch; each C call runs whole.
 import { GgufembedError, isNode } from "./errors.js";
-import { loadEmbedderHere } from "./engine.js";
+import { loadEmbedderHere, reportProgressDuringCalls } from "./engine.js";
 
 const port = isNode ? (await import("node:worker_threads")).parentPort : globalThis;
 const post = (message, transfer = []) => port.postMessage(message, transfer);
@@ -63,6 +63,7 @@ async function run(m, signal) {
   if (m.op === "load") {
     const onProgress = m.progress ? throttledProgress(m.id, (p) => p.loaded === p.total) : undefined;
     embedder = await loadEmbedderHere(sourceFromMessage(m.source), { ...m.options, signal, onProgress });
+    reportProgressDuringCalls(embedder);  // its batches' callback posts messages: see engine.js
     const { info, threads, build, relaxedInt32Dot, kept } = embedder;
     return { value: { info, threads, build, relaxedInt32Dot, kept } };
   }

@@ -433,6 +433,13 @@ void ggufembed_options_init(ggufembed_options* options) {
 ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
                                   const int32_t* lengths, int32_t n_texts,
                                   const ggufembed_options* options) {
+  return ggufembed_embed_with_progress(model, texts, lengths, n_texts, options, nullptr, nullptr);
+}
+
+ggufembed_result* ggufembed_embed_with_progress(ggufembed_model* model, const char* const* texts,
+                                                const int32_t* lengths, int32_t n_texts,
+                                                const ggufembed_options* options,
+                                                ggufembed_progress_fn progress, void* user) {
   return Guarded("embedding", [&]() -> ggufembed_result* {
     if (model == nullptr || (texts == nullptr && n_texts > 0) || n_texts < 0) {
       SetError(Status(StatusCode::kInvalidArgument, "NULL model or texts, or a negative count"));
@@ -448,9 +455,12 @@ ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* tex
       SetError(status);
       return nullptr;
     }
-    const int32_t threads = options != nullptr ? options->threads : 1;
+    ggufembed::BatchOptions batch_options{.threads = options != nullptr ? options->threads : 1};
+    if (progress != nullptr) {
+      batch_options.on_progress = [&](size_t done) { progress(user, static_cast<int32_t>(done)); };
+    }
     ggufembed::Result<std::vector<ggufembed::Embedding>> r =
-        model->embedder->Embed(batch, eo, ggufembed::BatchOptions{.threads = threads});
+        model->embedder->Embed(batch, eo, batch_options);
     if (!r.ok()) {
       SetError(r.status());
       return nullptr;

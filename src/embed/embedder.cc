@@ -629,10 +629,10 @@ Status Embedder::Impl::RunBatch(
   };
 
   // Results go out in input order, by whichever thread completes the next one; `done` flags are
-  // written and read under the lock.
+  // written and read under the lock. Returns how many have gone out.
   std::mutex emit_mutex;
   size_t next_to_emit = 0;
-  auto finish = [&](std::span<Pending* const> finished, const Status& status) {
+  auto finish = [&](std::span<Pending* const> finished, const Status& status) -> size_t {
     std::lock_guard<std::mutex> lock(emit_mutex);
     for (Pending* p : finished) {
       if (!status.ok()) p->status = CopyStatus(status);  // on a worker thread too: cannot throw
@@ -647,6 +647,7 @@ Status Embedder::Impl::RunBatch(
       p = Pending{};  // frees its memory
       p.done = true;
     }
+    return next_to_emit;
   };
 
   // 1. Options and tokens, text by text.
@@ -689,10 +690,12 @@ Status Embedder::Impl::RunBatch(
     pack_tokens += n;
   }
 
-  // 3. The passes, several at once.
+  // 3. The passes, several at once (worker 0 is the calling thread).
   ParallelFor(threads, packs.size(), [&](int worker, size_t k) {
-    finish(packs[k],
-           GuardAllocation("embedding", [&] { return RunPack(packs[k], workspace(worker)); }));
+    const size_t done =
+        finish(packs[k],
+               GuardAllocation("embedding", [&] { return RunPack(packs[k], workspace(worker)); }));
+    if (worker == 0 && batch.on_progress) batch.on_progress(done);
   });
   for (std::unique_ptr<Workspace>& ws : workspaces) {
     if (ws) ReleaseWorkspace(std::move(ws));

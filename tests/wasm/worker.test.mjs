@@ -105,6 +105,26 @@ test("a batch reports its progress in order and can be cancelled", async () => {
   }
 });
 
+test("in a worker a batch reports its texts as the engine's passes end, inside a chunk", async () => {
+  // Three texts of a pass each, one chunk (one call of the engine): a worker hears each pass's
+  // end (its first report always goes out; the later ones at most every 30 ms), the calling
+  // thread only the chunk's end.
+  const long = TEXTS.at(-1);
+  const texts = [long, `${long} again`, `${long} and again`];
+  for (const worker of [true, false]) {
+    const e = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker });
+    for (const text of texts) assert.ok((await e.tokenize(text)).length >= 256);  // a pass alone
+    assert.ok(texts.join("").length + 3 * 64 < 8192);  // one chunk
+    const progress = [];
+    const all = await e.embedBatch(texts, { onProgress: (p) => progress.push(p) });
+    assert.deepEqual(progress.at(0), { done: worker ? 1 : 3, total: 3 }, `worker: ${worker}`);
+    assert.deepEqual(progress.at(-1), { done: 3, total: 3 });
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i].done > progress[i - 1].done);
+    assert.equal(bits(all[2].vector), bits((await e.embed(texts[2])).vector));
+    e.dispose();
+  }
+});
+
 test("one signal over many calls in flight: no listener warning, all of them cancelled, none kept", async () => {
   const e = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker: true });
   const warnings = [];
