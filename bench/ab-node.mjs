@@ -7,6 +7,7 @@
 //
 //   node bench/ab-node.mjs [--a DIST_A] [--b DIST_B] [--simd simd128|relaxed|auto]
 //        [--simd-b simd128|relaxed|auto] [--threads 1] [--batch 1] [--model M.gguf] [--rounds 5]
+//        [--text short|long|both]
 //
 // DIST_A and DIST_B default to js/dist. The texts are `ggufembed bench`'s short sentence and
 // ~500-token passage (build/ggufembed); with --batch N each call is embedBatch of N copies of the
@@ -23,7 +24,7 @@ const { values: opts } = parseArgs({
     model: { type: "string", default: join(root, "models/embeddinggemma-300m-synthetic-q8_0.gguf") },
     simd: { type: "string", default: "auto" }, "simd-b": { type: "string" },
     threads: { type: "string", default: "1" }, batch: { type: "string", default: "1" },
-    rounds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "5" }, text: { type: "string", default: "both" },
     cli: { type: "string", default: join(root, "build/ggufembed") },
   },
 });
@@ -40,7 +41,9 @@ for (const [name, n] of Object.entries({ rounds, threads, batch })) {
 const bench = spawnSync(opts.cli, ["bench", "-m", opts.model, "--json", "--runs", "1", "--warmup", "0"],
                         { encoding: "utf8" });
 if (bench.status !== 0) die(`${opts.cli} bench failed: ${bench.stderr}`);
-const texts = JSON.parse(bench.stdout).texts.map((t) => [t.label, t.text]);
+if (!["short", "long", "both"].includes(opts.text)) die("--text must be short, long or both");
+const texts = JSON.parse(bench.stdout).texts.map((t) => [t.label, t.text])
+    .filter(([label]) => opts.text === "both" || label === opts.text);
 
 const load = async (dist, simd) => (await import(pathToFileURL(join(resolve(dist), "index.js")).href))
     .loadEmbedder(opts.model, { threads, simd, quiet: true });

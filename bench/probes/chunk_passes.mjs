@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // How many forward passes the engine runs for the corpus benchmark's texts under embedBatch's
-// chunking, against one call for them all: the chunks as engine.js cuts them (chunkEnd), each
+// chunking, against one call for them all: the chunks as engine.js cuts them (chunkEnd) at their
+// largest (8 KiB a thread: a fast model's; a slow one's hold 200 ms of work), each
 // packed as the engine packs one call — consecutive texts up to `pack_tokens` (256) tokens, one
 // of that many or more alone (Embedder::Embed, src/embed/embedder.cc). Token counts from the
 // model's tokenizer. A pass costs its tokens plus a fixed part (reading and preparing every
@@ -59,7 +60,8 @@ for (const n of counts) {
   for (const cost of opts["text-cost"].split(",").map(Number)) {
     let chunks = 0, chunked = 0;
     for (let start = 0; start < n; chunks++) {
-      const end = chunkEnd(n, start, Number(opts.threads), 0, (i) => bytes[i], cost);
+      const threads = Number(opts.threads);
+      const { end } = chunkEnd(n, start, 8192 * threads, threads, 0, (i) => bytes[i], cost);
       chunked += passes(tokens, start, end);
       start = end;
     }

@@ -172,24 +172,31 @@ function checkTextSize(mod, text, call, index, prefixBytes = 0) {
   }
 }
 
-// Text bytes per call of the C API in embedBatch, per thread: enough for a few packed passes,
-// small enough that progress, cancellation and (on a page's thread) rendering get a turn often.
+// Text bytes per call of the C API in embedBatch, per thread, at most: a few packed passes.
 const BATCH_CHUNK_BYTES = 8192;
 // What a text costs in a chunk beyond its bytes and its prompt's: BOS, EOS, a prompt name's
 // tokens and its share of a pass, as bytes of text (without it 20,000 empty texts, or 3,000 short
 // ones with a long prompt, were one call of seconds that no abort or rendering could interrupt).
 const TEXT_COST_BYTES = 64;
+// How long one call of the C API in embedBatch aims to take: a chunk holds what the embedder's
+// last chunk embedded a thread in that time (BATCH_CHUNK_BYTES at most), so that progress,
+// cancellation and (on a page's thread) rendering get a turn about this often whatever the model
+// (the 300M model took 7 s for 8 KiB of short texts). Before a chunk is timed,
+// FIRST_CHUNK_BYTES a thread. Fewer texts share a pass in smaller chunks (README: chunks of
+// 200 ms made a batch of short texts 0.93× as fast as 8 KiB ones, of 500 ms 0.975×).
+const BATCH_CHUNK_MS = 500;
+const FIRST_CHUNK_BYTES = 512;
 
-// Where the chunk of an embedBatch call that starts at text `start` of `n` ends: texts up to
-// BATCH_CHUNK_BYTES a thread (at least one), each counted with its UTF-8 bytes (`bytesOf(i)`,
-// called once per text in order), `prefixBytes` and `textCost` (bench/probes/chunk_passes.mjs
-// tries others).
-export function chunkEnd(n, start, threads, prefixBytes, bytesOf, textCost = TEXT_COST_BYTES) {
-  let end = start;
-  for (let bytes = 0; end < n && bytes < BATCH_CHUNK_BYTES * threads; end++) {
-    bytes += bytesOf(end) + prefixBytes + textCost;
+// Where the chunk of an embedBatch call that starts at text `start` of `n` ends, and its bytes:
+// texts while they come to under `budget` bytes, and at least `minTexts`, each counted with its
+// UTF-8 bytes (`bytesOf(i)`, called once per text in order), `prefixBytes` and `textCost`
+// (bench/probes/chunk_passes.mjs tries others).
+export function chunkEnd(n, start, budget, minTexts, prefixBytes, bytesOf, textCost = TEXT_COST_BYTES) {
+  let end = start, bytes = 0;
+  while (end < n && (bytes < budget || end - start < minTexts)) {
+    bytes += bytesOf(end++) + prefixBytes + textCost;
   }
-  return end;
+  return { end, bytes };
 }
 
 // Token embedding rows read from a model's Blob (Embedder's #bringRows): rows at most ROW_GAP
@@ -240,6 +247,9 @@ export class Embedder {
   // (readAroundTable): {source, ptr, begin, end, rowBytes, name} (source: blobRows, fileRows);
   // undefined once every row is in.
   #rows;
+  // Text bytes (as chunkEnd counts them) a thread embedded per millisecond in this embedder's last
+  // chunk; undefined before the first.
+  #bytesPerMs;
 
   constructor(mod, model, rows, kept = false) {
     this.#mod = mod;
@@ -320,8 +330,8 @@ export class Embedder {
     return options.threads == null && this.threads > 1 ? { ...options, threads: this.threads } : options;
   }
 
-  // The texts in chunks of about BATCH_CHUNK_BYTES per thread, one C call each, with a turn of
-  // the event loop between them. Chunks cut the batch between texts only, and a vector does not
+  // The texts in chunks of about BATCH_CHUNK_MS of work (chunkEnd), one C call each, with a turn
+  // of the event loop between them. Chunks cut the batch between texts only, and a vector does not
   // depend on the texts it shares a pass with, so the results are those of one call. A text
   // counts with its prompt's `prefixBytes` and TEXT_COST_BYTES, which it costs however short.
   async #embedTexts(texts, options, signal, onProgress, call, prefixBytes) {
@@ -337,10 +347,12 @@ export class Embedder {
     });
     for (let start = 0; start < texts.length;) {
       const chunk = [];
-      chunkEnd(texts.length, start, threads, prefixBytes, (i) => {
-        chunk.push(encoder.encode(texts[i]));
-        return chunk[chunk.length - 1].length;
-      });
+      const perThread = this.#bytesPerMs === undefined ? FIRST_CHUNK_BYTES : this.#bytesPerMs * BATCH_CHUNK_MS;
+      const { bytes } = chunkEnd(texts.length, start, Math.min(BATCH_CHUNK_BYTES, perThread) * threads, threads,
+                                 prefixBytes, (i) => {
+                                   chunk.push(encoder.encode(texts[i]));
+                                   return chunk[chunk.length - 1].length;
+                                 });
       let embedding = false;
       try {
         // Tokenizing to find the rows a model without them needs can run out of memory too.
@@ -348,7 +360,10 @@ export class Embedder {
         embedding = true;
         const first = start;
         const during = report && progressDuringCalls.has(this) ? (done) => report(first + done) : undefined;
+        const began = performance.now();
         out.push(...this.#embedChunk(chunk, options, during));
+        // (A clock coarsened to 0.1 ms or more may read 0 for a fast chunk: then the most.)
+        this.#bytesPerMs = bytes / threads / Math.max(performance.now() - began, 0.01);
       } catch (e) {
         // The C API numbers the texts of its call when it has more than one; name them as the
         // caller's (embedBatch checked the options already: an error of a one-text call is its

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { GgufembedError, cacheKey, cosineSimilarity, deleteCachedModel, listCachedModels, loadEmbedder, openGguf }
   from "../../js/dist/index.js";
 import { SHORT_TEXTS } from "../node/corpus.mjs";
-import { synthTinyModels } from "../node/gguf_util.mjs";
+import { runCli, synthTinyModels } from "../node/gguf_util.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "ggufembed-worker-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -114,7 +114,9 @@ test("in a worker a batch reports its texts as the engine's passes end, inside a
   for (const worker of [true, false]) {
     const e = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker });
     for (const text of texts) assert.ok((await e.tokenize(text)).length >= 256);  // a pass alone
-    assert.ok(texts.join("").length + 3 * 64 < 8192);  // one chunk
+    // One chunk: the tiny model's are 8 KiB once one was timed.
+    assert.ok(texts.join("").length + 3 * 64 < 8192);
+    await e.embedBatch(texts);
     const progress = [];
     const all = await e.embedBatch(texts, { onProgress: (p) => progress.push(p) });
     assert.deepEqual(progress.at(0), { done: worker ? 1 : 3, total: 3 }, `worker: ${worker}`);
@@ -123,6 +125,31 @@ test("in a worker a batch reports its texts as the engine's passes end, inside a
     assert.equal(bits(all[2].vector), bits((await e.embed(texts[2])).vector));
     e.dispose();
   }
+});
+
+test("a batch's chunks hold about half a second of the model's work, 8 KiB a thread at most", async () => {
+  const texts = Array.from({ length: 300 }, (_, i) => `short text number ${i % 10}`);
+  const cost = texts[0].length + 64;  // a text's bytes as a chunk counts them
+  const steps = async (e, batch) => {
+    const seen = [];
+    await e.embedBatch(batch, { onProgress: ({ done }) => seen.push(done) });
+    return seen.map((done, i) => done - (seen[i - 1] ?? 0));
+  };
+  const tiny = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker: false });
+  const s = await steps(tiny, texts);
+  assert.equal(s[0], Math.ceil(512 / cost));  // before a chunk was timed: 512 bytes
+  assert.ok(Math.max(...s) <= Math.ceil(8192 / cost), s.join(" "));
+  tiny.dispose();
+  // The 300M model (tens of milliseconds a short text): once a chunk was timed, 40 short texts
+  // (3.3 KiB, one chunk of 8 KiB, which took it 7 s) go in several.
+  const path = join(dir, "300m.gguf");
+  assert.equal(runCli(["synth", "--preset", "300m", "-o", path]).status, 0);
+  const big = await loadEmbedder(path, { threads: 1, quiet: true, worker: false });
+  await big.embedBatch(texts.slice(0, 4));
+  const chunks = await steps(big, texts.slice(0, 40));
+  assert.ok(chunks.length >= 2, chunks.join(" "));
+  big.dispose();
+  rmSync(path);
 });
 
 test("one signal over many calls in flight: no listener warning, all of them cancelled, none kept", async () => {
