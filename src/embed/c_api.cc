@@ -247,7 +247,10 @@ ggufembed_gguf* ggufembed_gguf_open_buffer(uint8_t* data, size_t size, const cha
     // Adopted first: the buffer is ours to free whatever fails after (the name's copy too).
     std::shared_ptr<const ggufembed::FileBytes> bytes =
         ggufembed::FileBytes::AdoptMalloced(data, size);
-    return Wrap(GgufFile::Parse(std::move(bytes), name != nullptr ? name : "<buffer>"));
+    const char* shown = name != nullptr ? name : "<buffer>";
+    return Wrap(ggufembed::GuardAllocation("parsing a GGUF file", shown, [&] {
+      return GgufFile::Parse(std::move(bytes), shown);
+    }));
   });
 }
 
@@ -261,7 +264,15 @@ const char* ggufembed_gguf_info_json(ggufembed_gguf* gguf, uint32_t max_array_it
     }
     ggufembed::InfoOptions options;
     options.max_array_items = max_array_items;
-    gguf->json = ggufembed::FormatInfoJson(gguf->file, options);
+    const ggufembed::Status status =
+        ggufembed::GuardAllocation("formatting GGUF metadata", gguf->file.name(), [&] {
+          gguf->json = ggufembed::FormatInfoJson(gguf->file, options);
+          return ggufembed::OkStatus();
+        });
+    if (!status.ok()) {
+      SetError(status);
+      return nullptr;
+    }
     ClearError();
     return gguf->json.c_str();
   });

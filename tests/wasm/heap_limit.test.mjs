@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 
-import { GgufembedError, loadEmbedder } from "../../js/dist/index.js";
+import { GgufembedError, loadEmbedder, openGguf } from "../../js/dist/index.js";
 import { getModule } from "../../js/dist/module.js";  // the module `first` runs in, to fill its heap
-import { runCli } from "../node/gguf_util.mjs";
+import { ggufHeader, runCli, str, u32 } from "../node/gguf_util.mjs";
 
 const HUGE = 4 * 2 ** 30 + 2 ** 20;  // 4296015872 bytes: 2^32 + 1 MiB
 // ggufembed_max_buffer_size() in wasm32: 4 GiB less one 64 KiB page less 256 MiB.
@@ -169,3 +169,34 @@ for (const [build, options] of [["threads", { threads: 2 }], ["simd128", { threa
     await assertFirstModelIntact();
   });
 }
+
+test("openGguf: parsing a file or formatting its metadata where the heap cannot hold it is out_of_memory naming it", async () => {
+  const mod = await getModule({ threads: 1 });
+  const bytes = readFileSync(realVocab);
+  const attempt = async (spare, call) => {
+    const blocks = fillHeap(mod, spare);
+    try {
+      await call();
+      return "ok";
+    } catch (e) {
+      return e instanceof GgufembedError ? `${e.code}: ${e.message}` : `${e}`;
+    } finally {
+      freeHeap(mod, blocks);
+    }
+  };
+  const gguf = await openGguf(bytes, { name: "real.gguf" });
+  // Every one of its 262,145 pieces and 514,906 merges: megabytes of JSON.
+  assert.equal(await attempt(2 ** 21, () => gguf.info({ maxArrayItems: 2 ** 32 - 1 })),
+               "out_of_memory: real.gguf: out of memory while formatting GGUF metadata");
+  assert.equal(gguf.info().file, "real.gguf");
+  gguf.close();
+  // 60,000 metadata keys (1.4 MB; the limit is 65,536): the bytes fit, the parsed entries do not.
+  const keys = Array.from({ length: 60000 }, (_, i) =>
+    Buffer.concat([str(`k${String(i).padStart(6, "0")}`), u32(4), u32(i)]));
+  const many = Buffer.concat([ggufHeader(0, keys.length), ...keys]);
+  assert.equal(await attempt(many.length + 2 ** 17, () => openGguf(many, { name: "keys.gguf" })),
+               "out_of_memory: keys.gguf: out of memory while parsing a GGUF file");
+  const again = await openGguf(many, { name: "keys.gguf" });
+  assert.equal(again.info().metadata.length, 60000);
+  again.close();
+});
