@@ -248,9 +248,8 @@ ggufembed_gguf* ggufembed_gguf_open_buffer(uint8_t* data, size_t size, const cha
     std::shared_ptr<const ggufembed::FileBytes> bytes =
         ggufembed::FileBytes::AdoptMalloced(data, size);
     const char* shown = name != nullptr ? name : "<buffer>";
-    return Wrap(ggufembed::GuardAllocation("parsing a GGUF file", shown, [&] {
-      return GgufFile::Parse(std::move(bytes), shown);
-    }));
+    return Wrap(ggufembed::GuardAllocation(
+        "parsing a GGUF file", shown, [&] { return GgufFile::Parse(std::move(bytes), shown); }));
   });
 }
 
