@@ -7,6 +7,7 @@
 #include <sched.h>
 #endif
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -171,18 +172,36 @@ TEST_CASE("progress comes on the calling thread after each of its passes", "[bat
     CHECK(calls == DoneAfterEachPass(**e, texts, pack_tokens));
     CHECK(calls.back() == texts.size());
 
-    // Three threads: calls from the calling thread only, never counting down.
+    // Three threads: calls from the calling thread only, counting up, the last one every text.
     calls.clear();
     batch.threads = 3;
     batch.on_progress = [&](size_t done) {
       CHECK(std::this_thread::get_id() == caller);
-      CHECK(done <= texts.size());
-      CHECK((calls.empty() || calls.back() <= done));
+      CHECK((calls.empty() || calls.back() < done));
       calls.push_back(done);
     };
     REQUIRE((*e)->EmbedBatch(items, batch, [](size_t, const Status&, const Embedding&) {}).ok());
-    CHECK(!calls.empty());
+    REQUIRE(!calls.empty());
+    CHECK(calls.back() == texts.size());
   }
+
+  // A callback that throws: no more calls, and the exception reaches the caller once the other
+  // threads have stopped (they work in the batch's frame); the embedder goes on as before.
+  for (const int threads : {1, 3}) {
+    int calls = 0;
+    BatchOptions batch{threads, 0};
+    batch.on_progress = [&](size_t) {
+      ++calls;
+      throw std::runtime_error("progress failed");
+    };
+    CHECK_THROWS_WITH(
+        (*e)->EmbedBatch(items, batch, [](size_t, const Status&, const Embedding&) {}),
+        "progress failed");
+    CHECK(calls == 1);
+  }
+  REQUIRE((*e)->EmbedBatch(items, BatchOptions{3, 0},
+                           [](size_t, const Status& s, const Embedding&) { CHECK(s.ok()); })
+              .ok());
 }
 
 // A bf16 model learns whether its weights are tame (Bf16Range) from its first products, which

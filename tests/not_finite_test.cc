@@ -179,6 +179,22 @@ TEST_CASE("a text meeting a non-finite weight fails alone in a packed batch", "[
                 .ok());
     CHECK(calls == std::vector<int>{1, 1, 1});
   }
+
+  // Progress: a batch's failed text is done like the others; a call that fails with it (Embed,
+  // the C API) counts only the texts before it.
+  for (const int threads : {1, 3}) {
+    INFO("threads " << threads);
+    std::vector<size_t> progress;
+    BatchOptions batch{threads, 0};  // every text a pass of its own
+    batch.on_progress = [&](size_t done) { progress.push_back(done); };
+    REQUIRE((*e)->EmbedBatch(items, batch, [](size_t, const Status&, const Embedding&) {}).ok());
+    CHECK(progress.back() == 3);
+    progress.clear();
+    Result<std::vector<Embedding>> failed = (*e)->Embed(texts, options, batch);
+    CHECK(failed.status().code() == StatusCode::kNotFinite);
+    CHECK(!progress.empty());
+    for (const size_t done : progress) CHECK(done <= 1);
+  }
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // How many forward passes the engine runs for the corpus benchmark's texts under embedBatch's
 // chunking, against one call for them all: the chunks as engine.js cuts them (chunkEnd) at their
-// largest (8 KiB a thread: a fast model's; a slow one's hold 200 ms of work), each
+// largest (8 KiB a thread: a fast model's; a slow one's hold 500 ms of work), each
 // packed as the engine packs one call — consecutive texts up to `pack_tokens` (256) tokens, one
 // of that many or more alone (Embedder::Embed, src/embed/embedder.cc). Token counts from the
 // model's tokenizer. A pass costs its tokens plus a fixed part (reading and preparing every

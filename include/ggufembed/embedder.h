@@ -49,9 +49,10 @@ struct BatchOptions {
   // each attends only to itself, so its vector is the bits it gets alone. Longer texts run
   // alone; 0 runs every text alone.
   int pack_tokens = 256;
-  // If set, called on the calling thread after each forward pass it runs, with how many texts
-  // are finished in input order (their results given out); a pass run by another thread is
-  // counted at the calling thread's next call. Must not throw.
+  // If set, called on the calling thread with how many texts are finished in input order (their
+  // results given out) after each forward pass it runs, when that number grew (a pass of another
+  // thread counts at its next call), and with every text at the end. An exception it throws
+  // stops the calls and reaches the caller once the batch's threads have stopped.
   std::function<void(size_t done)> on_progress = nullptr;
 };
 

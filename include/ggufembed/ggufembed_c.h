@@ -133,16 +133,18 @@ typedef struct ggufembed_result ggufembed_result;
 
 /* Embeds `n_texts` UTF-8 texts; `lengths` gives their byte lengths, or is NULL for
    NUL-terminated texts. `options` may be NULL for the defaults. NULL on error (with more than
-   one text, the message names the failing text's index). Each text's vector is the one it gets alone; short texts share forward
-   passes, and `options->threads` passes run at once. */
+   one text, the message names the failing text's index). Each text's vector is the one it gets
+   alone; short texts share forward passes, and `options->threads` passes run at once. */
 ggufembed_result* ggufembed_embed(ggufembed_model* model, const char* const* texts,
                                   const int32_t* lengths, int32_t n_texts,
                                   const ggufembed_options* options);
 /* Called by ggufembed_embed_with_progress with its `user` and how many of its texts are done. */
 typedef void (*ggufembed_progress_fn)(void* user, int32_t done);
-/* ggufembed_embed, calling `progress(user, done)` (if not NULL) on the calling thread after each
-   forward pass it runs, `done` being how many texts are finished, in input order (passes of
-   other threads count at its next call). `progress` must not call back into this library. */
+/* ggufembed_embed, calling `progress(user, done)` (if not NULL) on the calling thread, `done`
+   being how many texts are finished in input order: after each forward pass it runs, when that
+   grew (passes of other threads count at its next call), and `n_texts` at the end. A call that
+   fails with a text's error counts only the texts before it. `progress` must not call back
+   into this library. */
 ggufembed_result* ggufembed_embed_with_progress(ggufembed_model* model, const char* const* texts,
                                                 const int32_t* lengths, int32_t n_texts,
                                                 const ggufembed_options* options,

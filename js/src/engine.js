@@ -338,6 +338,8 @@ export class Embedder {
     this.#live();
     // The threads build embeds on its whole pool unless told otherwise.
     const threads = options.threads || this.threads;
+    // Threads that work at once: the pool's at most (1 in the single-threaded build).
+    const lanes = Math.min(threads, this.threads);
     options = this.#withThreads(options);
     const encoder = new TextEncoder();
     const out = [];
@@ -348,11 +350,11 @@ export class Embedder {
     for (let start = 0; start < texts.length;) {
       const chunk = [];
       const perThread = this.#bytesPerMs === undefined ? FIRST_CHUNK_BYTES : this.#bytesPerMs * BATCH_CHUNK_MS;
-      const { bytes } = chunkEnd(texts.length, start, Math.min(BATCH_CHUNK_BYTES, perThread) * threads, threads,
-                                 prefixBytes, (i) => {
-                                   chunk.push(encoder.encode(texts[i]));
-                                   return chunk[chunk.length - 1].length;
-                                 });
+      const budget = Math.min(BATCH_CHUNK_BYTES, perThread) * lanes;
+      const { bytes } = chunkEnd(texts.length, start, budget, lanes, prefixBytes, (i) => {
+        chunk.push(encoder.encode(texts[i]));
+        return chunk[chunk.length - 1].length;
+      });
       let embedding = false;
       try {
         // Tokenizing to find the rows a model without them needs can run out of memory too.
@@ -362,8 +364,13 @@ export class Embedder {
         const during = report && progressDuringCalls.has(this) ? (done) => report(first + done) : undefined;
         const began = performance.now();
         out.push(...this.#embedChunk(chunk, options, during));
-        // (A clock coarsened to 0.1 ms or more may read 0 for a fast chunk: then the most.)
-        this.#bytesPerMs = bytes / threads / Math.max(performance.now() - began, 0.01);
+        // Timed when the budget cut the chunk (a batch's last texts, or one embed() call, can be
+        // far fewer, and a call's own cost then weighs more), or for a first rate. A clock
+        // coarsened by the browser may read 0: then twice this budget.
+        if (bytes >= budget || this.#bytesPerMs === undefined) {
+          const ms = performance.now() - began;
+          this.#bytesPerMs = ms > 0 ? bytes / lanes / ms : 2 * Math.max(bytes, budget) / lanes / BATCH_CHUNK_MS;
+        }
       } catch (e) {
         // The C API numbers the texts of its call when it has more than one; name them as the
         // caller's (embedBatch checked the options already: an error of a one-text call is its

@@ -161,7 +161,8 @@ export interface EmbedOptions {
 export interface BatchOptions extends EmbedOptions {
   /**
    * Called as texts are done, in input order (`done` of `total`): in a worker as the engine's
-   * forward passes end (at most every 30 ms, and the last), on the calling thread per chunk.
+   * forward passes end (the threads build: those of the worker's thread; at most every 30 ms,
+   * and the last), on the calling thread per chunk of about half a second's work.
    */
   onProgress?: ((progress: { done: number; total: number }) => void) | null;
 }

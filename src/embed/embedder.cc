@@ -9,6 +9,7 @@
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
+#include <exception>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -379,8 +380,17 @@ Result<std::vector<Embedding>> Embedder::Impl::EmbedTexts(const std::vector<std:
   std::vector<Embedding> out;
   out.reserve(texts.size());
   Status first_error;
+  // The call fails with its first failing text: progress counts the texts before it only.
+  std::atomic<size_t> failed_at{texts.size()};
+  BatchOptions checked = batch_options;
+  if (batch_options.on_progress) {
+    checked.on_progress = [&, last = size_t{0}](size_t done) mutable {
+      done = std::min(done, failed_at.load());
+      if (done > last) batch_options.on_progress(last = done);
+    };
+  }
   GGUFEMBED_RETURN_IF_ERROR(
-      RunBatch(batch, batch_options, [&](size_t i, const Status& status, const Embedding& e) {
+      RunBatch(batch, checked, [&](size_t i, const Status& status, const Embedding& e) {
         if (!first_error.ok()) return;
         // On a worker thread, where no exception may escape.
         Status kept = GuardAllocation("keeping a result", [&]() -> Status {
@@ -391,7 +401,10 @@ Result<std::vector<Embedding>> Embedder::Impl::EmbedTexts(const std::vector<std:
           if (texts.size() == 1) return status;
           return Status(status.code(), StrFormat("text %zu: %s", i, status.message().c_str()));
         });
-        if (!kept.ok()) first_error = std::move(kept);
+        if (!kept.ok()) {
+          first_error = std::move(kept);
+          failed_at = i;
+        }
       }));
   GGUFEMBED_RETURN_IF_ERROR(first_error);
   return out;
@@ -690,16 +703,33 @@ Status Embedder::Impl::RunBatch(
     pack_tokens += n;
   }
 
+  // Progress, on the calling thread only: a count that grew, and every text at the end. An
+  // exception from the callback stops the calls and leaves once the other threads have stopped
+  // (they work in this frame).
+  size_t reported = 0;
+  std::exception_ptr progress_error;
+  auto progress = [&](size_t done) {
+    if (!batch.on_progress || progress_error || done <= reported) return;
+    reported = done;
+    try {
+      batch.on_progress(done);
+    } catch (...) {
+      progress_error = std::current_exception();
+    }
+  };
+
   // 3. The passes, several at once (worker 0 is the calling thread).
   ParallelFor(threads, packs.size(), [&](int worker, size_t k) {
     const size_t done =
         finish(packs[k],
                GuardAllocation("embedding", [&] { return RunPack(packs[k], workspace(worker)); }));
-    if (worker == 0 && batch.on_progress) batch.on_progress(done);
+    if (worker == 0) progress(done);
   });
   for (std::unique_ptr<Workspace>& ws : workspaces) {
     if (ws) ReleaseWorkspace(std::move(ws));
   }
+  progress(next_to_emit);  // the other threads have stopped
+  if (progress_error) std::rethrow_exception(progress_error);
   return OkStatus();
 }
 

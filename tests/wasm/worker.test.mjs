@@ -106,17 +106,18 @@ test("a batch reports its progress in order and can be cancelled", async () => {
 });
 
 test("in a worker a batch reports its texts as the engine's passes end, inside a chunk", async () => {
-  // Three texts of a pass each, one chunk (one call of the engine): a worker hears each pass's
-  // end (its first report always goes out; the later ones at most every 30 ms), the calling
-  // thread only the chunk's end.
-  const long = TEXTS.at(-1);
-  const texts = [long, `${long} again`, `${long} and again`];
+  // Three texts of a pass each in one chunk, one call of the engine: a worker hears each pass's
+  // end (its first report always goes out; later ones at most every 30 ms), the calling thread
+  // only the chunk's end. Emoji the tiny vocabulary lacks are a token a byte: 144 bytes, over
+  // 128 tokens, so no two texts share a pass of 256; a new embedder's first chunk takes texts
+  // until they reach 512 bytes, with 64 a text: all three (208, 416, 624).
+  const texts = ["🙂", "😀", "🙃"].map((emoji) => emoji.repeat(36));
   for (const worker of [true, false]) {
     const e = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker });
-    for (const text of texts) assert.ok((await e.tokenize(text)).length >= 256);  // a pass alone
-    // One chunk: the tiny model's are 8 KiB once one was timed.
-    assert.ok(texts.join("").length + 3 * 64 < 8192);
-    await e.embedBatch(texts);
+    for (const text of texts) {
+      assert.equal(new TextEncoder().encode(text).length, 144);
+      assert.ok((await e.tokenize(text)).length > 128);
+    }
     const progress = [];
     const all = await e.embedBatch(texts, { onProgress: (p) => progress.push(p) });
     assert.deepEqual(progress.at(0), { done: worker ? 1 : 3, total: 3 }, `worker: ${worker}`);
@@ -130,18 +131,21 @@ test("in a worker a batch reports its texts as the engine's passes end, inside a
 test("a batch's chunks hold about half a second of the model's work, 8 KiB a thread at most", async () => {
   const texts = Array.from({ length: 300 }, (_, i) => `short text number ${i % 10}`);
   const cost = texts[0].length + 64;  // a text's bytes as a chunk counts them
-  const steps = async (e, batch) => {
+  const steps = async (e, batch, options) => {
     const seen = [];
-    await e.embedBatch(batch, { onProgress: ({ done }) => seen.push(done) });
+    await e.embedBatch(batch, { ...options, onProgress: ({ done }) => seen.push(done) });
     return seen.map((done, i) => done - (seen[i - 1] ?? 0));
   };
-  const tiny = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker: false });
-  const s = await steps(tiny, texts);
-  assert.equal(s[0], Math.ceil(512 / cost));  // before a chunk was timed: 512 bytes
-  assert.ok(Math.max(...s) <= Math.ceil(8192 / cost), s.join(" "));
-  tiny.dispose();
+  for (const threads of [undefined, 8]) {
+    // A batch's `threads` beyond the build's (one thread here) does not widen its chunks.
+    const tiny = await loadEmbedder(models["gemma-embedding"], { threads: 1, quiet: true, worker: false });
+    const s = await steps(tiny, texts, { threads });
+    assert.equal(s[0], Math.ceil(512 / cost));  // before a chunk was timed: 512 bytes
+    assert.ok(Math.max(...s) <= Math.ceil(8192 / cost), s.join(" "));
+    tiny.dispose();
+  }
   // The 300M model (tens of milliseconds a short text): once a chunk was timed, 40 short texts
-  // (3.3 KiB, one chunk of 8 KiB, which took it 7 s) go in several.
+  // (3.3 KiB: one chunk when chunks were 8 KiB, which took it 7 s of short texts) go in several.
   const path = join(dir, "300m.gguf");
   assert.equal(runCli(["synth", "--preset", "300m", "-o", path]).status, 0);
   const big = await loadEmbedder(path, { threads: 1, quiet: true, worker: false });
