@@ -179,7 +179,7 @@ const BATCH_CHUNK_BYTES = 8192;
 // ones with a long prompt, were one call of seconds that no abort or rendering could interrupt).
 const TEXT_COST_BYTES = 64;
 // How long one call of the C API in embedBatch aims to take: a chunk holds what the embedder's
-// last chunk embedded a thread in that time (BATCH_CHUNK_BYTES at most), so that progress,
+// last full chunk (one its budget cut) embedded a thread in that time (BATCH_CHUNK_BYTES at most), so that progress,
 // cancellation and (on a page's thread) rendering get a turn about this often whatever the model
 // (the 300M model took 7 s for 8 KiB of short texts). Before a chunk is timed,
 // FIRST_CHUNK_BYTES a thread. Fewer texts share a pass in smaller chunks (README: chunks of
@@ -248,7 +248,7 @@ export class Embedder {
   // undefined once every row is in.
   #rows;
   // Text bytes (as chunkEnd counts them) a thread embedded per millisecond in this embedder's last
-  // chunk; undefined before the first.
+  // full chunk; undefined before the first chunk.
   #bytesPerMs;
 
   constructor(mod, model, rows, kept = false) {
